@@ -1,0 +1,303 @@
+//! Atlas response bodies and how they are rendered: compact JSON with keys
+//! in alphabetical order (struct fields are declared in that order), or
+//! `pretty=true` in the style of the JVM's Jackson pretty printer.
+
+use std::io;
+
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+use serde::Serialize;
+use serde_json::ser::Formatter;
+use time::OffsetDateTime;
+use time::macros::format_description;
+
+use crate::ledger::CertRecord;
+use crate::registry::{DatabaseUser, Role, X509Type};
+
+/// Characters left as they are in a path segment (RFC 3986 unreserved).
+const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+/// `s` percent-encoded for use as one URL path segment.
+pub fn path_segment(s: &str) -> String {
+    utf8_percent_encode(s, SEGMENT).to_string()
+}
+
+/// A timestamp as Atlas writes it: `YYYY-MM-DDTHH:MM:SSZ`.
+pub fn timestamp(t: OffsetDateTime) -> String {
+    let format = format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z");
+    // Times here are UTC with years 1950..=9999, which always format.
+    t.to_offset(time::UtcOffset::UTC)
+        .format(format)
+        .unwrap_or_default()
+}
+
+/// A link in a `links` array.
+#[derive(Debug, Clone, Serialize)]
+pub struct Link {
+    /// The URL.
+    pub href: String,
+    /// The relation, `self` here.
+    pub rel: &'static str,
+}
+
+/// Pagination as Atlas's list endpoints take it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Paging {
+    /// Whether `totalCount` is included.
+    pub include_count: bool,
+    /// Page size, 1..=500.
+    pub items_per_page: u32,
+    /// 1-based page number.
+    pub page_num: u32,
+}
+
+impl Default for Paging {
+    fn default() -> Self {
+        Paging {
+            include_count: true,
+            items_per_page: 100,
+            page_num: 1,
+        }
+    }
+}
+
+/// A page of a list, as every Atlas list endpoint answers.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Page<T> {
+    /// The `self` link, repeating the paging parameters.
+    pub links: Vec<Link>,
+    /// The items on this page.
+    pub results: Vec<T>,
+    /// The HTTP status, present only with `envelope=true`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<u16>,
+    /// The number of items over all pages, unless `includeCount=false`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub total_count: Option<usize>,
+}
+
+impl<T> Page<T> {
+    /// The page of `items` that `paging` selects; `self_url` is the link
+    /// without query, to which the paging parameters are appended.
+    pub fn of(items: Vec<T>, paging: Paging, self_url: &str) -> Page<T> {
+        let total = items.len();
+        let skip = (paging.page_num.saturating_sub(1) as usize)
+            .saturating_mul(paging.items_per_page as usize);
+        let results = items
+            .into_iter()
+            .skip(skip)
+            .take(paging.items_per_page as usize)
+            .collect();
+        let href = format!(
+            "{self_url}?includeCount={}&pageNum={}&itemsPerPage={}",
+            paging.include_count, paging.page_num, paging.items_per_page
+        );
+        Page {
+            links: vec![Link { href, rel: "self" }],
+            results,
+            status: None,
+            total_count: paging.include_count.then_some(total),
+        }
+    }
+}
+
+/// One certificate in the list body.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CertEntry {
+    /// The serial number.
+    #[serde(rename = "_id")]
+    pub id: u64,
+    /// notBefore.
+    pub created_at: String,
+    /// The project.
+    pub group_id: String,
+    /// notAfter.
+    pub not_after: String,
+    /// The RFC 2253 subject.
+    pub subject: String,
+}
+
+impl From<&CertRecord> for CertEntry {
+    fn from(r: &CertRecord) -> Self {
+        CertEntry {
+            id: r.serial,
+            created_at: timestamp(r.created_at),
+            group_id: r.project_id.clone(),
+            not_after: timestamp(r.not_after),
+            subject: r.subject.clone(),
+        }
+    }
+}
+
+/// A database user in the Admin API's shape.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UserEntry {
+    #[serde(rename = "awsIAMType")]
+    aws_iam_type: &'static str,
+    database_name: String,
+    group_id: String,
+    labels: [(); 0],
+    ldap_auth_type: &'static str,
+    oidc_auth_type: &'static str,
+    roles: Vec<Role>,
+    scopes: [(); 0],
+    username: String,
+    #[serde(rename = "x509Type")]
+    x509_type: X509Type,
+}
+
+impl UserEntry {
+    /// The entry for `user` of project `group_id`.
+    pub fn new(group_id: &str, user: &DatabaseUser) -> UserEntry {
+        UserEntry {
+            aws_iam_type: "NONE",
+            database_name: user.database_name.clone(),
+            group_id: group_id.to_string(),
+            labels: [],
+            ldap_auth_type: "NONE",
+            oidc_auth_type: "NONE",
+            roles: user.roles.clone(),
+            scopes: [],
+            username: user.username.clone(),
+            x509_type: user.x509_type,
+        }
+    }
+}
+
+/// `{"content": ..., "status": ...}`, Atlas's `envelope=true` wrapper for
+/// a single entity.
+#[derive(Debug, Clone, Serialize)]
+pub struct Envelope<T> {
+    /// The entity.
+    pub content: T,
+    /// The HTTP status.
+    pub status: u16,
+}
+
+/// Renders `value` as Atlas does: compact, or Jackson-style when `pretty`.
+pub fn render<T: Serialize + ?Sized>(value: &T, pretty: bool) -> String {
+    let mut out = Vec::with_capacity(256);
+    let written = if pretty {
+        value.serialize(&mut serde_json::Serializer::with_formatter(&mut out, Jackson::default()))
+    } else {
+        value.serialize(&mut serde_json::Serializer::new(&mut out))
+    };
+    // Our bodies hold only strings, integers, arrays and structs, which
+    // serialize without error into memory.
+    debug_assert!(written.is_ok());
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// Jackson's `DefaultPrettyPrinter`: objects one entry per line with
+/// `"key" : value` and two spaces per object level; arrays inline as
+/// `[ a, b ]`; empty ones `{ }` and `[ ]`.
+#[derive(Default)]
+struct Jackson {
+    depth: usize,
+    has_value: bool,
+}
+
+impl Jackson {
+    fn newline<W: ?Sized + io::Write>(&self, w: &mut W) -> io::Result<()> {
+        w.write_all(b"\n")?;
+        for _ in 0..self.depth {
+            w.write_all(b"  ")?;
+        }
+        Ok(())
+    }
+}
+
+impl Formatter for Jackson {
+    fn begin_object<W: ?Sized + io::Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.depth += 1;
+        self.has_value = false;
+        w.write_all(b"{")
+    }
+
+    fn end_object<W: ?Sized + io::Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.depth -= 1;
+        if self.has_value {
+            self.newline(w)?;
+        } else {
+            w.write_all(b" ")?;
+        }
+        w.write_all(b"}")
+    }
+
+    fn begin_object_key<W: ?Sized + io::Write>(&mut self, w: &mut W, first: bool) -> io::Result<()> {
+        if !first {
+            w.write_all(b",")?;
+        }
+        self.newline(w)
+    }
+
+    fn begin_object_value<W: ?Sized + io::Write>(&mut self, w: &mut W) -> io::Result<()> {
+        w.write_all(b" : ")
+    }
+
+    fn end_object_value<W: ?Sized + io::Write>(&mut self, _w: &mut W) -> io::Result<()> {
+        self.has_value = true;
+        Ok(())
+    }
+
+    fn begin_array<W: ?Sized + io::Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.has_value = false;
+        w.write_all(b"[")
+    }
+
+    fn end_array<W: ?Sized + io::Write>(&mut self, w: &mut W) -> io::Result<()> {
+        w.write_all(b" ]")
+    }
+
+    fn begin_array_value<W: ?Sized + io::Write>(&mut self, w: &mut W, first: bool) -> io::Result<()> {
+        w.write_all(if first { b" " } else { b", " })
+    }
+
+    fn end_array_value<W: ?Sized + io::Write>(&mut self, _w: &mut W) -> io::Result<()> {
+        self.has_value = true;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pretty_is_jackson_style() {
+        let page = Page::of(vec![1u32, 2], Paging::default(), "http://h/x");
+        assert_eq!(
+            render(&page, true),
+            "{\n  \"links\" : [ {\n    \"href\" : \"http://h/x?includeCount=true&pageNum=1&itemsPerPage=100\",\n    \"rel\" : \"self\"\n  } ],\n  \"results\" : [ 1, 2 ],\n  \"totalCount\" : 2\n}"
+        );
+        let empty: Page<u32> = Page::of(vec![], Paging::default(), "u");
+        assert!(render(&empty, true).contains("\"results\" : [ ],"));
+        assert_eq!(render(&Envelope { content: [(); 0], status: 200 }, false), r#"{"content":[],"status":200}"#);
+    }
+
+    #[test]
+    fn paging_selects_and_counts() {
+        let paging = Paging {
+            include_count: false,
+            items_per_page: 2,
+            page_num: 2,
+        };
+        let page = Page::of((1..=5).collect(), paging, "u");
+        assert_eq!(page.results, vec![3, 4]);
+        assert_eq!(
+            render(&page, false),
+            r#"{"links":[{"href":"u?includeCount=false&pageNum=2&itemsPerPage=2","rel":"self"}],"results":[3,4]}"#
+        );
+    }
+
+    #[test]
+    fn path_segments_are_escaped() {
+        assert_eq!(path_segment("a b/c,d~é"), "a%20b%2Fc%2Cd~%C3%A9");
+    }
+}

@@ -1,0 +1,179 @@
+//! The Atlas API model shared by the CLI and the HTTP server: requests,
+//! their validation in Atlas's order with Atlas's errors, and responses.
+//!
+//! Both front ends call [`create_cert`], [`list_certs`] and [`list_users`];
+//! these validate, then hand over to [`crate::issuing`] and the ledger.
+
+mod error;
+pub mod json;
+
+pub use error::{ApiError, ErrorBody, ErrorCode, reason_phrase};
+pub use json::{CertEntry, Envelope, Page, Paging, UserEntry, render};
+
+use time::OffsetDateTime;
+
+use crate::Error;
+use crate::home::Home;
+use crate::issuing::{self, ClientRequest, IssueError, Issued};
+use crate::ledger::{CertRecord, Filter};
+use crate::registry::{Project, Registry, X509Type, is_project_id};
+use crate::validity::Validity;
+
+/// Default `monthsUntilExpiration`.
+pub const DEFAULT_MONTHS: i64 = 3;
+/// Largest `monthsUntilExpiration` Atlas accepts.
+pub const MAX_MONTHS: i64 = 24;
+
+/// `POST .../databaseUsers/{username}/certs`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CreateCert {
+    /// The project (group) id.
+    pub group_id: String,
+    /// The database user.
+    pub username: String,
+    /// Requested lifetime in months; Atlas's default is 3.
+    pub months_until_expiration: i64,
+    /// Issuance time; `None` means now. (Not in Atlas: for fixtures.)
+    pub issued_at: Option<OffsetDateTime>,
+}
+
+impl CreateCert {
+    /// A request with Atlas's defaults.
+    pub fn new(group_id: &str, username: &str) -> CreateCert {
+        CreateCert {
+            group_id: group_id.to_string(),
+            username: username.to_string(),
+            months_until_expiration: DEFAULT_MONTHS,
+            issued_at: None,
+        }
+    }
+}
+
+/// A certificate created by [`create_cert`].
+#[derive(Debug, Clone)]
+pub struct Created {
+    /// What the ledger recorded.
+    pub record: CertRecord,
+    /// The response body: certificate PEM then private key PEM.
+    pub pem: String,
+    /// Whether the project's CA was created for this request.
+    pub ca_created: bool,
+}
+
+/// Finds the project, with Atlas's errors for a malformed or unknown id.
+pub fn project<'r>(registry: &'r Registry, group_id: &str) -> Result<&'r Project, ApiError> {
+    if !is_project_id(group_id) {
+        return Err(ApiError::new(ErrorCode::InvalidGroupId, &[group_id]));
+    }
+    registry
+        .project(group_id)
+        .ok_or_else(|| ApiError::new(ErrorCode::GroupNotFound, &[group_id]))
+}
+
+/// Issues a client certificate as Atlas does, after every check Atlas
+/// makes. Nothing is written (no CA, no ledger row) when a check fails.
+pub fn create_cert(home: &Home, registry: &Registry, req: &CreateCert) -> Result<Created, Error> {
+    let project = project(registry, &req.group_id)?;
+    let months = req.months_until_expiration;
+    if months > MAX_MONTHS {
+        return Err(ApiError::new(ErrorCode::CertExpiryCannotExceedTwoYears, &[]).into());
+    }
+    if months < 1 {
+        return Err(ApiError::new(ErrorCode::InvalidAttribute, &["monthsUntilExpiration"]).into());
+    }
+    let user = project
+        .user(&req.username)
+        .ok_or_else(|| ApiError::new(ErrorCode::UsernameNotFound, &[&req.username]))?;
+    if project.self_managed_x509 {
+        return Err(ApiError::new(ErrorCode::CannotGenerateCertIfAdvancedX509, &[]).into());
+    }
+    if user.x509_type != X509Type::Managed {
+        return Err(ApiError::new(ErrorCode::UserNotManagedX509, &[]).into());
+    }
+    if !issuing::is_valid_username(&user.username) {
+        return Err(ApiError::new(ErrorCode::AtlasManagedX509NameInvalid, &[&user.username]).into());
+    }
+    let now = OffsetDateTime::now_utc();
+    let limit = project.max_certs_per_user.map(|n| (n, now));
+    if let (Some(n), Some(ledger)) = (project.max_certs_per_user, home.existing_ledger()?)
+        && ledger.active_count(&project.id, &user.username, now)? >= u64::from(n)
+    {
+        return Err(limit_reached());
+    }
+    // `months` is within 1..=24 here.
+    let months = u32::try_from(months).unwrap_or(1);
+    let validity = Validity::atlas(req.issued_at.unwrap_or(now), months)
+        .map_err(|e| Error::Usage(format!("--issued-at: {e}")))?;
+
+    let (ca, ca_created) = home.project_ca(&project.id)?;
+    let mut ledger = home.ledger()?;
+    let request = ClientRequest {
+        project_id: &project.id,
+        username: &user.username,
+        validity,
+        limit,
+    };
+    match issuing::issue_client(&ca, &mut ledger, &request) {
+        Ok(Issued { record, pem }) => Ok(Created {
+            record,
+            pem,
+            ca_created,
+        }),
+        Err(IssueError::LimitReached) => Err(limit_reached()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn limit_reached() -> Error {
+    ApiError::new(ErrorCode::AtlasGeneratedCertsLimitExceeded, &[]).into()
+}
+
+/// `GET .../databaseUsers/{username}/certs`: the user's certificates,
+/// oldest first; unexpired and unrevoked only unless `all`.
+pub fn list_certs(
+    home: &Home,
+    registry: &Registry,
+    group_id: &str,
+    username: &str,
+    all: bool,
+) -> Result<Vec<CertRecord>, Error> {
+    let project = project(registry, group_id)?;
+    if project.user(username).is_none() {
+        return Err(ApiError::new(ErrorCode::UsernameNotFound, &[username]).into());
+    }
+    let filter = if all {
+        Filter::All
+    } else {
+        Filter::ActiveAt(OffsetDateTime::now_utc())
+    };
+    match home.existing_ledger()? {
+        Some(ledger) => Ok(ledger.list(&project.id, username, filter)?),
+        None => Ok(Vec::new()),
+    }
+}
+
+/// The Atlas list body for `records`; `base` is the API root, such as
+/// `http://localhost:8080/api/atlas/v2`.
+pub fn cert_page(
+    records: &[CertRecord],
+    group_id: &str,
+    username: &str,
+    paging: Paging,
+    base: &str,
+) -> Page<CertEntry> {
+    let url = format!(
+        "{base}/groups/{group_id}/databaseUsers/{}/certs",
+        json::path_segment(username)
+    );
+    Page::of(records.iter().map(CertEntry::from).collect(), paging, &url)
+}
+
+/// `GET .../databaseUsers`: the project's users in the Admin API's shape.
+pub fn list_users(registry: &Registry, group_id: &str) -> Result<Vec<UserEntry>, ApiError> {
+    let project = project(registry, group_id)?;
+    Ok(project
+        .database_users
+        .iter()
+        .map(|u| UserEntry::new(&project.id, u))
+        .collect())
+}

@@ -1,0 +1,42 @@
+//! atlas-ca: MongoDB Atlas's managed X.509 certificate issuance, offline.
+//!
+//! A CA *home* holds a registry of projects and database users
+//! (`users.toml`), one CA per project and a ledger of every certificate.
+//! [`api::create_cert`] does what `POST /groups/{id}/databaseUsers/{user}/certs`
+//! does on Atlas and returns the same PEM body:
+//!
+//! ```
+//! use atlas_ca::{Home, api};
+//!
+//! let dir = tempfile::tempdir()?;
+//! std::fs::write(
+//!     dir.path().join("users.toml"),
+//!     r#"
+//!         [[projects]]
+//!         id = "5efda6aea3f2ed2e7dd6ce05"
+//!         [[projects.databaseUsers]]
+//!         username = "alice"
+//!         x509Type = "MANAGED"
+//!     "#,
+//! )?;
+//! let home = Home::new(dir.path());
+//! let request = api::CreateCert::new("5efda6aea3f2ed2e7dd6ce05", "alice");
+//! let created = api::create_cert(&home, &home.registry()?, &request)?;
+//! assert!(created.pem.starts_with("-----BEGIN CERTIFICATE-----\n"));
+//! assert_eq!(created.record.subject, "CN=alice");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+pub mod api;
+pub mod ca;
+pub mod cli;
+mod error;
+pub mod files;
+pub mod home;
+pub mod issuing;
+pub mod ledger;
+pub mod registry;
+pub mod validity;
+
+pub use error::Error;
+pub use home::Home;

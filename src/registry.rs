@@ -1,0 +1,380 @@
+//! The registry: the projects and database users that Atlas would hold, read
+//! from a TOML file whose field names follow the Atlas Admin API.
+//!
+//! Every problem is reported with the file, line and column it comes from, so
+//! a typo in `users.toml` is an error that points at itself, never a silently
+//! ignored key.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use toml::Spanned;
+
+/// Atlas allows at most this many database users in one project.
+pub const MAX_USERS_PER_PROJECT: usize = 100;
+
+/// How a database user authenticates with X.509, as the Admin API's `x509Type`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum X509Type {
+    /// No X.509 authentication (password users).
+    #[default]
+    None,
+    /// Atlas-managed X.509: Atlas (here: atlas-ca) issues the certificates.
+    Managed,
+    /// Self-managed X.509: the customer's own CA issues the certificates.
+    Customer,
+}
+
+/// A role grant, as the Admin API spells it (fields in the alphabetical
+/// order Atlas serializes them).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Role {
+    /// Optional collection the role is limited to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub collection_name: Option<String>,
+    /// The database the role applies to.
+    pub database_name: String,
+    /// The role, for example `readWrite`.
+    pub role_name: String,
+}
+
+/// One database user of a project.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DatabaseUser {
+    /// The user name; for X.509 users the certificate's CN.
+    pub username: String,
+    /// `admin` or `$external` (X.509 users live in `$external`).
+    pub database_name: String,
+    /// How the user authenticates with X.509.
+    pub x509_type: X509Type,
+    /// The user's role grants.
+    pub roles: Vec<Role>,
+}
+
+/// One Atlas project (group): the unit that owns a CA and database users.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Project {
+    /// The 24-hex-character project id.
+    pub id: String,
+    /// Optional human-readable name.
+    pub name: Option<String>,
+    /// The project uses self-managed ("advanced") X.509: Atlas will not issue.
+    pub self_managed_x509: bool,
+    /// Per-user limit on unexpired certificates; `None` means no limit.
+    pub max_certs_per_user: Option<u32>,
+    /// The project's database users.
+    pub database_users: Vec<DatabaseUser>,
+}
+
+impl Project {
+    /// The database user with this exact name, if any.
+    pub fn user(&self, username: &str) -> Option<&DatabaseUser> {
+        self.database_users.iter().find(|u| u.username == username)
+    }
+}
+
+/// A parsed and validated registry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Registry {
+    /// The projects in file order.
+    pub projects: Vec<Project>,
+}
+
+/// Why a registry could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum RegistryError {
+    /// The file could not be read.
+    #[error("cannot read registry {}: {source}", path.display())]
+    Read {
+        /// The registry file.
+        path: PathBuf,
+        /// The underlying I/O error.
+        source: std::io::Error,
+    },
+    /// The file was read but is not a valid registry.
+    #[error("{}:{line}:{column}: {message}", path.display())]
+    Invalid {
+        /// The registry file.
+        path: PathBuf,
+        /// 1-based line of the problem.
+        line: usize,
+        /// 1-based column (in characters) of the problem.
+        column: usize,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct RawRegistry {
+    #[serde(default)]
+    projects: Vec<RawProject>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct RawProject {
+    id: Spanned<String>,
+    name: Option<String>,
+    #[serde(default, rename = "selfManagedX509")]
+    self_managed_x509: bool,
+    max_certs_per_user: Option<Spanned<u32>>,
+    #[serde(default)]
+    database_users: Vec<Spanned<RawUser>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct RawUser {
+    username: Spanned<String>,
+    database_name: Option<Spanned<String>>,
+    #[serde(default, rename = "x509Type")]
+    x509_type: X509Type,
+    #[serde(default)]
+    roles: Vec<Role>,
+}
+
+/// True when `id` has the form of an Atlas project id: 24 hexadecimal digits.
+pub fn is_project_id(id: &str) -> bool {
+    id.len() == 24 && id.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+impl Registry {
+    /// Reads and validates the registry at `path`.
+    pub fn load(path: &Path) -> Result<Registry, RegistryError> {
+        let bytes = std::fs::read(path).map_err(|source| RegistryError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        match std::str::from_utf8(&bytes) {
+            Ok(text) => Registry::parse(text, path),
+            Err(e) => {
+                let valid = &bytes[..e.valid_up_to()];
+                // The prefix is valid UTF-8 by definition of `valid_up_to`.
+                let text = std::str::from_utf8(valid).unwrap_or_default();
+                Err(invalid(path, text, text.len(), "the file is not valid UTF-8"))
+            }
+        }
+    }
+
+    /// Parses and validates registry text; `path` is only used in messages.
+    pub fn parse(text: &str, path: &Path) -> Result<Registry, RegistryError> {
+        let raw: RawRegistry = toml::from_str(text).map_err(|e| {
+            let at = e.span().map_or(0, |s| s.start);
+            invalid(path, text, at, e.message().trim_end())
+        })?;
+        let fail = |at: usize, message: String| invalid(path, text, at, &message);
+        let mut projects: Vec<Project> = Vec::with_capacity(raw.projects.len());
+        for p in raw.projects {
+            let id = p.id.get_ref();
+            if !is_project_id(id) || id.bytes().any(|b| b.is_ascii_uppercase()) {
+                return Err(fail(
+                    p.id.span().start,
+                    format!("project id {id:?} must be 24 lowercase hexadecimal characters"),
+                ));
+            }
+            if projects.iter().any(|q| &q.id == id) {
+                return Err(fail(p.id.span().start, format!("duplicate project id {id}")));
+            }
+            if let Some(max) = &p.max_certs_per_user
+                && *max.get_ref() == 0
+            {
+                return Err(fail(
+                    max.span().start,
+                    "maxCertsPerUser must be at least 1 (leave it out for no limit)".into(),
+                ));
+            }
+            let mut users: Vec<DatabaseUser> = Vec::with_capacity(p.database_users.len());
+            for spanned in p.database_users {
+                let at = spanned.span().start;
+                let u = spanned.into_inner();
+                if users.len() == MAX_USERS_PER_PROJECT {
+                    return Err(fail(
+                        at,
+                        format!(
+                            "project {id} has more than {MAX_USERS_PER_PROJECT} database users"
+                        ),
+                    ));
+                }
+                let name = u.username.get_ref();
+                if name.is_empty() {
+                    return Err(fail(u.username.span().start, "username is empty".into()));
+                }
+                if users.iter().any(|v| &v.username == name) {
+                    return Err(fail(
+                        u.username.span().start,
+                        format!("duplicate username {name:?} in project {id}"),
+                    ));
+                }
+                let x509 = u.x509_type != X509Type::None;
+                let database_name = match u.database_name {
+                    Some(db) => {
+                        let ok = match db.get_ref().as_str() {
+                            "$external" => true,
+                            "admin" => !x509,
+                            _ => false,
+                        };
+                        if !ok {
+                            let want = if x509 { "\"$external\"" } else { "\"admin\" or \"$external\"" };
+                            return Err(fail(
+                                db.span().start,
+                                format!(
+                                    "databaseName {:?} of user {name:?} must be {want}",
+                                    db.get_ref()
+                                ),
+                            ));
+                        }
+                        db.into_inner()
+                    }
+                    None if x509 => "$external".to_string(),
+                    None => "admin".to_string(),
+                };
+                users.push(DatabaseUser {
+                    username: u.username.into_inner(),
+                    database_name,
+                    x509_type: u.x509_type,
+                    roles: u.roles,
+                });
+            }
+            projects.push(Project {
+                id: p.id.into_inner(),
+                name: p.name,
+                self_managed_x509: p.self_managed_x509,
+                max_certs_per_user: p.max_certs_per_user.map(Spanned::into_inner),
+                database_users: users,
+            });
+        }
+        Ok(Registry { projects })
+    }
+
+    /// The project with this id (compared without regard to case).
+    pub fn project(&self, id: &str) -> Option<&Project> {
+        self.projects.iter().find(|p| p.id.eq_ignore_ascii_case(id))
+    }
+}
+
+fn invalid(path: &Path, text: &str, at: usize, message: &str) -> RegistryError {
+    let (line, column) = line_column(text, at);
+    RegistryError::Invalid {
+        path: path.to_path_buf(),
+        line,
+        column,
+        message: message.to_string(),
+    }
+}
+
+/// 1-based line and character column of byte offset `at` in `text`.
+fn line_column(text: &str, at: usize) -> (usize, usize) {
+    let mut at = at.min(text.len());
+    while !text.is_char_boundary(at) {
+        at -= 1;
+    }
+    let before = &text[..at];
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    (line, before[line_start..].chars().count() + 1)
+}
+
+impl fmt::Display for X509Type {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            X509Type::None => "NONE",
+            X509Type::Managed => "MANAGED",
+            X509Type::Customer => "CUSTOMER",
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn err(text: &str) -> (usize, usize, String) {
+        match Registry::parse(text, Path::new("r.toml")) {
+            Err(RegistryError::Invalid {
+                line,
+                column,
+                message,
+                ..
+            }) => (line, column, message),
+            other => panic!("expected an error, got {other:?}"),
+        }
+    }
+
+    const P: &str = "[[projects]]\nid = \"5efda6aea3f2ed2e7dd6ce05\"\n";
+
+    #[test]
+    fn parses_users_with_defaults() {
+        let text = format!(
+            "{P}[[projects.databaseUsers]]\nusername = \"alice\"\nx509Type = \"MANAGED\"\n\
+             roles = [{{ roleName = \"readWrite\", databaseName = \"app\" }}]\n\
+             [[projects.databaseUsers]]\nusername = \"bob\"\n"
+        );
+        let r = Registry::parse(&text, Path::new("r.toml")).unwrap();
+        let p = r.project("5EFDA6AEA3F2ED2E7DD6CE05").unwrap();
+        assert_eq!(p.user("alice").unwrap().database_name, "$external");
+        assert_eq!(p.user("alice").unwrap().roles[0].role_name, "readWrite");
+        assert_eq!(p.user("bob").unwrap().database_name, "admin");
+        assert_eq!(p.user("bob").unwrap().x509_type, X509Type::None);
+    }
+
+    #[test]
+    fn unknown_key_points_at_itself() {
+        let text = format!("{P}[[projects.databaseUsers]]\nusername = \"a\"\nx509type = \"MANAGED\"\n");
+        let (line, column, message) = err(&text);
+        assert_eq!((line, column), (5, 1));
+        assert!(message.contains("x509type"), "{message}");
+    }
+
+    #[test]
+    fn semantic_errors_have_positions() {
+        let cases = [
+            ("[[projects]]\nid = \"xyz\"\n".to_string(), 2, 6, "24 lowercase"),
+            (format!("{P}{P}"), 4, 6, "duplicate project"),
+            (
+                format!("{P}[[projects.databaseUsers]]\nusername = \"a\"\n[[projects.databaseUsers]]\nusername = \"a\"\n"),
+                6,
+                12,
+                "duplicate username",
+            ),
+            (
+                format!("{P}[[projects.databaseUsers]]\nusername = \"a\"\nx509Type = \"MANAGED\"\ndatabaseName = \"admin\"\n"),
+                6,
+                16,
+                "$external",
+            ),
+            (
+                format!("{P}[[projects.databaseUsers]]\nusername = \"a\"\nx509Type = \"SOMETIMES\"\n"),
+                5,
+                12,
+                "unknown variant",
+            ),
+        ];
+        for (text, line, column, needle) in cases {
+            let (l, c, m) = err(&text);
+            assert_eq!((l, c), (line, column), "{text}: {m}");
+            assert!(m.contains(needle), "{m} lacks {needle}");
+        }
+    }
+
+    #[test]
+    fn more_than_100_users_is_an_error() {
+        let mut text = P.to_string();
+        for i in 0..=MAX_USERS_PER_PROJECT {
+            text.push_str(&format!("[[projects.databaseUsers]]\nusername = \"u{i}\"\n"));
+        }
+        let (line, _, message) = err(&text);
+        assert_eq!(line, 3 + 2 * MAX_USERS_PER_PROJECT + 1);
+        assert!(message.contains("more than 100"), "{message}");
+    }
+
+    #[test]
+    fn line_column_counts_characters() {
+        assert_eq!(line_column("ab\nçd", 5), (2, 2));
+        assert_eq!(line_column("", 0), (1, 1));
+    }
+}
