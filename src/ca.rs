@@ -163,7 +163,11 @@ impl ProjectCa {
 
     /// Creates a CA for the project, failing if one exists; with `import_key`
     /// the CA uses that RSA key (PEM, PKCS#1 or PKCS#8) instead of a new one.
-    pub fn init(home: &Path, project_id: &str, import_key: Option<&Path>) -> Result<ProjectCa, CaError> {
+    pub fn init(
+        home: &Path,
+        project_id: &str,
+        import_key: Option<&Path>,
+    ) -> Result<ProjectCa, CaError> {
         let key = match import_key {
             Some(path) => read_import_key(path)?,
             None => generate_rsa(RSA_BITS)?,
@@ -184,8 +188,10 @@ impl ProjectCa {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(io("cannot read", &cert_path)(e)),
         };
-        let cert = X509::from_pem(&cert_pem)
-            .map_err(crypto(format!("CA certificate {} is not a PEM certificate", cert_path.display())))?;
+        let cert = X509::from_pem(&cert_pem).map_err(crypto(format!(
+            "CA certificate {} is not a PEM certificate",
+            cert_path.display()
+        )))?;
         let key_path = dir.join(KEY_FILE);
         let mode = fs::metadata(&key_path)
             .map_err(io("cannot read", &key_path))?
@@ -202,7 +208,9 @@ impl ProjectCa {
             path: key_path.clone(),
             reason: "not a PEM private key (truncated or foreign file?)".into(),
         })?;
-        let public = cert.public_key().map_err(crypto("reading the CA certificate's key"))?;
+        let public = cert
+            .public_key()
+            .map_err(crypto("reading the CA certificate's key"))?;
         if !public.public_eq(&key) {
             return Err(CaError::BadKey {
                 path: key_path,
@@ -219,7 +227,9 @@ impl ProjectCa {
         let key_pem = key
             .private_key_to_pem_pkcs8()
             .map_err(crypto("encoding the CA key"))?;
-        let cert_pem = cert.to_pem().map_err(crypto("encoding the CA certificate"))?;
+        let cert_pem = cert
+            .to_pem()
+            .map_err(crypto("encoding the CA certificate"))?;
         for (name, pem) in [(KEY_FILE, &key_pem), (CERT_FILE, &cert_pem)] {
             let path = dir.join(name);
             write_private(&path, pem).map_err(io("cannot write", &path))?;
@@ -259,15 +269,22 @@ fn read_import_key(path: &Path) -> Result<PKey<Private>, CaError> {
         path: path.to_path_buf(),
         reason: reason.to_string(),
     };
-    let key = PKey::private_key_from_pem(&pem).map_err(|_| bad("not an unencrypted PEM private key"))?;
+    let key =
+        PKey::private_key_from_pem(&pem).map_err(|_| bad("not an unencrypted PEM private key"))?;
     match key.rsa() {
         Ok(rsa) if rsa.size() * 8 >= MIN_IMPORT_BITS => Ok(key),
         Ok(_) => Err(bad("an RSA key of at least 2048 bits is needed")),
-        Err(_) => Err(bad("only RSA keys can sign with sha256WithRSAEncryption as Atlas does")),
+        Err(_) => Err(bad(
+            "only RSA keys can sign with sha256WithRSAEncryption as Atlas does",
+        )),
     }
 }
 
-fn self_signed(project_id: &str, key: &PKey<Private>, validity: &Validity) -> Result<X509, ErrorStack> {
+fn self_signed(
+    project_id: &str,
+    key: &PKey<Private>,
+    validity: &Validity,
+) -> Result<X509, ErrorStack> {
     let name = atlas_name(project_id)?;
     let mut b = X509::builder()?;
     b.set_version(2)?;
@@ -275,12 +292,21 @@ fn self_signed(project_id: &str, key: &PKey<Private>, validity: &Validity) -> Re
     b.set_serial_number(&serial)?;
     b.set_subject_name(&name)?;
     b.set_issuer_name(&name)?;
-    let (not_before, not_after) = (asn1_time(validity.not_before)?, asn1_time(validity.not_after)?);
+    let (not_before, not_after) = (
+        asn1_time(validity.not_before)?,
+        asn1_time(validity.not_after)?,
+    );
     b.set_not_before(&not_before)?;
     b.set_not_after(&not_after)?;
     b.set_pubkey(key)?;
     b.append_extension(BasicConstraints::new().critical().ca().build()?)?;
-    b.append_extension(KeyUsage::new().critical().key_cert_sign().crl_sign().build()?)?;
+    b.append_extension(
+        KeyUsage::new()
+            .critical()
+            .key_cert_sign()
+            .crl_sign()
+            .build()?,
+    )?;
     let ski = SubjectKeyIdentifier::new().build(&b.x509v3_context(None, None))?;
     b.append_extension(ski)?;
     b.sign(key, MessageDigest::sha256())?;

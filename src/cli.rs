@@ -10,13 +10,13 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
+use crate::Error;
 use crate::api::{self, CreateCert, Paging};
 use crate::ca::ProjectCa;
 use crate::files::write_private;
 use crate::home::Home;
 use crate::ledger::CertRecord;
 use crate::registry::Registry;
-use crate::Error;
 
 /// The server address written into JSON `self` links by the CLI: where
 /// `atlas-ca serve` listens by default.
@@ -167,7 +167,10 @@ fn run(cli: Cli) -> Result<(), Error> {
             match output {
                 Output::Json => {
                     let url = format!("{DEFAULT_BASE}/api/atlas/v2/groups/{gid}/databaseUsers");
-                    print_line(&api::render(&api::Page::of(users, Paging::default(), &url), false))
+                    print_line(&api::render(
+                        &api::Page::of(users, Paging::default(), &url),
+                        false,
+                    ))
                 }
                 Output::Table => print_users(&registry, &gid),
             }
@@ -262,7 +265,9 @@ fn select_project(registry: &Registry, arg: &ProjectArg) -> Result<String, Error
     }
     match registry.projects.as_slice() {
         [only] => Ok(only.id.clone()),
-        [] => Err(Error::Usage("the registry has no projects; add a [[projects]] table".into())),
+        [] => Err(Error::Usage(
+            "the registry has no projects; add a [[projects]] table".into(),
+        )),
         many => Err(Error::Usage(format!(
             "the registry has {} projects; choose one with --projectId or MONGODB_ATLAS_PROJECT_ID",
             many.len()
@@ -325,7 +330,10 @@ fn print_certs(records: &[CertRecord], all: bool) -> Result<(), Error> {
 
 fn print_users(registry: &Registry, gid: &str) -> Result<(), Error> {
     let project = api::project(registry, gid)?;
-    let mut text = format!("{:<24}  {:<10}  {:<9}  {}\n", "USERNAME", "DATABASE", "X509", "ROLES");
+    let mut text = format!(
+        "{:<24}  {:<10}  {:<9}  {}\n",
+        "USERNAME", "DATABASE", "X509", "ROLES"
+    );
     for u in &project.database_users {
         let roles: Vec<String> = u
             .roles

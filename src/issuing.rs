@@ -89,7 +89,9 @@ pub fn rfc2253_subject(cn: &str) -> String {
     let last = cn.chars().count().saturating_sub(1);
     for (i, c) in cn.chars().enumerate() {
         let edge_space = c == ' ' && (i == 0 || i == last);
-        if matches!(c, ',' | '+' | '"' | '\\' | '<' | '>' | ';') || edge_space || (i == 0 && c == '#')
+        if matches!(c, ',' | '+' | '"' | '\\' | '<' | '>' | ';')
+            || edge_space
+            || (i == 0 && c == '#')
         {
             out.push('\\');
         }
@@ -128,7 +130,10 @@ pub fn client_certificate(
     let serial = serial_integer(serial)?;
     b.set_serial_number(&serial)?;
     b.set_issuer_name(ca.name())?;
-    let (not_before, not_after) = (asn1_time(validity.not_before)?, asn1_time(validity.not_after)?);
+    let (not_before, not_after) = (
+        asn1_time(validity.not_before)?,
+        asn1_time(validity.not_after)?,
+    );
     b.set_not_before(&not_before)?;
     b.set_not_after(&not_after)?;
     let subject = subject_name(cn)?;

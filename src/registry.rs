@@ -156,7 +156,12 @@ impl Registry {
                 let valid = &bytes[..e.valid_up_to()];
                 // The prefix is valid UTF-8 by definition of `valid_up_to`.
                 let text = std::str::from_utf8(valid).unwrap_or_default();
-                Err(invalid(path, text, text.len(), "the file is not valid UTF-8"))
+                Err(invalid(
+                    path,
+                    text,
+                    text.len(),
+                    "the file is not valid UTF-8",
+                ))
             }
         }
     }
@@ -178,7 +183,10 @@ impl Registry {
                 ));
             }
             if projects.iter().any(|q| &q.id == id) {
-                return Err(fail(p.id.span().start, format!("duplicate project id {id}")));
+                return Err(fail(
+                    p.id.span().start,
+                    format!("duplicate project id {id}"),
+                ));
             }
             if let Some(max) = &p.max_certs_per_user
                 && *max.get_ref() == 0
@@ -219,7 +227,11 @@ impl Registry {
                             _ => false,
                         };
                         if !ok {
-                            let want = if x509 { "\"$external\"" } else { "\"admin\" or \"$external\"" };
+                            let want = if x509 {
+                                "\"$external\""
+                            } else {
+                                "\"admin\" or \"$external\""
+                            };
                             return Err(fail(
                                 db.span().start,
                                 format!(
@@ -324,7 +336,8 @@ mod tests {
 
     #[test]
     fn unknown_key_points_at_itself() {
-        let text = format!("{P}[[projects.databaseUsers]]\nusername = \"a\"\nx509type = \"MANAGED\"\n");
+        let text =
+            format!("{P}[[projects.databaseUsers]]\nusername = \"a\"\nx509type = \"MANAGED\"\n");
         let (line, column, message) = err(&text);
         assert_eq!((line, column), (5, 1));
         assert!(message.contains("x509type"), "{message}");
@@ -333,22 +346,33 @@ mod tests {
     #[test]
     fn semantic_errors_have_positions() {
         let cases = [
-            ("[[projects]]\nid = \"xyz\"\n".to_string(), 2, 6, "24 lowercase"),
+            (
+                "[[projects]]\nid = \"xyz\"\n".to_string(),
+                2,
+                6,
+                "24 lowercase",
+            ),
             (format!("{P}{P}"), 4, 6, "duplicate project"),
             (
-                format!("{P}[[projects.databaseUsers]]\nusername = \"a\"\n[[projects.databaseUsers]]\nusername = \"a\"\n"),
+                format!(
+                    "{P}[[projects.databaseUsers]]\nusername = \"a\"\n[[projects.databaseUsers]]\nusername = \"a\"\n"
+                ),
                 6,
                 12,
                 "duplicate username",
             ),
             (
-                format!("{P}[[projects.databaseUsers]]\nusername = \"a\"\nx509Type = \"MANAGED\"\ndatabaseName = \"admin\"\n"),
+                format!(
+                    "{P}[[projects.databaseUsers]]\nusername = \"a\"\nx509Type = \"MANAGED\"\ndatabaseName = \"admin\"\n"
+                ),
                 6,
                 16,
                 "$external",
             ),
             (
-                format!("{P}[[projects.databaseUsers]]\nusername = \"a\"\nx509Type = \"SOMETIMES\"\n"),
+                format!(
+                    "{P}[[projects.databaseUsers]]\nusername = \"a\"\nx509Type = \"SOMETIMES\"\n"
+                ),
                 5,
                 12,
                 "unknown variant",
@@ -365,10 +389,16 @@ mod tests {
     fn more_than_100_users_is_an_error() {
         let mut text = P.to_string();
         for i in 0..=MAX_USERS_PER_PROJECT {
-            text.push_str(&format!("[[projects.databaseUsers]]\nusername = \"u{i}\"\n"));
+            text.push_str(&format!(
+                "[[projects.databaseUsers]]\nusername = \"u{i}\"\n"
+            ));
         }
         let (line, _, message) = err(&text);
-        assert_eq!(line, 3 + 2 * MAX_USERS_PER_PROJECT + 1);
+        assert_eq!(
+            line,
+            3 + 2 * MAX_USERS_PER_PROJECT,
+            "points at the table header"
+        );
         assert!(message.contains("more than 100"), "{message}");
     }
 

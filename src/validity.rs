@@ -71,12 +71,18 @@ mod tests {
     #[test]
     fn clamps_to_the_last_day_of_the_month() {
         let t = datetime!(2027-01-31 12:00:00 UTC);
-        assert_eq!(add_months(t, 1).unwrap(), datetime!(2027-02-28 12:00:00 UTC));
+        assert_eq!(
+            add_months(t, 1).unwrap(),
+            datetime!(2027-02-28 12:00:00 UTC)
+        );
         assert_eq!(
             add_months(datetime!(2027-12-31 00:00:00 UTC), 2).unwrap(),
             datetime!(2028-02-29 00:00:00 UTC)
         );
-        assert_eq!(add_months(t, 24).unwrap(), datetime!(2029-01-31 12:00:00 UTC));
+        assert_eq!(
+            add_months(t, 24).unwrap(),
+            datetime!(2029-01-31 12:00:00 UTC)
+        );
     }
 
     #[test]

@@ -66,14 +66,30 @@ fn lines(v: &[&str]) -> Vec<String> {
 #[test]
 fn certificate_matches_the_atlas_profile() {
     let home = TestHome::new(&registry(""));
-    let pem = home.issue("alice", &["--monthsUntilExpiration", "12", "--issued-at", "2026-08-10T03:06:35Z"]);
+    let pem = home.issue(
+        "alice",
+        &[
+            "--monthsUntilExpiration",
+            "12",
+            "--issued-at",
+            "2026-08-10T03:06:35Z",
+        ],
+    );
     let p = pem.to_str().unwrap();
     let ca = home.ca_cert();
     let ca = ca.to_str().unwrap();
 
     // The chain verifies (the CA is newer than this back-dated certificate,
     // so times are not checked here; other tests verify current ones).
-    openssl_ok(&["verify", "-no_check_time", "-purpose", "sslclient", "-CAfile", ca, p]);
+    openssl_ok(&[
+        "verify",
+        "-no_check_time",
+        "-purpose",
+        "sslclient",
+        "-CAfile",
+        ca,
+        p,
+    ]);
 
     // Every field of the observed profile.
     assert_eq!(der_skeleton(&pem), lines(ATLAS_SKELETON));
@@ -86,12 +102,21 @@ fn certificate_matches_the_atlas_profile() {
         format!("issuer=CN = {GID}, OU = Atlas, O = MongoDB Inc")
     );
     assert_eq!(x509_field(&pem, "-subject"), "subject=CN = alice");
-    assert_eq!(x509_field(&pem, "-startdate"), "notBefore=Aug 10 02:06:35 2026 GMT");
-    assert_eq!(x509_field(&pem, "-enddate"), "notAfter=Aug 10 03:06:35 2027 GMT");
+    assert_eq!(
+        x509_field(&pem, "-startdate"),
+        "notBefore=Aug 10 02:06:35 2026 GMT"
+    );
+    assert_eq!(
+        x509_field(&pem, "-enddate"),
+        "notAfter=Aug 10 03:06:35 2027 GMT"
+    );
     let serial = x509_field(&pem, "-serial");
     let hex = serial.strip_prefix("serial=").unwrap();
     assert_eq!(hex.len(), 16, "8 content bytes: {serial}");
-    assert!(u8::from_str_radix(&hex[..2], 16).unwrap() < 0x80, "positive: {serial}");
+    assert!(
+        u8::from_str_radix(&hex[..2], 16).unwrap() < 0x80,
+        "positive: {serial}"
+    );
 
     // The signature algorithm and the key size of the CA that signed it.
     assert!(text.contains("Signature Algorithm: sha256WithRSAEncryption"));
@@ -100,7 +125,10 @@ fn certificate_matches_the_atlas_profile() {
         .last()
         .unwrap()
         .to_string();
-    assert!(sig_len.contains("l= 513 prim: BIT STRING"), "512-byte signature: {sig_len}");
+    assert!(
+        sig_len.contains("l= 513 prim: BIT STRING"),
+        "512-byte signature: {sig_len}"
+    );
 
     // The key in the bundle is the certificate's key, in unencrypted PKCS#8.
     let body = std::fs::read_to_string(&pem).unwrap();
@@ -117,7 +145,11 @@ fn pem_layout_is_the_atlas_response_body() {
     assert!(body.starts_with("-----BEGIN CERTIFICATE-----\n"));
     assert!(body.ends_with("-----END PRIVATE KEY-----\n") && !body.ends_with("\n\n"));
     assert!(!body.contains('\r') && !body.contains("\n\n"));
-    assert_eq!(body.matches("-----BEGIN ").count(), 2, "no CA certificate in the body");
+    assert_eq!(
+        body.matches("-----BEGIN ").count(),
+        2,
+        "no CA certificate in the body"
+    );
     for line in body.lines().filter(|l| !l.starts_with("-----")) {
         assert!(line.len() <= 64, "64-column base64: {line}");
     }
@@ -149,7 +181,11 @@ fn ca_certificate_profile() {
     let home = TestHome::new(&registry(""));
     let out = home.run(&["ca", "cert"]);
     assert!(out.status.success(), "{}", stderr(&out));
-    assert!(stderr(&out).contains("created a new CA"), "one-line note: {}", stderr(&out));
+    assert!(
+        stderr(&out).contains("created a new CA"),
+        "one-line note: {}",
+        stderr(&out)
+    );
     let pem = home.path().join("ca.pem");
     std::fs::write(&pem, &out.stdout).unwrap();
     assert_eq!(std::fs::read(home.ca_cert()).unwrap(), out.stdout);
@@ -157,56 +193,151 @@ fn ca_certificate_profile() {
     let text = openssl_ok(&["x509", "-in", p, "-noout", "-text"]);
     assert!(text.contains("Public-Key: (4096 bit)"));
     assert!(text.contains("Signature Algorithm: sha256WithRSAEncryption"));
-    assert!(text.contains("X509v3 Basic Constraints: critical\n                CA:TRUE"), "{text}");
-    assert!(text.contains("X509v3 Key Usage: critical\n                Certificate Sign, CRL Sign"), "{text}");
+    assert!(
+        text.contains("X509v3 Basic Constraints: critical\n                CA:TRUE"),
+        "{text}"
+    );
+    assert!(
+        text.contains("X509v3 Key Usage: critical\n                Certificate Sign, CRL Sign"),
+        "{text}"
+    );
     assert!(text.contains("X509v3 Subject Key Identifier"), "{text}");
-    assert_eq!(x509_field(&pem, "-subject"), format!("subject=CN = {GID}, OU = Atlas, O = MongoDB Inc"));
-    assert_eq!(x509_field(&pem, "-issuer"), format!("issuer=CN = {GID}, OU = Atlas, O = MongoDB Inc"));
+    assert_eq!(
+        x509_field(&pem, "-subject"),
+        format!("subject=CN = {GID}, OU = Atlas, O = MongoDB Inc")
+    );
+    assert_eq!(
+        x509_field(&pem, "-issuer"),
+        format!("issuer=CN = {GID}, OU = Atlas, O = MongoDB Inc")
+    );
     // Self-signed and valid ten years.
     openssl_ok(&["verify", "-CAfile", p, p]);
-    let (ok, _) = openssl(&["x509", "-in", p, "-noout", "-checkend", &(9 * 366 * 86400).to_string()]);
+    let (ok, _) = openssl(&[
+        "x509",
+        "-in",
+        p,
+        "-noout",
+        "-checkend",
+        &(9 * 366 * 86400).to_string(),
+    ]);
     assert!(ok, "valid for more than 9 years");
-    let (ok, _) = openssl(&["x509", "-in", p, "-noout", "-checkend", &(3653 * 86400 + 86400).to_string()]);
+    let (ok, _) = openssl(&[
+        "x509",
+        "-in",
+        p,
+        "-noout",
+        "-checkend",
+        &(3653 * 86400 + 86400).to_string(),
+    ]);
     assert!(!ok, "not much beyond 10 years");
 
     // The issuer of a client certificate is the CA's subject, byte for byte.
     let client = home.issue("alice", &[]);
     let der = |args: &[&str]| openssl_ok(args);
-    let ca_subject = der(&["x509", "-in", p, "-noout", "-subject", "-nameopt", "RFC2253,dump_der,dump_all"]);
-    let issuer = der(&["x509", "-in", client.to_str().unwrap(), "-noout", "-issuer", "-nameopt", "RFC2253,dump_der,dump_all"]);
-    assert_eq!(ca_subject.trim().trim_start_matches("subject="), issuer.trim().trim_start_matches("issuer="));
+    let ca_subject = der(&[
+        "x509",
+        "-in",
+        p,
+        "-noout",
+        "-subject",
+        "-nameopt",
+        "RFC2253,dump_der,dump_all",
+    ]);
+    let issuer = der(&[
+        "x509",
+        "-in",
+        client.to_str().unwrap(),
+        "-noout",
+        "-issuer",
+        "-nameopt",
+        "RFC2253,dump_der,dump_all",
+    ]);
+    assert_eq!(
+        ca_subject.trim().trim_start_matches("subject="),
+        issuer.trim().trim_start_matches("issuer=")
+    );
 
     // Private files.
     use std::os::unix::fs::PermissionsExt;
     let key = home.path().join("projects").join(GID).join("ca.key.pem");
-    assert_eq!(std::fs::metadata(&key).unwrap().permissions().mode() & 0o777, 0o600);
+    assert_eq!(
+        std::fs::metadata(&key).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
     let dir = key.parent().unwrap();
-    assert_eq!(std::fs::metadata(dir).unwrap().permissions().mode() & 0o777, 0o700);
-    assert!(std::fs::read_to_string(&key).unwrap().starts_with("-----BEGIN PRIVATE KEY-----"));
+    assert_eq!(
+        std::fs::metadata(dir).unwrap().permissions().mode() & 0o777,
+        0o700
+    );
+    assert!(
+        std::fs::read_to_string(&key)
+            .unwrap()
+            .starts_with("-----BEGIN PRIVATE KEY-----")
+    );
 }
 
 #[test]
 fn ca_init_imports_a_key_and_refuses_to_replace_a_ca() {
     let home = TestHome::new(&registry(""));
     let key = home.path().join("import.pem");
-    openssl_ok(&["genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", key.to_str().unwrap()]);
-    home.ok(&["ca", "init", "--projectId", GID, "--import-key", key.to_str().unwrap()]);
-    let ca_pub = openssl_ok(&["x509", "-in", home.ca_cert().to_str().unwrap(), "-noout", "-pubkey"]);
+    openssl_ok(&[
+        "genpkey",
+        "-algorithm",
+        "RSA",
+        "-pkeyopt",
+        "rsa_keygen_bits:2048",
+        "-out",
+        key.to_str().unwrap(),
+    ]);
+    home.ok(&[
+        "ca",
+        "init",
+        "--projectId",
+        GID,
+        "--import-key",
+        key.to_str().unwrap(),
+    ]);
+    let ca_pub = openssl_ok(&[
+        "x509",
+        "-in",
+        home.ca_cert().to_str().unwrap(),
+        "-noout",
+        "-pubkey",
+    ]);
     let key_pub = openssl_ok(&["pkey", "-in", key.to_str().unwrap(), "-pubout"]);
     assert_eq!(ca_pub, key_pub);
     let before = std::fs::read(home.ca_cert()).unwrap();
     let again = home.run(&["ca", "init", "--projectId", GID]);
     assert!(!again.status.success());
-    assert!(stderr(&again).contains("already has a CA"), "{}", stderr(&again));
+    assert!(
+        stderr(&again).contains("already has a CA"),
+        "{}",
+        stderr(&again)
+    );
     assert_eq!(std::fs::read(home.ca_cert()).unwrap(), before);
 
     let ec = home.path().join("ec.pem");
-    openssl_ok(&["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", ec.to_str().unwrap()]);
+    openssl_ok(&[
+        "genpkey",
+        "-algorithm",
+        "EC",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-out",
+        ec.to_str().unwrap(),
+    ]);
     let other = TestHome::new(&registry(""));
     let out = other.run(&["ca", "init", "--import-key", ec.to_str().unwrap()]);
     assert!(!out.status.success());
     assert!(stderr(&out).contains("only RSA keys"), "{}", stderr(&out));
-    assert!(!other.path().join("projects").join(GID).join("ca.cert.pem").exists());
+    assert!(
+        !other
+            .path()
+            .join("projects")
+            .join(GID)
+            .join("ca.cert.pem")
+            .exists()
+    );
 }
 
 #[test]
@@ -221,23 +352,43 @@ fn special_usernames_are_escaped_like_openssl_and_mongodb() {
     let mut text = registry("");
     for n in names {
         let quoted = serde_json::to_string(n).unwrap();
-        text.push_str(&format!("\n[[projects.databaseUsers]]\nusername = {quoted}\nx509Type = \"MANAGED\"\n"));
+        text.push_str(&format!(
+            "\n[[projects.databaseUsers]]\nusername = {quoted}\nx509Type = \"MANAGED\"\n"
+        ));
     }
     let home = TestHome::new(&text);
     for n in names {
         let pem = home.issue(n, &[]);
         let p = pem.to_str().unwrap();
         // The RFC 2253 subject as OpenSSL (and so mongod) derives it...
-        let subject = openssl_ok(&["x509", "-in", p, "-noout", "-subject", "-nameopt", "RFC2253,-esc_msb"]);
-        let subject = subject.trim_end_matches('\n').strip_prefix("subject=").unwrap().to_string();
+        let subject = openssl_ok(&[
+            "x509",
+            "-in",
+            p,
+            "-noout",
+            "-subject",
+            "-nameopt",
+            "RFC2253,-esc_msb",
+        ]);
+        let subject = subject
+            .trim_end_matches('\n')
+            .strip_prefix("subject=")
+            .unwrap()
+            .to_string();
         // ...is what the list reports.
         let list = home.ok(&["dbusers", "certs", "list", n, "-o", "json"]);
         let v: serde_json::Value = serde_json::from_str(&list).unwrap();
         assert_eq!(v["results"][0]["subject"], subject.as_str(), "{n:?}");
         // The CN holds the name unchanged, in the right string type.
         let parsed = openssl_ok(&["asn1parse", "-in", p]);
-        let printable = n.chars().all(|c| c.is_ascii_alphanumeric() || " '()+,-./:=?".contains(c));
-        let want = if printable { "PRINTABLESTRING" } else { "UTF8STRING" };
+        let printable = n
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || " '()+,-./:=?".contains(c));
+        let want = if printable {
+            "PRINTABLESTRING"
+        } else {
+            "UTF8STRING"
+        };
         let cn_line = parsed.lines().filter(|l| l.contains("d=5")).nth(7).unwrap();
         assert!(cn_line.contains(want), "{n:?}: {cn_line}");
         openssl_ok(&["verify", "-CAfile", home.ca_cert().to_str().unwrap(), p]);

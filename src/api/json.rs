@@ -184,7 +184,10 @@ pub struct Envelope<T> {
 pub fn render<T: Serialize + ?Sized>(value: &T, pretty: bool) -> String {
     let mut out = Vec::with_capacity(256);
     let written = if pretty {
-        value.serialize(&mut serde_json::Serializer::with_formatter(&mut out, Jackson::default()))
+        value.serialize(&mut serde_json::Serializer::with_formatter(
+            &mut out,
+            Jackson::default(),
+        ))
     } else {
         value.serialize(&mut serde_json::Serializer::new(&mut out))
     };
@@ -230,7 +233,11 @@ impl Formatter for Jackson {
         w.write_all(b"}")
     }
 
-    fn begin_object_key<W: ?Sized + io::Write>(&mut self, w: &mut W, first: bool) -> io::Result<()> {
+    fn begin_object_key<W: ?Sized + io::Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> io::Result<()> {
         if !first {
             w.write_all(b",")?;
         }
@@ -255,7 +262,11 @@ impl Formatter for Jackson {
         w.write_all(b" ]")
     }
 
-    fn begin_array_value<W: ?Sized + io::Write>(&mut self, w: &mut W, first: bool) -> io::Result<()> {
+    fn begin_array_value<W: ?Sized + io::Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> io::Result<()> {
         w.write_all(if first { b" " } else { b", " })
     }
 
@@ -278,7 +289,16 @@ mod tests {
         );
         let empty: Page<u32> = Page::of(vec![], Paging::default(), "u");
         assert!(render(&empty, true).contains("\"results\" : [ ],"));
-        assert_eq!(render(&Envelope { content: [(); 0], status: 200 }, false), r#"{"content":[],"status":200}"#);
+        assert_eq!(
+            render(
+                &Envelope {
+                    content: [(); 0],
+                    status: 200
+                },
+                false
+            ),
+            r#"{"content":[],"status":200}"#
+        );
     }
 
     #[test]

@@ -91,7 +91,9 @@ pub fn create_cert(home: &Home, registry: &Registry, req: &CreateCert) -> Result
         return Err(ApiError::new(ErrorCode::UserNotManagedX509, &[]).into());
     }
     if !issuing::is_valid_username(&user.username) {
-        return Err(ApiError::new(ErrorCode::AtlasManagedX509NameInvalid, &[&user.username]).into());
+        return Err(
+            ApiError::new(ErrorCode::AtlasManagedX509NameInvalid, &[&user.username]).into(),
+        );
     }
     let now = OffsetDateTime::now_utc();
     let limit = project.max_certs_per_user.map(|n| (n, now));

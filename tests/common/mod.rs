@@ -58,7 +58,8 @@ impl TestHome {
     pub fn cmd(&self) -> Command {
         let mut c = Command::new(env!("CARGO_BIN_EXE_atlas-ca"));
         c.arg("--home").arg(self.path());
-        c.env_remove("MONGODB_ATLAS_PROJECT_ID").env_remove("ATLAS_CA_HOME");
+        c.env_remove("MONGODB_ATLAS_PROJECT_ID")
+            .env_remove("ATLAS_CA_HOME");
         c.stdin(Stdio::null());
         c
     }
@@ -113,12 +114,19 @@ fn walk(root: &Path, dir: &Path, out: &mut Vec<String>) {
 fn rand_suffix() -> String {
     use std::sync::atomic::{AtomicUsize, Ordering};
     static N: AtomicUsize = AtomicUsize::new(0);
-    format!("{}-{}", std::process::id(), N.fetch_add(1, Ordering::Relaxed))
+    format!(
+        "{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    )
 }
 
 /// Runs the `openssl` CLI; returns (success, stdout + stderr).
 pub fn openssl(args: &[&str]) -> (bool, String) {
-    let out = Command::new("openssl").args(args).output().expect("openssl CLI");
+    let out = Command::new("openssl")
+        .args(args)
+        .output()
+        .expect("openssl CLI");
     let mut text = String::from_utf8_lossy(&out.stdout).into_owned();
     text.push_str(&String::from_utf8_lossy(&out.stderr));
     (out.status.success(), text)
@@ -153,7 +161,13 @@ pub fn skeleton_of(asn1parse: &str) -> Vec<String> {
         .lines()
         .filter(|l| l.contains("d="))
         .map(|l| {
-            let depth = l.split("d=").nth(1).unwrap().split_whitespace().next().unwrap();
+            let depth = l
+                .split("d=")
+                .nth(1)
+                .unwrap()
+                .split_whitespace()
+                .next()
+                .unwrap();
             let after = l.split_once(" l=").unwrap().1;
             let after = after.trim_start_matches(|c: char| c.is_ascii_digit() || c == ' ');
             let (kind, rest) = after.split_once(':').unwrap();
@@ -166,7 +180,11 @@ pub fn skeleton_of(asn1parse: &str) -> Vec<String> {
             format!(
                 "d={depth} {} {tag}{}",
                 kind.trim(),
-                if keep { format!(" {value}") } else { String::new() }
+                if keep {
+                    format!(" {value}")
+                } else {
+                    String::new()
+                }
             )
         })
         .collect()
@@ -174,7 +192,9 @@ pub fn skeleton_of(asn1parse: &str) -> Vec<String> {
 
 /// The reference data shipped beside the repository, when present.
 pub fn shared_reference(name: &str) -> Option<PathBuf> {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/reference").join(name);
+    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/reference")
+        .join(name);
     p.exists().then_some(p)
 }
 
