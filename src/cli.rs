@@ -3,8 +3,10 @@
 //! It parses arguments, calls the API model and prints; nothing more.
 
 use std::io::Write;
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use time::OffsetDateTime;
@@ -17,6 +19,7 @@ use crate::files::write_private;
 use crate::home::Home;
 use crate::ledger::CertRecord;
 use crate::registry::Registry;
+use crate::server::{self, ServeOptions};
 
 /// The server address written into JSON `self` links by the CLI: where
 /// `atlas-ca serve` listens by default.
@@ -44,6 +47,15 @@ enum Command {
     /// Database users and their certificates.
     #[command(subcommand)]
     Dbusers(DbusersCommand),
+    /// Serves the Atlas Administration API locally (Digest-authenticated).
+    Serve {
+        /// Address to listen on; port 0 picks a free port.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: SocketAddr,
+        /// Seconds a Digest nonce stays valid before clients must renew it.
+        #[arg(long = "nonce-ttl", default_value_t = 300, value_parser = clap::value_parser!(u64).range(1..))]
+        nonce_ttl: u64,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -176,6 +188,13 @@ fn run(cli: Cli) -> Result<(), Error> {
             }
         }
         Command::Dbusers(DbusersCommand::Certs(c)) => run_certs(&home, c),
+        Command::Serve { listen, nonce_ttl } => server::serve(
+            home,
+            ServeOptions {
+                listen,
+                nonce_ttl: Duration::from_secs(nonce_ttl),
+            },
+        ),
     }
 }
 
@@ -248,7 +267,8 @@ fn run_certs(home: &Home, command: CertsCommand) -> Result<(), Error> {
                         page_num: page,
                     };
                     let base = format!("{}/api/atlas/v2", base_url.trim_end_matches('/'));
-                    let body = api::cert_page(&records, &gid, &username, paging, &base);
+                    let url = api::certs_url(&base, &gid, &username);
+                    let body = api::cert_page(&records, paging, &url);
                     print_line(&api::render(&body, false))
                 }
                 Output::Table => print_certs(&records, all),

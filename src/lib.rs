@@ -36,6 +36,7 @@ pub mod home;
 pub mod issuing;
 pub mod ledger;
 pub mod registry;
+pub mod server;
 pub mod validity;
 
 pub use error::Error;

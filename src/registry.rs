@@ -76,11 +76,47 @@ impl Project {
     }
 }
 
+/// A programmatic API key role, as Atlas names them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum KeyRoleName {
+    /// Project Owner: everything in the project.
+    GroupOwner,
+    /// Project Database Access Admin: manages database users and certificates.
+    GroupDatabaseAccessAdmin,
+    /// Project Read Only: may list.
+    GroupReadOnly,
+    /// Organization Owner: everything in every project.
+    OrgOwner,
+}
+
+/// One role of an API key: a project role with its `groupId`, or `ORG_OWNER`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyRole {
+    /// The role.
+    pub role_name: KeyRoleName,
+    /// The project it applies to (`None` for `ORG_OWNER`).
+    pub group_id: Option<String>,
+}
+
+/// A programmatic API key: the HTTP Digest user name and password.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiKey {
+    /// The public key (Digest user name).
+    pub public_key: String,
+    /// The private key (Digest password).
+    pub private_key: String,
+    /// What the key may do.
+    pub roles: Vec<KeyRole>,
+}
+
 /// A parsed and validated registry.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Registry {
     /// The projects in file order.
     pub projects: Vec<Project>,
+    /// The API keys the server accepts.
+    pub api_keys: Vec<ApiKey>,
 }
 
 /// Why a registry could not be used.
@@ -113,6 +149,24 @@ pub enum RegistryError {
 struct RawRegistry {
     #[serde(default)]
     projects: Vec<RawProject>,
+    #[serde(default)]
+    api_keys: Vec<RawApiKey>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct RawApiKey {
+    public_key: Spanned<String>,
+    private_key: Spanned<String>,
+    #[serde(default)]
+    roles: Vec<Spanned<RawKeyRole>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct RawKeyRole {
+    role_name: KeyRoleName,
+    group_id: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -260,13 +314,81 @@ impl Registry {
                 database_users: users,
             });
         }
-        Ok(Registry { projects })
+        let api_keys = api_keys(raw.api_keys, &fail)?;
+        Ok(Registry { projects, api_keys })
+    }
+
+    /// The API key with this public key, if any.
+    pub fn api_key(&self, public_key: &str) -> Option<&ApiKey> {
+        self.api_keys.iter().find(|k| k.public_key == public_key)
     }
 
     /// The project with this id (compared without regard to case).
     pub fn project(&self, id: &str) -> Option<&Project> {
         self.projects.iter().find(|p| p.id.eq_ignore_ascii_case(id))
     }
+}
+
+fn api_keys(
+    raw: Vec<RawApiKey>,
+    fail: &dyn Fn(usize, String) -> RegistryError,
+) -> Result<Vec<ApiKey>, RegistryError> {
+    let mut keys: Vec<ApiKey> = Vec::with_capacity(raw.len());
+    for k in raw {
+        let public = k.public_key.get_ref();
+        if public.is_empty() || public.contains(['"', '\\']) || public.chars().any(char::is_control)
+        {
+            return Err(fail(
+                k.public_key.span().start,
+                "publicKey must be non-empty, without quotes, backslashes or control characters"
+                    .into(),
+            ));
+        }
+        if keys.iter().any(|other| &other.public_key == public) {
+            return Err(fail(
+                k.public_key.span().start,
+                format!("duplicate publicKey {public:?}"),
+            ));
+        }
+        if k.private_key.get_ref().is_empty() {
+            return Err(fail(
+                k.private_key.span().start,
+                "privateKey is empty".into(),
+            ));
+        }
+        let mut roles = Vec::with_capacity(k.roles.len());
+        for r in k.roles {
+            let at = r.span().start;
+            let r = r.into_inner();
+            match (r.role_name, &r.group_id) {
+                (KeyRoleName::OrgOwner, Some(_)) => {
+                    return Err(fail(
+                        at,
+                        "ORG_OWNER applies to every project: remove its groupId".into(),
+                    ));
+                }
+                (KeyRoleName::OrgOwner, None) => {}
+                (_, None) => return Err(fail(at, "a project role needs a groupId".into())),
+                (_, Some(id)) if !is_project_id(id) => {
+                    return Err(fail(
+                        at,
+                        format!("groupId {id:?} is not a 24-hex-character project id"),
+                    ));
+                }
+                (_, Some(_)) => {}
+            }
+            roles.push(KeyRole {
+                role_name: r.role_name,
+                group_id: r.group_id.map(|g| g.to_ascii_lowercase()),
+            });
+        }
+        keys.push(ApiKey {
+            public_key: k.public_key.into_inner(),
+            private_key: k.private_key.into_inner(),
+            roles,
+        });
+    }
+    Ok(keys)
 }
 
 fn invalid(path: &Path, text: &str, at: usize, message: &str) -> RegistryError {
@@ -400,6 +522,47 @@ mod tests {
             "points at the table header"
         );
         assert!(message.contains("more than 100"), "{message}");
+    }
+
+    #[test]
+    fn api_keys_and_their_errors() {
+        let text = format!(
+            "{P}[[apiKeys]]\npublicKey = \"pub\"\nprivateKey = \"priv\"\n\
+             roles = [{{ roleName = \"GROUP_OWNER\", groupId = \"5EFDA6AEA3F2ED2E7DD6CE05\" }}, {{ roleName = \"ORG_OWNER\" }}]\n"
+        );
+        let r = Registry::parse(&text, Path::new("r.toml")).unwrap();
+        let key = r.api_key("pub").unwrap();
+        assert_eq!(
+            key.roles[0].group_id.as_deref(),
+            Some("5efda6aea3f2ed2e7dd6ce05")
+        );
+        assert_eq!(key.roles[1].role_name, KeyRoleName::OrgOwner);
+        let bad = [
+            (
+                "roles = [{ roleName = \"GROUP_READ_ONLY\" }]",
+                "needs a groupId",
+            ),
+            (
+                "roles = [{ roleName = \"ORG_OWNER\", groupId = \"5efda6aea3f2ed2e7dd6ce05\" }]",
+                "remove its groupId",
+            ),
+            (
+                "roles = [{ roleName = \"GROUP_OWNER\", groupId = \"x\" }]",
+                "not a 24-hex",
+            ),
+            (
+                "roles = [{ roleName = \"GROUP_ADMIN\", groupId = \"x\" }]",
+                "unknown variant",
+            ),
+        ];
+        for (roles, needle) in bad {
+            let text = format!("[[apiKeys]]\npublicKey = \"p\"\nprivateKey = \"q\"\n{roles}\n");
+            let (line, _, message) = err(&text);
+            assert_eq!(line, 4, "{message}");
+            assert!(message.contains(needle), "{message}");
+        }
+        let dup = "[[apiKeys]]\npublicKey = \"p\"\nprivateKey = \"q\"\n[[apiKeys]]\npublicKey = \"p\"\nprivateKey = \"r\"\n";
+        assert_eq!(err(dup).0, 5);
     }
 
     #[test]

@@ -21,6 +21,11 @@ pub enum ErrorCode {
     AtlasManagedX509NameInvalid,
     UserUnauthorized,
     NotInGroup,
+    ResourceNotFound,
+    MethodNotAllowed,
+    PayloadTooLarge,
+    InvalidQueryParameter,
+    UnexpectedError,
 }
 
 impl ErrorCode {
@@ -42,6 +47,11 @@ impl ErrorCode {
             AtlasManagedX509NameInvalid => "ATLAS_MANAGED_X509_NAME_INVALID",
             UserUnauthorized => "USER_UNAUTHORIZED",
             NotInGroup => "NOT_IN_GROUP",
+            UnexpectedError => "UNEXPECTED_ERROR",
+            ResourceNotFound => "RESOURCE_NOT_FOUND",
+            MethodNotAllowed => "METHOD_NOT_ALLOWED",
+            PayloadTooLarge => "PAYLOAD_TOO_LARGE",
+            InvalidQueryParameter => "INVALID_QUERY_PARAMETER",
         }
     }
 
@@ -49,8 +59,11 @@ impl ErrorCode {
     pub fn status(self) -> u16 {
         use ErrorCode::*;
         match self {
-            GroupNotFound | InvalidGroupId | UsernameNotFound => 404,
+            GroupNotFound | InvalidGroupId | UsernameNotFound | ResourceNotFound => 404,
             UserUnauthorized | NotInGroup => 401,
+            MethodNotAllowed => 405,
+            PayloadTooLarge => 413,
+            UnexpectedError => 500,
             _ => 400,
         }
     }
@@ -84,6 +97,11 @@ impl ErrorCode {
             }
             UserUnauthorized => "Current user is not authorized to perform this action.",
             NotInGroup => "The current user is not in the group, or the group does not exist.",
+            ResourceNotFound => "Cannot find resource %s.",
+            MethodNotAllowed => "Method %s is not allowed for resource %s.",
+            PayloadTooLarge => "The request body exceeds the limit of %s bytes.",
+            InvalidQueryParameter => "Invalid query parameter %s specified.",
+            UnexpectedError => "Unexpected error.",
         }
     }
 }
@@ -136,6 +154,25 @@ impl ApiError {
     }
 }
 
+/// The body of Atlas's Digest challenge, in the key order Atlas sends
+/// (which, unlike its other error bodies, is not alphabetical).
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ChallengeBody {
+    error: u16,
+    reason: &'static str,
+    detail: &'static str,
+    error_code: &'static str,
+}
+
+/// The body Atlas sends with `401` and `WWW-Authenticate: Digest ...`.
+pub const CHALLENGE_BODY: ChallengeBody = ChallengeBody {
+    error: 401,
+    reason: "Unauthorized",
+    detail: "You are not authorized for this resource.",
+    error_code: "UNEXPECTED_ERROR",
+};
+
 /// The JSON body of an Atlas error.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -158,6 +195,7 @@ pub fn reason_phrase(status: u16) -> &'static str {
         404 => "Not Found",
         405 => "Method Not Allowed",
         413 => "Payload Too Large",
+        429 => "Too Many Requests",
         _ => "Internal Server Error",
     }
 }

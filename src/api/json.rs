@@ -43,6 +43,9 @@ pub struct Link {
     pub rel: &'static str,
 }
 
+/// Largest `itemsPerPage` Atlas accepts.
+pub const MAX_ITEMS_PER_PAGE: u32 = 500;
+
 /// Pagination as Atlas's list endpoints take it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Paging {

@@ -1,0 +1,373 @@
+//! HTTP Digest authentication (RFC 7616) as Atlas challenges: realm
+//! `MMS Public API`, MD5 offered, `qop="auth"`. Responses computed with MD5
+//! (or no `algorithm`, which means MD5) and SHA-256 are accepted.
+//!
+//! Nonces carry their issue time and a keyed hash, so they need no storage
+//! until used; a used nonce remembers its highest `nc`, and a request must
+//! raise it (a replay is refused). Nonces expire after a TTL and are then
+//! answered with `stale=true`, as are nonces from before a restart, so that
+//! clients retry transparently. Every comparison of secrets is constant-time.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use md5::Md5;
+use sha2::{Digest as _, Sha256};
+
+use crate::registry::{ApiKey, Registry};
+
+/// The realm Atlas uses.
+pub const REALM: &str = "MMS Public API";
+
+/// Remembered nonces beyond which expired ones are pruned.
+const PRUNE_AT: usize = 4096;
+
+/// Why a request was not authenticated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Failure {
+    /// No usable credentials: challenge afresh.
+    Denied,
+    /// The credentials were right but the nonce is expired or unknown.
+    Stale,
+}
+
+/// Issues and checks nonces, and verifies Digest responses.
+pub struct DigestAuth {
+    secret: [u8; 32],
+    ttl: Duration,
+    next: AtomicU64,
+    used: Mutex<HashMap<String, (u32, u64)>>,
+}
+
+impl DigestAuth {
+    /// A verifier with a fresh random secret; nonces live `ttl`.
+    pub fn new(ttl: Duration) -> Result<DigestAuth, openssl::error::ErrorStack> {
+        let mut secret = [0u8; 32];
+        openssl::rand::rand_bytes(&mut secret)?;
+        Ok(DigestAuth {
+            secret,
+            ttl,
+            next: AtomicU64::new(0),
+            used: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// The `WWW-Authenticate` value for a 401.
+    pub fn challenge(&self, stale: bool) -> String {
+        format!(
+            "Digest realm=\"{REALM}\", domain=\"\", nonce=\"{}\", algorithm=MD5, qop=\"auth\", stale={stale}",
+            self.nonce_at(now_secs())
+        )
+    }
+
+    fn mac(&self, issued: u64, serial: u64) -> String {
+        let mut h = Sha256::new();
+        h.update(self.secret);
+        h.update(issued.to_be_bytes());
+        h.update(serial.to_be_bytes());
+        hex(&h.finalize()[..16])
+    }
+
+    /// A new nonce: issue time, a per-process serial (so no two nonces are
+    /// alike), and a keyed hash of both.
+    fn nonce_at(&self, issued: u64) -> String {
+        let serial = self.next.fetch_add(1, Ordering::Relaxed);
+        format!("{issued:016x}{serial:016x}{}", self.mac(issued, serial))
+    }
+
+    /// When a nonce of ours was issued; `None` for a forged or foreign one.
+    fn issued(&self, nonce: &str) -> Option<u64> {
+        if nonce.len() != 64 || !nonce.is_ascii() {
+            return None;
+        }
+        let issued = u64::from_str_radix(&nonce[..16], 16).ok()?;
+        let serial = u64::from_str_radix(&nonce[16..32], 16).ok()?;
+        openssl::memcmp::eq(nonce[32..].as_bytes(), self.mac(issued, serial).as_bytes())
+            .then_some(issued)
+    }
+
+    /// Checks an `Authorization` header for `method` on `uri` (path and
+    /// query as received) and returns the authenticated API key.
+    pub fn verify<'r>(
+        &self,
+        header: Option<&str>,
+        method: &str,
+        uri: &str,
+        registry: &'r Registry,
+    ) -> Result<&'r ApiKey, Failure> {
+        let params = header.and_then(parse).ok_or(Failure::Denied)?;
+        let get = |k: &str| params.get(k).map(String::as_str);
+        let field = |k: &str| get(k).ok_or(Failure::Denied);
+        let (username, nonce, response) = (field("username")?, field("nonce")?, field("response")?);
+        if field("realm")? != REALM || field("uri")? != uri || field("qop")? != "auth" {
+            return Err(Failure::Denied);
+        }
+        let nc_text = field("nc")?;
+        let nc = u32::from_str_radix(nc_text, 16).map_err(|_| Failure::Denied)?;
+        let cnonce = field("cnonce")?;
+        let hash: fn(&str) -> String = match get("algorithm") {
+            None => md5_hex,
+            Some(a) if a.eq_ignore_ascii_case("MD5") => md5_hex,
+            Some(a) if a.eq_ignore_ascii_case("SHA-256") => sha256_hex,
+            Some(_) => return Err(Failure::Denied),
+        };
+        let key = registry.api_key(username).ok_or(Failure::Denied)?;
+        let ha1 = hash(&format!("{username}:{REALM}:{}", key.private_key));
+        let ha2 = hash(&format!("{method}:{uri}"));
+        let expected = hash(&format!("{ha1}:{nonce}:{nc_text}:{cnonce}:auth:{ha2}"));
+        let matches = expected.len() == response.len()
+            && openssl::memcmp::eq(
+                expected.as_bytes(),
+                response.to_ascii_lowercase().as_bytes(),
+            );
+        if !matches {
+            return Err(Failure::Denied);
+        }
+        let now = now_secs();
+        let issued = self.issued(nonce).ok_or(Failure::Stale)?;
+        if now.saturating_sub(issued) > self.ttl.as_secs() || issued > now + 5 {
+            return Err(Failure::Stale);
+        }
+        self.use_nc(nonce, nc, issued, now)?;
+        Ok(key)
+    }
+
+    /// Records `nc` for `nonce`; it must exceed every earlier one.
+    fn use_nc(&self, nonce: &str, nc: u32, issued: u64, now: u64) -> Result<(), Failure> {
+        // A poisoned lock only means another request panicked mid-update of
+        // a plain map; its contents are still usable.
+        let mut used = self.used.lock().unwrap_or_else(|p| p.into_inner());
+        if used.len() >= PRUNE_AT {
+            let ttl = self.ttl.as_secs();
+            used.retain(|_, (_, at)| now.saturating_sub(*at) <= ttl);
+        }
+        match used.get_mut(nonce) {
+            Some((last, _)) if nc <= *last => Err(Failure::Denied),
+            Some((last, _)) => {
+                *last = nc;
+                Ok(())
+            }
+            None => {
+                used.insert(nonce.to_string(), (nc, issued));
+                Ok(())
+            }
+        }
+    }
+}
+
+fn now_secs() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn md5_hex(s: &str) -> String {
+    hex(&Md5::digest(s.as_bytes()))
+}
+
+fn sha256_hex(s: &str) -> String {
+    hex(&Sha256::digest(s.as_bytes()))
+}
+
+/// The user name a Digest header claims (unverified), for per-key counters.
+pub fn claimed_username(header: &str) -> Option<String> {
+    parse(header)?.remove("username")
+}
+
+/// Parses `Digest k=v, k="v", ...`; `None` if it is not Digest, is
+/// malformed, or repeats a parameter.
+fn parse(header: &str) -> Option<HashMap<String, String>> {
+    let (scheme, rest) = header.trim_start().split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("Digest") {
+        return None;
+    }
+    let mut out = HashMap::new();
+    let mut chars = rest.chars().peekable();
+    loop {
+        while chars.next_if(|c| c.is_whitespace() || *c == ',').is_some() {}
+        if chars.peek().is_none() {
+            break;
+        }
+        let mut key = String::new();
+        while let Some(c) = chars.next_if(|c| *c != '=' && !c.is_whitespace()) {
+            key.push(c);
+        }
+        while chars.next_if(|c| c.is_whitespace()).is_some() {}
+        chars.next_if_eq(&'=')?;
+        while chars.next_if(|c| c.is_whitespace()).is_some() {}
+        let mut value = String::new();
+        if chars.next_if_eq(&'"').is_some() {
+            loop {
+                match chars.next()? {
+                    '"' => break,
+                    '\\' => value.push(chars.next()?),
+                    c => value.push(c),
+                }
+            }
+        } else {
+            while let Some(c) = chars.next_if(|c| *c != ',' && !c.is_whitespace()) {
+                value.push(c);
+            }
+        }
+        if key.is_empty() || out.insert(key.to_ascii_lowercase(), value).is_some() {
+            return None;
+        }
+    }
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    fn registry() -> Registry {
+        Registry::parse(
+            "[[apiKeys]]\npublicKey = \"pub\"\nprivateKey = \"secret\"\n",
+            Path::new("r.toml"),
+        )
+        .unwrap()
+    }
+
+    fn header(nonce: &str, nc: &str, password: &str, alg: Option<&str>) -> String {
+        let hash = if alg == Some("SHA-256") {
+            sha256_hex
+        } else {
+            md5_hex
+        };
+        let uri = "/api/atlas/v1.0/x?pretty=true";
+        let ha1 = hash(&format!("pub:{REALM}:{password}"));
+        let ha2 = hash(&format!("GET:{uri}"));
+        let response = hash(&format!("{ha1}:{nonce}:{nc}:abc:auth:{ha2}"));
+        let alg = alg.map(|a| format!(", algorithm={a}")).unwrap_or_default();
+        format!(
+            "Digest username=\"pub\", realm=\"{REALM}\", nonce=\"{nonce}\", uri=\"{uri}\", \
+             cnonce=\"abc\", nc={nc}, qop=auth, response=\"{response}\"{alg}"
+        )
+    }
+
+    const URI: &str = "/api/atlas/v1.0/x?pretty=true";
+
+    #[test]
+    fn accepts_md5_sha256_and_rising_nc() {
+        let auth = DigestAuth::new(Duration::from_secs(60)).unwrap();
+        let reg = registry();
+        let nonce = auth.nonce_at(now_secs());
+        let ok = |h: &str| {
+            auth.verify(Some(h), "GET", URI, &reg)
+                .map(|k| k.public_key.clone())
+        };
+        assert_eq!(
+            ok(&header(&nonce, "00000001", "secret", Some("MD5"))),
+            Ok("pub".into())
+        );
+        assert_eq!(
+            ok(&header(&nonce, "00000002", "secret", None)),
+            Ok("pub".into())
+        );
+        assert_eq!(
+            ok(&header(&nonce, "00000003", "secret", Some("SHA-256"))),
+            Ok("pub".into())
+        );
+        // Replays and lower counts are refused.
+        assert_eq!(
+            ok(&header(&nonce, "00000003", "secret", None)),
+            Err(Failure::Denied)
+        );
+        assert_eq!(
+            ok(&header(&nonce, "00000002", "secret", None)),
+            Err(Failure::Denied)
+        );
+    }
+
+    #[test]
+    fn refuses_wrong_password_uri_method_and_realm() {
+        let auth = DigestAuth::new(Duration::from_secs(60)).unwrap();
+        let reg = registry();
+        let nonce = auth.nonce_at(now_secs());
+        let h = header(&nonce, "00000001", "wrong", None);
+        assert_eq!(
+            auth.verify(Some(&h), "GET", URI, &reg).err(),
+            Some(Failure::Denied)
+        );
+        let h = header(&nonce, "00000001", "secret", None);
+        assert_eq!(
+            auth.verify(Some(&h), "GET", "/other", &reg).err(),
+            Some(Failure::Denied)
+        );
+        assert_eq!(
+            auth.verify(Some(&h), "POST", URI, &reg).err(),
+            Some(Failure::Denied)
+        );
+        let wrong_realm = h.replace(REALM, "Other");
+        assert_eq!(
+            auth.verify(Some(&wrong_realm), "GET", URI, &reg).err(),
+            Some(Failure::Denied)
+        );
+        assert_eq!(
+            auth.verify(None, "GET", URI, &reg).err(),
+            Some(Failure::Denied)
+        );
+        assert_eq!(
+            auth.verify(Some("Basic cHViOnNlY3JldA=="), "GET", URI, &reg)
+                .err(),
+            Some(Failure::Denied)
+        );
+    }
+
+    #[test]
+    fn stale_expired_and_foreign_nonces() {
+        let auth = DigestAuth::new(Duration::from_secs(60)).unwrap();
+        let reg = registry();
+        let old = auth.nonce_at(now_secs() - 120);
+        let h = header(&old, "00000001", "secret", None);
+        assert_eq!(
+            auth.verify(Some(&h), "GET", URI, &reg).err(),
+            Some(Failure::Stale)
+        );
+        // A nonce from another process (a restart) is stale, not an attack...
+        let other = DigestAuth::new(Duration::from_secs(60)).unwrap();
+        let foreign = other.nonce_at(now_secs());
+        let h = header(&foreign, "00000001", "secret", None);
+        assert_eq!(
+            auth.verify(Some(&h), "GET", URI, &reg).err(),
+            Some(Failure::Stale)
+        );
+        // ...but only with the right password.
+        let h = header(&foreign, "00000001", "nope", None);
+        assert_eq!(
+            auth.verify(Some(&h), "GET", URI, &reg).err(),
+            Some(Failure::Denied)
+        );
+    }
+
+    #[test]
+    fn nonces_are_unique_and_bound_to_the_secret() {
+        let auth = DigestAuth::new(Duration::from_secs(60)).unwrap();
+        let (a, b) = (auth.nonce_at(1000), auth.nonce_at(1000));
+        assert_ne!(a, b);
+        assert_eq!(auth.issued(&a), Some(1000));
+        let mut forged = a.clone();
+        forged.replace_range(..16, &format!("{:016x}", 2000));
+        assert_eq!(auth.issued(&forged), None);
+        assert_eq!(auth.issued("short"), None);
+    }
+
+    #[test]
+    fn parser_handles_quotes_and_rejects_repeats() {
+        let p = parse(r#"Digest a="x, \"y\"", b=c,c = "d""#).unwrap();
+        assert_eq!(p["a"], "x, \"y\"");
+        assert_eq!(p["b"], "c");
+        assert_eq!(p["c"], "d");
+        assert!(parse(r#"Digest a="1", a="2""#).is_none());
+        assert!(parse(r#"Digest a="unterminated"#).is_none());
+        assert!(parse("Digest =x").is_none());
+        assert!(parse("Basic x").is_none());
+    }
+}

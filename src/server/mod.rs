@@ -1,0 +1,100 @@
+//! `atlas-ca serve`: the Atlas Administration API endpoints for database
+//! users and their certificates, on a local address, with Atlas's Digest
+//! authentication, so that scripts, SDKs and the Atlas CLI run unchanged.
+//!
+//! The server shares the home (registry, CAs, ledger) with the CLI. The
+//! registry is re-read when its file changes; one that no longer parses
+//! leaves the last good one in force. Key generation runs on blocking
+//! threads, never on the async workers.
+
+mod digest;
+mod registry_cache;
+mod routes;
+
+use std::io::Write;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::Error;
+use crate::home::Home;
+
+pub use registry_cache::RegistryCache;
+
+/// How the server runs.
+#[derive(Debug, Clone)]
+pub struct ServeOptions {
+    /// The address to listen on; port 0 picks a free port.
+    pub listen: SocketAddr,
+    /// How long a Digest nonce stays valid.
+    pub nonce_ttl: Duration,
+}
+
+/// Shared by every request.
+struct AppState {
+    home: Home,
+    registry: RegistryCache,
+    digest: digest::DigestAuth,
+    rate: routes::RateWindow,
+}
+
+/// Runs the server until SIGINT or SIGTERM, then finishes the requests in
+/// flight. Prints the base URL as the first line on stdout.
+pub fn serve(home: Home, options: ServeOptions) -> Result<(), Error> {
+    let registry = RegistryCache::new(home.registry_path())?;
+    let digest = digest::DigestAuth::new(options.nonce_ttl)
+        .map_err(|e| Error::Usage(format!("cannot seed the nonce secret: {e}")))?;
+    let state = Arc::new(AppState {
+        home,
+        registry,
+        digest,
+        rate: routes::RateWindow::default(),
+    });
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|source| io_error("the async runtime", source))?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(options.listen)
+            .await
+            .map_err(|source| io_error(&options.listen.to_string(), source))?;
+        let addr = listener
+            .local_addr()
+            .map_err(|source| io_error("the listening socket", source))?;
+        let mut out = std::io::stdout().lock();
+        writeln!(out, "http://{addr}")
+            .and_then(|()| out.flush())
+            .map_err(|source| io_error("<stdout>", source))?;
+        drop(out);
+        eprintln!("atlas-ca: serving the Atlas API on http://{addr}/api/atlas/{{v1.0,v2}}");
+        axum::serve(listener, routes::router(state))
+            .with_graceful_shutdown(shutdown_signal())
+            .await
+            .map_err(|source| io_error("the server", source))?;
+        eprintln!("atlas-ca: stopped");
+        Ok(())
+    })
+}
+
+fn io_error(what: &str, source: std::io::Error) -> Error {
+    Error::Io {
+        path: what.into(),
+        source,
+    }
+}
+
+async fn shutdown_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = interrupt => {},
+        () = terminate => {},
+    }
+}
