@@ -84,7 +84,7 @@ impl DigestAuth {
         }
         let issued = u64::from_str_radix(&nonce[..16], 16).ok()?;
         let serial = u64::from_str_radix(&nonce[16..32], 16).ok()?;
-        openssl::memcmp::eq(nonce[32..].as_bytes(), self.mac(issued, serial).as_bytes())
+        openssl::memcmp::eq(&nonce.as_bytes()[32..], self.mac(issued, serial).as_bytes())
             .then_some(issued)
     }
 

@@ -211,8 +211,8 @@ fn challenge(state: &AppState, stale: bool) -> Response {
     response
 }
 
-/// Everything before the body: options, authentication, the group id and
-/// the key's role in it. Returns the format and the registry in force.
+/// Everything before the body: authentication, the group id and the key's
+/// role in it. Returns the registry in force.
 fn begin(
     state: &AppState,
     fmt: Fmt,
@@ -221,7 +221,7 @@ fn begin(
     headers: &HeaderMap,
     gid: &str,
     need: Need,
-) -> Result<Arc<Registry>, Response> {
+) -> Result<Arc<Registry>, Refusal> {
     let registry = state.registry.current();
     let authorization = headers
         .get(header::AUTHORIZATION)
@@ -323,7 +323,7 @@ async fn create_cert(
         Need::Write,
     ) {
         Ok(r) => r,
-        Err(response) => return response,
+        Err(refusal) => return refuse(&state, fmt, refusal),
     };
     let too_large = || {
         api_error(
@@ -385,7 +385,7 @@ async fn list_certs(
     };
     let registry = match begin(&state, fmt, &method, &uri, &headers, &gid, Need::Read) {
         Ok(r) => r,
-        Err(response) => return response,
+        Err(refusal) => return refuse(&state, fmt, refusal),
     };
     let paging = match api::parse_paging(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str()))) {
         Ok(p) => p,
@@ -417,7 +417,7 @@ async fn list_users(
     };
     let registry = match begin(&state, fmt, &method, &uri, &headers, &gid, Need::Read) {
         Ok(r) => r,
-        Err(response) => return response,
+        Err(refusal) => return refuse(&state, fmt, refusal),
     };
     let users = api::parse_paging(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))
         .and_then(|paging| Ok((paging, api::list_users(&registry, &gid)?)));
@@ -441,7 +441,7 @@ async fn get_user(
     };
     let registry = match begin(&state, fmt, &method, &uri, &headers, &gid, Need::Read) {
         Ok(r) => r,
-        Err(response) => return response,
+        Err(refusal) => return refuse(&state, fmt, refusal),
     };
     match api::get_user(&registry, &gid, &database_name, &username) {
         Ok(user) => entity(fmt, 200, user, version.content_type()),
