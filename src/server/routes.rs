@@ -215,7 +215,6 @@ fn challenge(state: &AppState, stale: bool) -> Response {
 /// role in it. Returns the registry in force.
 fn begin(
     state: &AppState,
-    fmt: Fmt,
     method: &Method,
     uri: &Uri,
     headers: &HeaderMap,
@@ -227,21 +226,33 @@ fn begin(
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok());
     let request_uri = uri.path_and_query().map_or(uri.path(), |pq| pq.as_str());
-    let key = match state
+    let key = state
         .digest
         .verify(authorization, method.as_str(), request_uri, &registry)
-    {
-        Ok(key) => key,
-        Err(f) => return Err(challenge(state, f == Failure::Stale)),
-    };
+        .map_err(|f| Refusal::Challenge(f == Failure::Stale))?;
     if !is_project_id(gid) {
-        return Err(api_error(
-            fmt,
-            &ApiError::new(ErrorCode::InvalidGroupId, &[gid]),
-        ));
+        return Err(Refusal::Api(ApiError::new(
+            ErrorCode::InvalidGroupId,
+            &[gid],
+        )));
     }
-    authorize(key, gid, need).map_err(|e| api_error(fmt, &e))?;
+    authorize(key, gid, need).map_err(Refusal::Api)?;
     Ok(registry)
+}
+
+/// Why [`begin`] turned a request away.
+enum Refusal {
+    /// No valid credentials: a Digest challenge (`stale` or not).
+    Challenge(bool),
+    /// An Atlas error.
+    Api(ApiError),
+}
+
+fn refuse(state: &AppState, fmt: Fmt, refusal: Refusal) -> Response {
+    match refusal {
+        Refusal::Challenge(stale) => challenge(state, stale),
+        Refusal::Api(e) => api_error(fmt, &e),
+    }
 }
 
 /// Atlas's role rules: creating needs Project Owner or Project Database
@@ -315,7 +326,6 @@ async fn create_cert(
     };
     let registry = match begin(
         &state,
-        fmt,
         &parts.method,
         &uri,
         &parts.headers,
@@ -383,7 +393,7 @@ async fn list_certs(
     let Ok(Path((gid, username))) = path else {
         return not_found(OriginalUri(uri)).await;
     };
-    let registry = match begin(&state, fmt, &method, &uri, &headers, &gid, Need::Read) {
+    let registry = match begin(&state, &method, &uri, &headers, &gid, Need::Read) {
         Ok(r) => r,
         Err(refusal) => return refuse(&state, fmt, refusal),
     };
@@ -415,7 +425,7 @@ async fn list_users(
     let Ok(Path(gid)) = path else {
         return not_found(OriginalUri(uri)).await;
     };
-    let registry = match begin(&state, fmt, &method, &uri, &headers, &gid, Need::Read) {
+    let registry = match begin(&state, &method, &uri, &headers, &gid, Need::Read) {
         Ok(r) => r,
         Err(refusal) => return refuse(&state, fmt, refusal),
     };
@@ -439,7 +449,7 @@ async fn get_user(
     let Ok(Path((gid, database_name, username))) = path else {
         return not_found(OriginalUri(uri)).await;
     };
-    let registry = match begin(&state, fmt, &method, &uri, &headers, &gid, Need::Read) {
+    let registry = match begin(&state, &method, &uri, &headers, &gid, Need::Read) {
         Ok(r) => r,
         Err(refusal) => return refuse(&state, fmt, refusal),
     };
