@@ -82,7 +82,7 @@ impl TestHome {
     /// Issues a certificate for `user`; returns the PEM written to a file.
     pub fn issue(&self, user: &str, extra: &[&str]) -> PathBuf {
         let pem = self.ok(&[&["dbusers", "certs", "create", "--username", user], extra].concat());
-        let path = self.path().join(format!("issued-{}.pem", rand_suffix()));
+        let path = self.path().join(format!("issued-{}.pem", unique()));
         std::fs::write(&path, pem).unwrap();
         path
     }
@@ -111,7 +111,8 @@ fn walk(root: &Path, dir: &Path, out: &mut Vec<String>) {
     }
 }
 
-fn rand_suffix() -> String {
+/// A name part unique within this test process.
+pub fn unique() -> String {
     use std::sync::atomic::{AtomicUsize, Ordering};
     static N: AtomicUsize = AtomicUsize::new(0);
     format!(
@@ -200,4 +201,179 @@ pub fn shared_reference(name: &str) -> Option<PathBuf> {
 
 pub fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// The registry's API keys used by the server tests.
+pub const API_KEYS: &str = r#"
+[[apiKeys]]
+publicKey = "owner"
+privateKey = "owner-secret"
+roles = [{ roleName = "GROUP_OWNER", groupId = "5efda6aea3f2ed2e7dd6ce05" }]
+
+[[apiKeys]]
+publicKey = "dbadmin"
+privateKey = "dbadmin-secret"
+roles = [{ roleName = "GROUP_DATABASE_ACCESS_ADMIN", groupId = "5efda6aea3f2ed2e7dd6ce05" }]
+
+[[apiKeys]]
+publicKey = "reader"
+privateKey = "reader-secret"
+roles = [{ roleName = "GROUP_READ_ONLY", groupId = "5efda6aea3f2ed2e7dd6ce05" }]
+
+[[apiKeys]]
+publicKey = "outsider"
+privateKey = "outsider-secret"
+roles = [{ roleName = "GROUP_OWNER", groupId = "0123456789abcdef01234567" }]
+
+[[apiKeys]]
+publicKey = "orgowner"
+privateKey = "orgowner-secret"
+roles = [{ roleName = "ORG_OWNER" }]
+"#;
+
+/// A running `atlas-ca serve`, stopped with SIGTERM when dropped.
+pub struct Server {
+    pub child: std::process::Child,
+    pub base: String,
+    stderr_path: PathBuf,
+}
+
+impl Server {
+    pub fn start(home: &TestHome, extra: &[&str]) -> Server {
+        use std::io::BufRead;
+        let stderr_path = home.path().join(format!("server-{}.log", unique()));
+        let mut child = home
+            .cmd()
+            .args(["serve", "--listen", "127.0.0.1:0"])
+            .args(extra)
+            .stdout(Stdio::piped())
+            .stderr(std::fs::File::create(&stderr_path).unwrap())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        std::io::BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let base = line.trim().to_string();
+        assert!(
+            base.starts_with("http://127.0.0.1:"),
+            "first line: {line:?}"
+        );
+        Server {
+            child,
+            base,
+            stderr_path,
+        }
+    }
+
+    pub fn api(&self, version: &str) -> String {
+        format!("{}/api/atlas/{version}", self.base)
+    }
+
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.stderr_path).unwrap_or_default()
+    }
+
+    /// Sends SIGTERM and waits; returns whether it exited successfully.
+    pub fn stop(&mut self) -> bool {
+        let pid = self.child.id().to_string();
+        Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+        self.child.wait().unwrap().success()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            self.stop();
+        }
+    }
+}
+
+/// An HTTP response as `curl` saw it.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+impl Reply {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .rev()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// Runs `curl` with `args` (plus `-s -i`); parses the last response.
+pub fn curl(args: &[&str]) -> Reply {
+    let out = Command::new("curl")
+        .args(["-s", "-S", "-i"])
+        .args(args)
+        .output()
+        .expect("curl");
+    assert!(
+        out.status.success(),
+        "curl {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    // With --digest, curl prints the 401 and then the final response.
+    let last = text.rfind("HTTP/1.1 ").unwrap();
+    let (head, body) = text[last..].split_once("\r\n\r\n").unwrap();
+    let mut lines = head.lines();
+    let status = lines
+        .next()
+        .unwrap()
+        .split_whitespace()
+        .nth(1)
+        .unwrap()
+        .parse()
+        .unwrap();
+    let headers = lines
+        .filter_map(|l| l.split_once(": "))
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    Reply {
+        status,
+        headers,
+        body: body.to_string(),
+    }
+}
+
+/// A Python interpreter in a venv with `packages` installed (made once,
+/// under the target directory, and shared by the test binaries).
+pub fn python_with(packages: &[&str]) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("test-venv");
+    std::fs::create_dir_all(dir.parent().unwrap()).unwrap();
+    let lock = std::fs::File::create(dir.with_extension("lock")).unwrap();
+    lock.lock().unwrap();
+    let python = dir.join("bin/python");
+    let imports = packages.join(", ");
+    let ready = |p: &Path| {
+        Command::new(p)
+            .args(["-c", &format!("import {imports}")])
+            .output()
+            .is_ok_and(|o| o.status.success())
+    };
+    if !ready(&python) {
+        let made = Command::new("python3")
+            .arg("-m")
+            .arg("venv")
+            .arg(&dir)
+            .status()
+            .unwrap();
+        assert!(made.success(), "python3 -m venv failed");
+        let pip = Command::new(&python)
+            .args(["-m", "pip", "install", "-q", "--disable-pip-version-check"])
+            .args(packages)
+            .status()
+            .unwrap();
+        assert!(pip.success(), "pip install {packages:?} failed");
+        assert!(ready(&python), "{packages:?} not importable after install");
+    }
+    python
 }
