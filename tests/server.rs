@@ -104,7 +104,7 @@ fn curl_from_the_docs_and_the_cli_share_one_ledger() {
             && pem.ends_with("-----END PRIVATE KEY-----\n")
     );
     let file = home.path().join("http.pem");
-    std::fs::write(&file, &pem).unwrap();
+    std::fs::write(&file, pem).unwrap();
     let ca = home.path().join("ca.pem");
     std::fs::write(&ca, home.ok(&["ca", "cert", "--projectId", GID])).unwrap();
     openssl_ok(&[
@@ -115,7 +115,7 @@ fn curl_from_the_docs_and_the_cli_share_one_ledger() {
         ca.to_str().unwrap(),
         file.to_str().unwrap(),
     ]);
-    let http_serial = serial_of_pem(&home, &pem);
+    let http_serial = serial_of_pem(&home, pem);
 
     // v2 answers with Atlas's versioned media type.
     let reply = create(&certs_url(&server, "v2", GID, "bob"), OWNER, "");
