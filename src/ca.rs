@@ -22,7 +22,7 @@ use openssl::x509::extension::{BasicConstraints, KeyUsage, SubjectKeyIdentifier}
 use openssl::x509::{X509, X509Name, X509NameBuilder, X509NameRef};
 use time::OffsetDateTime;
 
-use crate::files::write_private;
+use crate::files::{write_private, write_public};
 use crate::validity::Validity;
 
 /// RSA modulus size of Atlas's CA and client keys.
@@ -230,10 +230,10 @@ impl ProjectCa {
         let cert_pem = cert
             .to_pem()
             .map_err(crypto("encoding the CA certificate"))?;
-        for (name, pem) in [(KEY_FILE, &key_pem), (CERT_FILE, &cert_pem)] {
-            let path = dir.join(name);
-            write_private(&path, pem).map_err(io("cannot write", &path))?;
-        }
+        let key_path = dir.join(KEY_FILE);
+        write_private(&key_path, &key_pem).map_err(io("cannot write", &key_path))?;
+        let cert_path = dir.join(CERT_FILE);
+        write_public(&cert_path, &cert_pem).map_err(io("cannot write", &cert_path))?;
         Ok(ProjectCa { key, cert })
     }
 

@@ -35,6 +35,9 @@ pub enum Error {
         /// The underlying error.
         source: std::io::Error,
     },
+    /// What the command names does not exist (a serial, a file).
+    #[error("{0}")]
+    NotFound(String),
     /// The command line asks for something impossible.
     #[error("{0}")]
     Usage(String),

@@ -50,12 +50,23 @@ pub struct LedgerError {
 pub enum Kind {
     /// A database user's client certificate.
     Client,
+    /// A server certificate (its "username" is the host list).
+    Server,
 }
 
 impl Kind {
     fn as_str(self) -> &'static str {
         match self {
             Kind::Client => "client",
+            Kind::Server => "server",
+        }
+    }
+
+    fn parse(s: &str) -> Kind {
+        if s == "server" {
+            Kind::Server
+        } else {
+            Kind::Client
         }
     }
 }
@@ -208,28 +219,77 @@ impl Ledger {
             Filter::ActiveAt(now) => (now.unix_timestamp(), false),
             Filter::All => (0, true),
         };
-        let mut stmt = self
-            .conn
-            .prepare_cached(
-                "SELECT project_id, serial, username, subject, created_at, not_after, \
-                 fingerprint, revoked_at FROM certificates \
-                 WHERE project_id = ?1 AND username = ?2 AND kind = 'client' \
-                 AND (?3 OR (not_after > ?4 AND revoked_at IS NULL)) \
-                 ORDER BY created_at, rowid",
+        self.query(
+            "WHERE project_id = ?1 AND username = ?2 AND kind = 'client' \
+             AND (?3 OR (not_after > ?4 AND revoked_at IS NULL)) ORDER BY created_at, rowid",
+            params![project_id, username, all, now],
+        )
+    }
+
+    /// The certificate with this serial in the project, if any.
+    pub fn get(&self, project_id: &str, serial: u64) -> Result<Option<CertRecord>, LedgerError> {
+        let rows = self.query(
+            "WHERE project_id = ?1 AND serial = ?2",
+            params![project_id, to_sql_serial(serial)],
+        )?;
+        Ok(rows.into_iter().next())
+    }
+
+    /// Marks a certificate revoked at `at`, unless it already is (the first
+    /// revocation time stands). Returns the record as it now is, or `None`
+    /// if the project has no such serial.
+    pub fn revoke(
+        &self,
+        project_id: &str,
+        serial: u64,
+        at: OffsetDateTime,
+    ) -> Result<Option<CertRecord>, LedgerError> {
+        self.conn
+            .execute(
+                "UPDATE certificates SET revoked_at = ?3 \
+                 WHERE project_id = ?1 AND serial = ?2 AND revoked_at IS NULL",
+                params![project_id, to_sql_serial(serial), at.unix_timestamp()],
             )
             .map_err(|e| self.err(e))?;
+        self.get(project_id, serial)
+    }
+
+    /// The project's revoked certificates that have not expired at `now`:
+    /// what a CRL must list.
+    pub fn revoked(
+        &self,
+        project_id: &str,
+        now: OffsetDateTime,
+    ) -> Result<Vec<CertRecord>, LedgerError> {
+        self.query(
+            "WHERE project_id = ?1 AND revoked_at IS NOT NULL AND not_after > ?2 \
+             ORDER BY serial",
+            params![project_id, now.unix_timestamp()],
+        )
+    }
+
+    fn query(
+        &self,
+        filter: &str,
+        args: impl rusqlite::Params,
+    ) -> Result<Vec<CertRecord>, LedgerError> {
+        let sql = format!(
+            "SELECT project_id, serial, username, subject, kind, created_at, not_after, \
+             fingerprint, revoked_at FROM certificates {filter}"
+        );
+        let mut stmt = self.conn.prepare_cached(&sql).map_err(|e| self.err(e))?;
         let rows = stmt
-            .query_map(params![project_id, username, all, now], |row| {
+            .query_map(args, |row| {
                 Ok(CertRecord {
                     project_id: row.get(0)?,
                     serial: from_sql_serial(row.get(1)?),
                     username: row.get(2)?,
                     subject: row.get(3)?,
-                    kind: Kind::Client,
-                    created_at: from_unix(row.get(4)?),
-                    not_after: from_unix(row.get(5)?),
-                    fingerprint: row.get(6)?,
-                    revoked_at: row.get::<_, Option<i64>>(7)?.map(from_unix),
+                    kind: Kind::parse(&row.get::<_, String>(4)?),
+                    created_at: from_unix(row.get(5)?),
+                    not_after: from_unix(row.get(6)?),
+                    fingerprint: row.get(7)?,
+                    revoked_at: row.get::<_, Option<i64>>(8)?.map(from_unix),
                 })
             })
             .map_err(|e| self.err(e))?;

@@ -30,14 +30,17 @@
 pub mod api;
 pub mod ca;
 pub mod cli;
+pub mod crl;
 mod error;
 pub mod files;
 pub mod home;
 pub mod issuing;
+pub mod kit;
 pub mod ledger;
 pub mod registry;
 pub mod server;
 pub mod validity;
+pub mod verify;
 
 pub use error::Error;
 pub use home::Home;

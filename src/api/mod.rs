@@ -6,15 +6,17 @@
 
 mod error;
 pub mod json;
+mod local;
 
 pub use error::{ApiError, CHALLENGE_BODY, ChallengeBody, ErrorBody, ErrorCode, reason_phrase};
 pub use json::{CertEntry, Envelope, Page, Paging, UserEntry, render};
+pub use local::{ServerCert, crl_pem, revoke_cert, server_cert};
 
 use time::OffsetDateTime;
 
 use crate::Error;
 use crate::home::Home;
-use crate::issuing::{self, ClientRequest, IssueError, Issued};
+use crate::issuing::{self, IssueError, IssueRequest, Issued, Profile, Subject};
 use crate::ledger::{CertRecord, Filter};
 use crate::registry::{Project, Registry, X509Type, is_project_id};
 use crate::validity::Validity;
@@ -35,6 +37,8 @@ pub struct CreateCert {
     pub months_until_expiration: i64,
     /// Issuance time; `None` means now. (Not in Atlas: for fixtures.)
     pub issued_at: Option<OffsetDateTime>,
+    /// Certificate profile; Atlas's by default. (Not in Atlas.)
+    pub profile: Profile,
 }
 
 impl CreateCert {
@@ -45,6 +49,7 @@ impl CreateCert {
             username: username.to_string(),
             months_until_expiration: DEFAULT_MONTHS,
             issued_at: None,
+            profile: Profile::Atlas,
         }
     }
 }
@@ -107,15 +112,22 @@ pub fn create_cert(home: &Home, registry: &Registry, req: &CreateCert) -> Result
     let validity = Validity::atlas(req.issued_at.unwrap_or(now), months)
         .map_err(|e| Error::Usage(format!("--issued-at: {e}")))?;
 
-    let (ca, ca_created) = home.project_ca(&project.id)?;
-    let mut ledger = home.ledger()?;
-    let request = ClientRequest {
+    let request = IssueRequest {
         project_id: &project.id,
-        username: &user.username,
+        subject: Subject::Client(&user.username),
         validity,
         limit,
+        profile: req.profile,
     };
-    match issuing::issue_client(&ca, &mut ledger, &request) {
+    issue(home, &request)
+}
+
+/// Issues under the project's CA (created on first use), mapping the
+/// per-user limit to Atlas's error.
+fn issue(home: &Home, request: &IssueRequest<'_>) -> Result<Created, Error> {
+    let (ca, ca_created) = home.project_ca(request.project_id)?;
+    let mut ledger = home.ledger()?;
+    match issuing::issue(&ca, &mut ledger, request) {
         Ok(Issued { record, pem }) => Ok(Created {
             record,
             pem,

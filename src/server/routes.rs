@@ -21,6 +21,7 @@ use super::AppState;
 use super::digest::{self, Failure};
 use crate::Error;
 use crate::api::{self, ApiError, CreateCert, Envelope, ErrorCode, Page};
+use crate::issuing::Profile;
 use crate::registry::{ApiKey, KeyRoleName, Registry, is_project_id};
 
 /// Largest request body accepted.
@@ -360,6 +361,7 @@ async fn create_cert(
         username,
         months_until_expiration: months,
         issued_at: None,
+        profile: Profile::Atlas,
     };
     let home = state.home.clone();
     match blocking(move || api::create_cert(&home, &registry, &request)).await {

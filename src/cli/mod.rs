@@ -2,9 +2,10 @@
 //! certs list`, `dbusers list`) plus the CA's own (`ca init`, `ca cert`).
 //! It parses arguments, calls the API model and prints; nothing more.
 
-use std::io::Write;
+mod output;
+
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -12,14 +13,15 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use crate::Error;
-use crate::api::{self, CreateCert, Paging};
+use crate::api::{self, CreateCert, Paging, ServerCert};
 use crate::ca::ProjectCa;
-use crate::files::write_private;
 use crate::home::Home;
-use crate::ledger::CertRecord;
+use crate::issuing::{Host, Profile};
+use crate::kit::{self, KitOptions};
 use crate::registry::Registry;
 use crate::server::{self, ServeOptions};
+use crate::{Error, verify};
+use output::{emit, note_created, print_bytes, print_certs, print_checks, print_line, print_users};
 
 /// The server address written into JSON `self` links by the CLI: where
 /// `atlas-ca serve` listens by default.
@@ -47,6 +49,51 @@ enum Command {
     /// Database users and their certificates.
     #[command(subcommand)]
     Dbusers(DbusersCommand),
+    /// Issues a server certificate (for net.tls.certificateKeyFile).
+    ServerCert {
+        #[command(flatten)]
+        project: ProjectArg,
+        /// A DNS name or IP address (repeat for more); the first is the CN.
+        #[arg(long = "host", required = true, value_parser = Host::parse)]
+        hosts: Vec<Host>,
+        /// Months until the certificate expires.
+        #[arg(long = "monthsUntilExpiration", default_value_t = 12)]
+        months: u32,
+        /// Write the PEM here (mode 0600, atomically) instead of stdout.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Issuance time (RFC 3339).
+        #[arg(long = "issued-at", value_parser = parse_time)]
+        issued_at: Option<OffsetDateTime>,
+    },
+    /// Writes a local MongoDB TLS kit: CA, server and user certificates,
+    /// CRL, mongod.conf, create-users.js and a README.
+    LocalKit {
+        #[command(flatten)]
+        project: ProjectArg,
+        /// The directory to write.
+        #[arg(long)]
+        out: PathBuf,
+        /// More hosts for the server certificate (localhost and 127.0.0.1 are always in).
+        #[arg(long = "host", value_parser = Host::parse)]
+        hosts: Vec<Host>,
+        /// Months until the certificates expire (user certificates: at most 24).
+        #[arg(long = "monthsUntilExpiration", default_value_t = 12, value_parser = clap::value_parser!(u32).range(1..=119))]
+        months: u32,
+        /// Profile of the user certificates.
+        #[arg(long, value_enum, default_value_t = Profile::Atlas)]
+        profile: Profile,
+        /// Replace an existing kit.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Checks a PEM bundle: key, chain, validity, revocation, user.
+    Verify {
+        /// The PEM file (certificate, then private key).
+        file: PathBuf,
+        #[command(flatten)]
+        project: ProjectArg,
+    },
     /// Serves the Atlas Administration API locally (Digest-authenticated).
     Serve {
         /// Address to listen on; port 0 picks a free port.
@@ -88,6 +135,14 @@ enum CaCommand {
         #[command(flatten)]
         project: ProjectArg,
     },
+    /// Prints a CRL of the project's revoked certificates (for net.tls.CRLFile).
+    Crl {
+        #[command(flatten)]
+        project: ProjectArg,
+        /// Write it here (atomically) instead of stdout.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -123,6 +178,9 @@ enum CertsCommand {
         /// Issuance time (RFC 3339), to mint expired or future certificates.
         #[arg(long = "issued-at", value_parser = parse_time)]
         issued_at: Option<OffsetDateTime>,
+        /// Certificate profile: Atlas's exactly, or with key identifiers.
+        #[arg(long, value_enum, default_value_t = Profile::Atlas)]
+        profile: Profile,
     },
     /// Lists a user's unexpired certificates, oldest first.
     List {
@@ -145,6 +203,17 @@ enum CertsCommand {
         /// Base URL written into the `self` link of the JSON body.
         #[arg(long = "base-url", default_value = DEFAULT_BASE)]
         base_url: String,
+    },
+    /// Revokes one of a user's certificates (Atlas cannot); idempotent.
+    Revoke {
+        /// The database user.
+        #[arg(long)]
+        username: String,
+        /// The certificate's serial number (decimal, as `_id` in the list).
+        #[arg(long)]
+        serial: u64,
+        #[command(flatten)]
+        project: ProjectArg,
     },
 }
 
@@ -188,6 +257,59 @@ fn run(cli: Cli) -> Result<(), Error> {
             }
         }
         Command::Dbusers(DbusersCommand::Certs(c)) => run_certs(&home, c),
+        Command::ServerCert {
+            project,
+            hosts,
+            months,
+            out,
+            issued_at,
+        } => {
+            let registry = home.registry()?;
+            let gid = select_project(&registry, &project)?;
+            let request = ServerCert {
+                group_id: gid.clone(),
+                hosts,
+                months,
+                issued_at,
+            };
+            let created = api::server_cert(&home, &registry, &request)?;
+            note_created(&home, &gid, created.ca_created);
+            emit(out, created.pem.as_bytes(), true)
+        }
+        Command::LocalKit {
+            project,
+            out,
+            hosts,
+            months,
+            profile,
+            force,
+        } => {
+            let registry = home.registry()?;
+            let gid = select_project(&registry, &project)?;
+            let options = KitOptions {
+                group_id: gid,
+                out: out.clone(),
+                hosts,
+                months,
+                profile,
+                force,
+            };
+            let files = kit::local_kit(&home, &registry, &options)?;
+            eprintln!(
+                "atlas-ca: wrote {} files to {}; see README.txt there",
+                files.len(),
+                out.display()
+            );
+            Ok(())
+        }
+        Command::Verify { file, project } => {
+            let registry = home.registry()?;
+            let gid = select_project(&registry, &project)?;
+            let pem = std::fs::read(&file).map_err(|source| Error::Io { path: file, source })?;
+            let checks =
+                verify::verify_bundle(&home, &registry, &gid, &pem, OffsetDateTime::now_utc())?;
+            print_checks(&checks)
+        }
         Command::Serve { listen, nonce_ttl } => server::serve(
             home,
             ServeOptions {
@@ -220,6 +342,12 @@ fn run_ca(home: &Home, command: CaCommand) -> Result<(), Error> {
             let pem = ca.cert_pem().map_err(|e| Error::Usage(e.to_string()))?;
             print_bytes(&pem)
         }
+        CaCommand::Crl { project, out } => {
+            let gid = select_project(&registry, &project)?;
+            let (pem, created) = api::crl_pem(home, &registry, &gid)?;
+            note_created(home, &gid, created);
+            emit(out, pem.as_bytes(), false)
+        }
     }
 }
 
@@ -232,6 +360,7 @@ fn run_certs(home: &Home, command: CertsCommand) -> Result<(), Error> {
             project,
             out,
             issued_at,
+            profile,
         } => {
             let gid = select_project(&registry, &project)?;
             let request = CreateCert {
@@ -239,14 +368,11 @@ fn run_certs(home: &Home, command: CertsCommand) -> Result<(), Error> {
                 username,
                 months_until_expiration: months,
                 issued_at,
+                profile,
             };
             let created = api::create_cert(home, &registry, &request)?;
             note_created(home, &gid, created.ca_created);
-            match out {
-                Some(path) => write_private(&path, created.pem.as_bytes())
-                    .map_err(|source| Error::Io { path, source }),
-                None => print_bytes(created.pem.as_bytes()),
-            }
+            emit(out, created.pem.as_bytes(), true)
         }
         CertsCommand::List {
             username,
@@ -274,6 +400,22 @@ fn run_certs(home: &Home, command: CertsCommand) -> Result<(), Error> {
                 Output::Table => print_certs(&records, all),
             }
         }
+        CertsCommand::Revoke {
+            username,
+            serial,
+            project,
+        } => {
+            let gid = select_project(&registry, &project)?;
+            let record = api::revoke_cert(home, &registry, &gid, &username, serial)?;
+            let at = record
+                .revoked_at
+                .map(api::json::timestamp)
+                .unwrap_or_default();
+            eprintln!(
+                "atlas-ca: certificate {serial} of {username} is revoked (since {at}); refresh CRLs with: atlas-ca ca crl"
+            );
+            Ok(())
+        }
     }
 }
 
@@ -293,80 +435,4 @@ fn select_project(registry: &Registry, arg: &ProjectArg) -> Result<String, Error
             many.len()
         ))),
     }
-}
-
-fn note_created(home: &Home, gid: &str, created: bool) {
-    if created {
-        eprintln!(
-            "atlas-ca: created a new CA for project {gid} in {}",
-            ProjectCa::dir(home.root(), gid).display()
-        );
-    }
-}
-
-fn print_bytes(bytes: &[u8]) -> Result<(), Error> {
-    let mut out = std::io::stdout().lock();
-    out.write_all(bytes)
-        .and_then(|()| out.flush())
-        .map_err(|source| Error::Io {
-            path: Path::new("<stdout>").to_path_buf(),
-            source,
-        })
-}
-
-fn print_line(text: &str) -> Result<(), Error> {
-    print_bytes(format!("{text}\n").as_bytes())
-}
-
-fn print_certs(records: &[CertRecord], all: bool) -> Result<(), Error> {
-    let now = OffsetDateTime::now_utc();
-    let mut text = format!("{:<20}  {:<20}  {:<20}  ", "ID", "CREATED AT", "NOT AFTER");
-    if all {
-        text.push_str(&format!("{:<8}  ", "STATUS"));
-    }
-    text.push_str("SUBJECT\n");
-    for r in records {
-        text.push_str(&format!(
-            "{:<20}  {:<20}  {:<20}  ",
-            r.serial,
-            api::json::timestamp(r.created_at),
-            api::json::timestamp(r.not_after)
-        ));
-        if all {
-            let status = if r.revoked_at.is_some() {
-                "revoked"
-            } else if r.not_after <= now {
-                "expired"
-            } else {
-                "active"
-            };
-            text.push_str(&format!("{status:<8}  "));
-        }
-        text.push_str(&r.subject);
-        text.push('\n');
-    }
-    print_bytes(text.as_bytes())
-}
-
-fn print_users(registry: &Registry, gid: &str) -> Result<(), Error> {
-    let project = api::project(registry, gid)?;
-    let mut text = format!(
-        "{:<24}  {:<10}  {:<9}  {}\n",
-        "USERNAME", "DATABASE", "X509", "ROLES"
-    );
-    for u in &project.database_users {
-        let roles: Vec<String> = u
-            .roles
-            .iter()
-            .map(|r| format!("{}@{}", r.role_name, r.database_name))
-            .collect();
-        text.push_str(&format!(
-            "{:<24}  {:<10}  {:<9}  {}\n",
-            u.username,
-            u.database_name,
-            u.x509_type.to_string(),
-            roles.join(", ")
-        ));
-    }
-    print_bytes(text.as_bytes())
 }

@@ -1,0 +1,100 @@
+//! Operations Atlas does not have and test environments need: server
+//! certificates and revocation. They follow the same path as Atlas's own
+//! (validation here, then issuing and the ledger).
+
+use time::OffsetDateTime;
+
+use super::{Created, issue, project};
+use crate::Error;
+use crate::api::{ApiError, ErrorCode};
+use crate::crl;
+use crate::home::Home;
+use crate::issuing::{Host, IssueRequest, Profile, Subject};
+use crate::ledger::{CertRecord, Kind};
+use crate::registry::Registry;
+use crate::validity::Validity;
+
+/// Longest server certificate, in months (the CA lives 120).
+pub const MAX_SERVER_MONTHS: u32 = 119;
+
+/// A server certificate request.
+#[derive(Debug, Clone)]
+pub struct ServerCert {
+    /// The project whose CA signs.
+    pub group_id: String,
+    /// The hosts, as subjectAltNames; the first is also the CN.
+    pub hosts: Vec<Host>,
+    /// Lifetime in months.
+    pub months: u32,
+    /// Issuance time; `None` means now.
+    pub issued_at: Option<OffsetDateTime>,
+}
+
+/// Issues a server certificate (for `net.tls.certificateKeyFile`).
+pub fn server_cert(home: &Home, registry: &Registry, req: &ServerCert) -> Result<Created, Error> {
+    let project = project(registry, &req.group_id)?;
+    if req.hosts.is_empty() {
+        return Err(Error::Usage(
+            "a server certificate needs at least one --host".into(),
+        ));
+    }
+    if !(1..=MAX_SERVER_MONTHS).contains(&req.months) {
+        return Err(Error::Usage(format!(
+            "--monthsUntilExpiration must be 1 to {MAX_SERVER_MONTHS} for a server certificate"
+        )));
+    }
+    let now = OffsetDateTime::now_utc();
+    let validity = Validity::atlas(req.issued_at.unwrap_or(now), req.months)
+        .map_err(|e| Error::Usage(format!("--issued-at: {e}")))?;
+    issue(
+        home,
+        &IssueRequest {
+            project_id: &project.id,
+            subject: Subject::Server(&req.hosts),
+            validity,
+            limit: None,
+            profile: Profile::Strict,
+        },
+    )
+}
+
+/// Revokes a user's certificate (idempotent: revoking again keeps the
+/// first revocation time). The serial must be one of the user's.
+pub fn revoke_cert(
+    home: &Home,
+    registry: &Registry,
+    group_id: &str,
+    username: &str,
+    serial: u64,
+) -> Result<CertRecord, Error> {
+    let project = project(registry, group_id)?;
+    let unknown = || {
+        Error::NotFound(format!(
+            "project {} has no certificate with serial {serial} for {username}",
+            project.id
+        ))
+    };
+    let Some(ledger) = home.existing_ledger()? else {
+        return Err(unknown());
+    };
+    match ledger.get(&project.id, serial)? {
+        Some(r) if r.kind == Kind::Client && r.username == username => {}
+        _ => return Err(unknown()),
+    }
+    let revoked = ledger.revoke(&project.id, serial, OffsetDateTime::now_utc())?;
+    revoked.ok_or_else(|| ApiError::new(ErrorCode::UnexpectedError, &[]).into())
+}
+
+/// The project's CRL (PEM): its revoked certificates that have not expired,
+/// signed by its CA (created on first use).
+pub fn crl_pem(home: &Home, registry: &Registry, group_id: &str) -> Result<(String, bool), Error> {
+    let project = project(registry, group_id)?;
+    let (ca, created) = home.project_ca(&project.id)?;
+    let now = OffsetDateTime::now_utc();
+    let revoked = match home.existing_ledger()? {
+        Some(ledger) => ledger.revoked(&project.id, now)?,
+        None => Vec::new(),
+    };
+    let pem = crl::build(&ca, &revoked, now).map_err(|e| Error::Usage(e.to_string()))?;
+    Ok((pem, created))
+}

@@ -1,0 +1,130 @@
+//! What the command line prints: PEM and JSON bodies verbatim, tables for
+//! people, and the checks of `verify`.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use time::OffsetDateTime;
+
+use crate::Error;
+use crate::api;
+use crate::ca::ProjectCa;
+use crate::files::{write_private, write_public};
+use crate::home::Home;
+use crate::ledger::CertRecord;
+use crate::registry::Registry;
+use crate::verify::Check;
+
+pub(super) fn note_created(home: &Home, gid: &str, created: bool) {
+    if created {
+        eprintln!(
+            "atlas-ca: created a new CA for project {gid} in {}",
+            ProjectCa::dir(home.root(), gid).display()
+        );
+    }
+}
+
+pub(super) fn print_bytes(bytes: &[u8]) -> Result<(), Error> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(bytes)
+        .and_then(|()| out.flush())
+        .map_err(|source| Error::Io {
+            path: Path::new("<stdout>").to_path_buf(),
+            source,
+        })
+}
+
+pub(super) fn print_line(text: &str) -> Result<(), Error> {
+    print_bytes(format!("{text}\n").as_bytes())
+}
+
+pub(super) fn print_certs(records: &[CertRecord], all: bool) -> Result<(), Error> {
+    let now = OffsetDateTime::now_utc();
+    let mut text = format!("{:<20}  {:<20}  {:<20}  ", "ID", "CREATED AT", "NOT AFTER");
+    if all {
+        text.push_str(&format!("{:<8}  ", "STATUS"));
+    }
+    text.push_str("SUBJECT\n");
+    for r in records {
+        text.push_str(&format!(
+            "{:<20}  {:<20}  {:<20}  ",
+            r.serial,
+            api::json::timestamp(r.created_at),
+            api::json::timestamp(r.not_after)
+        ));
+        if all {
+            let status = if r.revoked_at.is_some() {
+                "revoked"
+            } else if r.not_after <= now {
+                "expired"
+            } else {
+                "active"
+            };
+            text.push_str(&format!("{status:<8}  "));
+        }
+        text.push_str(&r.subject);
+        text.push('\n');
+    }
+    print_bytes(text.as_bytes())
+}
+
+pub(super) fn print_users(registry: &Registry, gid: &str) -> Result<(), Error> {
+    let project = api::project(registry, gid)?;
+    let mut text = format!(
+        "{:<24}  {:<10}  {:<9}  {}\n",
+        "USERNAME", "DATABASE", "X509", "ROLES"
+    );
+    for u in &project.database_users {
+        let roles: Vec<String> = u
+            .roles
+            .iter()
+            .map(|r| format!("{}@{}", r.role_name, r.database_name))
+            .collect();
+        text.push_str(&format!(
+            "{:<24}  {:<10}  {:<9}  {}\n",
+            u.username,
+            u.database_name,
+            u.x509_type.to_string(),
+            roles.join(", ")
+        ));
+    }
+    print_bytes(text.as_bytes())
+}
+
+/// Writes `bytes` to `out` (0600 if `private`, else 0644), or to stdout.
+pub(super) fn emit(out: Option<PathBuf>, bytes: &[u8], private: bool) -> Result<(), Error> {
+    match out {
+        Some(path) => {
+            let written = if private {
+                write_private(&path, bytes)
+            } else {
+                write_public(&path, bytes)
+            };
+            written.map_err(|source| Error::Io { path, source })
+        }
+        None => print_bytes(bytes),
+    }
+}
+
+/// One line per check; an error naming the failures if any failed.
+pub(super) fn print_checks(checks: &[Check]) -> Result<(), Error> {
+    let mut text = String::new();
+    for c in checks {
+        let mark = if c.passed { "ok  " } else { "FAIL" };
+        text.push_str(&format!("{mark}  {:<26}  {}\n", c.name, c.detail));
+    }
+    print_bytes(text.as_bytes())?;
+    let failed: Vec<&str> = checks
+        .iter()
+        .filter(|c| !c.passed)
+        .map(|c| c.name)
+        .collect();
+    if failed.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::Usage(format!(
+            "verification failed: {}",
+            failed.join(", ")
+        )))
+    }
+}

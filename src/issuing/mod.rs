@@ -1,0 +1,171 @@
+//! Issuing: a fresh key, a fresh serial, a certificate in the right profile,
+//! and the ledger row committed before the PEM is handed back.
+
+mod profile;
+
+pub use profile::{
+    Host, Profile, SERVER_O, SERVER_OU, Subject, certificate, is_printable, rfc2253_subject,
+    subject_text,
+};
+
+use openssl::error::ErrorStack;
+use openssl::hash::MessageDigest;
+use openssl::pkey::{PKey, Private};
+use openssl::rsa::Rsa;
+use openssl::x509::X509;
+use time::OffsetDateTime;
+
+use crate::ca::{ProjectCa, RSA_BITS, asn1_time, random_serial};
+use crate::ledger::{CertRecord, Kind, Ledger, LedgerError, Recorded};
+use crate::validity::Validity;
+
+/// Longest username (in characters) accepted as a certificate subject.
+pub const MAX_USERNAME_CHARS: usize = 1024;
+
+/// How many serial collisions in a row are tolerated before giving up;
+/// with 2^63 possible serials even one is astronomically unlikely.
+const SERIAL_ATTEMPTS: usize = 8;
+
+/// Why issuing failed.
+#[derive(Debug, thiserror::Error)]
+pub enum IssueError {
+    /// OpenSSL failed.
+    #[error("OpenSSL failed while issuing: {0}")]
+    Crypto(#[from] ErrorStack),
+    /// The ledger could not record the certificate.
+    #[error(transparent)]
+    Ledger(#[from] LedgerError),
+    /// The user already holds as many certificates as the project allows.
+    #[error("the limit on generated certificates per user has been reached")]
+    LimitReached,
+    /// The certificate would outlive the CA that signs it.
+    #[error(
+        "the certificate would end after its CA, which expires {ca_not_after}; issue a shorter one or rotate the CA (ca init --rotate)"
+    )]
+    OutlivesCa {
+        /// The CA's notAfter, as OpenSSL prints it.
+        ca_not_after: String,
+    },
+    /// Random serials kept colliding (a broken random source).
+    #[error("could not find an unused serial number after {SERIAL_ATTEMPTS} attempts")]
+    NoFreeSerial,
+}
+
+/// What to issue.
+#[derive(Debug, Clone)]
+pub struct IssueRequest<'a> {
+    /// The project whose CA signs.
+    pub project_id: &'a str,
+    /// Who the certificate is for.
+    pub subject: Subject<'a>,
+    /// The validity window.
+    pub validity: Validity,
+    /// Per-user limit on active certificates, checked at the given time.
+    pub limit: Option<(u32, OffsetDateTime)>,
+    /// Which extensions a client certificate carries.
+    pub profile: Profile,
+}
+
+/// An issued certificate: its ledger record and the PEM bundle.
+#[derive(Debug, Clone)]
+pub struct Issued {
+    /// The row the ledger committed.
+    pub record: CertRecord,
+    /// Certificate PEM followed by the PKCS#8 private key PEM.
+    pub pem: String,
+}
+
+/// True when `username` can be a managed X.509 subject: not empty, no
+/// control characters (NUL included), at most [`MAX_USERNAME_CHARS`].
+pub fn is_valid_username(username: &str) -> bool {
+    !username.is_empty()
+        && !username.chars().any(char::is_control)
+        && username.chars().count() <= MAX_USERNAME_CHARS
+}
+
+/// A fresh RSA-4096 key, as Atlas gives every certificate.
+pub fn generate_key() -> Result<PKey<Private>, ErrorStack> {
+    PKey::from_rsa(Rsa::generate(RSA_BITS)?)
+}
+
+/// The Atlas response body: certificate PEM then PKCS#8 key PEM, LF line
+/// endings, one trailing newline, no blank line between.
+pub fn pem_bundle(cert: &X509, key: &PKey<Private>) -> Result<String, ErrorStack> {
+    let mut pem = cert.to_pem()?;
+    pem.extend(key.private_key_to_pem_pkcs8()?);
+    // OpenSSL's PEM writer emits ASCII only.
+    Ok(String::from_utf8_lossy(&pem).into_owned())
+}
+
+/// Lowercase hex SHA-256 of the certificate's DER.
+pub fn fingerprint(cert: &X509) -> Result<String, ErrorStack> {
+    let digest = cert.digest(MessageDigest::sha256())?;
+    Ok(digest.iter().map(|b| format!("{b:02x}")).collect())
+}
+
+/// Issues a certificate: checks it ends before its CA, generates its key,
+/// signs it under a fresh serial, and commits the ledger row before
+/// returning the PEM.
+pub fn issue(
+    ca: &ProjectCa,
+    ledger: &mut Ledger,
+    req: &IssueRequest<'_>,
+) -> Result<Issued, IssueError> {
+    let ca_not_after = ca.cert().not_after();
+    if asn1_time(req.validity.not_after)?.as_ref() > ca_not_after {
+        return Err(IssueError::OutlivesCa {
+            ca_not_after: ca_not_after.to_string(),
+        });
+    }
+    let key = generate_key()?;
+    let (kind, username) = match req.subject {
+        Subject::Client(username) => (Kind::Client, username.to_string()),
+        Subject::Server(hosts) => (
+            Kind::Server,
+            hosts
+                .iter()
+                .map(Host::to_string)
+                .collect::<Vec<_>>()
+                .join(","),
+        ),
+    };
+    for _ in 0..SERIAL_ATTEMPTS {
+        let serial = random_serial()?;
+        let cert = certificate(ca, &key, req.subject, &req.validity, serial, req.profile)?;
+        let record = CertRecord {
+            project_id: req.project_id.to_string(),
+            serial,
+            username: username.clone(),
+            subject: subject_text(req.subject),
+            kind,
+            created_at: req.validity.not_before,
+            not_after: req.validity.not_after,
+            fingerprint: fingerprint(&cert)?,
+            revoked_at: None,
+        };
+        match ledger.record(&record, req.limit)? {
+            Recorded::Committed => {
+                let pem = pem_bundle(&cert, &key)?;
+                return Ok(Issued { record, pem });
+            }
+            Recorded::LimitReached => return Err(IssueError::LimitReached),
+            Recorded::DuplicateSerial => {}
+        }
+    }
+    Err(IssueError::NoFreeSerial)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn username_rules() {
+        assert!(is_valid_username("a,b"));
+        assert!(!is_valid_username(""));
+        assert!(!is_valid_username("a\0b"));
+        assert!(!is_valid_username("a\nb"));
+        assert!(is_valid_username(&"x".repeat(MAX_USERNAME_CHARS)));
+        assert!(!is_valid_username(&"x".repeat(MAX_USERNAME_CHARS + 1)));
+    }
+}

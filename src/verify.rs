@@ -1,0 +1,177 @@
+//! `atlas-ca verify`: checks a PEM bundle the way a careful user would
+//! before handing it to a driver: key and certificate belong together, the
+//! project CA signed it, it is in force, not revoked, and names a user.
+
+use openssl::nid::Nid;
+use openssl::pkey::PKey;
+use openssl::stack::Stack;
+use openssl::x509::store::X509StoreBuilder;
+use openssl::x509::verify::X509VerifyFlags;
+use openssl::x509::{X509, X509StoreContext};
+use time::OffsetDateTime;
+
+use crate::Error;
+use crate::api::{json::timestamp, project};
+use crate::ca::asn1_time;
+use crate::home::Home;
+use crate::ledger::Kind;
+use crate::registry::{Registry, X509Type};
+
+/// The outcome of one check.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Check {
+    /// What was checked.
+    pub name: &'static str,
+    /// Whether it passed.
+    pub passed: bool,
+    /// What was found.
+    pub detail: String,
+}
+
+fn check(name: &'static str, passed: bool, detail: impl Into<String>) -> Check {
+    Check {
+        name,
+        passed,
+        detail: detail.into(),
+    }
+}
+
+/// Checks the bundle `pem` (certificate, then private key) against the
+/// project `group_id` at `now`. Every check runs; look at `passed`.
+pub fn verify_bundle(
+    home: &Home,
+    registry: &Registry,
+    group_id: &str,
+    pem: &[u8],
+    now: OffsetDateTime,
+) -> Result<Vec<Check>, Error> {
+    let project = project(registry, group_id)?;
+    let mut checks = Vec::new();
+    let Ok(cert) = X509::from_pem(pem) else {
+        checks.push(check(
+            "certificate",
+            false,
+            "no PEM certificate in the file",
+        ));
+        return Ok(checks);
+    };
+    checks.push(match PKey::private_key_from_pem(pem) {
+        Ok(key) => {
+            let matches = cert.public_key().is_ok_and(|p| p.public_eq(&key));
+            check(
+                "key matches certificate",
+                matches,
+                if matches {
+                    "the private key is the certificate's"
+                } else {
+                    "the private key belongs to another certificate"
+                },
+            )
+        }
+        Err(_) => check(
+            "key matches certificate",
+            false,
+            "no unencrypted private key in the file",
+        ),
+    });
+
+    checks.push(match home.existing_ca(&project.id)? {
+        None => check(
+            "signed by the project CA",
+            false,
+            format!("project {} has no CA yet", project.id),
+        ),
+        Some(ca) => {
+            let ok = chains(&cert, ca.cert()).unwrap_or(false);
+            check(
+                "signed by the project CA",
+                ok,
+                if ok {
+                    format!("CN={}, OU=Atlas, O=MongoDB Inc", project.id)
+                } else {
+                    "it was not signed by this project's CA".into()
+                },
+            )
+        }
+    });
+
+    let now_asn1 = asn1_time(now).map_err(|e| Error::Usage(e.to_string()))?;
+    let (nb, na) = (cert.not_before(), cert.not_after());
+    checks.push(if nb > now_asn1.as_ref() {
+        check("in force", false, format!("not valid before {nb}"))
+    } else if na <= now_asn1.as_ref() {
+        check("in force", false, format!("expired {na}"))
+    } else {
+        check("in force", true, format!("valid until {na}"))
+    });
+
+    let serial = cert.serial_number().to_bn().ok().and_then(|bn| {
+        let bytes = bn.to_vec();
+        (bytes.len() <= 8).then(|| bytes.iter().fold(0u64, |acc, b| (acc << 8) | u64::from(*b)))
+    });
+    let record = match (home.existing_ledger()?, serial) {
+        (Some(ledger), Some(serial)) => ledger.get(&project.id, serial)?,
+        _ => None,
+    };
+    checks.push(match &record {
+        None => check(
+            "not revoked",
+            false,
+            "the ledger has no record of this certificate",
+        ),
+        Some(r) => match r.revoked_at {
+            Some(at) => check("not revoked", false, format!("revoked {}", timestamp(at))),
+            None => check(
+                "not revoked",
+                true,
+                format!("serial {} is on record", r.serial),
+            ),
+        },
+    });
+
+    let cn = cert
+        .subject_name()
+        .entries_by_nid(Nid::COMMONNAME)
+        .next()
+        .and_then(|e| e.data().to_string().ok())
+        .unwrap_or_default();
+    checks.push(match record.as_ref().map(|r| r.kind) {
+        Some(Kind::Server) => check(
+            "names its subject",
+            true,
+            format!(
+                "server certificate for {}",
+                record.as_ref().map_or("", |r| r.username.as_str())
+            ),
+        ),
+        _ => match project.user(&cn) {
+            Some(u) if u.x509_type == X509Type::Managed => check(
+                "names a MANAGED user",
+                true,
+                format!("CN={cn} is {} in $external", u.username),
+            ),
+            Some(u) => check(
+                "names a MANAGED user",
+                false,
+                format!("user {cn} has x509Type {}", u.x509_type),
+            ),
+            None => check(
+                "names a MANAGED user",
+                false,
+                format!("no database user named {cn:?}"),
+            ),
+        },
+    });
+    Ok(checks)
+}
+
+/// Whether `cert` verifies under `ca` alone, times aside (checked apart).
+fn chains(cert: &X509, ca: &X509) -> Result<bool, openssl::error::ErrorStack> {
+    let mut store = X509StoreBuilder::new()?;
+    store.add_cert(ca.clone())?;
+    store.set_flags(X509VerifyFlags::NO_CHECK_TIME)?;
+    let store = store.build();
+    let mut ctx = X509StoreContext::new()?;
+    let chain: Stack<X509> = Stack::new()?;
+    ctx.init(&store, cert, &chain, |c| c.verify_cert())
+}
