@@ -40,7 +40,7 @@ pub enum IssueError {
     LimitReached,
     /// The certificate would outlive the CA that signs it.
     #[error(
-        "the certificate would end after its CA, which expires {ca_not_after}; issue a shorter one or rotate the CA (ca init --rotate)"
+        "the certificate would end after its CA, which expires {ca_not_after}; issue a shorter one"
     )]
     OutlivesCa {
         /// The CA's notAfter, as OpenSSL prints it.

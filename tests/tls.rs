@@ -1,0 +1,678 @@
+//! What atlas-ca issues, used by software nobody here wrote: the `openssl`
+//! s_server/s_client pair, rustls's client verifier, Python's `ssl`, the
+//! real MongoDB driver (pymongo) against a stand-in mongod, and pkilint.
+
+mod common;
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use common::*;
+
+/// A home with a CA, a server certificate for localhost and 127.0.0.1, and
+/// one certificate per named profile for alice.
+struct Fixture {
+    home: TestHome,
+    ca: PathBuf,
+    server: PathBuf,
+}
+
+impl Fixture {
+    fn new() -> Fixture {
+        let home = TestHome::new(&registry(""));
+        let server = home.path().join("server.pem");
+        home.ok(&[
+            "server-cert",
+            "--host",
+            "localhost",
+            "--host",
+            "127.0.0.1",
+            "--out",
+            server.to_str().unwrap(),
+        ]);
+        let ca = home.path().join("ca.pem");
+        std::fs::write(&ca, home.ok(&["ca", "cert"])).unwrap();
+        Fixture { home, ca, server }
+    }
+
+    fn client(&self, user: &str, extra: &[&str]) -> PathBuf {
+        self.home.issue(user, extra)
+    }
+
+    fn crl(&self) -> PathBuf {
+        let crl = self.home.path().join(format!("crl-{}.pem", unique()));
+        self.home.ok(&["ca", "crl", "--out", crl.to_str().unwrap()]);
+        crl
+    }
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+/// An `openssl s_server` that demands a client certificate; returns
+/// whether `s_client` presenting `client` completed the handshake, and the
+/// server's output.
+fn openssl_handshake(f: &Fixture, client: &Path, crl: Option<&Path>) -> (bool, String) {
+    let mut args = vec![
+        "s_server",
+        "-accept",
+        "0",
+        "-naccept",
+        "1",
+        "-cert",
+        s(&f.server),
+        "-key",
+        s(&f.server),
+        "-CAfile",
+        s(&f.ca),
+        "-Verify",
+        "1",
+        "-verify_return_error",
+    ];
+    if let Some(crl) = crl {
+        args.extend(["-CRL", s(crl), "-crl_check"]);
+    }
+    let mut server = Command::new("openssl")
+        .args(&args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut out = BufReader::new(server.stdout.take().unwrap());
+    let mut port = String::new();
+    let mut line = String::new();
+    while port.is_empty() && out.read_line(&mut line).unwrap() > 0 {
+        if let Some(rest) = line.strip_prefix("ACCEPT ") {
+            port = rest.trim().rsplit(':').next().unwrap().to_string();
+        }
+        line.clear();
+    }
+    let mut client_run = Command::new("openssl")
+        .args([
+            "s_client",
+            "-connect",
+            &format!("127.0.0.1:{port}"),
+            "-cert",
+            s(client),
+            "-key",
+            s(client),
+            "-CAfile",
+            s(&f.ca),
+            "-verify_return_error",
+            "-brief",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // TLS 1.3 reports a refused client certificate only on the first read.
+    let _ = client_run.stdin.take().unwrap().write_all(b"hello\n");
+    let client_out = client_run.wait_with_output().unwrap();
+    drop(server.stdin.take());
+    let _ = server.kill();
+    let server_out = server.wait_with_output().unwrap();
+    let mut text = String::new();
+    out.read_to_string_lossy(&mut text);
+    text.push_str(&String::from_utf8_lossy(&server_out.stderr));
+    let accepted = text.contains("hello") && client_out.status.success();
+    (accepted, text)
+}
+
+trait ReadAll {
+    fn read_to_string_lossy(&mut self, into: &mut String);
+}
+
+impl<R: std::io::Read> ReadAll for R {
+    fn read_to_string_lossy(&mut self, into: &mut String) {
+        let mut bytes = Vec::new();
+        let _ = self.read_to_end(&mut bytes);
+        into.push_str(&String::from_utf8_lossy(&bytes));
+    }
+}
+
+#[test]
+fn server_certificate_profile() {
+    let f = Fixture::new();
+    let text = openssl_ok(&["x509", "-in", s(&f.server), "-noout", "-text"]);
+    assert!(
+        text.contains("DNS:localhost, IP Address:127.0.0.1"),
+        "{text}"
+    );
+    assert!(
+        text.contains("TLS Web Server Authentication, TLS Web Client Authentication"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Digital Signature, Key Encipherment"),
+        "{text}"
+    );
+    assert!(
+        text.contains("X509v3 Subject Key Identifier")
+            && text.contains("X509v3 Authority Key Identifier")
+    );
+    // O and OU that no client certificate has: MongoDB never takes a user for a member.
+    assert_eq!(
+        x509_field(&f.server, "-subject"),
+        "subject=CN = localhost, OU = Atlas Local Servers, O = atlas-ca"
+    );
+    openssl_ok(&[
+        "verify",
+        "-purpose",
+        "sslserver",
+        "-CAfile",
+        s(&f.ca),
+        s(&f.server),
+    ]);
+    // Recorded in the ledger; bad hosts are refused.
+    let out = f.home.run(&["server-cert", "--host", "bad host"]);
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("neither an IP address nor a valid DNS name"),
+        "{}",
+        stderr(&out)
+    );
+    let out = f.home.run(&["verify", s(&f.server)]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("server certificate for localhost,127.0.0.1")
+    );
+}
+
+#[test]
+fn openssl_handshakes_accept_good_and_refuse_bad_clients() {
+    let f = Fixture::new();
+    let alice = f.client("alice", &[]);
+    let (ok, log) = openssl_handshake(&f, &alice, None);
+    assert!(ok, "{log}");
+    assert!(log.contains("depth=0 CN = alice"), "{log}");
+
+    // Another project's CA.
+    let other = TestHome::new(&registry(""));
+    let stranger = other.issue("alice", &[]);
+    let (ok, log) = openssl_handshake(&f, &stranger, None);
+    assert!(!ok, "a certificate from another CA was accepted: {log}");
+
+    // Expired (issued two years ago for one month).
+    let expired = f.client(
+        "alice",
+        &[
+            "--issued-at",
+            "2024-01-01T00:00:00Z",
+            "--monthsUntilExpiration",
+            "1",
+        ],
+    );
+    let (ok, log) = openssl_handshake(&f, &expired, None);
+    assert!(!ok && log.contains("certificate has expired"), "{log}");
+
+    // Revoked, with the CRL; the unrevoked one still passes with the same CRL.
+    let bob = f.client("bob", &[]);
+    let serial = u64::from_str_radix(
+        x509_field(&bob, "-serial").strip_prefix("serial=").unwrap(),
+        16,
+    )
+    .unwrap();
+    f.home.ok(&[
+        "dbusers",
+        "certs",
+        "revoke",
+        "--username",
+        "bob",
+        "--serial",
+        &serial.to_string(),
+    ]);
+    let crl = f.crl();
+    let (ok, log) = openssl_handshake(&f, &bob, Some(&crl));
+    assert!(!ok && log.contains("certificate revoked"), "{log}");
+    let (ok, log) = openssl_handshake(&f, &alice, Some(&crl));
+    assert!(ok, "{log}");
+}
+
+#[test]
+fn revocation_and_crl() {
+    let f = Fixture::new();
+    let alice = f.client("alice", &[]);
+    let keep = f.client("alice", &[]);
+    let serial = u64::from_str_radix(
+        x509_field(&alice, "-serial")
+            .strip_prefix("serial=")
+            .unwrap(),
+        16,
+    )
+    .unwrap();
+    let revoke = |user: &str, serial: &str| {
+        f.home.run(&[
+            "dbusers",
+            "certs",
+            "revoke",
+            "--username",
+            user,
+            "--serial",
+            serial,
+        ])
+    };
+    assert!(revoke("alice", &serial.to_string()).status.success());
+    assert!(
+        revoke("alice", &serial.to_string()).status.success(),
+        "idempotent"
+    );
+    let out = revoke("alice", "12345");
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("no certificate with serial 12345 for alice"),
+        "{}",
+        stderr(&out)
+    );
+    let out = revoke("bob", &serial.to_string());
+    assert!(!out.status.success(), "another user's serial");
+
+    // The list leaves it out; --all shows it as revoked.
+    let list = f.home.ok(&["dbusers", "certs", "list", "alice"]);
+    assert!(
+        !list.contains(&serial.to_string()) && list.lines().count() == 2,
+        "{list}"
+    );
+    let all = f.home.ok(&["dbusers", "certs", "list", "alice", "--all"]);
+    assert!(
+        all.lines()
+            .any(|l| l.starts_with(&serial.to_string()) && l.contains(" revoked ")),
+        "{all}"
+    );
+
+    // The CRL: v2, signed by the CA, lists exactly the revoked serial.
+    let crl = f.crl();
+    let text = openssl_ok(&[
+        "crl",
+        "-in",
+        s(&crl),
+        "-noout",
+        "-text",
+        "-CAfile",
+        s(&f.ca),
+    ]);
+    assert!(text.contains("verify OK"), "{text}");
+    assert!(text.contains("Version 2 (0x1)"), "{text}");
+    assert!(
+        text.contains(&format!("Serial Number: {serial:016X}")),
+        "{text}"
+    );
+    assert_eq!(text.matches("Serial Number:").count(), 1, "{text}");
+    assert!(text.contains("X509v3 CRL Number") && text.contains("X509v3 Authority Key Identifier"));
+    // openssl verify -crl_check refuses the revoked one and accepts the other.
+    let (ok, out) = openssl(&[
+        "verify",
+        "-crl_check",
+        "-CAfile",
+        s(&f.ca),
+        "-CRLfile",
+        s(&crl),
+        s(&alice),
+    ]);
+    assert!(!ok && out.contains("certificate revoked"), "{out}");
+    openssl_ok(&[
+        "verify",
+        "-crl_check",
+        "-CAfile",
+        s(&f.ca),
+        "-CRLfile",
+        s(&crl),
+        s(&keep),
+    ]);
+}
+
+#[test]
+fn verify_command_checks_each_property() {
+    let f = Fixture::new();
+    let alice = f.client("alice", &[]);
+    let out = f.home.run(&["verify", s(&alice)]);
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(out.status.success(), "{text}");
+    assert_eq!(text.lines().count(), 5, "{text}");
+    assert!(text.lines().all(|l| l.starts_with("ok  ")), "{text}");
+
+    let fails = |file: &Path, check: &str| {
+        let out = f.home.run(&["verify", s(file)]);
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert!(!out.status.success(), "{check}: {text}");
+        assert!(
+            text.lines()
+                .any(|l| l.starts_with("FAIL") && l.contains(check)),
+            "{check}: {text}"
+        );
+    };
+    let other = TestHome::new(&registry(""));
+    fails(&other.issue("alice", &[]), "signed by the project CA");
+    fails(
+        &f.client(
+            "alice",
+            &[
+                "--issued-at",
+                "2020-01-01T00:00:00Z",
+                "--monthsUntilExpiration",
+                "1",
+            ],
+        ),
+        "in force",
+    );
+    fails(
+        &f.client(
+            "alice",
+            &[
+                "--issued-at",
+                "2030-01-01T00:00:00Z",
+                "--monthsUntilExpiration",
+                "1",
+            ],
+        ),
+        "in force",
+    );
+    // A key from another bundle.
+    let bob = f.client("bob", &[]);
+    let mixed = f.home.path().join("mixed.pem");
+    let cert = openssl_ok(&["x509", "-in", s(&alice)]);
+    let key = openssl_ok(&["pkey", "-in", s(&bob)]);
+    std::fs::write(&mixed, format!("{cert}{key}")).unwrap();
+    fails(&mixed, "key matches certificate");
+    let serial = u64::from_str_radix(
+        x509_field(&bob, "-serial").strip_prefix("serial=").unwrap(),
+        16,
+    )
+    .unwrap();
+    f.home.ok(&[
+        "dbusers",
+        "certs",
+        "revoke",
+        "--username",
+        "bob",
+        "--serial",
+        &serial.to_string(),
+    ]);
+    fails(&bob, "not revoked");
+    // A user that is no longer MANAGED.
+    let registry_path = f.home.path().join("users.toml");
+    let text = std::fs::read_to_string(&registry_path).unwrap();
+    std::fs::write(
+        &registry_path,
+        text.replacen("x509Type = \"MANAGED\"", "x509Type = \"NONE\"", 1),
+    )
+    .unwrap();
+    fails(&alice, "names a MANAGED user");
+}
+
+#[test]
+fn rustls_client_verifier_accepts_both_profiles() {
+    use rustls::server::WebPkiClientVerifier;
+    use rustls_pki_types::pem::PemObject;
+    use rustls_pki_types::{CertificateDer, UnixTime};
+
+    let f = Fixture::new();
+    let mut roots = rustls::RootCertStore::empty();
+    roots
+        .add(CertificateDer::from_pem_file(&f.ca).unwrap())
+        .unwrap();
+    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    let verifier =
+        WebPkiClientVerifier::builder_with_provider(std::sync::Arc::new(roots), provider)
+            .build()
+            .unwrap();
+    let now = UnixTime::now();
+    for profile in ["atlas", "strict"] {
+        let pem = f.client("alice", &["--profile", profile]);
+        let cert = CertificateDer::from_pem_file(&pem).unwrap();
+        verifier
+            .verify_client_cert(&cert, &[], now)
+            .unwrap_or_else(|e| panic!("{profile}: {e}"));
+    }
+    // An expired one and one from another CA are refused.
+    let expired = f.client(
+        "alice",
+        &[
+            "--issued-at",
+            "2020-01-01T00:00:00Z",
+            "--monthsUntilExpiration",
+            "1",
+        ],
+    );
+    let cert = CertificateDer::from_pem_file(&expired).unwrap();
+    assert!(verifier.verify_client_cert(&cert, &[], now).is_err());
+    let other = TestHome::new(&registry(""));
+    let cert = CertificateDer::from_pem_file(other.issue("alice", &[])).unwrap();
+    assert!(verifier.verify_client_cert(&cert, &[], now).is_err());
+}
+
+#[test]
+fn python_ssl_accepts_the_single_pem_file() {
+    let f = Fixture::new();
+    let python = python_with(&["pymongo", "mockupdb", "pkilint"]);
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/py/ssl_server_check.py");
+    let alice = f.client("alice", &[]);
+    let out = Command::new(&python)
+        .args([s(&script), s(&f.ca), s(&f.server), s(&alice)])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        "commonName=alice"
+    );
+    // The server refuses a certificate from another CA.
+    let other = TestHome::new(&registry(""));
+    let out = Command::new(&python)
+        .args([
+            s(&script),
+            s(&f.ca),
+            s(&f.server),
+            s(&other.issue("alice", &[])),
+        ])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("refused:"));
+}
+
+#[test]
+fn pymongo_logs_in_with_mongodb_x509() {
+    let f = Fixture::new();
+    let python = python_with(&["pymongo", "mockupdb", "pkilint"]);
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/py/mongod_standin.py");
+    let special = "o'brien, jr.";
+    let text = std::fs::read_to_string(f.home.path().join("users.toml")).unwrap();
+    std::fs::write(
+        f.home.path().join("users.toml"),
+        format!(
+            "{text}\n[[projects.databaseUsers]]\nusername = \"{special}\"\nx509Type = \"MANAGED\"\n"
+        ),
+    )
+    .unwrap();
+    for user in ["alice", special] {
+        let pem = f.client(user, &[]);
+        let list = f.home.ok(&["dbusers", "certs", "list", user, "-o", "json"]);
+        let v: serde_json::Value = serde_json::from_str(&list).unwrap();
+        let subject = v["results"][0]["subject"].as_str().unwrap().to_string();
+        let out = Command::new(&python)
+            .args([s(&script), s(&f.ca), s(&f.server), s(&pem), &subject])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{user}: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout).trim(),
+            format!("authenticated as {subject}")
+        );
+    }
+    // A user the stand-in does not know is refused.
+    let pem = f.client("bob", &[]);
+    let out = Command::new(&python)
+        .args([
+            s(&script),
+            s(&f.ca),
+            s(&f.server),
+            s(&pem),
+            "CN=bob",
+            "CN=alice",
+        ])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+}
+
+#[test]
+fn pkilint_finds_nothing_in_ca_server_strict_client_and_crl() {
+    let f = Fixture::new();
+    let python = python_with(&["pymongo", "mockupdb", "pkilint"]);
+    let bin = python.parent().unwrap();
+    let cert_only = |pem: &Path| {
+        let out = f.home.path().join(format!("cert-{}.crt", unique()));
+        openssl_ok(&["x509", "-in", s(pem), "-out", s(&out)]);
+        out
+    };
+    let server = f.home.path().join("dotted.pem");
+    f.home.ok(&[
+        "server-cert",
+        "--host",
+        "db.example.test",
+        "--host",
+        "127.0.0.1",
+        "--out",
+        s(&server),
+    ]);
+    let strict = cert_only(&f.client("alice", &["--profile", "strict"]));
+    let lint = |tool: &str, args: &[&str]| {
+        let out = Command::new(bin.join(tool)).args(args).output().unwrap();
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        (out.status.success() && text.trim().is_empty(), text)
+    };
+    for cert in [cert_only(&f.ca), cert_only(&server), strict.clone()] {
+        let (clean, text) = lint("lint_pkix_cert", &["lint", "-s", "WARNING", s(&cert)]);
+        assert!(clean, "{}: {text}", cert.display());
+    }
+    let (clean, text) = lint(
+        "lint_pkix_signer_signee_cert_chain",
+        &["lint", s(&cert_only(&f.ca)), s(&strict)],
+    );
+    assert!(clean, "{text}");
+    let crl = f.crl();
+    let (clean, text) = lint(
+        "lint_crl",
+        &["lint", "-t", "CRL", "-p", "PKIX", "-s", "WARNING", s(&crl)],
+    );
+    assert!(clean, "{text}");
+    // The atlas profile has exactly the findings the README explains.
+    let atlas = cert_only(&f.client("alice", &[]));
+    let (clean, text) = lint("lint_pkix_cert", &["lint", "-s", "WARNING", s(&atlas)]);
+    assert!(!clean);
+    assert!(
+        text.contains("pkix.certificate_skid_end_entity_missing")
+            && text.contains("pkix.authority_key_identifier_extension_absent"),
+        "{text}"
+    );
+}
+
+#[test]
+fn local_kit_writes_everything_once() {
+    use std::os::unix::fs::PermissionsExt;
+    let home = TestHome::new(&registry(""));
+    let kit = home.path().join("kit");
+    let out = home.run(&["local-kit", "--out", s(&kit), "--host", "db.example.test"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let mode = |p: &str| std::fs::metadata(kit.join(p)).unwrap().permissions().mode() & 0o777;
+    for key in ["server.pem", "users/alice.pem", "users/bob.pem"] {
+        assert_eq!(mode(key), 0o600, "{key}");
+    }
+    for public in [
+        "ca.pem",
+        "crl.pem",
+        "mongod.conf",
+        "create-users.js",
+        "README.txt",
+    ] {
+        assert!(kit.join(public).exists(), "{public}");
+    }
+    assert!(!kit.join("users/carol.pem").exists(), "only MANAGED users");
+    let ca = kit.join("ca.pem");
+    for pem in ["server.pem", "users/alice.pem", "users/bob.pem"] {
+        openssl_ok(&[
+            "verify",
+            "-crl_check",
+            "-CAfile",
+            s(&ca),
+            "-CRLfile",
+            s(&kit.join("crl.pem")),
+            s(&kit.join(pem)),
+        ]);
+    }
+    let san = openssl_ok(&[
+        "x509",
+        "-in",
+        s(&kit.join("server.pem")),
+        "-noout",
+        "-ext",
+        "subjectAltName",
+    ]);
+    assert!(
+        san.contains("DNS:localhost, IP Address:127.0.0.1, DNS:db.example.test"),
+        "{san}"
+    );
+    let conf = std::fs::read_to_string(kit.join("mongod.conf")).unwrap();
+    let abs = std::path::absolute(&kit).unwrap();
+    for line in [
+        "mode: requireTLS".to_string(),
+        format!("certificateKeyFile: {}/server.pem", abs.display()),
+        format!("CAFile: {}/ca.pem", abs.display()),
+        format!("CRLFile: {}/crl.pem", abs.display()),
+        "authorization: enabled".to_string(),
+    ] {
+        assert!(conf.contains(&line), "{line} in {conf}");
+    }
+    let js = std::fs::read_to_string(kit.join("create-users.js")).unwrap();
+    assert!(
+        js.contains(
+            r#"ext.createUser({ user: "CN=alice", roles: [{ role: "readWrite", db: "app" }] });"#
+        ),
+        "{js}"
+    );
+    assert!(js.contains(r#"user: "CN=bob", roles: [] "#), "{js}");
+    let readme = std::fs::read_to_string(kit.join("README.txt")).unwrap();
+    assert!(
+        readme.contains(&format!("mongod --config {}/mongod.conf", abs.display())),
+        "{readme}"
+    );
+
+    // Again: refused without --force, nothing changed; replaced with it.
+    let before = std::fs::read(kit.join("users/alice.pem")).unwrap();
+    let again = home.run(&["local-kit", "--out", s(&kit)]);
+    assert!(!again.status.success());
+    assert!(
+        stderr(&again).contains("pass --force"),
+        "{}",
+        stderr(&again)
+    );
+    assert_eq!(std::fs::read(kit.join("users/alice.pem")).unwrap(), before);
+    assert!(
+        home.run(&["local-kit", "--out", s(&kit), "--force"])
+            .status
+            .success()
+    );
+    assert_ne!(std::fs::read(kit.join("users/alice.pem")).unwrap(), before);
+}
