@@ -11,7 +11,7 @@ use crate::Error;
 use crate::api::{self, CreateCert, ServerCert, project};
 use crate::files::{write_private, write_public};
 use crate::home::Home;
-use crate::issuing::{Host, Profile, rfc2253_subject};
+use crate::issuing::{Fresh, Host, KeyType, Profile, rfc2253_subject};
 use crate::registry::{Project, Registry, X509Type};
 
 /// What to put in the kit.
@@ -27,6 +27,8 @@ pub struct KitOptions {
     pub months: u32,
     /// Profile of the client certificates.
     pub profile: Profile,
+    /// Subject key type of every certificate.
+    pub key_type: KeyType,
     /// Replace an existing kit.
     pub force: bool,
 }
@@ -120,14 +122,17 @@ pub fn local_kit(
             hosts,
             months: opts.months,
             issued_at: None,
+            key_type: opts.key_type,
         },
+        &Fresh,
     )?;
     let mut clients = Vec::new();
     for (username, file) in &names {
         let mut req = CreateCert::new(&project.id, username);
         req.months_until_expiration = i64::from(opts.months.min(24));
         req.profile = opts.profile;
-        clients.push((api::create_cert(home, registry, &req)?, file));
+        req.key_type = opts.key_type;
+        clients.push((api::create_cert(home, registry, &req, &Fresh)?, file));
     }
     let (crl, _) = api::crl_pem(home, registry, &project.id)?;
     let (ca, _) = home.project_ca(&project.id)?;

@@ -97,7 +97,7 @@ pub struct CertRecord {
 /// The outcome of [`Ledger::record`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Recorded {
-    /// The row is committed.
+    /// The row is committed (in a batch: would be, were all others).
     Committed,
     /// The project already has a certificate with this serial: pick another.
     DuplicateSerial,
@@ -155,6 +155,17 @@ impl Ledger {
         cert: &CertRecord,
         limit: Option<(u32, OffsetDateTime)>,
     ) -> Result<Recorded, LedgerError> {
+        let outcomes = self.record_batch(&[(cert, limit)])?;
+        Ok(outcomes.first().copied().unwrap_or(Recorded::Committed))
+    }
+
+    /// Records several certificates in one transaction, each as
+    /// [`Ledger::record`] would. All are committed, or (if any would be a
+    /// duplicate serial or over its limit) none; the outcomes say which.
+    pub fn record_batch(
+        &mut self,
+        certs: &[(&CertRecord, Option<(u32, OffsetDateTime)>)],
+    ) -> Result<Vec<Recorded>, LedgerError> {
         let path = &self.path;
         let err = |source| LedgerError {
             path: path.clone(),
@@ -164,38 +175,44 @@ impl Ledger {
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(err)?;
-        if let Some((limit, now)) = limit {
-            let active = count_active(&tx, &cert.project_id, &cert.username, now).map_err(err)?;
-            if active >= u64::from(limit) {
-                return Ok(Recorded::LimitReached);
+        let mut outcomes = Vec::with_capacity(certs.len());
+        for (cert, limit) in certs {
+            if let Some((limit, now)) = limit {
+                let active =
+                    count_active(&tx, &cert.project_id, &cert.username, *now).map_err(err)?;
+                if active >= u64::from(*limit) {
+                    outcomes.push(Recorded::LimitReached);
+                    continue;
+                }
             }
+            let inserted = tx.execute(
+                "INSERT INTO certificates (project_id, serial, username, subject, kind, created_at, \
+                 not_after, fingerprint, revoked_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, NULL)",
+                params![
+                    cert.project_id,
+                    to_sql_serial(cert.serial),
+                    cert.username,
+                    cert.subject,
+                    cert.kind.as_str(),
+                    cert.created_at.unix_timestamp(),
+                    cert.not_after.unix_timestamp(),
+                    cert.fingerprint,
+                ],
+            );
+            outcomes.push(match inserted {
+                Ok(_) => Recorded::Committed,
+                Err(rusqlite::Error::SqliteFailure(e, _))
+                    if e.code == ErrorCode::ConstraintViolation =>
+                {
+                    Recorded::DuplicateSerial
+                }
+                Err(e) => return Err(err(e)),
+            });
         }
-        let inserted = tx.execute(
-            "INSERT INTO certificates (project_id, serial, username, subject, kind, created_at, \
-             not_after, fingerprint, revoked_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, NULL)",
-            params![
-                cert.project_id,
-                to_sql_serial(cert.serial),
-                cert.username,
-                cert.subject,
-                cert.kind.as_str(),
-                cert.created_at.unix_timestamp(),
-                cert.not_after.unix_timestamp(),
-                cert.fingerprint,
-            ],
-        );
-        match inserted {
-            Ok(_) => {
-                tx.commit().map_err(err)?;
-                Ok(Recorded::Committed)
-            }
-            Err(rusqlite::Error::SqliteFailure(e, _))
-                if e.code == ErrorCode::ConstraintViolation =>
-            {
-                Ok(Recorded::DuplicateSerial)
-            }
-            Err(e) => Err(err(e)),
+        if outcomes.iter().all(|o| *o == Recorded::Committed) {
+            tx.commit().map_err(err)?;
         }
+        Ok(outcomes)
     }
 
     /// How many certificates `username` holds that are active at `now`.

@@ -21,7 +21,7 @@
 //! )?;
 //! let home = Home::new(dir.path());
 //! let request = api::CreateCert::new("5efda6aea3f2ed2e7dd6ce05", "alice");
-//! let created = api::create_cert(&home, &home.registry()?, &request)?;
+//! let created = api::create_cert(&home, &home.registry()?, &request, &atlas_ca::issuing::Fresh)?;
 //! assert!(created.pem.starts_with("-----BEGIN CERTIFICATE-----\n"));
 //! assert_eq!(created.record.subject, "CN=alice");
 //! # Ok::<(), Box<dyn std::error::Error>>(())
@@ -33,6 +33,7 @@ pub mod cli;
 pub mod crl;
 mod error;
 pub mod files;
+pub mod fixtures;
 pub mod home;
 pub mod issuing;
 pub mod kit;

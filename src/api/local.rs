@@ -9,7 +9,7 @@ use crate::Error;
 use crate::api::{ApiError, ErrorCode};
 use crate::crl;
 use crate::home::Home;
-use crate::issuing::{Host, IssueRequest, Profile, Subject};
+use crate::issuing::{Host, IssueRequest, KeySource, KeyType, Profile, Subject};
 use crate::ledger::{CertRecord, Kind};
 use crate::registry::Registry;
 use crate::validity::Validity;
@@ -28,10 +28,17 @@ pub struct ServerCert {
     pub months: u32,
     /// Issuance time; `None` means now.
     pub issued_at: Option<OffsetDateTime>,
+    /// The subject key's type.
+    pub key_type: KeyType,
 }
 
 /// Issues a server certificate (for `net.tls.certificateKeyFile`).
-pub fn server_cert(home: &Home, registry: &Registry, req: &ServerCert) -> Result<Created, Error> {
+pub fn server_cert(
+    home: &Home,
+    registry: &Registry,
+    req: &ServerCert,
+    keys: &dyn KeySource,
+) -> Result<Created, Error> {
     let project = project(registry, &req.group_id)?;
     if req.hosts.is_empty() {
         return Err(Error::Usage(
@@ -54,7 +61,9 @@ pub fn server_cert(home: &Home, registry: &Registry, req: &ServerCert) -> Result
             validity,
             limit: None,
             profile: Profile::Strict,
+            key_type: req.key_type,
         },
+        keys,
     )
 }
 

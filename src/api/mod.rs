@@ -16,7 +16,9 @@ use time::OffsetDateTime;
 
 use crate::Error;
 use crate::home::Home;
-use crate::issuing::{self, IssueError, IssueRequest, Issued, Profile, Subject};
+use crate::issuing::{
+    self, IssueError, IssueRequest, Issued, KeySource, KeyType, Profile, Subject,
+};
 use crate::ledger::{CertRecord, Filter};
 use crate::registry::{Project, Registry, X509Type, is_project_id};
 use crate::validity::Validity;
@@ -39,6 +41,8 @@ pub struct CreateCert {
     pub issued_at: Option<OffsetDateTime>,
     /// Certificate profile; Atlas's by default. (Not in Atlas.)
     pub profile: Profile,
+    /// Subject key type; Atlas's RSA-4096 by default. (Not in Atlas.)
+    pub key_type: KeyType,
 }
 
 impl CreateCert {
@@ -50,6 +54,7 @@ impl CreateCert {
             months_until_expiration: DEFAULT_MONTHS,
             issued_at: None,
             profile: Profile::Atlas,
+            key_type: KeyType::Rsa4096,
         }
     }
 }
@@ -76,8 +81,26 @@ pub fn project<'r>(registry: &'r Registry, group_id: &str) -> Result<&'r Project
 }
 
 /// Issues a client certificate as Atlas does, after every check Atlas
-/// makes. Nothing is written (no CA, no ledger row) when a check fails.
-pub fn create_cert(home: &Home, registry: &Registry, req: &CreateCert) -> Result<Created, Error> {
+/// makes, with a key from `keys`. Nothing is written (no CA, no ledger
+/// row) when a check fails.
+pub fn create_cert(
+    home: &Home,
+    registry: &Registry,
+    req: &CreateCert,
+    keys: &dyn KeySource,
+) -> Result<Created, Error> {
+    let request = validate_create(home, registry, req, 1)?;
+    issue(home, &request, keys)
+}
+
+/// Every check Atlas makes before issuing, in Atlas's order, for `count`
+/// certificates of the request; returns what to issue.
+pub fn validate_create<'r>(
+    home: &Home,
+    registry: &'r Registry,
+    req: &CreateCert,
+    count: u32,
+) -> Result<IssueRequest<'r>, Error> {
     let project = project(registry, &req.group_id)?;
     let months = req.months_until_expiration;
     if months > MAX_MONTHS {
@@ -102,32 +125,35 @@ pub fn create_cert(home: &Home, registry: &Registry, req: &CreateCert) -> Result
     }
     let now = OffsetDateTime::now_utc();
     let limit = project.max_certs_per_user.map(|n| (n, now));
-    if let (Some(n), Some(ledger)) = (project.max_certs_per_user, home.existing_ledger()?)
-        && ledger.active_count(&project.id, &user.username, now)? >= u64::from(n)
-    {
-        return Err(limit_reached());
+    if let Some(n) = project.max_certs_per_user {
+        let active = match home.existing_ledger()? {
+            Some(ledger) => ledger.active_count(&project.id, &user.username, now)?,
+            None => 0,
+        };
+        if active + u64::from(count) > u64::from(n) {
+            return Err(limit_reached());
+        }
     }
     // `months` is within 1..=24 here.
     let months = u32::try_from(months).unwrap_or(1);
     let validity = Validity::atlas(req.issued_at.unwrap_or(now), months)
         .map_err(|e| Error::Usage(format!("--issued-at: {e}")))?;
-
-    let request = IssueRequest {
+    Ok(IssueRequest {
         project_id: &project.id,
         subject: Subject::Client(&user.username),
         validity,
         limit,
         profile: req.profile,
-    };
-    issue(home, &request)
+        key_type: req.key_type,
+    })
 }
 
 /// Issues under the project's CA (created on first use), mapping the
 /// per-user limit to Atlas's error.
-fn issue(home: &Home, request: &IssueRequest<'_>) -> Result<Created, Error> {
+fn issue(home: &Home, request: &IssueRequest<'_>, keys: &dyn KeySource) -> Result<Created, Error> {
     let (ca, ca_created) = home.project_ca(request.project_id)?;
     let mut ledger = home.ledger()?;
-    match issuing::issue(&ca, &mut ledger, request) {
+    match issuing::issue(&ca, &mut ledger, request, keys) {
         Ok(Issued { record, pem }) => Ok(Created {
             record,
             pem,
@@ -138,7 +164,8 @@ fn issue(home: &Home, request: &IssueRequest<'_>) -> Result<Created, Error> {
     }
 }
 
-fn limit_reached() -> Error {
+/// Atlas's error for a user at the per-user certificate limit.
+pub fn limit_reached() -> Error {
     ApiError::new(ErrorCode::AtlasGeneratedCertsLimitExceeded, &[]).into()
 }
 

@@ -15,8 +15,9 @@ use time::format_description::well_known::Rfc3339;
 
 use crate::api::{self, CreateCert, Paging, ServerCert};
 use crate::ca::ProjectCa;
+use crate::fixtures::{self, FixtureOptions};
 use crate::home::Home;
-use crate::issuing::{Host, Profile};
+use crate::issuing::{Fresh, Host, KeyType, Profile};
 use crate::kit::{self, KitOptions};
 use crate::registry::Registry;
 use crate::server::{self, ServeOptions};
@@ -59,6 +60,9 @@ enum Command {
         /// Months until the certificate expires.
         #[arg(long = "monthsUntilExpiration", default_value_t = 12)]
         months: u32,
+        /// Subject key type.
+        #[arg(long = "key-type", value_enum, default_value_t = KeyType::Rsa4096)]
+        key_type: KeyType,
         /// Write the PEM here (mode 0600, atomically) instead of stdout.
         #[arg(long)]
         out: Option<PathBuf>,
@@ -83,9 +87,47 @@ enum Command {
         /// Profile of the user certificates.
         #[arg(long, value_enum, default_value_t = Profile::Atlas)]
         profile: Profile,
+        /// Subject key type of every certificate.
+        #[arg(long = "key-type", value_enum, default_value_t = KeyType::Rsa4096)]
+        key_type: KeyType,
         /// Replace an existing kit.
         #[arg(long)]
         force: bool,
+    },
+    /// Issues many client certificates in parallel, with a manifest.
+    Fixtures {
+        #[command(flatten)]
+        project: ProjectArg,
+        /// The directory to write: <user>.pem (or <user>-<i>.pem), ca.pem, manifest.json.
+        #[arg(long)]
+        out: PathBuf,
+        /// Users to issue for [default: every MANAGED user].
+        #[arg(long, value_delimiter = ',')]
+        users: Vec<String>,
+        /// Certificates per user.
+        #[arg(long = "count-per-user", default_value_t = 1)]
+        count_per_user: u32,
+        /// Months until the certificates expire (1 to 24).
+        #[arg(long = "monthsUntilExpiration", default_value_t = api::DEFAULT_MONTHS, allow_negative_numbers = true)]
+        months: i64,
+        /// Issuance time (RFC 3339), to mint expired or future certificates.
+        #[arg(long = "issued-at", value_parser = parse_time)]
+        issued_at: Option<OffsetDateTime>,
+        /// Subject key type.
+        #[arg(long = "key-type", value_enum, default_value_t = KeyType::Rsa4096)]
+        key_type: KeyType,
+        /// Certificate profile.
+        #[arg(long, value_enum, default_value_t = Profile::Atlas)]
+        profile: Profile,
+        /// Parallel jobs [default: one per core].
+        #[arg(long, default_value_t = 0)]
+        jobs: usize,
+        /// Replace existing files.
+        #[arg(long)]
+        force: bool,
+        /// No progress bar.
+        #[arg(long, short)]
+        quiet: bool,
     },
     /// Checks a PEM bundle: key, chain, validity, revocation, user.
     Verify {
@@ -102,6 +144,9 @@ enum Command {
         /// Seconds a Digest nonce stays valid before clients must renew it.
         #[arg(long = "nonce-ttl", default_value_t = 300, value_parser = clap::value_parser!(u64).range(1..))]
         nonce_ttl: u64,
+        /// RSA-4096 keys kept ready by background threads (0: generate per request).
+        #[arg(long = "key-pool", default_value_t = 8)]
+        key_pool: usize,
     },
 }
 
@@ -181,6 +226,9 @@ enum CertsCommand {
         /// Certificate profile: Atlas's exactly, or with key identifiers.
         #[arg(long, value_enum, default_value_t = Profile::Atlas)]
         profile: Profile,
+        /// Subject key type (Atlas: rsa-4096).
+        #[arg(long = "key-type", value_enum, default_value_t = KeyType::Rsa4096)]
+        key_type: KeyType,
     },
     /// Lists a user's unexpired certificates, oldest first.
     List {
@@ -261,6 +309,7 @@ fn run(cli: Cli) -> Result<(), Error> {
             project,
             hosts,
             months,
+            key_type,
             out,
             issued_at,
         } => {
@@ -271,8 +320,9 @@ fn run(cli: Cli) -> Result<(), Error> {
                 hosts,
                 months,
                 issued_at,
+                key_type,
             };
-            let created = api::server_cert(&home, &registry, &request)?;
+            let created = api::server_cert(&home, &registry, &request, &Fresh)?;
             note_created(&home, &gid, created.ca_created);
             emit(out, created.pem.as_bytes(), true)
         }
@@ -282,6 +332,7 @@ fn run(cli: Cli) -> Result<(), Error> {
             hosts,
             months,
             profile,
+            key_type,
             force,
         } => {
             let registry = home.registry()?;
@@ -292,6 +343,7 @@ fn run(cli: Cli) -> Result<(), Error> {
                 hosts,
                 months,
                 profile,
+                key_type,
                 force,
             };
             let files = kit::local_kit(&home, &registry, &options)?;
@@ -299,6 +351,47 @@ fn run(cli: Cli) -> Result<(), Error> {
                 "atlas-ca: wrote {} files to {}; see README.txt there",
                 files.len(),
                 out.display()
+            );
+            Ok(())
+        }
+        Command::Fixtures {
+            project,
+            out,
+            users,
+            count_per_user,
+            months,
+            issued_at,
+            key_type,
+            profile,
+            jobs,
+            force,
+            quiet,
+        } => {
+            let registry = home.registry()?;
+            let gid = select_project(&registry, &project)?;
+            let mut template = CreateCert::new(&gid, "");
+            template.months_until_expiration = months;
+            template.issued_at = issued_at;
+            template.key_type = key_type;
+            template.profile = profile;
+            let options = FixtureOptions {
+                out: out.clone(),
+                users,
+                count_per_user,
+                template,
+                jobs,
+                force,
+            };
+            let started = std::time::Instant::now();
+            let manifest = output::with_progress(quiet, |tick| {
+                fixtures::issue_fixtures(&home, &registry, &options, tick)
+            })?;
+            let secs = started.elapsed().as_secs_f64();
+            eprintln!(
+                "atlas-ca: issued {} certificates to {} in {secs:.2} s ({:.1}/s)",
+                manifest.len(),
+                out.display(),
+                manifest.len() as f64 / secs.max(1e-9)
             );
             Ok(())
         }
@@ -310,11 +403,16 @@ fn run(cli: Cli) -> Result<(), Error> {
                 verify::verify_bundle(&home, &registry, &gid, &pem, OffsetDateTime::now_utc())?;
             print_checks(&checks)
         }
-        Command::Serve { listen, nonce_ttl } => server::serve(
+        Command::Serve {
+            listen,
+            nonce_ttl,
+            key_pool,
+        } => server::serve(
             home,
             ServeOptions {
                 listen,
                 nonce_ttl: Duration::from_secs(nonce_ttl),
+                key_pool,
             },
         ),
     }
@@ -361,6 +459,7 @@ fn run_certs(home: &Home, command: CertsCommand) -> Result<(), Error> {
             out,
             issued_at,
             profile,
+            key_type,
         } => {
             let gid = select_project(&registry, &project)?;
             let request = CreateCert {
@@ -369,8 +468,9 @@ fn run_certs(home: &Home, command: CertsCommand) -> Result<(), Error> {
                 months_until_expiration: months,
                 issued_at,
                 profile,
+                key_type,
             };
-            let created = api::create_cert(home, &registry, &request)?;
+            let created = api::create_cert(home, &registry, &request, &Fresh)?;
             note_created(home, &gid, created.ca_created);
             emit(out, created.pem.as_bytes(), true)
         }

@@ -106,6 +106,30 @@ pub(super) fn emit(out: Option<PathBuf>, bytes: &[u8], private: bool) -> Result<
     }
 }
 
+/// Runs `work` with a progress bar on stderr (count, rate, ETA) when
+/// stderr is a terminal and not `quiet`; `work` reports (done, total).
+pub(super) fn with_progress<T>(
+    quiet: bool,
+    work: impl FnOnce(&(dyn Fn(usize, usize) + Sync)) -> Result<T, Error>,
+) -> Result<T, Error> {
+    use std::io::IsTerminal;
+    if quiet || !std::io::stderr().is_terminal() {
+        return work(&|_, _| {});
+    }
+    let bar = indicatif::ProgressBar::new(0);
+    if let Ok(style) = indicatif::ProgressStyle::with_template(
+        "{bar:30} {pos}/{len} certificates  {per_sec}  ETA {eta}",
+    ) {
+        bar.set_style(style);
+    }
+    let result = work(&|done, total| {
+        bar.set_length(total as u64);
+        bar.set_position(done as u64);
+    });
+    bar.finish_and_clear();
+    result
+}
+
 /// One line per check; an error naming the failures if any failed.
 pub(super) fn print_checks(checks: &[Check]) -> Result<(), Error> {
     let mut text = String::new();

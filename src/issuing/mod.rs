@@ -1,8 +1,10 @@
 //! Issuing: a fresh key, a fresh serial, a certificate in the right profile,
 //! and the ledger row committed before the PEM is handed back.
 
+mod keys;
 mod profile;
 
+pub use keys::{Fresh, KeyPool, KeySource, KeyType};
 pub use profile::{
     Host, Profile, SERVER_O, SERVER_OU, Subject, certificate, is_printable, rfc2253_subject,
     subject_text,
@@ -11,11 +13,10 @@ pub use profile::{
 use openssl::error::ErrorStack;
 use openssl::hash::MessageDigest;
 use openssl::pkey::{PKey, Private};
-use openssl::rsa::Rsa;
 use openssl::x509::X509;
 use time::OffsetDateTime;
 
-use crate::ca::{ProjectCa, RSA_BITS, asn1_time, random_serial};
+use crate::ca::{ProjectCa, asn1_time, random_serial};
 use crate::ledger::{CertRecord, Kind, Ledger, LedgerError, Recorded};
 use crate::validity::Validity;
 
@@ -64,6 +65,8 @@ pub struct IssueRequest<'a> {
     pub limit: Option<(u32, OffsetDateTime)>,
     /// Which extensions a client certificate carries.
     pub profile: Profile,
+    /// The subject key's type.
+    pub key_type: KeyType,
 }
 
 /// An issued certificate: its ledger record and the PEM bundle.
@@ -83,11 +86,6 @@ pub fn is_valid_username(username: &str) -> bool {
         && username.chars().count() <= MAX_USERNAME_CHARS
 }
 
-/// A fresh RSA-4096 key, as Atlas gives every certificate.
-pub fn generate_key() -> Result<PKey<Private>, ErrorStack> {
-    PKey::from_rsa(Rsa::generate(RSA_BITS)?)
-}
-
 /// The Atlas response body: certificate PEM then PKCS#8 key PEM, LF line
 /// endings, one trailing newline, no blank line between.
 pub fn pem_bundle(cert: &X509, key: &PKey<Private>) -> Result<String, ErrorStack> {
@@ -103,21 +101,52 @@ pub fn fingerprint(cert: &X509) -> Result<String, ErrorStack> {
     Ok(digest.iter().map(|b| format!("{b:02x}")).collect())
 }
 
-/// Issues a certificate: checks it ends before its CA, generates its key,
-/// signs it under a fresh serial, and commits the ledger row before
-/// returning the PEM.
-pub fn issue(
+/// A certificate signed but not yet on record: it must not leave the
+/// process until the ledger has committed [`Signed::record`].
+pub struct Signed {
+    /// The row to commit.
+    pub record: CertRecord,
+    cert: X509,
+    key: PKey<Private>,
+}
+
+impl Signed {
+    /// The PEM bundle, to hand out once the record is committed.
+    pub fn pem(&self) -> Result<String, ErrorStack> {
+        pem_bundle(&self.cert, &self.key)
+    }
+
+    /// Signs again under a fresh serial (after a serial collision).
+    pub fn reserial(&mut self, ca: &ProjectCa, req: &IssueRequest<'_>) -> Result<(), ErrorStack> {
+        let serial = random_serial()?;
+        self.cert = certificate(
+            ca,
+            &self.key,
+            req.subject,
+            &req.validity,
+            serial,
+            req.profile,
+        )?;
+        self.record.serial = serial;
+        self.record.fingerprint = fingerprint(&self.cert)?;
+        Ok(())
+    }
+}
+
+/// Signs a certificate for `req` with a key from `keys` and a random
+/// serial, after checking that it ends before its CA. Nothing is recorded.
+pub fn sign(
     ca: &ProjectCa,
-    ledger: &mut Ledger,
     req: &IssueRequest<'_>,
-) -> Result<Issued, IssueError> {
+    keys: &dyn KeySource,
+) -> Result<Signed, IssueError> {
     let ca_not_after = ca.cert().not_after();
     if asn1_time(req.validity.not_after)?.as_ref() > ca_not_after {
         return Err(IssueError::OutlivesCa {
             ca_not_after: ca_not_after.to_string(),
         });
     }
-    let key = generate_key()?;
+    let key = keys.key(req.key_type)?;
     let (kind, username) = match req.subject {
         Subject::Client(username) => (Kind::Client, username.to_string()),
         Subject::Server(hosts) => (
@@ -129,27 +158,42 @@ pub fn issue(
                 .join(","),
         ),
     };
+    let serial = random_serial()?;
+    let cert = certificate(ca, &key, req.subject, &req.validity, serial, req.profile)?;
+    let record = CertRecord {
+        project_id: req.project_id.to_string(),
+        serial,
+        username,
+        subject: subject_text(req.subject),
+        kind,
+        created_at: req.validity.not_before,
+        not_after: req.validity.not_after,
+        fingerprint: fingerprint(&cert)?,
+        revoked_at: None,
+    };
+    Ok(Signed { record, cert, key })
+}
+
+/// Issues a certificate: signs it, commits its ledger row (re-signing under
+/// a new serial on a collision), and only then returns the PEM.
+pub fn issue(
+    ca: &ProjectCa,
+    ledger: &mut Ledger,
+    req: &IssueRequest<'_>,
+    keys: &dyn KeySource,
+) -> Result<Issued, IssueError> {
+    let mut signed = sign(ca, req, keys)?;
     for _ in 0..SERIAL_ATTEMPTS {
-        let serial = random_serial()?;
-        let cert = certificate(ca, &key, req.subject, &req.validity, serial, req.profile)?;
-        let record = CertRecord {
-            project_id: req.project_id.to_string(),
-            serial,
-            username: username.clone(),
-            subject: subject_text(req.subject),
-            kind,
-            created_at: req.validity.not_before,
-            not_after: req.validity.not_after,
-            fingerprint: fingerprint(&cert)?,
-            revoked_at: None,
-        };
-        match ledger.record(&record, req.limit)? {
+        match ledger.record(&signed.record, req.limit)? {
             Recorded::Committed => {
-                let pem = pem_bundle(&cert, &key)?;
-                return Ok(Issued { record, pem });
+                let pem = signed.pem()?;
+                return Ok(Issued {
+                    record: signed.record,
+                    pem,
+                });
             }
             Recorded::LimitReached => return Err(IssueError::LimitReached),
-            Recorded::DuplicateSerial => {}
+            Recorded::DuplicateSerial => signed.reserial(ca, req)?,
         }
     }
     Err(IssueError::NoFreeSerial)

@@ -18,6 +18,7 @@ use std::time::Duration;
 
 use crate::Error;
 use crate::home::Home;
+use crate::issuing::KeyPool;
 
 pub use registry_cache::RegistryCache;
 
@@ -28,6 +29,8 @@ pub struct ServeOptions {
     pub listen: SocketAddr,
     /// How long a Digest nonce stays valid.
     pub nonce_ttl: Duration,
+    /// How many RSA-4096 keys to keep ready (0: none).
+    pub key_pool: usize,
 }
 
 /// Shared by every request.
@@ -36,6 +39,7 @@ struct AppState {
     registry: RegistryCache,
     digest: digest::DigestAuth,
     rate: routes::RateWindow,
+    keys: Option<KeyPool>,
 }
 
 /// Runs the server until SIGINT or SIGTERM, then finishes the requests in
@@ -49,6 +53,11 @@ pub fn serve(home: Home, options: ServeOptions) -> Result<(), Error> {
         registry,
         digest,
         rate: routes::RateWindow::default(),
+        keys: (options.key_pool > 0).then(|| {
+            // Half the cores fill the pool; the rest stay free for requests.
+            let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+            KeyPool::start(options.key_pool, cores / 2)
+        }),
     });
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

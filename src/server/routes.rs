@@ -21,7 +21,7 @@ use super::AppState;
 use super::digest::{self, Failure};
 use crate::Error;
 use crate::api::{self, ApiError, CreateCert, Envelope, ErrorCode, Page};
-use crate::issuing::Profile;
+use crate::issuing::{Fresh, KeySource, KeyType, Profile};
 use crate::registry::{ApiKey, KeyRoleName, Registry, is_project_id};
 
 /// Largest request body accepted.
@@ -362,9 +362,17 @@ async fn create_cert(
         months_until_expiration: months,
         issued_at: None,
         profile: Profile::Atlas,
+        key_type: KeyType::Rsa4096,
     };
-    let home = state.home.clone();
-    match blocking(move || api::create_cert(&home, &registry, &request)).await {
+    let work_state = Arc::clone(&state);
+    let created = blocking(move || {
+        let keys: &dyn KeySource = match &work_state.keys {
+            Some(pool) => pool,
+            None => &Fresh,
+        };
+        api::create_cert(&work_state.home, &registry, &request, keys)
+    });
+    match created.await {
         Ok(created) => {
             if created.ca_created {
                 eprintln!(
@@ -372,11 +380,17 @@ async fn create_cert(
                     created.record.project_id
                 );
             }
-            if fmt.envelope {
+            let mut response = if fmt.envelope {
                 entity(fmt, 201, created.pem, version.content_type())
             } else {
                 respond(201, version.content_type(), created.pem)
+            };
+            if let Some(pool) = &state.keys {
+                response
+                    .headers_mut()
+                    .insert("X-Key-Pool-Remaining", HeaderValue::from(pool.ready()));
             }
+            response
         }
         Err(e) => failure(fmt, e),
     }
