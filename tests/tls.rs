@@ -237,6 +237,61 @@ fn openssl_handshakes_accept_good_and_refuse_bad_clients() {
 }
 
 #[test]
+fn every_key_type_verifies_and_handshakes() {
+    let f = Fixture::new();
+    for (key_type, text) in [
+        ("rsa-2048", "Public-Key: (2048 bit)"),
+        ("rsa-3072", "Public-Key: (3072 bit)"),
+        ("ec-p256", "NIST CURVE: P-256"),
+        ("ec-p384", "NIST CURVE: P-384"),
+        ("ed25519", "Public Key Algorithm: ED25519"),
+    ] {
+        let pem = f.client("alice", &["--key-type", key_type]);
+        let dump = openssl_ok(&["x509", "-in", s(&pem), "-noout", "-text"]);
+        assert!(dump.contains(text), "{key_type}: {dump}");
+        assert!(
+            dump.contains("Signature Algorithm: sha256WithRSAEncryption"),
+            "the CA signs as Atlas"
+        );
+        openssl_ok(&[
+            "verify",
+            "-purpose",
+            "sslclient",
+            "-CAfile",
+            s(&f.ca),
+            s(&pem),
+        ]);
+        let (ok, log) = openssl_handshake(&f, &pem, None);
+        assert!(ok, "{key_type}: {log}");
+        // The key in the bundle is the certificate's.
+        let cert_pub = openssl_ok(&["x509", "-in", s(&pem), "-noout", "-pubkey"]);
+        assert_eq!(
+            cert_pub,
+            openssl_ok(&["pkey", "-in", s(&pem), "-pubout"]),
+            "{key_type}"
+        );
+    }
+    // A server certificate with an EC key serves a handshake too.
+    let ec_server = f.home.path().join("ec-server.pem");
+    f.home.ok(&[
+        "server-cert",
+        "--host",
+        "localhost",
+        "--key-type",
+        "ec-p256",
+        "--out",
+        s(&ec_server),
+    ]);
+    let g = Fixture {
+        home: TestHome::new(""),
+        ca: f.ca.clone(),
+        server: ec_server,
+    };
+    let (ok, log) = openssl_handshake(&g, &f.client("bob", &[]), None);
+    assert!(ok, "{log}");
+}
+
+#[test]
 fn revocation_and_crl() {
     let f = Fixture::new();
     let alice = f.client("alice", &[]);
