@@ -1,0 +1,161 @@
+#!/usr/bin/env bash
+# Side-by-side benchmark: atlas-ca against the tools a user would otherwise
+# script (openssl CLI, mkcert, easy-rsa) and against the floor (raw key
+# generation in one process), on the same work, in one run. Prints markdown
+# tables with seconds per certificate and ratios (tool / atlas-ca).
+#
+#   bash bench/compare.sh            # N=50 certificates per tool and key type
+#   N=10 TYPES="ec-p256" bash bench/compare.sh
+#
+# Installs mkcert and easy-rsa from Debian's packages if missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+N=${N:-50}
+TYPES=${TYPES:-"rsa-2048 ec-p256 rsa-4096"}
+SERVER_N=${SERVER_N:-20}
+
+need=()
+for pkg in mkcert easy-rsa curl; do dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg"); done
+if ((${#need[@]})); then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+cargo build --release -q
+cargo bench --bench keygen --no-run -q 2>/dev/null
+KEYGEN=$(ls -t target/release/deps/keygen-* | grep -v '\.d$' | head -1)
+ATLAS=$PWD/target/release/atlas-ca
+EASYRSA=/usr/share/easy-rsa/easyrsa
+WORK=$(mktemp -d)
+trap 'rm -rf "$WORK"' EXIT
+GID=5efda6aea3f2ed2e7dd6ce05
+
+now() { date +%s.%N; }
+per() { python3 -c "print(f'{($2 - $1) / $3:.4f}')" "$@"; }
+ratio() { python3 -c "import sys; a,b=map(float,sys.argv[1:]); print(f'{a/b:.2f}x' if b > 0 else '-')" "$1" "$2"; }
+
+new_home() {
+  local h=$WORK/home-$RANDOM$RANDOM
+  mkdir -p "$h"
+  printf '[[projects]]\nid = "%s"\n[[projects.databaseUsers]]\nusername = "alice"\nx509Type = "MANAGED"\n' "$GID" > "$h/users.toml"
+  echo "$h"
+}
+
+openssl_alg() {
+  case $1 in
+    rsa-*) echo "-algorithm RSA -pkeyopt rsa_keygen_bits:${1#rsa-}" ;;
+    ec-p256) echo "-algorithm EC -pkeyopt ec_paramgen_curve:P-256" ;;
+    ec-p384) echo "-algorithm EC -pkeyopt ec_paramgen_curve:P-384" ;;
+  esac
+}
+
+# --- each tool: issue N client certificates; prints seconds per certificate
+atlas_process() { # one atlas-ca process per certificate, CA already made
+  local h; h=$(new_home); "$ATLAS" --home "$h" ca cert >/dev/null 2>&1
+  local t0; t0=$(now)
+  for i in $(seq "$N"); do "$ATLAS" --home "$h" dbusers certs create --username alice --key-type "$1" --monthsUntilExpiration 24 --out "$h/c$i.pem"; done
+  per "$t0" "$(now)" "$N"
+}
+atlas_fixtures() { # one fixtures run, $2 jobs
+  local h; h=$(new_home); "$ATLAS" --home "$h" ca cert >/dev/null 2>&1
+  local t0; t0=$(now)
+  "$ATLAS" --home "$h" fixtures --out "$h/fx" --count-per-user "$N" --key-type "$1" --jobs "$2" --quiet 2>/dev/null
+  per "$t0" "$(now)" "$N"
+}
+openssl_pipeline() { # genpkey + req + x509 per certificate
+  local d=$WORK/ossl-$RANDOM; mkdir -p "$d"
+  openssl req -x509 -newkey rsa:4096 -nodes -keyout "$d/ca.key" -out "$d/ca.pem" -subj "/CN=$GID/OU=Atlas/O=MongoDB Inc" -days 3650 2>/dev/null
+  printf 'keyUsage=critical,digitalSignature\nextendedKeyUsage=critical,clientAuth\n' > "$d/ext"
+  local t0; t0=$(now)
+  for i in $(seq "$N"); do
+    # shellcheck disable=SC2046
+    openssl genpkey $(openssl_alg "$1") -out "$d/k$i.pem" 2>/dev/null
+    openssl req -new -key "$d/k$i.pem" -subj "/CN=alice" -out "$d/r$i.csr"
+    openssl x509 -req -in "$d/r$i.csr" -CA "$d/ca.pem" -CAkey "$d/ca.key" -CAcreateserial -days 90 -sha256 -extfile "$d/ext" -out "$d/c$i.pem" 2>/dev/null
+  done
+  per "$t0" "$(now)" "$N"
+}
+mkcert_run() { # RSA-2048 or ECDSA P-256 only
+  local flag=""
+  case $1 in rsa-2048) ;; ec-p256) flag=-ecdsa ;; *) echo "-"; return ;; esac
+  local d=$WORK/mkcert-$RANDOM; mkdir -p "$d"
+  CAROOT=$d mkcert -client alice >/dev/null 2>&1 || true  # makes the CA
+  local t0; t0=$(now)
+  for i in $(seq "$N"); do
+    (cd "$d" && CAROOT=$d mkcert -client $flag -cert-file "c$i.pem" -key-file "k$i.pem" alice >/dev/null 2>&1)
+  done
+  per "$t0" "$(now)" "$N"
+}
+easyrsa_run() {
+  local d=$WORK/easyrsa-$RANDOM; mkdir -p "$d"
+  local algo=(EASYRSA_ALGO=rsa "EASYRSA_KEY_SIZE=${1#rsa-}")
+  case $1 in ec-p256) algo=(EASYRSA_ALGO=ec EASYRSA_CURVE=prime256v1) ;; ec-p384) algo=(EASYRSA_ALGO=ec EASYRSA_CURVE=secp384r1) ;; esac
+  (cd "$d" && env EASYRSA_BATCH=1 EASYRSA_PKI="$d/pki" "${algo[@]}" "$EASYRSA" init-pki >/dev/null 2>&1 &&
+    env EASYRSA_BATCH=1 EASYRSA_PKI="$d/pki" EASYRSA_REQ_CN=ca "${algo[@]}" "$EASYRSA" build-ca nopass >/dev/null 2>&1)
+  local t0; t0=$(now)
+  for i in $(seq "$N"); do
+    (cd "$d" && env EASYRSA_BATCH=1 EASYRSA_PKI="$d/pki" "${algo[@]}" "$EASYRSA" build-client-full "alice$i" nopass >/dev/null 2>&1)
+  done
+  per "$t0" "$(now)" "$N"
+}
+floor() { python3 -c "print(f'{float(\"$("$KEYGEN" "$1" "$N" "${2:-1}")\") / $N:.4f}')"; }
+
+echo "# atlas-ca benchmark: $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, $(openssl version), N=$N"
+echo
+echo "Seconds per certificate (lower is better); ratio = tool / atlas-ca (per process)."
+echo
+echo "| key type | floor (1 thread) | atlas-ca (process each) | atlas-ca fixtures -j1 | atlas-ca fixtures -j2 | floor (2 threads) | openssl CLI | mkcert | easy-rsa |"
+echo "|---|---|---|---|---|---|---|---|---|"
+for t in $TYPES; do
+  f1=$(floor "$t" 1); ap=$(atlas_process "$t"); j1=$(atlas_fixtures "$t" 1); j2=$(atlas_fixtures "$t" 2); f2=$(floor "$t" 2)
+  os=$(openssl_pipeline "$t"); mk=$(mkcert_run "$t"); er=$(easyrsa_run "$t")
+  r() { [ "$1" = "-" ] && echo "-" || echo "$1 ($(ratio "$1" "$ap"))"; }
+  echo "| $t | $f1 | $ap | $j1 | $j2 | $f2 | $(r "$os") | $(r "$mk") | $(r "$er") |"
+  echo "| $t overhead | | $(python3 -c "print(f'{($ap-$f1)*1000:+.1f} ms ({($ap/$f1-1)*100:+.1f} %)')") over floor | $(python3 -c "print(f'{($j1-$f1)*1000:+.1f} ms')") over floor | speed-up j2/j1: $(ratio "$j1" "$j2") | | | | |"
+done
+
+echo
+echo "## One certificate, cold (new CA + first certificate, RSA-4096)"
+echo
+h=$(new_home); t0=$(now); "$ATLAS" --home "$h" dbusers certs create --username alice >/dev/null 2>&1; ac=$(per "$t0" "$(now)" 1)
+d=$WORK/cold-ossl; mkdir -p "$d"; t0=$(now)
+openssl req -x509 -newkey rsa:4096 -nodes -keyout "$d/ca.key" -out "$d/ca.pem" -subj "/CN=ca" -days 3650 2>/dev/null
+openssl req -newkey rsa:4096 -nodes -keyout "$d/k.pem" -subj "/CN=alice" -out "$d/r.csr" 2>/dev/null
+openssl x509 -req -in "$d/r.csr" -CA "$d/ca.pem" -CAkey "$d/ca.key" -CAcreateserial -days 90 -out "$d/c.pem" 2>/dev/null
+oc=$(per "$t0" "$(now)" 1)
+echo "| tool | seconds |"; echo "|---|---|"; echo "| atlas-ca | $ac |"; echo "| openssl CLI (CA + cert) | $oc |"
+
+echo
+echo "## Server: $SERVER_N sequential creates over HTTP (curl --digest), against Atlas's ~0.9 s"
+echo
+server_run() { # $1 = key pool size; prints median and mean seconds
+  local h; h=$(new_home)
+  printf '[[apiKeys]]\npublicKey = "b"\nprivateKey = "s"\nroles = [{ roleName = "GROUP_OWNER", groupId = "%s" }]\n' "$GID" >> "$h/users.toml"
+  "$ATLAS" --home "$h" ca cert >/dev/null 2>&1
+  "$ATLAS" --home "$h" serve --listen 127.0.0.1:0 --key-pool "$1" > "$h/url" 2>/dev/null &
+  local pid=$!; sleep 1
+  local url; url=$(head -1 "$h/url")/api/atlas/v2/groups/$GID/databaseUsers/alice/certs
+  # A full pool: wait as long as filling it takes (about one key a second).
+  [ "$1" -gt 0 ] && sleep $(( $1 * 3 / 2 + 2 ))
+  for _ in $(seq "$SERVER_N"); do
+    curl -s -o /dev/null -w '%{time_total}\n' --digest --user b:s -X POST "$url"
+  done > "$h/times"
+  python3 -c "import statistics,sys; t=[float(x) for x in open(sys.argv[1])]; print(f'{statistics.median(t)*1000:.1f} ms median, {statistics.mean(t)*1000:.1f} ms mean')" "$h/times"
+  # List throughput: 4 concurrent clients, 200 requests each.
+  local py=${PYTHON:-target/tmp/test-venv/bin/python}
+  if [ "$1" -gt 0 ] && "$py" -c "import requests" 2>/dev/null; then
+    "$py" - "$url" <<'EOF' >&2
+import sys, time, threading, requests
+from requests.auth import HTTPDigestAuth
+url = sys.argv[1]
+def client(n):
+    s = requests.Session(); a = HTTPDigestAuth("b", "s")
+    for _ in range(n):
+        assert s.get(url, auth=a).status_code == 200
+t = time.time(); th = [threading.Thread(target=client, args=(200,)) for _ in range(4)]
+[x.start() for x in th]; [x.join() for x in th]
+print(f"list: {800 / (time.time() - t):.0f} requests/s with 4 concurrent clients")
+EOF
+  fi
+  kill "$pid"; wait "$pid" 2>/dev/null || true
+}
+echo "- warm pool (--key-pool $SERVER_N, full): $(server_run "$SERVER_N")"
+echo "- no pool (--key-pool 0): $(server_run 0)"
