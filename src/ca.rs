@@ -18,6 +18,7 @@ use openssl::hash::MessageDigest;
 use openssl::nid::Nid;
 use openssl::pkey::{PKey, PKeyRef, Private};
 use openssl::rsa::Rsa;
+use openssl::symm::Cipher;
 use openssl::x509::extension::{BasicConstraints, KeyUsage, SubjectKeyIdentifier};
 use openssl::x509::{X509, X509Name, X509NameBuilder, X509NameRef};
 use time::OffsetDateTime;
@@ -36,6 +37,8 @@ const MIN_IMPORT_BITS: u32 = 2048;
 pub const KEY_FILE: &str = "ca.key.pem";
 /// File name of the CA certificate inside the project directory.
 pub const CERT_FILE: &str = "ca.cert.pem";
+/// The PEM label of an encrypted PKCS#8 key.
+const ENCRYPTED_LABEL: &[u8] = b"ENCRYPTED PRIVATE KEY";
 
 /// Why a project CA could not be created or loaded.
 #[derive(Debug, thiserror::Error)]
@@ -81,6 +84,34 @@ pub enum CaError {
         reason: String,
     },
 }
+
+/// A passphrase for the CA key. Its `Debug` output never shows it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Passphrase(Vec<u8>);
+
+impl Passphrase {
+    /// Wraps the passphrase bytes (a trailing newline is not part of it).
+    pub fn new(mut bytes: Vec<u8>) -> Passphrase {
+        while bytes.last().is_some_and(|b| *b == b'\n' || *b == b'\r') {
+            bytes.pop();
+        }
+        Passphrase(bytes)
+    }
+
+    /// Whether it is empty (and so unusable).
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl std::fmt::Debug for Passphrase {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Passphrase(<hidden>)")
+    }
+}
+
+/// Subdirectory of a project's CA directory holding rotated-out CAs.
+pub const RETIRED_DIR: &str = "retired";
 
 /// A loaded project CA: its key and self-signed certificate.
 pub struct ProjectCa {
@@ -145,28 +176,38 @@ impl ProjectCa {
         home.join("projects").join(project_id)
     }
 
-    /// Loads the project's CA, or creates it if it does not exist yet.
-    /// Returns the CA and whether it was created by this call.
-    pub fn open_or_create(home: &Path, project_id: &str) -> Result<(ProjectCa, bool), CaError> {
+    /// Loads the project's CA, or creates it if it does not exist yet (its
+    /// key encrypted when a passphrase is given). Returns the CA and whether
+    /// it was created by this call.
+    pub fn open_or_create(
+        home: &Path,
+        project_id: &str,
+        passphrase: Option<&Passphrase>,
+    ) -> Result<(ProjectCa, bool), CaError> {
         let dir = Self::dir(home, project_id);
-        if let Some(ca) = Self::load(&dir)? {
+        if let Some(ca) = Self::load(&dir, passphrase)? {
             return Ok((ca, false));
         }
         let _lock = lock_dir(&dir)?;
         // Another process may have created it while we waited for the lock.
-        if let Some(ca) = Self::load(&dir)? {
+        if let Some(ca) = Self::load(&dir, passphrase)? {
             return Ok((ca, false));
         }
         let key = generate_rsa(RSA_BITS)?;
-        Ok((Self::create(&dir, project_id, key)?, true))
+        Ok((Self::create(&dir, project_id, key, passphrase)?, true))
     }
 
-    /// Creates a CA for the project, failing if one exists; with `import_key`
-    /// the CA uses that RSA key (PEM, PKCS#1 or PKCS#8) instead of a new one.
+    /// Creates a CA for the project; with `import_key` the CA uses that RSA
+    /// key (PEM, PKCS#1 or PKCS#8) instead of a new one; with `passphrase`
+    /// its key is stored as encrypted PKCS#8 (AES-256). If the project has a
+    /// CA, this fails unless `rotate`, which moves the old one to
+    /// `retired/<time>/` (kept for verifying what it issued).
     pub fn init(
         home: &Path,
         project_id: &str,
         import_key: Option<&Path>,
+        passphrase: Option<&Passphrase>,
+        rotate: bool,
     ) -> Result<ProjectCa, CaError> {
         let key = match import_key {
             Some(path) => read_import_key(path)?,
@@ -175,13 +216,54 @@ impl ProjectCa {
         let dir = Self::dir(home, project_id);
         let _lock = lock_dir(&dir)?;
         if dir.join(CERT_FILE).exists() {
-            return Err(CaError::Exists(project_id.to_string(), dir));
+            if !rotate {
+                return Err(CaError::Exists(project_id.to_string(), dir));
+            }
+            let stamp = OffsetDateTime::now_utc().unix_timestamp_nanos();
+            let retired = dir.join(RETIRED_DIR).join(stamp.to_string());
+            DirBuilder::new()
+                .recursive(true)
+                .mode(0o700)
+                .create(&retired)
+                .map_err(io("cannot create directory", &retired))?;
+            // The certificate first: without it the directory holds no CA.
+            for name in [CERT_FILE, KEY_FILE] {
+                fs::rename(dir.join(name), retired.join(name))
+                    .map_err(io("cannot retire", &dir.join(name)))?;
+            }
         }
-        Self::create(&dir, project_id, key)
+        Self::create(&dir, project_id, key, passphrase)
     }
 
-    /// Loads the CA in `dir`; `Ok(None)` when there is none yet.
-    pub fn load(dir: &Path) -> Result<Option<ProjectCa>, CaError> {
+    /// The certificates of the project's CAs, current first, then the
+    /// retired ones newest first; no keys are read.
+    pub fn certificates(dir: &Path) -> Result<Vec<X509>, CaError> {
+        let root = dir.join(RETIRED_DIR);
+        let mut dirs: Vec<PathBuf> = match fs::read_dir(&root) {
+            Ok(rd) => rd.filter_map(|e| e.ok().map(|e| e.path())).collect(),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+            Err(e) => return Err(io("cannot read", &root)(e)),
+        };
+        dirs.sort_by(|a, b| b.cmp(a));
+        dirs.insert(0, dir.to_path_buf());
+        let mut certs = Vec::new();
+        for d in dirs {
+            let path = d.join(CERT_FILE);
+            match fs::read(&path) {
+                Ok(pem) => certs.push(X509::from_pem(&pem).map_err(crypto(format!(
+                    "{} is not a PEM certificate",
+                    path.display()
+                )))?),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(io("cannot read", &path)(e)),
+            }
+        }
+        Ok(certs)
+    }
+
+    /// Loads the CA in `dir`; `Ok(None)` when there is none yet. An
+    /// encrypted key needs `passphrase`.
+    pub fn load(dir: &Path, passphrase: Option<&Passphrase>) -> Result<Option<ProjectCa>, CaError> {
         let cert_path = dir.join(CERT_FILE);
         let cert_pem = match fs::read(&cert_path) {
             Ok(pem) => pem,
@@ -204,10 +286,24 @@ impl ProjectCa {
             });
         }
         let key_pem = fs::read(&key_path).map_err(io("cannot read", &key_path))?;
-        let key = PKey::private_key_from_pem(&key_pem).map_err(|_| CaError::BadKey {
+        let bad = |reason: &str| CaError::BadKey {
             path: key_path.clone(),
-            reason: "not a PEM private key (truncated or foreign file?)".into(),
-        })?;
+            reason: reason.to_string(),
+        };
+        let encrypted = key_pem
+            .windows(ENCRYPTED_LABEL.len())
+            .any(|w| w == ENCRYPTED_LABEL);
+        let key = match (encrypted, passphrase) {
+            (false, _) => PKey::private_key_from_pem(&key_pem)
+                .map_err(|_| bad("not a PEM private key (truncated or foreign file?)"))?,
+            (true, None) => {
+                return Err(bad(
+                    "is encrypted: set ATLAS_CA_PASSPHRASE or pass --passphrase-file",
+                ));
+            }
+            (true, Some(p)) => PKey::private_key_from_pem_passphrase(&key_pem, &p.0)
+                .map_err(|_| bad("cannot be decrypted: wrong passphrase (or a damaged file)"))?,
+        };
         let public = cert
             .public_key()
             .map_err(crypto("reading the CA certificate's key"))?;
@@ -220,13 +316,20 @@ impl ProjectCa {
         Ok(Some(ProjectCa { key, cert }))
     }
 
-    fn create(dir: &Path, project_id: &str, key: PKey<Private>) -> Result<ProjectCa, CaError> {
+    fn create(
+        dir: &Path,
+        project_id: &str,
+        key: PKey<Private>,
+        passphrase: Option<&Passphrase>,
+    ) -> Result<ProjectCa, CaError> {
         let validity = Validity::atlas(OffsetDateTime::now_utc(), CA_MONTHS)?;
         let cert = self_signed(project_id, &key, &validity)
             .map_err(crypto("signing the CA certificate"))?;
-        let key_pem = key
-            .private_key_to_pem_pkcs8()
-            .map_err(crypto("encoding the CA key"))?;
+        let key_pem = match passphrase {
+            Some(p) => key.private_key_to_pem_pkcs8_passphrase(Cipher::aes_256_cbc(), &p.0),
+            None => key.private_key_to_pem_pkcs8(),
+        }
+        .map_err(crypto("encoding the CA key"))?;
         let cert_pem = cert
             .to_pem()
             .map_err(crypto("encoding the CA certificate"))?;

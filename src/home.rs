@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::ca::{CaError, ProjectCa};
+use crate::ca::{CaError, Passphrase, ProjectCa};
 use crate::ledger::{self, Ledger, LedgerError};
 use crate::registry::{Registry, RegistryError};
 
@@ -15,6 +15,7 @@ pub const REGISTRY_FILE: &str = "users.toml";
 pub struct Home {
     root: PathBuf,
     registry: PathBuf,
+    passphrase: Option<Passphrase>,
 }
 
 impl Home {
@@ -22,7 +23,22 @@ impl Home {
     pub fn new(root: impl Into<PathBuf>) -> Home {
         let root = root.into();
         let registry = root.join(REGISTRY_FILE);
-        Home { root, registry }
+        Home {
+            root,
+            registry,
+            passphrase: None,
+        }
+    }
+
+    /// Uses `passphrase` for encrypted CA keys (and to encrypt new ones).
+    pub fn with_passphrase(mut self, passphrase: Passphrase) -> Home {
+        self.passphrase = Some(passphrase);
+        self
+    }
+
+    /// The passphrase for CA keys, if one was given.
+    pub fn passphrase(&self) -> Option<&Passphrase> {
+        self.passphrase.as_ref()
     }
 
     /// Uses `path` as the registry instead of the home's `users.toml`.
@@ -48,12 +64,7 @@ impl Home {
 
     /// The project's CA, created on first use; the flag says it was created.
     pub fn project_ca(&self, project_id: &str) -> Result<(ProjectCa, bool), CaError> {
-        ProjectCa::open_or_create(&self.root, project_id)
-    }
-
-    /// The project's CA if it exists, without creating it.
-    pub fn existing_ca(&self, project_id: &str) -> Result<Option<ProjectCa>, CaError> {
-        ProjectCa::load(&ProjectCa::dir(&self.root, project_id))
+        ProjectCa::open_or_create(&self.root, project_id, self.passphrase.as_ref())
     }
 
     /// Opens the ledger, creating it (and the home) if needed.

@@ -37,12 +37,25 @@ CREATE INDEX IF NOT EXISTS certificates_by_user
 
 /// A ledger operation failed.
 #[derive(Debug, thiserror::Error)]
-#[error("ledger {}: {source}", path.display())]
+#[error("ledger {}: {source}{}", path.display(), hint(source))]
 pub struct LedgerError {
     /// The ledger file.
     pub path: PathBuf,
     /// SQLite's error.
     pub source: rusqlite::Error,
+}
+
+/// What a user can do about errors SQLite words tersely.
+fn hint(e: &rusqlite::Error) -> &'static str {
+    match e.sqlite_error_code() {
+        Some(ErrorCode::DiskFull | ErrorCode::SystemIoFailure) => {
+            " (is the disk full, or a file size limit reached? nothing was recorded)"
+        }
+        Some(ErrorCode::ReadOnly | ErrorCode::CannotOpen) => {
+            " (is the CA home read-only or not writable by you? nothing was recorded)"
+        }
+        _ => "",
+    }
 }
 
 /// What kind of certificate a row records.

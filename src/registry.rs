@@ -233,7 +233,10 @@ impl Registry {
             if !is_project_id(id) || id.bytes().any(|b| b.is_ascii_uppercase()) {
                 return Err(fail(
                     p.id.span().start,
-                    format!("project id {id:?} must be 24 lowercase hexadecimal characters"),
+                    format!(
+                        "project id {} must be 24 lowercase hexadecimal characters",
+                        quoted(id)
+                    ),
                 ));
             }
             if projects.iter().any(|q| &q.id == id) {
@@ -269,7 +272,7 @@ impl Registry {
                 if users.iter().any(|v| &v.username == name) {
                     return Err(fail(
                         u.username.span().start,
-                        format!("duplicate username {name:?} in project {id}"),
+                        format!("duplicate username {} in project {id}", quoted(name)),
                     ));
                 }
                 let x509 = u.x509_type != X509Type::None;
@@ -289,8 +292,9 @@ impl Registry {
                             return Err(fail(
                                 db.span().start,
                                 format!(
-                                    "databaseName {:?} of user {name:?} must be {want}",
-                                    db.get_ref()
+                                    "databaseName {} of user {} must be {want}",
+                                    quoted(db.get_ref()),
+                                    quoted(name)
                                 ),
                             ));
                         }
@@ -347,7 +351,7 @@ fn api_keys(
         if keys.iter().any(|other| &other.public_key == public) {
             return Err(fail(
                 k.public_key.span().start,
-                format!("duplicate publicKey {public:?}"),
+                format!("duplicate publicKey {}", quoted(public)),
             ));
         }
         if k.private_key.get_ref().is_empty() {
@@ -372,7 +376,10 @@ fn api_keys(
                 (_, Some(id)) if !is_project_id(id) => {
                     return Err(fail(
                         at,
-                        format!("groupId {id:?} is not a 24-hex-character project id"),
+                        format!(
+                            "groupId {} is not a 24-hex-character project id",
+                            quoted(id)
+                        ),
                     ));
                 }
                 (_, Some(_)) => {}
@@ -389,6 +396,15 @@ fn api_keys(
         });
     }
     Ok(keys)
+}
+
+/// `s` quoted for a message, cut to a readable length.
+fn quoted(s: &str) -> String {
+    const MAX: usize = 64;
+    match s.char_indices().nth(MAX) {
+        Some((cut, _)) => format!("{:?}... ({} characters)", &s[..cut], s.chars().count()),
+        None => format!("{s:?}"),
+    }
 }
 
 fn invalid(path: &Path, text: &str, at: usize, message: &str) -> RegistryError {

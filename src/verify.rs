@@ -12,7 +12,7 @@ use time::OffsetDateTime;
 
 use crate::Error;
 use crate::api::{json::timestamp, project};
-use crate::ca::asn1_time;
+use crate::ca::{ProjectCa, asn1_time};
 use crate::home::Home;
 use crate::ledger::Kind;
 use crate::registry::{Registry, X509Type};
@@ -27,6 +27,8 @@ pub struct Check {
     /// What was found.
     pub detail: String,
 }
+
+const CHAIN: &str = "signed by the project CA";
 
 fn check(name: &'static str, passed: bool, detail: impl Into<String>) -> Check {
     Check {
@@ -75,24 +77,25 @@ pub fn verify_bundle(
         ),
     });
 
-    checks.push(match home.existing_ca(&project.id)? {
-        None => check(
-            "signed by the project CA",
+    let cas = ProjectCa::certificates(&ProjectCa::dir(home.root(), &project.id))?;
+    let signer = cas.iter().position(|ca| chains(&cert, ca).unwrap_or(false));
+    checks.push(match (cas.is_empty(), signer) {
+        (true, _) => check(
+            CHAIN,
             false,
             format!("project {} has no CA yet", project.id),
         ),
-        Some(ca) => {
-            let ok = chains(&cert, ca.cert()).unwrap_or(false);
-            check(
-                "signed by the project CA",
-                ok,
-                if ok {
-                    format!("CN={}, OU=Atlas, O=MongoDB Inc", project.id)
-                } else {
-                    "it was not signed by this project's CA".into()
-                },
-            )
-        }
+        (false, Some(0)) => check(
+            CHAIN,
+            true,
+            format!("CN={}, OU=Atlas, O=MongoDB Inc", project.id),
+        ),
+        (false, Some(_)) => check(
+            CHAIN,
+            true,
+            "a retired CA of the project (ca init --rotate)",
+        ),
+        (false, None) => check(CHAIN, false, "it was not signed by this project's CA"),
     });
 
     let now_asn1 = asn1_time(now).map_err(|e| Error::Usage(e.to_string()))?;

@@ -14,7 +14,7 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use crate::api::{self, CreateCert, Paging, ServerCert};
-use crate::ca::ProjectCa;
+use crate::ca::{Passphrase, ProjectCa};
 use crate::fixtures::{self, FixtureOptions};
 use crate::home::Home;
 use crate::issuing::{Fresh, Host, KeyType, Profile};
@@ -38,6 +38,9 @@ pub struct Cli {
     /// The registry file [default: <home>/users.toml].
     #[arg(long, global = true)]
     registry: Option<PathBuf>,
+    /// A file holding the CA key passphrase (else $ATLAS_CA_PASSPHRASE).
+    #[arg(long = "passphrase-file", global = true)]
+    passphrase_file: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -174,6 +177,14 @@ enum CaCommand {
         /// Use this RSA private key (PEM) instead of generating one.
         #[arg(long = "import-key")]
         import_key: Option<PathBuf>,
+        /// Store the CA key encrypted (PKCS#8, AES-256) with the passphrase
+        /// from --passphrase-file or $ATLAS_CA_PASSPHRASE.
+        #[arg(long)]
+        encrypt: bool,
+        /// Replace the project's CA with a new one; the old one is kept
+        /// (under retired/) for verifying what it issued.
+        #[arg(long)]
+        rotate: bool,
     },
     /// Prints the project's CA certificate (for net.tls.CAFile).
     Cert {
@@ -286,6 +297,9 @@ fn run(cli: Cli) -> Result<(), Error> {
     let mut home = Home::new(&cli.home);
     if let Some(registry) = cli.registry {
         home = home.with_registry(registry);
+    }
+    if let Some(passphrase) = passphrase(cli.passphrase_file)? {
+        home = home.with_passphrase(passphrase);
     }
     match cli.command {
         Command::Ca(c) => run_ca(&home, c),
@@ -424,9 +438,20 @@ fn run_ca(home: &Home, command: CaCommand) -> Result<(), Error> {
         CaCommand::Init {
             project,
             import_key,
+            encrypt,
+            rotate,
         } => {
             let gid = select_project(&registry, &project)?;
-            ProjectCa::init(home.root(), &gid, import_key.as_deref())?;
+            let passphrase = match (encrypt, home.passphrase()) {
+                (true, None) => {
+                    return Err(Error::Usage(
+                        "--encrypt needs a passphrase: set ATLAS_CA_PASSPHRASE or pass --passphrase-file".into(),
+                    ));
+                }
+                (true, p) => p,
+                (false, _) => None,
+            };
+            ProjectCa::init(home.root(), &gid, import_key.as_deref(), passphrase, rotate)?;
             eprintln!(
                 "atlas-ca: created the CA of project {gid} in {}",
                 ProjectCa::dir(home.root(), &gid).display()
@@ -517,6 +542,23 @@ fn run_certs(home: &Home, command: CertsCommand) -> Result<(), Error> {
             Ok(())
         }
     }
+}
+
+/// The CA key passphrase: from `--passphrase-file`, else the environment;
+/// never from the command line itself, where other users could see it.
+fn passphrase(file: Option<PathBuf>) -> Result<Option<Passphrase>, Error> {
+    let bytes = match file {
+        Some(path) => std::fs::read(&path).map_err(|source| Error::Io { path, source })?,
+        None => match std::env::var_os("ATLAS_CA_PASSPHRASE") {
+            Some(value) => value.into_encoded_bytes(),
+            None => return Ok(None),
+        },
+    };
+    let passphrase = Passphrase::new(bytes);
+    if passphrase.is_empty() {
+        return Err(Error::Usage("the CA key passphrase is empty".into()));
+    }
+    Ok(Some(passphrase))
 }
 
 /// The project to act on: `--projectId` / `MONGODB_ATLAS_PROJECT_ID`, else

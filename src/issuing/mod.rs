@@ -78,11 +78,15 @@ pub struct Issued {
     pub pem: String,
 }
 
-/// True when `username` can be a managed X.509 subject: not empty, no
-/// control characters (NUL included), at most [`MAX_USERNAME_CHARS`].
+/// True when `username` can be a managed X.509 subject: not empty, at most
+/// [`MAX_USERNAME_CHARS`], no control characters (NUL included) and no
+/// invisible formatting characters (bidirectional overrides, zero-width
+/// characters, byte order marks) that would make a subject read as
+/// something it is not.
 pub fn is_valid_username(username: &str) -> bool {
+    let invisible = |c: char| matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{2069}' | '\u{feff}');
     !username.is_empty()
-        && !username.chars().any(char::is_control)
+        && !username.chars().any(|c| c.is_control() || invisible(c))
         && username.chars().count() <= MAX_USERNAME_CHARS
 }
 
@@ -209,6 +213,9 @@ mod tests {
         assert!(!is_valid_username(""));
         assert!(!is_valid_username("a\0b"));
         assert!(!is_valid_username("a\nb"));
+        assert!(!is_valid_username("a\u{202e}b"));
+        assert!(!is_valid_username("a\u{200b}b"));
+        assert!(is_valid_username("ａｌｉｃｅ"));
         assert!(is_valid_username(&"x".repeat(MAX_USERNAME_CHARS)));
         assert!(!is_valid_username(&"x".repeat(MAX_USERNAME_CHARS + 1)));
     }

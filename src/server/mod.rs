@@ -7,7 +7,7 @@
 //! leaves the last good one in force. Key generation runs on blocking
 //! threads, never on the async workers.
 
-mod digest;
+pub mod digest;
 mod registry_cache;
 mod routes;
 

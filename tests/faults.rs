@@ -1,0 +1,315 @@
+//! Load and faults: many issuers at once, SIGKILL at random moments, and a
+//! disk that fills up or a home that turns read-only. Afterwards the ledger
+//! must be intact, every PEM on disk complete and on record, no serial twice.
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use common::*;
+
+/// Opens the ledger independently and checks it: integrity, and no serial
+/// twice in a project. Returns the recorded serials.
+fn ledger_serials(home: &TestHome) -> BTreeSet<u64> {
+    let conn = rusqlite::Connection::open(home.path().join("ledger.sqlite3")).unwrap();
+    let check: String = conn
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(check, "ok");
+    let mut stmt = conn.prepare("SELECT serial FROM certificates").unwrap();
+    let serials: Vec<i64> = stmt
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    let set: BTreeSet<u64> = serials.iter().map(|s| *s as u64).collect();
+    assert_eq!(set.len(), serials.len(), "a serial repeats");
+    set
+}
+
+fn serial_of(pem: &Path) -> Option<u64> {
+    let (ok, text) = openssl(&["x509", "-in", pem.to_str().unwrap(), "-noout", "-serial"]);
+    ok.then(|| u64::from_str_radix(text.trim().strip_prefix("serial=").unwrap(), 16).unwrap())
+}
+
+/// Every `.pem` in `dir` is complete (certificate and matching key) and
+/// recorded; returns how many there were.
+fn pems_complete_and_recorded(dir: &Path, recorded: &BTreeSet<u64>) -> usize {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return 0;
+    };
+    let mut n = 0;
+    for e in entries {
+        let path = e.unwrap().path();
+        let name = path.file_name().unwrap().to_str().unwrap().to_string();
+        if !name.ends_with(".pem") || name == "ca.pem" {
+            continue;
+        }
+        let serial =
+            serial_of(&path).unwrap_or_else(|| panic!("{name} is not a complete certificate"));
+        let cert_pub = openssl_ok(&["x509", "-in", path.to_str().unwrap(), "-noout", "-pubkey"]);
+        let key_pub = openssl_ok(&["pkey", "-in", path.to_str().unwrap(), "-pubout"]);
+        assert_eq!(cert_pub, key_pub, "{name}: key incomplete or wrong");
+        assert!(
+            recorded.contains(&serial),
+            "{name} (serial {serial}) is not in the ledger"
+        );
+        n += 1;
+    }
+    n
+}
+
+/// A cheap deterministic sequence of pauses (no clock-seeded randomness,
+/// so a failure can be replayed).
+fn pauses(n: usize, max_ms: u64) -> Vec<Duration> {
+    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+    (0..n)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            Duration::from_millis(20 + x % max_ms)
+        })
+        .collect()
+}
+
+#[test]
+fn sixteen_processes_issue_concurrently() {
+    let home = TestHome::new(&registry(""));
+    let children: Vec<_> = (0..16)
+        .map(|i| {
+            home.cmd()
+                .args([
+                    "dbusers",
+                    "certs",
+                    "create",
+                    "--username",
+                    if i % 2 == 0 { "alice" } else { "bob" },
+                    "--key-type",
+                    "ec-p256",
+                ])
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let mut serials = BTreeSet::new();
+    for (i, c) in children.into_iter().enumerate() {
+        let out = c.wait_with_output().unwrap();
+        assert!(out.status.success(), "{}", stderr(&out));
+        let pem = home.path().join(format!("p{i}.pem"));
+        std::fs::write(&pem, &out.stdout).unwrap();
+        assert!(serials.insert(serial_of(&pem).unwrap()));
+    }
+    assert_eq!(ledger_serials(&home), serials, "zero lost rows");
+}
+
+#[test]
+fn sigkill_during_fixtures_loses_nothing() {
+    let home = TestHome::new(&registry(""));
+    home.ok(&["ca", "cert"]);
+    for (round, pause) in pauses(8, 900).into_iter().enumerate() {
+        let out = home.path().join(format!("round{round}"));
+        let mut child = home
+            .cmd()
+            .args([
+                "fixtures",
+                "--out",
+                out.to_str().unwrap(),
+                "--count-per-user",
+                "40",
+                "--key-type",
+                "rsa-2048",
+                "--quiet",
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(pause);
+        child.kill().unwrap();
+        child.wait().unwrap();
+        let recorded = ledger_serials(&home);
+        pems_complete_and_recorded(&out, &recorded);
+    }
+    // The home still works.
+    home.issue("alice", &["--key-type", "ec-p256"]);
+    ledger_serials(&home);
+}
+
+#[test]
+fn sigkill_of_a_server_under_load_loses_nothing() {
+    let home = TestHome::new(&format!("{}{API_KEYS}", registry("")));
+    home.ok(&["ca", "cert"]);
+    let mut answered = BTreeSet::new();
+    for (round, pause) in pauses(3, 2500).into_iter().enumerate() {
+        let mut server = Server::start(&home, &["--key-pool", "0"]);
+        let url = format!(
+            "{}/groups/{GID}/databaseUsers/alice/certs",
+            server.api("v2")
+        );
+        let clients: Vec<_> = (0..8)
+            .map(|_| {
+                Command::new("curl")
+                    .args([
+                        "-s",
+                        "--digest",
+                        "--user",
+                        "owner:owner-secret",
+                        "-X",
+                        "POST",
+                        "--write-out",
+                        "\n%{http_code}",
+                        &url,
+                    ])
+                    .stdout(Stdio::piped())
+                    .spawn()
+                    .unwrap()
+            })
+            .collect();
+        std::thread::sleep(pause + Duration::from_millis(500));
+        server.child.kill().unwrap();
+        server.child.wait().unwrap();
+        for (i, c) in clients.into_iter().enumerate() {
+            let text = String::from_utf8(c.wait_with_output().unwrap().stdout).unwrap();
+            if let Some((pem, "201")) = text.rsplit_once('\n') {
+                let file = home.path().join(format!("r{round}-{i}.pem"));
+                std::fs::write(&file, pem).unwrap();
+                answered.insert(serial_of(&file).expect("a 201 carries a whole certificate"));
+            }
+        }
+        let recorded = ledger_serials(&home);
+        assert!(
+            answered.is_subset(&recorded),
+            "a certificate was served but not recorded"
+        );
+    }
+}
+
+#[test]
+fn two_hundred_concurrent_mixed_requests() {
+    let home = TestHome::new(&format!("{}{API_KEYS}", registry("")));
+    let server = Server::start(&home, &[]);
+    let certs = format!(
+        "{}/groups/{GID}/databaseUsers/alice/certs",
+        server.api("v2")
+    );
+    let users = format!("{}/groups/{GID}/databaseUsers", server.api("v1.0"));
+    let children: Vec<_> = (0..200)
+        .map(|i| {
+            let mut c = Command::new("curl");
+            c.args([
+                "-s",
+                "--digest",
+                "--user",
+                "owner:owner-secret",
+                "--write-out",
+                "\n%{http_code}",
+            ]);
+            match i % 10 {
+                0 => c.args(["-X", "POST", &certs]),
+                1..=5 => c.arg(&certs),
+                _ => c.arg(&users),
+            };
+            (i % 10 == 0, c.stdout(Stdio::piped()).spawn().unwrap())
+        })
+        .collect();
+    let mut served = BTreeSet::new();
+    for (i, (create, c)) in children.into_iter().enumerate() {
+        let text = String::from_utf8(c.wait_with_output().unwrap().stdout).unwrap();
+        let (body, code) = text.rsplit_once('\n').unwrap();
+        assert_eq!(
+            code,
+            if create { "201" } else { "200" },
+            "request {i}: {body}"
+        );
+        if create {
+            let file = home.path().join(format!("m{i}.pem"));
+            std::fs::write(&file, body).unwrap();
+            assert!(served.insert(serial_of(&file).unwrap()), "repeated serial");
+        }
+    }
+    assert_eq!(served.len(), 20);
+    assert_eq!(ledger_serials(&home), served, "zero lost rows");
+}
+
+/// Runs atlas-ca under `bash -c '<setup>; exec atlas-ca --home H args'`.
+fn run_limited(home: &TestHome, setup: &str, args: &[&str]) -> std::process::Output {
+    let bin = env!("CARGO_BIN_EXE_atlas-ca");
+    let quoted: Vec<String> = args.iter().map(|a| format!("'{a}'")).collect();
+    let script = format!(
+        "{setup}; exec {bin} --home '{}' {}",
+        home.path().display(),
+        quoted.join(" ")
+    );
+    Command::new("bash")
+        .args(["-c", &script])
+        .env_remove("MONGODB_ATLAS_PROJECT_ID")
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn full_disk_and_read_only_home_leave_the_ledger_as_it_was() {
+    let home = TestHome::new(&registry(""));
+    home.issue("alice", &["--key-type", "ec-p256"]);
+    let before = ledger_serials(&home);
+    let files = home.files();
+    let cases = [
+        // Files may not grow: every write fails as on a full disk (EFBIG).
+        ("ulimit -f 0; trap '' XFSZ", "is the disk full"),
+        // The home is mounted read-only.
+        ("", "is the CA home read-only"),
+    ];
+    for (setup, needle) in cases {
+        let out = if setup.is_empty() {
+            let h = home.path().display().to_string();
+            let bin = env!("CARGO_BIN_EXE_atlas-ca");
+            Command::new("unshare")
+                .args(["-m", "sh", "-c", &format!(
+                    "mount --bind '{h}' '{h}' && mount -o remount,bind,ro '{h}' && exec {bin} --home '{h}' dbusers certs create --username alice --key-type ec-p256"
+                )])
+                .output()
+                .unwrap()
+        } else {
+            run_limited(
+                &home,
+                setup,
+                &[
+                    "dbusers",
+                    "certs",
+                    "create",
+                    "--username",
+                    "alice",
+                    "--key-type",
+                    "ec-p256",
+                ],
+            )
+        };
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(1), "{setup}: {err}");
+        assert!(out.stdout.is_empty(), "{setup}: no certificate may leave");
+        assert!(
+            err.starts_with("Error: ledger ") && err.contains(needle),
+            "{setup}: {err}"
+        );
+        assert_eq!(ledger_serials(&home), before, "{setup}: the ledger changed");
+        assert_eq!(
+            home.files()
+                .into_iter()
+                .filter(|f| !f.ends_with("-shm") && !f.ends_with("-wal"))
+                .collect::<Vec<_>>(),
+            files
+                .iter()
+                .filter(|f| !f.ends_with("-shm") && !f.ends_with("-wal"))
+                .cloned()
+                .collect::<Vec<_>>(),
+            "{setup}"
+        );
+    }
+    home.issue("alice", &["--key-type", "ec-p256"]);
+}
