@@ -9,6 +9,7 @@ use std::net::TcpStream;
 use std::time::Duration;
 
 use common::*;
+use md5::{Digest, Md5};
 
 const HEAD: &str = "[[projects]]\nid = \"5efda6aea3f2ed2e7dd6ce05\"\n";
 const USER: &str = "[[projects.databaseUsers]]\nusername = \"alice\"\nx509Type = \"MANAGED\"\n";
@@ -364,7 +365,7 @@ fn raw(base: &str, request: &[u8]) -> String {
 #[test]
 fn http_abuse_is_answered_and_survived() {
     let home = TestHome::new(&format!("{}{API_KEYS}", registry("")));
-    let mut server = Server::start(&home, &[]);
+    let mut server = Server::start(&home, &["--client-timeout", "1"]);
     let path = format!("/api/atlas/v2/groups/{GID}/databaseUsers");
     let url = format!("{}{path}", server.base);
     let alive = || {
@@ -436,29 +437,59 @@ fn http_abuse_is_answered_and_survived() {
     alive();
 
     // Slow clients: many connections that send half a request and stall
-    // do not keep others from being served.
+    // do not keep others from being served, and are cut off after the
+    // client timeout (1 s here).
+    let addr = server.base.strip_prefix("http://").unwrap().to_string();
     let stalled: Vec<TcpStream> = (0..64)
         .map(|_| {
-            let mut s = TcpStream::connect(server.base.strip_prefix("http://").unwrap()).unwrap();
+            let mut s = TcpStream::connect(&addr).unwrap();
             s.write_all(format!("GET {path} HTTP/1.1\r\nHost: x\r\nX-Slow: ").as_bytes())
                 .unwrap();
             s
         })
         .collect();
     alive();
-    // A body that never arrives in full.
-    let mut slow_body = TcpStream::connect(server.base.strip_prefix("http://").unwrap()).unwrap();
-    slow_body
-        .write_all(
-            format!(
-                "POST {path}/alice/certs HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n{{"
-            )
-            .as_bytes(),
-        )
-        .unwrap();
-    alive();
-    drop(stalled);
-    drop(slow_body);
+    for mut s in stalled {
+        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        let mut buf = Vec::new();
+        let read = s.read_to_end(&mut buf);
+        assert!(read.is_ok(), "a stalled client was not cut off: {read:?}");
+    }
+    // An authenticated create whose body never arrives in full: 408.
+    let challenge = curl(&[&url]);
+    let nonce = challenge
+        .header("www-authenticate")
+        .unwrap()
+        .split("nonce=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_string();
+    let uri = format!("{path}/alice/certs");
+    let h = |x: String| {
+        Md5::digest(x.as_bytes())
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>()
+    };
+    let response = h(format!(
+        "{}:{nonce}:00000001:c:auth:{}",
+        h("owner:MMS Public API:owner-secret".into()),
+        h(format!("POST:{uri}"))
+    ));
+    let request = format!(
+        "POST {uri} HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\nAuthorization: Digest username=\"owner\", \
+         realm=\"MMS Public API\", nonce=\"{nonce}\", uri=\"{uri}\", cnonce=\"c\", nc=00000001, qop=auth, \
+         response=\"{response}\"\r\n\r\n{{\"monthsUntilExpiration\""
+    );
+    let reply = raw(&server.base, request.as_bytes());
+    assert!(reply.starts_with("HTTP/1.1 408"), "{reply:.300}");
+    assert!(
+        reply.contains(r#""errorCode":"REQUEST_TIMEOUT""#),
+        "{reply:.300}"
+    );
     alive();
     assert!(
         server.child.try_wait().unwrap().is_none(),

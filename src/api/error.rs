@@ -24,6 +24,7 @@ pub enum ErrorCode {
     ResourceNotFound,
     MethodNotAllowed,
     PayloadTooLarge,
+    RequestTimeout,
     InvalidQueryParameter,
     UnexpectedError,
 }
@@ -51,6 +52,7 @@ impl ErrorCode {
             ResourceNotFound => "RESOURCE_NOT_FOUND",
             MethodNotAllowed => "METHOD_NOT_ALLOWED",
             PayloadTooLarge => "PAYLOAD_TOO_LARGE",
+            RequestTimeout => "REQUEST_TIMEOUT",
             InvalidQueryParameter => "INVALID_QUERY_PARAMETER",
         }
     }
@@ -63,6 +65,7 @@ impl ErrorCode {
             UserUnauthorized | NotInGroup => 401,
             MethodNotAllowed => 405,
             PayloadTooLarge => 413,
+            RequestTimeout => 408,
             UnexpectedError => 500,
             _ => 400,
         }
@@ -100,6 +103,7 @@ impl ErrorCode {
             ResourceNotFound => "Cannot find resource %s.",
             MethodNotAllowed => "Method %s is not allowed for resource %s.",
             PayloadTooLarge => "The request body exceeds the limit of %s bytes.",
+            RequestTimeout => "The request body did not arrive within %s seconds.",
             InvalidQueryParameter => "Invalid query parameter %s specified.",
             UnexpectedError => "Unexpected error.",
         }
@@ -194,6 +198,7 @@ pub fn reason_phrase(status: u16) -> &'static str {
         403 => "Forbidden",
         404 => "Not Found",
         405 => "Method Not Allowed",
+        408 => "Request Timeout",
         413 => "Payload Too Large",
         429 => "Too Many Requests",
         _ => "Internal Server Error",

@@ -150,6 +150,9 @@ enum Command {
         /// RSA-4096 keys kept ready by background threads (0: generate per request).
         #[arg(long = "key-pool", default_value_t = 8)]
         key_pool: usize,
+        /// Seconds a client may take to send its request headers, and its body.
+        #[arg(long = "client-timeout", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..))]
+        client_timeout: u64,
     },
 }
 
@@ -421,12 +424,14 @@ fn run(cli: Cli) -> Result<(), Error> {
             listen,
             nonce_ttl,
             key_pool,
+            client_timeout,
         } => server::serve(
             home,
             ServeOptions {
                 listen,
                 nonce_ttl: Duration::from_secs(nonce_ttl),
                 key_pool,
+                client_timeout: Duration::from_secs(client_timeout),
             },
         ),
     }

@@ -8,6 +8,7 @@
 //! threads, never on the async workers.
 
 pub mod digest;
+mod listen;
 mod registry_cache;
 mod routes;
 
@@ -31,6 +32,8 @@ pub struct ServeOptions {
     pub nonce_ttl: Duration,
     /// How many RSA-4096 keys to keep ready (0: none).
     pub key_pool: usize,
+    /// How long a client may take to send its request headers, and its body.
+    pub client_timeout: Duration,
 }
 
 /// Shared by every request.
@@ -40,6 +43,7 @@ struct AppState {
     digest: digest::DigestAuth,
     rate: routes::RateWindow,
     keys: Option<KeyPool>,
+    client_timeout: Duration,
 }
 
 /// Runs the server until SIGINT or SIGTERM, then finishes the requests in
@@ -58,6 +62,7 @@ pub fn serve(home: Home, options: ServeOptions) -> Result<(), Error> {
             let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
             KeyPool::start(options.key_pool, cores / 2)
         }),
+        client_timeout: options.client_timeout,
     });
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -76,10 +81,8 @@ pub fn serve(home: Home, options: ServeOptions) -> Result<(), Error> {
             .map_err(|source| io_error("<stdout>", source))?;
         drop(out);
         eprintln!("atlas-ca: serving the Atlas API on http://{addr}/api/atlas/{{v1.0,v2}}");
-        axum::serve(listener, routes::router(state))
-            .with_graceful_shutdown(shutdown_signal())
-            .await
-            .map_err(|source| io_error("the server", source))?;
+        let app = routes::router(Arc::clone(&state));
+        listen::serve(listener, app, state.client_timeout, shutdown_signal()).await;
         eprintln!("atlas-ca: stopped");
         Ok(())
     })

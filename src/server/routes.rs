@@ -349,8 +349,18 @@ async fn create_cert(
     if declared.is_some_and(|n| n > MAX_BODY) {
         return too_large();
     }
-    let Ok(bytes) = axum::body::to_bytes(body, MAX_BODY).await else {
-        return too_large();
+    let bytes = match tokio::time::timeout(
+        state.client_timeout,
+        axum::body::to_bytes(body, MAX_BODY),
+    )
+    .await
+    {
+        Ok(Ok(bytes)) => bytes,
+        Ok(Err(_)) => return too_large(),
+        Err(_) => {
+            let secs = state.client_timeout.as_secs().to_string();
+            return api_error(fmt, &ApiError::new(ErrorCode::RequestTimeout, &[&secs]));
+        }
     };
     let months = match api::parse_create_body(&bytes) {
         Ok(m) => m,
