@@ -7,9 +7,11 @@
 //! leaves the last good one in force. Key generation runs on blocking
 //! threads, never on the async workers.
 
+mod access;
 pub mod digest;
 mod listen;
 mod registry_cache;
+mod respond;
 mod routes;
 
 use std::io::Write;
@@ -41,7 +43,7 @@ struct AppState {
     home: Home,
     registry: RegistryCache,
     digest: digest::DigestAuth,
-    rate: routes::RateWindow,
+    rate: access::RateWindow,
     keys: Option<KeyPool>,
     client_timeout: Duration,
 }
@@ -56,7 +58,7 @@ pub fn serve(home: Home, options: ServeOptions) -> Result<(), Error> {
         home,
         registry,
         digest,
-        rate: routes::RateWindow::default(),
+        rate: access::RateWindow::default(),
         keys: (options.key_pool > 0).then(|| {
             // Half the cores fill the pool; the rest stay free for requests.
             let cores = std::thread::available_parallelism().map_or(1, |n| n.get());

@@ -1,64 +1,33 @@
-//! The HTTP endpoints, under `/api/atlas/v1.0` and `/api/atlas/v2`, and
-//! what every request goes through: Digest authentication before the body
-//! is read, the project role check, `pretty`/`envelope`, Atlas's headers,
-//! and a log line.
+//! The HTTP endpoints, under `/api/atlas/v1.0` and `/api/atlas/v2`. Each
+//! one authenticates before reading any body, then hands the request to
+//! the API model; every response gets Atlas's rate-limit headers and a log
+//! line.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::sync::Arc;
+use std::time::Instant;
 
-use axum::body::Body;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{OriginalUri, Path, Request, State};
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, Method, Uri, header};
 use axum::middleware::{self, Next};
 use axum::response::Response;
 use axum::routing::get;
 use axum::{Extension, Router};
-use serde::Serialize;
 
 use super::AppState;
-use super::digest::{self, Failure};
+use super::access::{Need, RATE_LIMIT, begin, refuse};
+use super::digest;
+use super::respond::{
+    Fmt, Version, api_error, entity, failure, fmt_of, page, query_pairs, respond,
+};
 use crate::Error;
-use crate::api::{self, ApiError, CreateCert, Envelope, ErrorCode, Page};
+use crate::api::{self, ApiError, CreateCert, ErrorCode, Page};
 use crate::issuing::{Fresh, KeySource, KeyType, Profile};
-use crate::registry::{ApiKey, KeyRoleName, Registry, is_project_id};
+use crate::registry::Registry;
 
 /// Largest request body accepted.
 const MAX_BODY: usize = 64 * 1024;
-/// Atlas's per-minute request allowance, reported in `Ratelimit-Limit`.
-const RATE_LIMIT: u32 = 1200;
-
-/// Which API version a request came in on; it decides the Content-Type.
-#[derive(Debug, Clone, Copy)]
-enum Version {
-    V1,
-    V2,
-}
-
-impl Version {
-    fn content_type(self) -> &'static str {
-        match self {
-            Version::V1 => "application/json",
-            Version::V2 => "application/vnd.atlas.2023-01-01+json;charset=utf-8",
-        }
-    }
-}
-
-/// What a call needs of the API key's roles in the project.
-#[derive(Debug, Clone, Copy)]
-enum Need {
-    Read,
-    Write,
-}
-
-/// The rendering options every endpoint takes.
-#[derive(Debug, Clone, Copy)]
-struct Fmt {
-    version: Version,
-    pretty: bool,
-    envelope: bool,
-}
 
 pub(super) fn router(state: Arc<AppState>) -> Router {
     let api = |v: Version| {
@@ -84,27 +53,6 @@ pub(super) fn router(state: Arc<AppState>) -> Router {
             log_and_rate,
         ))
         .with_state(state)
-}
-
-/// Requests per API key in the current minute, for the rate-limit headers.
-#[derive(Default)]
-pub(super) struct RateWindow {
-    counts: Mutex<HashMap<String, (u64, u32)>>,
-}
-
-impl RateWindow {
-    /// Counts a request by `who`; returns what remains of the allowance.
-    fn hit(&self, who: &str) -> u32 {
-        let minute = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs() / 60);
-        // A poisoned lock only interrupted a counter update; counts stay usable.
-        let mut counts = self.counts.lock().unwrap_or_else(|p| p.into_inner());
-        counts.retain(|_, (m, _)| *m == minute);
-        let entry = counts.entry(who.to_string()).or_insert((minute, 0));
-        entry.1 = entry.1.saturating_add(1);
-        RATE_LIMIT.saturating_sub(entry.1)
-    }
 }
 
 async fn log_and_rate(
@@ -134,164 +82,6 @@ async fn log_and_rate(
     response
 }
 
-/// The query's `(name, value)` pairs, decoded.
-fn query_pairs(uri: &Uri) -> Vec<(String, String)> {
-    form_urlencoded::parse(uri.query().unwrap_or("").as_bytes())
-        .into_owned()
-        .collect()
-}
-
-fn fmt_of(version: Version, pairs: &[(String, String)]) -> Fmt {
-    let flag = |name: &str| {
-        pairs
-            .iter()
-            .any(|(k, v)| k == name && v.eq_ignore_ascii_case("true"))
-    };
-    Fmt {
-        version,
-        pretty: flag("pretty"),
-        envelope: flag("envelope"),
-    }
-}
-
-fn respond(status: u16, content_type: &str, body: impl Into<Body>) -> Response {
-    let mut response = Response::new(body.into());
-    *response.status_mut() =
-        StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    if let Ok(v) = HeaderValue::from_str(content_type) {
-        response.headers_mut().insert(header::CONTENT_TYPE, v);
-    }
-    response
-}
-
-/// An entity, wrapped in `{"content", "status"}` with `envelope=true`.
-fn entity<T: Serialize>(fmt: Fmt, status: u16, content: T, content_type: &str) -> Response {
-    let body = if fmt.envelope {
-        api::render(&Envelope { content, status }, fmt.pretty)
-    } else {
-        api::render(&content, fmt.pretty)
-    };
-    respond(status, content_type, body)
-}
-
-/// A list page, which gains `status` with `envelope=true`.
-fn page<T: Serialize>(fmt: Fmt, mut page: Page<T>) -> Response {
-    if fmt.envelope {
-        page.status = Some(200);
-    }
-    respond(
-        200,
-        fmt.version.content_type(),
-        api::render(&page, fmt.pretty),
-    )
-}
-
-fn api_error(fmt: Fmt, e: &ApiError) -> Response {
-    entity(fmt, e.status(), e.body(), "application/json")
-}
-
-fn failure(fmt: Fmt, e: Error) -> Response {
-    match e {
-        Error::Api(e) => api_error(fmt, &e),
-        other => {
-            eprintln!("atlas-ca: internal error: {other}");
-            api_error(fmt, &ApiError::new(ErrorCode::UnexpectedError, &[]))
-        }
-    }
-}
-
-fn challenge(state: &AppState, stale: bool) -> Response {
-    let mut response = respond(
-        401,
-        "application/json",
-        api::render(&api::CHALLENGE_BODY, true),
-    );
-    if let Ok(v) = HeaderValue::from_str(&state.digest.challenge(stale)) {
-        response.headers_mut().insert(header::WWW_AUTHENTICATE, v);
-    }
-    response
-}
-
-/// Everything before the body: authentication, the group id and the key's
-/// role in it. Returns the registry in force.
-fn begin(
-    state: &AppState,
-    method: &Method,
-    uri: &Uri,
-    headers: &HeaderMap,
-    gid: &str,
-    need: Need,
-) -> Result<Arc<Registry>, Refusal> {
-    let registry = state.registry.current();
-    let authorization = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok());
-    let request_uri = uri.path_and_query().map_or(uri.path(), |pq| pq.as_str());
-    let key = state
-        .digest
-        .verify(authorization, method.as_str(), request_uri, &registry)
-        .map_err(|f| Refusal::Challenge(f == Failure::Stale))?;
-    if !is_project_id(gid) {
-        return Err(Refusal::Api(ApiError::new(
-            ErrorCode::InvalidGroupId,
-            &[gid],
-        )));
-    }
-    authorize(key, gid, need).map_err(Refusal::Api)?;
-    Ok(registry)
-}
-
-/// Why [`begin`] turned a request away.
-enum Refusal {
-    /// No valid credentials: a Digest challenge (`stale` or not).
-    Challenge(bool),
-    /// An Atlas error.
-    Api(ApiError),
-}
-
-fn refuse(state: &AppState, fmt: Fmt, refusal: Refusal) -> Response {
-    match refusal {
-        Refusal::Challenge(stale) => challenge(state, stale),
-        Refusal::Api(e) => api_error(fmt, &e),
-    }
-}
-
-/// Atlas's role rules: creating needs Project Owner or Project Database
-/// Access Admin, listing any project role; Organization Owner may do all.
-fn authorize(key: &ApiKey, gid: &str, need: Need) -> Result<(), ApiError> {
-    if key
-        .roles
-        .iter()
-        .any(|r| r.role_name == KeyRoleName::OrgOwner)
-    {
-        return Ok(());
-    }
-    let mut in_group = key
-        .roles
-        .iter()
-        .filter(|r| {
-            r.group_id
-                .as_deref()
-                .is_some_and(|g| g.eq_ignore_ascii_case(gid))
-        })
-        .peekable();
-    if in_group.peek().is_none() {
-        return Err(ApiError::new(ErrorCode::NotInGroup, &[]));
-    }
-    let allowed = in_group.any(|r| match need {
-        Need::Read => true,
-        Need::Write => matches!(
-            r.role_name,
-            KeyRoleName::GroupOwner | KeyRoleName::GroupDatabaseAccessAdmin
-        ),
-    });
-    if allowed {
-        Ok(())
-    } else {
-        Err(ApiError::new(ErrorCode::UserUnauthorized, &[]))
-    }
-}
-
 /// The URL of this request without its query, for `self` links.
 fn self_url(headers: &HeaderMap, uri: &Uri) -> String {
     let host = headers
@@ -309,6 +99,55 @@ async fn blocking<T: Send + 'static>(
         .unwrap_or_else(|e| Err(Error::Usage(format!("worker failed: {e}"))))
 }
 
+/// What every endpoint has once the request is authenticated and allowed.
+struct Call<P> {
+    fmt: Fmt,
+    /// The request URI as received (nesting strips the version prefix from
+    /// `Parts::uri`; Digest signs and `self` links repeat the original).
+    uri: Uri,
+    pairs: Vec<(String, String)>,
+    params: P,
+    registry: Arc<Registry>,
+}
+
+/// Reads the options and the path, authenticates, and checks the key's
+/// role (`need`) in the group that `gid` picks from the path. `Err` is the
+/// response to send instead (boxed: it is large); no body has been read.
+fn open<P>(
+    state: &AppState,
+    version: Version,
+    path: Result<Path<P>, PathRejection>,
+    parts: &Parts,
+    gid: fn(&P) -> &str,
+    need: Need,
+) -> Result<Call<P>, Box<Response>> {
+    let uri = parts
+        .extensions
+        .get::<OriginalUri>()
+        .map_or_else(|| parts.uri.clone(), |o| o.0.clone());
+    let pairs = query_pairs(&uri);
+    let fmt = fmt_of(version, &pairs);
+    let Ok(Path(params)) = path else {
+        return Err(Box::new(resource_not_found(&uri)));
+    };
+    let registry = begin(
+        state,
+        &parts.method,
+        &uri,
+        &parts.headers,
+        gid(&params),
+        need,
+    )
+    .map_err(|refusal| refuse(state, fmt, refusal))?;
+    Ok(Call {
+        fmt,
+        uri,
+        pairs,
+        params,
+        registry,
+    })
+}
+
 async fn create_cert(
     State(state): State<Arc<AppState>>,
     Extension(version): Extension<Version>,
@@ -316,26 +155,11 @@ async fn create_cert(
     request: Request,
 ) -> Response {
     let (parts, body) = request.into_parts();
-    // Nesting strips the version prefix from `parts.uri`; Digest signs the original.
-    let uri = parts
-        .extensions
-        .get::<OriginalUri>()
-        .map_or_else(|| parts.uri.clone(), |o| o.0.clone());
-    let fmt = fmt_of(version, &query_pairs(&uri));
-    let Ok(Path((gid, username))) = path else {
-        return not_found(OriginalUri(uri)).await;
+    let call = match open(&state, version, path, &parts, |p| p.0.as_str(), Need::Write) {
+        Ok(call) => call,
+        Err(response) => return *response,
     };
-    let registry = match begin(
-        &state,
-        &parts.method,
-        &uri,
-        &parts.headers,
-        &gid,
-        Need::Write,
-    ) {
-        Ok(r) => r,
-        Err(refusal) => return refuse(&state, fmt, refusal),
-    };
+    let (fmt, registry, (gid, username)) = (call.fmt, call.registry, call.params);
     let too_large = || {
         api_error(
             fmt,
@@ -410,31 +234,24 @@ async fn list_certs(
     State(state): State<Arc<AppState>>,
     Extension(version): Extension<Version>,
     path: Result<Path<(String, String)>, PathRejection>,
-    method: Method,
-    OriginalUri(uri): OriginalUri,
-    headers: HeaderMap,
+    parts: Parts,
 ) -> Response {
-    let pairs = query_pairs(&uri);
-    let fmt = fmt_of(version, &pairs);
-    let Ok(Path((gid, username))) = path else {
-        return not_found(OriginalUri(uri)).await;
+    let call = match open(&state, version, path, &parts, |p| p.0.as_str(), Need::Read) {
+        Ok(call) => call,
+        Err(response) => return *response,
     };
-    let registry = match begin(&state, &method, &uri, &headers, &gid, Need::Read) {
-        Ok(r) => r,
-        Err(refusal) => return refuse(&state, fmt, refusal),
-    };
-    let paging = match api::parse_paging(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str()))) {
+    let paging = match api::parse_paging(call.pairs.iter().map(|(k, v)| (k.as_str(), v.as_str()))) {
         Ok(p) => p,
-        Err(e) => return api_error(fmt, &e),
+        Err(e) => return api_error(call.fmt, &e),
     };
     let home = state.home.clone();
-    let (g, u) = (gid.clone(), username.clone());
-    match blocking(move || api::list_certs(&home, &registry, &g, &u, false)).await {
+    let ((gid, username), registry) = (call.params, call.registry);
+    match blocking(move || api::list_certs(&home, &registry, &gid, &username, false)).await {
         Ok(records) => page(
-            fmt,
-            api::cert_page(&records, paging, &self_url(&headers, &uri)),
+            call.fmt,
+            api::cert_page(&records, paging, &self_url(&parts.headers, &call.uri)),
         ),
-        Err(e) => failure(fmt, e),
+        Err(e) => failure(call.fmt, e),
     }
 }
 
@@ -442,24 +259,20 @@ async fn list_users(
     State(state): State<Arc<AppState>>,
     Extension(version): Extension<Version>,
     path: Result<Path<String>, PathRejection>,
-    method: Method,
-    OriginalUri(uri): OriginalUri,
-    headers: HeaderMap,
+    parts: Parts,
 ) -> Response {
-    let pairs = query_pairs(&uri);
-    let fmt = fmt_of(version, &pairs);
-    let Ok(Path(gid)) = path else {
-        return not_found(OriginalUri(uri)).await;
+    let call = match open(&state, version, path, &parts, String::as_str, Need::Read) {
+        Ok(call) => call,
+        Err(response) => return *response,
     };
-    let registry = match begin(&state, &method, &uri, &headers, &gid, Need::Read) {
-        Ok(r) => r,
-        Err(refusal) => return refuse(&state, fmt, refusal),
-    };
-    let users = api::parse_paging(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-        .and_then(|paging| Ok((paging, api::list_users(&registry, &gid)?)));
+    let users = api::parse_paging(call.pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .and_then(|paging| Ok((paging, api::list_users(&call.registry, &call.params)?)));
     match users {
-        Ok((paging, users)) => page(fmt, Page::of(users, paging, &self_url(&headers, &uri))),
-        Err(e) => api_error(fmt, &e),
+        Ok((paging, users)) => page(
+            call.fmt,
+            Page::of(users, paging, &self_url(&parts.headers, &call.uri)),
+        ),
+        Err(e) => api_error(call.fmt, &e),
     }
 }
 
@@ -467,30 +280,29 @@ async fn get_user(
     State(state): State<Arc<AppState>>,
     Extension(version): Extension<Version>,
     path: Result<Path<(String, String, String)>, PathRejection>,
-    method: Method,
-    OriginalUri(uri): OriginalUri,
-    headers: HeaderMap,
+    parts: Parts,
 ) -> Response {
-    let fmt = fmt_of(version, &query_pairs(&uri));
-    let Ok(Path((gid, database_name, username))) = path else {
-        return not_found(OriginalUri(uri)).await;
+    let call = match open(&state, version, path, &parts, |p| p.0.as_str(), Need::Read) {
+        Ok(call) => call,
+        Err(response) => return *response,
     };
-    let registry = match begin(&state, &method, &uri, &headers, &gid, Need::Read) {
-        Ok(r) => r,
-        Err(refusal) => return refuse(&state, fmt, refusal),
-    };
-    match api::get_user(&registry, &gid, &database_name, &username) {
-        Ok(user) => entity(fmt, 200, user, version.content_type()),
-        Err(e) => api_error(fmt, &e),
+    let (gid, database_name, username) = &call.params;
+    match api::get_user(&call.registry, gid, database_name, username) {
+        Ok(user) => entity(call.fmt, 200, user, version.content_type()),
+        Err(e) => api_error(call.fmt, &e),
     }
 }
 
-async fn not_found(OriginalUri(uri): OriginalUri) -> Response {
-    let fmt = fmt_of(Version::V1, &query_pairs(&uri));
+fn resource_not_found(uri: &Uri) -> Response {
+    let fmt = fmt_of(Version::V1, &query_pairs(uri));
     api_error(
         fmt,
         &ApiError::new(ErrorCode::ResourceNotFound, &[uri.path()]),
     )
+}
+
+async fn not_found(OriginalUri(uri): OriginalUri) -> Response {
+    resource_not_found(&uri)
 }
 
 async fn method_not_allowed(method: Method, OriginalUri(uri): OriginalUri) -> Response {

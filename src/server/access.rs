@@ -1,0 +1,128 @@
+//! Who may do what: Digest authentication, the group id, Atlas's role
+//! rules, and the per-key request counts behind the rate-limit headers.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use axum::http::{HeaderMap, Method, Uri, header};
+use axum::response::Response;
+
+use super::AppState;
+use super::digest::Failure;
+use super::respond::{Fmt, api_error, challenge};
+use crate::api::{ApiError, ErrorCode};
+use crate::registry::{ApiKey, KeyRoleName, Registry, is_project_id};
+
+/// Atlas's per-minute request allowance, reported in `Ratelimit-Limit`.
+pub(super) const RATE_LIMIT: u32 = 1200;
+
+/// What a call needs of the API key's roles in the project.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Need {
+    /// Listing: any project role.
+    Read,
+    /// Creating: Project Owner or Database Access Admin.
+    Write,
+}
+
+/// Requests per API key in the current minute, for the rate-limit headers.
+#[derive(Default)]
+pub(super) struct RateWindow {
+    counts: Mutex<HashMap<String, (u64, u32)>>,
+}
+
+impl RateWindow {
+    /// Counts a request by `who`; returns what remains of the allowance.
+    pub(super) fn hit(&self, who: &str) -> u32 {
+        let minute = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs() / 60);
+        // A poisoned lock only interrupted a counter update; counts stay usable.
+        let mut counts = self.counts.lock().unwrap_or_else(|p| p.into_inner());
+        counts.retain(|_, (m, _)| *m == minute);
+        let entry = counts.entry(who.to_string()).or_insert((minute, 0));
+        entry.1 = entry.1.saturating_add(1);
+        RATE_LIMIT.saturating_sub(entry.1)
+    }
+}
+
+/// Everything before the body: authentication, the group id and the key's
+/// role in it. Returns the registry in force.
+pub(super) fn begin(
+    state: &AppState,
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+    gid: &str,
+    need: Need,
+) -> Result<Arc<Registry>, Refusal> {
+    let registry = state.registry.current();
+    let authorization = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok());
+    let request_uri = uri.path_and_query().map_or(uri.path(), |pq| pq.as_str());
+    let key = state
+        .digest
+        .verify(authorization, method.as_str(), request_uri, &registry)
+        .map_err(|f| Refusal::Challenge(f == Failure::Stale))?;
+    if !is_project_id(gid) {
+        return Err(Refusal::Api(ApiError::new(
+            ErrorCode::InvalidGroupId,
+            &[gid],
+        )));
+    }
+    authorize(key, gid, need).map_err(Refusal::Api)?;
+    Ok(registry)
+}
+
+/// Why [`begin`] turned a request away.
+pub(super) enum Refusal {
+    /// No valid credentials: a Digest challenge (`stale` or not).
+    Challenge(bool),
+    /// An Atlas error.
+    Api(ApiError),
+}
+
+pub(super) fn refuse(state: &AppState, fmt: Fmt, refusal: Refusal) -> Response {
+    match refusal {
+        Refusal::Challenge(stale) => challenge(state, stale),
+        Refusal::Api(e) => api_error(fmt, &e),
+    }
+}
+
+/// Atlas's role rules: creating needs Project Owner or Project Database
+/// Access Admin, listing any project role; Organization Owner may do all.
+fn authorize(key: &ApiKey, gid: &str, need: Need) -> Result<(), ApiError> {
+    if key
+        .roles
+        .iter()
+        .any(|r| r.role_name == KeyRoleName::OrgOwner)
+    {
+        return Ok(());
+    }
+    let mut in_group = key
+        .roles
+        .iter()
+        .filter(|r| {
+            r.group_id
+                .as_deref()
+                .is_some_and(|g| g.eq_ignore_ascii_case(gid))
+        })
+        .peekable();
+    if in_group.peek().is_none() {
+        return Err(ApiError::new(ErrorCode::NotInGroup, &[]));
+    }
+    let allowed = in_group.any(|r| match need {
+        Need::Read => true,
+        Need::Write => matches!(
+            r.role_name,
+            KeyRoleName::GroupOwner | KeyRoleName::GroupDatabaseAccessAdmin
+        ),
+    });
+    if allowed {
+        Ok(())
+    } else {
+        Err(ApiError::new(ErrorCode::UserUnauthorized, &[]))
+    }
+}

@@ -1,0 +1,120 @@
+//! How the server answers: Atlas's content types, `pretty` and `envelope`,
+//! error bodies, and the Digest challenge.
+
+use axum::body::Body;
+use axum::http::{HeaderValue, StatusCode, Uri, header};
+use axum::response::Response;
+use serde::Serialize;
+
+use super::AppState;
+use crate::Error;
+use crate::api::{self, ApiError, Envelope, ErrorCode, Page};
+
+/// Which API version a request came in on; it decides the Content-Type.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Version {
+    /// `/api/atlas/v1.0`.
+    V1,
+    /// `/api/atlas/v2`.
+    V2,
+}
+
+impl Version {
+    pub(super) fn content_type(self) -> &'static str {
+        match self {
+            Version::V1 => "application/json",
+            Version::V2 => "application/vnd.atlas.2023-01-01+json;charset=utf-8",
+        }
+    }
+}
+
+/// The rendering options every endpoint takes.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Fmt {
+    pub(super) version: Version,
+    pub(super) pretty: bool,
+    pub(super) envelope: bool,
+}
+
+/// The query's `(name, value)` pairs, decoded.
+pub(super) fn query_pairs(uri: &Uri) -> Vec<(String, String)> {
+    form_urlencoded::parse(uri.query().unwrap_or("").as_bytes())
+        .into_owned()
+        .collect()
+}
+
+pub(super) fn fmt_of(version: Version, pairs: &[(String, String)]) -> Fmt {
+    let flag = |name: &str| {
+        pairs
+            .iter()
+            .any(|(k, v)| k == name && v.eq_ignore_ascii_case("true"))
+    };
+    Fmt {
+        version,
+        pretty: flag("pretty"),
+        envelope: flag("envelope"),
+    }
+}
+
+pub(super) fn respond(status: u16, content_type: &str, body: impl Into<Body>) -> Response {
+    let mut response = Response::new(body.into());
+    *response.status_mut() =
+        StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    if let Ok(v) = HeaderValue::from_str(content_type) {
+        response.headers_mut().insert(header::CONTENT_TYPE, v);
+    }
+    response
+}
+
+/// An entity, wrapped in `{"content", "status"}` with `envelope=true`.
+pub(super) fn entity<T: Serialize>(
+    fmt: Fmt,
+    status: u16,
+    content: T,
+    content_type: &str,
+) -> Response {
+    let body = if fmt.envelope {
+        api::render(&Envelope { content, status }, fmt.pretty)
+    } else {
+        api::render(&content, fmt.pretty)
+    };
+    respond(status, content_type, body)
+}
+
+/// A list page, which gains `status` with `envelope=true`.
+pub(super) fn page<T: Serialize>(fmt: Fmt, mut page: Page<T>) -> Response {
+    if fmt.envelope {
+        page.status = Some(200);
+    }
+    respond(
+        200,
+        fmt.version.content_type(),
+        api::render(&page, fmt.pretty),
+    )
+}
+
+pub(super) fn api_error(fmt: Fmt, e: &ApiError) -> Response {
+    entity(fmt, e.status(), e.body(), "application/json")
+}
+
+pub(super) fn failure(fmt: Fmt, e: Error) -> Response {
+    match e {
+        Error::Api(e) => api_error(fmt, &e),
+        other => {
+            eprintln!("atlas-ca: internal error: {other}");
+            api_error(fmt, &ApiError::new(ErrorCode::UnexpectedError, &[]))
+        }
+    }
+}
+
+pub(super) fn challenge(state: &AppState, stale: bool) -> Response {
+    let mut response = respond(
+        401,
+        "application/json",
+        api::render(&api::CHALLENGE_BODY, true),
+    );
+    if let Ok(v) = HeaderValue::from_str(&state.digest.challenge(stale)) {
+        response.headers_mut().insert(header::WWW_AUTHENTICATE, v);
+    }
+    response
+}
