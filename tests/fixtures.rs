@@ -78,8 +78,7 @@ fn fixtures_match_their_manifest_and_the_ledger() {
             ca.to_str().unwrap(),
             pem.to_str().unwrap(),
         ]);
-        let serial = x509_field(&pem, "-serial");
-        let serial = u64::from_str_radix(serial.strip_prefix("serial=").unwrap(), 16).unwrap();
+        let serial = serial_of(&pem);
         assert_eq!(e["serial"], serial);
         let fp_sha256 = openssl_ok(&[
             "x509",

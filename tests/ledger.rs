@@ -9,11 +9,6 @@ use std::process::Stdio;
 use common::*;
 use serde_json::Value;
 
-fn serial_of(pem: &std::path::Path) -> u64 {
-    let hex = x509_field(pem, "-serial");
-    u64::from_str_radix(hex.strip_prefix("serial=").unwrap(), 16).unwrap()
-}
-
 /// `openssl`'s date (`Aug 10 02:06:35 2026 GMT`) as Atlas writes it.
 fn atlas_time(pem: &std::path::Path, field: &str) -> String {
     let value = x509_field(pem, field);

@@ -68,8 +68,7 @@ fn get(url: &str, user: &str) -> Reply {
 fn serial_of_pem(home: &TestHome, pem: &str) -> u64 {
     let path = home.path().join(format!("serial-{}.pem", unique()));
     std::fs::write(&path, pem).unwrap();
-    let hex = x509_field(&path, "-serial");
-    u64::from_str_radix(hex.strip_prefix("serial=").unwrap(), 16).unwrap()
+    serial_of(&path)
 }
 
 #[test]

@@ -215,20 +215,8 @@ fn openssl_handshakes_accept_good_and_refuse_bad_clients() {
 
     // Revoked, with the CRL; the unrevoked one still passes with the same CRL.
     let bob = f.client("bob", &[]);
-    let serial = u64::from_str_radix(
-        x509_field(&bob, "-serial").strip_prefix("serial=").unwrap(),
-        16,
-    )
-    .unwrap();
-    f.home.ok(&[
-        "dbusers",
-        "certs",
-        "revoke",
-        "--username",
-        "bob",
-        "--serial",
-        &serial.to_string(),
-    ]);
+    let serial = serial_of(&bob);
+    f.home.revoke("bob", serial);
     let crl = f.crl();
     let (ok, log) = openssl_handshake(&f, &bob, Some(&crl));
     assert!(!ok && log.contains("certificate revoked"), "{log}");
@@ -296,13 +284,7 @@ fn revocation_and_crl() {
     let f = Fixture::new();
     let alice = f.client("alice", &[]);
     let keep = f.client("alice", &[]);
-    let serial = u64::from_str_radix(
-        x509_field(&alice, "-serial")
-            .strip_prefix("serial=")
-            .unwrap(),
-        16,
-    )
-    .unwrap();
+    let serial = serial_of(&alice);
     let revoke = |user: &str, serial: &str| {
         f.home.run(&[
             "dbusers",
@@ -436,20 +418,8 @@ fn verify_command_checks_each_property() {
     let key = openssl_ok(&["pkey", "-in", s(&bob)]);
     std::fs::write(&mixed, format!("{cert}{key}")).unwrap();
     fails(&mixed, "key matches certificate");
-    let serial = u64::from_str_radix(
-        x509_field(&bob, "-serial").strip_prefix("serial=").unwrap(),
-        16,
-    )
-    .unwrap();
-    f.home.ok(&[
-        "dbusers",
-        "certs",
-        "revoke",
-        "--username",
-        "bob",
-        "--serial",
-        &serial.to_string(),
-    ]);
+    let serial = serial_of(&bob);
+    f.home.revoke("bob", serial);
     fails(&bob, "not revoked");
     // A user that is no longer MANAGED.
     let registry_path = f.home.path().join("users.toml");

@@ -87,6 +87,19 @@ impl TestHome {
         path
     }
 
+    /// Revokes one of `user`'s certificates.
+    pub fn revoke(&self, user: &str, serial: u64) {
+        self.ok(&[
+            "dbusers",
+            "certs",
+            "revoke",
+            "--username",
+            user,
+            "--serial",
+            &serial.to_string(),
+        ]);
+    }
+
     pub fn ca_cert(&self) -> PathBuf {
         self.path().join("projects").join(GID).join("ca.cert.pem")
     }
@@ -145,6 +158,19 @@ pub fn x509_field(pem: &Path, field: &str) -> String {
     openssl_ok(&["x509", "-in", pem.to_str().unwrap(), "-noout", field])
         .trim()
         .to_string()
+}
+
+/// The serial number of the (first) certificate in a PEM file, or `None`
+/// if it holds no complete certificate.
+pub fn try_serial_of(pem: &Path) -> Option<u64> {
+    let (ok, text) = openssl(&["x509", "-in", pem.to_str().unwrap(), "-noout", "-serial"]);
+    let hex = text.trim().strip_prefix("serial=")?;
+    ok.then(|| u64::from_str_radix(hex, 16).ok()).flatten()
+}
+
+/// The serial number of the (first) certificate in a PEM file.
+pub fn serial_of(pem: &Path) -> u64 {
+    try_serial_of(pem).unwrap_or_else(|| panic!("{} holds no certificate", pem.display()))
 }
 
 /// The DER skeleton of the first certificate in a PEM file, per
