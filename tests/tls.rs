@@ -578,7 +578,25 @@ fn pkilint_finds_nothing_in_ca_server_strict_client_and_crl() {
         "--out",
         s(&server),
     ]);
-    let strict = cert_only(&f.client("alice", &["--profile", "strict"]));
+    let strict_pem = f.client("alice", &["--profile", "strict"]);
+    let strict = cert_only(&strict_pem);
+    // The strict profile also passes OpenSSL's RFC 5280 strict mode; the
+    // Atlas profile does not (no authority key identifier, as on Atlas).
+    openssl_ok(&[
+        "verify",
+        "-x509_strict",
+        "-CAfile",
+        s(&f.ca),
+        s(&strict_pem),
+    ]);
+    let (ok, why) = openssl(&[
+        "verify",
+        "-x509_strict",
+        "-CAfile",
+        s(&f.ca),
+        s(&f.client("alice", &[])),
+    ]);
+    assert!(!ok && why.contains("Authority Key Identifier"), "{why}");
     let lint = |tool: &str, args: &[&str]| {
         let out = Command::new(bin.join(tool)).args(args).output().unwrap();
         let text = format!(
