@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use crate::api::ApiError;
 use crate::ca::CaError;
+use crate::crl::CrlError;
 use crate::issuing::IssueError;
 use crate::ledger::LedgerError;
 use crate::registry::RegistryError;
@@ -35,6 +36,15 @@ pub enum Error {
         /// The underlying error.
         source: std::io::Error,
     },
+    /// OpenSSL failed outside issuing (encoding, time conversion, random).
+    #[error("OpenSSL failed: {0}")]
+    Crypto(#[from] openssl::error::ErrorStack),
+    /// A CRL could not be built.
+    #[error(transparent)]
+    Crl(#[from] CrlError),
+    /// A background worker died (a bug: it should be reported).
+    #[error("internal error: {0}")]
+    Internal(String),
     /// What the command names does not exist (a serial, a file).
     #[error("{0}")]
     NotFound(String),

@@ -139,7 +139,7 @@ pub fn issue_fixtures(
     let mut ledger = home.ledger()?;
     let manifest = run(&ca, &mut ledger, &tasks, opts, progress)?;
 
-    let ca_pem = ca.cert_pem().map_err(|e| Error::Usage(e.to_string()))?;
+    let ca_pem = ca.cert_pem()?;
     let io = |path: PathBuf| move |source| Error::Io { path, source };
     write_public(&opts.out.join("ca.pem"), &ca_pem).map_err(io(opts.out.join("ca.pem")))?;
     let json = serde_json::to_string_pretty(&manifest).unwrap_or_default() + "\n";

@@ -136,7 +136,7 @@ pub fn local_kit(
     }
     let (crl, _) = api::crl_pem(home, registry, &project.id)?;
     let (ca, _) = home.project_ca(&project.id)?;
-    let ca_pem = ca.cert_pem().map_err(|e| Error::Usage(e.to_string()))?;
+    let ca_pem = ca.cert_pem()?;
 
     let write = |name: &str, bytes: &[u8], private: bool| {
         let path = out.join(name);

@@ -98,7 +98,7 @@ pub fn verify_bundle(
         (false, None) => check(CHAIN, false, "it was not signed by this project's CA"),
     });
 
-    let now_asn1 = asn1_time(now).map_err(|e| Error::Usage(e.to_string()))?;
+    let now_asn1 = asn1_time(now)?;
     let (nb, na) = (cert.not_before(), cert.not_after());
     checks.push(if nb > now_asn1.as_ref() {
         check("in force", false, format!("not valid before {nb}"))

@@ -609,6 +609,46 @@ print(body["results"][0]["_id"])
 }
 
 #[test]
+fn node_atlas_api_client() {
+    let home = TestHome::new(&server_registry());
+    let server = Server::start(&home, &[]);
+    let modules = node_with("mongodb-atlas-api-client@4");
+    let script =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/js/atlas_api_client.js");
+    let out = Command::new("node")
+        .arg(&script)
+        .args([&server.base, GID, "owner", "owner-secret"])
+        .env("NODE_PATH", &modules)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // JavaScript numbers are doubles: a 63-bit `_id` arrives rounded, as it
+    // does from Atlas itself.
+    let seen: f64 = String::from_utf8(out.stdout)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    let v: Value = serde_json::from_str(&home.ok(&[
+        "dbusers",
+        "certs",
+        "list",
+        "alice",
+        "-o",
+        "json",
+        "--projectId",
+        GID,
+    ]))
+    .unwrap();
+    assert_eq!(v["results"][0]["_id"].as_u64().unwrap() as f64, seen);
+}
+
+#[test]
 fn fifty_concurrent_creates_and_a_graceful_stop() {
     let home = TestHome::new(&server_registry());
     let mut server = Server::start(&home, &[]);

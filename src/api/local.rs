@@ -6,7 +6,6 @@ use time::OffsetDateTime;
 
 use super::{Created, issue, project};
 use crate::Error;
-use crate::api::{ApiError, ErrorCode};
 use crate::crl;
 use crate::home::Home;
 use crate::issuing::{Host, IssueRequest, KeySource, KeyType, Profile, Subject};
@@ -90,8 +89,9 @@ pub fn revoke_cert(
         Some(r) if r.kind == Kind::Client && r.username == username => {}
         _ => return Err(unknown()),
     }
-    let revoked = ledger.revoke(&project.id, serial, OffsetDateTime::now_utc())?;
-    revoked.ok_or_else(|| ApiError::new(ErrorCode::UnexpectedError, &[]).into())
+    ledger
+        .revoke(&project.id, serial, OffsetDateTime::now_utc())?
+        .ok_or_else(unknown)
 }
 
 /// The project's CRL (PEM): its revoked certificates that have not expired,
@@ -104,6 +104,6 @@ pub fn crl_pem(home: &Home, registry: &Registry, group_id: &str) -> Result<(Stri
         Some(ledger) => ledger.revoked(&project.id, now)?,
         None => Vec::new(),
     };
-    let pem = crl::build(&ca, &revoked, now).map_err(|e| Error::Usage(e.to_string()))?;
+    let pem = crl::build(&ca, &revoked, now)?;
     Ok((pem, created))
 }

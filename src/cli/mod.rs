@@ -467,7 +467,7 @@ fn run_ca(home: &Home, command: CaCommand) -> Result<(), Error> {
             let gid = select_project(&registry, &project)?;
             let (ca, created) = home.project_ca(&gid)?;
             note_created(home, &gid, created);
-            let pem = ca.cert_pem().map_err(|e| Error::Usage(e.to_string()))?;
+            let pem = ca.cert_pem()?;
             print_bytes(&pem)
         }
         CaCommand::Crl { project, out } => {

@@ -52,8 +52,7 @@ struct AppState {
 /// flight. Prints the base URL as the first line on stdout.
 pub fn serve(home: Home, options: ServeOptions) -> Result<(), Error> {
     let registry = RegistryCache::new(home.registry_path())?;
-    let digest = digest::DigestAuth::new(options.nonce_ttl)
-        .map_err(|e| Error::Usage(format!("cannot seed the nonce secret: {e}")))?;
+    let digest = digest::DigestAuth::new(options.nonce_ttl)?;
     let state = Arc::new(AppState {
         home,
         registry,

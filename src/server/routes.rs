@@ -96,7 +96,7 @@ async fn blocking<T: Send + 'static>(
 ) -> Result<T, Error> {
     tokio::task::spawn_blocking(work)
         .await
-        .unwrap_or_else(|e| Err(Error::Usage(format!("worker failed: {e}"))))
+        .unwrap_or_else(|e| Err(Error::Internal(format!("worker failed: {e}"))))
 }
 
 /// What every endpoint has once the request is authenticated and allowed.

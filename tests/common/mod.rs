@@ -403,3 +403,24 @@ pub fn python_with(packages: &[&str]) -> PathBuf {
     }
     python
 }
+
+/// A directory with the npm `package` installed (made once, under the
+/// target directory, shared by the test binaries); run scripts with
+/// `NODE_PATH=<dir>/node_modules`.
+pub fn node_with(package: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("test-node");
+    std::fs::create_dir_all(&dir).unwrap();
+    let lock = std::fs::File::create(dir.with_extension("lock")).unwrap();
+    lock.lock().unwrap();
+    let name = package.rsplit_once('@').map_or(package, |(n, _)| n);
+    if !dir.join("node_modules").join(name).exists() {
+        let ok = Command::new("npm")
+            .args(["install", "--silent", "--no-audit", "--no-fund", "--prefix"])
+            .arg(&dir)
+            .arg(package)
+            .status()
+            .unwrap();
+        assert!(ok.success(), "npm install {package} failed");
+    }
+    dir.join("node_modules")
+}
