@@ -9,7 +9,6 @@ use std::net::TcpStream;
 use std::time::Duration;
 
 use common::*;
-use md5::{Digest, Md5};
 
 const HEAD: &str = "[[projects]]\nid = \"5efda6aea3f2ed2e7dd6ce05\"\n";
 const USER: &str = "[[projects.databaseUsers]]\nusername = \"alice\"\nx509Type = \"MANAGED\"\n";
@@ -376,18 +375,7 @@ fn http_abuse_is_answered_and_survived() {
     };
 
     // Repeated and malformed Digest parameters, wrong realm and uri: 401.
-    let nonce = {
-        let r = curl(&[&url]);
-        r.header("www-authenticate")
-            .unwrap()
-            .split("nonce=\"")
-            .nth(1)
-            .unwrap()
-            .split('"')
-            .next()
-            .unwrap()
-            .to_string()
-    };
+    let nonce = curl(&[&url]).nonce();
     for header in [
         format!(
             "Digest username=\"reader\", username=\"owner\", realm=\"MMS Public API\", nonce=\"{nonce}\", uri=\"{path}\", response=\"0\", qop=auth, nc=00000001, cnonce=\"x\""
@@ -456,33 +444,12 @@ fn http_abuse_is_answered_and_survived() {
         assert!(read.is_ok(), "a stalled client was not cut off: {read:?}");
     }
     // An authenticated create whose body never arrives in full: 408.
-    let challenge = curl(&[&url]);
-    let nonce = challenge
-        .header("www-authenticate")
-        .unwrap()
-        .split("nonce=\"")
-        .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap()
-        .to_string();
+    let nonce = curl(&[&url]).nonce();
     let uri = format!("{path}/alice/certs");
-    let h = |x: String| {
-        Md5::digest(x.as_bytes())
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect::<String>()
-    };
-    let response = h(format!(
-        "{}:{nonce}:00000001:c:auth:{}",
-        h("owner:MMS Public API:owner-secret".into()),
-        h(format!("POST:{uri}"))
-    ));
+    let authorization =
+        digest_authorization("owner", "owner-secret", "POST", &uri, &nonce, "00000001");
     let request = format!(
-        "POST {uri} HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\nAuthorization: Digest username=\"owner\", \
-         realm=\"MMS Public API\", nonce=\"{nonce}\", uri=\"{uri}\", cnonce=\"c\", nc=00000001, qop=auth, \
-         response=\"{response}\"\r\n\r\n{{\"monthsUntilExpiration\""
+        "POST {uri} HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\nAuthorization: {authorization}\r\n\r\n{{\"monthsUntilExpiration\""
     );
     let reply = raw(&server.base, request.as_bytes());
     assert!(reply.starts_with("HTTP/1.1 408"), "{reply:.300}");

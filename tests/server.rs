@@ -7,7 +7,6 @@ use std::collections::BTreeSet;
 use std::process::Command;
 
 use common::*;
-use md5::{Digest, Md5};
 use serde_json::Value;
 
 const OWNER: &str = "owner:owner-secret";
@@ -182,20 +181,14 @@ fn curl_from_the_docs_and_the_cli_share_one_ledger() {
 #[test]
 fn authentication_and_roles() {
     let home = TestHome::new(&server_registry());
-    let server = Server::start(&home, &["--nonce-ttl", "1"]);
+    let server = Server::start(&home, &["--nonce-ttl", "3"]);
     let url = certs_url(&server, "v2", GID, "alice");
 
     // No credentials: Atlas's challenge, header and body.
     let reply = curl(&[&url]);
     assert_eq!(reply.status, 401);
     let challenge = reply.header("www-authenticate").unwrap();
-    let nonce = challenge
-        .split("nonce=\"")
-        .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap();
+    let nonce = reply.nonce();
     assert_eq!(
         challenge,
         format!(
@@ -249,30 +242,11 @@ fn authentication_and_roles() {
     // A hand-made MD5 response: accepted once per nc, then stale after the TTL.
     let uri = format!("/api/atlas/v2/groups/{GID}/databaseUsers/alice/certs");
     let header = |nonce: &str, nc: &str| {
-        let h = |s: String| {
-            Md5::digest(s.as_bytes())
-                .iter()
-                .map(|b| format!("{b:02x}"))
-                .collect::<String>()
-        };
-        let ha1 = h("reader:MMS Public API:reader-secret".to_string());
-        let ha2 = h(format!("GET:{uri}"));
-        let response = h(format!("{ha1}:{nonce}:{nc}:c0ffee:auth:{ha2}"));
-        format!(
-            "Authorization: Digest username=\"reader\", realm=\"MMS Public API\", nonce=\"{nonce}\", uri=\"{uri}\", cnonce=\"c0ffee\", nc={nc}, qop=auth, response=\"{response}\""
-        )
+        let value = digest_authorization("reader", "reader-secret", "GET", &uri, nonce, nc);
+        format!("Authorization: {value}")
     };
     let fresh = curl(&[&url]);
-    let nonce = fresh
-        .header("www-authenticate")
-        .unwrap()
-        .split("nonce=\"")
-        .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap()
-        .to_string();
+    let nonce = fresh.nonce();
     assert_eq!(curl(&["-H", &header(&nonce, "00000001"), &url]).status, 200);
     assert_eq!(
         curl(&["-H", &header(&nonce, "00000002"), &url]).status,
@@ -287,7 +261,7 @@ fn authentication_and_roles() {
             .unwrap()
             .ends_with("stale=false")
     );
-    std::thread::sleep(std::time::Duration::from_millis(2100));
+    std::thread::sleep(std::time::Duration::from_millis(4100));
     let stale = curl(&["-H", &header(&nonce, "00000003"), &url]);
     assert_eq!(stale.status, 401);
     assert!(
@@ -580,32 +554,9 @@ body = r.json()
 assert body["totalCount"] == 1, body
 print(body["results"][0]["_id"])
 "#;
-    let out = Command::new(python)
-        .args(["-c", script, &server.base, GID])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let serial: u64 = String::from_utf8(out.stdout)
-        .unwrap()
-        .trim()
-        .parse()
-        .unwrap();
-    let v: Value = serde_json::from_str(&home.ok(&[
-        "dbusers",
-        "certs",
-        "list",
-        "alice",
-        "-o",
-        "json",
-        "--projectId",
-        GID,
-    ]))
-    .unwrap();
-    assert_eq!(v["results"][0]["_id"], serial);
+    let stdout = script_ok(Command::new(python).args(["-c", script, &server.base, GID]));
+    let serial: u64 = stdout.trim().parse().unwrap();
+    assert_eq!(home.list_json("alice")["results"][0]["_id"], serial);
 }
 
 #[test]
@@ -615,37 +566,19 @@ fn node_atlas_api_client() {
     let modules = node_with("mongodb-atlas-api-client@4");
     let script =
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/js/atlas_api_client.js");
-    let out = Command::new("node")
-        .arg(&script)
-        .args([&server.base, GID, "owner", "owner-secret"])
-        .env("NODE_PATH", &modules)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
+    let stdout = script_ok(
+        Command::new("node")
+            .arg(&script)
+            .args([&server.base, GID, "owner", "owner-secret"])
+            .env("NODE_PATH", &modules),
     );
     // JavaScript numbers are doubles: a 63-bit `_id` arrives rounded, as it
     // does from Atlas itself.
-    let seen: f64 = String::from_utf8(out.stdout)
-        .unwrap()
-        .trim()
-        .parse()
+    let seen: f64 = stdout.trim().parse().unwrap();
+    let listed = home.list_json("alice")["results"][0]["_id"]
+        .as_u64()
         .unwrap();
-    let v: Value = serde_json::from_str(&home.ok(&[
-        "dbusers",
-        "certs",
-        "list",
-        "alice",
-        "-o",
-        "json",
-        "--projectId",
-        GID,
-    ]))
-    .unwrap();
-    assert_eq!(v["results"][0]["_id"].as_u64().unwrap() as f64, seen);
+    assert_eq!(listed as f64, seen);
 }
 
 #[test]

@@ -325,6 +325,19 @@ pub struct Reply {
 }
 
 impl Reply {
+    /// The nonce of this reply's Digest challenge.
+    pub fn nonce(&self) -> String {
+        let challenge = self.header("www-authenticate").expect("a Digest challenge");
+        challenge
+            .split("nonce=\"")
+            .nth(1)
+            .unwrap()
+            .split('"')
+            .next()
+            .unwrap()
+            .to_string()
+    }
+
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
@@ -423,4 +436,59 @@ pub fn node_with(package: &str) -> PathBuf {
         assert!(ok.success(), "npm install {package} failed");
     }
     dir.join("node_modules")
+}
+
+/// The value of an `Authorization: Digest` header with an MD5 response
+/// computed by hand for `user:password` (cnonce "c0ffee", qop auth).
+pub fn digest_authorization(
+    user: &str,
+    password: &str,
+    method: &str,
+    uri: &str,
+    nonce: &str,
+    nc: &str,
+) -> String {
+    use md5::{Digest, Md5};
+    let h = |s: String| {
+        Md5::digest(s.as_bytes())
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>()
+    };
+    let ha1 = h(format!("{user}:MMS Public API:{password}"));
+    let ha2 = h(format!("{method}:{uri}"));
+    let response = h(format!("{ha1}:{nonce}:{nc}:c0ffee:auth:{ha2}"));
+    format!(
+        "Digest username=\"{user}\", realm=\"MMS Public API\", nonce=\"{nonce}\", uri=\"{uri}\", \
+         cnonce=\"c0ffee\", nc={nc}, qop=auth, response=\"{response}\""
+    )
+}
+
+/// Runs a script interpreter command; asserts success and returns stdout.
+pub fn script_ok(cmd: &mut Command) -> String {
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{cmd:?}: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+impl TestHome {
+    /// The Atlas list body of `user`'s certificates in project `GID`.
+    pub fn list_json(&self, user: &str) -> serde_json::Value {
+        serde_json::from_str(&self.ok(&[
+            "dbusers",
+            "certs",
+            "list",
+            user,
+            "-o",
+            "json",
+            "--projectId",
+            GID,
+        ]))
+        .unwrap()
+    }
 }

@@ -67,7 +67,7 @@ port = server.run()
 client = pymongo.MongoClient(
     f"mongodb://localhost:{port}/?authMechanism=MONGODB-X509&authSource=$external",
     tls=True, tlsCertificateKeyFile=client_pem, tlsCAFile=ca,
-    serverSelectionTimeoutMS=5000, directConnection=True)
+    serverSelectionTimeoutMS=60000, directConnection=True)
 try:
     result = client.admin.command("ping")
 finally:
