@@ -36,15 +36,20 @@ fn list_is_the_atlas_body() {
             "1",
         ],
     );
+    // Issued on the 15th of last month (no month-end clamping), valid 24
+    // months: always in force when the test runs.
+    let today = time::OffsetDateTime::now_utc().date();
+    let (year, month) = match today.month() {
+        time::Month::January => (today.year() - 1, 12),
+        m => (today.year(), u8::from(m) - 1),
+    };
+    let issued = format!("{year}-{month:02}-15T14:56:22Z");
     let older = home.issue(
         "alice",
-        &[
-            "--issued-at",
-            "2026-06-02T14:56:22Z",
-            "--monthsUntilExpiration",
-            "24",
-        ],
+        &["--issued-at", &issued, "--monthsUntilExpiration", "24"],
     );
+    let created = format!("{year}-{month:02}-15T13:56:22Z");
+    let not_after = format!("{}-{month:02}-15T14:56:22Z", year + 2);
     let newer = home.issue("alice", &[]);
     home.issue("bob", &[]);
 
@@ -55,7 +60,7 @@ fn list_is_the_atlas_body() {
     );
     // Key order is part of the body: check the raw text, not only the parse.
     let first = format!(
-        r#"{{"links":[{{"href":"http://localhost:8080/api/atlas/v2/groups/{GID}/databaseUsers/alice/certs?includeCount=true&pageNum=1&itemsPerPage=100","rel":"self"}}],"results":[{{"_id":{},"createdAt":"2026-06-02T13:56:22Z","groupId":"{GID}","notAfter":"2028-06-02T14:56:22Z","subject":"CN=alice"}},"#,
+        r#"{{"links":[{{"href":"http://localhost:8080/api/atlas/v2/groups/{GID}/databaseUsers/alice/certs?includeCount=true&pageNum=1&itemsPerPage=100","rel":"self"}}],"results":[{{"_id":{},"createdAt":"{created}","groupId":"{GID}","notAfter":"{not_after}","subject":"CN=alice"}},"#,
         serial_of(&older)
     );
     assert!(body.starts_with(&first), "{body}\n{first}");
