@@ -74,32 +74,8 @@ fn pauses(n: usize, max_ms: u64) -> Vec<Duration> {
 #[test]
 fn sixteen_processes_issue_concurrently() {
     let home = TestHome::new(&registry(""));
-    let children: Vec<_> = (0..16)
-        .map(|i| {
-            home.cmd()
-                .args([
-                    "dbusers",
-                    "certs",
-                    "create",
-                    "--username",
-                    if i % 2 == 0 { "alice" } else { "bob" },
-                    "--key-type",
-                    "ec-p256",
-                ])
-                .stdout(Stdio::piped())
-                .stderr(Stdio::piped())
-                .spawn()
-                .unwrap()
-        })
-        .collect();
-    let mut serials = BTreeSet::new();
-    for (i, c) in children.into_iter().enumerate() {
-        let out = c.wait_with_output().unwrap();
-        assert!(out.status.success(), "{}", stderr(&out));
-        let pem = home.path().join(format!("p{i}.pem"));
-        std::fs::write(&pem, &out.stdout).unwrap();
-        assert!(serials.insert(serial_of(&pem)));
-    }
+    let serials = home.create_concurrently(16, &["--key-type", "ec-p256"]);
+    assert_eq!(serials.len(), 16);
     assert_eq!(ledger_serials(&home), serials, "zero lost rows");
 }
 

@@ -23,15 +23,19 @@ fn fixtures_match_their_manifest_and_the_ledger() {
     use std::os::unix::fs::PermissionsExt;
     let home = TestHome::new(&registry(""));
     let out = home.path().join("fx");
-    let run = home.run(&[
-        "fixtures",
-        "--out",
-        out.to_str().unwrap(),
-        "--count-per-user",
-        "3",
-        "--key-type",
-        "ec-p256",
-    ]);
+    let fixtures = |extra: &[&str]| {
+        let args = [
+            "fixtures",
+            "--out",
+            out.to_str().unwrap(),
+            "--count-per-user",
+            "3",
+            "--key-type",
+            "ec-p256",
+        ];
+        home.run(&[&args[..], extra].concat())
+    };
+    let run = fixtures(&[]);
     assert!(run.status.success(), "{}", stderr(&run));
     // Not a terminal: no progress bar, one summary line.
     let err = stderr(&run);
@@ -120,15 +124,7 @@ fn fixtures_match_their_manifest_and_the_ledger() {
 
     // Again: refused without --force and nothing touched; replaced with it.
     let before = std::fs::read(out.join("alice-1.pem")).unwrap();
-    let again = home.run(&[
-        "fixtures",
-        "--out",
-        out.to_str().unwrap(),
-        "--count-per-user",
-        "3",
-        "--key-type",
-        "ec-p256",
-    ]);
+    let again = fixtures(&[]);
     assert!(!again.status.success());
     assert!(
         stderr(&again).contains("pass --force"),
@@ -136,17 +132,7 @@ fn fixtures_match_their_manifest_and_the_ledger() {
         stderr(&again)
     );
     assert_eq!(std::fs::read(out.join("alice-1.pem")).unwrap(), before);
-    let forced = home.run(&[
-        "fixtures",
-        "--out",
-        out.to_str().unwrap(),
-        "--count-per-user",
-        "3",
-        "--key-type",
-        "ec-p256",
-        "--force",
-        "--quiet",
-    ]);
+    let forced = fixtures(&["--force", "--quiet"]);
     assert!(forced.status.success(), "{}", stderr(&forced));
     assert_ne!(std::fs::read(out.join("alice-1.pem")).unwrap(), before);
 }

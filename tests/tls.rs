@@ -479,20 +479,9 @@ fn python_ssl_accepts_the_single_pem_file() {
     let python = python_with(&["pymongo", "mockupdb", "pkilint"]);
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/py/ssl_server_check.py");
     let alice = f.client("alice", &[]);
-    let out = Command::new(&python)
-        .args([s(&script), s(&f.ca), s(&f.server), s(&alice)])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert_eq!(
-        String::from_utf8_lossy(&out.stdout).trim(),
-        "commonName=alice"
-    );
+    let stdout =
+        script_ok(Command::new(&python).args([s(&script), s(&f.ca), s(&f.server), s(&alice)]));
+    assert_eq!(stdout.trim(), "commonName=alice");
     // The server refuses a certificate from another CA.
     let other = TestHome::new(&registry(""));
     let out = Command::new(&python)
@@ -527,19 +516,17 @@ fn pymongo_logs_in_with_mongodb_x509() {
         let list = f.home.ok(&["dbusers", "certs", "list", user, "-o", "json"]);
         let v: serde_json::Value = serde_json::from_str(&list).unwrap();
         let subject = v["results"][0]["subject"].as_str().unwrap().to_string();
-        let out = Command::new(&python)
-            .args([s(&script), s(&f.ca), s(&f.server), s(&pem), &subject])
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{user}: {}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
+        let stdout = script_ok(Command::new(&python).args([
+            s(&script),
+            s(&f.ca),
+            s(&f.server),
+            s(&pem),
+            &subject,
+        ]));
         assert_eq!(
-            String::from_utf8_lossy(&out.stdout).trim(),
-            format!("authenticated as {subject}")
+            stdout.trim(),
+            format!("authenticated as {subject}"),
+            "{user}"
         );
     }
     // A user the stand-in does not know is refused.

@@ -477,6 +477,39 @@ pub fn script_ok(cmd: &mut Command) -> String {
 }
 
 impl TestHome {
+    /// Starts `n` `certs create` processes at once (alternating alice and
+    /// bob, with `extra` arguments), waits for all, asserts that each
+    /// succeeded and returns their distinct serials.
+    pub fn create_concurrently(&self, n: usize, extra: &[&str]) -> std::collections::BTreeSet<u64> {
+        let children: Vec<_> = (0..n)
+            .map(|i| {
+                let user = if i % 2 == 0 { "alice" } else { "bob" };
+                self.cmd()
+                    .args(["dbusers", "certs", "create", "--username", user])
+                    .args(extra)
+                    .stdout(Stdio::piped())
+                    .stderr(Stdio::piped())
+                    .spawn()
+                    .unwrap()
+            })
+            .collect();
+        let mut serials = std::collections::BTreeSet::new();
+        for child in children {
+            let out = child.wait_with_output().unwrap();
+            assert!(out.status.success(), "{}", stderr(&out));
+            let pem = self.path().join(format!("concurrent-{}.pem", unique()));
+            std::fs::write(&pem, &out.stdout).unwrap();
+            openssl_ok(&[
+                "verify",
+                "-CAfile",
+                self.ca_cert().to_str().unwrap(),
+                pem.to_str().unwrap(),
+            ]);
+            assert!(serials.insert(serial_of(&pem)), "repeated serial");
+        }
+        serials
+    }
+
     /// The Atlas list body of `user`'s certificates in project `GID`.
     pub fn list_json(&self, user: &str) -> serde_json::Value {
         serde_json::from_str(&self.ok(&[
