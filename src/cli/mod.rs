@@ -1,288 +1,31 @@
 //! The command line: the Atlas CLI's verbs (`dbusers certs create`, `dbusers
-//! certs list`, `dbusers list`) plus the CA's own (`ca init`, `ca cert`).
-//! It parses arguments, calls the API model and prints; nothing more.
+//! certs list`, `dbusers list`) plus the CA's own (`ca`, `server-cert`,
+//! `local-kit`, `fixtures`, `verify`, `serve`). It parses arguments, calls
+//! the API model and prints; nothing more.
 
+mod args;
 mod output;
 
-use std::net::SocketAddr;
+pub use args::Cli;
+use args::{CaCommand, CertsCommand, Command, DEFAULT_BASE, DbusersCommand, Output, ProjectArg};
+
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::Parser;
 use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
 
 use crate::api::{self, CreateCert, Paging, ServerCert};
 use crate::ca::{Passphrase, ProjectCa};
 use crate::fixtures::{self, FixtureOptions};
 use crate::home::Home;
-use crate::issuing::{Fresh, Host, KeyType, Profile};
+use crate::issuing::Fresh;
 use crate::kit::{self, KitOptions};
 use crate::registry::Registry;
 use crate::server::{self, ServeOptions};
 use crate::{Error, verify};
 use output::{emit, note_created, print_bytes, print_certs, print_checks, print_line, print_users};
-
-/// The server address written into JSON `self` links by the CLI: where
-/// `atlas-ca serve` listens by default.
-const DEFAULT_BASE: &str = "http://localhost:8080";
-
-/// Offline MongoDB Atlas X.509 certificate authority.
-#[derive(Debug, Parser)]
-#[command(name = "atlas-ca", version, about)]
-pub struct Cli {
-    /// The CA home: registry, project CAs and ledger.
-    #[arg(long, global = true, env = "ATLAS_CA_HOME", default_value = "ca")]
-    home: PathBuf,
-    /// The registry file [default: <home>/users.toml].
-    #[arg(long, global = true)]
-    registry: Option<PathBuf>,
-    /// A file holding the CA key passphrase (else $ATLAS_CA_PASSPHRASE).
-    #[arg(long = "passphrase-file", global = true)]
-    passphrase_file: Option<PathBuf>,
-    #[command(subcommand)]
-    command: Command,
-}
-
-#[derive(Debug, Subcommand)]
-enum Command {
-    /// The project CA.
-    #[command(subcommand)]
-    Ca(CaCommand),
-    /// Database users and their certificates.
-    #[command(subcommand)]
-    Dbusers(DbusersCommand),
-    /// Issues a server certificate (for net.tls.certificateKeyFile).
-    ServerCert {
-        #[command(flatten)]
-        project: ProjectArg,
-        /// A DNS name or IP address (repeat for more); the first is the CN.
-        #[arg(long = "host", required = true, value_parser = Host::parse)]
-        hosts: Vec<Host>,
-        /// Months until the certificate expires.
-        #[arg(long = "monthsUntilExpiration", default_value_t = 12)]
-        months: u32,
-        /// Subject key type.
-        #[arg(long = "key-type", value_enum, default_value_t = KeyType::Rsa4096)]
-        key_type: KeyType,
-        /// Write the PEM here (mode 0600, atomically) instead of stdout.
-        #[arg(long)]
-        out: Option<PathBuf>,
-        /// Issuance time (RFC 3339).
-        #[arg(long = "issued-at", value_parser = parse_time)]
-        issued_at: Option<OffsetDateTime>,
-    },
-    /// Writes a local MongoDB TLS kit: CA, server and user certificates,
-    /// CRL, mongod.conf, create-users.js and a README.
-    LocalKit {
-        #[command(flatten)]
-        project: ProjectArg,
-        /// The directory to write.
-        #[arg(long)]
-        out: PathBuf,
-        /// More hosts for the server certificate (localhost and 127.0.0.1 are always in).
-        #[arg(long = "host", value_parser = Host::parse)]
-        hosts: Vec<Host>,
-        /// Months until the certificates expire (user certificates: at most 24).
-        #[arg(long = "monthsUntilExpiration", default_value_t = 12, value_parser = clap::value_parser!(u32).range(1..=119))]
-        months: u32,
-        /// Profile of the user certificates.
-        #[arg(long, value_enum, default_value_t = Profile::Atlas)]
-        profile: Profile,
-        /// Subject key type of every certificate.
-        #[arg(long = "key-type", value_enum, default_value_t = KeyType::Rsa4096)]
-        key_type: KeyType,
-        /// Replace an existing kit.
-        #[arg(long)]
-        force: bool,
-    },
-    /// Issues many client certificates in parallel, with a manifest.
-    Fixtures {
-        #[command(flatten)]
-        project: ProjectArg,
-        /// The directory to write: <user>.pem (or <user>-<i>.pem), ca.pem, manifest.json.
-        #[arg(long)]
-        out: PathBuf,
-        /// Users to issue for [default: every MANAGED user].
-        #[arg(long, value_delimiter = ',')]
-        users: Vec<String>,
-        /// Certificates per user.
-        #[arg(long = "count-per-user", default_value_t = 1)]
-        count_per_user: u32,
-        /// Months until the certificates expire (1 to 24).
-        #[arg(long = "monthsUntilExpiration", default_value_t = api::DEFAULT_MONTHS, allow_negative_numbers = true)]
-        months: i64,
-        /// Issuance time (RFC 3339), to mint expired or future certificates.
-        #[arg(long = "issued-at", value_parser = parse_time)]
-        issued_at: Option<OffsetDateTime>,
-        /// Subject key type.
-        #[arg(long = "key-type", value_enum, default_value_t = KeyType::Rsa4096)]
-        key_type: KeyType,
-        /// Certificate profile.
-        #[arg(long, value_enum, default_value_t = Profile::Atlas)]
-        profile: Profile,
-        /// Parallel jobs [default: one per core].
-        #[arg(long, default_value_t = 0)]
-        jobs: usize,
-        /// Replace existing files.
-        #[arg(long)]
-        force: bool,
-        /// No progress bar.
-        #[arg(long, short)]
-        quiet: bool,
-    },
-    /// Checks a PEM bundle: key, chain, validity, revocation, user.
-    Verify {
-        /// The PEM file (certificate, then private key).
-        file: PathBuf,
-        #[command(flatten)]
-        project: ProjectArg,
-    },
-    /// Serves the Atlas Administration API locally (Digest-authenticated).
-    Serve {
-        /// Address to listen on; port 0 picks a free port.
-        #[arg(long, default_value = "127.0.0.1:8080")]
-        listen: SocketAddr,
-        /// Seconds a Digest nonce stays valid before clients must renew it.
-        #[arg(long = "nonce-ttl", default_value_t = 300, value_parser = clap::value_parser!(u64).range(1..))]
-        nonce_ttl: u64,
-        /// RSA-4096 keys kept ready by background threads (0: generate per request).
-        #[arg(long = "key-pool", default_value_t = 8)]
-        key_pool: usize,
-        /// Seconds a client may take to send its request headers, and its body.
-        #[arg(long = "client-timeout", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..))]
-        client_timeout: u64,
-    },
-}
-
-#[derive(Debug, Args)]
-struct ProjectArg {
-    /// The project id [default: the registry's only project].
-    #[arg(long = "projectId", env = "MONGODB_ATLAS_PROJECT_ID")]
-    project_id: Option<String>,
-}
-
-#[derive(Debug, Clone, Copy, ValueEnum)]
-enum Output {
-    /// A table for people.
-    Table,
-    /// The exact Atlas JSON body.
-    Json,
-}
-
-#[derive(Debug, Subcommand)]
-enum CaCommand {
-    /// Creates the project's CA (otherwise created on first use).
-    Init {
-        #[command(flatten)]
-        project: ProjectArg,
-        /// Use this RSA private key (PEM) instead of generating one.
-        #[arg(long = "import-key")]
-        import_key: Option<PathBuf>,
-        /// Store the CA key encrypted (PKCS#8, AES-256) with the passphrase
-        /// from --passphrase-file or $ATLAS_CA_PASSPHRASE.
-        #[arg(long)]
-        encrypt: bool,
-        /// Replace the project's CA with a new one; the old one is kept
-        /// (under retired/) for verifying what it issued.
-        #[arg(long)]
-        rotate: bool,
-    },
-    /// Prints the project's CA certificate (for net.tls.CAFile).
-    Cert {
-        #[command(flatten)]
-        project: ProjectArg,
-    },
-    /// Prints a CRL of the project's revoked certificates (for net.tls.CRLFile).
-    Crl {
-        #[command(flatten)]
-        project: ProjectArg,
-        /// Write it here (atomically) instead of stdout.
-        #[arg(long)]
-        out: Option<PathBuf>,
-    },
-}
-
-#[derive(Debug, Subcommand)]
-enum DbusersCommand {
-    /// Lists the project's database users.
-    List {
-        #[command(flatten)]
-        project: ProjectArg,
-        /// Output format.
-        #[arg(short, long, value_enum, default_value_t = Output::Table)]
-        output: Output,
-    },
-    /// Managed X.509 certificates of a database user.
-    #[command(subcommand)]
-    Certs(CertsCommand),
-}
-
-#[derive(Debug, Subcommand)]
-enum CertsCommand {
-    /// Issues a certificate; prints the Atlas response body (cert + key PEM).
-    Create {
-        /// The database user.
-        #[arg(long)]
-        username: String,
-        /// Months until the certificate expires (1 to 24).
-        #[arg(long = "monthsUntilExpiration", default_value_t = api::DEFAULT_MONTHS, allow_negative_numbers = true)]
-        months: i64,
-        #[command(flatten)]
-        project: ProjectArg,
-        /// Write the PEM to this file (mode 0600, atomically) instead of stdout.
-        #[arg(long)]
-        out: Option<PathBuf>,
-        /// Issuance time (RFC 3339), to mint expired or future certificates.
-        #[arg(long = "issued-at", value_parser = parse_time)]
-        issued_at: Option<OffsetDateTime>,
-        /// Certificate profile: Atlas's exactly, or with key identifiers.
-        #[arg(long, value_enum, default_value_t = Profile::Atlas)]
-        profile: Profile,
-        /// Subject key type (Atlas: rsa-4096).
-        #[arg(long = "key-type", value_enum, default_value_t = KeyType::Rsa4096)]
-        key_type: KeyType,
-    },
-    /// Lists a user's unexpired certificates, oldest first.
-    List {
-        /// The database user.
-        username: String,
-        #[command(flatten)]
-        project: ProjectArg,
-        /// Output format (`json` is the Atlas list body).
-        #[arg(short, long, value_enum, default_value_t = Output::Table)]
-        output: Output,
-        /// Include expired and revoked certificates.
-        #[arg(long)]
-        all: bool,
-        /// Page number (Atlas `pageNum`).
-        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
-        page: u32,
-        /// Items per page (Atlas `itemsPerPage`, 1 to 500).
-        #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..=500))]
-        limit: u32,
-        /// Base URL written into the `self` link of the JSON body.
-        #[arg(long = "base-url", default_value = DEFAULT_BASE)]
-        base_url: String,
-    },
-    /// Revokes one of a user's certificates (Atlas cannot); idempotent.
-    Revoke {
-        /// The database user.
-        #[arg(long)]
-        username: String,
-        /// The certificate's serial number (decimal, as `_id` in the list).
-        #[arg(long)]
-        serial: u64,
-        #[command(flatten)]
-        project: ProjectArg,
-    },
-}
-
-fn parse_time(s: &str) -> Result<OffsetDateTime, String> {
-    OffsetDateTime::parse(s, &Rfc3339)
-        .map_err(|e| format!("expected an RFC 3339 time such as 2024-01-31T12:00:00Z ({e})"))
-}
 
 /// Runs the command line and returns the process exit status.
 pub fn main() -> ExitCode {
