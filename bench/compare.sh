@@ -78,7 +78,7 @@ mkcert_run() { # RSA-2048 or ECDSA P-256 only
   local flag=""
   case $1 in rsa-2048) ;; ec-p256) flag=-ecdsa ;; *) echo "-"; return ;; esac
   local d=$WORK/mkcert-$RANDOM; mkdir -p "$d"
-  CAROOT=$d mkcert -client alice >/dev/null 2>&1 || true  # makes the CA
+  (cd "$d" && CAROOT=$d mkcert -client alice >/dev/null 2>&1) || true  # makes the CA
   local t0; t0=$(now)
   for i in $(seq "$N"); do
     (cd "$d" && CAROOT=$d mkcert -client $flag -cert-file "c$i.pem" -key-file "k$i.pem" alice >/dev/null 2>&1)
