@@ -124,30 +124,14 @@ fn sigkill_of_a_server_under_load_loses_nothing() {
             server.api("v2")
         );
         let clients: Vec<_> = (0..8)
-            .map(|_| {
-                Command::new("curl")
-                    .args([
-                        "-s",
-                        "--digest",
-                        "--user",
-                        "owner:owner-secret",
-                        "-X",
-                        "POST",
-                        "--write-out",
-                        "\n%{http_code}",
-                        &url,
-                    ])
-                    .stdout(Stdio::piped())
-                    .spawn()
-                    .unwrap()
-            })
+            .map(|_| spawn_curl_create(&url, "owner:owner-secret"))
             .collect();
         std::thread::sleep(pause + Duration::from_millis(500));
         server.child.kill().unwrap();
         server.child.wait().unwrap();
         for (i, c) in clients.into_iter().enumerate() {
-            let text = String::from_utf8(c.wait_with_output().unwrap().stdout).unwrap();
-            if let Some((pem, "201")) = text.rsplit_once('\n') {
+            let (pem, code) = body_and_status(c);
+            if code == "201" {
                 let file = home.path().join(format!("r{round}-{i}.pem"));
                 std::fs::write(&file, pem).unwrap();
                 answered.insert(try_serial_of(&file).expect("a 201 carries a whole certificate"));

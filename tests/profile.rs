@@ -361,20 +361,7 @@ fn special_usernames_are_escaped_like_openssl_and_mongodb() {
         let pem = home.issue(n, &[]);
         let p = pem.to_str().unwrap();
         // The RFC 2253 subject as OpenSSL (and so mongod) derives it...
-        let subject = openssl_ok(&[
-            "x509",
-            "-in",
-            p,
-            "-noout",
-            "-subject",
-            "-nameopt",
-            "RFC2253,-esc_msb",
-        ]);
-        let subject = subject
-            .trim_end_matches('\n')
-            .strip_prefix("subject=")
-            .unwrap()
-            .to_string();
+        let subject = rfc2253_subject_of(&pem);
         // ...is what the list reports.
         let list = home.ok(&["dbusers", "certs", "list", n, "-o", "json"]);
         let v: serde_json::Value = serde_json::from_str(&list).unwrap();

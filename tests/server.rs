@@ -590,32 +590,16 @@ fn fifty_concurrent_creates_and_a_graceful_stop() {
         .map(|u| certs_url(&server, "v2", GID, u))
         .collect();
     let handles: Vec<_> = (0..50)
-        .map(|i| {
-            Command::new("curl")
-                .args([
-                    "-s",
-                    "-S",
-                    "--digest",
-                    "--user",
-                    OWNER,
-                    "-X",
-                    "POST",
-                    "--write-out",
-                    "\n%{http_code}",
-                    &urls[i % 2],
-                ])
-                .stdout(std::process::Stdio::piped())
-                .spawn()
-                .unwrap()
-        })
+        .map(|i| spawn_curl_create(&urls[i % 2], OWNER))
         .collect();
     let mut serials = BTreeSet::new();
     for h in handles {
-        let out = h.wait_with_output().unwrap();
-        let text = String::from_utf8(out.stdout).unwrap();
-        let (pem, code) = text.rsplit_once('\n').unwrap();
+        let (pem, code) = body_and_status(h);
         assert_eq!(code, "201", "{pem}");
-        assert!(serials.insert(serial_of_pem(&home, pem)), "repeated serial");
+        assert!(
+            serials.insert(serial_of_pem(&home, &pem)),
+            "repeated serial"
+        );
     }
     let mut listed = BTreeSet::new();
     for url in &urls {
@@ -627,23 +611,9 @@ fn fifty_concurrent_creates_and_a_graceful_stop() {
     assert_eq!(listed, serials, "every certificate served is listed");
 
     // SIGTERM while a create is in flight: it completes, then the server exits 0.
-    let inflight = Command::new("curl")
-        .args([
-            "-s",
-            "--digest",
-            "--user",
-            OWNER,
-            "-X",
-            "POST",
-            "--write-out",
-            "\n%{http_code}",
-            &urls[0],
-        ])
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let inflight = spawn_curl_create(&urls[0], OWNER);
     std::thread::sleep(std::time::Duration::from_millis(300));
     assert!(server.stop(), "clean exit");
-    let text = String::from_utf8(inflight.wait_with_output().unwrap().stdout).unwrap();
-    assert!(text.ends_with("\n201"), "{text}");
+    let (body, code) = body_and_status(inflight);
+    assert_eq!(code, "201", "{body}");
 }

@@ -525,3 +525,48 @@ impl TestHome {
         .unwrap()
     }
 }
+
+/// Starts `curl --digest -X POST` on `url` as `user:password`, printing the
+/// body then the status code on a last line; read it with [`body_and_status`].
+pub fn spawn_curl_create(url: &str, user: &str) -> std::process::Child {
+    Command::new("curl")
+        .args([
+            "-s",
+            "--digest",
+            "--user",
+            user,
+            "-X",
+            "POST",
+            "--write-out",
+            "\n%{http_code}",
+            url,
+        ])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+/// Waits for a curl started by [`spawn_curl_create`]: (body, status code).
+pub fn body_and_status(child: std::process::Child) -> (String, String) {
+    let text = String::from_utf8(child.wait_with_output().unwrap().stdout).unwrap();
+    let (body, code) = text.rsplit_once('\n').unwrap_or(("", text.as_str()));
+    (body.to_string(), code.to_string())
+}
+
+/// The certificate's subject in RFC 2253 form as OpenSSL (and so mongod)
+/// derives it: `-nameopt RFC2253,-esc_msb`.
+pub fn rfc2253_subject_of(pem: &Path) -> String {
+    let out = openssl_ok(&[
+        "x509",
+        "-in",
+        pem.to_str().unwrap(),
+        "-noout",
+        "-subject",
+        "-nameopt",
+        "RFC2253,-esc_msb",
+    ]);
+    out.trim_end_matches('\n')
+        .strip_prefix("subject=")
+        .unwrap()
+        .to_string()
+}
