@@ -97,20 +97,39 @@ easyrsa_run() {
   done
   per "$t0" "$(now)" "$N"
 }
-floor() { python3 -c "print(f'{float(\"$("$KEYGEN" "$1" "$N" "${2:-1}")\") / $N * 1000:.2f}')"; }
+floor() { python3 -c "print(f'{float(\"$("$KEYGEN" "$1" "$N" "$2" "$3")\") / $N * 1000:.2f}')"; }
+CORES=$(nproc)
 
-echo "# atlas-ca benchmark: $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, $(openssl version), N=$N"
+echo "# atlas-ca benchmark: $(date -u +%Y-%m-%dT%H:%MZ), $CORES cores, $(openssl version), N=$N"
 echo
 echo "Milliseconds per certificate (lower is better); ratio = tool / atlas-ca (per process)."
+echo "Floors: key generation alone, on 1 thread; one key at a time on all $CORES cores (what one"
+echo "atlas-ca process does); keys side by side on all cores (what fixtures does)."
 echo
-echo "| key type | floor (1 thread) | atlas-ca (process each) | atlas-ca fixtures -j1 | atlas-ca fixtures -j2 | floor (2 threads) | openssl CLI | mkcert | easy-rsa |"
-echo "|---|---|---|---|---|---|---|---|---|"
+echo "| key type | floor 1 thread | floor one at a time | atlas-ca (process each) | atlas-ca fixtures -j1 | atlas-ca fixtures -j$CORES | floor side by side | openssl CLI | mkcert | easy-rsa |"
+echo "|---|---|---|---|---|---|---|---|---|---|"
+overheads=()
 for t in $TYPES; do
-  f1=$(floor "$t" 1); ap=$(atlas_process "$t"); j1=$(atlas_fixtures "$t" 1); j2=$(atlas_fixtures "$t" 2); f2=$(floor "$t" 2)
+  f1=$(floor "$t" 1 serial); fs=$(floor "$t" "$CORES" serial); ap=$(atlas_process "$t")
+  j1=$(atlas_fixtures "$t" 1); jn=$(atlas_fixtures "$t" "$CORES"); fp=$(floor "$t" "$CORES" parallel)
   os=$(openssl_pipeline "$t"); mk=$(mkcert_run "$t"); er=$(easyrsa_run "$t")
   r() { [ "$1" = "-" ] && echo "-" || echo "$1 ($(ratio "$1" "$ap"))"; }
-  echo "| $t | $f1 | $ap | $j1 | $j2 | $f2 | $(r "$os") | $(r "$mk") | $(r "$er") |"
-  echo "| $t overhead | | $(python3 -c "print(f'{$ap-$f1:+.2f} ms')") over floor | $(python3 -c "print(f'{$j1-$f1:+.2f} ms')") over floor | speed-up j2/j1: $(ratio "$j1" "$j2") | | | | |"
+  echo "| $t | $f1 | $fs | $ap | $j1 | $jn | $fp | $(r "$os") | $(r "$mk") | $(r "$er") |"
+  over() { python3 -c "print(f'{$1-$2:+.2f} ms ({($1-$2)/$2*100:+.1f} %)' if $2 > 0 else '-')"; }
+  overheads+=("| $t | $(over "$ap" "$fs") | $(over "$j1" "$f1") | $(over "$jn" "$fp") | $(ratio "$j1" "$jn") |")
+done
+echo
+echo "| atlas-ca over its floor | process each | fixtures -j1 | fixtures -j$CORES | speed-up -j$CORES/-j1 |"
+echo "|---|---|---|---|---|"
+printf '%s\n' "${overheads[@]}"
+
+echo
+echo "## RSA key generation: atlas-ca's generator against OpenSSL's RSA_generate_key"
+echo
+echo "| key type | RSA_generate_key, 1 thread | atlas-ca, 1 thread | atlas-ca, $CORES cores |"
+echo "|---|---|---|---|"
+for t in $TYPES; do
+  case $t in rsa-*) echo "| $t | $(floor "$t" 1 openssl) | $(floor "$t" 1 serial) | $(floor "$t" "$CORES" serial) |" ;; esac
 done
 
 echo

@@ -2,13 +2,19 @@
 //! with nothing else. `bench/compare.sh` runs it beside atlas-ca and other
 //! tools; atlas-ca's overhead is its time over this.
 //!
-//! Usage: `cargo bench --bench keygen -- <key-type> <count> [threads]`;
-//! prints the wall-clock seconds.
+//! Usage: `cargo bench --bench keygen -- <key-type> <count> [threads] [mode]`
+//! on a pool of `threads` threads; prints the wall-clock seconds. Modes:
+//! `parallel` (default) generates the keys side by side, as `fixtures`
+//! does; `serial` one at a time, each spread over the pool, as one
+//! `atlas-ca` process does; `openssl` one at a time with OpenSSL's own
+//! `RSA_generate_key` (RSA types only), the reference atlas-ca's RSA
+//! generator is measured against.
 
 use std::time::Instant;
 
 use atlas_ca::issuing::KeyType;
 use clap::ValueEnum;
+use openssl::rsa::Rsa;
 use rayon::prelude::*;
 
 fn main() {
@@ -26,11 +32,25 @@ fn main() {
         .num_threads(threads)
         .build()
         .expect("thread pool");
-    let started = Instant::now();
-    pool.install(|| {
-        (0..count).into_par_iter().for_each(|_| {
+    let mode = args.get(3).map_or("parallel", String::as_str);
+    let generate = || match mode {
+        "openssl" => {
+            let bits = match key_type {
+                KeyType::Rsa2048 => 2048,
+                KeyType::Rsa3072 => 3072,
+                KeyType::Rsa4096 => 4096,
+                _ => panic!("the openssl mode is for RSA key types"),
+            };
+            Rsa::generate(bits).expect("key generation");
+        }
+        _ => {
             key_type.generate().expect("key generation");
-        });
+        }
+    };
+    let started = Instant::now();
+    pool.install(|| match mode {
+        "parallel" => (0..count).into_par_iter().for_each(|_| generate()),
+        _ => (0..count).for_each(|_| generate()),
     });
     println!("{:.4}", started.elapsed().as_secs_f64());
 }

@@ -17,7 +17,6 @@ use openssl::error::ErrorStack;
 use openssl::hash::MessageDigest;
 use openssl::nid::Nid;
 use openssl::pkey::{PKey, PKeyRef, Private};
-use openssl::rsa::Rsa;
 use openssl::symm::Cipher;
 use openssl::x509::extension::{BasicConstraints, KeyUsage, SubjectKeyIdentifier};
 use openssl::x509::{X509, X509Name, X509NameBuilder, X509NameRef};
@@ -362,7 +361,7 @@ impl ProjectCa {
 }
 
 fn generate_rsa(bits: u32) -> Result<PKey<Private>, CaError> {
-    let rsa = Rsa::generate(bits).map_err(crypto("generating an RSA key"))?;
+    let rsa = crate::keygen::rsa(bits).map_err(crypto("generating an RSA key"))?;
     PKey::from_rsa(rsa).map_err(crypto("generating an RSA key"))
 }
 

@@ -38,6 +38,7 @@ pub mod files;
 pub mod fixtures;
 pub mod home;
 pub mod issuing;
+pub mod keygen;
 pub mod kit;
 pub mod ledger;
 pub mod registry;

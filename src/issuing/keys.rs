@@ -10,7 +10,8 @@ use openssl::ec::{EcGroup, EcKey};
 use openssl::error::ErrorStack;
 use openssl::nid::Nid;
 use openssl::pkey::{PKey, Private};
-use openssl::rsa::Rsa;
+
+use crate::keygen;
 
 /// A subject key type. Atlas issues RSA-4096 only; the others are for
 /// fixtures and local set-ups (the CA still signs with RSA-4096/SHA-256).
@@ -38,9 +39,10 @@ pub enum KeyType {
 }
 
 impl KeyType {
-    /// A fresh key of this type.
+    /// A fresh key of this type; RSA uses the current rayon pool's threads
+    /// (see [`keygen`]).
     pub fn generate(self) -> Result<PKey<Private>, ErrorStack> {
-        let rsa = |bits| PKey::from_rsa(Rsa::generate(bits)?);
+        let rsa = |bits| PKey::from_rsa(keygen::rsa(bits)?);
         let ec = |nid| {
             let group = EcGroup::from_curve_name(nid)?;
             PKey::from_ec_key(EcKey::generate(&group)?)
@@ -79,30 +81,45 @@ struct PoolState {
     size: usize,
 }
 
-/// A warm pool of RSA-4096 keys (Atlas's type), kept at `size` by
-/// background threads. Keys live only in memory and are handed out once;
-/// an empty pool falls back to generating inline, other types always do.
+/// A warm pool of RSA-4096 keys (Atlas's type), kept at `size` by `threads`
+/// background threads of their own, each generating one key at a time.
+/// Keys live only in memory and are handed out once; an empty pool falls
+/// back to generating inline, other types always do.
 pub struct KeyPool {
     state: Arc<PoolState>,
-    fillers: Vec<JoinHandle<()>>,
+    filler: Option<JoinHandle<()>>,
 }
 
 impl KeyPool {
-    /// Starts `threads` filler threads keeping `size` keys ready.
-    pub fn start(size: usize, threads: usize) -> KeyPool {
+    /// Starts `threads` fillers keeping `size` keys ready. They run in a
+    /// rayon pool of their own so that key generation, which splits its work
+    /// over the current pool, never spreads onto the cores left for requests.
+    pub fn start(size: usize, threads: usize) -> Result<KeyPool, rayon::ThreadPoolBuildError> {
+        let threads = threads.max(1);
+        let cores = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .thread_name(|i| format!("key-pool-{i}"))
+            .build()?;
         let state = Arc::new(PoolState {
             keys: Mutex::new(Vec::with_capacity(size)),
             wanted: Condvar::new(),
             stop: AtomicBool::new(false),
             size,
         });
-        let fillers = (0..threads.max(1))
-            .map(|_| {
-                let state = Arc::clone(&state);
-                std::thread::spawn(move || fill(&state))
+        let filler = {
+            let state = Arc::clone(&state);
+            std::thread::spawn(move || {
+                cores.scope(|scope| {
+                    for _ in 0..threads {
+                        scope.spawn(|_| fill(&state));
+                    }
+                });
             })
-            .collect();
-        KeyPool { state, fillers }
+        };
+        Ok(KeyPool {
+            state,
+            filler: Some(filler),
+        })
     }
 
     /// How many keys are ready now.
@@ -160,7 +177,7 @@ impl Drop for KeyPool {
     fn drop(&mut self) {
         self.state.stop.store(true, Ordering::Relaxed);
         self.state.wanted.notify_all();
-        for filler in self.fillers.drain(..) {
+        if let Some(filler) = self.filler.take() {
             let _ = filler.join();
         }
     }
@@ -186,7 +203,7 @@ mod tests {
 
     #[test]
     fn pool_fills_hands_out_once_and_falls_back() {
-        let pool = KeyPool::start(2, 1);
+        let pool = KeyPool::start(2, 1).unwrap();
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
         while pool.ready() < 2 && std::time::Instant::now() < deadline {
             std::thread::sleep(std::time::Duration::from_millis(20));

@@ -58,11 +58,14 @@ pub fn serve(home: Home, options: ServeOptions) -> Result<(), Error> {
         registry,
         digest,
         rate: access::RateWindow::default(),
-        keys: (options.key_pool > 0).then(|| {
-            // Half the cores fill the pool; the rest stay free for requests.
-            let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-            KeyPool::start(options.key_pool, cores / 2)
-        }),
+        keys: (options.key_pool > 0)
+            .then(|| {
+                // Half the cores fill the pool; the rest stay free for requests.
+                let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+                KeyPool::start(options.key_pool, cores / 2)
+            })
+            .transpose()
+            .map_err(|e| Error::Internal(format!("cannot start the key pool's threads: {e}")))?,
         client_timeout: options.client_timeout,
     });
     let runtime = tokio::runtime::Builder::new_multi_thread()
