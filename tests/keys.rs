@@ -219,3 +219,26 @@ fn certificates_never_outlive_their_ca_and_rotation_keeps_the_old_one() {
             .unwrap();
     assert_eq!(v["totalCount"], 2);
 }
+
+#[test]
+fn rsa_keys_pass_openssls_full_check() {
+    // atlas-ca assembles RSA keys from two primes itself (src/keygen.rs);
+    // `openssl pkey -check` re-tests both primes and every derived value.
+    let home = TestHome::new(&registry(""));
+    let mut keys = vec![(home.issue("alice", &[]), 4096)];
+    for (key_type, bits) in [("rsa-2048", 2048), ("rsa-3072", 3072)] {
+        keys.push((home.issue("alice", &["--key-type", key_type]), bits));
+    }
+    keys.push((key_path(&home), 4096));
+    for (pem, bits) in keys {
+        let pem = pem.to_str().unwrap();
+        let check = openssl_ok(&["pkey", "-in", pem, "-check", "-noout"]);
+        assert!(check.contains("Key is valid"), "{pem}: {check}");
+        let text = openssl_ok(&["rsa", "-in", pem, "-noout", "-text"]);
+        assert!(
+            text.contains(&format!("Private-Key: ({bits} bit, 2 primes)")),
+            "{pem}: {text}"
+        );
+        assert!(text.contains("publicExponent: 65537 (0x10001)"), "{text}");
+    }
+}
