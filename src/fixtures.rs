@@ -1,13 +1,14 @@
 //! `atlas-ca fixtures`: many certificates at once, for test suites. Keys
 //! are generated and certificates signed on every core; the ledger records
-//! them in batched transactions; each PEM file is written (atomically, 0600)
-//! only after its row is committed. The result is what issuing them one by
+//! them in batched transactions (a group commit: each transaction takes
+//! every certificate signed while the previous one was being committed);
+//! each PEM file is written (atomically, 0600) only after its row is
+//! committed. The result is what issuing them one by
 //! one would give: same checks, same profile, same ledger rows.
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
-use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
 use serde::Serialize;
@@ -24,8 +25,6 @@ use crate::registry::{Registry, X509Type};
 
 /// Rows committed per ledger transaction, at most.
 const BATCH: usize = 64;
-/// Longest a signed certificate waits for its batch to fill.
-const BATCH_WAIT: Duration = Duration::from_millis(200);
 
 /// What to issue.
 #[derive(Debug, Clone)]
@@ -178,38 +177,29 @@ fn run(
                     });
             });
         });
-        let mut batch: Vec<(usize, Signed)> = Vec::with_capacity(BATCH);
-        let mut oldest = Instant::now();
-        loop {
-            let next = rx.recv_timeout(BATCH_WAIT);
-            let done = matches!(next, Err(mpsc::RecvTimeoutError::Disconnected));
-            match next {
-                Ok((i, Ok(signed))) => {
-                    if batch.is_empty() {
-                        oldest = Instant::now();
-                    }
-                    batch.push((i, signed));
+        // Wait for one signed certificate, take whatever else is ready too,
+        // commit them together: batches grow exactly as much as committing
+        // lags behind signing, and the last one is small.
+        while let Ok(first) = rx.recv() {
+            let mut ready = vec![first];
+            ready.extend(rx.try_iter().take(BATCH - 1));
+            let mut batch = Vec::with_capacity(ready.len());
+            for (i, signed) in ready {
+                match signed {
+                    Ok(signed) => batch.push((i, signed)),
+                    Err(e) => failure = Some(e.into()),
                 }
-                Ok((_, Err(e))) => {
-                    failure = Some(e.into());
-                    cancel.store(true, Ordering::Relaxed);
-                    break;
-                }
-                Err(_) => {}
             }
-            let due = batch.len() >= BATCH || oldest.elapsed() >= BATCH_WAIT || done;
-            if due && !batch.is_empty() {
-                let ready = std::mem::take(&mut batch);
-                if let Err(e) = commit(ca, ledger, tasks, ready, opts, &mut manifest) {
-                    failure = Some(e);
-                    cancel.store(true, Ordering::Relaxed);
-                    break;
-                }
-                progress(manifest.len(), tasks.len());
+            if failure.is_none()
+                && let Err(e) = commit(ca, ledger, tasks, batch, opts, &mut manifest)
+            {
+                failure = Some(e);
             }
-            if done {
+            if failure.is_some() {
+                cancel.store(true, Ordering::Relaxed);
                 break;
             }
+            progress(manifest.len(), tasks.len());
         }
         // Dropping the receiver makes the workers' remaining sends fail fast.
         drop(rx);

@@ -283,3 +283,41 @@ fn server_key_pool_serves_fresh_keys() {
     assert_eq!(reply.status, 201);
     assert_eq!(reply.header("x-key-pool-remaining"), None);
 }
+
+/// Runs a fixtures command on a pseudo-terminal (util-linux `script`) and
+/// returns what the terminal showed.
+fn on_a_terminal(home: &TestHome, out: &str, extra: &str) -> String {
+    let command = format!(
+        "{} --home '{}' fixtures --out '{out}' --count-per-user 12 --key-type rsa-2048 {extra}",
+        env!("CARGO_BIN_EXE_atlas-ca"),
+        home.path().display(),
+    );
+    let run = std::process::Command::new("script")
+        .args(["-qfec", &command, "/dev/null"])
+        .env_remove("ATLAS_CA_HOME")
+        .output()
+        .expect("script (util-linux) runs");
+    assert!(run.status.success(), "{}", stderr(&run));
+    String::from_utf8_lossy(&run.stdout).into_owned()
+}
+
+#[test]
+fn progress_bar_on_a_terminal_unless_quiet() {
+    let home = TestHome::new(&registry(""));
+    let fx = home.path().join("fx");
+    let shown = on_a_terminal(&home, fx.to_str().unwrap(), "");
+    // Count, rate and ETA, redrawn in place, then the summary line.
+    assert!(shown.contains("/24 certificates"), "{shown:?}");
+    assert!(shown.contains("/s  ETA "), "{shown:?}");
+    assert!(shown.contains('\r'), "{shown:?}");
+    assert!(
+        shown.contains("atlas-ca: issued 24 certificates to "),
+        "{shown:?}"
+    );
+    assert_eq!(manifest(&fx).len(), 24);
+
+    let quiet = home.path().join("quiet");
+    let shown = on_a_terminal(&home, quiet.to_str().unwrap(), "--quiet");
+    assert_eq!(shown, "", "--quiet prints nothing");
+    assert_eq!(manifest(&quiet).len(), 24);
+}

@@ -115,7 +115,7 @@ pub(super) enum Command {
         /// Replace existing files.
         #[arg(long)]
         force: bool,
-        /// No progress bar.
+        /// No progress bar and no summary line.
         #[arg(long, short)]
         quiet: bool,
     },

@@ -147,12 +147,15 @@ fn run(cli: Cli) -> Result<(), Error> {
                 fixtures::issue_fixtures(&home, &registry, &options, tick)
             })?;
             let secs = started.elapsed().as_secs_f64();
-            eprintln!(
-                "atlas-ca: issued {} certificates to {} in {secs:.2} s ({:.1}/s)",
-                manifest.len(),
-                out.display(),
-                manifest.len() as f64 / secs.max(1e-9)
-            );
+            if !quiet {
+                let n = manifest.len();
+                eprintln!(
+                    "atlas-ca: issued {n} certificate{} to {} in {secs:.2} s ({:.1}/s)",
+                    if n == 1 { "" } else { "s" },
+                    out.display(),
+                    n as f64 / secs.max(1e-9)
+                );
+            }
             Ok(())
         }
         Command::Verify { file, project } => {

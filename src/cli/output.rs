@@ -118,9 +118,14 @@ pub(super) fn with_progress<T>(
     }
     let bar = indicatif::ProgressBar::new(0);
     if let Ok(style) = indicatif::ProgressStyle::with_template(
-        "{bar:30} {pos}/{len} certificates  {per_sec}  ETA {eta}",
+        "{bar:30} {pos}/{len} certificates  {rate}  ETA {eta}",
     ) {
-        bar.set_style(style);
+        bar.set_style(style.with_key(
+            "rate",
+            |state: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+                let _ = write!(w, "{:.1}/s", state.per_sec());
+            },
+        ));
     }
     let result = work(&|done, total| {
         bar.set_length(total as u64);
