@@ -17,13 +17,19 @@ use openssl::rsa::{Padding, Rsa};
 /// The public exponent, as Atlas's and every other current RSA key.
 const PUBLIC_EXPONENT: u32 = 65_537;
 
-/// A fresh RSA key with a `bits`-bit modulus (an even number, at least
-/// 1024) and e = 65537. Outside a rayon pool this runs on the global one.
+/// A fresh RSA key with a `bits`-bit modulus and e = 65537. Outside a rayon
+/// pool this runs on the global one.
 pub fn rsa(bits: u32) -> Result<Rsa<Private>, ErrorStack> {
-    let half = bits / 2;
+    // The assembly needs two primes of exactly half the size; anything else
+    // (no key type asks for it) goes to OpenSSL's own generator.
+    if !bits.is_multiple_of(2) || !(1024..=16384).contains(&bits) {
+        return Rsa::generate(bits);
+    }
+    // Lossless: bits is at most 16384.
+    let half = (bits / 2) as i32;
     loop {
         let (p, q) = rayon::join(|| prime(half), || prime(half));
-        if let Some(key) = assemble(p?, q?, bits)? {
+        if let Some(key) = assemble(p?, q?, half)? {
             return Ok(key);
         }
     }
@@ -31,8 +37,7 @@ pub fn rsa(bits: u32) -> Result<Rsa<Private>, ErrorStack> {
 
 /// A random `bits`-bit prime p with gcd(e, p-1) = 1, as a modulus factor
 /// must have; e is prime, so that is p mod e != 1.
-fn prime(bits: u32) -> Result<BigNum, ErrorStack> {
-    let bits = i32::try_from(bits).unwrap_or(i32::MAX);
+fn prime(bits: i32) -> Result<BigNum, ErrorStack> {
     loop {
         let mut p = BigNum::new()?;
         p.generate_prime(bits, false, None, None)?;
@@ -42,17 +47,16 @@ fn prime(bits: u32) -> Result<BigNum, ErrorStack> {
     }
 }
 
-/// The key from primes p and q, or `None` when they fail SP 800-56B's
-/// conditions (|p-q| > 2^(bits/2-100), d > 2^(bits/2)) and new ones are
-/// needed; that happens with probability below 2^-90.
-fn assemble(p: BigNum, q: BigNum, bits: u32) -> Result<Option<Rsa<Private>>, ErrorStack> {
+/// The key from `half`-bit primes p and q, or `None` when they fail
+/// SP 800-56B's conditions (|p-q| > 2^(half-100), d > 2^half) and new ones
+/// are needed; that happens with probability below 2^-90.
+fn assemble(p: BigNum, q: BigNum, half: i32) -> Result<Option<Rsa<Private>>, ErrorStack> {
     let mut ctx = BigNumContext::new()?;
-    let half = i32::try_from(bits / 2).unwrap_or(i32::MAX);
     let mut gap = BigNum::new()?;
     gap.checked_sub(&p, &q)?;
     let mut n = BigNum::new()?;
     n.checked_mul(&p, &q, &mut ctx)?;
-    if gap.num_bits() <= half - 99 || u32::try_from(n.num_bits()) != Ok(bits) {
+    if gap.num_bits() <= half - 99 || n.num_bits() != 2 * half {
         return Ok(None);
     }
     let one = BigNum::from_u32(1)?;
@@ -82,7 +86,7 @@ fn assemble(p: BigNum, q: BigNum, bits: u32) -> Result<Option<Rsa<Private>>, Err
     } else {
         // OAEP decoding fails on a mismatched key, so this is a fault in
         // the arithmetic itself: fall back to OpenSSL's own generator.
-        Rsa::generate(bits).map(Some)
+        Rsa::generate(2 * half.unsigned_abs()).map(Some)
     }
 }
 
@@ -99,7 +103,8 @@ fn minus(a: &BigNumRef, b: &BigNumRef) -> Result<BigNum, ErrorStack> {
 fn round_trip(key: &Rsa<Private>) -> Result<bool, ErrorStack> {
     let mut message = [0u8; 32];
     openssl::rand::rand_bytes(&mut message)?;
-    let size = usize::try_from(key.size()).unwrap_or(usize::MAX);
+    // Lossless: a u32 always fits a usize on the targets OpenSSL builds for.
+    let size = key.size() as usize;
     let mut sealed = vec![0; size];
     let len = key.public_encrypt(&message, &mut sealed, Padding::PKCS1_OAEP)?;
     let mut opened = vec![0; size];
@@ -121,6 +126,13 @@ mod tests {
             assert_eq!(key.e().to_dec_str().unwrap().to_string(), "65537");
             assert!(key.check_key().unwrap(), "{bits}");
         }
+    }
+
+    #[test]
+    fn odd_sizes_still_get_a_key_of_that_size() {
+        let key = rsa(1025).unwrap();
+        assert_eq!(key.n().num_bits(), 1025);
+        assert!(key.check_key().unwrap());
     }
 
     #[test]
