@@ -13,6 +13,8 @@ cd "$(dirname "$0")/.."
 N=${N:-50}
 TYPES=${TYPES:-"rsa-2048 ec-p256 rsa-4096"}
 SERVER_N=${SERVER_N:-20}
+# fixtures runs per job count; the median is reported (RSA rows are noisy).
+REPEAT=${REPEAT:-3}
 
 need=()
 for pkg in mkcert easy-rsa curl; do dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg"); done
@@ -58,8 +60,13 @@ atlas_process() { # one atlas-ca process per certificate, CA already made
 atlas_fixtures() { # one fixtures run, $2 jobs
   local h; h=$(new_home); "$ATLAS" --home "$h" ca cert >/dev/null 2>&1
   local t0; t0=$(now)
-  "$ATLAS" --home "$h" fixtures --out "$h/fx" --count-per-user "$N" --key-type "$1" --jobs "$2" --quiet 2>/dev/null
+  "$ATLAS" --home "$h" fixtures --out "$h/fx" --count-per-user "$N" --key-type "$1" --jobs "$2" --quiet
   per "$t0" "$(now)" "$N"
+}
+fixtures_pair() { # REPEAT runs with 1 job and with $2, interleaved; prints the two medians
+  local one=() many=()
+  for _ in $(seq "$REPEAT"); do one+=("$(atlas_fixtures "$1" 1)"); many+=("$(atlas_fixtures "$1" "$2")"); done
+  python3 -c "import statistics,sys; n=int(sys.argv[1]); v=list(map(float,sys.argv[2:])); print(f'{statistics.median(v[:n]):.2f} {statistics.median(v[n:]):.2f}')" "$REPEAT" "${one[@]}" "${many[@]}"
 }
 openssl_pipeline() { # genpkey + req + x509 per certificate
   local d=$WORK/ossl-$RANDOM; mkdir -p "$d"
@@ -104,14 +111,14 @@ echo "# atlas-ca benchmark: $(date -u +%Y-%m-%dT%H:%MZ), $CORES cores, $(openssl
 echo
 echo "Milliseconds per certificate (lower is better); ratio = tool / atlas-ca (per process)."
 echo "Floors: key generation alone, on 1 thread; one key at a time on all $CORES cores (what one"
-echo "atlas-ca process does); keys side by side on all cores (what fixtures does)."
+echo "atlas-ca process does); keys side by side on all cores (what fixtures does). fixtures: median of $REPEAT runs."
 echo
 echo "| key type | floor 1 thread | floor one at a time | atlas-ca (process each) | atlas-ca fixtures -j1 | atlas-ca fixtures -j$CORES | floor side by side | openssl CLI | mkcert | easy-rsa |"
 echo "|---|---|---|---|---|---|---|---|---|---|"
 overheads=()
 for t in $TYPES; do
   f1=$(floor "$t" 1 serial); fs=$(floor "$t" "$CORES" serial); ap=$(atlas_process "$t")
-  j1=$(atlas_fixtures "$t" 1); jn=$(atlas_fixtures "$t" "$CORES"); fp=$(floor "$t" "$CORES" parallel)
+  read -r j1 jn < <(fixtures_pair "$t" "$CORES"); fp=$(floor "$t" "$CORES" parallel)
   os=$(openssl_pipeline "$t"); mk=$(mkcert_run "$t"); er=$(easyrsa_run "$t")
   r() { [ "$1" = "-" ] && echo "-" || echo "$1 ($(ratio "$1" "$ap"))"; }
   echo "| $t | $f1 | $fs | $ap | $j1 | $jn | $fp | $(r "$os") | $(r "$mk") | $(r "$er") |"
