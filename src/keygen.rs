@@ -3,8 +3,8 @@
 //! OpenSSL 3's `RSA_generate_key` follows SP 800-56B with FIPS 186-4
 //! auxiliary primes on one thread, which costs about three times what
 //! searching the two primes costs. Here the two primes come from OpenSSL's
-//! own prime generator (`BN_generate_prime_ex`: random, top two bits set,
-//! 64 or 128 Miller-Rabin rounds), searched at once with [`rayon::join`];
+//! own prime generator (`BN_generate_prime_ex`: private DRBG, top two bits
+//! set, 64 Miller-Rabin rounds), searched at once with [`rayon::join`];
 //! the key is then assembled as SP 800-56B 6.3.1 prescribes
 //! (d = e^-1 mod lcm(p-1, q-1)) with its checks on |p-q| and d, and proven
 //! by an encrypt/decrypt round trip before it is handed out.
