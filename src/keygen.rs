@@ -1,7 +1,7 @@
-//! RSA key generation that uses every core of the current rayon pool.
+//! RSA key generation on two cores of the current rayon pool at once.
 //!
 //! OpenSSL 3's `RSA_generate_key` follows SP 800-56B with FIPS 186-4
-//! auxiliary primes on one thread, which costs about three times what
+//! auxiliary primes on one thread, which costs two to three times what
 //! searching the two primes costs. Here the two primes come from OpenSSL's
 //! own prime generator (`BN_generate_prime_ex`: private DRBG, top two bits
 //! set, 64 Miller-Rabin rounds), searched at once with [`rayon::join`];
