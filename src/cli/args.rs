@@ -22,7 +22,7 @@ pub struct Cli {
     /// The CA home: registry, project CAs and ledger.
     #[arg(long, global = true, env = "ATLAS_CA_HOME", default_value = "ca")]
     pub(super) home: PathBuf,
-    /// The registry file [default: <home>/users.toml].
+    /// The registry file [default: users.toml in the home].
     #[arg(long, global = true)]
     pub(super) registry: Option<PathBuf>,
     /// A file holding the CA key passphrase (else $ATLAS_CA_PASSPHRASE).
