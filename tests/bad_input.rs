@@ -216,15 +216,7 @@ fn every_malformed_registry_points_at_itself_and_creates_nothing() {
     let mut wrong = Vec::new();
     for (text, line, column, needle) in cases {
         let home = TestHome::new(&text);
-        let out = home.run(&[
-            "dbusers",
-            "certs",
-            "create",
-            "--username",
-            "alice",
-            "--projectId",
-            GID,
-        ]);
+        let out = home.create("alice", &["--projectId", GID]);
         let err = stderr(&out);
         let path = home.path().join("users.toml");
         let want = format!("Error: {}:{line}:{column}: ", path.display());
@@ -326,7 +318,7 @@ fn hostile_usernames_are_escaped_or_refused() {
         if name.contains('\0') {
             continue;
         }
-        let out = home.run(&["dbusers", "certs", "create", "--username", name]);
+        let out = home.create(name, &[]);
         assert_eq!(out.status.code(), Some(1), "{name:?}");
         assert!(
             stderr(&out).starts_with("Error: ATLAS_MANAGED_X509_NAME_INVALID: "),

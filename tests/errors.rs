@@ -119,7 +119,7 @@ fn per_user_limit() {
 fn project_selection() {
     let two = format!("{}\n[[projects]]\nid = \"{OTHER_GID}\"\n", registry(""));
     let home = TestHome::new(&two);
-    let out = home.run(&["dbusers", "certs", "create", "--username", "alice"]);
+    let out = home.create("alice", &[]);
     assert!(!out.status.success());
     assert!(
         stderr(&out).contains("--projectId or MONGODB_ATLAS_PROJECT_ID"),
@@ -152,7 +152,7 @@ fn project_selection() {
 fn bad_registry_reports_file_line_and_column() {
     let text = registry("").replace("x509Type = \"CUSTOMER\"", "x509type = \"CUSTOMER\"");
     let home = TestHome::new(&text);
-    let out = home.run(&["dbusers", "certs", "create", "--username", "alice"]);
+    let out = home.create("alice", &[]);
     assert!(!out.status.success());
     let path = home.path().join("users.toml");
     let err = stderr(&out);
@@ -175,15 +175,7 @@ fn out_file_is_private_and_stdout_empty() {
     use std::os::unix::fs::PermissionsExt;
     let home = TestHome::new(&registry(""));
     let file = home.path().join("alice.pem");
-    let out = home.run(&[
-        "dbusers",
-        "certs",
-        "create",
-        "--username",
-        "alice",
-        "--out",
-        file.to_str().unwrap(),
-    ]);
+    let out = home.create("alice", &["--out", file.to_str().unwrap()]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(out.stdout.is_empty());
     assert_eq!(

@@ -228,21 +228,24 @@ fn fixtures_fail_whole_and_write_nothing() {
 #[test]
 fn server_key_pool_serves_fresh_keys() {
     let home = TestHome::new(&format!("{}{API_KEYS}", registry("")));
-    let server = Server::start(&home, &["--key-pool", "2"]);
-    let url = format!(
-        "{}/groups/{GID}/databaseUsers/alice/certs",
-        server.api("v2")
-    );
-    let mut keys = BTreeSet::new();
-    for _ in 0..3 {
-        let reply = curl(&[
+    let create = |server: &Server| {
+        let url = format!(
+            "{}/groups/{GID}/databaseUsers/alice/certs",
+            server.api("v2")
+        );
+        curl(&[
             "--digest",
             "--user",
             "owner:owner-secret",
             "-X",
             "POST",
             &url,
-        ]);
+        ])
+    };
+    let server = Server::start(&home, &["--key-pool", "2"]);
+    let mut keys = BTreeSet::new();
+    for _ in 0..3 {
+        let reply = create(&server);
         assert_eq!(reply.status, 201, "{}", reply.body);
         let left: usize = reply
             .header("x-key-pool-remaining")
@@ -268,18 +271,7 @@ fn server_key_pool_serves_fresh_keys() {
     }
     drop(server);
     let server = Server::start(&home, &["--key-pool", "0"]);
-    let url = format!(
-        "{}/groups/{GID}/databaseUsers/alice/certs",
-        server.api("v2")
-    );
-    let reply = curl(&[
-        "--digest",
-        "--user",
-        "owner:owner-secret",
-        "-X",
-        "POST",
-        &url,
-    ]);
+    let reply = create(&server);
     assert_eq!(reply.status, 201);
     assert_eq!(reply.header("x-key-pool-remaining"), None);
 }

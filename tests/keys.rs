@@ -15,13 +15,7 @@ fn key_path(home: &TestHome) -> PathBuf {
 /// new ledger row and no panic.
 fn create_fails(home: &TestHome, extra: &[&str], needle: &str) {
     let before = home.ok(&["dbusers", "certs", "list", "alice", "--all"]);
-    let out = home.run(
-        &[
-            &["dbusers", "certs", "create", "--username", "alice"],
-            extra,
-        ]
-        .concat(),
-    );
+    let out = home.create("alice", extra);
     let err = stderr(&out);
     assert!(!out.status.success(), "succeeded: {err}");
     assert_eq!(
@@ -174,17 +168,10 @@ fn certificates_never_outlive_their_ca_and_rotation_keeps_the_old_one() {
     let ca_end = x509_field(&home.ca_cert(), "-enddate");
     let year: i32 = ca_end.split_whitespace().nth(3).unwrap().parse().unwrap();
     let late = format!("{}-06-01T00:00:00Z", year);
-    let out = home.run(&[
-        "dbusers",
-        "certs",
-        "create",
-        "--username",
+    let out = home.create(
         "alice",
-        "--issued-at",
-        &late,
-        "--monthsUntilExpiration",
-        "24",
-    ]);
+        &["--issued-at", &late, "--monthsUntilExpiration", "24"],
+    );
     assert!(!out.status.success());
     let err = stderr(&out);
     assert!(

@@ -133,27 +133,8 @@ fn curl_from_the_docs_and_the_cli_share_one_ledger() {
     );
 
     // The CLI sees the HTTP certificate, and the server the CLI's.
-    let cli_pem = home.ok(&[
-        "dbusers",
-        "certs",
-        "create",
-        "--username",
-        "alice",
-        "--projectId",
-        GID,
-    ]);
-    let cli_serial = serial_of_pem(&home, &cli_pem);
-    let cli_list: Value = serde_json::from_str(&home.ok(&[
-        "dbusers",
-        "certs",
-        "list",
-        "alice",
-        "-o",
-        "json",
-        "--projectId",
-        GID,
-    ]))
-    .unwrap();
+    let cli_serial = serial_of(&home.issue("alice", &["--projectId", GID]));
+    let cli_list = home.list_json("alice", &[]);
     let reply = get(&certs_url(&server, "v2", GID, "alice"), OWNER);
     assert_eq!(reply.status, 200);
     let http_list: Value = serde_json::from_str(&reply.body).unwrap();
@@ -434,18 +415,7 @@ fn every_error_over_http() {
         &[],
     );
     // Nothing else was issued by all those errors.
-    let v: Value = serde_json::from_str(&home.ok(&[
-        "dbusers",
-        "certs",
-        "list",
-        "alice",
-        "-o",
-        "json",
-        "--all",
-        "--projectId",
-        GID,
-    ]))
-    .unwrap();
+    let v = home.list_json("alice", &["--all"]);
     assert_eq!(v["totalCount"], 0);
 }
 
@@ -556,7 +526,7 @@ print(body["results"][0]["_id"])
 "#;
     let stdout = script_ok(Command::new(python).args(["-c", script, &server.base, GID]));
     let serial: u64 = stdout.trim().parse().unwrap();
-    assert_eq!(home.list_json("alice")["results"][0]["_id"], serial);
+    assert_eq!(home.list_json("alice", &[])["results"][0]["_id"], serial);
 }
 
 #[test]
@@ -575,7 +545,7 @@ fn node_atlas_api_client() {
     // JavaScript numbers are doubles: a 63-bit `_id` arrives rounded, as it
     // does from Atlas itself.
     let seen: f64 = stdout.trim().parse().unwrap();
-    let listed = home.list_json("alice")["results"][0]["_id"]
+    let listed = home.list_json("alice", &[])["results"][0]["_id"]
         .as_u64()
         .unwrap();
     assert_eq!(listed as f64, seen);

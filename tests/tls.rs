@@ -285,17 +285,7 @@ fn revocation_and_crl() {
     let alice = f.client("alice", &[]);
     let keep = f.client("alice", &[]);
     let serial = serial_of(&alice);
-    let revoke = |user: &str, serial: &str| {
-        f.home.run(&[
-            "dbusers",
-            "certs",
-            "revoke",
-            "--username",
-            user,
-            "--serial",
-            serial,
-        ])
-    };
+    let revoke = |user: &str, serial: &str| f.home.try_revoke(user, serial);
     assert!(revoke("alice", &serial.to_string()).status.success());
     assert!(
         revoke("alice", &serial.to_string()).status.success(),

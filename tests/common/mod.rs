@@ -79,25 +79,36 @@ impl TestHome {
         String::from_utf8(out.stdout).unwrap()
     }
 
+    /// Runs `dbusers certs create --username <user>` with `extra` arguments.
+    pub fn create(&self, user: &str, extra: &[&str]) -> Output {
+        self.cmd().args(create_args(user, extra)).output().unwrap()
+    }
+
     /// Issues a certificate for `user`; returns the PEM written to a file.
     pub fn issue(&self, user: &str, extra: &[&str]) -> PathBuf {
-        let pem = self.ok(&[&["dbusers", "certs", "create", "--username", user], extra].concat());
+        let pem = self.ok(&create_args(user, extra));
         let path = self.path().join(format!("issued-{}.pem", unique()));
         std::fs::write(&path, pem).unwrap();
         path
     }
 
-    /// Revokes one of `user`'s certificates.
-    pub fn revoke(&self, user: &str, serial: u64) {
-        self.ok(&[
+    /// Runs `dbusers certs revoke` for `serial` (as typed) of `user`.
+    pub fn try_revoke(&self, user: &str, serial: &str) -> Output {
+        self.run(&[
             "dbusers",
             "certs",
             "revoke",
             "--username",
             user,
             "--serial",
-            &serial.to_string(),
-        ]);
+            serial,
+        ])
+    }
+
+    /// Revokes one of `user`'s certificates.
+    pub fn revoke(&self, user: &str, serial: u64) {
+        let out = self.try_revoke(user, &serial.to_string());
+        assert!(out.status.success(), "revoke failed: {}", stderr(&out));
     }
 
     pub fn ca_cert(&self) -> PathBuf {
@@ -485,8 +496,7 @@ impl TestHome {
             .map(|i| {
                 let user = if i % 2 == 0 { "alice" } else { "bob" };
                 self.cmd()
-                    .args(["dbusers", "certs", "create", "--username", user])
-                    .args(extra)
+                    .args(create_args(user, extra))
                     .stdout(Stdio::piped())
                     .stderr(Stdio::piped())
                     .spawn()
@@ -510,9 +520,10 @@ impl TestHome {
         serials
     }
 
-    /// The Atlas list body of `user`'s certificates in project `GID`.
-    pub fn list_json(&self, user: &str) -> serde_json::Value {
-        serde_json::from_str(&self.ok(&[
+    /// The Atlas list body of `user`'s certificates in project `GID`, with
+    /// `extra` list arguments (such as `--all`).
+    pub fn list_json(&self, user: &str, extra: &[&str]) -> serde_json::Value {
+        let args = [
             "dbusers",
             "certs",
             "list",
@@ -521,9 +532,14 @@ impl TestHome {
             "json",
             "--projectId",
             GID,
-        ]))
-        .unwrap()
+        ];
+        serde_json::from_str(&self.ok(&[&args[..], extra].concat())).unwrap()
     }
+}
+
+/// The arguments of `dbusers certs create --username <user> <extra...>`.
+fn create_args<'a>(user: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
+    [&["dbusers", "certs", "create", "--username", user], extra].concat()
 }
 
 /// Starts `curl --digest -X POST` on `url` as `user:password`, printing the
