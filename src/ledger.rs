@@ -7,7 +7,7 @@
 //! `(project, serial)` is the primary key, so a serial can never repeat.
 
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use rusqlite::{Connection, ErrorCode, TransactionBehavior, params};
 use time::OffsetDateTime;
@@ -18,7 +18,12 @@ pub const FILE: &str = "ledger.sqlite3";
 /// How long a writer waits for another process's transaction.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(60);
 
+/// Created in one IMMEDIATE transaction: it takes the write lock (waiting
+/// for it) before reading the schema, so processes opening a new ledger at
+/// once never try to upgrade a stale read, which SQLite refuses at once
+/// with "database is locked" instead of waiting.
 const SCHEMA: &str = "
+BEGIN IMMEDIATE;
 CREATE TABLE IF NOT EXISTS certificates (
     project_id  TEXT    NOT NULL,
     serial      INTEGER NOT NULL,
@@ -33,6 +38,7 @@ CREATE TABLE IF NOT EXISTS certificates (
 );
 CREATE INDEX IF NOT EXISTS certificates_by_user
     ON certificates (project_id, username, created_at);
+COMMIT;
 ";
 
 /// A ledger operation failed.
@@ -133,6 +139,24 @@ pub struct Ledger {
     path: PathBuf,
 }
 
+/// Puts the ledger in WAL mode. When several processes open a new ledger
+/// at once, SQLite can answer "database is locked" while another one is
+/// switching the file to WAL without calling the busy handler; that is
+/// retried here for as long as a busy transaction would be waited for.
+fn wal_mode(conn: &Connection) -> rusqlite::Result<()> {
+    let deadline = Instant::now() + BUSY_TIMEOUT;
+    loop {
+        match conn.pragma_update(None, "journal_mode", "WAL") {
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if e.code == ErrorCode::DatabaseBusy && Instant::now() < deadline =>
+            {
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            other => return other,
+        }
+    }
+}
+
 impl Ledger {
     /// Opens (creating if needed) the ledger at `path`.
     pub fn open(path: &Path) -> Result<Ledger, LedgerError> {
@@ -142,8 +166,7 @@ impl Ledger {
         };
         let conn = Connection::open(path).map_err(err)?;
         conn.busy_timeout(BUSY_TIMEOUT).map_err(err)?;
-        conn.pragma_update(None, "journal_mode", "WAL")
-            .map_err(err)?;
+        wal_mode(&conn).map_err(err)?;
         conn.pragma_update(None, "synchronous", "FULL")
             .map_err(err)?;
         conn.execute_batch(SCHEMA).map_err(err)?;

@@ -80,6 +80,19 @@ fn sixteen_processes_issue_concurrently() {
 }
 
 #[test]
+fn many_processes_open_a_new_ledger_at_once() {
+    // With the CA already there, all of them reach the ledger's creation
+    // together; SQLite's switch to WAL used to answer some of them
+    // "database is locked" at once.
+    for _ in 0..6 {
+        let home = TestHome::new(&registry(""));
+        home.ok(&["ca", "cert"]);
+        let serials = home.create_concurrently(24, &["--key-type", "ec-p256"]);
+        assert_eq!(ledger_serials(&home), serials);
+    }
+}
+
+#[test]
 fn sigkill_during_fixtures_loses_nothing() {
     let home = TestHome::new(&registry(""));
     home.ok(&["ca", "cert"]);
