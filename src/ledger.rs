@@ -18,12 +18,7 @@ pub const FILE: &str = "ledger.sqlite3";
 /// How long a writer waits for another process's transaction.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(60);
 
-/// Created in one IMMEDIATE transaction: it takes the write lock (waiting
-/// for it) before reading the schema, so processes opening a new ledger at
-/// once never try to upgrade a stale read, which SQLite refuses at once
-/// with "database is locked" instead of waiting.
 const SCHEMA: &str = "
-BEGIN IMMEDIATE;
 CREATE TABLE IF NOT EXISTS certificates (
     project_id  TEXT    NOT NULL,
     serial      INTEGER NOT NULL,
@@ -38,7 +33,6 @@ CREATE TABLE IF NOT EXISTS certificates (
 );
 CREATE INDEX IF NOT EXISTS certificates_by_user
     ON certificates (project_id, username, created_at);
-COMMIT;
 ";
 
 /// A ledger operation failed.
