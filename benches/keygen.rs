@@ -12,8 +12,8 @@
 
 use std::time::Instant;
 
-use atlas_ca::issuing::KeyType;
-use clap::ValueEnum;
+use atlas_ca::__private::generate_key;
+use atlas_ca::KeyType;
 use openssl::rsa::Rsa;
 use rayon::prelude::*;
 
@@ -24,7 +24,7 @@ fn main() {
         .collect();
     let key_type = args
         .first()
-        .and_then(|t| KeyType::from_str(t, true).ok())
+        .and_then(|t| t.parse::<KeyType>().ok())
         .unwrap_or(KeyType::Rsa4096);
     let count: usize = args.get(1).and_then(|n| n.parse().ok()).unwrap_or(10);
     let threads: usize = args.get(2).and_then(|n| n.parse().ok()).unwrap_or(1);
@@ -35,16 +35,13 @@ fn main() {
     let mode = args.get(3).map_or("parallel", String::as_str);
     let generate = || match mode {
         "openssl" => {
-            let bits = match key_type {
-                KeyType::Rsa2048 => 2048,
-                KeyType::Rsa3072 => 3072,
-                KeyType::Rsa4096 => 4096,
-                _ => panic!("the openssl mode is for RSA key types"),
-            };
+            let bits = key_type
+                .rsa_bits()
+                .expect("the openssl mode is for RSA key types");
             Rsa::generate(bits).expect("key generation");
         }
         _ => {
-            key_type.generate().expect("key generation");
+            generate_key(key_type).expect("key generation");
         }
     };
     let started = Instant::now();

@@ -1,12 +1,18 @@
 //! atlas-ca: MongoDB Atlas's managed X.509 certificate issuance, offline.
 //!
-//! A CA *home* holds a registry of projects and database users
+//! A CA [`Home`] holds a [`Registry`] of projects and database users
 //! (`users.toml`), one CA per project and a ledger of every certificate.
-//! [`api::create_cert`] does what `POST /groups/{id}/databaseUsers/{user}/certs`
-//! does on Atlas and returns the same PEM body:
+//!
+//! The library's face, in full:
+//! - [`Home`] and [`Registry`]: where everything lives, and who exists;
+//! - [`create_cert`] (one certificate, exactly as
+//!   `POST /groups/{id}/databaseUsers/{user}/certs` answers) and
+//!   [`issue_fixtures`] (many, on every core, with a manifest);
+//! - [`list_certs`] and [`revoke_cert`];
+//! - [`Error`], whose [`Error::Api`] holds Atlas's own [`ApiError`].
 //!
 //! ```
-//! use atlas_ca::{Home, api};
+//! use atlas_ca::{CreateCert, Home, create_cert, list_certs};
 //!
 //! let dir = tempfile::tempdir()?;
 //! std::fs::write(
@@ -20,31 +26,55 @@
 //!     "#,
 //! )?;
 //! let home = Home::new(dir.path());
-//! let request = api::CreateCert::new("5efda6aea3f2ed2e7dd6ce05", "alice");
-//! let created = api::create_cert(&home, &home.registry()?, &request, &atlas_ca::issuing::Fresh)?;
+//! let registry = home.registry()?;
+//! let request = CreateCert::new("5efda6aea3f2ed2e7dd6ce05", "alice");
+//! let created = create_cert(&home, &registry, &request)?;
 //! assert!(created.pem.starts_with("-----BEGIN CERTIFICATE-----\n"));
-//! assert_eq!(created.record.subject, "CN=alice");
+//! let listed = list_certs(&home, &registry, "5efda6aea3f2ed2e7dd6ce05", "alice", false)?;
+//! assert_eq!(listed[0].serial, created.record.serial);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
+//!
+//! Inside, the modules are layers, each using only those below it:
+//! `pki` (certificate mechanics), `store` (home, registry, CA files,
+//! ledger), `issuing`, `api` (the Atlas model), `tools` (kit, fixtures,
+//! verify), then `cli` and `server`. `ARCHITECTURE.md` describes them.
 
 #![warn(missing_docs)]
 
-pub mod api;
-pub mod ca;
+mod api;
 pub mod cli;
-pub mod crl;
-mod error;
-pub mod files;
-pub mod fixtures;
-pub mod home;
-pub mod issuing;
-pub mod keygen;
-pub mod kit;
-pub mod ledger;
-pub mod registry;
-pub mod server;
-pub mod validity;
-pub mod verify;
+mod issuing;
+mod pki;
+mod server;
+mod store;
+mod tools;
 
-pub use error::Error;
-pub use home::Home;
+pub use api::{
+    ApiError, CreateCert, Created, Error, ErrorCode, Invalid, create_cert, list_certs, revoke_cert,
+};
+pub use issuing::IssueError;
+pub use pki::{Backend, KeyType, OutOfRange, Profile, UnknownKeyType, UnknownProfile};
+pub use store::{
+    ApiKey, CaError, CertRecord, DatabaseUser, Home, KeyRole, KeyRoleName, Kind, LedgerError,
+    Passphrase, Project, Registry, RegistryError, Role, X509Type,
+};
+pub use tools::fixtures::{FixtureOptions, ManifestEntry, issue_fixtures};
+
+/// Hooks for this crate's own benchmarks and fuzz targets; not part of the
+/// API and not covered by semantic versioning.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::api::{parse_create_body, parse_paging};
+    pub use crate::server::DigestAuth;
+
+    /// Generates one key of `key_type` exactly as issuing does, and drops it.
+    pub fn generate_key(key_type: crate::KeyType) -> Result<(), crate::Backend> {
+        key_type.generate().map(drop).map_err(Into::into)
+    }
+}
+
+/// README's code blocks, compiled and run as doc-tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

@@ -5,8 +5,8 @@
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use atlas_ca::registry::Registry;
-use atlas_ca::server::digest::DigestAuth;
+use atlas_ca::Registry;
+use atlas_ca::__private::DigestAuth;
 use libfuzzer_sys::fuzz_target;
 
 fn fixture() -> &'static (DigestAuth, Registry) {

@@ -1,7 +1,7 @@
 //! The registry parser: any bytes give a registry or a positioned error.
 #![no_main]
 
-use atlas_ca::registry::{Registry, RegistryError};
+use atlas_ca::{Registry, RegistryError};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -10,5 +10,6 @@ fuzz_target!(|data: &[u8]| {
         Ok(_) => {}
         Err(RegistryError::Invalid { line, column, .. }) => assert!(line >= 1 && column >= 1),
         Err(RegistryError::Read { .. }) => unreachable!("parse reads no file"),
+        Err(e) => unreachable!("parse gives only positioned errors: {e}"),
     }
 });

@@ -2,7 +2,7 @@
 //! Atlas error, never a panic.
 #![no_main]
 
-use atlas_ca::api;
+use atlas_ca::__private as api;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

@@ -1,17 +1,13 @@
-//! Atlas response bodies and how they are rendered: compact JSON with keys
-//! in alphabetical order (struct fields are declared in that order), or
-//! `pretty=true` in the style of the JVM's Jackson pretty printer.
-
-use std::io;
+//! Atlas response bodies: keys in alphabetical order (struct fields are
+//! declared in that order), as Atlas serializes them; see
+//! [`super::render`] for how they are written out.
 
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde::Serialize;
-use serde_json::ser::Formatter;
 use time::OffsetDateTime;
 use time::macros::format_description;
 
-use crate::ledger::CertRecord;
-use crate::registry::{DatabaseUser, Role, X509Type};
+use crate::store::{CertRecord, DatabaseUser, Role, X509Type};
 
 /// Characters left as they are in a path segment (RFC 3986 unreserved).
 const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
@@ -183,105 +179,10 @@ pub struct Envelope<T> {
     pub status: u16,
 }
 
-/// Renders `value` as Atlas does: compact, or Jackson-style when `pretty`.
-pub fn render<T: Serialize + ?Sized>(value: &T, pretty: bool) -> String {
-    let mut out = Vec::with_capacity(256);
-    let written = if pretty {
-        value.serialize(&mut serde_json::Serializer::with_formatter(
-            &mut out,
-            Jackson::default(),
-        ))
-    } else {
-        value.serialize(&mut serde_json::Serializer::new(&mut out))
-    };
-    // Our bodies hold only strings, integers, arrays and structs, which
-    // serialize without error into memory.
-    debug_assert!(written.is_ok());
-    String::from_utf8(out).unwrap_or_default()
-}
-
-/// Jackson's `DefaultPrettyPrinter`: objects one entry per line with
-/// `"key" : value` and two spaces per object level; arrays inline as
-/// `[ a, b ]`; empty ones `{ }` and `[ ]`.
-#[derive(Default)]
-struct Jackson {
-    depth: usize,
-    has_value: bool,
-}
-
-impl Jackson {
-    fn newline<W: ?Sized + io::Write>(&self, w: &mut W) -> io::Result<()> {
-        w.write_all(b"\n")?;
-        for _ in 0..self.depth {
-            w.write_all(b"  ")?;
-        }
-        Ok(())
-    }
-}
-
-impl Formatter for Jackson {
-    fn begin_object<W: ?Sized + io::Write>(&mut self, w: &mut W) -> io::Result<()> {
-        self.depth += 1;
-        self.has_value = false;
-        w.write_all(b"{")
-    }
-
-    fn end_object<W: ?Sized + io::Write>(&mut self, w: &mut W) -> io::Result<()> {
-        self.depth -= 1;
-        if self.has_value {
-            self.newline(w)?;
-        } else {
-            w.write_all(b" ")?;
-        }
-        w.write_all(b"}")
-    }
-
-    fn begin_object_key<W: ?Sized + io::Write>(
-        &mut self,
-        w: &mut W,
-        first: bool,
-    ) -> io::Result<()> {
-        if !first {
-            w.write_all(b",")?;
-        }
-        self.newline(w)
-    }
-
-    fn begin_object_value<W: ?Sized + io::Write>(&mut self, w: &mut W) -> io::Result<()> {
-        w.write_all(b" : ")
-    }
-
-    fn end_object_value<W: ?Sized + io::Write>(&mut self, _w: &mut W) -> io::Result<()> {
-        self.has_value = true;
-        Ok(())
-    }
-
-    fn begin_array<W: ?Sized + io::Write>(&mut self, w: &mut W) -> io::Result<()> {
-        self.has_value = false;
-        w.write_all(b"[")
-    }
-
-    fn end_array<W: ?Sized + io::Write>(&mut self, w: &mut W) -> io::Result<()> {
-        w.write_all(b" ]")
-    }
-
-    fn begin_array_value<W: ?Sized + io::Write>(
-        &mut self,
-        w: &mut W,
-        first: bool,
-    ) -> io::Result<()> {
-        w.write_all(if first { b" " } else { b", " })
-    }
-
-    fn end_array_value<W: ?Sized + io::Write>(&mut self, _w: &mut W) -> io::Result<()> {
-        self.has_value = true;
-        Ok(())
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::api::render;
 
     #[test]
     fn pretty_is_jackson_style() {

@@ -4,20 +4,19 @@
 
 use time::OffsetDateTime;
 
-use super::{Created, issue, project};
-use crate::Error;
-use crate::crl;
-use crate::home::Home;
-use crate::issuing::{Host, IssueRequest, KeySource, KeyType, Profile, Subject};
-use crate::ledger::{CertRecord, Kind};
-use crate::registry::Registry;
-use crate::validity::Validity;
+use super::certs::{Created, issue, validity};
+use super::error::{Error, Invalid};
+use super::users::project;
+use crate::issuing::{IssueRequest, KeySource};
+use crate::pki::{Host, KeyType, Profile, Subject, crl};
+use crate::store::{CertRecord, Home, Kind, Registry};
 
 /// Longest server certificate, in months (the CA lives 120).
 pub const MAX_SERVER_MONTHS: u32 = 119;
 
 /// A server certificate request.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct ServerCert {
     /// The project whose CA signs.
     pub group_id: String,
@@ -40,18 +39,18 @@ pub fn server_cert(
 ) -> Result<Created, Error> {
     let project = project(registry, &req.group_id)?;
     if req.hosts.is_empty() {
-        return Err(Error::Usage(
-            "a server certificate needs at least one --host".into(),
-        ));
+        return Err(Invalid::NoHosts.into());
     }
     if !(1..=MAX_SERVER_MONTHS).contains(&req.months) {
-        return Err(Error::Usage(format!(
-            "--monthsUntilExpiration must be 1 to {MAX_SERVER_MONTHS} for a server certificate"
-        )));
+        return Err(Invalid::Months {
+            max: MAX_SERVER_MONTHS,
+        }
+        .into());
     }
-    let now = OffsetDateTime::now_utc();
-    let validity = Validity::atlas(req.issued_at.unwrap_or(now), req.months)
-        .map_err(|e| Error::Usage(format!("--issued-at: {e}")))?;
+    let validity = validity(
+        req.issued_at.unwrap_or_else(OffsetDateTime::now_utc),
+        req.months,
+    )?;
     issue(
         home,
         &IssueRequest {
@@ -100,8 +99,12 @@ pub fn crl_pem(home: &Home, registry: &Registry, group_id: &str) -> Result<(Stri
     let project = project(registry, group_id)?;
     let (ca, created) = home.project_ca(&project.id)?;
     let now = OffsetDateTime::now_utc();
-    let revoked = match home.existing_ledger()? {
-        Some(ledger) => ledger.revoked(&project.id, now)?,
+    let revoked: Vec<(u64, OffsetDateTime)> = match home.existing_ledger()? {
+        Some(ledger) => ledger
+            .revoked(&project.id, now)?
+            .iter()
+            .map(|r| (r.serial, r.revoked_at.unwrap_or(now)))
+            .collect(),
         None => Vec::new(),
     };
     let pem = crl::build(&ca, &revoked, now)?;

@@ -4,12 +4,13 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
+use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use crate::api;
-use crate::issuing::{Host, KeyType, Profile};
+use crate::api::{self, MAX_ITEMS_PER_PAGE, MAX_SERVER_MONTHS};
+use crate::pki::{Host, KeyType, Profile};
 
 /// The server address written into JSON `self` links by the CLI: where
 /// `atlas-ca serve` listens by default.
@@ -18,7 +19,7 @@ pub(super) const DEFAULT_BASE: &str = "http://localhost:8080";
 /// Offline MongoDB Atlas X.509 certificate authority.
 #[derive(Debug, Parser)]
 #[command(name = "atlas-ca", version, about)]
-pub struct Cli {
+pub(super) struct Cli {
     /// The CA home: registry, project CAs and ledger.
     #[arg(long, global = true, env = "ATLAS_CA_HOME", default_value = "ca")]
     pub(super) home: PathBuf,
@@ -41,106 +42,122 @@ pub(super) enum Command {
     #[command(subcommand)]
     Dbusers(DbusersCommand),
     /// Issues a server certificate (for net.tls.certificateKeyFile).
-    ServerCert {
-        #[command(flatten)]
-        project: ProjectArg,
-        /// A DNS name or IP address (repeat for more); the first is the CN.
-        #[arg(long = "host", required = true, value_parser = Host::parse)]
-        hosts: Vec<Host>,
-        /// Months until the certificate expires.
-        #[arg(long = "monthsUntilExpiration", default_value_t = 12)]
-        months: u32,
-        /// Subject key type.
-        #[arg(long = "key-type", value_enum, default_value_t = KeyType::Rsa4096)]
-        key_type: KeyType,
-        /// Write the PEM here (mode 0600, atomically) instead of stdout.
-        #[arg(long)]
-        out: Option<PathBuf>,
-        /// Issuance time (RFC 3339).
-        #[arg(long = "issued-at", value_parser = parse_time)]
-        issued_at: Option<OffsetDateTime>,
-    },
+    ServerCert(ServerCertArgs),
     /// Writes a local MongoDB TLS kit: CA, server and user certificates,
     /// CRL, mongod.conf, create-users.js and a README.
-    LocalKit {
-        #[command(flatten)]
-        project: ProjectArg,
-        /// The directory to write.
-        #[arg(long)]
-        out: PathBuf,
-        /// More hosts for the server certificate (localhost and 127.0.0.1 are always in).
-        #[arg(long = "host", value_parser = Host::parse)]
-        hosts: Vec<Host>,
-        /// Months until the certificates expire (user certificates: at most 24).
-        #[arg(long = "monthsUntilExpiration", default_value_t = 12, value_parser = clap::value_parser!(u32).range(1..=119))]
-        months: u32,
-        /// Profile of the user certificates.
-        #[arg(long, value_enum, default_value_t = Profile::Atlas)]
-        profile: Profile,
-        /// Subject key type of every certificate.
-        #[arg(long = "key-type", value_enum, default_value_t = KeyType::Rsa4096)]
-        key_type: KeyType,
-        /// Replace an existing kit.
-        #[arg(long)]
-        force: bool,
-    },
+    LocalKit(KitArgs),
     /// Issues many client certificates in parallel, with a manifest.
-    Fixtures {
-        #[command(flatten)]
-        project: ProjectArg,
-        /// The directory to write: <user>.pem (or <user>-<i>.pem), ca.pem, manifest.json.
-        #[arg(long)]
-        out: PathBuf,
-        /// Users to issue for [default: every MANAGED user].
-        #[arg(long, value_delimiter = ',')]
-        users: Vec<String>,
-        /// Certificates per user.
-        #[arg(long = "count-per-user", default_value_t = 1)]
-        count_per_user: u32,
-        /// Months until the certificates expire (1 to 24).
-        #[arg(long = "monthsUntilExpiration", default_value_t = api::DEFAULT_MONTHS, allow_negative_numbers = true)]
-        months: i64,
-        /// Issuance time (RFC 3339), to mint expired or future certificates.
-        #[arg(long = "issued-at", value_parser = parse_time)]
-        issued_at: Option<OffsetDateTime>,
-        /// Subject key type.
-        #[arg(long = "key-type", value_enum, default_value_t = KeyType::Rsa4096)]
-        key_type: KeyType,
-        /// Certificate profile.
-        #[arg(long, value_enum, default_value_t = Profile::Atlas)]
-        profile: Profile,
-        /// Parallel jobs [default: one per core].
-        #[arg(long, default_value_t = 0)]
-        jobs: usize,
-        /// Replace existing files.
-        #[arg(long)]
-        force: bool,
-        /// No progress bar and no summary line.
-        #[arg(long, short)]
-        quiet: bool,
-    },
+    Fixtures(FixturesArgs),
     /// Checks a PEM bundle: key, chain, validity, revocation, user.
-    Verify {
-        /// The PEM file (certificate, then private key).
-        file: PathBuf,
-        #[command(flatten)]
-        project: ProjectArg,
-    },
+    Verify(VerifyArgs),
     /// Serves the Atlas Administration API locally (Digest-authenticated).
-    Serve {
-        /// Address to listen on; port 0 picks a free port.
-        #[arg(long, default_value = "127.0.0.1:8080")]
-        listen: SocketAddr,
-        /// Seconds a Digest nonce stays valid before clients must renew it.
-        #[arg(long = "nonce-ttl", default_value_t = 300, value_parser = clap::value_parser!(u64).range(1..))]
-        nonce_ttl: u64,
-        /// RSA-4096 keys kept ready by background threads (0: generate per request).
-        #[arg(long = "key-pool", default_value_t = 8)]
-        key_pool: usize,
-        /// Seconds a client may take to send its request headers, and its body.
-        #[arg(long = "client-timeout", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..))]
-        client_timeout: u64,
-    },
+    Serve(ServeArgs),
+}
+
+#[derive(Debug, Args)]
+pub(super) struct ServerCertArgs {
+    #[command(flatten)]
+    pub(super) project: ProjectArg,
+    /// A DNS name or IP address (repeat for more); the first is the CN.
+    #[arg(long = "host", required = true, value_parser = Host::parse)]
+    pub(super) hosts: Vec<Host>,
+    /// Months until the certificate expires.
+    #[arg(long = "monthsUntilExpiration", default_value_t = 12)]
+    pub(super) months: u32,
+    /// Subject key type.
+    #[arg(long = "key-type", value_parser = key_type(), default_value_t = KeyType::Rsa4096)]
+    pub(super) key_type: KeyType,
+    /// Write the PEM here (mode 0600, atomically) instead of stdout.
+    #[arg(long)]
+    pub(super) out: Option<PathBuf>,
+    /// Issuance time (RFC 3339).
+    #[arg(long = "issued-at", value_parser = parse_time)]
+    pub(super) issued_at: Option<OffsetDateTime>,
+}
+
+#[derive(Debug, Args)]
+pub(super) struct KitArgs {
+    #[command(flatten)]
+    pub(super) project: ProjectArg,
+    /// The directory to write.
+    #[arg(long)]
+    pub(super) out: PathBuf,
+    /// More hosts for the server certificate (localhost and 127.0.0.1 are always in).
+    #[arg(long = "host", value_parser = Host::parse)]
+    pub(super) hosts: Vec<Host>,
+    /// Months until the certificates expire (user certificates: at most
+    /// 24, Atlas's limit).
+    #[arg(long = "monthsUntilExpiration", default_value_t = 12, value_parser = clap::value_parser!(u32).range(1..=i64::from(MAX_SERVER_MONTHS)))]
+    pub(super) months: u32,
+    /// Profile of the user certificates.
+    #[arg(long, value_parser = profile(), default_value_t = Profile::Atlas)]
+    pub(super) profile: Profile,
+    /// Subject key type of every certificate.
+    #[arg(long = "key-type", value_parser = key_type(), default_value_t = KeyType::Rsa4096)]
+    pub(super) key_type: KeyType,
+    /// Replace an existing kit.
+    #[arg(long)]
+    pub(super) force: bool,
+}
+
+#[derive(Debug, Args)]
+pub(super) struct FixturesArgs {
+    #[command(flatten)]
+    pub(super) project: ProjectArg,
+    /// The directory to write: <user>.pem (or <user>-<i>.pem), ca.pem, manifest.json.
+    #[arg(long)]
+    pub(super) out: PathBuf,
+    /// Users to issue for [default: every MANAGED user].
+    #[arg(long, value_delimiter = ',')]
+    pub(super) users: Vec<String>,
+    /// Certificates per user.
+    #[arg(long = "count-per-user", default_value_t = 1)]
+    pub(super) count_per_user: u32,
+    /// Months until the certificates expire (1 to 24).
+    #[arg(long = "monthsUntilExpiration", default_value_t = api::DEFAULT_MONTHS, allow_negative_numbers = true)]
+    pub(super) months: i64,
+    /// Issuance time (RFC 3339), to mint expired or future certificates.
+    #[arg(long = "issued-at", value_parser = parse_time)]
+    pub(super) issued_at: Option<OffsetDateTime>,
+    /// Subject key type.
+    #[arg(long = "key-type", value_parser = key_type(), default_value_t = KeyType::Rsa4096)]
+    pub(super) key_type: KeyType,
+    /// Certificate profile.
+    #[arg(long, value_parser = profile(), default_value_t = Profile::Atlas)]
+    pub(super) profile: Profile,
+    /// Parallel jobs [default: one per core].
+    #[arg(long, default_value_t = 0)]
+    pub(super) jobs: usize,
+    /// Replace existing files.
+    #[arg(long)]
+    pub(super) force: bool,
+    /// No progress bar and no summary line.
+    #[arg(long, short)]
+    pub(super) quiet: bool,
+}
+
+#[derive(Debug, Args)]
+pub(super) struct VerifyArgs {
+    /// The PEM file (certificate, then private key).
+    pub(super) file: PathBuf,
+    #[command(flatten)]
+    pub(super) project: ProjectArg,
+}
+
+#[derive(Debug, Args)]
+pub(super) struct ServeArgs {
+    /// Address to listen on; port 0 picks a free port.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub(super) listen: SocketAddr,
+    /// Seconds a Digest nonce stays valid before clients must renew it.
+    #[arg(long = "nonce-ttl", default_value_t = 300, value_parser = clap::value_parser!(u64).range(1..))]
+    pub(super) nonce_ttl: u64,
+    /// RSA-4096 keys kept ready by background threads (0: generate per request).
+    #[arg(long = "key-pool", default_value_t = 8)]
+    pub(super) key_pool: usize,
+    /// Seconds a client may take to send its request headers, and its body.
+    #[arg(long = "client-timeout", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..))]
+    pub(super) client_timeout: u64,
 }
 
 #[derive(Debug, Args)]
@@ -209,50 +226,9 @@ pub(super) enum DbusersCommand {
 #[derive(Debug, Subcommand)]
 pub(super) enum CertsCommand {
     /// Issues a certificate; prints the Atlas response body (cert + key PEM).
-    Create {
-        /// The database user.
-        #[arg(long)]
-        username: String,
-        /// Months until the certificate expires (1 to 24).
-        #[arg(long = "monthsUntilExpiration", default_value_t = api::DEFAULT_MONTHS, allow_negative_numbers = true)]
-        months: i64,
-        #[command(flatten)]
-        project: ProjectArg,
-        /// Write the PEM to this file (mode 0600, atomically) instead of stdout.
-        #[arg(long)]
-        out: Option<PathBuf>,
-        /// Issuance time (RFC 3339), to mint expired or future certificates.
-        #[arg(long = "issued-at", value_parser = parse_time)]
-        issued_at: Option<OffsetDateTime>,
-        /// Certificate profile: Atlas's exactly, or with key identifiers.
-        #[arg(long, value_enum, default_value_t = Profile::Atlas)]
-        profile: Profile,
-        /// Subject key type (Atlas: rsa-4096).
-        #[arg(long = "key-type", value_enum, default_value_t = KeyType::Rsa4096)]
-        key_type: KeyType,
-    },
+    Create(CertsCreateArgs),
     /// Lists a user's unexpired certificates, oldest first.
-    List {
-        /// The database user.
-        username: String,
-        #[command(flatten)]
-        project: ProjectArg,
-        /// Output format (`json` is the Atlas list body).
-        #[arg(short, long, value_enum, default_value_t = Output::Table)]
-        output: Output,
-        /// Include expired and revoked certificates.
-        #[arg(long)]
-        all: bool,
-        /// Page number (Atlas `pageNum`).
-        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
-        page: u32,
-        /// Items per page (Atlas `itemsPerPage`, 1 to 500).
-        #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..=500))]
-        limit: u32,
-        /// Base URL written into the `self` link of the JSON body.
-        #[arg(long = "base-url", default_value = DEFAULT_BASE)]
-        base_url: String,
-    },
+    List(CertsListArgs),
     /// Revokes one of a user's certificates (Atlas cannot); idempotent.
     Revoke {
         /// The database user.
@@ -266,7 +242,129 @@ pub(super) enum CertsCommand {
     },
 }
 
+#[derive(Debug, Args)]
+pub(super) struct CertsCreateArgs {
+    /// The database user.
+    #[arg(long)]
+    pub(super) username: String,
+    /// Months until the certificate expires (1 to 24).
+    #[arg(long = "monthsUntilExpiration", default_value_t = api::DEFAULT_MONTHS, allow_negative_numbers = true)]
+    pub(super) months: i64,
+    #[command(flatten)]
+    pub(super) project: ProjectArg,
+    /// Write the PEM to this file (mode 0600, atomically) instead of stdout.
+    #[arg(long)]
+    pub(super) out: Option<PathBuf>,
+    /// Issuance time (RFC 3339), to mint expired or future certificates.
+    #[arg(long = "issued-at", value_parser = parse_time)]
+    pub(super) issued_at: Option<OffsetDateTime>,
+    /// Certificate profile: Atlas's exactly, or with key identifiers.
+    #[arg(long, value_parser = profile(), default_value_t = Profile::Atlas)]
+    pub(super) profile: Profile,
+    /// Subject key type (Atlas: rsa-4096).
+    #[arg(long = "key-type", value_parser = key_type(), default_value_t = KeyType::Rsa4096)]
+    pub(super) key_type: KeyType,
+}
+
+#[derive(Debug, Args)]
+pub(super) struct CertsListArgs {
+    /// The database user.
+    pub(super) username: String,
+    #[command(flatten)]
+    pub(super) project: ProjectArg,
+    /// Output format (`json` is the Atlas list body).
+    #[arg(short, long, value_enum, default_value_t = Output::Table)]
+    pub(super) output: Output,
+    /// Include expired and revoked certificates.
+    #[arg(long)]
+    pub(super) all: bool,
+    /// Page number (Atlas `pageNum`).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
+    pub(super) page: u32,
+    /// Items per page (Atlas `itemsPerPage`, 1 to 500).
+    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..=i64::from(MAX_ITEMS_PER_PAGE)))]
+    pub(super) limit: u32,
+    /// Base URL written into the `self` link of the JSON body.
+    #[arg(long = "base-url", default_value = DEFAULT_BASE)]
+    pub(super) base_url: String,
+}
+
 fn parse_time(s: &str) -> Result<OffsetDateTime, String> {
     OffsetDateTime::parse(s, &Rfc3339)
         .map_err(|e| format!("expected an RFC 3339 time such as 2024-01-31T12:00:00Z ({e})"))
+}
+
+/// `--key-type`: the names [`KeyType`] knows, each with its description.
+fn key_type() -> impl TypedValueParser<Value = KeyType> {
+    let values = KeyType::ALL.map(|t| PossibleValue::new(t.name()).help(t.about()));
+    PossibleValuesParser::new(values).try_map(|s| s.parse::<KeyType>())
+}
+
+/// `--profile`: the names [`Profile`] knows, each with its description.
+fn profile() -> impl TypedValueParser<Value = Profile> {
+    let values = Profile::ALL.map(|p| PossibleValue::new(p.name()).help(p.about()));
+    PossibleValuesParser::new(values).try_map(|s| s.parse::<Profile>())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn limits_come_from_the_core() {
+        let parse = |args: &[&str]| Cli::try_parse_from(args).map(|_| ());
+        assert!(
+            parse(&[
+                "atlas-ca", "dbusers", "certs", "list", "u", "--limit", "500"
+            ])
+            .is_ok()
+        );
+        assert!(
+            parse(&[
+                "atlas-ca", "dbusers", "certs", "list", "u", "--limit", "501"
+            ])
+            .is_err()
+        );
+        assert!(
+            parse(&[
+                "atlas-ca",
+                "local-kit",
+                "--out",
+                "k",
+                "--monthsUntilExpiration",
+                "119"
+            ])
+            .is_ok()
+        );
+        assert!(
+            parse(&[
+                "atlas-ca",
+                "local-kit",
+                "--out",
+                "k",
+                "--monthsUntilExpiration",
+                "120"
+            ])
+            .is_err()
+        );
+        assert!(
+            parse(&[
+                "atlas-ca",
+                "fixtures",
+                "--out",
+                "f",
+                "--key-type",
+                "ec-p384"
+            ])
+            .is_ok()
+        );
+        assert!(parse(&["atlas-ca", "fixtures", "--out", "f", "--key-type", "dsa"]).is_err());
+        assert!(parse(&["atlas-ca", "fixtures", "--out", "f", "--profile", "strict"]).is_ok());
+    }
 }

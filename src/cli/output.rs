@@ -2,43 +2,38 @@
 //! people, and the checks of `verify`.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use time::OffsetDateTime;
 
-use crate::Error;
-use crate::api;
-use crate::ca::ProjectCa;
-use crate::files::{write_private, write_public};
-use crate::home::Home;
-use crate::ledger::CertRecord;
-use crate::registry::Registry;
-use crate::verify::Check;
+use super::{Failure, Outcome};
+use crate::api::{self, Error, timestamp};
+use crate::store::files::{write_private, write_public};
+use crate::store::{CertRecord, Home, Registry};
+use crate::tools::verify::Check;
 
 pub(super) fn note_created(home: &Home, gid: &str, created: bool) {
     if created {
         eprintln!(
             "atlas-ca: created a new CA for project {gid} in {}",
-            ProjectCa::dir(home.root(), gid).display()
+            home.ca_dir(gid).display()
         );
     }
 }
 
-pub(super) fn print_bytes(bytes: &[u8]) -> Result<(), Error> {
+pub(super) fn print_bytes(bytes: &[u8]) -> Outcome {
     let mut out = std::io::stdout().lock();
     out.write_all(bytes)
         .and_then(|()| out.flush())
-        .map_err(|source| Error::Io {
-            path: Path::new("<stdout>").to_path_buf(),
-            source,
-        })
+        .map_err(Error::io("<stdout>"))?;
+    Ok(())
 }
 
-pub(super) fn print_line(text: &str) -> Result<(), Error> {
+pub(super) fn print_line(text: &str) -> Outcome {
     print_bytes(format!("{text}\n").as_bytes())
 }
 
-pub(super) fn print_certs(records: &[CertRecord], all: bool) -> Result<(), Error> {
+pub(super) fn print_certs(records: &[CertRecord], all: bool) -> Outcome {
     let now = OffsetDateTime::now_utc();
     let mut text = format!("{:<20}  {:<20}  {:<20}  ", "ID", "CREATED AT", "NOT AFTER");
     if all {
@@ -49,8 +44,8 @@ pub(super) fn print_certs(records: &[CertRecord], all: bool) -> Result<(), Error
         text.push_str(&format!(
             "{:<20}  {:<20}  {:<20}  ",
             r.serial,
-            api::json::timestamp(r.created_at),
-            api::json::timestamp(r.not_after)
+            timestamp(r.created_at),
+            timestamp(r.not_after)
         ));
         if all {
             let status = if r.revoked_at.is_some() {
@@ -68,7 +63,7 @@ pub(super) fn print_certs(records: &[CertRecord], all: bool) -> Result<(), Error
     print_bytes(text.as_bytes())
 }
 
-pub(super) fn print_users(registry: &Registry, gid: &str) -> Result<(), Error> {
+pub(super) fn print_users(registry: &Registry, gid: &str) -> Outcome {
     let project = api::project(registry, gid)?;
     let mut text = format!(
         "{:<24}  {:<10}  {:<9}  {}\n",
@@ -92,7 +87,7 @@ pub(super) fn print_users(registry: &Registry, gid: &str) -> Result<(), Error> {
 }
 
 /// Writes `bytes` to `out` (0600 if `private`, else 0644), or to stdout.
-pub(super) fn emit(out: Option<PathBuf>, bytes: &[u8], private: bool) -> Result<(), Error> {
+pub(super) fn emit(out: Option<PathBuf>, bytes: &[u8], private: bool) -> Outcome {
     match out {
         Some(path) => {
             let written = if private {
@@ -100,7 +95,7 @@ pub(super) fn emit(out: Option<PathBuf>, bytes: &[u8], private: bool) -> Result<
             } else {
                 write_public(&path, bytes)
             };
-            written.map_err(|source| Error::Io { path, source })
+            Ok(written.map_err(Error::io(path))?)
         }
         None => print_bytes(bytes),
     }
@@ -136,7 +131,7 @@ pub(super) fn with_progress<T>(
 }
 
 /// One line per check; an error naming the failures if any failed.
-pub(super) fn print_checks(checks: &[Check]) -> Result<(), Error> {
+pub(super) fn print_checks(checks: &[Check]) -> Outcome {
     let mut text = String::new();
     for c in checks {
         let mark = if c.passed { "ok  " } else { "FAIL" };
@@ -151,7 +146,7 @@ pub(super) fn print_checks(checks: &[Check]) -> Result<(), Error> {
     if failed.is_empty() {
         Ok(())
     } else {
-        Err(Error::Usage(format!(
+        Err(Failure::Usage(format!(
             "verification failed: {}",
             failed.join(", ")
         )))

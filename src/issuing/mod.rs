@@ -1,27 +1,23 @@
 //! Issuing: a fresh key, a fresh serial, a certificate in the right profile,
-//! and the ledger row committed before the PEM is handed back.
+//! and the ledger row committed before the PEM is handed back. One path for
+//! every certificate: [`sign`] (anywhere, in parallel), then [`commit`] (one
+//! transaction for one certificate or a batch), which [`issue`] chains.
 
-mod keys;
-mod profile;
+mod pool;
 
-pub use keys::{Fresh, KeyPool, KeySource, KeyType};
-pub use profile::{
-    Host, Profile, SERVER_O, SERVER_OU, Subject, certificate, is_printable, rfc2253_subject,
-    subject_text,
-};
+pub use pool::{Fresh, KeyPool, KeySource};
 
 use openssl::error::ErrorStack;
-use openssl::hash::MessageDigest;
 use openssl::pkey::{PKey, Private};
 use openssl::x509::X509;
 use time::OffsetDateTime;
 
-use crate::ca::{ProjectCa, asn1_time, random_serial};
-use crate::ledger::{CertRecord, Kind, Ledger, LedgerError, Recorded};
-use crate::validity::Validity;
-
-/// Longest username (in characters) accepted as a certificate subject.
-pub const MAX_USERNAME_CHARS: usize = 1024;
+use crate::pki::{
+    Authority, Backend, Host, KeyType, Profile, Subject, Validity, asn1_time, certificate,
+    fingerprint, pem_bundle, random_serial, subject_text,
+};
+use crate::store::ledger::{Ledger, Recorded};
+use crate::store::{CertRecord, Kind, LedgerError};
 
 /// How many serial collisions in a row are tolerated before giving up;
 /// with 2^63 possible serials even one is astronomically unlikely.
@@ -29,10 +25,11 @@ const SERIAL_ATTEMPTS: usize = 8;
 
 /// Why issuing failed.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum IssueError {
     /// OpenSSL failed.
     #[error("OpenSSL failed while issuing: {0}")]
-    Crypto(#[from] ErrorStack),
+    Crypto(Backend),
     /// The ledger could not record the certificate.
     #[error(transparent)]
     Ledger(#[from] LedgerError),
@@ -50,6 +47,12 @@ pub enum IssueError {
     /// Random serials kept colliding (a broken random source).
     #[error("could not find an unused serial number after {SERIAL_ATTEMPTS} attempts")]
     NoFreeSerial,
+}
+
+impl From<ErrorStack> for IssueError {
+    fn from(e: ErrorStack) -> IssueError {
+        IssueError::Crypto(e.into())
+    }
 }
 
 /// What to issue.
@@ -78,51 +81,20 @@ pub struct Issued {
     pub pem: String,
 }
 
-/// True when `username` can be a managed X.509 subject: not empty, at most
-/// [`MAX_USERNAME_CHARS`], no control characters (NUL included) and no
-/// invisible formatting characters (bidirectional overrides, zero-width
-/// characters, byte order marks) that would make a subject read as
-/// something it is not.
-pub fn is_valid_username(username: &str) -> bool {
-    let invisible = |c: char| matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{2069}' | '\u{feff}');
-    !username.is_empty()
-        && !username.chars().any(|c| c.is_control() || invisible(c))
-        && username.chars().count() <= MAX_USERNAME_CHARS
-}
-
-/// The Atlas response body: certificate PEM then PKCS#8 key PEM, LF line
-/// endings, one trailing newline, no blank line between.
-pub fn pem_bundle(cert: &X509, key: &PKey<Private>) -> Result<String, ErrorStack> {
-    let mut pem = cert.to_pem()?;
-    pem.extend(key.private_key_to_pem_pkcs8()?);
-    // OpenSSL's PEM writer emits ASCII only.
-    Ok(String::from_utf8_lossy(&pem).into_owned())
-}
-
-/// Lowercase hex SHA-256 of the certificate's DER.
-pub fn fingerprint(cert: &X509) -> Result<String, ErrorStack> {
-    let digest = cert.digest(MessageDigest::sha256())?;
-    Ok(digest.iter().map(|b| format!("{b:02x}")).collect())
-}
-
-/// A certificate signed but not yet on record: it must not leave the
-/// process until the ledger has committed [`Signed::record`].
-pub struct Signed {
-    /// The row to commit.
-    pub record: CertRecord,
+/// A certificate signed but not yet on record: it leaves the process only
+/// through [`commit`], once the ledger holds its row.
+pub struct Signed<'r> {
+    request: IssueRequest<'r>,
+    record: CertRecord,
     cert: X509,
     key: PKey<Private>,
 }
 
-impl Signed {
-    /// The PEM bundle, to hand out once the record is committed.
-    pub fn pem(&self) -> Result<String, ErrorStack> {
-        pem_bundle(&self.cert, &self.key)
-    }
-
+impl Signed<'_> {
     /// Signs again under a fresh serial (after a serial collision).
-    pub fn reserial(&mut self, ca: &ProjectCa, req: &IssueRequest<'_>) -> Result<(), ErrorStack> {
+    fn reserial(&mut self, ca: &Authority) -> Result<(), ErrorStack> {
         let serial = random_serial()?;
+        let req = &self.request;
         self.cert = certificate(
             ca,
             &self.key,
@@ -139,11 +111,11 @@ impl Signed {
 
 /// Signs a certificate for `req` with a key from `keys` and a random
 /// serial, after checking that it ends before its CA. Nothing is recorded.
-pub fn sign(
-    ca: &ProjectCa,
-    req: &IssueRequest<'_>,
+pub fn sign<'r>(
+    ca: &Authority,
+    req: &IssueRequest<'r>,
     keys: &dyn KeySource,
-) -> Result<Signed, IssueError> {
+) -> Result<Signed<'r>, IssueError> {
     let ca_not_after = ca.cert().not_after();
     if asn1_time(req.validity.not_after)?.as_ref() > ca_not_after {
         return Err(IssueError::OutlivesCa {
@@ -175,48 +147,61 @@ pub fn sign(
         fingerprint: fingerprint(&cert)?,
         revoked_at: None,
     };
-    Ok(Signed { record, cert, key })
+    Ok(Signed {
+        request: req.clone(),
+        record,
+        cert,
+        key,
+    })
 }
 
-/// Issues a certificate: signs it, commits its ledger row (re-signing under
-/// a new serial on a collision), and only then returns the PEM.
-pub fn issue(
-    ca: &ProjectCa,
+/// Commits `batch` to the ledger in one transaction, each row under its
+/// request's limit, re-signing under a new serial any certificate whose
+/// serial collides; only then are the PEM bundles made. All are issued, or
+/// (on an error) none.
+pub fn commit(
+    ca: &Authority,
     ledger: &mut Ledger,
-    req: &IssueRequest<'_>,
-    keys: &dyn KeySource,
-) -> Result<Issued, IssueError> {
-    let mut signed = sign(ca, req, keys)?;
+    mut batch: Vec<Signed<'_>>,
+) -> Result<Vec<Issued>, IssueError> {
     for _ in 0..SERIAL_ATTEMPTS {
-        match ledger.record(&signed.record, req.limit)? {
-            Recorded::Committed => {
-                let pem = signed.pem()?;
-                return Ok(Issued {
-                    record: signed.record,
-                    pem,
-                });
+        let rows: Vec<_> = batch.iter().map(|s| (&s.record, s.request.limit)).collect();
+        let outcomes = ledger.record_batch(&rows)?;
+        if outcomes.contains(&Recorded::LimitReached) {
+            return Err(IssueError::LimitReached);
+        }
+        if outcomes.iter().all(|o| *o == Recorded::Committed) {
+            return batch
+                .into_iter()
+                .map(|s| {
+                    Ok(Issued {
+                        pem: pem_bundle(&s.cert, &s.key)?,
+                        record: s.record,
+                    })
+                })
+                .collect();
+        }
+        // Nothing was committed: re-sign the colliding ones and try again.
+        for (signed, outcome) in batch.iter_mut().zip(outcomes) {
+            if outcome == Recorded::DuplicateSerial {
+                signed.reserial(ca)?;
             }
-            Recorded::LimitReached => return Err(IssueError::LimitReached),
-            Recorded::DuplicateSerial => signed.reserial(ca, req)?,
         }
     }
     Err(IssueError::NoFreeSerial)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn username_rules() {
-        assert!(is_valid_username("a,b"));
-        assert!(!is_valid_username(""));
-        assert!(!is_valid_username("a\0b"));
-        assert!(!is_valid_username("a\nb"));
-        assert!(!is_valid_username("a\u{202e}b"));
-        assert!(!is_valid_username("a\u{200b}b"));
-        assert!(is_valid_username("ａｌｉｃｅ"));
-        assert!(is_valid_username(&"x".repeat(MAX_USERNAME_CHARS)));
-        assert!(!is_valid_username(&"x".repeat(MAX_USERNAME_CHARS + 1)));
-    }
+/// Issues one certificate: signs it, commits its ledger row, and only then
+/// returns the PEM.
+pub fn issue(
+    ca: &Authority,
+    ledger: &mut Ledger,
+    req: &IssueRequest<'_>,
+    keys: &dyn KeySource,
+) -> Result<Issued, IssueError> {
+    let signed = sign(ca, req, keys)?;
+    // `commit` returns one `Issued` per `Signed`: exactly one here.
+    commit(ca, ledger, vec![signed])?
+        .pop()
+        .ok_or(IssueError::NoFreeSerial)
 }

@@ -12,7 +12,8 @@ use super::AppState;
 use super::digest::Failure;
 use super::respond::{Fmt, api_error, challenge};
 use crate::api::{ApiError, ErrorCode};
-use crate::registry::{ApiKey, KeyRoleName, Registry, is_project_id};
+use crate::store::registry::is_project_id;
+use crate::store::{ApiKey, KeyRoleName, Registry};
 
 /// Atlas's per-minute request allowance, reported in `Ratelimit-Limit`.
 pub(super) const RATE_LIMIT: u32 = 1200;

@@ -16,7 +16,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use md5::Md5;
 use sha2::{Digest as _, Sha256};
 
-use crate::registry::{ApiKey, Registry};
+use crate::store::{ApiKey, Registry};
 
 /// The realm Atlas uses.
 pub const REALM: &str = "MMS Public API";

@@ -8,7 +8,7 @@
 //! threads, never on the async workers.
 
 mod access;
-pub mod digest;
+mod digest;
 mod listen;
 mod registry_cache;
 mod respond;
@@ -19,11 +19,12 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::Error;
-use crate::home::Home;
+use crate::api::Error;
 use crate::issuing::KeyPool;
+use crate::store::Home;
 
-pub use registry_cache::RegistryCache;
+pub use digest::DigestAuth;
+use registry_cache::RegistryCache;
 
 /// How the server runs.
 #[derive(Debug, Clone)]

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
 
-use crate::registry::{Registry, RegistryError};
+use crate::store::{Registry, RegistryError};
 
 /// What identifies a version of the file: modification time and size.
 type Stamp = Option<(SystemTime, u64)>;

@@ -7,8 +7,7 @@ use axum::response::Response;
 use serde::Serialize;
 
 use super::AppState;
-use crate::Error;
-use crate::api::{self, ApiError, Envelope, ErrorCode, Page};
+use crate::api::{self, ApiError, Envelope, Error, ErrorCode, Page};
 
 /// Which API version a request came in on; it decides the Content-Type.
 #[derive(Debug, Clone, Copy)]

@@ -21,10 +21,9 @@ use super::digest;
 use super::respond::{
     Fmt, Version, api_error, entity, failure, fmt_of, page, query_pairs, respond,
 };
-use crate::Error;
-use crate::api::{self, ApiError, CreateCert, ErrorCode, Page};
-use crate::issuing::{Fresh, KeySource, KeyType, Profile};
-use crate::registry::Registry;
+use crate::api::{self, ApiError, CreateCert, Error, ErrorCode, Page};
+use crate::issuing::{Fresh, KeySource};
+use crate::store::Registry;
 
 /// Largest request body accepted.
 const MAX_BODY: usize = 64 * 1024;
@@ -190,21 +189,15 @@ async fn create_cert(
         Ok(m) => m,
         Err(e) => return api_error(fmt, &e),
     };
-    let request = CreateCert {
-        group_id: gid,
-        username,
-        months_until_expiration: months,
-        issued_at: None,
-        profile: Profile::Atlas,
-        key_type: KeyType::Rsa4096,
-    };
+    let mut request = CreateCert::new(&gid, &username);
+    request.months_until_expiration = months;
     let work_state = Arc::clone(&state);
     let created = blocking(move || {
         let keys: &dyn KeySource = match &work_state.keys {
             Some(pool) => pool,
             None => &Fresh,
         };
-        api::create_cert(&work_state.home, &registry, &request, keys)
+        api::create_cert_with(&work_state.home, &registry, &request, keys)
     });
     match created.await {
         Ok(created) => {
@@ -266,7 +259,12 @@ async fn list_users(
         Err(response) => return *response,
     };
     let users = api::parse_paging(call.pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-        .and_then(|paging| Ok((paging, api::list_users(&call.registry, &call.params)?)));
+        .and_then(|paging| {
+            Ok((
+                paging,
+                api::users::list_users(&call.registry, &call.params)?,
+            ))
+        });
     match users {
         Ok((paging, users)) => page(
             call.fmt,
@@ -287,7 +285,7 @@ async fn get_user(
         Err(response) => return *response,
     };
     let (gid, database_name, username) = &call.params;
-    match api::get_user(&call.registry, gid, database_name, username) {
+    match api::users::get_user(&call.registry, gid, database_name, username) {
         Ok(user) => entity(call.fmt, 200, user, version.content_type()),
         Err(e) => api_error(call.fmt, &e),
     }

@@ -5,15 +5,27 @@
 //! Concurrent processes share it safely: WAL mode, a generous busy timeout,
 //! and each insertion (with its limit check) in one `IMMEDIATE` transaction.
 //! `(project, serial)` is the primary key, so a serial can never repeat.
+//!
+//! The schema's version is `PRAGMA user_version`: a new ledger gets
+//! [`SCHEMA_VERSION`]; an older one is migrated on open; a newer one (from a
+//! later atlas-ca) is refused rather than misread. A row that does not
+//! decode (an unknown kind, an impossible time or serial) is an error, never
+//! a silent default.
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ValueRef};
 use rusqlite::{Connection, ErrorCode, TransactionBehavior, params};
 use time::OffsetDateTime;
 
+use crate::pki::Backend;
+
 /// File name of the ledger inside the CA home.
 pub const FILE: &str = "ledger.sqlite3";
+
+/// The schema version this program writes and understands.
+const SCHEMA_VERSION: i64 = 1;
 
 /// How long a writer waits for another process's transaction.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(60);
@@ -37,12 +49,39 @@ CREATE INDEX IF NOT EXISTS certificates_by_user
 
 /// A ledger operation failed.
 #[derive(Debug, thiserror::Error)]
-#[error("ledger {}: {source}{}", path.display(), hint(source))]
-pub struct LedgerError {
-    /// The ledger file.
-    pub path: PathBuf,
-    /// SQLite's error.
-    pub source: rusqlite::Error,
+#[non_exhaustive]
+pub enum LedgerError {
+    /// SQLite failed.
+    #[error("ledger {}: {source}{hint}", path.display())]
+    Sqlite {
+        /// The ledger file.
+        path: PathBuf,
+        /// SQLite's error.
+        source: Backend,
+        /// What the user can do about it, if anything is known.
+        hint: &'static str,
+    },
+    /// The ledger was written by a newer atlas-ca.
+    #[error(
+        "ledger {}: schema version {found} is newer than this atlas-ca understands ({SCHEMA_VERSION}); use a newer atlas-ca",
+        path.display()
+    )]
+    TooNew {
+        /// The ledger file.
+        path: PathBuf,
+        /// Its `user_version`.
+        found: i64,
+    },
+}
+
+impl LedgerError {
+    fn sqlite(path: &Path, e: rusqlite::Error) -> LedgerError {
+        LedgerError::Sqlite {
+            path: path.to_path_buf(),
+            hint: hint(&e),
+            source: Backend::new(e),
+        }
+    }
 }
 
 /// What a user can do about errors SQLite words tersely.
@@ -60,6 +99,7 @@ fn hint(e: &rusqlite::Error) -> &'static str {
 
 /// What kind of certificate a row records.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Kind {
     /// A database user's client certificate.
     Client,
@@ -74,18 +114,54 @@ impl Kind {
             Kind::Server => "server",
         }
     }
+}
 
-    fn parse(s: &str) -> Kind {
-        if s == "server" {
-            Kind::Server
-        } else {
-            Kind::Client
+impl FromSql for Kind {
+    fn column_result(value: ValueRef<'_>) -> FromSqlResult<Kind> {
+        match value.as_str()? {
+            "client" => Ok(Kind::Client),
+            "server" => Ok(Kind::Server),
+            other => Err(corrupt(format!("unknown certificate kind {other:?}"))),
         }
     }
 }
 
+/// A certificate time as stored: seconds since the epoch, within the years
+/// a certificate can hold.
+struct Time(OffsetDateTime);
+
+impl FromSql for Time {
+    fn column_result(value: ValueRef<'_>) -> FromSqlResult<Time> {
+        let secs = value.as_i64()?;
+        OffsetDateTime::from_unix_timestamp(secs)
+            .ok()
+            .filter(|t| (1950..=9999).contains(&t.year()))
+            .map(Time)
+            .ok_or_else(|| corrupt(format!("time {secs} is outside the years 1950 to 9999")))
+    }
+}
+
+/// A serial as stored: positive, below 2^63.
+struct Serial(u64);
+
+impl FromSql for Serial {
+    fn column_result(value: ValueRef<'_>) -> FromSqlResult<Serial> {
+        let n = value.as_i64()?;
+        u64::try_from(n)
+            .ok()
+            .filter(|s| *s > 0)
+            .map(Serial)
+            .ok_or_else(|| corrupt(format!("serial {n} is not positive")))
+    }
+}
+
+fn corrupt(message: String) -> FromSqlError {
+    FromSqlError::Other(message.into())
+}
+
 /// One certificate as the ledger records it.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct CertRecord {
     /// The project whose CA signed it.
     pub project_id: String,
@@ -151,19 +227,38 @@ fn wal_mode(conn: &Connection) -> rusqlite::Result<()> {
     }
 }
 
+/// Brings the schema to [`SCHEMA_VERSION`]: creates it in a new ledger,
+/// stamps a ledger of the first, unversioned layout (the same tables), and
+/// refuses one from a newer program. The place for future migrations.
+fn migrate(conn: &Connection, path: &Path) -> Result<(), LedgerError> {
+    let err = |e| LedgerError::sqlite(path, e);
+    let found: i64 = conn
+        .pragma_query_value(None, "user_version", |row| row.get(0))
+        .map_err(err)?;
+    if found > SCHEMA_VERSION {
+        return Err(LedgerError::TooNew {
+            path: path.to_path_buf(),
+            found,
+        });
+    }
+    conn.execute_batch(SCHEMA).map_err(err)?;
+    if found < SCHEMA_VERSION {
+        conn.pragma_update(None, "user_version", SCHEMA_VERSION)
+            .map_err(err)?;
+    }
+    Ok(())
+}
+
 impl Ledger {
     /// Opens (creating if needed) the ledger at `path`.
     pub fn open(path: &Path) -> Result<Ledger, LedgerError> {
-        let err = |source| LedgerError {
-            path: path.to_path_buf(),
-            source,
-        };
+        let err = |e| LedgerError::sqlite(path, e);
         let conn = Connection::open(path).map_err(err)?;
         conn.busy_timeout(BUSY_TIMEOUT).map_err(err)?;
         wal_mode(&conn).map_err(err)?;
         conn.pragma_update(None, "synchronous", "FULL")
             .map_err(err)?;
-        conn.execute_batch(SCHEMA).map_err(err)?;
+        migrate(&conn, path)?;
         Ok(Ledger {
             conn,
             path: path.to_path_buf(),
@@ -171,36 +266,21 @@ impl Ledger {
     }
 
     fn err(&self, source: rusqlite::Error) -> LedgerError {
-        LedgerError {
-            path: self.path.clone(),
-            source,
-        }
+        LedgerError::sqlite(&self.path, source)
     }
 
-    /// Records `cert`; with `limit = Some((n, now))`, only if its user holds
-    /// fewer than `n` certificates active at `now`. The check and the
-    /// insertion are one transaction, so concurrent issuers cannot overshoot.
-    pub fn record(
-        &mut self,
-        cert: &CertRecord,
-        limit: Option<(u32, OffsetDateTime)>,
-    ) -> Result<Recorded, LedgerError> {
-        let outcomes = self.record_batch(&[(cert, limit)])?;
-        Ok(outcomes.first().copied().unwrap_or(Recorded::Committed))
-    }
-
-    /// Records several certificates in one transaction, each as
-    /// [`Ledger::record`] would. All are committed, or (if any would be a
-    /// duplicate serial or over its limit) none; the outcomes say which.
+    /// Records several certificates in one transaction, each with
+    /// `limit = Some((n, now))` only if its user holds fewer than `n`
+    /// certificates active at `now` (checked inside the transaction, so
+    /// concurrent issuers cannot overshoot). All are committed, or (if any
+    /// would be a duplicate serial or over its limit) none; the outcomes say
+    /// which.
     pub fn record_batch(
         &mut self,
         certs: &[(&CertRecord, Option<(u32, OffsetDateTime)>)],
     ) -> Result<Vec<Recorded>, LedgerError> {
         let path = &self.path;
-        let err = |source| LedgerError {
-            path: path.clone(),
-            source,
-        };
+        let err = |e| LedgerError::sqlite(path, e);
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
@@ -329,14 +409,14 @@ impl Ledger {
             .query_map(args, |row| {
                 Ok(CertRecord {
                     project_id: row.get(0)?,
-                    serial: from_sql_serial(row.get(1)?),
+                    serial: row.get::<_, Serial>(1)?.0,
                     username: row.get(2)?,
                     subject: row.get(3)?,
-                    kind: Kind::parse(&row.get::<_, String>(4)?),
-                    created_at: from_unix(row.get(5)?),
-                    not_after: from_unix(row.get(6)?),
+                    kind: row.get(4)?,
+                    created_at: row.get::<_, Time>(5)?.0,
+                    not_after: row.get::<_, Time>(6)?.0,
                     fingerprint: row.get(7)?,
-                    revoked_at: row.get::<_, Option<i64>>(8)?.map(from_unix),
+                    revoked_at: row.get::<_, Option<Time>>(8)?.map(|t| t.0),
                 })
             })
             .map_err(|e| self.err(e))?;
@@ -364,11 +444,82 @@ fn to_sql_serial(serial: u64) -> i64 {
     i64::try_from(serial).unwrap_or(i64::MAX)
 }
 
-fn from_sql_serial(value: i64) -> u64 {
-    u64::try_from(value).unwrap_or_default()
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-fn from_unix(secs: i64) -> OffsetDateTime {
-    // Stored values come from valid certificate times (years 1950..=9999).
-    OffsetDateTime::from_unix_timestamp(secs).unwrap_or(OffsetDateTime::UNIX_EPOCH)
+    fn record(serial: u64) -> CertRecord {
+        let t = OffsetDateTime::from_unix_timestamp(1_800_000_000).unwrap();
+        CertRecord {
+            project_id: "5efda6aea3f2ed2e7dd6ce05".into(),
+            serial,
+            username: "alice".into(),
+            subject: "CN=alice".into(),
+            kind: Kind::Client,
+            created_at: t,
+            not_after: t + time::Duration::days(90),
+            fingerprint: "00".into(),
+            revoked_at: None,
+        }
+    }
+
+    fn corrupt_with(sql: &str) -> String {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(FILE);
+        let mut ledger = Ledger::open(&path).unwrap();
+        ledger.record_batch(&[(&record(1 << 60), None)]).unwrap();
+        ledger.conn.execute(sql, []).unwrap();
+        let every_row = ledger.query("", []);
+        every_row.unwrap_err().to_string()
+    }
+
+    #[test]
+    fn a_corrupt_row_is_an_error() {
+        let kind = corrupt_with("UPDATE certificates SET kind = 'ghost'");
+        assert!(
+            kind.contains("unknown certificate kind \"ghost\""),
+            "{kind}"
+        );
+        let time = corrupt_with("UPDATE certificates SET not_after = 999999999999999");
+        assert!(time.contains("outside the years"), "{time}");
+        let serial = corrupt_with("UPDATE certificates SET serial = -5");
+        assert!(serial.contains("serial -5 is not positive"), "{serial}");
+        let text = corrupt_with("UPDATE certificates SET created_at = 'yesterday'");
+        assert!(text.contains("ledger "), "{text}");
+    }
+
+    #[test]
+    fn schema_version_is_set_and_checked() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(FILE);
+        let ledger = Ledger::open(&path).unwrap();
+        let version: i64 = ledger
+            .conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .unwrap();
+        assert_eq!(version, SCHEMA_VERSION);
+        ledger
+            .conn
+            .pragma_update(None, "user_version", SCHEMA_VERSION + 1)
+            .unwrap();
+        drop(ledger);
+        let e = Ledger::open(&path).err().unwrap();
+        assert!(matches!(e, LedgerError::TooNew { found: 2, .. }), "{e}");
+        assert!(e.to_string().contains("use a newer atlas-ca"), "{e}");
+    }
+
+    #[test]
+    fn an_unversioned_ledger_is_stamped() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(FILE);
+        let conn = Connection::open(&path).unwrap();
+        conn.execute_batch(SCHEMA).unwrap();
+        drop(conn);
+        let ledger = Ledger::open(&path).unwrap();
+        let version: i64 = ledger
+            .conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .unwrap();
+        assert_eq!(version, SCHEMA_VERSION);
+    }
 }

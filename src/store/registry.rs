@@ -17,6 +17,7 @@ pub const MAX_USERS_PER_PROJECT: usize = 100;
 /// How a database user authenticates with X.509, as the Admin API's `x509Type`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]
 #[serde(rename_all = "UPPERCASE")]
+#[non_exhaustive]
 pub enum X509Type {
     /// No X.509 authentication (password users).
     #[default]
@@ -79,6 +80,7 @@ impl Project {
 /// A programmatic API key role, as Atlas names them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[non_exhaustive]
 pub enum KeyRoleName {
     /// Project Owner: everything in the project.
     GroupOwner,
@@ -121,6 +123,7 @@ pub struct Registry {
 
 /// Why a registry could not be used.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum RegistryError {
     /// The file could not be read.
     #[error("cannot read registry {}: {source}", path.display())]
@@ -229,94 +232,8 @@ impl Registry {
         let fail = |at: usize, message: String| invalid(path, text, at, &message);
         let mut projects: Vec<Project> = Vec::with_capacity(raw.projects.len());
         for p in raw.projects {
-            let id = p.id.get_ref();
-            if !is_project_id(id) || id.bytes().any(|b| b.is_ascii_uppercase()) {
-                return Err(fail(
-                    p.id.span().start,
-                    format!(
-                        "project id {} must be 24 lowercase hexadecimal characters",
-                        quoted(id)
-                    ),
-                ));
-            }
-            if projects.iter().any(|q| &q.id == id) {
-                return Err(fail(
-                    p.id.span().start,
-                    format!("duplicate project id {id}"),
-                ));
-            }
-            if let Some(max) = &p.max_certs_per_user
-                && *max.get_ref() == 0
-            {
-                return Err(fail(
-                    max.span().start,
-                    "maxCertsPerUser must be at least 1 (leave it out for no limit)".into(),
-                ));
-            }
-            let mut users: Vec<DatabaseUser> = Vec::with_capacity(p.database_users.len());
-            for spanned in p.database_users {
-                let at = spanned.span().start;
-                let u = spanned.into_inner();
-                if users.len() == MAX_USERS_PER_PROJECT {
-                    return Err(fail(
-                        at,
-                        format!(
-                            "project {id} has more than {MAX_USERS_PER_PROJECT} database users"
-                        ),
-                    ));
-                }
-                let name = u.username.get_ref();
-                if name.is_empty() {
-                    return Err(fail(u.username.span().start, "username is empty".into()));
-                }
-                if users.iter().any(|v| &v.username == name) {
-                    return Err(fail(
-                        u.username.span().start,
-                        format!("duplicate username {} in project {id}", quoted(name)),
-                    ));
-                }
-                let x509 = u.x509_type != X509Type::None;
-                let database_name = match u.database_name {
-                    Some(db) => {
-                        let ok = match db.get_ref().as_str() {
-                            "$external" => true,
-                            "admin" => !x509,
-                            _ => false,
-                        };
-                        if !ok {
-                            let want = if x509 {
-                                "\"$external\""
-                            } else {
-                                "\"admin\" or \"$external\""
-                            };
-                            return Err(fail(
-                                db.span().start,
-                                format!(
-                                    "databaseName {} of user {} must be {want}",
-                                    quoted(db.get_ref()),
-                                    quoted(name)
-                                ),
-                            ));
-                        }
-                        db.into_inner()
-                    }
-                    None if x509 => "$external".to_string(),
-                    None => "admin".to_string(),
-                };
-                users.push(DatabaseUser {
-                    username: u.username.into_inner(),
-                    database_name,
-                    x509_type: u.x509_type,
-                    roles: u.roles,
-                });
-            }
-            projects.push(Project {
-                id: p.id.into_inner(),
-                name: p.name,
-                self_managed_x509: p.self_managed_x509,
-                max_certs_per_user: p.max_certs_per_user.map(Spanned::into_inner),
-                database_users: users,
-            });
+            let project = project(p, &projects, &fail)?;
+            projects.push(project);
         }
         let api_keys = api_keys(raw.api_keys, &fail)?;
         Ok(Registry { projects, api_keys })
@@ -333,10 +250,110 @@ impl Registry {
     }
 }
 
-fn api_keys(
-    raw: Vec<RawApiKey>,
-    fail: &dyn Fn(usize, String) -> RegistryError,
-) -> Result<Vec<ApiKey>, RegistryError> {
+/// Reports a problem at a byte offset of the registry text.
+type Fail<'a> = &'a dyn Fn(usize, String) -> RegistryError;
+
+/// Validates one project against those before it.
+fn project(p: RawProject, before: &[Project], fail: Fail<'_>) -> Result<Project, RegistryError> {
+    let id = p.id.get_ref();
+    if !is_project_id(id) || id.bytes().any(|b| b.is_ascii_uppercase()) {
+        return Err(fail(
+            p.id.span().start,
+            format!(
+                "project id {} must be 24 lowercase hexadecimal characters",
+                quoted(id)
+            ),
+        ));
+    }
+    if before.iter().any(|q| &q.id == id) {
+        return Err(fail(
+            p.id.span().start,
+            format!("duplicate project id {id}"),
+        ));
+    }
+    if let Some(max) = &p.max_certs_per_user
+        && *max.get_ref() == 0
+    {
+        return Err(fail(
+            max.span().start,
+            "maxCertsPerUser must be at least 1 (leave it out for no limit)".into(),
+        ));
+    }
+    let mut users: Vec<DatabaseUser> = Vec::with_capacity(p.database_users.len());
+    for spanned in p.database_users {
+        let at = spanned.span().start;
+        if users.len() == MAX_USERS_PER_PROJECT {
+            return Err(fail(
+                at,
+                format!("project {id} has more than {MAX_USERS_PER_PROJECT} database users"),
+            ));
+        }
+        let user = user(spanned.into_inner(), id, &users, fail)?;
+        users.push(user);
+    }
+    Ok(Project {
+        id: p.id.into_inner(),
+        name: p.name,
+        self_managed_x509: p.self_managed_x509,
+        max_certs_per_user: p.max_certs_per_user.map(Spanned::into_inner),
+        database_users: users,
+    })
+}
+
+/// Validates one database user of project `id` against those before it.
+fn user(
+    u: RawUser,
+    id: &str,
+    before: &[DatabaseUser],
+    fail: Fail<'_>,
+) -> Result<DatabaseUser, RegistryError> {
+    let name = u.username.get_ref();
+    if name.is_empty() {
+        return Err(fail(u.username.span().start, "username is empty".into()));
+    }
+    if before.iter().any(|v| &v.username == name) {
+        return Err(fail(
+            u.username.span().start,
+            format!("duplicate username {} in project {id}", quoted(name)),
+        ));
+    }
+    let x509 = u.x509_type != X509Type::None;
+    let database_name = match u.database_name {
+        Some(db) => {
+            let ok = match db.get_ref().as_str() {
+                "$external" => true,
+                "admin" => !x509,
+                _ => false,
+            };
+            if !ok {
+                let want = if x509 {
+                    "\"$external\""
+                } else {
+                    "\"admin\" or \"$external\""
+                };
+                return Err(fail(
+                    db.span().start,
+                    format!(
+                        "databaseName {} of user {} must be {want}",
+                        quoted(db.get_ref()),
+                        quoted(name)
+                    ),
+                ));
+            }
+            db.into_inner()
+        }
+        None if x509 => "$external".to_string(),
+        None => "admin".to_string(),
+    };
+    Ok(DatabaseUser {
+        username: u.username.into_inner(),
+        database_name,
+        x509_type: u.x509_type,
+        roles: u.roles,
+    })
+}
+
+fn api_keys(raw: Vec<RawApiKey>, fail: Fail<'_>) -> Result<Vec<ApiKey>, RegistryError> {
     let mut keys: Vec<ApiKey> = Vec::with_capacity(raw.len());
     for k in raw {
         let public = k.public_key.get_ref();

@@ -3,14 +3,21 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::ca::{CaError, Passphrase, ProjectCa};
-use crate::ledger::{self, Ledger, LedgerError};
-use crate::registry::{Registry, RegistryError};
+use super::ca::{self, CaError, Passphrase};
+use super::ledger::{self, Ledger, LedgerError};
+use super::registry::{Registry, RegistryError};
+use crate::pki::Authority;
 
 /// File name of the registry inside the home.
-pub const REGISTRY_FILE: &str = "users.toml";
+const REGISTRY_FILE: &str = "users.toml";
 
-/// A CA home directory (by default `./ca`).
+/// A CA home directory (by default `./ca`): where the registry, the
+/// project CAs and the ledger live.
+///
+/// ```
+/// let home = atlas_ca::Home::new("/tmp/atlas-home");
+/// assert_eq!(home.registry_path(), std::path::Path::new("/tmp/atlas-home/users.toml"));
+/// ```
 #[derive(Debug, Clone)]
 pub struct Home {
     root: PathBuf,
@@ -63,18 +70,23 @@ impl Home {
     }
 
     /// The project's CA, created on first use; the flag says it was created.
-    pub fn project_ca(&self, project_id: &str) -> Result<(ProjectCa, bool), CaError> {
-        ProjectCa::open_or_create(&self.root, project_id, self.passphrase.as_ref())
+    pub(crate) fn project_ca(&self, project_id: &str) -> Result<(Authority, bool), CaError> {
+        ca::open_or_create(&self.root, project_id, self.passphrase.as_ref())
+    }
+
+    /// The directory holding the project's CA files.
+    pub fn ca_dir(&self, project_id: &str) -> PathBuf {
+        ca::dir(&self.root, project_id)
     }
 
     /// Opens the ledger, creating it (and the home) if needed.
-    pub fn ledger(&self) -> Result<Ledger, LedgerError> {
+    pub(crate) fn ledger(&self) -> Result<Ledger, LedgerError> {
         Ledger::open(&self.root.join(ledger::FILE))
     }
 
     /// Opens the ledger only if it exists, so that read-only commands and
     /// rejected requests leave no file behind.
-    pub fn existing_ledger(&self) -> Result<Option<Ledger>, LedgerError> {
+    pub(crate) fn existing_ledger(&self) -> Result<Option<Ledger>, LedgerError> {
         let path = self.root.join(ledger::FILE);
         if path.exists() {
             Ledger::open(&path).map(Some)

@@ -21,23 +21,18 @@ use x509_cert::serial_number::SerialNumber;
 use x509_cert::spki::{AlgorithmIdentifierOwned, ObjectIdentifier};
 use x509_cert::time::Time;
 
-use crate::ca::ProjectCa;
-use crate::ledger::CertRecord;
+use super::authority::Authority;
+use super::x509::Backend;
 
 /// How long a CRL is current (its nextUpdate after thisUpdate).
 pub const CRL_LIFETIME: Duration = Duration::from_secs(30 * 24 * 3600);
 
 const SHA256_WITH_RSA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.11");
 
-/// Why a CRL could not be made.
-#[derive(Debug, thiserror::Error)]
-pub enum CrlError {
-    /// Encoding failed.
-    #[error("encoding the CRL: {0}")]
-    Der(#[from] der::Error),
-    /// Signing failed.
-    #[error("signing the CRL: {0}")]
-    Crypto(#[from] openssl::error::ErrorStack),
+impl From<der::Error> for Backend {
+    fn from(e: der::Error) -> Backend {
+        Backend::new(e)
+    }
 }
 
 fn time(t: OffsetDateTime) -> Result<Time, der::Error> {
@@ -45,12 +40,13 @@ fn time(t: OffsetDateTime) -> Result<Time, der::Error> {
     Ok(DateTime::from_unix_duration(Duration::from_secs(secs))?.into())
 }
 
-/// A PEM CRL signed by `ca` listing `revoked`, issued at `now`.
+/// A PEM CRL signed by `ca`, issued at `now`, listing the `revoked`
+/// serials with their revocation times.
 pub fn build(
-    ca: &ProjectCa,
-    revoked: &[CertRecord],
+    ca: &Authority,
+    revoked: &[(u64, OffsetDateTime)],
     now: OffsetDateTime,
-) -> Result<String, CrlError> {
+) -> Result<String, Backend> {
     let issuer = Name::from_der(&ca.name().to_der()?)?;
     let algorithm = AlgorithmIdentifierOwned {
         oid: SHA256_WITH_RSA,
@@ -58,10 +54,10 @@ pub fn build(
     };
     let entries = revoked
         .iter()
-        .map(|r| {
+        .map(|&(serial, at)| {
             Ok(RevokedCert {
-                serial_number: SerialNumber::from(r.serial),
-                revocation_date: time(r.revoked_at.unwrap_or(now))?,
+                serial_number: SerialNumber::from(serial),
+                revocation_date: time(at)?,
                 crl_entry_extensions: None,
             })
         })

@@ -10,12 +10,10 @@ use openssl::x509::verify::X509VerifyFlags;
 use openssl::x509::{X509, X509StoreContext};
 use time::OffsetDateTime;
 
-use crate::Error;
-use crate::api::{json::timestamp, project};
-use crate::ca::{ProjectCa, asn1_time};
-use crate::home::Home;
-use crate::ledger::Kind;
-use crate::registry::{Registry, X509Type};
+use crate::api::{Error, project, timestamp};
+use crate::pki::{asn1_time, serial_of};
+use crate::store::ca;
+use crate::store::{CertRecord, Home, Kind, Project, Registry, X509Type};
 
 /// The outcome of one check.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,20 +46,33 @@ pub fn verify_bundle(
     now: OffsetDateTime,
 ) -> Result<Vec<Check>, Error> {
     let project = project(registry, group_id)?;
-    let mut checks = Vec::new();
     let Ok(cert) = X509::from_pem(pem) else {
-        checks.push(check(
+        return Ok(vec![check(
             "certificate",
             false,
             "no PEM certificate in the file",
-        ));
-        return Ok(checks);
+        )]);
     };
-    checks.push(match PKey::private_key_from_pem(pem) {
+    let record = match (home.existing_ledger()?, serial_of(&cert)) {
+        (Some(ledger), Some(serial)) => ledger.get(&project.id, serial)?,
+        _ => None,
+    };
+    Ok(vec![
+        key_matches(&cert, pem),
+        signed_by_project(home, project, &cert)?,
+        in_force(&cert, now)?,
+        not_revoked(record.as_ref()),
+        names_subject(project, &cert, record.as_ref()),
+    ])
+}
+
+fn key_matches(cert: &X509, pem: &[u8]) -> Check {
+    const NAME: &str = "key matches certificate";
+    match PKey::private_key_from_pem(pem) {
         Ok(key) => {
             let matches = cert.public_key().is_ok_and(|p| p.public_eq(&key));
             check(
-                "key matches certificate",
+                NAME,
                 matches,
                 if matches {
                     "the private key is the certificate's"
@@ -70,16 +81,14 @@ pub fn verify_bundle(
                 },
             )
         }
-        Err(_) => check(
-            "key matches certificate",
-            false,
-            "no unencrypted private key in the file",
-        ),
-    });
+        Err(_) => check(NAME, false, "no unencrypted private key in the file"),
+    }
+}
 
-    let cas = ProjectCa::certificates(&ProjectCa::dir(home.root(), &project.id))?;
-    let signer = cas.iter().position(|ca| chains(&cert, ca).unwrap_or(false));
-    checks.push(match (cas.is_empty(), signer) {
+fn signed_by_project(home: &Home, project: &Project, cert: &X509) -> Result<Check, Error> {
+    let cas = ca::certificates(&home.ca_dir(&project.id))?;
+    let signer = cas.iter().position(|ca| chains(cert, ca).unwrap_or(false));
+    Ok(match (cas.is_empty(), signer) {
         (true, _) => check(
             CHAIN,
             false,
@@ -93,30 +102,26 @@ pub fn verify_bundle(
         (false, Some(_)) => check(
             CHAIN,
             true,
-            "a retired CA of the project (ca init --rotate)",
+            "a retired CA of the project (rotated out, kept for what it issued)",
         ),
         (false, None) => check(CHAIN, false, "it was not signed by this project's CA"),
-    });
+    })
+}
 
-    let now_asn1 = asn1_time(now)?;
+fn in_force(cert: &X509, now: OffsetDateTime) -> Result<Check, Error> {
+    let now = asn1_time(now)?;
     let (nb, na) = (cert.not_before(), cert.not_after());
-    checks.push(if nb > now_asn1.as_ref() {
+    Ok(if nb > now.as_ref() {
         check("in force", false, format!("not valid before {nb}"))
-    } else if na <= now_asn1.as_ref() {
+    } else if na <= now.as_ref() {
         check("in force", false, format!("expired {na}"))
     } else {
         check("in force", true, format!("valid until {na}"))
-    });
+    })
+}
 
-    let serial = cert.serial_number().to_bn().ok().and_then(|bn| {
-        let bytes = bn.to_vec();
-        (bytes.len() <= 8).then(|| bytes.iter().fold(0u64, |acc, b| (acc << 8) | u64::from(*b)))
-    });
-    let record = match (home.existing_ledger()?, serial) {
-        (Some(ledger), Some(serial)) => ledger.get(&project.id, serial)?,
-        _ => None,
-    };
-    checks.push(match &record {
+fn not_revoked(record: Option<&CertRecord>) -> Check {
+    match record {
         None => check(
             "not revoked",
             false,
@@ -130,42 +135,37 @@ pub fn verify_bundle(
                 format!("serial {} is on record", r.serial),
             ),
         },
-    });
+    }
+}
 
+fn names_subject(project: &Project, cert: &X509, record: Option<&CertRecord>) -> Check {
+    if let Some(r) = record.filter(|r| r.kind == Kind::Server) {
+        return check(
+            "names its subject",
+            true,
+            format!("server certificate for {}", r.username),
+        );
+    }
+    const NAME: &str = "names a MANAGED user";
     let cn = cert
         .subject_name()
         .entries_by_nid(Nid::COMMONNAME)
         .next()
         .and_then(|e| e.data().to_string().ok())
         .unwrap_or_default();
-    checks.push(match record.as_ref().map(|r| r.kind) {
-        Some(Kind::Server) => check(
-            "names its subject",
+    match project.user(&cn) {
+        Some(u) if u.x509_type == X509Type::Managed => check(
+            NAME,
             true,
-            format!(
-                "server certificate for {}",
-                record.as_ref().map_or("", |r| r.username.as_str())
-            ),
+            format!("CN={cn} is {} in $external", u.username),
         ),
-        _ => match project.user(&cn) {
-            Some(u) if u.x509_type == X509Type::Managed => check(
-                "names a MANAGED user",
-                true,
-                format!("CN={cn} is {} in $external", u.username),
-            ),
-            Some(u) => check(
-                "names a MANAGED user",
-                false,
-                format!("user {cn} has x509Type {}", u.x509_type),
-            ),
-            None => check(
-                "names a MANAGED user",
-                false,
-                format!("no database user named {cn:?}"),
-            ),
-        },
-    });
-    Ok(checks)
+        Some(u) => check(
+            NAME,
+            false,
+            format!("user {cn} has x509Type {}", u.x509_type),
+        ),
+        None => check(NAME, false, format!("no database user named {cn:?}")),
+    }
 }
 
 /// Whether `cert` verifies under `ca` alone, times aside (checked apart).

@@ -13,21 +13,20 @@ use std::sync::mpsc;
 use rayon::prelude::*;
 use serde::Serialize;
 
-use crate::Error;
-use crate::api::{self, CreateCert, json::timestamp};
-use crate::ca::ProjectCa;
-use crate::files::{write_private, write_public};
-use crate::home::Home;
+use super::names::FileNames;
+use crate::api::{self, CreateCert, Error, Invalid, timestamp};
 use crate::issuing::{self, Fresh, IssueError, IssueRequest, Signed};
-use crate::kit::file_name;
-use crate::ledger::{Ledger, Recorded};
-use crate::registry::{Registry, X509Type};
+use crate::pki::Authority;
+use crate::store::files::{write_private, write_public};
+use crate::store::ledger::Ledger;
+use crate::store::{Home, Registry, X509Type};
 
 /// Rows committed per ledger transaction, at most.
 const BATCH: usize = 64;
 
 /// What to issue.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct FixtureOptions {
     /// The directory to write.
     pub out: PathBuf,
@@ -44,9 +43,25 @@ pub struct FixtureOptions {
     pub force: bool,
 }
 
+impl FixtureOptions {
+    /// One certificate per MANAGED user of the template's project, into
+    /// `out`, on every core, replacing nothing.
+    pub fn new(out: impl Into<PathBuf>, template: CreateCert) -> FixtureOptions {
+        FixtureOptions {
+            out: out.into(),
+            users: Vec::new(),
+            count_per_user: 1,
+            template,
+            jobs: 0,
+            force: false,
+        }
+    }
+}
+
 /// One line of `manifest.json`.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct ManifestEntry {
     /// The database user.
     pub username: String,
@@ -71,13 +86,76 @@ struct Task<'r> {
 }
 
 /// Issues the fixtures; `progress` is called as certificates reach the disk
-/// with (done, total). Returns the manifest.
+/// with (done, total). Returns the manifest. Every check runs for every
+/// user before anything is written.
+///
+/// ```
+/// use atlas_ca::{CreateCert, FixtureOptions, Home, issue_fixtures};
+///
+/// let dir = tempfile::tempdir()?;
+/// std::fs::write(
+///     dir.path().join("users.toml"),
+///     "[[projects]]\nid = \"5efda6aea3f2ed2e7dd6ce05\"\n\
+///      [[projects.databaseUsers]]\nusername = \"alice\"\nx509Type = \"MANAGED\"\n",
+/// )?;
+/// let home = Home::new(dir.path());
+/// let mut template = CreateCert::new("5efda6aea3f2ed2e7dd6ce05", "");
+/// template.key_type = atlas_ca::KeyType::EcP256;
+/// let mut options = FixtureOptions::new(dir.path().join("out"), template);
+/// options.count_per_user = 2;
+/// let manifest = issue_fixtures(&home, &home.registry()?, &options, &|_, _| {})?;
+/// assert_eq!(manifest.len(), 2);
+/// assert_eq!(manifest[0].file, "alice-1.pem");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub fn issue_fixtures(
     home: &Home,
     registry: &Registry,
     opts: &FixtureOptions,
     progress: &(dyn Fn(usize, usize) + Sync),
 ) -> Result<Vec<ManifestEntry>, Error> {
+    let project = api::project(registry, &opts.template.group_id)?;
+    let tasks = plan(home, registry, opts)?;
+    let existing = ["ca.pem", "manifest.json"]
+        .into_iter()
+        .map(String::from)
+        .chain(tasks.iter().map(|t| t.file.clone()))
+        .find(|f| opts.out.join(f).exists());
+    if let (Some(file), false) = (existing, opts.force) {
+        return Err(Invalid::Exists {
+            path: opts.out.join(file),
+            dir: opts.out.clone(),
+        }
+        .into());
+    }
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(opts.jobs)
+        .build()
+        .map_err(|e| Invalid::Jobs {
+            jobs: opts.jobs,
+            reason: e.to_string(),
+        })?;
+    std::fs::create_dir_all(&opts.out).map_err(Error::io(&opts.out))?;
+
+    let (ca, _) = home.project_ca(&project.id)?;
+    let mut ledger = home.ledger()?;
+    let manifest = run(&ca, &mut ledger, &tasks, opts, &pool, progress)?;
+
+    let ca_path = opts.out.join("ca.pem");
+    write_public(&ca_path, &ca.cert_pem()?).map_err(Error::io(&ca_path))?;
+    let json = serde_json::to_string_pretty(&manifest).unwrap_or_default() + "\n";
+    let path = opts.out.join("manifest.json");
+    write_public(&path, json.as_bytes()).map_err(Error::io(&path))?;
+    Ok(manifest)
+}
+
+/// Validates the request for every user (all checks, the limit for all
+/// `count_per_user` at once) and names every file; nothing is written.
+fn plan<'r>(
+    home: &Home,
+    registry: &'r Registry,
+    opts: &FixtureOptions,
+) -> Result<Vec<Task<'r>>, Error> {
     let project = api::project(registry, &opts.template.group_id)?;
     let users: Vec<String> = if opts.users.is_empty() {
         project
@@ -90,78 +168,36 @@ pub fn issue_fixtures(
         opts.users.clone()
     };
     if users.is_empty() || opts.count_per_user == 0 {
-        return Err(Error::Usage(
-            "nothing to issue: no MANAGED users, or --count-per-user 0".into(),
-        ));
+        return Err(Invalid::NothingToIssue.into());
     }
     let mut tasks = Vec::new();
-    let mut names = std::collections::BTreeSet::new();
+    let mut names = FileNames::default();
     for username in &users {
         let mut req = opts.template.clone();
         req.username = username.clone();
         let request = api::validate_create(home, registry, &req, opts.count_per_user)?;
-        let base = file_name(username);
         for i in 1..=opts.count_per_user {
-            let mut file = if opts.count_per_user == 1 {
-                format!("{base}.pem")
-            } else {
-                format!("{base}-{i}.pem")
-            };
-            if !names.insert(file.clone()) {
-                file = format!("{base}-{}-{i}.pem", names.len());
-                names.insert(file.clone());
-            }
+            let number = (opts.count_per_user > 1).then_some(i);
             tasks.push(Task {
                 request: request.clone(),
-                file,
+                file: names.name("", username, number),
             });
         }
     }
-    let existing = ["ca.pem", "manifest.json"]
-        .into_iter()
-        .map(String::from)
-        .chain(tasks.iter().map(|t| t.file.clone()))
-        .find(|f| opts.out.join(f).exists());
-    if let (Some(file), false) = (existing, opts.force) {
-        return Err(Error::Usage(format!(
-            "{} already exists; pass --force to replace the fixtures in {}",
-            opts.out.join(file).display(),
-            opts.out.display()
-        )));
-    }
-    std::fs::create_dir_all(&opts.out).map_err(|source| Error::Io {
-        path: opts.out.clone(),
-        source,
-    })?;
-
-    let (ca, _) = home.project_ca(&project.id)?;
-    let mut ledger = home.ledger()?;
-    let manifest = run(&ca, &mut ledger, &tasks, opts, progress)?;
-
-    let ca_pem = ca.cert_pem()?;
-    let io = |path: PathBuf| move |source| Error::Io { path, source };
-    write_public(&opts.out.join("ca.pem"), &ca_pem).map_err(io(opts.out.join("ca.pem")))?;
-    let json = serde_json::to_string_pretty(&manifest).unwrap_or_default() + "\n";
-    let path = opts.out.join("manifest.json");
-    write_public(&path, json.as_bytes()).map_err(io(path.clone()))?;
-    Ok(manifest)
+    Ok(tasks)
 }
 
-/// Signs on a pool of `opts.jobs` threads and commits and writes on this
-/// one, in batches.
+/// Signs on `pool` and commits and writes on this thread, in batches.
 fn run(
-    ca: &ProjectCa,
+    ca: &Authority,
     ledger: &mut Ledger,
     tasks: &[Task<'_>],
     opts: &FixtureOptions,
+    pool: &rayon::ThreadPool,
     progress: &(dyn Fn(usize, usize) + Sync),
 ) -> Result<Vec<ManifestEntry>, Error> {
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(opts.jobs)
-        .build()
-        .map_err(|e| Error::Usage(format!("cannot start {} jobs: {e}", opts.jobs)))?;
     let cancel = AtomicBool::new(false);
-    let (tx, rx) = mpsc::channel::<(usize, Result<Signed, IssueError>)>();
+    let (tx, rx) = mpsc::channel::<(usize, Result<Signed<'_>, IssueError>)>();
     let mut manifest: Vec<(usize, ManifestEntry)> = Vec::with_capacity(tasks.len());
     let mut failure: Option<Error> = None;
     std::thread::scope(|scope| {
@@ -183,15 +219,19 @@ fn run(
         while let Ok(first) = rx.recv() {
             let mut ready = vec![first];
             ready.extend(rx.try_iter().take(BATCH - 1));
+            let mut order = Vec::with_capacity(ready.len());
             let mut batch = Vec::with_capacity(ready.len());
             for (i, signed) in ready {
                 match signed {
-                    Ok(signed) => batch.push((i, signed)),
+                    Ok(signed) => {
+                        order.push(i);
+                        batch.push(signed);
+                    }
                     Err(e) => failure = Some(e.into()),
                 }
             }
             if failure.is_none()
-                && let Err(e) = commit(ca, ledger, tasks, batch, opts, &mut manifest)
+                && let Err(e) = commit(ca, ledger, tasks, &order, batch, opts, &mut manifest)
             {
                 failure = Some(e);
             }
@@ -212,48 +252,23 @@ fn run(
     Ok(manifest.into_iter().map(|(_, m)| m).collect())
 }
 
-/// Commits a batch in one transaction (re-signing any serial collision),
-/// then writes its files.
+/// Commits a batch through the issuing path (tasks `order[k]` signed as
+/// `batch[k]`), then writes its files.
 fn commit(
-    ca: &ProjectCa,
+    ca: &Authority,
     ledger: &mut Ledger,
     tasks: &[Task<'_>],
-    mut batch: Vec<(usize, Signed)>,
+    order: &[usize],
+    batch: Vec<Signed<'_>>,
     opts: &FixtureOptions,
     manifest: &mut Vec<(usize, ManifestEntry)>,
 ) -> Result<(), Error> {
-    loop {
-        let rows: Vec<_> = batch
-            .iter()
-            .map(|(i, s)| (&s.record, tasks[*i].request.limit))
-            .collect();
-        let outcomes = ledger.record_batch(&rows)?;
-        if outcomes.contains(&Recorded::LimitReached) {
-            return Err(api::limit_reached());
-        }
-        let collided: Vec<usize> = outcomes
-            .iter()
-            .enumerate()
-            .filter(|(_, o)| **o == Recorded::DuplicateSerial)
-            .map(|(k, _)| k)
-            .collect();
-        if collided.is_empty() {
-            break;
-        }
-        // Nothing was committed: re-sign the colliding ones and try again.
-        for k in collided {
-            let (i, signed) = &mut batch[k];
-            signed
-                .reserial(ca, &tasks[*i].request)
-                .map_err(IssueError::from)?;
-        }
-    }
-    for (i, signed) in batch {
+    let issued = issuing::commit(ca, ledger, batch)?;
+    for (&i, issued) in order.iter().zip(issued) {
         let task = &tasks[i];
         let path = opts.out.join(&task.file);
-        let pem = signed.pem().map_err(IssueError::from)?;
-        write_private(&path, pem.as_bytes()).map_err(|source| Error::Io { path, source })?;
-        let r = signed.record;
+        write_private(&path, issued.pem.as_bytes()).map_err(Error::io(&path))?;
+        let r = issued.record;
         manifest.push((
             i,
             ManifestEntry {

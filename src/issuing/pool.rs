@@ -1,62 +1,15 @@
-//! Subject keys: the types atlas-ca can issue for, and where keys come from
-//! (generated on demand, or taken from a warm pool that background threads
-//! keep filled so that a server can answer without waiting for RSA).
+//! Where subject keys come from: generated on demand, or taken from a warm
+//! pool that background threads keep filled so that a server can answer
+//! without waiting for RSA.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
 
-use openssl::ec::{EcGroup, EcKey};
 use openssl::error::ErrorStack;
-use openssl::nid::Nid;
 use openssl::pkey::{PKey, Private};
 
-use crate::keygen;
-
-/// A subject key type. Atlas issues RSA-4096 only; the others are for
-/// fixtures and local set-ups (the CA still signs with RSA-4096/SHA-256).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
-pub enum KeyType {
-    /// RSA, 2048-bit modulus.
-    #[value(name = "rsa-2048")]
-    Rsa2048,
-    /// RSA, 3072-bit modulus.
-    #[value(name = "rsa-3072")]
-    Rsa3072,
-    /// RSA, 4096-bit modulus: what Atlas issues.
-    #[default]
-    #[value(name = "rsa-4096")]
-    Rsa4096,
-    /// ECDSA on NIST P-256.
-    #[value(name = "ec-p256")]
-    EcP256,
-    /// ECDSA on NIST P-384.
-    #[value(name = "ec-p384")]
-    EcP384,
-    /// Ed25519.
-    #[value(name = "ed25519")]
-    Ed25519,
-}
-
-impl KeyType {
-    /// A fresh key of this type; RSA uses the current rayon pool's threads
-    /// (see [`keygen`]).
-    pub fn generate(self) -> Result<PKey<Private>, ErrorStack> {
-        let rsa = |bits| PKey::from_rsa(keygen::rsa(bits)?);
-        let ec = |nid| {
-            let group = EcGroup::from_curve_name(nid)?;
-            PKey::from_ec_key(EcKey::generate(&group)?)
-        };
-        match self {
-            KeyType::Rsa2048 => rsa(2048),
-            KeyType::Rsa3072 => rsa(3072),
-            KeyType::Rsa4096 => rsa(4096),
-            KeyType::EcP256 => ec(Nid::X9_62_PRIME256V1),
-            KeyType::EcP384 => ec(Nid::SECP384R1),
-            KeyType::Ed25519 => PKey::generate_ed25519(),
-        }
-    }
-}
+use crate::pki::KeyType;
 
 /// Where issuing gets subject keys from.
 pub trait KeySource: Sync {
@@ -187,19 +140,6 @@ impl Drop for KeyPool {
 mod tests {
     use super::*;
     use openssl::pkey::Id;
-
-    #[test]
-    fn every_type_generates_its_kind() {
-        for (t, id, bits) in [
-            (KeyType::Rsa2048, Id::RSA, 2048),
-            (KeyType::EcP256, Id::EC, 256),
-            (KeyType::EcP384, Id::EC, 384),
-            (KeyType::Ed25519, Id::ED25519, 256),
-        ] {
-            let key = t.generate().unwrap();
-            assert_eq!((key.id(), key.bits()), (id, bits), "{t:?}");
-        }
-    }
 
     #[test]
     fn pool_fills_hands_out_once_and_falls_back() {

@@ -13,7 +13,6 @@
 
 use std::net::IpAddr;
 
-use openssl::asn1::Asn1Type;
 use openssl::error::ErrorStack;
 use openssl::hash::MessageDigest;
 use openssl::nid::Nid;
@@ -22,13 +21,15 @@ use openssl::x509::extension::{
     AuthorityKeyIdentifier, BasicConstraints, ExtendedKeyUsage, KeyUsage, SubjectAlternativeName,
     SubjectKeyIdentifier,
 };
-use openssl::x509::{X509, X509Builder, X509Name, X509NameBuilder};
+use openssl::x509::{X509, X509Builder};
 
-use crate::ca::{ProjectCa, asn1_time, serial_integer};
-use crate::validity::Validity;
+use super::authority::Authority;
+use super::validity::Validity;
+use super::x509::{asn1_time, name, rfc2253_subject, serial_integer};
 
 /// Which extensions a client certificate carries.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub enum Profile {
     /// Exactly what Atlas issues.
     #[default]
@@ -37,10 +38,55 @@ pub enum Profile {
     Strict,
 }
 
+/// A profile name that [`Profile`] does not know.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown profile {0:?}")]
+pub struct UnknownProfile(pub String);
+
+impl Profile {
+    /// Every profile, in the order help texts list them.
+    pub const ALL: [Profile; 2] = [Profile::Atlas, Profile::Strict];
+
+    /// The profile's name, as `--profile` and the documentation spell it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Profile::Atlas => "atlas",
+            Profile::Strict => "strict",
+        }
+    }
+
+    /// One line on what the profile is.
+    pub fn about(self) -> &'static str {
+        match self {
+            Profile::Atlas => "exactly what Atlas issues",
+            Profile::Strict => {
+                "Atlas's profile plus subject and authority key identifiers (RFC 5280)"
+            }
+        }
+    }
+}
+
+impl std::fmt::Display for Profile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl std::str::FromStr for Profile {
+    type Err = UnknownProfile;
+
+    fn from_str(s: &str) -> Result<Profile, UnknownProfile> {
+        Profile::ALL
+            .into_iter()
+            .find(|p| p.name().eq_ignore_ascii_case(s))
+            .ok_or_else(|| UnknownProfile(s.to_string()))
+    }
+}
+
 /// Organizational unit of server certificates (client certificates have none).
-pub const SERVER_OU: &str = "Atlas Local Servers";
+const SERVER_OU: &str = "Atlas Local Servers";
 /// Organization of server certificates.
-pub const SERVER_O: &str = "atlas-ca";
+const SERVER_O: &str = "atlas-ca";
 
 /// A host a server certificate is for: a DNS name or an IP address.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -94,31 +140,6 @@ pub enum Subject<'a> {
     Server(&'a [Host]),
 }
 
-/// True when every character fits ASN.1 PrintableString.
-pub fn is_printable(s: &str) -> bool {
-    s.chars()
-        .all(|c| c.is_ascii_alphanumeric() || " '()+,-./:=?".contains(c))
-}
-
-/// The subject `CN=<cn>` in RFC 2253 form, escaped as OpenSSL (and so
-/// MongoDB, which derives the X.509 user name with OpenSSL) prints it.
-pub fn rfc2253_subject(cn: &str) -> String {
-    let mut out = String::with_capacity(cn.len() + 4);
-    out.push_str("CN=");
-    let last = cn.chars().count().saturating_sub(1);
-    for (i, c) in cn.chars().enumerate() {
-        let edge_space = c == ' ' && (i == 0 || i == last);
-        if matches!(c, ',' | '+' | '"' | '\\' | '<' | '>' | ';')
-            || edge_space
-            || (i == 0 && c == '#')
-        {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out
-}
-
 /// The subject as the ledger and the list report it (RFC 2253).
 pub fn subject_text(subject: Subject<'_>) -> String {
     match subject {
@@ -134,22 +155,9 @@ fn first_host(hosts: &[Host]) -> String {
     hosts.first().map(Host::to_string).unwrap_or_default()
 }
 
-fn name(entries: &[(Nid, &str)]) -> Result<X509Name, ErrorStack> {
-    let mut b = X509NameBuilder::new()?;
-    for (nid, value) in entries {
-        let kind = if is_printable(value) {
-            Asn1Type::PRINTABLESTRING
-        } else {
-            Asn1Type::UTF8STRING
-        };
-        b.append_entry_by_nid_with_type(*nid, value, kind)?;
-    }
-    Ok(b.build())
-}
-
 /// Builds and signs a certificate for `subject` with `key`, in `profile`.
 pub fn certificate(
-    ca: &ProjectCa,
+    ca: &Authority,
     key: &PKey<Private>,
     subject: Subject<'_>,
     validity: &Validity,
@@ -215,7 +223,7 @@ pub fn certificate(
     Ok(b.build())
 }
 
-fn key_identifiers(b: &mut X509Builder, ca: &ProjectCa) -> Result<(), ErrorStack> {
+fn key_identifiers(b: &mut X509Builder, ca: &Authority) -> Result<(), ErrorStack> {
     let ski = SubjectKeyIdentifier::new().build(&b.x509v3_context(Some(ca.cert()), None))?;
     b.append_extension(ski)?;
     let aki = AuthorityKeyIdentifier::new()
@@ -229,21 +237,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn escapes_like_openssl_rfc2253() {
-        assert_eq!(rfc2253_subject("alice"), "CN=alice");
-        assert_eq!(rfc2253_subject("a,b+c=d"), "CN=a\\,b\\+c=d");
-        assert_eq!(rfc2253_subject("#x# "), "CN=\\#x#\\ ");
-        assert_eq!(rfc2253_subject(" a b"), "CN=\\ a b");
-        assert_eq!(rfc2253_subject("q\"<>;\\"), "CN=q\\\"\\<\\>\\;\\\\");
-        assert_eq!(rfc2253_subject("zoë"), "CN=zoë");
-    }
-
-    #[test]
-    fn printable_string_charset() {
-        assert!(is_printable("user389 (a'b)+,-./:=?"));
-        assert!(!is_printable("a@b"));
-        assert!(!is_printable("a_b"));
-        assert!(!is_printable("zoë"));
+    fn profile_names_round_trip() {
+        for p in Profile::ALL {
+            assert_eq!(p.name().parse::<Profile>(), Ok(p));
+        }
+        assert!("lax".parse::<Profile>().is_err());
     }
 
     #[test]

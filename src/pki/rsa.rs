@@ -19,7 +19,7 @@ const PUBLIC_EXPONENT: u32 = 65_537;
 
 /// A fresh RSA key with a `bits`-bit modulus and e = 65537. Outside a rayon
 /// pool this runs on the global one.
-pub fn rsa(bits: u32) -> Result<Rsa<Private>, ErrorStack> {
+pub(crate) fn generate(bits: u32) -> Result<Rsa<Private>, ErrorStack> {
     // The assembly needs two primes of exactly half the size; anything else
     // (no key type asks for it) goes to OpenSSL's own generator.
     if !bits.is_multiple_of(2) || !(1024..=16384).contains(&bits) {
@@ -121,7 +121,7 @@ mod tests {
         // RSA_check_key re-tests p and q for primality and checks n = pq,
         // d*e = 1 mod lcm and the CRT values: everything assemble computes.
         for bits in [1024, 2048, 2048, 3072] {
-            let key = rsa(bits).unwrap();
+            let key = generate(bits).unwrap();
             assert_eq!(key.size() * 8, bits);
             assert_eq!(key.e().to_dec_str().unwrap().to_string(), "65537");
             assert!(key.check_key().unwrap(), "{bits}");
@@ -130,15 +130,15 @@ mod tests {
 
     #[test]
     fn odd_sizes_still_get_a_key_of_that_size() {
-        let key = rsa(1025).unwrap();
+        let key = generate(1025).unwrap();
         assert_eq!(key.n().num_bits(), 1025);
         assert!(key.check_key().unwrap());
     }
 
     #[test]
     fn keys_differ_and_primes_are_half_size() {
-        let a = rsa(2048).unwrap();
-        let b = rsa(2048).unwrap();
+        let a = generate(2048).unwrap();
+        let b = generate(2048).unwrap();
         assert_ne!(a.n(), b.n());
         for key in [a, b] {
             assert_eq!(key.p().unwrap().num_bits(), 1024);
@@ -149,8 +149,8 @@ mod tests {
 
     #[test]
     fn a_mismatched_key_fails_the_round_trip() {
-        let a = rsa(1024).unwrap();
-        let b = rsa(1024).unwrap();
+        let a = generate(1024).unwrap();
+        let b = generate(1024).unwrap();
         let mixed = Rsa::from_private_components(
             a.n().to_owned().unwrap(),
             a.e().to_owned().unwrap(),

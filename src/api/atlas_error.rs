@@ -1,0 +1,230 @@
+//! Atlas error responses: the codes, their HTTP status and detail text, and
+//! the JSON body Atlas sends for them.
+
+use serde::Serialize;
+
+/// An Atlas `errorCode`, with its HTTP status and detail template.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[allow(missing_docs)]
+pub enum ErrorCode {
+    GroupNotFound,
+    InvalidGroupId,
+    UsernameNotFound,
+    UserNotManagedX509,
+    CannotGenerateCertIfAdvancedX509,
+    CertExpiryCannotExceedTwoYears,
+    InvalidAttribute,
+    MalformedJson,
+    InvalidJson,
+    InvalidJsonAttribute,
+    AtlasGeneratedCertsLimitExceeded,
+    AtlasManagedX509NameInvalid,
+    UserUnauthorized,
+    NotInGroup,
+    ResourceNotFound,
+    MethodNotAllowed,
+    PayloadTooLarge,
+    RequestTimeout,
+    InvalidQueryParameter,
+    UnexpectedError,
+}
+
+impl ErrorCode {
+    /// The code as Atlas spells it.
+    pub fn name(self) -> &'static str {
+        use ErrorCode::*;
+        match self {
+            GroupNotFound => "GROUP_NOT_FOUND",
+            InvalidGroupId => "INVALID_GROUP_ID",
+            UsernameNotFound => "USERNAME_NOT_FOUND",
+            UserNotManagedX509 => "USER_NOT_MANAGED_X509",
+            CannotGenerateCertIfAdvancedX509 => "CANNOT_GENERATE_CERT_IF_ADVANCED_X509",
+            CertExpiryCannotExceedTwoYears => "CERT_EXPIRY_CANNOT_EXCEED_TWO_YEARS",
+            InvalidAttribute => "INVALID_ATTRIBUTE",
+            MalformedJson => "MALFORMED_JSON",
+            InvalidJson => "INVALID_JSON",
+            InvalidJsonAttribute => "INVALID_JSON_ATTRIBUTE",
+            AtlasGeneratedCertsLimitExceeded => "ATLAS_GENERATED_CERTS_LIMIT_EXCEEDED",
+            AtlasManagedX509NameInvalid => "ATLAS_MANAGED_X509_NAME_INVALID",
+            UserUnauthorized => "USER_UNAUTHORIZED",
+            NotInGroup => "NOT_IN_GROUP",
+            UnexpectedError => "UNEXPECTED_ERROR",
+            ResourceNotFound => "RESOURCE_NOT_FOUND",
+            MethodNotAllowed => "METHOD_NOT_ALLOWED",
+            PayloadTooLarge => "PAYLOAD_TOO_LARGE",
+            RequestTimeout => "REQUEST_TIMEOUT",
+            InvalidQueryParameter => "INVALID_QUERY_PARAMETER",
+        }
+    }
+
+    /// The HTTP status Atlas answers with.
+    pub fn status(self) -> u16 {
+        use ErrorCode::*;
+        match self {
+            GroupNotFound | InvalidGroupId | UsernameNotFound | ResourceNotFound => 404,
+            UserUnauthorized | NotInGroup => 401,
+            MethodNotAllowed => 405,
+            PayloadTooLarge => 413,
+            RequestTimeout => 408,
+            UnexpectedError => 500,
+            _ => 400,
+        }
+    }
+
+    /// The detail text; each `%s` takes one parameter, in order.
+    fn template(self) -> &'static str {
+        use ErrorCode::*;
+        match self {
+            GroupNotFound => "No group with ID %s exists.",
+            InvalidGroupId => "An invalid group ID %s was specified.",
+            UsernameNotFound => "No user with username %s exists.",
+            UserNotManagedX509 => "The user does not have managed mode X509 enabled.",
+            CannotGenerateCertIfAdvancedX509 => {
+                "The user cannot create managed X.509 certs if advanced mode is on."
+            }
+            CertExpiryCannotExceedTwoYears => {
+                "Atlas-generated X.509 certificates have a maximum expiration of 24 months."
+            }
+            InvalidAttribute => "Invalid attribute %s specified.",
+            MalformedJson => "Received JSON is malformed.",
+            InvalidJson => "Received JSON does not match expected format.",
+            InvalidJsonAttribute => {
+                "Received JSON for the %s attribute does not match expected format."
+            }
+            AtlasGeneratedCertsLimitExceeded => {
+                "The limit on generated certificates per user has been reached."
+            }
+            AtlasManagedX509NameInvalid => {
+                "The username %s is invalid for Atlas-managed X.509 user auth. These usernames \
+                 must take the form CN=<username> with no additional OIDs."
+            }
+            UserUnauthorized => "Current user is not authorized to perform this action.",
+            NotInGroup => "The current user is not in the group, or the group does not exist.",
+            ResourceNotFound => "Cannot find resource %s.",
+            MethodNotAllowed => "Method %s is not allowed for resource %s.",
+            PayloadTooLarge => "The request body exceeds the limit of %s bytes.",
+            RequestTimeout => "The request body did not arrive within %s seconds.",
+            InvalidQueryParameter => "Invalid query parameter %s specified.",
+            UnexpectedError => "Unexpected error.",
+        }
+    }
+}
+
+/// An error as Atlas reports it: status, code, detail and parameters.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}: {detail}", code.name())]
+pub struct ApiError {
+    /// Which error.
+    pub code: ErrorCode,
+    /// The detail text with the parameters filled in.
+    pub detail: String,
+    /// The values substituted into the detail.
+    pub parameters: Vec<String>,
+}
+
+impl ApiError {
+    /// The error `code`, its detail filled with `parameters`.
+    pub fn new(code: ErrorCode, parameters: &[&str]) -> ApiError {
+        let mut detail = String::new();
+        let mut rest = code.template();
+        let mut values = parameters.iter();
+        while let Some(i) = rest.find("%s") {
+            detail.push_str(&rest[..i]);
+            detail.push_str(values.next().copied().unwrap_or_default());
+            rest = &rest[i + 2..];
+        }
+        detail.push_str(rest);
+        ApiError {
+            code,
+            detail,
+            parameters: parameters.iter().map(|p| p.to_string()).collect(),
+        }
+    }
+
+    /// The HTTP status.
+    pub fn status(&self) -> u16 {
+        self.code.status()
+    }
+
+    /// The Atlas error body (keys in Atlas's alphabetical order).
+    pub fn body(&self) -> ErrorBody<'_> {
+        ErrorBody {
+            detail: &self.detail,
+            error: self.status(),
+            error_code: self.code.name(),
+            parameters: &self.parameters,
+            reason: reason_phrase(self.status()),
+        }
+    }
+}
+
+/// The body of Atlas's Digest challenge, in the key order Atlas sends
+/// (which, unlike its other error bodies, is not alphabetical).
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ChallengeBody {
+    error: u16,
+    reason: &'static str,
+    detail: &'static str,
+    error_code: &'static str,
+}
+
+/// The body Atlas sends with `401` and `WWW-Authenticate: Digest ...`.
+pub const CHALLENGE_BODY: ChallengeBody = ChallengeBody {
+    error: 401,
+    reason: "Unauthorized",
+    detail: "You are not authorized for this resource.",
+    error_code: "UNEXPECTED_ERROR",
+};
+
+/// The JSON body of an Atlas error.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ErrorBody<'a> {
+    detail: &'a str,
+    error: u16,
+    error_code: &'a str,
+    parameters: &'a [String],
+    reason: &'a str,
+}
+
+/// The standard reason phrase Atlas puts in `reason`.
+fn reason_phrase(status: u16) -> &'static str {
+    match status {
+        200 => "OK",
+        201 => "Created",
+        400 => "Bad Request",
+        401 => "Unauthorized",
+        403 => "Forbidden",
+        404 => "Not Found",
+        405 => "Method Not Allowed",
+        408 => "Request Timeout",
+        413 => "Payload Too Large",
+        429 => "Too Many Requests",
+        _ => "Internal Server Error",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn body_matches_the_recorded_atlas_error() {
+        let e = ApiError::new(ErrorCode::GroupNotFound, &["111111111111111111111111"]);
+        assert_eq!(
+            serde_json::to_string(&e.body()).unwrap(),
+            r#"{"detail":"No group with ID 111111111111111111111111 exists.","error":404,"errorCode":"GROUP_NOT_FOUND","parameters":["111111111111111111111111"],"reason":"Not Found"}"#
+        );
+    }
+
+    #[test]
+    fn detail_without_parameters() {
+        let e = ApiError::new(ErrorCode::CertExpiryCannotExceedTwoYears, &[]);
+        assert_eq!(e.status(), 400);
+        assert_eq!(
+            e.to_string(),
+            "CERT_EXPIRY_CANNOT_EXCEED_TWO_YEARS: Atlas-generated X.509 certificates have a maximum expiration of 24 months."
+        );
+    }
+}

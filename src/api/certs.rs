@@ -1,0 +1,214 @@
+//! Atlas's certificate endpoints: `POST` and `GET
+//! .../databaseUsers/{username}/certs`, every check in Atlas's order, then
+//! the one issuing path.
+
+use time::OffsetDateTime;
+
+use super::atlas_error::{ApiError, ErrorCode};
+use super::error::{Error, Invalid};
+use super::json::{self, CertEntry, Page, Paging};
+use super::users::project;
+use crate::issuing::{self, Fresh, IssueRequest, Issued, KeySource};
+use crate::pki::{KeyType, Profile, Subject, Validity, is_valid_username};
+use crate::store::ledger::Filter;
+use crate::store::{CertRecord, Home, Registry, X509Type};
+
+/// Default `monthsUntilExpiration`.
+pub const DEFAULT_MONTHS: i64 = 3;
+/// Largest `monthsUntilExpiration` Atlas accepts.
+pub const MAX_MONTHS: i64 = 24;
+
+/// `POST .../databaseUsers/{username}/certs`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct CreateCert {
+    /// The project (group) id.
+    pub group_id: String,
+    /// The database user.
+    pub username: String,
+    /// Requested lifetime in months; Atlas's default is 3.
+    pub months_until_expiration: i64,
+    /// Issuance time; `None` means now. (Not in Atlas: for fixtures.)
+    pub issued_at: Option<OffsetDateTime>,
+    /// Certificate profile; Atlas's by default. (Not in Atlas.)
+    pub profile: Profile,
+    /// Subject key type; Atlas's RSA-4096 by default. (Not in Atlas.)
+    pub key_type: KeyType,
+}
+
+impl CreateCert {
+    /// A request with Atlas's defaults.
+    pub fn new(group_id: &str, username: &str) -> CreateCert {
+        CreateCert {
+            group_id: group_id.to_string(),
+            username: username.to_string(),
+            months_until_expiration: DEFAULT_MONTHS,
+            issued_at: None,
+            profile: Profile::Atlas,
+            key_type: KeyType::Rsa4096,
+        }
+    }
+}
+
+/// A certificate created by [`create_cert`].
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct Created {
+    /// What the ledger recorded.
+    pub record: CertRecord,
+    /// The response body: certificate PEM then private key PEM.
+    pub pem: String,
+    /// Whether the project's CA was created for this request.
+    pub ca_created: bool,
+}
+
+/// Issues a client certificate as Atlas does, after every check Atlas
+/// makes, with a freshly generated key. Nothing is written (no CA, no
+/// ledger row) when a check fails.
+///
+/// ```
+/// use atlas_ca::{CreateCert, Home, create_cert};
+///
+/// let dir = tempfile::tempdir()?;
+/// std::fs::write(
+///     dir.path().join("users.toml"),
+///     "[[projects]]\nid = \"5efda6aea3f2ed2e7dd6ce05\"\n\
+///      [[projects.databaseUsers]]\nusername = \"alice\"\nx509Type = \"MANAGED\"\n",
+/// )?;
+/// let home = Home::new(dir.path());
+/// let request = CreateCert::new("5efda6aea3f2ed2e7dd6ce05", "alice");
+/// let created = create_cert(&home, &home.registry()?, &request)?;
+/// assert!(created.pem.starts_with("-----BEGIN CERTIFICATE-----\n"));
+/// assert_eq!(created.record.subject, "CN=alice");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn create_cert(home: &Home, registry: &Registry, req: &CreateCert) -> Result<Created, Error> {
+    create_cert_with(home, registry, req, &Fresh)
+}
+
+/// [`create_cert`] with keys from `keys` (the server's warm pool).
+pub(crate) fn create_cert_with(
+    home: &Home,
+    registry: &Registry,
+    req: &CreateCert,
+    keys: &dyn KeySource,
+) -> Result<Created, Error> {
+    let request = validate_create(home, registry, req, 1)?;
+    issue(home, &request, keys)
+}
+
+/// Every check Atlas makes before issuing, in Atlas's order, for `count`
+/// certificates of the request; returns what to issue.
+pub(crate) fn validate_create<'r>(
+    home: &Home,
+    registry: &'r Registry,
+    req: &CreateCert,
+    count: u32,
+) -> Result<IssueRequest<'r>, Error> {
+    let project = project(registry, &req.group_id)?;
+    let months = req.months_until_expiration;
+    if months > MAX_MONTHS {
+        return Err(ApiError::new(ErrorCode::CertExpiryCannotExceedTwoYears, &[]).into());
+    }
+    if months < 1 {
+        return Err(ApiError::new(ErrorCode::InvalidAttribute, &["monthsUntilExpiration"]).into());
+    }
+    let user = project
+        .user(&req.username)
+        .ok_or_else(|| ApiError::new(ErrorCode::UsernameNotFound, &[&req.username]))?;
+    if project.self_managed_x509 {
+        return Err(ApiError::new(ErrorCode::CannotGenerateCertIfAdvancedX509, &[]).into());
+    }
+    if user.x509_type != X509Type::Managed {
+        return Err(ApiError::new(ErrorCode::UserNotManagedX509, &[]).into());
+    }
+    if !is_valid_username(&user.username) {
+        return Err(
+            ApiError::new(ErrorCode::AtlasManagedX509NameInvalid, &[&user.username]).into(),
+        );
+    }
+    let now = OffsetDateTime::now_utc();
+    let limit = project.max_certs_per_user.map(|n| (n, now));
+    if let Some(n) = project.max_certs_per_user {
+        let active = match home.existing_ledger()? {
+            Some(ledger) => ledger.active_count(&project.id, &user.username, now)?,
+            None => 0,
+        };
+        if active + u64::from(count) > u64::from(n) {
+            return Err(issuing::IssueError::LimitReached.into());
+        }
+    }
+    // `months` is within 1..=24 here.
+    let months = u32::try_from(months).unwrap_or(1);
+    Ok(IssueRequest {
+        project_id: &project.id,
+        subject: Subject::Client(&user.username),
+        validity: validity(req.issued_at.unwrap_or(now), months)?,
+        limit,
+        profile: req.profile,
+        key_type: req.key_type,
+    })
+}
+
+/// The Atlas validity for `months` from `issued_at`, or the request's error.
+pub(crate) fn validity(issued_at: OffsetDateTime, months: u32) -> Result<Validity, Invalid> {
+    Validity::atlas(issued_at, months).map_err(Invalid::IssuedAt)
+}
+
+/// Issues under the project's CA (created on first use).
+pub(crate) fn issue(
+    home: &Home,
+    request: &IssueRequest<'_>,
+    keys: &dyn KeySource,
+) -> Result<Created, Error> {
+    let (ca, ca_created) = home.project_ca(request.project_id)?;
+    let mut ledger = home.ledger()?;
+    let Issued { record, pem } = issuing::issue(&ca, &mut ledger, request, keys)?;
+    Ok(Created {
+        record,
+        pem,
+        ca_created,
+    })
+}
+
+/// `GET .../databaseUsers/{username}/certs`: the user's certificates,
+/// oldest first; unexpired and unrevoked only unless `all`.
+pub fn list_certs(
+    home: &Home,
+    registry: &Registry,
+    group_id: &str,
+    username: &str,
+    all: bool,
+) -> Result<Vec<CertRecord>, Error> {
+    let project = project(registry, group_id)?;
+    if project.user(username).is_none() {
+        return Err(ApiError::new(ErrorCode::UsernameNotFound, &[username]).into());
+    }
+    let filter = if all {
+        Filter::All
+    } else {
+        Filter::ActiveAt(OffsetDateTime::now_utc())
+    };
+    match home.existing_ledger()? {
+        Some(ledger) => Ok(ledger.list(&project.id, username, filter)?),
+        None => Ok(Vec::new()),
+    }
+}
+
+/// The Atlas list body for `records`; `self_url` is the list's URL without
+/// query, such as `http://localhost:8080/api/atlas/v2/groups/G/databaseUsers/U/certs`.
+pub(crate) fn cert_page(records: &[CertRecord], paging: Paging, self_url: &str) -> Page<CertEntry> {
+    Page::of(
+        records.iter().map(CertEntry::from).collect(),
+        paging,
+        self_url,
+    )
+}
+
+/// The certificate list's URL under the API root `base`.
+pub(crate) fn certs_url(base: &str, group_id: &str, username: &str) -> String {
+    format!(
+        "{base}/groups/{group_id}/databaseUsers/{}/certs",
+        json::path_segment(username)
+    )
+}

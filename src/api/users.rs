@@ -1,0 +1,41 @@
+//! Projects and database users as the Admin API shows them.
+
+use super::atlas_error::{ApiError, ErrorCode};
+use super::json::UserEntry;
+use crate::store::registry::is_project_id;
+use crate::store::{Project, Registry};
+
+/// Finds the project, with Atlas's errors for a malformed or unknown id.
+pub fn project<'r>(registry: &'r Registry, group_id: &str) -> Result<&'r Project, ApiError> {
+    if !is_project_id(group_id) {
+        return Err(ApiError::new(ErrorCode::InvalidGroupId, &[group_id]));
+    }
+    registry
+        .project(group_id)
+        .ok_or_else(|| ApiError::new(ErrorCode::GroupNotFound, &[group_id]))
+}
+
+/// `GET .../databaseUsers`: the project's users in the Admin API's shape.
+pub fn list_users(registry: &Registry, group_id: &str) -> Result<Vec<UserEntry>, ApiError> {
+    let project = project(registry, group_id)?;
+    Ok(project
+        .database_users
+        .iter()
+        .map(|u| UserEntry::new(&project.id, u))
+        .collect())
+}
+
+/// `GET .../databaseUsers/{databaseName}/{username}`: one user.
+pub fn get_user(
+    registry: &Registry,
+    group_id: &str,
+    database_name: &str,
+    username: &str,
+) -> Result<UserEntry, ApiError> {
+    let project = project(registry, group_id)?;
+    project
+        .user(username)
+        .filter(|u| u.database_name == database_name)
+        .map(|u| UserEntry::new(&project.id, u))
+        .ok_or_else(|| ApiError::new(ErrorCode::UsernameNotFound, &[username]))
+}

@@ -1,0 +1,219 @@
+//! One function per command: build the request from the arguments, call
+//! the library, print.
+
+use std::time::{Duration, Instant};
+
+use time::OffsetDateTime;
+
+use super::args::DEFAULT_BASE;
+use super::args::{
+    CaCommand, CertsCommand, CertsCreateArgs, CertsListArgs, FixturesArgs, KitArgs, Output,
+    ProjectArg, ServeArgs, ServerCertArgs, VerifyArgs,
+};
+use super::output::{
+    emit, note_created, print_bytes, print_certs, print_checks, print_line, print_users,
+    with_progress,
+};
+use super::{Failure, Outcome, select_project};
+use crate::api::{self, CreateCert, Error, Paging, ServerCert};
+use crate::issuing::Fresh;
+use crate::server::{self, ServeOptions};
+use crate::store::{Home, ca};
+use crate::tools::fixtures::{self, FixtureOptions};
+use crate::tools::kit::{self, KitOptions};
+use crate::tools::verify;
+
+pub(super) fn list_users(home: &Home, project: &ProjectArg, output: Output) -> Outcome {
+    let registry = home.registry()?;
+    let gid = select_project(&registry, project)?;
+    let users = api::users::list_users(&registry, &gid)?;
+    match output {
+        Output::Json => {
+            let url = format!("{DEFAULT_BASE}/api/atlas/v2/groups/{gid}/databaseUsers");
+            print_line(&api::render(
+                &api::Page::of(users, Paging::default(), &url),
+                false,
+            ))
+        }
+        Output::Table => print_users(&registry, &gid),
+    }
+}
+
+pub(super) fn server_cert(home: &Home, a: ServerCertArgs) -> Outcome {
+    let registry = home.registry()?;
+    let gid = select_project(&registry, &a.project)?;
+    let request = ServerCert {
+        group_id: gid.clone(),
+        hosts: a.hosts,
+        months: a.months,
+        issued_at: a.issued_at,
+        key_type: a.key_type,
+    };
+    let created = api::server_cert(home, &registry, &request, &Fresh)?;
+    note_created(home, &gid, created.ca_created);
+    emit(a.out, created.pem.as_bytes(), true)
+}
+
+pub(super) fn local_kit(home: &Home, a: KitArgs) -> Outcome {
+    let registry = home.registry()?;
+    let gid = select_project(&registry, &a.project)?;
+    let options = KitOptions {
+        group_id: gid,
+        out: a.out.clone(),
+        hosts: a.hosts,
+        months: a.months,
+        profile: a.profile,
+        key_type: a.key_type,
+        force: a.force,
+    };
+    let files = kit::local_kit(home, &registry, &options)?;
+    eprintln!(
+        "atlas-ca: wrote {} files to {}; see README.txt there",
+        files.len(),
+        a.out.display()
+    );
+    Ok(())
+}
+
+pub(super) fn fixtures(home: &Home, a: FixturesArgs) -> Outcome {
+    let registry = home.registry()?;
+    let gid = select_project(&registry, &a.project)?;
+    let mut template = CreateCert::new(&gid, "");
+    template.months_until_expiration = a.months;
+    template.issued_at = a.issued_at;
+    template.key_type = a.key_type;
+    template.profile = a.profile;
+    let mut options = FixtureOptions::new(&a.out, template);
+    options.users = a.users;
+    options.count_per_user = a.count_per_user;
+    options.jobs = a.jobs;
+    options.force = a.force;
+    let started = Instant::now();
+    let manifest = with_progress(a.quiet, |tick| {
+        fixtures::issue_fixtures(home, &registry, &options, tick)
+    })?;
+    let secs = started.elapsed().as_secs_f64();
+    if !a.quiet {
+        let n = manifest.len();
+        eprintln!(
+            "atlas-ca: issued {n} certificate{} to {} in {secs:.2} s ({:.1}/s)",
+            if n == 1 { "" } else { "s" },
+            a.out.display(),
+            n as f64 / secs.max(1e-9)
+        );
+    }
+    Ok(())
+}
+
+pub(super) fn verify(home: &Home, a: VerifyArgs) -> Outcome {
+    let registry = home.registry()?;
+    let gid = select_project(&registry, &a.project)?;
+    let pem = std::fs::read(&a.file).map_err(Error::io(&a.file))?;
+    let checks = verify::verify_bundle(home, &registry, &gid, &pem, OffsetDateTime::now_utc())?;
+    print_checks(&checks)
+}
+
+pub(super) fn serve(home: Home, a: ServeArgs) -> Outcome {
+    let options = ServeOptions {
+        listen: a.listen,
+        nonce_ttl: Duration::from_secs(a.nonce_ttl),
+        key_pool: a.key_pool,
+        client_timeout: Duration::from_secs(a.client_timeout),
+    };
+    Ok(server::serve(home, options)?)
+}
+
+pub(super) fn ca(home: &Home, command: CaCommand) -> Outcome {
+    let registry = home.registry()?;
+    match command {
+        CaCommand::Init {
+            project,
+            import_key,
+            encrypt,
+            rotate,
+        } => {
+            let gid = select_project(&registry, &project)?;
+            let passphrase = match (encrypt, home.passphrase()) {
+                (true, None) => {
+                    return Err(Failure::Usage(
+                        "--encrypt needs a passphrase: set ATLAS_CA_PASSPHRASE or pass --passphrase-file".into(),
+                    ));
+                }
+                (true, p) => p,
+                (false, _) => None,
+            };
+            ca::init(home.root(), &gid, import_key.as_deref(), passphrase, rotate)?;
+            eprintln!(
+                "atlas-ca: created the CA of project {gid} in {}",
+                home.ca_dir(&gid).display()
+            );
+            Ok(())
+        }
+        CaCommand::Cert { project } => {
+            let gid = select_project(&registry, &project)?;
+            let (ca, created) = home.project_ca(&gid)?;
+            note_created(home, &gid, created);
+            print_bytes(&ca.cert_pem()?)
+        }
+        CaCommand::Crl { project, out } => {
+            let gid = select_project(&registry, &project)?;
+            let (pem, created) = api::crl_pem(home, &registry, &gid)?;
+            note_created(home, &gid, created);
+            emit(out, pem.as_bytes(), false)
+        }
+    }
+}
+
+pub(super) fn certs(home: &Home, command: CertsCommand) -> Outcome {
+    match command {
+        CertsCommand::Create(a) => create_cert(home, a),
+        CertsCommand::List(a) => list_certs(home, a),
+        CertsCommand::Revoke {
+            username,
+            serial,
+            project,
+        } => {
+            let registry = home.registry()?;
+            let gid = select_project(&registry, &project)?;
+            let record = api::revoke_cert(home, &registry, &gid, &username, serial)?;
+            let at = record.revoked_at.map(api::timestamp).unwrap_or_default();
+            eprintln!(
+                "atlas-ca: certificate {serial} of {username} is revoked (since {at}); refresh CRLs with: atlas-ca ca crl"
+            );
+            Ok(())
+        }
+    }
+}
+
+fn create_cert(home: &Home, a: CertsCreateArgs) -> Outcome {
+    let registry = home.registry()?;
+    let gid = select_project(&registry, &a.project)?;
+    let mut request = CreateCert::new(&gid, &a.username);
+    request.months_until_expiration = a.months;
+    request.issued_at = a.issued_at;
+    request.profile = a.profile;
+    request.key_type = a.key_type;
+    let created = api::create_cert(home, &registry, &request)?;
+    note_created(home, &gid, created.ca_created);
+    emit(a.out, created.pem.as_bytes(), true)
+}
+
+fn list_certs(home: &Home, a: CertsListArgs) -> Outcome {
+    let registry = home.registry()?;
+    let gid = select_project(&registry, &a.project)?;
+    let records = api::list_certs(home, &registry, &gid, &a.username, a.all)?;
+    match a.output {
+        Output::Json => {
+            let paging = Paging {
+                include_count: true,
+                items_per_page: a.limit,
+                page_num: a.page,
+            };
+            let base = format!("{}/api/atlas/v2", a.base_url.trim_end_matches('/'));
+            let url = api::certs_url(&base, &gid, &a.username);
+            let body = api::cert_page(&records, paging, &url);
+            print_line(&api::render(&body, false))
+        }
+        Output::Table => print_certs(&records, a.all),
+    }
+}

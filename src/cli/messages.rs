@@ -1,0 +1,38 @@
+//! Errors worded for the command line: where the library says what is
+//! wrong, this adds which flag or variable fixes it.
+
+use super::Failure;
+use crate::api::{Error, Invalid};
+use crate::store::CaError;
+
+/// The message printed after `Error: `.
+pub(super) fn describe(failure: &Failure) -> String {
+    match failure {
+        Failure::Usage(message) => message.clone(),
+        Failure::Core(Error::Invalid(invalid)) => invalid_request(invalid),
+        Failure::Core(Error::Ca(CaError::NeedsPassphrase { path })) => format!(
+            "CA key {} is encrypted: set ATLAS_CA_PASSPHRASE or pass --passphrase-file",
+            path.display()
+        ),
+        Failure::Core(e) => e.to_string(),
+    }
+}
+
+fn invalid_request(invalid: &Invalid) -> String {
+    match invalid {
+        Invalid::IssuedAt(e) => format!("--issued-at: {e}"),
+        Invalid::NoHosts => "a server certificate needs at least one --host".into(),
+        Invalid::Months { max } => {
+            format!("--monthsUntilExpiration must be 1 to {max} for a server certificate")
+        }
+        Invalid::NothingToIssue => {
+            "nothing to issue: no MANAGED users, or --count-per-user 0".into()
+        }
+        Invalid::Exists { path, dir } => format!(
+            "{} already exists; pass --force to replace the files in {}",
+            path.display(),
+            dir.display()
+        ),
+        Invalid::Jobs { jobs, reason } => format!("cannot start {jobs} jobs: {reason}"),
+    }
+}

@@ -1,0 +1,338 @@
+//! Project CA files: one CA per project in `<home>/projects/<id>/`:
+//! `ca.key.pem` (0600, in a 0700 directory, never readable by others, not
+//! even while being written) and `ca.cert.pem`. The certificate is written
+//! last, so its presence marks a complete CA; an exclusive lock makes
+//! concurrent first use create one CA. Rotated-out CAs move to
+//! `retired/<time>/`.
+
+use std::fs::{self, DirBuilder, File, OpenOptions};
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+
+use openssl::pkey::{PKey, Private};
+use openssl::x509::X509;
+use time::OffsetDateTime;
+
+use super::files::{write_private, write_public};
+use crate::pki::{Authority, Backend, KeyType, Validity};
+
+/// Smallest RSA key accepted by `ca init --import-key`.
+const MIN_IMPORT_BITS: u32 = 2048;
+/// File name of the CA key inside the project directory.
+const KEY_FILE: &str = "ca.key.pem";
+/// File name of the CA certificate inside the project directory.
+const CERT_FILE: &str = "ca.cert.pem";
+/// The PEM label of an encrypted PKCS#8 key.
+const ENCRYPTED_LABEL: &[u8] = b"ENCRYPTED PRIVATE KEY";
+/// Subdirectory of a project's CA directory holding rotated-out CAs.
+const RETIRED_DIR: &str = "retired";
+
+/// Why a project CA could not be created or loaded.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum CaError {
+    /// A file or directory operation failed.
+    #[error("{action} {}: {source}", path.display())]
+    Io {
+        /// What was being done.
+        action: &'static str,
+        /// The file or directory concerned.
+        path: PathBuf,
+        /// The underlying I/O error.
+        source: std::io::Error,
+    },
+    /// OpenSSL failed while generating, signing or parsing.
+    #[error("{what}: {source}")]
+    Crypto {
+        /// What was being done.
+        what: String,
+        /// The library's error.
+        source: Backend,
+    },
+    /// `ca init` on a project that already has a CA.
+    #[error("project {0} already has a CA in {dir}", dir = .1.display())]
+    Exists(String, PathBuf),
+    /// The CA key file may be read by other users.
+    #[error("CA key {} is readable by group or others (mode {mode:o}); fix it with: chmod 600 {}", path.display(), path.display())]
+    KeyExposed {
+        /// The key file.
+        path: PathBuf,
+        /// Its permission bits.
+        mode: u32,
+    },
+    /// The CA's validity would not fit in a certificate.
+    #[error("cannot create a CA now: {0}")]
+    Validity(#[from] crate::pki::OutOfRange),
+    /// The CA key is encrypted and no passphrase was given.
+    #[error("CA key {} is encrypted and no passphrase was given", path.display())]
+    NeedsPassphrase {
+        /// The key file.
+        path: PathBuf,
+    },
+    /// An imported or stored key is unusable.
+    #[error("CA key {}: {reason}", path.display())]
+    BadKey {
+        /// The key file.
+        path: PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
+}
+
+/// A passphrase for the CA key. Its `Debug` output never shows it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Passphrase(Vec<u8>);
+
+impl Passphrase {
+    /// Wraps the passphrase bytes (a trailing newline is not part of it).
+    pub fn new(mut bytes: Vec<u8>) -> Passphrase {
+        while bytes.last().is_some_and(|b| *b == b'\n' || *b == b'\r') {
+            bytes.pop();
+        }
+        Passphrase(bytes)
+    }
+
+    /// Whether it is empty (and so unusable).
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl std::fmt::Debug for Passphrase {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Passphrase(<hidden>)")
+    }
+}
+
+fn crypto(what: impl Into<String>) -> impl FnOnce(openssl::error::ErrorStack) -> CaError {
+    let what = what.into();
+    move |e| CaError::Crypto {
+        what,
+        source: e.into(),
+    }
+}
+
+fn io(action: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> CaError {
+    let path = path.to_path_buf();
+    move |source| CaError::Io {
+        action,
+        path,
+        source,
+    }
+}
+
+/// The directory holding a project's CA under `home`.
+pub fn dir(home: &Path, project_id: &str) -> PathBuf {
+    home.join("projects").join(project_id)
+}
+
+/// Loads the project's CA, or creates it if it does not exist yet (its key
+/// encrypted when a passphrase is given). Returns the CA and whether it was
+/// created by this call.
+pub fn open_or_create(
+    home: &Path,
+    project_id: &str,
+    passphrase: Option<&Passphrase>,
+) -> Result<(Authority, bool), CaError> {
+    let dir = dir(home, project_id);
+    if let Some(ca) = load(&dir, passphrase)? {
+        return Ok((ca, false));
+    }
+    let _lock = lock_dir(&dir)?;
+    // Another process may have created it while we waited for the lock.
+    if let Some(ca) = load(&dir, passphrase)? {
+        return Ok((ca, false));
+    }
+    let key = generate_ca_key()?;
+    Ok((create(&dir, project_id, key, passphrase)?, true))
+}
+
+/// Creates a CA for the project; with `import_key` the CA uses that RSA key
+/// (PEM, PKCS#1 or PKCS#8) instead of a new one; with `passphrase` its key
+/// is stored as encrypted PKCS#8 (AES-256). If the project has a CA, this
+/// fails unless `rotate`, which moves the old one to `retired/<time>/`
+/// (kept for verifying what it issued).
+pub fn init(
+    home: &Path,
+    project_id: &str,
+    import_key: Option<&Path>,
+    passphrase: Option<&Passphrase>,
+    rotate: bool,
+) -> Result<Authority, CaError> {
+    let key = match import_key {
+        Some(path) => read_import_key(path)?,
+        None => generate_ca_key()?,
+    };
+    let dir = dir(home, project_id);
+    let _lock = lock_dir(&dir)?;
+    if dir.join(CERT_FILE).exists() {
+        if !rotate {
+            return Err(CaError::Exists(project_id.to_string(), dir));
+        }
+        retire(&dir)?;
+    }
+    create(&dir, project_id, key, passphrase)
+}
+
+/// Moves the CA in `dir` to `retired/<now in ns>/`.
+fn retire(dir: &Path) -> Result<(), CaError> {
+    let stamp = OffsetDateTime::now_utc().unix_timestamp_nanos();
+    let retired = dir.join(RETIRED_DIR).join(stamp.to_string());
+    DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(&retired)
+        .map_err(io("cannot create directory", &retired))?;
+    // The certificate first: without it the directory holds no CA.
+    for name in [CERT_FILE, KEY_FILE] {
+        fs::rename(dir.join(name), retired.join(name))
+            .map_err(io("cannot retire", &dir.join(name)))?;
+    }
+    Ok(())
+}
+
+/// The certificates of the project's CAs in `dir`, current first, then the
+/// retired ones newest first; no keys are read.
+pub fn certificates(dir: &Path) -> Result<Vec<X509>, CaError> {
+    let root = dir.join(RETIRED_DIR);
+    let mut dirs: Vec<PathBuf> = match fs::read_dir(&root) {
+        Ok(rd) => rd.filter_map(|e| e.ok().map(|e| e.path())).collect(),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+        Err(e) => return Err(io("cannot read", &root)(e)),
+    };
+    dirs.sort_by(|a, b| b.cmp(a));
+    dirs.insert(0, dir.to_path_buf());
+    let mut certs = Vec::new();
+    for d in dirs {
+        if let Some(cert) = read_cert(&d.join(CERT_FILE))? {
+            certs.push(cert);
+        }
+    }
+    Ok(certs)
+}
+
+/// The certificate at `path`; `Ok(None)` when there is no such file.
+fn read_cert(path: &Path) -> Result<Option<X509>, CaError> {
+    match fs::read(path) {
+        Ok(pem) => X509::from_pem(&pem).map(Some).map_err(crypto(format!(
+            "CA certificate {} is not a PEM certificate",
+            path.display()
+        ))),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(io("cannot read", path)(e)),
+    }
+}
+
+/// Loads the CA in `dir`; `Ok(None)` when there is none yet. An encrypted
+/// key needs `passphrase`.
+fn load(dir: &Path, passphrase: Option<&Passphrase>) -> Result<Option<Authority>, CaError> {
+    let cert_path = dir.join(CERT_FILE);
+    let Some(cert) = read_cert(&cert_path)? else {
+        return Ok(None);
+    };
+    let key_path = dir.join(KEY_FILE);
+    let key = read_key(&key_path, passphrase)?;
+    match Authority::from_parts(key, cert).map_err(crypto("reading the CA certificate's key"))? {
+        Some(ca) => Ok(Some(ca)),
+        None => Err(CaError::BadKey {
+            path: key_path,
+            reason: format!("does not match the certificate {}", cert_path.display()),
+        }),
+    }
+}
+
+/// Reads the CA key at `path`, refusing one that others may read.
+fn read_key(path: &Path, passphrase: Option<&Passphrase>) -> Result<PKey<Private>, CaError> {
+    let mode = fs::metadata(path)
+        .map_err(io("cannot read", path))?
+        .permissions()
+        .mode();
+    if mode & 0o077 != 0 {
+        return Err(CaError::KeyExposed {
+            path: path.to_path_buf(),
+            mode: mode & 0o777,
+        });
+    }
+    let pem = fs::read(path).map_err(io("cannot read", path))?;
+    let bad = |reason: &str| CaError::BadKey {
+        path: path.to_path_buf(),
+        reason: reason.to_string(),
+    };
+    let encrypted = pem
+        .windows(ENCRYPTED_LABEL.len())
+        .any(|w| w == ENCRYPTED_LABEL);
+    match (encrypted, passphrase) {
+        (false, _) => PKey::private_key_from_pem(&pem)
+            .map_err(|_| bad("not a PEM private key (truncated or foreign file?)")),
+        (true, None) => Err(CaError::NeedsPassphrase {
+            path: path.to_path_buf(),
+        }),
+        (true, Some(p)) => PKey::private_key_from_pem_passphrase(&pem, &p.0)
+            .map_err(|_| bad("cannot be decrypted: wrong passphrase (or a damaged file)")),
+    }
+}
+
+fn create(
+    dir: &Path,
+    project_id: &str,
+    key: PKey<Private>,
+    passphrase: Option<&Passphrase>,
+) -> Result<Authority, CaError> {
+    let validity = Validity::atlas(OffsetDateTime::now_utc(), crate::pki::CA_MONTHS)?;
+    let ca = Authority::self_signed(project_id, key, &validity)
+        .map_err(crypto("signing the CA certificate"))?;
+    let key_pem = ca
+        .key_pem(passphrase.map(|p| p.0.as_slice()))
+        .map_err(crypto("encoding the CA key"))?;
+    let cert_pem = ca
+        .cert_pem()
+        .map_err(crypto("encoding the CA certificate"))?;
+    let key_path = dir.join(KEY_FILE);
+    write_private(&key_path, &key_pem).map_err(io("cannot write", &key_path))?;
+    let cert_path = dir.join(CERT_FILE);
+    write_public(&cert_path, &cert_pem).map_err(io("cannot write", &cert_path))?;
+    Ok(ca)
+}
+
+fn generate_ca_key() -> Result<PKey<Private>, CaError> {
+    KeyType::Rsa4096
+        .generate()
+        .map_err(crypto("generating an RSA key"))
+}
+
+fn read_import_key(path: &Path) -> Result<PKey<Private>, CaError> {
+    let pem = fs::read(path).map_err(io("cannot read", path))?;
+    let bad = |reason: &str| CaError::BadKey {
+        path: path.to_path_buf(),
+        reason: reason.to_string(),
+    };
+    let key =
+        PKey::private_key_from_pem(&pem).map_err(|_| bad("not an unencrypted PEM private key"))?;
+    match key.rsa() {
+        Ok(rsa) if rsa.size() * 8 >= MIN_IMPORT_BITS => Ok(key),
+        Ok(_) => Err(bad("an RSA key of at least 2048 bits is needed")),
+        Err(_) => Err(bad(
+            "only RSA keys can sign with sha256WithRSAEncryption as Atlas does",
+        )),
+    }
+}
+
+/// Creates `dir` (mode 0700) and takes an exclusive lock in it, held until
+/// the returned file is dropped.
+fn lock_dir(dir: &Path) -> Result<File, CaError> {
+    DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+        .map_err(io("cannot create directory", dir))?;
+    let path = dir.join(".lock");
+    let file = OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .mode(0o600)
+        .open(&path)
+        .map_err(io("cannot open", &path))?;
+    file.lock().map_err(io("cannot lock", &path))?;
+    Ok(file)
+}

@@ -1,0 +1,16 @@
+//! Storage: the home's layout, the registry, the project CA files, the
+//! ledger and atomic private files. It knows certificates only through
+//! [`crate::pki`].
+
+pub(crate) mod ca;
+pub(crate) mod files;
+mod home;
+pub(crate) mod ledger;
+pub(crate) mod registry;
+
+pub use ca::{CaError, Passphrase};
+pub use home::Home;
+pub use ledger::{CertRecord, Kind, LedgerError};
+pub use registry::{
+    ApiKey, DatabaseUser, KeyRole, KeyRoleName, Project, Registry, RegistryError, Role, X509Type,
+};

@@ -1,0 +1,84 @@
+//! The text files of the local kit: `mongod.conf`, `create-users.js` and
+//! `README.txt`, with the kit's absolute paths written in.
+
+use std::path::Path;
+
+use crate::pki::rfc2253_subject;
+use crate::store::{Project, X509Type};
+
+pub(super) fn mongod_conf(out: &Path) -> String {
+    let p = |f: &str| out.join(f).display().to_string();
+    format!(
+        "# mongod configuration made by atlas-ca local-kit: TLS required, X.509 users.\n\
+         net:\n  port: 27017\n  bindIp: localhost,127.0.0.1\n  tls:\n    mode: requireTLS\n    \
+         certificateKeyFile: {}\n    CAFile: {}\n    CRLFile: {}\n\
+         security:\n  authorization: enabled\n",
+        p("server.pem"),
+        p("ca.pem"),
+        p("crl.pem")
+    )
+}
+
+fn js(s: &str) -> String {
+    // JSON strings are valid JavaScript string literals.
+    serde_json::to_string(s).unwrap_or_default()
+}
+
+pub(super) fn create_users_js(project: &Project) -> String {
+    let mut js_text = format!(
+        "// Creates the Atlas-managed X.509 users of project {} in $external,\n\
+         // each named by its certificate subject (RFC 2253). Safe to run again.\n\
+         const ext = db.getSiblingDB(\"$external\");\n",
+        project.id
+    );
+    for u in project
+        .database_users
+        .iter()
+        .filter(|u| u.x509_type == X509Type::Managed)
+    {
+        let mut roles = Vec::new();
+        for r in &u.roles {
+            match &r.collection_name {
+                None => roles.push(format!("{{ role: {}, db: {} }}", js(&r.role_name), js(&r.database_name))),
+                Some(c) => js_text.push_str(&format!(
+                    "// {} on {}.{} is collection-scoped: MongoDB needs a custom role for it (not created).\n",
+                    r.role_name, r.database_name, c
+                )),
+            }
+        }
+        let name = js(&rfc2253_subject(&u.username));
+        js_text.push_str(&format!(
+            "if (!ext.getUser({name})) {{\n  ext.createUser({{ user: {name}, roles: [{}] }});\n}}\n",
+            roles.join(", ")
+        ));
+    }
+    js_text
+}
+
+pub(super) fn readme(out: &Path, project: &Project, first_user: &str) -> String {
+    let d = out.display();
+    format!(
+        "Local MongoDB with TLS and Atlas-style X.509 users (project {id}),\n\
+         made by atlas-ca local-kit.\n\n\
+         Files: ca.pem (net.tls.CAFile), server.pem (net.tls.certificateKeyFile; for\n\
+         localhost and 127.0.0.1), crl.pem (net.tls.CRLFile), users/<user>.pem (one per\n\
+         MANAGED user: certificate + key, what drivers take as tlsCertificateKeyFile),\n\
+         mongod.conf, create-users.js. Keys are mode 0600.\n\n\
+         1. Create the users once, on a mongod without authorization:\n\
+         \x20  mkdir -p {d}/data\n\
+         \x20  mongod --dbpath {d}/data --port 27017 --tlsMode requireTLS \\\n\
+         \x20    --tlsCertificateKeyFile {d}/server.pem --tlsCAFile {d}/ca.pem\n\
+         \x20  mongosh \"mongodb://localhost:27017/?tls=true\" --tlsCAFile {d}/ca.pem \\\n\
+         \x20    --tlsCertificateKeyFile {d}/{first_user} --file {d}/create-users.js\n\
+         \x20  then stop that mongod (Ctrl-C).\n\n\
+         2. Run mongod with TLS and authorization:\n\
+         \x20  mongod --config {d}/mongod.conf --dbpath {d}/data\n\n\
+         3. Connect as a user (MONGODB-X509; the user name comes from the certificate):\n\
+         \x20  mongosh \"mongodb://localhost:27017/?tls=true&authMechanism=MONGODB-X509&authSource=%24external\" \\\n\
+         \x20    --tlsCAFile {d}/ca.pem --tlsCertificateKeyFile {d}/{first_user}\n\n\
+         Revoking: atlas-ca dbusers certs revoke --projectId {id} --username U --serial S,\n\
+         then atlas-ca ca crl --projectId {id} --out {d}/crl.pem and restart mongod.\n\
+         The CRL is current for 30 days; make a new one before then.\n",
+        id = project.id,
+    )
+}
