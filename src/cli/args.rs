@@ -9,7 +9,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use crate::api::{self, MAX_ITEMS_PER_PAGE, MAX_SERVER_MONTHS};
+use crate::api::{self, CreateCert, MAX_ITEMS_PER_PAGE, MAX_SERVER_MONTHS};
 use crate::pki::{Host, KeyType, Profile};
 
 /// The server address written into JSON `self` links by the CLI: where
@@ -89,12 +89,8 @@ pub(super) struct KitArgs {
     /// 24, Atlas's limit).
     #[arg(long = "monthsUntilExpiration", default_value_t = 12, value_parser = clap::value_parser!(u32).range(1..=i64::from(MAX_SERVER_MONTHS)))]
     pub(super) months: u32,
-    /// Profile of the user certificates.
-    #[arg(long, value_parser = profile(), default_value_t = Profile::Atlas)]
-    pub(super) profile: Profile,
-    /// Subject key type of every certificate.
-    #[arg(long = "key-type", value_parser = key_type(), default_value_t = KeyType::Rsa4096)]
-    pub(super) key_type: KeyType,
+    #[command(flatten)]
+    pub(super) keys: KeyArgs,
     /// Replace an existing kit.
     #[arg(long)]
     pub(super) force: bool,
@@ -113,18 +109,8 @@ pub(super) struct FixturesArgs {
     /// Certificates per user.
     #[arg(long = "count-per-user", default_value_t = 1)]
     pub(super) count_per_user: u32,
-    /// Months until the certificates expire (1 to 24).
-    #[arg(long = "monthsUntilExpiration", default_value_t = api::DEFAULT_MONTHS, allow_negative_numbers = true)]
-    pub(super) months: i64,
-    /// Issuance time (RFC 3339), to mint expired or future certificates.
-    #[arg(long = "issued-at", value_parser = parse_time)]
-    pub(super) issued_at: Option<OffsetDateTime>,
-    /// Subject key type.
-    #[arg(long = "key-type", value_parser = key_type(), default_value_t = KeyType::Rsa4096)]
-    pub(super) key_type: KeyType,
-    /// Certificate profile.
-    #[arg(long, value_parser = profile(), default_value_t = Profile::Atlas)]
-    pub(super) profile: Profile,
+    #[command(flatten)]
+    pub(super) cert: CertArgs,
     /// Parallel jobs [default: one per core].
     #[arg(long, default_value_t = 0)]
     pub(super) jobs: usize,
@@ -247,23 +233,49 @@ pub(super) struct CertsCreateArgs {
     /// The database user.
     #[arg(long)]
     pub(super) username: String,
-    /// Months until the certificate expires (1 to 24).
-    #[arg(long = "monthsUntilExpiration", default_value_t = api::DEFAULT_MONTHS, allow_negative_numbers = true)]
-    pub(super) months: i64,
+    #[command(flatten)]
+    pub(super) cert: CertArgs,
     #[command(flatten)]
     pub(super) project: ProjectArg,
     /// Write the PEM to this file (mode 0600, atomically) instead of stdout.
     #[arg(long)]
     pub(super) out: Option<PathBuf>,
+}
+
+/// What every client certificate request takes besides its user.
+#[derive(Debug, Args)]
+pub(super) struct CertArgs {
+    /// Months until the certificate expires (1 to 24).
+    #[arg(long = "monthsUntilExpiration", default_value_t = api::DEFAULT_MONTHS, allow_negative_numbers = true)]
+    pub(super) months: i64,
     /// Issuance time (RFC 3339), to mint expired or future certificates.
     #[arg(long = "issued-at", value_parser = parse_time)]
     pub(super) issued_at: Option<OffsetDateTime>,
+    #[command(flatten)]
+    pub(super) keys: KeyArgs,
+}
+
+/// The profile and key type of client certificates.
+#[derive(Debug, Args)]
+pub(super) struct KeyArgs {
     /// Certificate profile: Atlas's exactly, or with key identifiers.
     #[arg(long, value_parser = profile(), default_value_t = Profile::Atlas)]
     pub(super) profile: Profile,
     /// Subject key type (Atlas: rsa-4096).
     #[arg(long = "key-type", value_parser = key_type(), default_value_t = KeyType::Rsa4096)]
     pub(super) key_type: KeyType,
+}
+
+impl CertArgs {
+    /// The request for `username` in project `gid`.
+    pub(super) fn request(&self, gid: &str, username: &str) -> CreateCert {
+        let mut request = CreateCert::new(gid, username);
+        request.months_until_expiration = self.months;
+        request.issued_at = self.issued_at;
+        request.profile = self.keys.profile;
+        request.key_type = self.keys.key_type;
+        request
+    }
 }
 
 #[derive(Debug, Args)]

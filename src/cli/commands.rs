@@ -15,7 +15,7 @@ use super::output::{
     with_progress,
 };
 use super::{Failure, Outcome, select_project};
-use crate::api::{self, CreateCert, Error, Paging, ServerCert};
+use crate::api::{self, Error, Paging, ServerCert};
 use crate::issuing::Fresh;
 use crate::server::{self, ServeOptions};
 use crate::store::{Home, ca};
@@ -62,8 +62,8 @@ pub(super) fn local_kit(home: &Home, a: KitArgs) -> Outcome {
         out: a.out.clone(),
         hosts: a.hosts,
         months: a.months,
-        profile: a.profile,
-        key_type: a.key_type,
+        profile: a.keys.profile,
+        key_type: a.keys.key_type,
         force: a.force,
     };
     let files = kit::local_kit(home, &registry, &options)?;
@@ -78,12 +78,7 @@ pub(super) fn local_kit(home: &Home, a: KitArgs) -> Outcome {
 pub(super) fn fixtures(home: &Home, a: FixturesArgs) -> Outcome {
     let registry = home.registry()?;
     let gid = select_project(&registry, &a.project)?;
-    let mut template = CreateCert::new(&gid, "");
-    template.months_until_expiration = a.months;
-    template.issued_at = a.issued_at;
-    template.key_type = a.key_type;
-    template.profile = a.profile;
-    let mut options = FixtureOptions::new(&a.out, template);
+    let mut options = FixtureOptions::new(&a.out, a.cert.request(&gid, ""));
     options.users = a.users;
     options.count_per_user = a.count_per_user;
     options.jobs = a.jobs;
@@ -188,11 +183,7 @@ pub(super) fn certs(home: &Home, command: CertsCommand) -> Outcome {
 fn create_cert(home: &Home, a: CertsCreateArgs) -> Outcome {
     let registry = home.registry()?;
     let gid = select_project(&registry, &a.project)?;
-    let mut request = CreateCert::new(&gid, &a.username);
-    request.months_until_expiration = a.months;
-    request.issued_at = a.issued_at;
-    request.profile = a.profile;
-    request.key_type = a.key_type;
+    let request = a.cert.request(&gid, &a.username);
     let created = api::create_cert(home, &registry, &request)?;
     note_created(home, &gid, created.ca_created);
     emit(a.out, created.pem.as_bytes(), true)

@@ -97,6 +97,15 @@ impl KeyType {
     }
 }
 
+/// The one of `all` whose `name` is `s`, ignoring ASCII case.
+pub(super) fn by_name<T: Copy, const N: usize>(
+    all: [T; N],
+    name: fn(T) -> &'static str,
+    s: &str,
+) -> Option<T> {
+    all.into_iter().find(|t| name(*t).eq_ignore_ascii_case(s))
+}
+
 impl std::fmt::Display for KeyType {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.name())
@@ -107,10 +116,7 @@ impl std::str::FromStr for KeyType {
     type Err = UnknownKeyType;
 
     fn from_str(s: &str) -> Result<KeyType, UnknownKeyType> {
-        KeyType::ALL
-            .into_iter()
-            .find(|t| t.name().eq_ignore_ascii_case(s))
-            .ok_or_else(|| UnknownKeyType(s.to_string()))
+        by_name(KeyType::ALL, KeyType::name, s).ok_or_else(|| UnknownKeyType(s.to_string()))
     }
 }
 

@@ -24,6 +24,7 @@ use openssl::x509::extension::{
 use openssl::x509::{X509, X509Builder};
 
 use super::authority::Authority;
+use super::keys::by_name;
 use super::validity::Validity;
 use super::x509::{asn1_time, name, rfc2253_subject, serial_integer};
 
@@ -76,10 +77,7 @@ impl std::str::FromStr for Profile {
     type Err = UnknownProfile;
 
     fn from_str(s: &str) -> Result<Profile, UnknownProfile> {
-        Profile::ALL
-            .into_iter()
-            .find(|p| p.name().eq_ignore_ascii_case(s))
-            .ok_or_else(|| UnknownProfile(s.to_string()))
+        by_name(Profile::ALL, Profile::name, s).ok_or_else(|| UnknownProfile(s.to_string()))
     }
 }
 
@@ -176,51 +174,71 @@ pub fn certificate(
     b.set_not_before(&not_before)?;
     b.set_not_after(&not_after)?;
     match subject {
-        Subject::Client(cn) => {
-            let subject = name(&[(Nid::COMMONNAME, cn)])?;
-            b.set_subject_name(&subject)?;
-            b.set_pubkey(key)?;
-            b.append_extension(KeyUsage::new().critical().digital_signature().build()?)?;
-            b.append_extension(ExtendedKeyUsage::new().critical().client_auth().build()?)?;
-            if profile == Profile::Strict {
-                key_identifiers(&mut b, ca)?;
-            }
-        }
-        Subject::Server(hosts) => {
-            let cn = first_host(hosts);
-            let subject = name(&[
-                (Nid::COMMONNAME, &cn),
-                (Nid::ORGANIZATIONALUNITNAME, SERVER_OU),
-                (Nid::ORGANIZATIONNAME, SERVER_O),
-            ])?;
-            b.set_subject_name(&subject)?;
-            b.set_pubkey(key)?;
-            b.append_extension(BasicConstraints::new().critical().build()?)?;
-            let mut usage = KeyUsage::new();
-            usage.critical().digital_signature();
-            if key.id() == Id::RSA {
-                usage.key_encipherment();
-            }
-            b.append_extension(usage.build()?)?;
-            let eku = ExtendedKeyUsage::new()
-                .server_auth()
-                .client_auth()
-                .build()?;
-            b.append_extension(eku)?;
-            let mut san = SubjectAlternativeName::new();
-            for host in hosts {
-                match host {
-                    Host::Dns(d) => san.dns(d),
-                    Host::Ip(ip) => san.ip(&ip.to_string()),
-                };
-            }
-            let san = san.build(&b.x509v3_context(Some(ca.cert()), None))?;
-            b.append_extension(san)?;
-            key_identifiers(&mut b, ca)?;
-        }
+        Subject::Client(cn) => client_extensions(&mut b, ca, key, cn, profile)?,
+        Subject::Server(hosts) => server_extensions(&mut b, ca, key, hosts)?,
     }
     b.sign(ca.key(), MessageDigest::sha256())?;
     Ok(b.build())
+}
+
+/// `CN=<cn>`, then exactly Atlas's two extensions (plus the key
+/// identifiers in the strict profile).
+fn client_extensions(
+    b: &mut X509Builder,
+    ca: &Authority,
+    key: &PKey<Private>,
+    cn: &str,
+    profile: Profile,
+) -> Result<(), ErrorStack> {
+    let subject = name(&[(Nid::COMMONNAME, cn)])?;
+    b.set_subject_name(&subject)?;
+    b.set_pubkey(key)?;
+    b.append_extension(KeyUsage::new().critical().digital_signature().build()?)?;
+    b.append_extension(ExtendedKeyUsage::new().critical().client_auth().build()?)?;
+    if profile == Profile::Strict {
+        key_identifiers(b, ca)?;
+    }
+    Ok(())
+}
+
+/// The server subject, then basicConstraints, keyUsage, serverAuth and
+/// clientAuth, the hosts as subjectAltNames and the key identifiers.
+fn server_extensions(
+    b: &mut X509Builder,
+    ca: &Authority,
+    key: &PKey<Private>,
+    hosts: &[Host],
+) -> Result<(), ErrorStack> {
+    let cn = first_host(hosts);
+    let subject = name(&[
+        (Nid::COMMONNAME, &cn),
+        (Nid::ORGANIZATIONALUNITNAME, SERVER_OU),
+        (Nid::ORGANIZATIONNAME, SERVER_O),
+    ])?;
+    b.set_subject_name(&subject)?;
+    b.set_pubkey(key)?;
+    b.append_extension(BasicConstraints::new().critical().build()?)?;
+    let mut usage = KeyUsage::new();
+    usage.critical().digital_signature();
+    if key.id() == Id::RSA {
+        usage.key_encipherment();
+    }
+    b.append_extension(usage.build()?)?;
+    let eku = ExtendedKeyUsage::new()
+        .server_auth()
+        .client_auth()
+        .build()?;
+    b.append_extension(eku)?;
+    let mut san = SubjectAlternativeName::new();
+    for host in hosts {
+        match host {
+            Host::Dns(d) => san.dns(d),
+            Host::Ip(ip) => san.ip(&ip.to_string()),
+        };
+    }
+    let san = san.build(&b.x509v3_context(Some(ca.cert()), None))?;
+    b.append_extension(san)?;
+    key_identifiers(b, ca)
 }
 
 fn key_identifiers(b: &mut X509Builder, ca: &Authority) -> Result<(), ErrorStack> {

@@ -159,31 +159,9 @@ async fn create_cert(
         Err(response) => return *response,
     };
     let (fmt, registry, (gid, username)) = (call.fmt, call.registry, call.params);
-    let too_large = || {
-        api_error(
-            fmt,
-            &ApiError::new(ErrorCode::PayloadTooLarge, &[&MAX_BODY.to_string()]),
-        )
-    };
-    let declared = parts
-        .headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok()?.parse::<usize>().ok());
-    if declared.is_some_and(|n| n > MAX_BODY) {
-        return too_large();
-    }
-    let bytes = match tokio::time::timeout(
-        state.client_timeout,
-        axum::body::to_bytes(body, MAX_BODY),
-    )
-    .await
-    {
-        Ok(Ok(bytes)) => bytes,
-        Ok(Err(_)) => return too_large(),
-        Err(_) => {
-            let secs = state.client_timeout.as_secs().to_string();
-            return api_error(fmt, &ApiError::new(ErrorCode::RequestTimeout, &[&secs]));
-        }
+    let bytes = match read_body(&state, fmt, &parts.headers, body).await {
+        Ok(bytes) => bytes,
+        Err(response) => return *response,
     };
     let months = match api::parse_create_body(&bytes) {
         Ok(m) => m,
@@ -220,6 +198,39 @@ async fn create_cert(
             response
         }
         Err(e) => failure(fmt, e),
+    }
+}
+
+/// The request body, at most [`MAX_BODY`] bytes within the client timeout;
+/// `Err` is Atlas's answer when it is larger or slower (boxed: it is large).
+async fn read_body(
+    state: &AppState,
+    fmt: Fmt,
+    headers: &HeaderMap,
+    body: axum::body::Body,
+) -> Result<axum::body::Bytes, Box<Response>> {
+    let too_large = || {
+        Box::new(api_error(
+            fmt,
+            &ApiError::new(ErrorCode::PayloadTooLarge, &[&MAX_BODY.to_string()]),
+        ))
+    };
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok()?.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > MAX_BODY) {
+        return Err(too_large());
+    }
+    match tokio::time::timeout(state.client_timeout, axum::body::to_bytes(body, MAX_BODY)).await {
+        Ok(Ok(bytes)) => Ok(bytes),
+        Ok(Err(_)) => Err(too_large()),
+        Err(_) => {
+            let secs = state.client_timeout.as_secs().to_string();
+            Err(Box::new(api_error(
+                fmt,
+                &ApiError::new(ErrorCode::RequestTimeout, &[&secs]),
+            )))
+        }
     }
 }
 

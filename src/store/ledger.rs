@@ -132,12 +132,11 @@ struct Time(OffsetDateTime);
 
 impl FromSql for Time {
     fn column_result(value: ValueRef<'_>) -> FromSqlResult<Time> {
-        let secs = value.as_i64()?;
-        OffsetDateTime::from_unix_timestamp(secs)
-            .ok()
-            .filter(|t| (1950..=9999).contains(&t.year()))
-            .map(Time)
-            .ok_or_else(|| corrupt(format!("time {secs} is outside the years 1950 to 9999")))
+        checked(value, |secs| {
+            let t = OffsetDateTime::from_unix_timestamp(secs).ok()?;
+            (1950..=9999).contains(&t.year()).then_some(Time(t))
+        })?
+        .map_err(|secs| corrupt(format!("time {secs} is outside the years 1950 to 9999")))
     }
 }
 
@@ -146,13 +145,21 @@ struct Serial(u64);
 
 impl FromSql for Serial {
     fn column_result(value: ValueRef<'_>) -> FromSqlResult<Serial> {
-        let n = value.as_i64()?;
-        u64::try_from(n)
-            .ok()
-            .filter(|s| *s > 0)
-            .map(Serial)
-            .ok_or_else(|| corrupt(format!("serial {n} is not positive")))
+        checked(value, |n| {
+            u64::try_from(n).ok().filter(|s| *s > 0).map(Serial)
+        })?
+        .map_err(|n| corrupt(format!("serial {n} is not positive")))
     }
+}
+
+/// The integer column `value` through `convert`: `Ok(Err(n))` when the
+/// integer `n` is out of range, `Err` when it is not an integer at all.
+fn checked<T>(
+    value: ValueRef<'_>,
+    convert: impl Fn(i64) -> Option<T>,
+) -> FromSqlResult<Result<T, i64>> {
+    let n = value.as_i64()?;
+    Ok(convert(n).ok_or(n))
 }
 
 fn corrupt(message: String) -> FromSqlError {
@@ -493,11 +500,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join(FILE);
         let ledger = Ledger::open(&path).unwrap();
-        let version: i64 = ledger
-            .conn
-            .pragma_query_value(None, "user_version", |r| r.get(0))
-            .unwrap();
-        assert_eq!(version, SCHEMA_VERSION);
+        assert_eq!(version(&ledger), SCHEMA_VERSION);
         ledger
             .conn
             .pragma_update(None, "user_version", SCHEMA_VERSION + 1)
@@ -515,11 +518,13 @@ mod tests {
         let conn = Connection::open(&path).unwrap();
         conn.execute_batch(SCHEMA).unwrap();
         drop(conn);
-        let ledger = Ledger::open(&path).unwrap();
-        let version: i64 = ledger
+        assert_eq!(version(&Ledger::open(&path).unwrap()), SCHEMA_VERSION);
+    }
+
+    fn version(ledger: &Ledger) -> i64 {
+        ledger
             .conn
             .pragma_query_value(None, "user_version", |r| r.get(0))
-            .unwrap();
-        assert_eq!(version, SCHEMA_VERSION);
+            .unwrap()
     }
 }

@@ -1,0 +1,155 @@
+//! A throw-away CA home and running the real binary in it.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use super::openssl::{openssl_ok, serial_of};
+use super::{GID, stderr, unique};
+
+/// A temporary CA home holding `registry_text` as its `users.toml`.
+pub struct TestHome {
+    pub dir: tempfile::TempDir,
+}
+impl TestHome {
+    pub fn new(registry_text: &str) -> TestHome {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("users.toml"), registry_text).unwrap();
+        TestHome { dir }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// The binary with `--home` set and the project variable cleared.
+    pub fn cmd(&self) -> Command {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_atlas-ca"));
+        c.arg("--home").arg(self.path());
+        c.env_remove("MONGODB_ATLAS_PROJECT_ID")
+            .env_remove("ATLAS_CA_HOME");
+        c.stdin(Stdio::null());
+        c
+    }
+
+    pub fn run(&self, args: &[&str]) -> Output {
+        self.cmd().args(args).output().unwrap()
+    }
+
+    /// Runs and asserts success; returns stdout.
+    pub fn ok(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert!(
+            out.status.success(),
+            "atlas-ca {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    /// Runs `dbusers certs create --username <user>` with `extra` arguments.
+    pub fn create(&self, user: &str, extra: &[&str]) -> Output {
+        self.cmd().args(create_args(user, extra)).output().unwrap()
+    }
+
+    /// Issues a certificate for `user`; returns the PEM written to a file.
+    pub fn issue(&self, user: &str, extra: &[&str]) -> PathBuf {
+        let pem = self.ok(&create_args(user, extra));
+        let path = self.path().join(format!("issued-{}.pem", unique()));
+        std::fs::write(&path, pem).unwrap();
+        path
+    }
+
+    /// Runs `dbusers certs revoke` for `serial` (as typed) of `user`.
+    pub fn try_revoke(&self, user: &str, serial: &str) -> Output {
+        self.run(&[
+            "dbusers",
+            "certs",
+            "revoke",
+            "--username",
+            user,
+            "--serial",
+            serial,
+        ])
+    }
+
+    /// Revokes one of `user`'s certificates.
+    pub fn revoke(&self, user: &str, serial: u64) {
+        let out = self.try_revoke(user, &serial.to_string());
+        assert!(out.status.success(), "revoke failed: {}", stderr(&out));
+    }
+
+    pub fn ca_cert(&self) -> PathBuf {
+        self.path().join("projects").join(GID).join("ca.cert.pem")
+    }
+
+    /// Every file under the home, relative, sorted (to prove nothing was written).
+    pub fn files(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        walk(self.path(), self.path(), &mut out);
+        out.sort();
+        out
+    }
+}
+fn walk(root: &Path, dir: &Path, out: &mut Vec<String>) {
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            walk(root, &p, out);
+        } else {
+            out.push(p.strip_prefix(root).unwrap().display().to_string());
+        }
+    }
+}
+impl TestHome {
+    /// Starts `n` `certs create` processes at once (alternating alice and
+    /// bob, with `extra` arguments), waits for all, asserts that each
+    /// succeeded and returns their distinct serials.
+    pub fn create_concurrently(&self, n: usize, extra: &[&str]) -> std::collections::BTreeSet<u64> {
+        let children: Vec<_> = (0..n)
+            .map(|i| {
+                let user = if i % 2 == 0 { "alice" } else { "bob" };
+                self.cmd()
+                    .args(create_args(user, extra))
+                    .stdout(Stdio::piped())
+                    .stderr(Stdio::piped())
+                    .spawn()
+                    .unwrap()
+            })
+            .collect();
+        let mut serials = std::collections::BTreeSet::new();
+        for child in children {
+            let out = child.wait_with_output().unwrap();
+            assert!(out.status.success(), "{}", stderr(&out));
+            let pem = self.path().join(format!("concurrent-{}.pem", unique()));
+            std::fs::write(&pem, &out.stdout).unwrap();
+            openssl_ok(&[
+                "verify",
+                "-CAfile",
+                self.ca_cert().to_str().unwrap(),
+                pem.to_str().unwrap(),
+            ]);
+            assert!(serials.insert(serial_of(&pem)), "repeated serial");
+        }
+        serials
+    }
+
+    /// The Atlas list body of `user`'s certificates in project `GID`, with
+    /// `extra` list arguments (such as `--all`).
+    pub fn list_json(&self, user: &str, extra: &[&str]) -> serde_json::Value {
+        let args = [
+            "dbusers",
+            "certs",
+            "list",
+            user,
+            "-o",
+            "json",
+            "--projectId",
+            GID,
+        ];
+        serde_json::from_str(&self.ok(&[&args[..], extra].concat())).unwrap()
+    }
+}
+/// The arguments of `dbusers certs create --username <user> <extra...>`.
+fn create_args<'a>(user: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
+    [&["dbusers", "certs", "create", "--username", user], extra].concat()
+}

@@ -1,0 +1,97 @@
+//! Asking the `openssl` CLI about what atlas-ca produced.
+
+use std::path::Path;
+use std::process::Command;
+
+/// Runs the `openssl` CLI; returns (success, stdout + stderr).
+pub fn openssl(args: &[&str]) -> (bool, String) {
+    let out = Command::new("openssl")
+        .args(args)
+        .output()
+        .expect("openssl CLI");
+    let mut text = String::from_utf8_lossy(&out.stdout).into_owned();
+    text.push_str(&String::from_utf8_lossy(&out.stderr));
+    (out.status.success(), text)
+}
+/// Runs `openssl` and asserts success; returns stdout + stderr.
+pub fn openssl_ok(args: &[&str]) -> String {
+    let (ok, text) = openssl(args);
+    assert!(ok, "openssl {args:?} failed: {text}");
+    text
+}
+/// One `openssl x509` field of the (first) certificate in `pem`.
+pub fn x509_field(pem: &Path, field: &str) -> String {
+    openssl_ok(&["x509", "-in", pem.to_str().unwrap(), "-noout", field])
+        .trim()
+        .to_string()
+}
+/// The serial number of the (first) certificate in a PEM file, or `None`
+/// if it holds no complete certificate.
+pub fn try_serial_of(pem: &Path) -> Option<u64> {
+    let (ok, text) = openssl(&["x509", "-in", pem.to_str().unwrap(), "-noout", "-serial"]);
+    let hex = text.trim().strip_prefix("serial=")?;
+    ok.then(|| u64::from_str_radix(hex, 16).ok()).flatten()
+}
+/// The serial number of the (first) certificate in a PEM file.
+pub fn serial_of(pem: &Path) -> u64 {
+    try_serial_of(pem).unwrap_or_else(|| panic!("{} holds no certificate", pem.display()))
+}
+/// The DER skeleton of the first certificate in a PEM file, per
+/// `openssl asn1parse`: depth, tag and the values that are fixed by the
+/// profile (OIDs, booleans, extension contents); variable values (integers,
+/// strings, times, bit strings) are left out, their ASN.1 types kept.
+pub fn der_skeleton(pem: &Path) -> Vec<String> {
+    let text = openssl_ok(&["asn1parse", "-in", pem.to_str().unwrap()]);
+    skeleton_of(&text)
+}
+/// The skeleton of `openssl asn1parse` output (see [`der_skeleton`]).
+pub fn skeleton_of(asn1parse: &str) -> Vec<String> {
+    asn1parse
+        .lines()
+        .filter(|l| l.contains("d="))
+        .map(|l| {
+            let depth = l
+                .split("d=")
+                .nth(1)
+                .unwrap()
+                .split_whitespace()
+                .next()
+                .unwrap();
+            let after = l.split_once(" l=").unwrap().1;
+            let after = after.trim_start_matches(|c: char| c.is_ascii_digit() || c == ' ');
+            let (kind, rest) = after.split_once(':').unwrap();
+            let (tag, value) = rest.split_once(':').unwrap_or((rest, ""));
+            let tag = tag.split_whitespace().collect::<Vec<_>>().join(" ");
+            let value = value.trim();
+            let keep = ["OBJECT", "BOOLEAN", "OCTET STRING"]
+                .iter()
+                .any(|t| tag.starts_with(t));
+            format!(
+                "d={depth} {} {tag}{}",
+                kind.trim(),
+                if keep {
+                    format!(" {value}")
+                } else {
+                    String::new()
+                }
+            )
+        })
+        .collect()
+}
+/// The certificate's subject in RFC 2253 form as OpenSSL (and so mongod)
+/// derives it: `-nameopt RFC2253,-esc_msb`.
+pub fn rfc2253_subject_of(pem: &Path) -> String {
+    let out = openssl_ok(&[
+        "x509",
+        "-in",
+        pem.to_str().unwrap(),
+        "-noout",
+        "-subject",
+        "-nameopt",
+        "RFC2253,-esc_msb",
+    ]);
+    out.trim_end_matches('\n')
+        .strip_prefix("subject=")
+        .unwrap()
+        .to_string()
+}

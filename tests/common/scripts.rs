@@ -1,0 +1,69 @@
+//! Python and Node environments for the tests that drive real clients.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// A Python interpreter in a venv with `packages` installed (made once,
+/// under the target directory, and shared by the test binaries).
+pub fn python_with(packages: &[&str]) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("test-venv");
+    std::fs::create_dir_all(dir.parent().unwrap()).unwrap();
+    let lock = std::fs::File::create(dir.with_extension("lock")).unwrap();
+    lock.lock().unwrap();
+    let python = dir.join("bin/python");
+    let imports = packages.join(", ");
+    let ready = |p: &Path| {
+        Command::new(p)
+            .args(["-c", &format!("import {imports}")])
+            .output()
+            .is_ok_and(|o| o.status.success())
+    };
+    if !ready(&python) {
+        let made = Command::new("python3")
+            .arg("-m")
+            .arg("venv")
+            .arg(&dir)
+            .status()
+            .unwrap();
+        assert!(made.success(), "python3 -m venv failed");
+        let pip = Command::new(&python)
+            .args(["-m", "pip", "install", "-q", "--disable-pip-version-check"])
+            .args(packages)
+            .status()
+            .unwrap();
+        assert!(pip.success(), "pip install {packages:?} failed");
+        assert!(ready(&python), "{packages:?} not importable after install");
+    }
+    python
+}
+/// A directory with the npm `package` installed (made once, under the
+/// target directory, shared by the test binaries); run scripts with
+/// `NODE_PATH=<dir>/node_modules`.
+pub fn node_with(package: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("test-node");
+    std::fs::create_dir_all(&dir).unwrap();
+    let lock = std::fs::File::create(dir.with_extension("lock")).unwrap();
+    lock.lock().unwrap();
+    let name = package.rsplit_once('@').map_or(package, |(n, _)| n);
+    if !dir.join("node_modules").join(name).exists() {
+        let ok = Command::new("npm")
+            .args(["install", "--silent", "--no-audit", "--no-fund", "--prefix"])
+            .arg(&dir)
+            .arg(package)
+            .status()
+            .unwrap();
+        assert!(ok.success(), "npm install {package} failed");
+    }
+    dir.join("node_modules")
+}
+/// Runs a script interpreter command; asserts success and returns stdout.
+pub fn script_ok(cmd: &mut Command) -> String {
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{cmd:?}: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
