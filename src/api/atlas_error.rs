@@ -27,6 +27,12 @@ pub enum ErrorCode {
     RequestTimeout,
     InvalidQueryParameter,
     UnexpectedError,
+    UserAlreadyExists,
+    DatabaseUserLimitExceeded,
+    MissingAttribute,
+    GroupAlreadyExists,
+    ApiKeyNotFound,
+    InvalidCustomerCa,
 }
 
 impl ErrorCode {
@@ -54,6 +60,12 @@ impl ErrorCode {
             PayloadTooLarge => "PAYLOAD_TOO_LARGE",
             RequestTimeout => "REQUEST_TIMEOUT",
             InvalidQueryParameter => "INVALID_QUERY_PARAMETER",
+            UserAlreadyExists => "USER_ALREADY_EXISTS",
+            DatabaseUserLimitExceeded => "DATABASE_USER_LIMIT_EXCEEDED",
+            MissingAttribute => "MISSING_ATTRIBUTE",
+            GroupAlreadyExists => "GROUP_ALREADY_EXISTS",
+            ApiKeyNotFound => "API_KEY_NOT_FOUND",
+            InvalidCustomerCa => "INVALID_CUSTOMER_X509_CA",
         }
     }
 
@@ -61,7 +73,9 @@ impl ErrorCode {
     pub fn status(self) -> u16 {
         use ErrorCode::*;
         match self {
-            GroupNotFound | InvalidGroupId | UsernameNotFound | ResourceNotFound => 404,
+            GroupNotFound | InvalidGroupId | UsernameNotFound | ResourceNotFound
+            | ApiKeyNotFound => 404,
+            UserAlreadyExists | GroupAlreadyExists => 409,
             UserUnauthorized | NotInGroup => 401,
             MethodNotAllowed => 405,
             PayloadTooLarge => 413,
@@ -106,6 +120,14 @@ impl ErrorCode {
             RequestTimeout => "The request body did not arrive within %s seconds.",
             InvalidQueryParameter => "Invalid query parameter %s specified.",
             UnexpectedError => "Unexpected error.",
+            UserAlreadyExists => "A database user with username %s already exists in %s.",
+            DatabaseUserLimitExceeded => {
+                "The project already has the maximum of %s database users."
+            }
+            MissingAttribute => "The required attribute %s was not specified.",
+            GroupAlreadyExists => "A group with name \"%s\" already exists.",
+            ApiKeyNotFound => "No API key with ID %s exists.",
+            InvalidCustomerCa => "The customer X.509 CAs are invalid: %s.",
         }
     }
 }
@@ -193,12 +215,15 @@ fn reason_phrase(status: u16) -> &'static str {
     match status {
         200 => "OK",
         201 => "Created",
+        202 => "Accepted",
+        204 => "No Content",
         400 => "Bad Request",
         401 => "Unauthorized",
         403 => "Forbidden",
         404 => "Not Found",
         405 => "Method Not Allowed",
         408 => "Request Timeout",
+        409 => "Conflict",
         413 => "Payload Too Large",
         429 => "Too Many Requests",
         _ => "Internal Server Error",

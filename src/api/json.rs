@@ -143,6 +143,7 @@ pub struct UserEntry {
     group_id: String,
     labels: [(); 0],
     ldap_auth_type: &'static str,
+    links: Vec<Link>,
     oidc_auth_type: &'static str,
     roles: Vec<Role>,
     scopes: [(); 0],
@@ -152,14 +153,21 @@ pub struct UserEntry {
 }
 
 impl UserEntry {
-    /// The entry for `user` of project `group_id`.
-    pub fn new(group_id: &str, user: &DatabaseUser) -> UserEntry {
+    /// The entry for `user` of project `group_id`; `api_root` (such as
+    /// `http://localhost:8080/api/atlas/v2`) starts its `self` link.
+    pub fn new(group_id: &str, user: &DatabaseUser, api_root: &str) -> UserEntry {
+        let href = format!(
+            "{api_root}/groups/{group_id}/databaseUsers/{}/{}",
+            user.database_name,
+            path_segment(&user.username)
+        );
         UserEntry {
             aws_iam_type: "NONE",
             database_name: user.database_name.clone(),
             group_id: group_id.to_string(),
             labels: [],
             ldap_auth_type: "NONE",
+            links: vec![Link { href, rel: "self" }],
             oidc_auth_type: "NONE",
             roles: user.roles.clone(),
             scopes: [],

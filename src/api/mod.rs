@@ -8,9 +8,12 @@
 
 mod atlas_error;
 mod certs;
+pub(crate) mod customer_x509;
 mod error;
 pub(crate) mod json;
 mod local;
+pub(crate) mod manage;
+pub(crate) mod projects;
 mod render;
 mod request;
 pub(crate) mod users;
@@ -22,5 +25,7 @@ pub use error::{Error, Invalid};
 pub use json::{Envelope, MAX_ITEMS_PER_PAGE, Page, Paging, timestamp};
 pub use local::{MAX_SERVER_MONTHS, ServerCert, crl_pem, revoke_cert, server_cert};
 pub use render::render;
-pub use request::{parse_create_body, parse_paging};
+pub use request::{
+    parse_create_body, parse_paging, parse_project_body, parse_user_body, parse_user_security_body,
+};
 pub use users::project;

@@ -4,6 +4,8 @@
 use super::atlas_error::{ApiError, ErrorCode};
 use super::certs::DEFAULT_MONTHS;
 use super::json::{MAX_ITEMS_PER_PAGE, Paging};
+use super::manage::UserSpec;
+use crate::store::{Role, X509Type};
 
 /// Read-only fields of Atlas's certificate entity, which a create body may
 /// carry (SDKs echo them) and which are ignored.
@@ -61,6 +63,114 @@ pub fn parse_paging<'a>(
     Ok(paging)
 }
 
+/// The JSON object of a request body; an empty body is `{}`.
+fn object(body: &[u8]) -> Result<serde_json::Map<String, serde_json::Value>, ApiError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(serde_json::Map::new());
+    }
+    let value: serde_json::Value =
+        serde_json::from_slice(body).map_err(|_| ApiError::new(ErrorCode::MalformedJson, &[]))?;
+    match value {
+        serde_json::Value::Object(map) => Ok(map),
+        _ => Err(ApiError::new(ErrorCode::InvalidJson, &[])),
+    }
+}
+
+/// A string attribute, or Atlas's error for another type.
+fn string(key: &str, v: &serde_json::Value) -> Result<String, ApiError> {
+    v.as_str()
+        .map(String::from)
+        .ok_or_else(|| ApiError::new(ErrorCode::InvalidJsonAttribute, &[key]))
+}
+
+/// Read-only or unsupported fields of Atlas's database user that a body
+/// may carry with their neutral values (SDKs send whole entities).
+const USER_ECHOES: [&str; 4] = ["awsIAMType", "ldapAuthType", "oidcAuthType", "links"];
+
+/// Parses a database user body (`POST` or `PATCH .../databaseUsers`):
+/// `username`, `databaseName`, `x509Type`, `roles`; `groupId`, `password`,
+/// `labels`, `scopes` and the entity's read-only fields are accepted and
+/// not stored (a password is never kept). Other authentication types than
+/// `NONE` are refused, as atlas-ca has only X.509.
+pub fn parse_user_body(body: &[u8]) -> Result<UserSpec, ApiError> {
+    let mut spec = UserSpec::default();
+    for (key, v) in object(body)? {
+        match key.as_str() {
+            "username" => spec.username = Some(string(&key, &v)?),
+            "databaseName" => spec.database_name = Some(string(&key, &v)?),
+            "x509Type" => {
+                spec.x509_type = Some(
+                    serde_json::from_value::<X509Type>(v)
+                        .map_err(|_| ApiError::new(ErrorCode::InvalidJsonAttribute, &[&key]))?,
+                );
+            }
+            "roles" => {
+                spec.roles = Some(
+                    serde_json::from_value::<Vec<Role>>(v)
+                        .map_err(|_| ApiError::new(ErrorCode::InvalidJsonAttribute, &[&key]))?,
+                );
+            }
+            "groupId" | "password" | "description" => {
+                string(&key, &v)?;
+            }
+            "labels" | "scopes" => {
+                if !v.is_array() {
+                    return Err(ApiError::new(ErrorCode::InvalidJsonAttribute, &[&key]));
+                }
+            }
+            k if USER_ECHOES.contains(&k) => {
+                if k != "links" && v.as_str().is_some_and(|s| s != "NONE") {
+                    return Err(ApiError::new(ErrorCode::InvalidAttribute, &[k]));
+                }
+            }
+            k => return Err(ApiError::new(ErrorCode::InvalidAttribute, &[k])),
+        }
+    }
+    Ok(spec)
+}
+
+/// Parses a project body (`POST /groups`): `name` is required; `orgId`
+/// and the entity's read-only fields are accepted and ignored.
+pub fn parse_project_body(body: &[u8]) -> Result<String, ApiError> {
+    let mut name = None;
+    for (key, v) in object(body)? {
+        match key.as_str() {
+            "name" => name = Some(string(&key, &v)?),
+            "orgId" | "id" | "links" | "clusterCount" | "created" | "withDefaultAlertsSettings" => {
+            }
+            k => return Err(ApiError::new(ErrorCode::InvalidAttribute, &[k])),
+        }
+    }
+    name.ok_or_else(|| ApiError::new(ErrorCode::MissingAttribute, &["name"]))
+}
+
+/// Parses a `PATCH /groups/{id}/userSecurity` body: the customer CAs' PEM
+/// (`customerX509.cas`), `None` when the body leaves them alone.
+pub fn parse_user_security_body(body: &[u8]) -> Result<Option<String>, ApiError> {
+    let mut cas = None;
+    for (key, v) in object(body)? {
+        match key.as_str() {
+            "customerX509" => {
+                let serde_json::Value::Object(inner) = v else {
+                    return Err(ApiError::new(ErrorCode::InvalidJsonAttribute, &[&key]));
+                };
+                for (k, v) in inner {
+                    match k.as_str() {
+                        "cas" => cas = Some(string("customerX509.cas", &v)?),
+                        other => {
+                            let name = format!("customerX509.{other}");
+                            return Err(ApiError::new(ErrorCode::InvalidAttribute, &[&name]));
+                        }
+                    }
+                }
+            }
+            "ldap" | "links" => {}
+            k => return Err(ApiError::new(ErrorCode::InvalidAttribute, &[k])),
+        }
+    }
+    Ok(cas)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -95,6 +205,61 @@ mod tests {
                 ErrorCode::InvalidAttribute,
                 "Invalid attribute months specified.".into()
             )
+        );
+    }
+
+    #[test]
+    fn user_bodies() {
+        let spec = parse_user_body(
+            br#"{"username":"u","x509Type":"MANAGED","databaseName":"$external","groupId":"g",
+                 "roles":[{"roleName":"atlasAdmin","databaseName":"admin"}],"labels":[],
+                 "awsIAMType":"NONE","links":[]}"#,
+        )
+        .unwrap();
+        assert_eq!(spec.username.as_deref(), Some("u"));
+        assert_eq!(spec.x509_type, Some(X509Type::Managed));
+        assert_eq!(spec.roles.unwrap()[0].role_name, "atlasAdmin");
+        let code = |b: &str| parse_user_body(b.as_bytes()).unwrap_err();
+        assert_eq!(code("{").code, ErrorCode::MalformedJson);
+        assert_eq!(code("[]").code, ErrorCode::InvalidJson);
+        assert_eq!(
+            code(r#"{"x509Type":"SOMETIMES"}"#).code,
+            ErrorCode::InvalidJsonAttribute
+        );
+        assert_eq!(
+            code(r#"{"username":1}"#).code,
+            ErrorCode::InvalidJsonAttribute
+        );
+        assert_eq!(
+            code(r#"{"roles":[{"role":"x"}]}"#).code,
+            ErrorCode::InvalidJsonAttribute
+        );
+        assert_eq!(
+            code(r#"{"ldapAuthType":"USER"}"#).parameters,
+            ["ldapAuthType"]
+        );
+        assert_eq!(code(r#"{"nickname":"x"}"#).parameters, ["nickname"]);
+    }
+
+    #[test]
+    fn project_and_security_bodies() {
+        assert_eq!(
+            parse_project_body(br#"{"name":"p","orgId":"o"}"#),
+            Ok("p".into())
+        );
+        assert_eq!(
+            parse_project_body(b"{}").unwrap_err().code,
+            ErrorCode::MissingAttribute
+        );
+        assert_eq!(
+            parse_user_security_body(br#"{"customerX509":{"cas":"PEM"}}"#),
+            Ok(Some("PEM".into()))
+        );
+        assert_eq!(
+            parse_user_security_body(br#"{"customerX509":{"x":1}}"#)
+                .unwrap_err()
+                .parameters,
+            ["customerX509.x"]
         );
     }
 

@@ -15,13 +15,18 @@ pub fn project<'r>(registry: &'r Registry, group_id: &str) -> Result<&'r Project
         .ok_or_else(|| ApiError::new(ErrorCode::GroupNotFound, &[group_id]))
 }
 
-/// `GET .../databaseUsers`: the project's users in the Admin API's shape.
-pub fn list_users(registry: &Registry, group_id: &str) -> Result<Vec<UserEntry>, ApiError> {
+/// `GET .../databaseUsers`: the project's users in the Admin API's shape,
+/// their links under `api_root`.
+pub fn list_users(
+    registry: &Registry,
+    group_id: &str,
+    api_root: &str,
+) -> Result<Vec<UserEntry>, ApiError> {
     let project = project(registry, group_id)?;
     Ok(project
         .database_users
         .iter()
-        .map(|u| UserEntry::new(&project.id, u))
+        .map(|u| UserEntry::new(&project.id, u, api_root))
         .collect())
 }
 
@@ -31,11 +36,12 @@ pub fn get_user(
     group_id: &str,
     database_name: &str,
     username: &str,
+    api_root: &str,
 ) -> Result<UserEntry, ApiError> {
     let project = project(registry, group_id)?;
     project
         .user(username)
         .filter(|u| u.database_name == database_name)
-        .map(|u| UserEntry::new(&project.id, u))
+        .map(|u| UserEntry::new(&project.id, u, api_root))
         .ok_or_else(|| ApiError::new(ErrorCode::UsernameNotFound, &[username]))
 }

@@ -9,6 +9,9 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
+use super::args_manage::{
+    ProjectsCommand, SecurityCommand, UserCreateArgs, UserDeleteArgs, UserRefArgs, UserUpdateArgs,
+};
 use crate::api::{self, CreateCert, MAX_ITEMS_PER_PAGE, MAX_SERVER_MONTHS};
 use crate::pki::{Host, KeyType, Profile};
 
@@ -20,26 +23,48 @@ pub(super) const DEFAULT_BASE: &str = "http://localhost:8080";
 #[derive(Debug, Parser)]
 #[command(name = "atlas-ca", version, about)]
 pub(super) struct Cli {
-    /// The CA home: registry, project CAs and ledger.
-    #[arg(long, global = true, env = "ATLAS_CA_HOME", default_value = "ca")]
-    pub(super) home: PathBuf,
+    /// The CA home: registry, project CAs and ledger [default: ./ca when it
+    /// holds a users.toml, else $XDG_DATA_HOME/atlas-ca].
+    #[arg(long, global = true, env = "ATLAS_CA_HOME")]
+    pub(super) home: Option<PathBuf>,
     /// The registry file [default: users.toml in the home].
     #[arg(long, global = true)]
     pub(super) registry: Option<PathBuf>,
     /// A file holding the CA key passphrase (else $ATLAS_CA_PASSPHRASE).
     #[arg(long = "passphrase-file", global = true)]
     pub(super) passphrase_file: Option<PathBuf>,
+    /// The Atlas CLI's configuration profile: accepted so that its
+    /// scripts run unchanged, and without effect.
+    #[arg(short = 'P', long = "profile", global = true, value_name = "NAME")]
+    pub(super) atlas_profile: Option<String>,
     #[command(subcommand)]
     pub(super) command: Command,
 }
 
 #[derive(Debug, Subcommand)]
 pub(super) enum Command {
+    /// Prints the home in force.
+    Home,
+    /// Creates a home with a registry of one project and no users.
+    Init {
+        /// The project id [default: a fresh random one].
+        #[arg(long = "projectId")]
+        project_id: Option<String>,
+        /// The project's name.
+        #[arg(long, default_value = "local")]
+        name: String,
+    },
+    /// Projects and their API keys.
+    #[command(subcommand)]
+    Projects(ProjectsCommand),
+    /// Project security settings.
+    #[command(subcommand)]
+    Security(SecurityCommand),
     /// The project CA.
     #[command(subcommand)]
     Ca(CaCommand),
     /// Database users and their certificates.
-    #[command(subcommand)]
+    #[command(subcommand, visible_alias = "dbuser")]
     Dbusers(DbusersCommand),
     /// Issues a server certificate (for net.tls.certificateKeyFile).
     ServerCert(ServerCertArgs),
@@ -196,7 +221,18 @@ pub(super) enum CaCommand {
 
 #[derive(Debug, Subcommand)]
 pub(super) enum DbusersCommand {
+    /// Creates a database user, as `atlas dbusers create`.
+    Create(UserCreateArgs),
+    /// Shows one database user.
+    #[command(visible_alias = "get")]
+    Describe(UserRefArgs),
+    /// Changes a database user's roles or X.509 type.
+    Update(UserUpdateArgs),
+    /// Deletes a database user (its certificates stay on record).
+    #[command(visible_alias = "rm")]
+    Delete(UserDeleteArgs),
     /// Lists the project's database users.
+    #[command(visible_alias = "ls")]
     List {
         #[command(flatten)]
         project: ProjectArg,
@@ -205,7 +241,7 @@ pub(super) enum DbusersCommand {
         output: Output,
     },
     /// Managed X.509 certificates of a database user.
-    #[command(subcommand)]
+    #[command(subcommand, visible_alias = "cert")]
     Certs(CertsCommand),
 }
 
@@ -214,6 +250,7 @@ pub(super) enum CertsCommand {
     /// Issues a certificate; prints the Atlas response body (cert + key PEM).
     Create(CertsCreateArgs),
     /// Lists a user's unexpired certificates, oldest first.
+    #[command(visible_alias = "ls")]
     List(CertsListArgs),
     /// Revokes one of a user's certificates (Atlas cannot); idempotent.
     Revoke {
@@ -240,6 +277,10 @@ pub(super) struct CertsCreateArgs {
     /// Write the PEM to this file (mode 0600, atomically) instead of stdout.
     #[arg(long)]
     pub(super) out: Option<PathBuf>,
+    /// Output format: the PEM as it is [default], or `json`: the PEM as
+    /// one JSON string, as the Atlas CLI prints it.
+    #[arg(short, long, value_enum)]
+    pub(super) output: Option<Output>,
 }
 
 /// What every client certificate request takes besides its user.
@@ -259,7 +300,7 @@ pub(super) struct CertArgs {
 #[derive(Debug, Args)]
 pub(super) struct KeyArgs {
     /// Certificate profile: Atlas's exactly, or with key identifiers.
-    #[arg(long, value_parser = profile(), default_value_t = Profile::Atlas)]
+    #[arg(long = "certProfile", value_parser = profile(), default_value_t = Profile::Atlas)]
     pub(super) profile: Profile,
     /// Subject key type (Atlas: rsa-4096).
     #[arg(long = "key-type", value_parser = key_type(), default_value_t = KeyType::Rsa4096)]
@@ -377,6 +418,17 @@ mod tests {
             .is_ok()
         );
         assert!(parse(&["atlas-ca", "fixtures", "--out", "f", "--key-type", "dsa"]).is_err());
-        assert!(parse(&["atlas-ca", "fixtures", "--out", "f", "--profile", "strict"]).is_ok());
+        assert!(
+            parse(&[
+                "atlas-ca",
+                "fixtures",
+                "--out",
+                "f",
+                "--certProfile",
+                "strict"
+            ])
+            .is_ok()
+        );
+        assert!(parse(&["atlas-ca", "dbusers", "ls", "-P", "e2e"]).is_ok());
     }
 }

@@ -26,10 +26,11 @@ use crate::tools::verify;
 pub(super) fn list_users(home: &Home, project: &ProjectArg, output: Output) -> Outcome {
     let registry = home.registry()?;
     let gid = select_project(&registry, project)?;
-    let users = api::users::list_users(&registry, &gid)?;
+    let root = format!("{DEFAULT_BASE}/api/atlas/v2");
+    let users = api::users::list_users(&registry, &gid, &root)?;
     match output {
         Output::Json => {
-            let url = format!("{DEFAULT_BASE}/api/atlas/v2/groups/{gid}/databaseUsers");
+            let url = format!("{root}/groups/{gid}/databaseUsers");
             print_line(&api::render(
                 &api::Page::of(users, Paging::default(), &url),
                 false,
@@ -186,7 +187,14 @@ fn create_cert(home: &Home, a: CertsCreateArgs) -> Outcome {
     let request = a.cert.request(&gid, &a.username);
     let created = api::create_cert(home, &registry, &request)?;
     note_created(home, &gid, created.ca_created);
-    emit(a.out, created.pem.as_bytes(), true)
+    match a.output {
+        // The Atlas CLI prints the PEM body as one JSON string.
+        Some(Output::Json) => {
+            let json = serde_json::Value::String(created.pem).to_string() + "\n";
+            emit(a.out, json.as_bytes(), true)
+        }
+        _ => emit(a.out, created.pem.as_bytes(), true),
+    }
 }
 
 fn list_certs(home: &Home, a: CertsListArgs) -> Outcome {

@@ -3,7 +3,7 @@
 
 use super::Failure;
 use crate::api::{Error, Invalid};
-use crate::store::CaError;
+use crate::store::{CaError, RegistryError};
 
 /// The message printed after `Error: `.
 pub(super) fn describe(failure: &Failure) -> String {
@@ -14,6 +14,15 @@ pub(super) fn describe(failure: &Failure) -> String {
             "CA key {} is encrypted: set ATLAS_CA_PASSPHRASE or pass --passphrase-file",
             path.display()
         ),
+        Failure::Core(Error::Registry(RegistryError::Read { path, source }))
+            if source.kind() == std::io::ErrorKind::NotFound =>
+        {
+            format!(
+                "cannot read registry {}: {source}; create a home with `atlas-ca init`, \
+                 or name an existing one with --home or ATLAS_CA_HOME",
+                path.display()
+            )
+        }
         Failure::Core(e) => e.to_string(),
     }
 }

@@ -6,7 +6,9 @@
 //! `messages`.
 
 mod args;
+mod args_manage;
 mod commands;
+mod manage;
 mod messages;
 mod output;
 
@@ -16,7 +18,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use crate::api::{self, Error};
-use crate::store::{Home, Passphrase, Registry};
+use crate::store::{Home, Passphrase, Registry, default_root};
 use args::{Cli, Command, DbusersCommand, ProjectArg};
 
 /// Runs the command line (the `atlas-ca` binary) and returns the process
@@ -49,7 +51,8 @@ impl<E: Into<Error>> From<E> for Failure {
 type Outcome = Result<(), Failure>;
 
 fn run(cli: Cli) -> Outcome {
-    let mut home = Home::new(&cli.home);
+    let explicit = cli.home.is_some();
+    let mut home = Home::new(cli.home.unwrap_or_else(default_root));
     if let Some(registry) = cli.registry {
         home = home.with_registry(registry);
     }
@@ -57,7 +60,17 @@ fn run(cli: Cli) -> Outcome {
         home = home.with_passphrase(passphrase);
     }
     match cli.command {
+        Command::Home => output::print_line(&home.root().display().to_string()),
+        Command::Init { project_id, name } => {
+            manage::init(&home, explicit, project_id.as_deref(), &name)
+        }
+        Command::Projects(c) => manage::projects_command(&home, c),
+        Command::Security(c) => manage::security(&home, c),
         Command::Ca(c) => commands::ca(&home, c),
+        Command::Dbusers(DbusersCommand::Create(a)) => manage::create_user(&home, a),
+        Command::Dbusers(DbusersCommand::Describe(a)) => manage::describe_user(&home, a),
+        Command::Dbusers(DbusersCommand::Update(a)) => manage::update_user(&home, a),
+        Command::Dbusers(DbusersCommand::Delete(a)) => manage::delete_user(&home, a),
         Command::Dbusers(DbusersCommand::List { project, output }) => {
             commands::list_users(&home, &project, output)
         }

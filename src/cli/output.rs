@@ -33,6 +33,36 @@ pub(super) fn print_line(text: &str) -> Outcome {
     print_bytes(format!("{text}\n").as_bytes())
 }
 
+/// Columns as Go's tabwriter aligns the Atlas CLI's templates: every cell
+/// but the last of a line padded to its column's width plus three spaces.
+pub(super) fn table<R: IntoIterator<Item = Vec<String>>>(headers: &[&str], rows: R) -> String {
+    let mut lines: Vec<Vec<String>> = vec![headers.iter().map(|h| h.to_string()).collect()];
+    lines.extend(rows);
+    let columns = lines.iter().map(Vec::len).max().unwrap_or(0);
+    let widths: Vec<usize> = (0..columns)
+        .map(|c| {
+            lines
+                .iter()
+                .filter_map(|l| l.get(c))
+                .map(|cell| cell.chars().count())
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let mut out = String::new();
+    for line in &lines {
+        for (c, cell) in line.iter().enumerate() {
+            out.push_str(cell);
+            if c + 1 < line.len() {
+                let pad = widths[c] - cell.chars().count() + 3;
+                out.extend(std::iter::repeat_n(' ', pad));
+            }
+        }
+        out.push('\n');
+    }
+    out
+}
+
 pub(super) fn print_certs(records: &[CertRecord], all: bool) -> Outcome {
     let now = OffsetDateTime::now_utc();
     let mut text = format!("{:<20}  {:<20}  {:<20}  ", "ID", "CREATED AT", "NOT AFTER");

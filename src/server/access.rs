@@ -19,12 +19,19 @@ use crate::store::{ApiKey, KeyRoleName, Registry};
 pub(super) const RATE_LIMIT: u32 = 1200;
 
 /// What a call needs of the API key's roles in the project.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Need {
     /// Listing: any project role.
     Read,
-    /// Creating: Project Owner or Database Access Admin.
+    /// Creating certificates, managing users: Project Owner or Database
+    /// Access Admin.
     Write,
+    /// Project settings (customer X.509): Project Owner.
+    Owner,
+    /// Creating projects: Organization Owner (no project in the path).
+    Org,
+    /// Any valid key (no project in the path; what it sees is filtered).
+    Any,
 }
 
 /// Requests per API key in the current minute, for the rate-limit headers.
@@ -55,9 +62,9 @@ pub(super) fn begin(
     method: &Method,
     uri: &Uri,
     headers: &HeaderMap,
-    gid: &str,
+    gid: Option<&str>,
     need: Need,
-) -> Result<Arc<Registry>, Refusal> {
+) -> Result<(Arc<Registry>, ApiKey), Refusal> {
     let registry = state.registry.current();
     let authorization = headers
         .get(header::AUTHORIZATION)
@@ -67,14 +74,36 @@ pub(super) fn begin(
         .digest
         .verify(authorization, method.as_str(), request_uri, &registry)
         .map_err(|f| Refusal::Challenge(f == Failure::Stale))?;
-    if !is_project_id(gid) {
-        return Err(Refusal::Api(ApiError::new(
-            ErrorCode::InvalidGroupId,
-            &[gid],
-        )));
+    match gid {
+        Some(gid) if !is_project_id(gid) => {
+            return Err(Refusal::Api(ApiError::new(
+                ErrorCode::InvalidGroupId,
+                &[gid],
+            )));
+        }
+        Some(gid) => authorize(key, gid, need).map_err(Refusal::Api)?,
+        None if need == Need::Org && !is_org_owner(key) => {
+            return Err(Refusal::Api(ApiError::new(
+                ErrorCode::UserUnauthorized,
+                &[],
+            )));
+        }
+        None => {}
     }
-    authorize(key, gid, need).map_err(Refusal::Api)?;
-    Ok(registry)
+    let key = key.clone();
+    Ok((registry, key))
+}
+
+/// Whether `key` is an Organization Owner.
+pub(super) fn is_org_owner(key: &ApiKey) -> bool {
+    key.roles
+        .iter()
+        .any(|r| r.role_name == KeyRoleName::OrgOwner)
+}
+
+/// Whether `key` may see project `gid` at all.
+pub(super) fn sees(key: &ApiKey, gid: &str) -> bool {
+    authorize(key, gid, Need::Read).is_ok()
 }
 
 /// Why [`begin`] turned a request away.
@@ -95,11 +124,7 @@ pub(super) fn refuse(state: &AppState, fmt: Fmt, refusal: Refusal) -> Response {
 /// Atlas's role rules: creating needs Project Owner or Project Database
 /// Access Admin, listing any project role; Organization Owner may do all.
 fn authorize(key: &ApiKey, gid: &str, need: Need) -> Result<(), ApiError> {
-    if key
-        .roles
-        .iter()
-        .any(|r| r.role_name == KeyRoleName::OrgOwner)
-    {
+    if is_org_owner(key) {
         return Ok(());
     }
     let mut in_group = key
@@ -115,11 +140,13 @@ fn authorize(key: &ApiKey, gid: &str, need: Need) -> Result<(), ApiError> {
         return Err(ApiError::new(ErrorCode::NotInGroup, &[]));
     }
     let allowed = in_group.any(|r| match need {
-        Need::Read => true,
+        Need::Read | Need::Any => true,
         Need::Write => matches!(
             r.role_name,
             KeyRoleName::GroupOwner | KeyRoleName::GroupDatabaseAccessAdmin
         ),
+        Need::Owner => r.role_name == KeyRoleName::GroupOwner,
+        Need::Org => false,
     });
     if allowed {
         Ok(())

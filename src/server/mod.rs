@@ -10,6 +10,7 @@
 mod access;
 mod digest;
 mod listen;
+mod manage;
 mod registry_cache;
 mod respond;
 mod routes;

@@ -1,14 +1,16 @@
 //! The registry as the server sees it: re-read when the file changes, the
 //! last good version kept when an edit does not parse.
 
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
 
 use crate::store::{Registry, RegistryError};
 
-/// What identifies a version of the file: modification time and size.
-type Stamp = Option<(SystemTime, u64)>;
+/// What identifies a version of the file: inode (every atomic rewrite
+/// makes a new one), modification time and size.
+type Stamp = Option<(u64, SystemTime, u64)>;
 
 /// The current registry, reloaded on change.
 pub struct RegistryCache {
@@ -18,7 +20,7 @@ pub struct RegistryCache {
 
 fn stamp(path: &Path) -> Stamp {
     let meta = std::fs::metadata(path).ok()?;
-    Some((meta.modified().ok()?, meta.len()))
+    Some((meta.ino(), meta.modified().ok()?, meta.len()))
 }
 
 impl RegistryCache {

@@ -19,6 +19,14 @@ pub(super) enum Version {
 }
 
 impl Version {
+    /// The path segment after `/api/atlas/`.
+    pub(super) fn segment(self) -> &'static str {
+        match self {
+            Version::V1 => "v1.0",
+            Version::V2 => "v2",
+        }
+    }
+
     pub(super) fn content_type(self) -> &'static str {
         match self {
             Version::V1 => "application/json",

@@ -18,12 +18,13 @@ use axum::{Extension, Router};
 use super::AppState;
 use super::access::{Need, RATE_LIMIT, begin, refuse};
 use super::digest;
+use super::manage;
 use super::respond::{
     Fmt, Version, api_error, entity, failure, fmt_of, page, query_pairs, respond,
 };
 use crate::api::{self, ApiError, CreateCert, Error, ErrorCode, Page};
 use crate::issuing::{Fresh, KeySource};
-use crate::store::Registry;
+use crate::store::{ApiKey, Registry};
 
 /// Largest request body accepted.
 const MAX_BODY: usize = 64 * 1024;
@@ -31,10 +32,28 @@ const MAX_BODY: usize = 64 * 1024;
 pub(super) fn router(state: Arc<AppState>) -> Router {
     let api = |v: Version| {
         Router::new()
-            .route("/groups/{gid}/databaseUsers", get(list_users))
+            .route(
+                "/groups/{gid}/databaseUsers",
+                get(list_users).post(manage::create_user),
+            )
             .route(
                 "/groups/{gid}/databaseUsers/{first}/{second}",
-                get(get_user),
+                get(get_user)
+                    .patch(manage::update_user)
+                    .delete(manage::delete_user),
+            )
+            .route(
+                "/groups",
+                get(manage::list_groups).post(manage::create_group),
+            )
+            .route("/groups/{gid}", get(manage::get_group))
+            .route(
+                "/groups/{gid}/userSecurity",
+                get(manage::get_security).patch(manage::patch_security),
+            )
+            .route(
+                "/groups/{gid}/userSecurity/customerX509",
+                axum::routing::delete(manage::disable_customer_x509),
             )
             .route(
                 "/groups/{gid}/databaseUsers/{first}/certs",
@@ -81,16 +100,25 @@ async fn log_and_rate(
     response
 }
 
-/// The URL of this request without its query, for `self` links.
-fn self_url(headers: &HeaderMap, uri: &Uri) -> String {
-    let host = headers
+/// The `Host` the client addressed.
+fn host(headers: &HeaderMap) -> &str {
+    headers
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())
-        .unwrap_or("localhost");
-    format!("http://{host}{}", uri.path())
+        .unwrap_or("localhost")
 }
 
-async fn blocking<T: Send + 'static>(
+/// The URL of this request without its query, for `self` links.
+fn self_url(headers: &HeaderMap, uri: &Uri) -> String {
+    format!("http://{}{}", host(headers), uri.path())
+}
+
+/// The API root of `version` on this server, for entities' `self` links.
+pub(super) fn api_root(headers: &HeaderMap, version: Version) -> String {
+    format!("http://{}/api/atlas/{}", host(headers), version.segment())
+}
+
+pub(super) async fn blocking<T: Send + 'static>(
     work: impl FnOnce() -> Result<T, Error> + Send + 'static,
 ) -> Result<T, Error> {
     tokio::task::spawn_blocking(work)
@@ -99,25 +127,27 @@ async fn blocking<T: Send + 'static>(
 }
 
 /// What every endpoint has once the request is authenticated and allowed.
-struct Call<P> {
-    fmt: Fmt,
+pub(super) struct Call<P> {
+    pub(super) fmt: Fmt,
     /// The request URI as received (nesting strips the version prefix from
     /// `Parts::uri`; Digest signs and `self` links repeat the original).
-    uri: Uri,
-    pairs: Vec<(String, String)>,
-    params: P,
-    registry: Arc<Registry>,
+    pub(super) uri: Uri,
+    pub(super) pairs: Vec<(String, String)>,
+    pub(super) params: P,
+    pub(super) registry: Arc<Registry>,
+    /// The authenticated key.
+    pub(super) key: ApiKey,
 }
 
 /// Reads the options and the path, authenticates, and checks the key's
 /// role (`need`) in the group that `gid` picks from the path. `Err` is the
 /// response to send instead (boxed: it is large); no body has been read.
-fn open<P>(
+pub(super) fn open<P>(
     state: &AppState,
     version: Version,
     path: Result<Path<P>, PathRejection>,
     parts: &Parts,
-    gid: fn(&P) -> &str,
+    gid: fn(&P) -> Option<&str>,
     need: Need,
 ) -> Result<Call<P>, Box<Response>> {
     let uri = parts
@@ -129,7 +159,7 @@ fn open<P>(
     let Ok(Path(params)) = path else {
         return Err(Box::new(resource_not_found(&uri)));
     };
-    let registry = begin(
+    let (registry, key) = begin(
         state,
         &parts.method,
         &uri,
@@ -144,6 +174,7 @@ fn open<P>(
         pairs,
         params,
         registry,
+        key,
     })
 }
 
@@ -154,7 +185,14 @@ async fn create_cert(
     request: Request,
 ) -> Response {
     let (parts, body) = request.into_parts();
-    let call = match open(&state, version, path, &parts, |p| p.0.as_str(), Need::Write) {
+    let call = match open(
+        &state,
+        version,
+        path,
+        &parts,
+        |p| Some(p.0.as_str()),
+        Need::Write,
+    ) {
         Ok(call) => call,
         Err(response) => return *response,
     };
@@ -203,7 +241,7 @@ async fn create_cert(
 
 /// The request body, at most [`MAX_BODY`] bytes within the client timeout;
 /// `Err` is Atlas's answer when it is larger or slower (boxed: it is large).
-async fn read_body(
+pub(super) async fn read_body(
     state: &AppState,
     fmt: Fmt,
     headers: &HeaderMap,
@@ -240,7 +278,14 @@ async fn list_certs(
     path: Result<Path<(String, String)>, PathRejection>,
     parts: Parts,
 ) -> Response {
-    let call = match open(&state, version, path, &parts, |p| p.0.as_str(), Need::Read) {
+    let call = match open(
+        &state,
+        version,
+        path,
+        &parts,
+        |p| Some(p.0.as_str()),
+        Need::Read,
+    ) {
         Ok(call) => call,
         Err(response) => return *response,
     };
@@ -265,7 +310,14 @@ async fn list_users(
     path: Result<Path<String>, PathRejection>,
     parts: Parts,
 ) -> Response {
-    let call = match open(&state, version, path, &parts, String::as_str, Need::Read) {
+    let call = match open(
+        &state,
+        version,
+        path,
+        &parts,
+        |p: &String| Some(p.as_str()),
+        Need::Read,
+    ) {
         Ok(call) => call,
         Err(response) => return *response,
     };
@@ -273,7 +325,11 @@ async fn list_users(
         .and_then(|paging| {
             Ok((
                 paging,
-                api::users::list_users(&call.registry, &call.params)?,
+                api::users::list_users(
+                    &call.registry,
+                    &call.params,
+                    &api_root(&parts.headers, version),
+                )?,
             ))
         });
     match users {
@@ -291,12 +347,20 @@ async fn get_user(
     path: Result<Path<(String, String, String)>, PathRejection>,
     parts: Parts,
 ) -> Response {
-    let call = match open(&state, version, path, &parts, |p| p.0.as_str(), Need::Read) {
+    let call = match open(
+        &state,
+        version,
+        path,
+        &parts,
+        |p| Some(p.0.as_str()),
+        Need::Read,
+    ) {
         Ok(call) => call,
         Err(response) => return *response,
     };
     let (gid, database_name, username) = &call.params;
-    match api::users::get_user(&call.registry, gid, database_name, username) {
+    let root = api_root(&parts.headers, version);
+    match api::users::get_user(&call.registry, gid, database_name, username, &root) {
         Ok(user) => entity(call.fmt, 200, user, version.content_type()),
         Err(e) => api_error(call.fmt, &e),
     }

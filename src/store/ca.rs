@@ -24,6 +24,9 @@ const KEY_FILE: &str = "ca.key.pem";
 const CERT_FILE: &str = "ca.cert.pem";
 /// The PEM label of an encrypted PKCS#8 key.
 const ENCRYPTED_LABEL: &[u8] = b"ENCRYPTED PRIVATE KEY";
+/// File name of the customer CAs (customer-managed X.509) in the project
+/// directory.
+const CUSTOMER_CAS_FILE: &str = "customer-cas.pem";
 /// Subdirectory of a project's CA directory holding rotated-out CAs.
 const RETIRED_DIR: &str = "retired";
 
@@ -209,6 +212,47 @@ pub fn certificates(dir: &Path) -> Result<Vec<X509>, CaError> {
         }
     }
     Ok(certs)
+}
+
+/// The project's customer CAs (PEM), if any are stored.
+pub fn read_customer_cas(home: &Path, project_id: &str) -> Result<Option<String>, CaError> {
+    let path = dir(home, project_id).join(CUSTOMER_CAS_FILE);
+    match fs::read_to_string(&path) {
+        Ok(pem) => Ok(Some(pem)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(io("cannot read", &path)(e)),
+    }
+}
+
+/// The project's customer CAs as certificates (none when there are none).
+pub fn customer_cas(home: &Path, project_id: &str) -> Result<Vec<X509>, CaError> {
+    let Some(pem) = read_customer_cas(home, project_id)? else {
+        return Ok(Vec::new());
+    };
+    X509::stack_from_pem(pem.as_bytes()).map_err(crypto(format!(
+        "the customer CAs of project {project_id} are not PEM certificates"
+    )))
+}
+
+/// Stores the project's customer CAs (0644, atomically).
+pub fn write_customer_cas(home: &Path, project_id: &str, pem: &[u8]) -> Result<(), CaError> {
+    let dir = dir(home, project_id);
+    DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(&dir)
+        .map_err(io("cannot create directory", &dir))?;
+    let path = dir.join(CUSTOMER_CAS_FILE);
+    write_public(&path, pem).map_err(io("cannot write", &path))
+}
+
+/// Removes the project's customer CAs, if stored.
+pub fn remove_customer_cas(home: &Path, project_id: &str) -> Result<(), CaError> {
+    let path = dir(home, project_id).join(CUSTOMER_CAS_FILE);
+    match fs::remove_file(&path) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(io("cannot remove", &path)(e)),
+        _ => Ok(()),
+    }
 }
 
 /// The certificate at `path`; `Ok(None)` when there is no such file.

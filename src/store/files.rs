@@ -19,13 +19,31 @@ pub fn write_public(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     write_atomic(path, bytes, 0o644)
 }
 
-fn write_atomic(path: &Path, bytes: &[u8], mode: u32) -> std::io::Result<()> {
-    let dir = match path.parent() {
+/// Like [`write_private`], but fails (`AlreadyExists`) rather than replace
+/// a file that is there, even one created at the same moment.
+pub fn write_new_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".tmp-")
+        .tempfile_in(parent(path))?;
+    tmp.write_all(bytes)?;
+    tmp.as_file().sync_all()?;
+    tmp.persist_noclobber(path).map_err(|e| e.error)?;
+    Ok(())
+}
+
+/// The directory `path` is in (`.` for a bare name).
+fn parent(path: &Path) -> &Path {
+    match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
-    };
+    }
+}
+
+fn write_atomic(path: &Path, bytes: &[u8], mode: u32) -> std::io::Result<()> {
     // tempfile creates its files with mode 0600; widen only once complete.
-    let mut tmp = tempfile::Builder::new().prefix(".tmp-").tempfile_in(dir)?;
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".tmp-")
+        .tempfile_in(parent(path))?;
     tmp.write_all(bytes)?;
     tmp.as_file().sync_all()?;
     if mode != 0o600 {

@@ -3,7 +3,11 @@
 
 use std::path::{Path, PathBuf};
 
+use std::fs::DirBuilder;
+use std::os::unix::fs::DirBuilderExt;
+
 use super::ca::{self, CaError, Passphrase};
+use super::files::write_new_private;
 use super::ledger::{self, Ledger, LedgerError};
 use super::registry::{Registry, RegistryError};
 use crate::pki::Authority;
@@ -23,6 +27,28 @@ pub struct Home {
     root: PathBuf,
     registry: PathBuf,
     passphrase: Option<Passphrase>,
+}
+
+/// The home when none is named: `./ca` when it holds a registry (the
+/// repository's committed example), else `atlas-ca` in the user's data
+/// directory (`$XDG_DATA_HOME`, by default `~/.local/share`), as mkcert
+/// keeps its CA root.
+pub fn default_root() -> PathBuf {
+    let local = Path::new("ca");
+    if local.join(REGISTRY_FILE).is_file() {
+        return local.to_path_buf();
+    }
+    let xdg = std::env::var_os("XDG_DATA_HOME")
+        .map(PathBuf::from)
+        .filter(|p| p.is_absolute());
+    let home = std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .filter(|p| p.is_absolute());
+    match (xdg, home) {
+        (Some(data), _) => data.join("atlas-ca"),
+        (None, Some(home)) => home.join(".local/share/atlas-ca"),
+        (None, None) => local.to_path_buf(),
+    }
 }
 
 impl Home {
@@ -62,6 +88,31 @@ impl Home {
     /// The registry file in use.
     pub fn registry_path(&self) -> &Path {
         &self.registry
+    }
+
+    /// Creates the home directory (0700) and a registry holding `text`
+    /// (0600); an existing registry is never touched.
+    pub(crate) fn create_registry(&self, text: &str) -> Result<(), RegistryError> {
+        let err = |path: &Path| {
+            let path = path.to_path_buf();
+            move |source| RegistryError::Write { path, source }
+        };
+        if let Some(dir) = self.registry.parent().filter(|d| !d.as_os_str().is_empty()) {
+            DirBuilder::new()
+                .recursive(true)
+                .mode(0o700)
+                .create(dir)
+                .map_err(err(dir))?;
+        }
+        write_new_private(&self.registry, text.as_bytes()).map_err(|source| {
+            if source.kind() == std::io::ErrorKind::AlreadyExists {
+                RegistryError::Exists {
+                    path: self.registry.clone(),
+                }
+            } else {
+                err(&self.registry)(source)
+            }
+        })
     }
 
     /// Reads and validates the registry.

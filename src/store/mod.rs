@@ -7,9 +7,10 @@ pub(crate) mod files;
 mod home;
 pub(crate) mod ledger;
 pub(crate) mod registry;
+pub(crate) mod registry_edit;
 
 pub use ca::{CaError, Passphrase};
-pub use home::Home;
+pub use home::{Home, default_root};
 pub use ledger::{CertRecord, Kind, LedgerError};
 pub use registry::{
     ApiKey, DatabaseUser, KeyRole, KeyRoleName, Project, Registry, RegistryError, Role, X509Type,

@@ -103,7 +103,10 @@ pub struct KeyRole {
 
 /// A programmatic API key: the HTTP Digest user name and password.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ApiKey {
+    /// What the key is for, as Atlas's `desc`.
+    pub desc: Option<String>,
     /// The public key (Digest user name).
     pub public_key: String,
     /// The private key (Digest password).
@@ -133,6 +136,28 @@ pub enum RegistryError {
         /// The underlying I/O error.
         source: std::io::Error,
     },
+    /// The registry could not be written (or its lock taken).
+    #[error("cannot write registry {}: {source}", path.display())]
+    Write {
+        /// The registry or its lock file.
+        path: PathBuf,
+        /// The underlying I/O error.
+        source: std::io::Error,
+    },
+    /// A registry is already there (`init` never replaces one).
+    #[error("a registry already exists at {}; it is left as it is", path.display())]
+    Exists {
+        /// The registry file.
+        path: PathBuf,
+    },
+    /// The registry is valid but written in a form atlas-ca does not edit.
+    #[error("cannot edit registry {}: {what}; edit it by hand", path.display())]
+    NotEditable {
+        /// The registry file.
+        path: PathBuf,
+        /// What stands in the way.
+        what: String,
+    },
     /// The file was read but is not a valid registry.
     #[error("{}:{line}:{column}: {message}", path.display())]
     Invalid {
@@ -159,6 +184,7 @@ struct RawRegistry {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 struct RawApiKey {
+    desc: Option<String>,
     public_key: Spanned<String>,
     private_key: Spanned<String>,
     #[serde(default)]
@@ -203,24 +229,7 @@ pub fn is_project_id(id: &str) -> bool {
 impl Registry {
     /// Reads and validates the registry at `path`.
     pub fn load(path: &Path) -> Result<Registry, RegistryError> {
-        let bytes = std::fs::read(path).map_err(|source| RegistryError::Read {
-            path: path.to_path_buf(),
-            source,
-        })?;
-        match std::str::from_utf8(&bytes) {
-            Ok(text) => Registry::parse(text, path),
-            Err(e) => {
-                let valid = &bytes[..e.valid_up_to()];
-                // The prefix is valid UTF-8 by definition of `valid_up_to`.
-                let text = std::str::from_utf8(valid).unwrap_or_default();
-                Err(invalid(
-                    path,
-                    text,
-                    text.len(),
-                    "the file is not valid UTF-8",
-                ))
-            }
-        }
+        Registry::parse(&read_text(path)?, path)
     }
 
     /// Parses and validates registry text; `path` is only used in messages.
@@ -248,6 +257,21 @@ impl Registry {
     pub fn project(&self, id: &str) -> Option<&Project> {
         self.projects.iter().find(|p| p.id.eq_ignore_ascii_case(id))
     }
+}
+
+/// The registry file's text; invalid UTF-8 is an error at its position.
+pub(crate) fn read_text(path: &Path) -> Result<String, RegistryError> {
+    let bytes = std::fs::read(path).map_err(|source| RegistryError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    String::from_utf8(bytes).map_err(|e| {
+        let bytes = e.as_bytes();
+        let valid = &bytes[..e.utf8_error().valid_up_to()];
+        // The prefix is valid UTF-8 by definition of `valid_up_to`.
+        let text = std::str::from_utf8(valid).unwrap_or_default();
+        invalid(path, text, text.len(), "the file is not valid UTF-8")
+    })
 }
 
 /// Reports a problem at a byte offset of the registry text.
@@ -407,6 +431,7 @@ fn api_keys(raw: Vec<RawApiKey>, fail: Fail<'_>) -> Result<Vec<ApiKey>, Registry
             });
         }
         keys.push(ApiKey {
+            desc: k.desc,
             public_key: k.public_key.into_inner(),
             private_key: k.private_key.into_inner(),
             roles,

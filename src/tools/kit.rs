@@ -13,7 +13,7 @@ use crate::api::{self, CreateCert, Created, Error, Invalid, MAX_MONTHS, ServerCe
 use crate::issuing::Fresh;
 use crate::pki::{Host, KeyType, Profile};
 use crate::store::files::{write_private, write_public};
-use crate::store::{Home, Project, Registry, X509Type};
+use crate::store::{Home, Project, Registry, X509Type, ca};
 
 /// What to put in the kit.
 #[derive(Debug, Clone)]
@@ -55,7 +55,8 @@ pub fn local_kit(
     let users: Vec<(String, String)> = project
         .database_users
         .iter()
-        .filter(|u| u.x509_type == X509Type::Managed)
+        // With customer-managed X.509 on, Atlas makes no user certificates.
+        .filter(|u| u.x509_type == X509Type::Managed && !project.self_managed_x509)
         .map(|u| (u.username.clone(), names.name("users/", &u.username, None)))
         .collect();
     let all: Vec<String> = FIXED
@@ -132,11 +133,17 @@ fn issue(
     }
     let (crl, _) = api::crl_pem(home, registry, &project.id)?;
     let (ca, _) = home.project_ca(&project.id)?;
+    let mut ca_pem = ca.cert_pem()?;
+    if project.self_managed_x509
+        && let Some(customer) = ca::read_customer_cas(home.root(), &project.id)?
+    {
+        ca_pem.extend(customer.as_bytes());
+    }
     Ok(Issued {
         server,
         clients,
         crl,
-        ca_pem: ca.cert_pem()?,
+        ca_pem,
     })
 }
 

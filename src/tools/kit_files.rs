@@ -78,7 +78,14 @@ pub(super) fn readme(out: &Path, project: &Project, first_user: &str) -> String 
          \x20    --tlsCAFile {d}/ca.pem --tlsCertificateKeyFile {d}/{first_user}\n\n\
          Revoking: atlas-ca dbusers certs revoke --projectId {id} --username U --serial S,\n\
          then atlas-ca ca crl --projectId {id} --out {d}/crl.pem and restart mongod.\n\
-         The CRL is current for 30 days; make a new one before then.\n",
+         The CRL is current for 30 days; make a new one before then.\n{customer}",
         id = project.id,
+        customer = if project.self_managed_x509 {
+            "\nCustomer-managed X.509 is on for this project: ca.pem also holds the\n\
+             project's customer CAs, so mongod accepts the certificates they issue to\n\
+             CUSTOMER users; no Atlas-managed user certificates are made.\n"
+        } else {
+            ""
+        },
     )
 }

@@ -57,6 +57,31 @@ pub fn verify_bundle(
         (Some(ledger), Some(serial)) => ledger.get(&project.id, serial)?,
         _ => None,
     };
+    // Customer-managed X.509: the project's own CAs vouch for CUSTOMER users.
+    let customer = if project.self_managed_x509 {
+        ca::customer_cas(home.root(), &project.id)?
+            .iter()
+            .any(|ca| chains(&cert, ca).unwrap_or(false))
+    } else {
+        false
+    };
+    if customer {
+        return Ok(vec![
+            key_matches(&cert, pem),
+            check(
+                CHAIN,
+                true,
+                "a customer CA of the project (customer-managed X.509)",
+            ),
+            in_force(&cert, now)?,
+            check(
+                "not revoked",
+                true,
+                "issued by a customer CA, whose revocations atlas-ca does not track",
+            ),
+            names_customer_user(project, &cert),
+        ]);
+    }
     Ok(vec![
         key_matches(&cert, pem),
         signed_by_project(home, project, &cert)?,
@@ -138,6 +163,33 @@ fn not_revoked(record: Option<&CertRecord>) -> Check {
     }
 }
 
+/// The certificate's first CN, or empty.
+fn common_name(cert: &X509) -> String {
+    cert.subject_name()
+        .entries_by_nid(Nid::COMMONNAME)
+        .next()
+        .and_then(|e| e.data().to_string().ok())
+        .unwrap_or_default()
+}
+
+/// A customer CA's certificate names a CUSTOMER user: by its CN, or by a
+/// full RFC 2253 name starting with it.
+fn names_customer_user(project: &Project, cert: &X509) -> Check {
+    const NAME: &str = "names a CUSTOMER user";
+    let cn = common_name(cert);
+    let prefix = format!("CN={cn},");
+    let user = project.database_users.iter().find(|u| {
+        u.x509_type == X509Type::Customer
+            && (u.username == cn
+                || u.username == format!("CN={cn}")
+                || u.username.starts_with(&prefix))
+    });
+    match user {
+        Some(u) => check(NAME, true, format!("{} in $external", u.username)),
+        None => check(NAME, false, format!("no CUSTOMER user for CN={cn}")),
+    }
+}
+
 fn names_subject(project: &Project, cert: &X509, record: Option<&CertRecord>) -> Check {
     if let Some(r) = record.filter(|r| r.kind == Kind::Server) {
         return check(
@@ -147,12 +199,7 @@ fn names_subject(project: &Project, cert: &X509, record: Option<&CertRecord>) ->
         );
     }
     const NAME: &str = "names a MANAGED user";
-    let cn = cert
-        .subject_name()
-        .entries_by_nid(Nid::COMMONNAME)
-        .next()
-        .and_then(|e| e.data().to_string().ok())
-        .unwrap_or_default();
+    let cn = common_name(cert);
     match project.user(&cn) {
         Some(u) if u.x509_type == X509Type::Managed => check(
             NAME,

@@ -1,0 +1,125 @@
+//! Customer-managed X.509 (Atlas's "self-managed" mode): the project trusts
+//! the customer's own CAs, and Atlas-managed certificates are refused
+//! (`CANNOT_GENERATE_CERT_IF_ADVANCED_X509`) while it is on. The CAs live in
+//! the project's directory (`customer-cas.pem`); the registry's
+//! `selfManagedX509` is the switch.
+
+use openssl::x509::X509;
+use serde::Serialize;
+use x509_cert::der::Decode;
+use x509_cert::ext::pkix::BasicConstraints;
+
+use super::atlas_error::{ApiError, ErrorCode};
+use super::error::Error;
+use super::manage::locate;
+use crate::store::registry_edit::Edit;
+use crate::store::{Home, ca};
+
+/// `GET /groups/{id}/userSecurity`, the parts that apply.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UserSecurity {
+    customer_x509: CustomerX509,
+    ldap: Ldap,
+}
+
+/// `customerX509`: `{}` when off, the CAs' PEM when on.
+#[derive(Debug, Clone, Serialize)]
+struct CustomerX509 {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cas: Option<String>,
+}
+
+/// `ldap`: always off here.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Ldap {
+    authentication_enabled: bool,
+    authorization_enabled: bool,
+}
+
+impl UserSecurity {
+    /// The customer CAs' PEM, when the mode is on.
+    pub fn cas(&self) -> Option<&str> {
+        self.customer_x509.cas.as_deref()
+    }
+}
+
+/// The project's user security settings.
+pub fn user_security(home: &Home, group_id: &str) -> Result<UserSecurity, Error> {
+    let registry = home.registry()?;
+    let project = super::users::project(&registry, group_id)?;
+    let cas = if project.self_managed_x509 {
+        ca::read_customer_cas(home.root(), &project.id)?
+    } else {
+        None
+    };
+    Ok(UserSecurity {
+        customer_x509: CustomerX509 { cas },
+        ldap: Ldap {
+            authentication_enabled: false,
+            authorization_enabled: false,
+        },
+    })
+}
+
+/// Turns customer X.509 on with the CAs in `pem`: every PEM block must be
+/// a certificate with basicConstraints CA; otherwise nothing changes.
+pub fn enable(home: &Home, group_id: &str, pem: &str) -> Result<UserSecurity, Error> {
+    let mut edit = Edit::open(home.registry_path())?;
+    let (index, project) = locate(&edit, group_id)?;
+    check_cas(pem)?;
+    ca::write_customer_cas(home.root(), &project.id, pem.as_bytes())?;
+    edit.set_self_managed_x509(index, true)?;
+    edit.commit()?;
+    drop(project);
+    user_security(home, group_id)
+}
+
+/// Turns customer X.509 off (the CA file is removed).
+pub fn disable(home: &Home, group_id: &str) -> Result<UserSecurity, Error> {
+    let mut edit = Edit::open(home.registry_path())?;
+    let (index, project) = locate(&edit, group_id)?;
+    edit.set_self_managed_x509(index, false)?;
+    edit.commit()?;
+    ca::remove_customer_cas(home.root(), &project.id)?;
+    user_security(home, group_id)
+}
+
+/// Every PEM block of `pem` is a CA certificate, and there is one at least.
+fn check_cas(pem: &str) -> Result<(), ApiError> {
+    let refuse = |why: &str| ApiError::new(ErrorCode::InvalidCustomerCa, &[why]);
+    let blocks = pem.matches("-----BEGIN ").count();
+    let certs = X509::stack_from_pem(pem.as_bytes())
+        .map_err(|_| refuse("a PEM block is not a certificate"))?;
+    if certs.is_empty() {
+        return Err(refuse("no certificate in the PEM"));
+    }
+    if certs.len() != blocks {
+        return Err(refuse("a PEM block is not a certificate"));
+    }
+    for cert in &certs {
+        if !is_ca(cert) {
+            return Err(refuse(
+                "a certificate is not a CA (basicConstraints CA:TRUE)",
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Whether `cert` says it is a CA in its basicConstraints.
+pub(crate) fn is_ca(cert: &X509) -> bool {
+    let Ok(der) = cert.to_der() else {
+        return false;
+    };
+    let Ok(parsed) = x509_cert::Certificate::from_der(&der) else {
+        return false;
+    };
+    parsed
+        .tbs_certificate()
+        .get_extension::<BasicConstraints>()
+        .ok()
+        .flatten()
+        .is_some_and(|(_, bc)| bc.ca)
+}

@@ -1,0 +1,268 @@
+//! Managing database users as Atlas does (`POST`, `PATCH` and `DELETE
+//! .../databaseUsers`): every check with Atlas's error, then one edit of
+//! the registry under its lock. Certificates issued to a deleted user stay
+//! in the ledger, so revocation and CRLs keep covering them.
+
+use super::atlas_error::{ApiError, ErrorCode};
+use super::error::Error;
+use super::users::project;
+use crate::pki::is_valid_username;
+use crate::store::registry::MAX_USERS_PER_PROJECT;
+use crate::store::registry_edit::Edit;
+use crate::store::{DatabaseUser, Home, Project, Role, X509Type};
+
+/// Roles that exist only on the `admin` database.
+const ADMIN_ONLY_ROLES: [&str; 13] = [
+    "atlasAdmin",
+    "backup",
+    "clusterAdmin",
+    "clusterManager",
+    "clusterMonitor",
+    "dbAdminAnyDatabase",
+    "enableSharding",
+    "hostManager",
+    "readAnyDatabase",
+    "readWriteAnyDatabase",
+    "restore",
+    "root",
+    "userAdminAnyDatabase",
+];
+
+/// Roles that may be limited to one collection.
+const COLLECTION_ROLES: [&str; 2] = ["read", "readWrite"];
+
+/// What a create sets, or an update changes (`None`: as it is; on create,
+/// the defaults: `NONE`, `admin` or `$external`, no roles).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct UserSpec {
+    /// The user name (required on create; an update names the user apart).
+    pub username: Option<String>,
+    /// `admin` or `$external`.
+    pub database_name: Option<String>,
+    /// How the user authenticates with X.509.
+    pub x509_type: Option<X509Type>,
+    /// The role grants, replacing the old ones.
+    pub roles: Option<Vec<Role>>,
+}
+
+/// The project's id and the user as stored after a change.
+pub type Changed = (String, DatabaseUser);
+
+/// `POST /groups/{id}/databaseUsers`.
+pub fn create_user(home: &Home, group_id: &str, spec: &UserSpec) -> Result<Changed, Error> {
+    let mut edit = Edit::open(home.registry_path())?;
+    let (index, project) = locate(&edit, group_id)?;
+    let username = spec
+        .username
+        .clone()
+        .ok_or_else(|| ApiError::new(ErrorCode::MissingAttribute, &["username"]))?;
+    if !is_valid_username(&username) {
+        return Err(ApiError::new(ErrorCode::InvalidAttribute, &["username"]).into());
+    }
+    let x509_type = spec.x509_type.unwrap_or_default();
+    let database_name = spec
+        .database_name
+        .clone()
+        .unwrap_or_else(|| default_database(x509_type).to_string());
+    let user = DatabaseUser {
+        username,
+        database_name,
+        x509_type,
+        roles: spec.roles.clone().unwrap_or_default(),
+    };
+    check_user(&user)?;
+    if project.user(&user.username).is_some() {
+        return Err(
+            ApiError::new(ErrorCode::UserAlreadyExists, &[&user.username, &project.id]).into(),
+        );
+    }
+    if project.database_users.len() >= MAX_USERS_PER_PROJECT {
+        return Err(ApiError::new(
+            ErrorCode::DatabaseUserLimitExceeded,
+            &[&MAX_USERS_PER_PROJECT.to_string()],
+        )
+        .into());
+    }
+    let id = project.id.clone();
+    edit.add_user(index, &user)?;
+    edit.commit()?;
+    Ok((id, user))
+}
+
+/// `PATCH /groups/{id}/databaseUsers/{databaseName}/{username}`.
+pub fn update_user(
+    home: &Home,
+    group_id: &str,
+    database_name: &str,
+    username: &str,
+    spec: &UserSpec,
+) -> Result<Changed, Error> {
+    let mut edit = Edit::open(home.registry_path())?;
+    let (index, project) = locate(&edit, group_id)?;
+    let (at, old) = find_user(&project, database_name, username)?;
+    if spec.username.as_ref().is_some_and(|u| u != username) {
+        return Err(ApiError::new(ErrorCode::InvalidAttribute, &["username"]).into());
+    }
+    let x509_type = spec.x509_type.unwrap_or(old.x509_type);
+    let database_name = match &spec.database_name {
+        Some(db) => db.clone(),
+        // A change of x509Type moves the user where that type lives.
+        None if x509_type != old.x509_type => default_database(x509_type).to_string(),
+        None => old.database_name.clone(),
+    };
+    let new = DatabaseUser {
+        username: old.username.clone(),
+        database_name,
+        x509_type,
+        roles: spec.roles.clone().unwrap_or_else(|| old.roles.clone()),
+    };
+    check_user(&new)?;
+    edit.update_user(index, at, &old, &new)?;
+    edit.commit()?;
+    Ok((project.id, new))
+}
+
+/// `DELETE /groups/{id}/databaseUsers/{databaseName}/{username}`.
+pub fn delete_user(
+    home: &Home,
+    group_id: &str,
+    database_name: &str,
+    username: &str,
+) -> Result<Changed, Error> {
+    let mut edit = Edit::open(home.registry_path())?;
+    let (index, project) = locate(&edit, group_id)?;
+    let (at, old) = find_user(&project, database_name, username)?;
+    edit.remove_user(index, at)?;
+    edit.commit()?;
+    Ok((project.id, old))
+}
+
+/// The project's index in file order and a copy of it.
+pub(crate) fn locate(edit: &Edit, group_id: &str) -> Result<(usize, Project), ApiError> {
+    let found = project(&edit.registry, group_id)?;
+    let index = edit
+        .registry
+        .projects
+        .iter()
+        .position(|p| p.id == found.id)
+        .unwrap_or_default();
+    Ok((index, found.clone()))
+}
+
+fn find_user(
+    project: &Project,
+    database_name: &str,
+    username: &str,
+) -> Result<(usize, DatabaseUser), ApiError> {
+    project
+        .database_users
+        .iter()
+        .position(|u| u.username == username && u.database_name == database_name)
+        .map(|i| (i, project.database_users[i].clone()))
+        .ok_or_else(|| ApiError::new(ErrorCode::UsernameNotFound, &[username]))
+}
+
+/// Where users of `x509_type` live by default.
+fn default_database(x509_type: X509Type) -> &'static str {
+    if x509_type == X509Type::None {
+        "admin"
+    } else {
+        "$external"
+    }
+}
+
+/// The database and roles of `user` as Atlas accepts them: X.509 users in
+/// `$external`, others in `admin` or `$external`; each role named, on a
+/// database, admin-only roles on `admin`, collections only for `read` and
+/// `readWrite`.
+fn check_user(user: &DatabaseUser) -> Result<(), ApiError> {
+    let database_ok = match user.database_name.as_str() {
+        "$external" => true,
+        "admin" => user.x509_type == X509Type::None,
+        _ => false,
+    };
+    if !database_ok {
+        return Err(ApiError::new(
+            ErrorCode::InvalidAttribute,
+            &["databaseName"],
+        ));
+    }
+    let name_ok = |s: &str| {
+        !s.is_empty()
+            && s.len() <= 64
+            && s.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+    };
+    for role in &user.roles {
+        let admin_only = ADMIN_ONLY_ROLES.contains(&role.role_name.as_str());
+        let ok = name_ok(&role.role_name)
+            && name_ok(&role.database_name)
+            && (!admin_only || role.database_name == "admin")
+            && role.collection_name.as_deref().is_none_or(|c| {
+                COLLECTION_ROLES.contains(&role.role_name.as_str())
+                    && !c.is_empty()
+                    && !c.contains('$')
+                    && !c.chars().any(char::is_control)
+            });
+        if !ok {
+            return Err(ApiError::new(ErrorCode::InvalidAttribute, &["roles"]));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn role(name: &str, db: &str, collection: Option<&str>) -> Role {
+        Role {
+            collection_name: collection.map(String::from),
+            database_name: db.into(),
+            role_name: name.into(),
+        }
+    }
+
+    fn user(x509_type: X509Type, db: &str, roles: Vec<Role>) -> DatabaseUser {
+        DatabaseUser {
+            username: "u".into(),
+            database_name: db.into(),
+            x509_type,
+            roles,
+        }
+    }
+
+    #[test]
+    fn databases_and_roles_are_checked() {
+        let ok = |u: &DatabaseUser| check_user(u).map_err(|e| e.parameters[0].clone());
+        assert_eq!(ok(&user(X509Type::Managed, "$external", vec![])), Ok(()));
+        assert_eq!(
+            ok(&user(X509Type::Managed, "admin", vec![])),
+            Err("databaseName".into())
+        );
+        assert_eq!(ok(&user(X509Type::None, "admin", vec![])), Ok(()));
+        assert_eq!(
+            ok(&user(X509Type::None, "app", vec![])),
+            Err("databaseName".into())
+        );
+        let good = vec![
+            role("atlasAdmin", "admin", None),
+            role("readWrite", "app", Some("orders")),
+        ];
+        assert_eq!(ok(&user(X509Type::Customer, "$external", good)), Ok(()));
+        for bad in [
+            role("atlasAdmin", "app", None),
+            role("dbAdmin", "app", Some("orders")),
+            role("", "app", None),
+            role("read", "a b", None),
+            role("read", "app", Some("")),
+        ] {
+            assert_eq!(
+                ok(&user(X509Type::None, "admin", vec![bad.clone()])),
+                Err("roles".into()),
+                "{bad:?}"
+            );
+        }
+    }
+}

@@ -1,0 +1,267 @@
+//! The shapes of the commands that manage the registry, with the Atlas
+//! CLI's names, flags and aliases: `dbusers create|describe|update|delete`,
+//! `projects`, `projects apiKeys`, `security customerCerts`.
+
+use std::path::PathBuf;
+
+use clap::{Args, Subcommand, ValueEnum};
+
+use super::args::{Output, ProjectArg};
+use crate::store::{KeyRoleName, Role, X509Type};
+
+/// `--x509Type`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+#[value(rename_all = "UPPER")]
+pub(super) enum X509Arg {
+    /// Password (SCRAM) users.
+    None,
+    /// Atlas-managed X.509: atlas-ca issues the certificates.
+    Managed,
+    /// Customer-managed X.509: the project's customer CAs issue them.
+    Customer,
+}
+
+impl From<X509Arg> for X509Type {
+    fn from(a: X509Arg) -> X509Type {
+        match a {
+            X509Arg::None => X509Type::None,
+            X509Arg::Managed => X509Type::Managed,
+            X509Arg::Customer => X509Type::Customer,
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub(super) struct UserCreateArgs {
+    /// Built-in roles on the admin database (atlasAdmin,
+    /// readWriteAnyDatabase, readAnyDatabase, clusterMonitor, backup,
+    /// dbAdminAnyDatabase, enableSharding).
+    #[arg(value_name = "builtInRole")]
+    pub(super) built_in_roles: Vec<String>,
+    /// The user name (for X.509 users, the certificate's CN).
+    #[arg(short = 'u', long)]
+    pub(super) username: String,
+    /// How the user authenticates with X.509.
+    #[arg(long = "x509Type", value_enum, default_value_t = X509Arg::None)]
+    pub(super) x509_type: X509Arg,
+    /// A role as name@database[.collection] (repeat, or separate by commas).
+    #[arg(long = "role", value_delimiter = ',', value_parser = parse_role)]
+    pub(super) roles: Vec<Role>,
+    /// Accepted so that Atlas CLI scripts run; atlas-ca has no password
+    /// users and never stores it.
+    #[arg(short = 'p', long)]
+    pub(super) password: Option<String>,
+    #[command(flatten)]
+    pub(super) project: ProjectArg,
+    /// Output format (`json`: the Atlas user body).
+    #[arg(short, long, value_enum)]
+    pub(super) output: Option<Output>,
+}
+
+#[derive(Debug, Args)]
+pub(super) struct UserRefArgs {
+    /// The database user.
+    pub(super) username: String,
+    /// The user's authentication database.
+    #[arg(long = "authDB", default_value = "admin")]
+    pub(super) auth_db: String,
+    #[command(flatten)]
+    pub(super) project: ProjectArg,
+    /// Output format (`json`: the Atlas user body).
+    #[arg(short, long, value_enum)]
+    pub(super) output: Option<Output>,
+}
+
+#[derive(Debug, Args)]
+pub(super) struct UserUpdateArgs {
+    /// The database user.
+    pub(super) username: String,
+    /// New roles as name@database[.collection], replacing the old ones.
+    #[arg(long = "role", value_delimiter = ',', value_parser = parse_role)]
+    pub(super) roles: Vec<Role>,
+    /// A new X.509 type.
+    #[arg(long = "x509Type", value_enum)]
+    pub(super) x509_type: Option<X509Arg>,
+    /// Accepted so that Atlas CLI scripts run; never stored.
+    #[arg(short = 'p', long)]
+    pub(super) password: Option<String>,
+    #[command(flatten)]
+    pub(super) project: ProjectArg,
+    /// Output format (`json`: the Atlas user body).
+    #[arg(short, long, value_enum)]
+    pub(super) output: Option<Output>,
+}
+
+#[derive(Debug, Args)]
+pub(super) struct UserDeleteArgs {
+    /// The database user.
+    pub(super) username: String,
+    /// The user's authentication database.
+    #[arg(long = "authDB", default_value = "admin")]
+    pub(super) auth_db: String,
+    /// Delete without asking (required when stdin is not a terminal).
+    #[arg(long)]
+    pub(super) force: bool,
+    #[command(flatten)]
+    pub(super) project: ProjectArg,
+}
+
+#[derive(Debug, Subcommand)]
+pub(super) enum ProjectsCommand {
+    /// Creates a project with a fresh random id.
+    Create {
+        /// The project's name.
+        name: String,
+        /// Output format (`json`: the Atlas project body).
+        #[arg(short, long, value_enum)]
+        output: Option<Output>,
+    },
+    /// Lists the projects.
+    #[command(visible_alias = "ls")]
+    List {
+        /// Output format (`json`: the Atlas list body).
+        #[arg(short, long, value_enum)]
+        output: Option<Output>,
+    },
+    /// Shows one project.
+    #[command(visible_alias = "get")]
+    Describe {
+        /// The project id.
+        id: String,
+        /// Output format (`json`: the Atlas project body).
+        #[arg(short, long, value_enum)]
+        output: Option<Output>,
+    },
+    /// Programmatic API keys (HTTP Digest credentials for `serve`).
+    #[command(subcommand, name = "apiKeys", visible_alias = "apikeys")]
+    ApiKeys(ApiKeysCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub(super) enum ApiKeysCommand {
+    /// Creates a key; prints its private key once.
+    Create {
+        /// What the key is for.
+        #[arg(long)]
+        desc: String,
+        /// A role (repeat): GROUP_OWNER, GROUP_DATABASE_ACCESS_ADMIN,
+        /// GROUP_READ_ONLY (in the project), ORG_OWNER.
+        #[arg(long = "role", required = true, value_delimiter = ',')]
+        roles: Vec<KeyRoleArg>,
+        #[command(flatten)]
+        project: ProjectArg,
+        /// Output format (`json`: the key, with its private key).
+        #[arg(short, long, value_enum)]
+        output: Option<Output>,
+    },
+    /// Lists the keys, private keys masked.
+    #[command(visible_alias = "ls")]
+    List {
+        /// Output format.
+        #[arg(short, long, value_enum)]
+        output: Option<Output>,
+    },
+    /// Deletes a key.
+    #[command(visible_alias = "rm")]
+    Delete {
+        /// The key's public key.
+        public_key: String,
+    },
+}
+
+/// An API key role on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+#[value(rename_all = "SCREAMING_SNAKE_CASE")]
+pub(super) enum KeyRoleArg {
+    /// Project Owner.
+    GroupOwner,
+    /// Project Database Access Admin.
+    GroupDatabaseAccessAdmin,
+    /// Project Read Only.
+    GroupReadOnly,
+    /// Organization Owner (every project).
+    OrgOwner,
+}
+
+impl From<KeyRoleArg> for KeyRoleName {
+    fn from(a: KeyRoleArg) -> KeyRoleName {
+        match a {
+            KeyRoleArg::GroupOwner => KeyRoleName::GroupOwner,
+            KeyRoleArg::GroupDatabaseAccessAdmin => KeyRoleName::GroupDatabaseAccessAdmin,
+            KeyRoleArg::GroupReadOnly => KeyRoleName::GroupReadOnly,
+            KeyRoleArg::OrgOwner => KeyRoleName::OrgOwner,
+        }
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub(super) enum SecurityCommand {
+    /// Customer-managed X.509: the project's own CAs.
+    #[command(subcommand, name = "customerCerts", visible_alias = "customercerts")]
+    CustomerCerts(CustomerCertsCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub(super) enum CustomerCertsCommand {
+    /// Turns customer X.509 on with the CA certificates in a PEM file.
+    Create {
+        /// The PEM file of one or more CA certificates.
+        #[arg(long = "casFile")]
+        cas_file: PathBuf,
+        #[command(flatten)]
+        project: ProjectArg,
+    },
+    /// Shows the customer CAs (nothing when off).
+    #[command(visible_alias = "get")]
+    Describe {
+        #[command(flatten)]
+        project: ProjectArg,
+        /// Output format (`json`: the userSecurity body).
+        #[arg(short, long, value_enum)]
+        output: Option<Output>,
+    },
+    /// Turns customer X.509 off.
+    Disable {
+        #[command(flatten)]
+        project: ProjectArg,
+    },
+}
+
+/// `name@database[.collection]`, as the Atlas CLI's `--role`.
+fn parse_role(s: &str) -> Result<Role, String> {
+    let (name, rest) = s
+        .split_once('@')
+        .ok_or_else(|| format!("{s:?} is not name@database[.collection]"))?;
+    let (database, collection) = match rest.split_once('.') {
+        Some((d, c)) => (d, Some(c.to_string())),
+        None => (rest, None),
+    };
+    Ok(Role {
+        collection_name: collection,
+        database_name: database.to_string(),
+        role_name: name.to_string(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn roles_parse_as_the_atlas_cli_writes_them() {
+        let r = parse_role("readWrite@app.orders").unwrap();
+        assert_eq!(
+            (
+                r.role_name.as_str(),
+                r.database_name.as_str(),
+                r.collection_name.as_deref()
+            ),
+            ("readWrite", "app", Some("orders"))
+        );
+        assert_eq!(
+            parse_role("atlasAdmin@admin").unwrap().collection_name,
+            None
+        );
+        assert!(parse_role("atlasAdmin").is_err());
+    }
+}

@@ -1,0 +1,346 @@
+//! The commands that change the registry, printing what the Atlas CLI
+//! prints: `init`, `home`, `dbusers create|describe|update|delete`,
+//! `projects`, `projects apiKeys`, `security customerCerts`.
+
+use std::io::{BufRead, IsTerminal, Write};
+
+use serde::Serialize;
+
+use super::args::{DEFAULT_BASE, Output};
+use super::args_manage::{
+    ApiKeysCommand, CustomerCertsCommand, ProjectsCommand, SecurityCommand, UserCreateArgs,
+    UserDeleteArgs, UserRefArgs, UserUpdateArgs,
+};
+use super::output::{print_bytes, print_line, table};
+use super::{Failure, Outcome, select_project};
+use crate::api::customer_x509;
+use crate::api::json::UserEntry;
+use crate::api::manage::{self, UserSpec};
+use crate::api::projects::{self, ProjectEntry, masked};
+use crate::api::{self, Error, Page, Paging};
+use crate::store::{DatabaseUser, Home, KeyRole, KeyRoleName, Role};
+
+/// The API root written into `links` by the command line.
+fn api_root() -> String {
+    format!("{DEFAULT_BASE}/api/atlas/v2")
+}
+
+/// `value` as the Atlas CLI prints `-o json`: indented by two spaces.
+fn print_json<T: Serialize>(value: &T) -> Outcome {
+    // Our bodies hold only strings, numbers, arrays and structs.
+    let text = serde_json::to_string_pretty(value).unwrap_or_default();
+    print_line(&text)
+}
+
+pub(super) fn init(home: &Home, explicit: bool, id: Option<&str>, name: &str) -> Outcome {
+    let project = projects::init_home(home, id, name)?;
+    let flag = if explicit {
+        format!(" --home {}", home.root().display())
+    } else {
+        String::new()
+    };
+    print_line(&format!(
+        "Created the atlas-ca home {} with project {} ({name:?}) in {} and no users yet.\n\
+         Next:\n  \
+         atlas-ca{flag} dbusers create --username alice --x509Type MANAGED\n  \
+         atlas-ca{flag} dbusers certs create --username alice > alice.pem\n  \
+         atlas-ca{flag} local-kit --out kit",
+        home.root().display(),
+        project.id,
+        home.registry_path().display(),
+    ))
+}
+
+fn user_entry(gid: &str, user: &DatabaseUser) -> UserEntry {
+    UserEntry::new(gid, user, &api_root())
+}
+
+pub(super) fn create_user(home: &Home, a: UserCreateArgs) -> Outcome {
+    let gid = select_project(&home.registry()?, &a.project)?;
+    let mut roles: Vec<Role> = a
+        .built_in_roles
+        .iter()
+        .map(|name| Role {
+            collection_name: None,
+            database_name: "admin".into(),
+            role_name: name.clone(),
+        })
+        .collect();
+    roles.extend(a.roles);
+    let spec = UserSpec {
+        username: Some(a.username),
+        database_name: None,
+        x509_type: Some(a.x509_type.into()),
+        roles: Some(roles),
+    };
+    let (gid, user) = manage::create_user(home, &gid, &spec)?;
+    match a.output {
+        Some(Output::Json) => print_json(&user_entry(&gid, &user)),
+        _ => print_line(&format!(
+            "Database user '{}' successfully created.",
+            user.username
+        )),
+    }
+}
+
+pub(super) fn describe_user(home: &Home, a: UserRefArgs) -> Outcome {
+    let registry = home.registry()?;
+    let gid = select_project(&registry, &a.project)?;
+    let entry = api::users::get_user(&registry, &gid, &a.auth_db, &a.username, &api_root())?;
+    match a.output {
+        Some(Output::Json) => print_json(&entry),
+        _ => print_bytes(
+            table(
+                &["USERNAME", "DATABASE"],
+                [vec![a.username.clone(), a.auth_db.clone()]],
+            )
+            .as_bytes(),
+        ),
+    }
+}
+
+pub(super) fn update_user(home: &Home, a: UserUpdateArgs) -> Outcome {
+    let registry = home.registry()?;
+    let gid = select_project(&registry, &a.project)?;
+    let project = api::project(&registry, &gid)?;
+    let database = project
+        .user(&a.username)
+        .map(|u| u.database_name.clone())
+        .ok_or_else(|| api::ApiError::new(api::ErrorCode::UsernameNotFound, &[&a.username]))?;
+    let spec = UserSpec {
+        username: None,
+        database_name: None,
+        x509_type: a.x509_type.map(Into::into),
+        roles: (!a.roles.is_empty()).then_some(a.roles),
+    };
+    let (gid, user) = manage::update_user(home, &gid, &database, &a.username, &spec)?;
+    match a.output {
+        Some(Output::Json) => print_json(&user_entry(&gid, &user)),
+        _ => print_line(&format!(
+            "Successfully updated database user '{}'.",
+            user.username
+        )),
+    }
+}
+
+pub(super) fn delete_user(home: &Home, a: UserDeleteArgs) -> Outcome {
+    let gid = select_project(&home.registry()?, &a.project)?;
+    if !a.force {
+        confirm(&format!(
+            "Are you sure you want to delete: {}? [y/N] ",
+            a.username
+        ))?;
+    }
+    manage::delete_user(home, &gid, &a.auth_db, &a.username)?;
+    print_line(&format!("DB user '{}' deleted", a.username))
+}
+
+/// Asks on the terminal; refuses when stdin is not one.
+fn confirm(question: &str) -> Outcome {
+    let stdin = std::io::stdin();
+    if !stdin.is_terminal() {
+        return Err(Failure::Usage(
+            "not deleting without confirmation: stdin is not a terminal; pass --force".into(),
+        ));
+    }
+    let mut err = std::io::stderr();
+    let _ = err.write_all(question.as_bytes());
+    let _ = err.flush();
+    let mut answer = String::new();
+    stdin
+        .lock()
+        .read_line(&mut answer)
+        .map_err(Error::io("<stdin>"))?;
+    if matches!(answer.trim(), "y" | "Y" | "yes" | "Yes") {
+        Ok(())
+    } else {
+        Err(Failure::Usage("not deleted".into()))
+    }
+}
+
+pub(super) fn projects_command(home: &Home, command: ProjectsCommand) -> Outcome {
+    match command {
+        ProjectsCommand::Create { name, output } => {
+            let project = projects::create_project(home, &name, None)?;
+            match output {
+                Some(Output::Json) => print_json(&ProjectEntry::new(&project, &api_root())),
+                _ => print_line(&format!("Project '{}' created.", project.id)),
+            }
+        }
+        ProjectsCommand::List { output } => {
+            let registry = home.registry()?;
+            let entries: Vec<ProjectEntry> = registry
+                .projects
+                .iter()
+                .map(|p| ProjectEntry::new(p, &api_root()))
+                .collect();
+            match output {
+                Some(Output::Json) => {
+                    let url = format!("{}/groups", api_root());
+                    print_json(&Page::of(entries, Paging::default(), &url))
+                }
+                _ => print_bytes(
+                    table(
+                        &["ID", "NAME"],
+                        entries
+                            .iter()
+                            .map(|e| vec![e.id().to_string(), e.name().to_string()]),
+                    )
+                    .as_bytes(),
+                ),
+            }
+        }
+        ProjectsCommand::Describe { id, output } => {
+            let registry = home.registry()?;
+            let entry = ProjectEntry::new(api::project(&registry, &id)?, &api_root());
+            match output {
+                Some(Output::Json) => print_json(&entry),
+                _ => print_bytes(
+                    table(
+                        &["ID", "NAME"],
+                        [vec![entry.id().to_string(), entry.name().to_string()]],
+                    )
+                    .as_bytes(),
+                ),
+            }
+        }
+        ProjectsCommand::ApiKeys(c) => api_keys(home, c),
+    }
+}
+
+/// An API key as lists and `-o json` show it.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct KeyView {
+    desc: String,
+    private_key: String,
+    public_key: String,
+    roles: Vec<KeyRoleView>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct KeyRoleView {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    group_id: Option<String>,
+    role_name: &'static str,
+}
+
+fn key_view(key: &crate::store::ApiKey, private_key: String) -> KeyView {
+    KeyView {
+        desc: key.desc.clone().unwrap_or_default(),
+        private_key,
+        public_key: key.public_key.clone(),
+        roles: key
+            .roles
+            .iter()
+            .map(|r| KeyRoleView {
+                group_id: r.group_id.clone(),
+                role_name: role_name(r.role_name),
+            })
+            .collect(),
+    }
+}
+
+fn role_name(role: KeyRoleName) -> &'static str {
+    match role {
+        KeyRoleName::GroupOwner => "GROUP_OWNER",
+        KeyRoleName::GroupDatabaseAccessAdmin => "GROUP_DATABASE_ACCESS_ADMIN",
+        KeyRoleName::GroupReadOnly => "GROUP_READ_ONLY",
+        KeyRoleName::OrgOwner => "ORG_OWNER",
+    }
+}
+
+fn api_keys(home: &Home, command: ApiKeysCommand) -> Outcome {
+    match command {
+        ApiKeysCommand::Create {
+            desc,
+            roles,
+            project,
+            output,
+        } => {
+            let needs_project = roles
+                .iter()
+                .any(|r| KeyRoleName::from(*r) != KeyRoleName::OrgOwner);
+            let gid = if needs_project {
+                Some(select_project(&home.registry()?, &project)?)
+            } else {
+                None
+            };
+            let roles = roles
+                .into_iter()
+                .map(|r| {
+                    let role_name = KeyRoleName::from(r);
+                    KeyRole {
+                        role_name,
+                        group_id: (role_name != KeyRoleName::OrgOwner)
+                            .then(|| gid.clone())
+                            .flatten(),
+                    }
+                })
+                .collect();
+            let key = projects::create_api_key(home, &desc, roles)?;
+            match output {
+                Some(Output::Json) => print_json(&key_view(&key, key.private_key.clone())),
+                _ => print_line(&format!(
+                    "API Key '{}' created.\nPublic API Key {}\nPrivate API Key {}",
+                    key.public_key, key.public_key, key.private_key
+                )),
+            }
+        }
+        ApiKeysCommand::List { output } => {
+            let registry = home.registry()?;
+            let keys: Vec<KeyView> = registry
+                .api_keys
+                .iter()
+                .map(|k| key_view(k, masked(&k.private_key)))
+                .collect();
+            match output {
+                Some(Output::Json) => print_json(&keys),
+                _ => print_bytes(
+                    table(
+                        &["PUBLIC KEY", "PRIVATE KEY", "DESCRIPTION"],
+                        keys.iter().map(|k| {
+                            vec![k.public_key.clone(), k.private_key.clone(), k.desc.clone()]
+                        }),
+                    )
+                    .as_bytes(),
+                ),
+            }
+        }
+        ApiKeysCommand::Delete { public_key } => {
+            let key = projects::delete_api_key(home, &public_key)?;
+            print_line(&format!("API Key '{}' deleted", key.public_key))
+        }
+    }
+}
+
+pub(super) fn security(home: &Home, command: SecurityCommand) -> Outcome {
+    let SecurityCommand::CustomerCerts(command) = command;
+    match command {
+        CustomerCertsCommand::Create { cas_file, project } => {
+            let gid = select_project(&home.registry()?, &project)?;
+            let pem = std::fs::read_to_string(&cas_file).map_err(Error::io(&cas_file))?;
+            customer_x509::enable(home, &gid, &pem)?;
+            print_line(&format!(
+                "Customer-managed X.509 is on for project {gid}: Atlas-managed certificates are refused."
+            ))
+        }
+        CustomerCertsCommand::Describe { project, output } => {
+            let gid = select_project(&home.registry()?, &project)?;
+            let settings = customer_x509::user_security(home, &gid)?;
+            match output {
+                Some(Output::Json) => print_json(&settings),
+                _ => match settings.cas() {
+                    Some(pem) => print_bytes(pem.as_bytes()),
+                    None => print_line("Customer-managed X.509 is off."),
+                },
+            }
+        }
+        CustomerCertsCommand::Disable { project } => {
+            let gid = select_project(&home.registry()?, &project)?;
+            customer_x509::disable(home, &gid)?;
+            print_line(&format!("Customer-managed X.509 is off for project {gid}."))
+        }
+    }
+}

@@ -1,0 +1,265 @@
+//! Writing the registry: every change is made on the file's own TOML
+//! document (`toml_edit`), so comments, key order and layout of everything
+//! it does not touch stay byte for byte; the result is validated as a whole
+//! and written atomically (temporary file, fsync, rename, mode 0600), under
+//! an exclusive lock that every writer (CLI processes and the server) takes,
+//! so that concurrent writers lose nothing. A kill at any moment leaves the
+//! old file or the new one.
+
+use std::fs::{File, OpenOptions};
+use std::os::unix::fs::OpenOptionsExt;
+
+use std::path::{Path, PathBuf};
+
+use toml_edit::{Array, ArrayOfTables, DocumentMut, InlineTable, Item, Table, value};
+
+use super::files::write_private;
+use super::registry::{ApiKey, DatabaseUser, KeyRoleName, Registry, RegistryError, read_text};
+
+/// An open edit of the registry: the validated registry as it is now, and
+/// its document to change. Dropping it without [`Edit::commit`] changes
+/// nothing; the lock is held until then.
+pub struct Edit {
+    path: PathBuf,
+    /// The registry as it is before the edit.
+    pub registry: Registry,
+    doc: DocumentMut,
+    _lock: File,
+}
+
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> RegistryError {
+    let path = path.to_path_buf();
+    move |source| RegistryError::Write { path, source }
+}
+
+/// The lock file beside the registry: `.<name>.lock`.
+fn lock_path(path: &Path) -> PathBuf {
+    let name = path
+        .file_name()
+        .map_or_else(|| "registry".into(), |n| n.to_string_lossy().into_owned());
+    path.with_file_name(format!(".{name}.lock"))
+}
+
+impl Edit {
+    /// Locks the registry at `path` and reads it; it must be valid.
+    pub fn open(path: &Path) -> Result<Edit, RegistryError> {
+        let lock = lock_path(path);
+        let file = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .mode(0o600)
+            .open(&lock)
+            .map_err(io(&lock))?;
+        file.lock().map_err(io(&lock))?;
+        let text = read_text(path)?;
+        let registry = Registry::parse(&text, path)?;
+        let doc: DocumentMut = text.parse().map_err(|e: toml_edit::TomlError| {
+            // The text just parsed as a registry, so this cannot happen.
+            RegistryError::Write {
+                path: path.to_path_buf(),
+                source: std::io::Error::other(e.to_string()),
+            }
+        })?;
+        Ok(Edit {
+            path: path.to_path_buf(),
+            registry,
+            doc,
+            _lock: file,
+        })
+    }
+
+    /// Validates the changed document as a registry and writes it
+    /// atomically; returns the registry as it now is.
+    pub fn commit(self) -> Result<Registry, RegistryError> {
+        let text = self.doc.to_string();
+        let registry = Registry::parse(&text, &self.path)?;
+        write_private(&self.path, text.as_bytes()).map_err(io(&self.path))?;
+        Ok(registry)
+    }
+
+    /// The `[[key]]` tables of `table`, created when absent; an error when
+    /// the key holds something else (an inline array, which atlas-ca does
+    /// not rewrite).
+    fn tables<'t>(
+        path: &Path,
+        table: &'t mut Table,
+        key: &str,
+    ) -> Result<&'t mut ArrayOfTables, RegistryError> {
+        table
+            .entry(key)
+            .or_insert_with(|| Item::ArrayOfTables(ArrayOfTables::new()))
+            .as_array_of_tables_mut()
+            .ok_or_else(|| RegistryError::NotEditable {
+                path: path.to_path_buf(),
+                what: format!("{key} is not written as [[{key}]] tables"),
+            })
+    }
+
+    fn project(&mut self, index: usize) -> Result<&mut Table, RegistryError> {
+        let path = self.path.clone();
+        Edit::tables(&path, self.doc.as_table_mut(), "projects")?
+            .get_mut(index)
+            .ok_or_else(|| RegistryError::NotEditable {
+                path,
+                what: format!("project {index} is missing"),
+            })
+    }
+
+    fn users(&mut self, project: usize) -> Result<&mut ArrayOfTables, RegistryError> {
+        let path = self.path.clone();
+        Edit::tables(&path, self.project(project)?, "databaseUsers")
+    }
+
+    /// Appends a project.
+    pub fn add_project(&mut self, id: &str, name: Option<&str>) -> Result<(), RegistryError> {
+        let mut table = Table::new();
+        table.insert("id", value(id));
+        if let Some(name) = name {
+            table.insert("name", value(name));
+        }
+        let path = self.path.clone();
+        Edit::tables(&path, self.doc.as_table_mut(), "projects")?.push(table);
+        Ok(())
+    }
+
+    /// Appends `user` to the project at `project` (its index in file order).
+    pub fn add_user(&mut self, project: usize, user: &DatabaseUser) -> Result<(), RegistryError> {
+        let mut table = Table::new();
+        table.insert("username", value(user.username.as_str()));
+        table.insert("databaseName", value(user.database_name.as_str()));
+        table.insert("x509Type", value(user.x509_type.to_string()));
+        table.insert("roles", value(roles(user)));
+        self.users(project)?.push(table);
+        Ok(())
+    }
+
+    /// Changes the user at `user` of project `project` from `from` to `to`,
+    /// rewriting only the fields that differ (the others keep their
+    /// comments).
+    pub fn update_user(
+        &mut self,
+        project: usize,
+        user: usize,
+        from: &DatabaseUser,
+        to: &DatabaseUser,
+    ) -> Result<(), RegistryError> {
+        let path = self.path.clone();
+        let table =
+            self.users(project)?
+                .get_mut(user)
+                .ok_or_else(|| RegistryError::NotEditable {
+                    path,
+                    what: format!("user {user} of project {project} is missing"),
+                })?;
+        if from.database_name != to.database_name {
+            table.insert("databaseName", value(to.database_name.as_str()));
+        }
+        if from.x509_type != to.x509_type {
+            table.insert("x509Type", value(to.x509_type.to_string()));
+        }
+        if from.roles != to.roles {
+            table.insert("roles", value(roles(to)));
+        }
+        Ok(())
+    }
+
+    /// Removes the user at `user` of project `project`.
+    pub fn remove_user(&mut self, project: usize, user: usize) -> Result<(), RegistryError> {
+        self.users(project)?.remove(user);
+        Ok(())
+    }
+
+    /// Sets or clears the project's `selfManagedX509`.
+    pub fn set_self_managed_x509(&mut self, project: usize, on: bool) -> Result<(), RegistryError> {
+        let table = self.project(project)?;
+        if on {
+            table.insert("selfManagedX509", value(true));
+        } else {
+            table.remove("selfManagedX509");
+        }
+        Ok(())
+    }
+
+    /// Appends an API key.
+    pub fn add_api_key(&mut self, key: &ApiKey) -> Result<(), RegistryError> {
+        let path = self.path.clone();
+        let keys = Edit::tables(&path, self.doc.as_table_mut(), "apiKeys")?;
+        {
+            let mut table = Table::new();
+            if let Some(desc) = &key.desc {
+                table.insert("desc", value(desc.as_str()));
+            }
+            table.insert("publicKey", value(key.public_key.as_str()));
+            table.insert("privateKey", value(key.private_key.as_str()));
+            let mut roles = Array::new();
+            for role in &key.roles {
+                let mut r = InlineTable::new();
+                r.insert("roleName", key_role_name(role.role_name).into());
+                if let Some(g) = &role.group_id {
+                    r.insert("groupId", g.as_str().into());
+                }
+                roles.push(r);
+            }
+            table.insert("roles", value(roles));
+            keys.push(table);
+        }
+        Ok(())
+    }
+
+    /// Removes the API key at `index` (file order).
+    pub fn remove_api_key(&mut self, index: usize) -> Result<(), RegistryError> {
+        let path = self.path.clone();
+        Edit::tables(&path, self.doc.as_table_mut(), "apiKeys")?.remove(index);
+        Ok(())
+    }
+}
+
+/// `user`'s roles as an inline array of inline tables.
+fn roles(user: &DatabaseUser) -> Array {
+    let mut roles = Array::new();
+    for role in &user.roles {
+        let mut r = InlineTable::new();
+        r.insert("roleName", role.role_name.as_str().into());
+        r.insert("databaseName", role.database_name.as_str().into());
+        if let Some(c) = &role.collection_name {
+            r.insert("collectionName", c.as_str().into());
+        }
+        roles.push(r);
+    }
+    roles
+}
+
+fn key_role_name(role: KeyRoleName) -> &'static str {
+    match role {
+        KeyRoleName::GroupOwner => "GROUP_OWNER",
+        KeyRoleName::GroupDatabaseAccessAdmin => "GROUP_DATABASE_ACCESS_ADMIN",
+        KeyRoleName::GroupReadOnly => "GROUP_READ_ONLY",
+        KeyRoleName::OrgOwner => "ORG_OWNER",
+    }
+}
+
+/// The text of a new registry: one project, no users, comments that say
+/// what goes where.
+pub fn initial_text(project_id: &str, name: &str) -> String {
+    let name = toml_edit::Value::from(name).decorated(" ", "").to_string();
+    format!(
+        "# atlas-ca registry: the projects, database users and API keys that Atlas\n\
+         # would hold, with the Atlas Administration API's field names.\n\
+         # atlas-ca edits this file itself and keeps comments and layout; it may be\n\
+         # edited by hand too (errors name the line).\n\
+         #\n\
+         # A project may also set:\n\
+         #   maxCertsPerUser = 50     # unexpired certificates per user (default: no limit)\n\
+         # Its database users follow it, one table each:\n\
+         #   [[projects.databaseUsers]]\n\
+         #   username = \"alice\"\n\
+         #   databaseName = \"$external\"\n\
+         #   x509Type = \"MANAGED\"      # NONE | MANAGED | CUSTOMER\n\
+         #   roles = [{{ roleName = \"readWrite\", databaseName = \"app\" }}]\n\
+         \n\
+         [[projects]]\n\
+         id = \"{project_id}\"\n\
+         name ={name}\n"
+    )
+}

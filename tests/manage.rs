@@ -1,0 +1,528 @@
+//! Starting from nothing and managing the registry as Atlas is managed:
+//! `init`, `home`, the Atlas CLI's own certificate test, database users,
+//! projects and API keys from the command line, with the registry's
+//! comments kept and nothing changed by a refused request.
+
+mod common;
+
+use std::process::{Command, Stdio};
+
+use common::*;
+use serde_json::Value;
+
+/// A home directory with nothing in it.
+fn empty_home() -> TestHome {
+    TestHome {
+        dir: tempfile::tempdir().unwrap(),
+    }
+}
+
+fn registry_text(home: &TestHome) -> String {
+    std::fs::read_to_string(home.path().join("users.toml")).unwrap()
+}
+
+#[test]
+fn the_atlas_cli_certificate_test_runs_unchanged_after_init() {
+    let home = empty_home();
+    let out = home.ok(&["init", "--projectId", GID]);
+    assert!(out.contains(GID) && out.contains("dbusers create"), "{out}");
+    let mode = |p: &std::path::Path| {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::metadata(p).unwrap().permissions().mode() & 0o777
+    };
+    assert_eq!(mode(&home.path().join("users.toml")), 0o600);
+
+    // The Atlas CLI's e2e commands, program name aside.
+    let created = home.ok(&[
+        "dbusers",
+        "create",
+        "atlasAdmin",
+        "--username",
+        "user389",
+        "--x509Type",
+        "MANAGED",
+        "-o=json",
+        "-P",
+        "e2e",
+    ]);
+    assert!(
+        created.starts_with("{\n  \"awsIAMType\": \"NONE\",\n"),
+        "{created}"
+    );
+    let user: Value = serde_json::from_str(&created).unwrap();
+    assert_eq!(user["databaseName"], "$external");
+    assert_eq!(user["x509Type"], "MANAGED");
+    assert_eq!(user["roles"][0]["roleName"], "atlasAdmin");
+    assert_eq!(user["roles"][0]["databaseName"], "admin");
+    assert_eq!(
+        user["links"][0]["href"],
+        format!("http://localhost:8080/api/atlas/v2/groups/{GID}/databaseUsers/$external/user389")
+    );
+    let keys: Vec<&String> = user.as_object().unwrap().keys().collect();
+    let mut sorted = keys.clone();
+    sorted.sort();
+    assert_eq!(keys, sorted, "alphabetical keys");
+
+    let cert = home.ok(&[
+        "dbusers",
+        "certs",
+        "create",
+        "--username",
+        "user389",
+        "-o=json",
+        "-P",
+        "e2e",
+    ]);
+    let pem: String = serde_json::from_str(&cert).unwrap();
+    let path = home.path().join("user389.pem");
+    std::fs::write(&path, &pem).unwrap();
+    assert_eq!(rfc2253_subject_of(&path), "CN=user389");
+    openssl_ok(&["pkey", "-in", path.to_str().unwrap(), "-noout", "-check"]);
+
+    let list: Value = serde_json::from_str(&home.ok(&[
+        "dbusers", "certs", "list", "user389", "-o=json", "-P", "e2e",
+    ]))
+    .unwrap();
+    assert_eq!(list["totalCount"], 1);
+    assert_eq!(list["results"][0]["_id"], serial_of(&path));
+
+    let deleted = home.ok(&[
+        "dbusers",
+        "delete",
+        "user389",
+        "--force",
+        "--authDB",
+        "$external",
+        "-P",
+        "e2e",
+    ]);
+    assert_eq!(deleted, "DB user 'user389' deleted\n");
+    // The deleted user's certificate stays on record: the ledger keeps it,
+    // and revocation still finds it once the user is back.
+    home.ok(&[
+        "dbusers",
+        "create",
+        "--username",
+        "user389",
+        "--x509Type",
+        "MANAGED",
+    ]);
+    home.revoke("user389", serial_of(&path));
+}
+
+#[test]
+fn init_refuses_an_existing_registry_and_commands_say_how_to_begin() {
+    let home = empty_home();
+    let out = home.run(&["dbusers", "list"]);
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    for needle in ["atlas-ca init", "--home", "ATLAS_CA_HOME"] {
+        assert!(err.contains(needle), "{err}");
+    }
+    home.ok(&["init"]);
+    let before = registry_text(&home);
+    let id = before
+        .lines()
+        .find_map(|l| l.strip_prefix("id = \""))
+        .unwrap()
+        .trim_end_matches('"')
+        .to_string();
+    assert!(
+        id.len() == 24 && id.bytes().all(|b| b.is_ascii_hexdigit()),
+        "{id}"
+    );
+    let again = home.run(&["init", "--projectId", GID]);
+    assert!(!again.status.success());
+    assert!(
+        stderr(&again).contains("already exists"),
+        "{}",
+        stderr(&again)
+    );
+    assert_eq!(registry_text(&home), before, "init leaves a registry alone");
+    let bad = empty_home();
+    let out = bad.run(&["init", "--projectId", "xyz"]);
+    assert!(
+        stderr(&out).contains("INVALID_GROUP_ID"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(bad.files().is_empty(), "nothing written: {:?}", bad.files());
+}
+
+#[test]
+fn the_home_is_resolved_as_documented() {
+    let bin = env!("CARGO_BIN_EXE_atlas-ca");
+    let cwd = tempfile::tempdir().unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let home_of = |envs: &[(&str, &str)], args: &[&str]| {
+        let mut c = Command::new(bin);
+        c.current_dir(cwd.path())
+            .env_remove("ATLAS_CA_HOME")
+            .env_remove("XDG_DATA_HOME")
+            .env("HOME", data.path())
+            .args(args)
+            .arg("home");
+        for (k, v) in envs {
+            c.env(k, v);
+        }
+        let out = c.output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap().trim().to_string()
+    };
+    let xdg = data.path().join("xdg");
+    assert_eq!(
+        home_of(&[], &[]),
+        data.path()
+            .join(".local/share/atlas-ca")
+            .display()
+            .to_string()
+    );
+    assert_eq!(
+        home_of(&[("XDG_DATA_HOME", xdg.to_str().unwrap())], &[]),
+        xdg.join("atlas-ca").display().to_string()
+    );
+    std::fs::create_dir(cwd.path().join("ca")).unwrap();
+    std::fs::write(cwd.path().join("ca/users.toml"), registry("")).unwrap();
+    assert_eq!(home_of(&[], &[]), "ca", "./ca with a registry wins");
+    assert_eq!(home_of(&[("ATLAS_CA_HOME", "/env/home")], &[]), "/env/home");
+    assert_eq!(
+        home_of(&[("ATLAS_CA_HOME", "/env/home")], &["--home", "/flag"]),
+        "/flag"
+    );
+}
+
+const COMMENTED: &str = r#"# Our test registry.
+# Keep this comment.
+
+[[projects]]
+id = "5efda6aea3f2ed2e7dd6ce05"   # the main project
+name = "test"
+maxCertsPerUser = 10              # generous
+
+# alice is the first user
+[[projects.databaseUsers]]
+username = "alice"
+x509Type = "MANAGED"              # managed by atlas-ca
+roles = [{ roleName = "readWrite", databaseName = "app" }]
+
+[[projects.databaseUsers]]
+username = "bob"
+x509Type = "MANAGED"
+
+# the other project
+[[projects]]
+id = "0123456789abcdef01234567"
+name = "other"
+
+[[apiKeys]]
+publicKey = "owner"   # CI's key
+privateKey = "owner-secret"
+roles = [{ roleName = "GROUP_OWNER", groupId = "5efda6aea3f2ed2e7dd6ce05" }]
+"#;
+
+/// Every line of `before` that the edit does not touch is still there, in order.
+fn kept(before: &str, after: &str, touched: &[&str]) {
+    let mut rest = after.lines();
+    for line in before.lines() {
+        if touched.contains(&line) {
+            continue;
+        }
+        assert!(
+            rest.any(|l| l == line),
+            "line {line:?} was lost or moved:\n{after}"
+        );
+    }
+}
+
+#[test]
+fn every_kind_of_edit_keeps_the_untouched_lines_byte_for_byte() {
+    let home = TestHome::new(COMMENTED);
+    let p = ["--projectId", GID];
+    let edits: Vec<(Vec<&str>, Vec<&str>)> = vec![
+        (
+            vec![
+                "dbusers",
+                "create",
+                "--username",
+                "carol",
+                "--x509Type",
+                "CUSTOMER",
+            ],
+            vec![],
+        ),
+        (
+            vec!["dbusers", "update", "bob", "--role", "read@app"],
+            vec![],
+        ),
+        (
+            vec![
+                "dbusers",
+                "delete",
+                "bob",
+                "--force",
+                "--authDB",
+                "$external",
+            ],
+            // The lines of the removed user's table go with it.
+            vec![
+                "[[projects.databaseUsers]]",
+                "username = \"bob\"",
+                "x509Type = \"MANAGED\"",
+                "roles = [{ roleName = \"read\", databaseName = \"app\" }]",
+            ],
+        ),
+        (vec!["projects", "create", "third"], vec![]),
+        (
+            vec![
+                "projects",
+                "apiKeys",
+                "create",
+                "--desc",
+                "ci",
+                "--role",
+                "GROUP_READ_ONLY",
+            ],
+            vec![],
+        ),
+    ];
+    for (args, touched) in edits {
+        let before = registry_text(&home);
+        let mut all = args.clone();
+        if args[0] == "dbusers" || args[1] == "apiKeys" {
+            all.extend(p);
+        }
+        home.ok(&all);
+        let after = registry_text(&home);
+        assert_ne!(before, after, "{args:?} changed nothing");
+        kept(&before, &after, &touched);
+    }
+    let text = registry_text(&home);
+    for comment in [
+        "# Our test registry.",
+        "# Keep this comment.",
+        "# the main project",
+        "# alice is the first user",
+        "# managed by atlas-ca",
+        "# the other project",
+        "# CI's key",
+    ] {
+        assert!(text.contains(comment), "{comment} lost:\n{text}");
+    }
+    // carol landed in the first project, before the second one.
+    let carol = text.find("username = \"carol\"").unwrap();
+    let other = text.find("id = \"0123456789abcdef01234567\"").unwrap();
+    assert!(carol < other, "{text}");
+    let list = home.ok(&["dbusers", "list", "--projectId", GID]);
+    assert!(list.contains("carol") && !list.contains("bob"), "{list}");
+}
+
+#[test]
+fn refused_edits_change_nothing() {
+    let home = TestHome::new(COMMENTED);
+    let before = registry_text(&home);
+    let p = ["--projectId", GID];
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (
+            vec!["dbusers", "create", "--username", "alice"],
+            "USER_ALREADY_EXISTS",
+        ),
+        (
+            vec![
+                "dbusers",
+                "create",
+                "--username",
+                "x",
+                "--role",
+                "atlasAdmin@app",
+            ],
+            "INVALID_ATTRIBUTE: Invalid attribute roles specified.",
+        ),
+        (
+            vec![
+                "dbusers",
+                "create",
+                "--username",
+                "x",
+                "--role",
+                "dbAdmin@app.orders",
+            ],
+            "Invalid attribute roles",
+        ),
+        (
+            vec!["dbusers", "create", "--username", "a\u{202e}b"],
+            "Invalid attribute username",
+        ),
+        (
+            vec!["dbusers", "delete", "alice", "--force"],
+            "USERNAME_NOT_FOUND",
+        ),
+        (
+            vec!["dbusers", "delete", "alice", "--authDB", "$external"],
+            "pass --force",
+        ),
+        (
+            vec!["dbusers", "update", "nobody", "--role", "read@app"],
+            "USERNAME_NOT_FOUND",
+        ),
+        (
+            vec!["projects", "apiKeys", "delete", "nope"],
+            "API_KEY_NOT_FOUND",
+        ),
+        (vec!["projects", "create", "test"], "GROUP_ALREADY_EXISTS"),
+    ];
+    for (args, needle) in cases {
+        let mut all = args.clone();
+        if args[0] == "dbusers" {
+            all.extend(p);
+        }
+        let out = home.run(&all);
+        assert!(!out.status.success(), "{args:?} succeeded");
+        assert!(stderr(&out).contains(needle), "{args:?}: {}", stderr(&out));
+        assert_eq!(
+            registry_text(&home),
+            before,
+            "{args:?} changed the registry"
+        );
+    }
+}
+
+#[test]
+fn more_than_100_users_is_refused_with_the_limit() {
+    // The registry's four users and 95 more: room for one.
+    let mut text = registry("");
+    for i in 0..95 {
+        text.push_str(&format!(
+            "[[projects.databaseUsers]]\nusername = \"u{i}\"\n"
+        ));
+    }
+    let home = TestHome::new(&text);
+    home.ok(&["dbusers", "create", "--username", "last"]);
+    let before = registry_text(&home);
+    let out = home.run(&["dbusers", "create", "--username", "one-too-many"]);
+    assert!(
+        stderr(&out).contains("DATABASE_USER_LIMIT_EXCEEDED")
+            && stderr(&out).contains("maximum of 100"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(registry_text(&home), before);
+}
+
+#[test]
+fn api_keys_are_shown_once_and_masked_after() {
+    let home = TestHome::new(&registry(""));
+    let out = home.ok(&[
+        "projects",
+        "apiKeys",
+        "create",
+        "--desc",
+        "ci",
+        "--role",
+        "GROUP_OWNER",
+        "-o",
+        "json",
+    ]);
+    let key: Value = serde_json::from_str(&out).unwrap();
+    let public = key["publicKey"].as_str().unwrap().to_string();
+    let private = key["privateKey"].as_str().unwrap().to_string();
+    assert!(
+        public.len() == 8 && public.bytes().all(|b| b.is_ascii_lowercase()),
+        "{public}"
+    );
+    assert_eq!(private.len(), 36);
+    assert_eq!(key["roles"][0]["groupId"], GID);
+    let listed = home.ok(&["projects", "apiKeys", "ls"]);
+    assert!(
+        listed.contains(&public) && !listed.contains(&private),
+        "{listed}"
+    );
+    assert!(listed.contains(&private[24..]), "{listed}");
+    // The new key works against the server at once.
+    let server = Server::start(&home, &[]);
+    let url = format!("{}/groups/{GID}/databaseUsers", server.api("v2"));
+    let reply = curl(&["--digest", "--user", &format!("{public}:{private}"), &url]);
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    home.ok(&["projects", "apiKeys", "rm", &public]);
+    let reply = curl(&["--digest", "--user", &format!("{public}:{private}"), &url]);
+    assert_eq!(reply.status, 401, "a deleted key no longer works");
+}
+
+#[test]
+fn concurrent_writers_lose_nothing_and_kills_never_tear_the_registry() {
+    let home = TestHome::new(&format!("{}{API_KEYS}", registry("")));
+    let server = Server::start(&home, &[]);
+    let url = format!("{}/groups/{GID}/databaseUsers", server.api("v2"));
+    let cli: Vec<_> = (0..16)
+        .map(|i| {
+            home.cmd()
+                .args(["dbusers", "create", "--username", &format!("cli{i}")])
+                .stdout(Stdio::null())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let http: Vec<_> = (0..8)
+        .map(|i| {
+            Command::new("curl")
+                .args([
+                    "-s",
+                    "-o",
+                    "/dev/null",
+                    "-w",
+                    "%{http_code}",
+                    "--digest",
+                    "--user",
+                    "owner:owner-secret",
+                ])
+                .args(["-H", "Content-Type: application/json", "--data"])
+                .arg(format!(
+                    r#"{{"username":"http{i}","x509Type":"MANAGED","databaseName":"$external"}}"#
+                ))
+                .arg(&url)
+                .stdout(Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for c in cli {
+        let out = c.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    for c in http {
+        let out = c.wait_with_output().unwrap();
+        assert_eq!(String::from_utf8_lossy(&out.stdout), "201");
+    }
+    let list = home.ok(&["dbusers", "list"]);
+    for i in 0..16 {
+        assert!(list.contains(&format!("cli{i} ")), "cli{i} lost:\n{list}");
+    }
+    for i in 0..8 {
+        assert!(list.contains(&format!("http{i} ")), "http{i} lost:\n{list}");
+    }
+    drop(server);
+
+    // Kill writers at arbitrary moments: the registry is always whole.
+    for round in 0..12 {
+        let mut child = home
+            .cmd()
+            .args(["dbusers", "create", "--username", &format!("k{round}")])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_micros(500 * round));
+        let _ = child.kill();
+        let _ = child.wait();
+        let out = home.run(&["dbusers", "list"]);
+        assert!(out.status.success(), "round {round}: {}", stderr(&out));
+    }
+}
