@@ -224,11 +224,12 @@ privateKey = "owner-secret"
 roles = [{ roleName = "GROUP_OWNER", groupId = "5efda6aea3f2ed2e7dd6ce05" }]
 "#;
 
-/// Every line of `before` that the edit does not touch is still there, in order.
+/// Every line of `before` that the edit does not touch is still there, in
+/// order (blank lines, which go with the table they precede, aside).
 fn kept(before: &str, after: &str, touched: &[&str]) {
     let mut rest = after.lines();
     for line in before.lines() {
-        if touched.contains(&line) {
+        if line.is_empty() || touched.contains(&line) {
             continue;
         }
         assert!(

@@ -1,0 +1,412 @@
+//! Database users, projects and customer X.509 over HTTP, as Atlas answers
+//! them, driven by curl with Digest; the CLI and the server see each
+//! other's changes.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use common::*;
+use serde_json::Value;
+
+const OWNER: &str = "owner:owner-secret";
+const READER: &str = "reader:reader-secret";
+const ORG: &str = "orgowner:orgowner-secret";
+
+fn home_and_server() -> (TestHome, Server) {
+    let home = TestHome::new(&format!("{}{API_KEYS}", registry("")));
+    let server = Server::start(&home, &["--key-pool", "0"]);
+    (home, server)
+}
+
+fn call(user: &str, method: &str, url: &str, body: Option<&str>) -> Reply {
+    let mut args = vec!["--digest", "--user", user, "-X", method];
+    if let Some(body) = body {
+        args.extend(["-H", "Content-Type: application/json", "--data", body]);
+    }
+    args.push(url);
+    curl(&args)
+}
+
+fn json(reply: &Reply) -> Value {
+    serde_json::from_str(&reply.body).unwrap_or_else(|e| panic!("{e}: {}", reply.body))
+}
+
+#[test]
+fn the_certificate_flow_over_http() {
+    let (_home, server) = home_and_server();
+    let users = format!("{}/groups/{GID}/databaseUsers", server.api("v2"));
+    let created = call(
+        OWNER,
+        "POST",
+        &users,
+        Some(
+            r#"{"username":"user389","databaseName":"$external","x509Type":"MANAGED","groupId":"5efda6aea3f2ed2e7dd6ce05","roles":[{"databaseName":"admin","roleName":"atlasAdmin"}]}"#,
+        ),
+    );
+    assert_eq!(created.status, 201, "{}", created.body);
+    assert_eq!(
+        created.header("content-type"),
+        Some("application/vnd.atlas.2023-01-01+json;charset=utf-8")
+    );
+    let host = server.base.trim_start_matches("http://");
+    assert_eq!(
+        created.body,
+        format!(
+            r#"{{"awsIAMType":"NONE","databaseName":"$external","groupId":"{GID}","labels":[],"ldapAuthType":"NONE","links":[{{"href":"http://{host}/api/atlas/v2/groups/{GID}/databaseUsers/$external/user389","rel":"self"}}],"oidcAuthType":"NONE","roles":[{{"databaseName":"admin","roleName":"atlasAdmin"}}],"scopes":[],"username":"user389","x509Type":"MANAGED"}}"#
+        )
+    );
+    let got = call(READER, "GET", &format!("{users}/$external/user389"), None);
+    assert_eq!(
+        (got.status, got.body.as_str()),
+        (200, created.body.as_str())
+    );
+
+    let cert = call(OWNER, "POST", &format!("{users}/user389/certs"), Some("{}"));
+    assert_eq!(cert.status, 201, "{}", cert.body);
+    assert!(cert.body.starts_with("-----BEGIN CERTIFICATE-----\n"));
+    let list = json(&call(
+        READER,
+        "GET",
+        &format!("{users}/user389/certs"),
+        None,
+    ));
+    assert_eq!(list["totalCount"], 1);
+
+    let deleted = call(OWNER, "DELETE", &format!("{users}/$external/user389"), None);
+    assert_eq!(deleted.status, 204);
+    assert_eq!(deleted.body, "");
+    assert_eq!(
+        deleted.header("content-type"),
+        Some("application/vnd.atlas.2023-01-01+json;charset=utf-8")
+    );
+    let gone = call(READER, "GET", &format!("{users}/$external/user389"), None);
+    assert_eq!(json(&gone)["errorCode"], "USERNAME_NOT_FOUND");
+}
+
+#[test]
+fn user_errors_over_http_change_nothing() {
+    let (home, server) = home_and_server();
+    let users = format!("{}/groups/{GID}/databaseUsers", server.api("v2"));
+    let before = std::fs::read_to_string(home.path().join("users.toml")).unwrap();
+    let cases: [(&str, &str, Option<&str>, u16, &str); 9] = [
+        (
+            OWNER,
+            "POST",
+            Some(r#"{"username":"alice","databaseName":"$external","x509Type":"MANAGED"}"#),
+            409,
+            "USER_ALREADY_EXISTS",
+        ),
+        (
+            OWNER,
+            "POST",
+            Some(r#"{"x509Type":"MANAGED"}"#),
+            400,
+            "MISSING_ATTRIBUTE",
+        ),
+        (
+            OWNER,
+            "POST",
+            Some(r#"{"username":"x","databaseName":"admin","x509Type":"MANAGED"}"#),
+            400,
+            "INVALID_ATTRIBUTE",
+        ),
+        (
+            OWNER,
+            "POST",
+            Some(r#"{"username":"x","roles":[{"roleName":"atlasAdmin","databaseName":"app"}]}"#),
+            400,
+            "INVALID_ATTRIBUTE",
+        ),
+        (
+            OWNER,
+            "POST",
+            Some(r#"{"username":"x","x509Type":"SOMETIMES"}"#),
+            400,
+            "INVALID_JSON_ATTRIBUTE",
+        ),
+        (
+            OWNER,
+            "POST",
+            Some(r#"{"username":"x","ldapAuthType":"USER"}"#),
+            400,
+            "INVALID_ATTRIBUTE",
+        ),
+        (OWNER, "POST", Some("{"), 400, "MALFORMED_JSON"),
+        (
+            READER,
+            "POST",
+            Some(r#"{"username":"x"}"#),
+            401,
+            "USER_UNAUTHORIZED",
+        ),
+        (
+            "outsider:outsider-secret",
+            "POST",
+            Some(r#"{"username":"x"}"#),
+            401,
+            "NOT_IN_GROUP",
+        ),
+    ];
+    for (user, method, body, status, code) in cases {
+        let reply = call(user, method, &users, body);
+        assert_eq!(
+            (reply.status, json(&reply)["errorCode"].as_str()),
+            (status, Some(code)),
+            "{body:?}: {}",
+            reply.body
+        );
+    }
+    let patch = call(OWNER, "PATCH", &format!("{users}/admin/alice"), Some("{}"));
+    assert_eq!(json(&patch)["errorCode"], "USERNAME_NOT_FOUND");
+    let delete = call(READER, "DELETE", &format!("{users}/$external/alice"), None);
+    assert_eq!(json(&delete)["errorCode"], "USER_UNAUTHORIZED");
+    assert_eq!(
+        std::fs::read_to_string(home.path().join("users.toml")).unwrap(),
+        before
+    );
+}
+
+#[test]
+fn the_cli_and_the_server_see_each_others_changes() {
+    let (home, server) = home_and_server();
+    let users = format!("{}/groups/{GID}/databaseUsers", server.api("v2"));
+    home.ok(&[
+        "dbusers",
+        "create",
+        "--username",
+        "from-cli",
+        "--x509Type",
+        "MANAGED",
+    ]);
+    let got = call(READER, "GET", &format!("{users}/$external/from-cli"), None);
+    assert_eq!(got.status, 200, "{}", got.body);
+    let patched = call(
+        OWNER,
+        "PATCH",
+        &format!("{users}/$external/from-cli"),
+        Some(r#"{"roles":[{"roleName":"read","databaseName":"app","collectionName":"orders"}]}"#),
+    );
+    assert_eq!(patched.status, 200, "{}", patched.body);
+    assert_eq!(json(&patched)["roles"][0]["collectionName"], "orders");
+    let described = home.ok(&[
+        "dbusers",
+        "describe",
+        "from-cli",
+        "--authDB",
+        "$external",
+        "-o",
+        "json",
+    ]);
+    let described: Value = serde_json::from_str(&described).unwrap();
+    assert_eq!(described["roles"][0]["collectionName"], "orders");
+    let created = call(OWNER, "POST", &users, Some(r#"{"username":"from-http"}"#));
+    assert_eq!(created.status, 201, "{}", created.body);
+    assert!(home.ok(&["dbusers", "ls"]).contains("from-http "));
+}
+
+#[test]
+fn projects_over_http() {
+    let (_home, server) = home_and_server();
+    let groups = format!("{}/groups", server.api("v2"));
+    let mine = json(&call(OWNER, "GET", &groups, None));
+    assert_eq!(mine["totalCount"], 1, "a key sees its own projects");
+    assert_eq!(mine["results"][0]["id"], GID);
+    let refused = call(
+        OWNER,
+        "POST",
+        &groups,
+        Some(r#"{"name":"new","orgId":"x"}"#),
+    );
+    assert_eq!(
+        (refused.status, json(&refused)["errorCode"].as_str()),
+        (401, Some("USER_UNAUTHORIZED"))
+    );
+    let created = call(ORG, "POST", &groups, Some(r#"{"name":"new","orgId":"x"}"#));
+    assert_eq!(created.status, 201, "{}", created.body);
+    let project = json(&created);
+    let id = project["id"].as_str().unwrap();
+    assert_eq!(id.len(), 24);
+    assert_eq!(project["name"], "new");
+    let got = json(&call(ORG, "GET", &format!("{groups}/{id}"), None));
+    assert_eq!(got["name"], "new");
+    let duplicate = call(ORG, "POST", &groups, Some(r#"{"name":"new"}"#));
+    assert_eq!(json(&duplicate)["errorCode"], "GROUP_ALREADY_EXISTS");
+    assert_eq!(json(&call(ORG, "GET", &groups, None))["totalCount"], 2);
+}
+
+/// A CA certificate and key made by the openssl CLI, and a client
+/// certificate it signs for `cn`; returns (ca.pem, client bundle).
+fn customer_ca(dir: &Path, cn: &str) -> (PathBuf, PathBuf) {
+    let p = |f: &str| dir.join(f).to_str().unwrap().to_string();
+    openssl_ok(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-nodes",
+        "-keyout",
+        &p("cust.key"),
+        "-out",
+        &p("cust.pem"),
+        "-subj",
+        "/CN=Customer CA",
+        "-days",
+        "30",
+        "-addext",
+        "basicConstraints=critical,CA:TRUE",
+        "-addext",
+        "keyUsage=critical,keyCertSign,cRLSign",
+    ]);
+    openssl_ok(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-nodes",
+        "-keyout",
+        &p("client.key"),
+        "-out",
+        &p("client.crt"),
+        "-subj",
+        &format!("/CN={cn}"),
+        "-days",
+        "10",
+        "-CA",
+        &p("cust.pem"),
+        "-CAkey",
+        &p("cust.key"),
+        "-addext",
+        "basicConstraints=CA:FALSE",
+        "-addext",
+        "extendedKeyUsage=clientAuth",
+    ]);
+    let bundle = dir.join("client-bundle.pem");
+    let mut text = std::fs::read_to_string(dir.join("client.crt")).unwrap();
+    text.push_str(&std::fs::read_to_string(dir.join("client.key")).unwrap());
+    std::fs::write(&bundle, text).unwrap();
+    (dir.join("cust.pem"), bundle)
+}
+
+#[test]
+fn customer_x509_over_http_and_the_cli() {
+    let (home, server) = home_and_server();
+    let (ca, bundle) = customer_ca(home.path(), "carol");
+    let security = format!("{}/groups/{GID}/userSecurity", server.api("v2"));
+    let certs = format!(
+        "{}/groups/{GID}/databaseUsers/alice/certs",
+        server.api("v2")
+    );
+    let off = json(&call(READER, "GET", &security, None));
+    assert_eq!(off["customerX509"], serde_json::json!({}));
+
+    // A PEM that is not a CA is refused and nothing changes.
+    let leaf = std::fs::read_to_string(home.path().join("client.crt")).unwrap();
+    let body = serde_json::json!({"customerX509": {"cas": leaf}}).to_string();
+    let refused = call(OWNER, "PATCH", &security, Some(&body));
+    assert_eq!(
+        (refused.status, json(&refused)["errorCode"].as_str()),
+        (400, Some("INVALID_CUSTOMER_X509_CA"))
+    );
+    let garbage = serde_json::json!({"customerX509": {"cas": "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"}}).to_string();
+    assert_eq!(call(OWNER, "PATCH", &security, Some(&garbage)).status, 400);
+    assert_eq!(
+        json(&call(READER, "GET", &security, None))["customerX509"],
+        serde_json::json!({})
+    );
+    assert_eq!(
+        call(OWNER, "POST", &certs, Some("{}")).status,
+        201,
+        "still managed"
+    );
+
+    // On: managed creation is refused, the CAs are shown.
+    let pem = std::fs::read_to_string(&ca).unwrap();
+    let body = serde_json::json!({"customerX509": {"cas": pem}}).to_string();
+    let reader = call(READER, "PATCH", &security, Some(&body));
+    assert_eq!(json(&reader)["errorCode"], "USER_UNAUTHORIZED");
+    let on = call(OWNER, "PATCH", &security, Some(&body));
+    assert_eq!(on.status, 202, "{}", on.body);
+    assert_eq!(json(&on)["customerX509"]["cas"], pem.as_str());
+    let refused = call(OWNER, "POST", &certs, Some("{}"));
+    assert_eq!(
+        json(&refused)["errorCode"],
+        "CANNOT_GENERATE_CERT_IF_ADVANCED_X509"
+    );
+    assert_eq!(home.ok(&["security", "customerCerts", "describe"]), pem);
+    assert!(
+        std::fs::read_to_string(home.path().join("users.toml"))
+            .unwrap()
+            .contains("selfManagedX509 = true")
+    );
+
+    // verify trusts the customer CA for CUSTOMER users; the kit ships it.
+    let checks = home.ok(&["verify", bundle.to_str().unwrap()]);
+    assert!(
+        checks.contains("a customer CA of the project") && checks.contains("names a CUSTOMER user"),
+        "{checks}"
+    );
+    let kit = home.path().join("kit");
+    home.ok(&[
+        "local-kit",
+        "--out",
+        kit.to_str().unwrap(),
+        "--key-type",
+        "ec-p256",
+    ]);
+    let kit_ca = std::fs::read_to_string(kit.join("ca.pem")).unwrap();
+    assert!(kit_ca.contains(pem.trim()), "ca.pem holds the customer CA");
+    assert!(
+        std::fs::read_to_string(kit.join("README.txt"))
+            .unwrap()
+            .contains("Customer-managed X.509 is on")
+    );
+    let (ok, out) = openssl(&[
+        "verify",
+        "-CAfile",
+        kit.join("ca.pem").to_str().unwrap(),
+        home.path().join("client.crt").to_str().unwrap(),
+    ]);
+    assert!(ok, "{out}");
+
+    // Off over HTTP, then on and off again with the CLI.
+    let off = call(OWNER, "DELETE", &format!("{security}/customerX509"), None);
+    assert_eq!(off.status, 202, "{}", off.body);
+    assert_eq!(json(&off)["customerX509"], serde_json::json!({}));
+    assert_eq!(call(OWNER, "POST", &certs, Some("{}")).status, 201);
+    home.ok(&[
+        "security",
+        "customerCerts",
+        "create",
+        "--casFile",
+        ca.to_str().unwrap(),
+    ]);
+    let out = home.run(&["dbusers", "certs", "create", "--username", "alice"]);
+    assert!(
+        stderr(&out).contains("CANNOT_GENERATE_CERT_IF_ADVANCED_X509"),
+        "{}",
+        stderr(&out)
+    );
+    home.ok(&["security", "customerCerts", "disable"]);
+    home.ok(&[
+        "dbusers",
+        "certs",
+        "create",
+        "--username",
+        "alice",
+        "--key-type",
+        "ec-p256",
+    ]);
+    let out = home.run(&[
+        "security",
+        "customerCerts",
+        "create",
+        "--casFile",
+        "/nonexistent",
+    ]);
+    assert!(!out.status.success());
+}
