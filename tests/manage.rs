@@ -527,3 +527,39 @@ fn concurrent_writers_lose_nothing_and_kills_never_tear_the_registry() {
         assert!(out.status.success(), "round {round}: {}", stderr(&out));
     }
 }
+
+#[test]
+fn tables_follow_the_atlas_cli_templates_and_page() {
+    let home = TestHome::new(&registry(""));
+    let a = serial_of(&home.issue("alice", &["--key-type", "ec-p256"]));
+    let b = serial_of(&home.issue("alice", &["--key-type", "ec-p256"]));
+    let table = home.ok(&["dbusers", "certs", "ls", "alice"]);
+    let lines: Vec<&str> = table.lines().collect();
+    assert!(
+        lines[0].starts_with("ID ") && lines[0].contains("   SUBJECT   "),
+        "{table}"
+    );
+    assert!(lines[0].ends_with("CREATED AT"), "{table}");
+    assert_eq!(lines.len(), 3, "{table}");
+    assert!(
+        lines[1].starts_with(&format!("{a}   CN=alice   ")),
+        "{table}"
+    );
+    let second = home.ok(&[
+        "dbusers", "cert", "list", "alice", "--limit", "1", "--page", "2",
+    ]);
+    let rows: Vec<&str> = second.lines().skip(1).collect();
+    assert_eq!(rows.len(), 1, "{second}");
+    assert!(rows[0].starts_with(&b.to_string()), "{second}");
+    let users = home.ok(&["dbuser", "ls", "--limit", "2", "--page", "2"]);
+    let users: Vec<&str> = users.lines().collect();
+    assert!(users[0].starts_with("USERNAME   DATABASE   "), "{users:?}");
+    assert_eq!(users.len(), 3, "{users:?}");
+    assert!(
+        users[1].starts_with("carol ") && users[2].starts_with("dave "),
+        "{users:?}"
+    );
+    let json: Value = serde_json::from_str(&home.ok(&["dbusers", "list", "-o", "json"])).unwrap();
+    assert_eq!(json["totalCount"], 4);
+    assert_eq!(json["results"][0]["links"][0]["rel"], "self");
+}

@@ -79,18 +79,25 @@ pub struct Page<T> {
     pub total_count: Option<usize>,
 }
 
+impl Paging {
+    /// The items of the page this selects.
+    pub fn select<T>(&self, items: impl IntoIterator<Item = T>) -> Vec<T> {
+        let skip =
+            (self.page_num.saturating_sub(1) as usize).saturating_mul(self.items_per_page as usize);
+        items
+            .into_iter()
+            .skip(skip)
+            .take(self.items_per_page as usize)
+            .collect()
+    }
+}
+
 impl<T> Page<T> {
     /// The page of `items` that `paging` selects; `self_url` is the link
     /// without query, to which the paging parameters are appended.
     pub fn of(items: Vec<T>, paging: Paging, self_url: &str) -> Page<T> {
         let total = items.len();
-        let skip = (paging.page_num.saturating_sub(1) as usize)
-            .saturating_mul(paging.items_per_page as usize);
-        let results = items
-            .into_iter()
-            .skip(skip)
-            .take(paging.items_per_page as usize)
-            .collect();
+        let results = paging.select(items);
         let href = format!(
             "{self_url}?includeCount={}&pageNum={}&itemsPerPage={}",
             paging.include_count, paging.page_num, paging.items_per_page

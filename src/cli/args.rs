@@ -239,6 +239,8 @@ pub(super) enum DbusersCommand {
         /// Output format.
         #[arg(short, long, value_enum, default_value_t = Output::Table)]
         output: Output,
+        #[command(flatten)]
+        paging: PageArgs,
     },
     /// Managed X.509 certificates of a database user.
     #[command(subcommand, visible_alias = "cert")]
@@ -281,6 +283,28 @@ pub(super) struct CertsCreateArgs {
     /// one JSON string, as the Atlas CLI prints it.
     #[arg(short, long, value_enum)]
     pub(super) output: Option<Output>,
+}
+
+/// Atlas's paging, in tables as in JSON.
+#[derive(Debug, Args)]
+pub(super) struct PageArgs {
+    /// Page number (Atlas `pageNum`).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
+    pub(super) page: u32,
+    /// Items per page (Atlas `itemsPerPage`, 1 to 500).
+    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..=i64::from(MAX_ITEMS_PER_PAGE)))]
+    pub(super) limit: u32,
+}
+
+impl PageArgs {
+    /// The paging these select (with `totalCount`).
+    pub(super) fn paging(&self) -> api::Paging {
+        api::Paging {
+            include_count: true,
+            items_per_page: self.limit,
+            page_num: self.page,
+        }
+    }
 }
 
 /// What every client certificate request takes besides its user.
@@ -331,12 +355,8 @@ pub(super) struct CertsListArgs {
     /// Include expired and revoked certificates.
     #[arg(long)]
     pub(super) all: bool,
-    /// Page number (Atlas `pageNum`).
-    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
-    pub(super) page: u32,
-    /// Items per page (Atlas `itemsPerPage`, 1 to 500).
-    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..=i64::from(MAX_ITEMS_PER_PAGE)))]
-    pub(super) limit: u32,
+    #[command(flatten)]
+    pub(super) paging: PageArgs,
     /// Base URL written into the `self` link of the JSON body.
     #[arg(long = "base-url", default_value = DEFAULT_BASE)]
     pub(super) base_url: String,

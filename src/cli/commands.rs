@@ -11,7 +11,7 @@ use super::args::{
     ProjectArg, ServeArgs, ServerCertArgs, VerifyArgs,
 };
 use super::output::{
-    emit, note_created, print_bytes, print_certs, print_checks, print_line, print_users,
+    emit, note_created, print_bytes, print_certs, print_checks, print_json, print_users,
     with_progress,
 };
 use super::{Failure, Outcome, select_project};
@@ -23,20 +23,25 @@ use crate::tools::fixtures::{self, FixtureOptions};
 use crate::tools::kit::{self, KitOptions};
 use crate::tools::verify;
 
-pub(super) fn list_users(home: &Home, project: &ProjectArg, output: Output) -> Outcome {
+pub(super) fn list_users(
+    home: &Home,
+    project: &ProjectArg,
+    output: Output,
+    paging: Paging,
+) -> Outcome {
     let registry = home.registry()?;
     let gid = select_project(&registry, project)?;
-    let root = format!("{DEFAULT_BASE}/api/atlas/v2");
-    let users = api::users::list_users(&registry, &gid, &root)?;
     match output {
         Output::Json => {
+            let root = format!("{DEFAULT_BASE}/api/atlas/v2");
+            let users = api::users::list_users(&registry, &gid, &root)?;
             let url = format!("{root}/groups/{gid}/databaseUsers");
-            print_line(&api::render(
-                &api::Page::of(users, Paging::default(), &url),
-                false,
-            ))
+            print_json(&api::Page::of(users, paging, &url))
         }
-        Output::Table => print_users(&registry, &gid),
+        Output::Table => {
+            let project = api::project(&registry, &gid)?;
+            print_users(&paging.select(project.database_users.iter().cloned()))
+        }
     }
 }
 
@@ -201,18 +206,13 @@ fn list_certs(home: &Home, a: CertsListArgs) -> Outcome {
     let registry = home.registry()?;
     let gid = select_project(&registry, &a.project)?;
     let records = api::list_certs(home, &registry, &gid, &a.username, a.all)?;
+    let paging = a.paging.paging();
     match a.output {
         Output::Json => {
-            let paging = Paging {
-                include_count: true,
-                items_per_page: a.limit,
-                page_num: a.page,
-            };
             let base = format!("{}/api/atlas/v2", a.base_url.trim_end_matches('/'));
             let url = api::certs_url(&base, &gid, &a.username);
-            let body = api::cert_page(&records, paging, &url);
-            print_line(&api::render(&body, false))
+            print_json(&api::cert_page(&records, paging, &url))
         }
-        Output::Table => print_certs(&records, a.all),
+        Output::Table => print_certs(&paging.select(records), a.all),
     }
 }

@@ -11,7 +11,7 @@ use super::args_manage::{
     ApiKeysCommand, CustomerCertsCommand, ProjectsCommand, SecurityCommand, UserCreateArgs,
     UserDeleteArgs, UserRefArgs, UserUpdateArgs,
 };
-use super::output::{print_bytes, print_line, table};
+use super::output::{print_bytes, print_json, print_line, table};
 use super::{Failure, Outcome, select_project};
 use crate::api::customer_x509;
 use crate::api::json::UserEntry;
@@ -23,13 +23,6 @@ use crate::store::{DatabaseUser, Home, KeyRole, KeyRoleName, Role};
 /// The API root written into `links` by the command line.
 fn api_root() -> String {
     format!("{DEFAULT_BASE}/api/atlas/v2")
-}
-
-/// `value` as the Atlas CLI prints `-o json`: indented by two spaces.
-fn print_json<T: Serialize>(value: &T) -> Outcome {
-    // Our bodies hold only strings, numbers, arrays and structs.
-    let text = serde_json::to_string_pretty(value).unwrap_or_default();
-    print_line(&text)
 }
 
 pub(super) fn init(home: &Home, explicit: bool, id: Option<&str>, name: &str) -> Outcome {

@@ -71,9 +71,11 @@ fn run(cli: Cli) -> Outcome {
         Command::Dbusers(DbusersCommand::Describe(a)) => manage::describe_user(&home, a),
         Command::Dbusers(DbusersCommand::Update(a)) => manage::update_user(&home, a),
         Command::Dbusers(DbusersCommand::Delete(a)) => manage::delete_user(&home, a),
-        Command::Dbusers(DbusersCommand::List { project, output }) => {
-            commands::list_users(&home, &project, output)
-        }
+        Command::Dbusers(DbusersCommand::List {
+            project,
+            output,
+            paging,
+        }) => commands::list_users(&home, &project, output, paging.paging()),
         Command::Dbusers(DbusersCommand::Certs(c)) => commands::certs(&home, c),
         Command::ServerCert(a) => commands::server_cert(&home, a),
         Command::LocalKit(a) => commands::local_kit(&home, a),

@@ -4,12 +4,14 @@
 use std::io::Write;
 use std::path::PathBuf;
 
+use serde::Serialize;
+
 use time::OffsetDateTime;
 
 use super::{Failure, Outcome};
-use crate::api::{self, Error, timestamp};
+use crate::api::{Error, timestamp};
 use crate::store::files::{write_private, write_public};
-use crate::store::{CertRecord, Home, Registry};
+use crate::store::{CertRecord, DatabaseUser, Home};
 use crate::tools::verify::Check;
 
 pub(super) fn note_created(home: &Home, gid: &str, created: bool) {
@@ -27,6 +29,13 @@ pub(super) fn print_bytes(bytes: &[u8]) -> Outcome {
         .and_then(|()| out.flush())
         .map_err(Error::io("<stdout>"))?;
     Ok(())
+}
+
+/// `value` as the Atlas CLI prints `-o json`: indented by two spaces.
+pub(super) fn print_json<T: Serialize>(value: &T) -> Outcome {
+    // Our bodies hold only strings, numbers, arrays and structs.
+    let text = serde_json::to_string_pretty(value).unwrap_or_default();
+    print_line(&text)
 }
 
 pub(super) fn print_line(text: &str) -> Outcome {
@@ -63,57 +72,67 @@ pub(super) fn table<R: IntoIterator<Item = Vec<String>>>(headers: &[&str], rows:
     out
 }
 
+/// A user's certificates as the Atlas CLI's template shows them (`ID`,
+/// `SUBJECT`, `CREATED AT`); with `all`, each one's status and notAfter too.
 pub(super) fn print_certs(records: &[CertRecord], all: bool) -> Outcome {
     let now = OffsetDateTime::now_utc();
-    let mut text = format!("{:<20}  {:<20}  {:<20}  ", "ID", "CREATED AT", "NOT AFTER");
-    if all {
-        text.push_str(&format!("{:<8}  ", "STATUS"));
-    }
-    text.push_str("SUBJECT\n");
-    for r in records {
-        text.push_str(&format!(
-            "{:<20}  {:<20}  {:<20}  ",
-            r.serial,
-            timestamp(r.created_at),
-            timestamp(r.not_after)
-        ));
-        if all {
-            let status = if r.revoked_at.is_some() {
+    let text = if all {
+        let status = |r: &CertRecord| {
+            if r.revoked_at.is_some() {
                 "revoked"
             } else if r.not_after <= now {
                 "expired"
             } else {
                 "active"
-            };
-            text.push_str(&format!("{status:<8}  "));
-        }
-        text.push_str(&r.subject);
-        text.push('\n');
-    }
+            }
+        };
+        table(
+            &["ID", "STATUS", "SUBJECT", "CREATED AT", "NOT AFTER"],
+            records.iter().map(|r| {
+                vec![
+                    r.serial.to_string(),
+                    status(r).to_string(),
+                    r.subject.clone(),
+                    timestamp(r.created_at),
+                    timestamp(r.not_after),
+                ]
+            }),
+        )
+    } else {
+        table(
+            &["ID", "SUBJECT", "CREATED AT"],
+            records.iter().map(|r| {
+                vec![
+                    r.serial.to_string(),
+                    r.subject.clone(),
+                    timestamp(r.created_at),
+                ]
+            }),
+        )
+    };
     print_bytes(text.as_bytes())
 }
 
-pub(super) fn print_users(registry: &Registry, gid: &str) -> Outcome {
-    let project = api::project(registry, gid)?;
-    let mut text = format!(
-        "{:<24}  {:<10}  {:<9}  {}\n",
-        "USERNAME", "DATABASE", "X509", "ROLES"
-    );
-    for u in &project.database_users {
+/// Database users as the Atlas CLI's template shows them (`USERNAME`,
+/// `DATABASE`), then their X.509 type and roles.
+pub(super) fn print_users(users: &[DatabaseUser]) -> Outcome {
+    let rows = users.iter().map(|u| {
         let roles: Vec<String> = u
             .roles
             .iter()
-            .map(|r| format!("{}@{}", r.role_name, r.database_name))
+            .map(|r| match &r.collection_name {
+                Some(c) => format!("{}@{}.{c}", r.role_name, r.database_name),
+                None => format!("{}@{}", r.role_name, r.database_name),
+            })
             .collect();
-        text.push_str(&format!(
-            "{:<24}  {:<10}  {:<9}  {}\n",
-            u.username,
-            u.database_name,
+        vec![
+            u.username.clone(),
+            u.database_name.clone(),
             u.x509_type.to_string(),
-            roles.join(", ")
-        ));
-    }
-    print_bytes(text.as_bytes())
+            roles.join(","),
+        ]
+    });
+    print_bytes(table(&["USERNAME", "DATABASE", "X509TYPE", "ROLES"], rows).as_bytes())
 }
 
 /// Writes `bytes` to `out` (0600 if `private`, else 0644), or to stdout.
