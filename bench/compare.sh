@@ -186,3 +186,34 @@ EOF
 }
 echo "- warm pool (--key-pool $SERVER_N, full): $(server_run "$SERVER_N")"
 echo "- no pool (--key-pool 0): $(server_run 0)"
+
+echo
+echo "## Registry edits: dbusers create + delete on a registry of 100 projects of 100 users"
+echo
+# Every project full but the last, which has room for one: each round
+# creates a user there and deletes it again (both rewrite the whole file).
+big=$WORK/big-home
+mkdir -p "$big"
+python3 - "$big/users.toml" <<'PY'
+import sys
+out = ["# A large registry: 100 projects of 100 users (the last one 99).\n"]
+for p in range(100):
+    out.append(f'\n[[projects]]\nid = "{p:024x}"\nname = "project {p}"   # comment\n')
+    for u in range(100 if p < 99 else 99):
+        out.append(f'[[projects.databaseUsers]]\nusername = "user{u}"\nx509Type = "MANAGED"\nroles = [{{ roleName = "readWrite", databaseName = "app" }}]\n')
+open(sys.argv[1], "w").write("".join(out))
+PY
+EDITS=${EDITS:-20}
+last=$(printf '%024x' 99)
+t0=$(now)
+for i in $(seq "$EDITS"); do
+  "$ATLAS" --home "$big" dbusers create --username bench --x509Type MANAGED --projectId "$last" >/dev/null
+  "$ATLAS" --home "$big" dbusers delete bench --force --authDB '$external' --projectId "$last" >/dev/null
+done
+t1=$(now)
+t2=$(now)
+for i in $(seq "$EDITS"); do "$ATLAS" --home "$big" dbusers list --projectId "$last" >/dev/null; done
+t3=$(now)
+echo "- registry: $(wc -c < "$big/users.toml") bytes, $(wc -l < "$big/users.toml") lines"
+echo "- one edit (create or delete, whole process): $(per "$t0" "$t1" $((EDITS * 2))) ms"
+echo "- one read-only command on the same registry (dbusers list): $(per "$t2" "$t3" "$EDITS") ms"
