@@ -51,6 +51,12 @@ impl<E: Into<Error>> From<E> for Failure {
 type Outcome = Result<(), Failure>;
 
 fn run(cli: Cli) -> Outcome {
+    if let Some(name @ ("atlas" | "strict")) = cli.atlas_profile.as_deref() {
+        eprintln!(
+            "atlas-ca: note: -P/--profile {name} is the Atlas CLI's configuration profile and has \
+             no effect; the certificate profile is --certProfile {name}"
+        );
+    }
     let explicit = cli.home.is_some();
     let mut home = Home::new(cli.home.unwrap_or_else(default_root));
     if let Some(registry) = cli.registry {
