@@ -70,6 +70,14 @@ pub enum Invalid {
     /// A batch with nothing in it.
     #[error("nothing to issue: no MANAGED users, or zero certificates per user")]
     NothingToIssue,
+    /// A batch larger than one run issues.
+    #[error("{asked} certificates asked for; one run issues at most {max}")]
+    TooMany {
+        /// How many the request adds up to.
+        asked: u64,
+        /// The most one run issues.
+        max: u64,
+    },
     /// An output would replace existing files.
     #[error("{} already exists; refusing to replace it in {}", path.display(), dir.display())]
     Exists {

@@ -95,6 +95,9 @@ pub(super) struct ServerCertArgs {
     /// Write the PEM here (mode 0600, atomically) instead of stdout.
     #[arg(long)]
     pub(super) out: Option<PathBuf>,
+    /// Replace an existing --out file (never a link or a device).
+    #[arg(long, requires = "out")]
+    pub(super) force: bool,
     /// Issuance time (RFC 3339).
     #[arg(long = "issued-at", value_parser = parse_time)]
     pub(super) issued_at: Option<OffsetDateTime>,
@@ -216,6 +219,9 @@ pub(super) enum CaCommand {
         /// Write it here (atomically) instead of stdout.
         #[arg(long)]
         out: Option<PathBuf>,
+        /// Replace an existing --out file (never a link or a device).
+        #[arg(long, requires = "out")]
+        force: bool,
     },
 }
 
@@ -279,6 +285,9 @@ pub(super) struct CertsCreateArgs {
     /// Write the PEM to this file (mode 0600, atomically) instead of stdout.
     #[arg(long)]
     pub(super) out: Option<PathBuf>,
+    /// Replace an existing --out file (never a link or a device).
+    #[arg(long, requires = "out")]
+    pub(super) force: bool,
     /// Output format: the PEM as it is [default], or `json`: the PEM as
     /// one JSON string, as the Atlas CLI prints it.
     #[arg(short, long, value_enum)]

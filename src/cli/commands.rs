@@ -17,6 +17,7 @@ use super::output::{
 use super::{Failure, Outcome, select_project};
 use crate::api::{self, Error, Paging, ServerCert};
 use crate::issuing::Fresh;
+use crate::pki::escape_hidden;
 use crate::server::{self, ServeOptions};
 use crate::store::{Home, ca};
 use crate::tools::fixtures::{self, FixtureOptions};
@@ -57,7 +58,7 @@ pub(super) fn server_cert(home: &Home, a: ServerCertArgs) -> Outcome {
     };
     let created = api::server_cert(home, &registry, &request, &Fresh)?;
     note_created(home, &gid, created.ca_created);
-    emit(a.out, created.pem.as_bytes(), true)
+    emit(a.out, a.force, created.pem.as_bytes(), true)
 }
 
 pub(super) fn local_kit(home: &Home, a: KitArgs) -> Outcome {
@@ -76,7 +77,7 @@ pub(super) fn local_kit(home: &Home, a: KitArgs) -> Outcome {
     eprintln!(
         "atlas-ca: wrote {} files to {}; see README.txt there",
         files.len(),
-        a.out.display()
+        escape_hidden(&a.out.display().to_string())
     );
     Ok(())
 }
@@ -99,7 +100,7 @@ pub(super) fn fixtures(home: &Home, a: FixturesArgs) -> Outcome {
         eprintln!(
             "atlas-ca: issued {n} certificate{} to {} in {secs:.2} s ({:.1}/s)",
             if n == 1 { "" } else { "s" },
-            a.out.display(),
+            escape_hidden(&a.out.display().to_string()),
             n as f64 / secs.max(1e-9)
         );
     }
@@ -134,16 +135,22 @@ pub(super) fn ca(home: &Home, command: CaCommand) -> Outcome {
             rotate,
         } => {
             let gid = select_project(&registry, &project)?;
-            let passphrase = match (encrypt, home.passphrase()) {
-                (true, None) => {
-                    return Err(Failure::Usage(
-                        "--encrypt needs a passphrase: set ATLAS_CA_PASSPHRASE or pass --passphrase-file".into(),
-                    ));
-                }
-                (true, p) => p,
-                (false, _) => None,
-            };
-            ca::init(home.root(), &gid, import_key.as_deref(), passphrase, rotate)?;
+            // One rule: the key is encrypted whenever a passphrase is at
+            // hand (and `ca::init` refuses to replace an encrypted key
+            // without one).
+            if encrypt && home.passphrase().is_none() {
+                return Err(Failure::Usage(
+                    "--encrypt needs a passphrase: set ATLAS_CA_PASSPHRASE or pass --passphrase-file"
+                        .into(),
+                ));
+            }
+            ca::init(
+                home.root(),
+                &gid,
+                import_key.as_deref(),
+                home.passphrase(),
+                rotate,
+            )?;
             eprintln!(
                 "atlas-ca: created the CA of project {gid} in {}",
                 home.ca_dir(&gid).display()
@@ -152,15 +159,23 @@ pub(super) fn ca(home: &Home, command: CaCommand) -> Outcome {
         }
         CaCommand::Cert { project } => {
             let gid = select_project(&registry, &project)?;
+            // Reading the certificate needs no key, and so no passphrase.
+            if let Some(cert) = ca::current_cert(home.root(), &gid)? {
+                return print_bytes(&cert.to_pem().map_err(Error::from)?);
+            }
             let (ca, created) = home.project_ca(&gid)?;
             note_created(home, &gid, created);
             print_bytes(&ca.cert_pem()?)
         }
-        CaCommand::Crl { project, out } => {
+        CaCommand::Crl {
+            project,
+            out,
+            force,
+        } => {
             let gid = select_project(&registry, &project)?;
             let (pem, created) = api::crl_pem(home, &registry, &gid)?;
             note_created(home, &gid, created);
-            emit(out, pem.as_bytes(), false)
+            emit(out, force, pem.as_bytes(), false)
         }
     }
 }
@@ -179,7 +194,8 @@ pub(super) fn certs(home: &Home, command: CertsCommand) -> Outcome {
             let record = api::revoke_cert(home, &registry, &gid, &username, serial)?;
             let at = record.revoked_at.map(api::timestamp).unwrap_or_default();
             eprintln!(
-                "atlas-ca: certificate {serial} of {username} is revoked (since {at}); refresh CRLs with: atlas-ca ca crl"
+                "atlas-ca: certificate {serial} of {} is revoked (since {at}); refresh CRLs with: atlas-ca ca crl",
+                escape_hidden(&username)
             );
             Ok(())
         }
@@ -196,9 +212,9 @@ fn create_cert(home: &Home, a: CertsCreateArgs) -> Outcome {
         // The Atlas CLI prints the PEM body as one JSON string.
         Some(Output::Json) => {
             let json = serde_json::Value::String(created.pem).to_string() + "\n";
-            emit(a.out, json.as_bytes(), true)
+            emit(a.out, a.force, json.as_bytes(), true)
         }
-        _ => emit(a.out, created.pem.as_bytes(), true),
+        _ => emit(a.out, a.force, created.pem.as_bytes(), true),
     }
 }
 

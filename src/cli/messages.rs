@@ -42,6 +42,9 @@ fn invalid_request(invalid: &Invalid) -> String {
             path.display(),
             dir.display()
         ),
-        Invalid::Jobs { jobs, reason } => format!("cannot start {jobs} jobs: {reason}"),
+        Invalid::Jobs { jobs, reason } => format!("--jobs {jobs}: {reason}"),
+        Invalid::TooMany { asked, max } => format!(
+            "{asked} certificates asked for (users x --count-per-user); one run issues at most {max}"
+        ),
     }
 }

@@ -18,6 +18,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use crate::api::{self, Error};
+use crate::pki::escape_hidden;
 use crate::store::{Home, Passphrase, Registry, default_root};
 use args::{Cli, Command, DbusersCommand, ProjectArg};
 
@@ -28,7 +29,9 @@ pub fn main() -> ExitCode {
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("Error: {}", messages::describe(&e));
+            // User-supplied text (names from the registry, paths) is
+            // escaped: it cannot steer the terminal.
+            eprintln!("Error: {}", escape_hidden(&messages::describe(&e)));
             ExitCode::FAILURE
         }
     }

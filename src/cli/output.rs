@@ -2,7 +2,7 @@
 //! people, and the checks of `verify`.
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
@@ -136,9 +136,13 @@ pub(super) fn print_users(users: &[DatabaseUser]) -> Outcome {
 }
 
 /// Writes `bytes` to `out` (0600 if `private`, else 0644), or to stdout.
-pub(super) fn emit(out: Option<PathBuf>, bytes: &[u8], private: bool) -> Outcome {
+/// An existing `out` is replaced only with `force`, and only when it is a
+/// regular file: never a symbolic link (neither followed nor replaced), a
+/// device, a directory or a pipe.
+pub(super) fn emit(out: Option<PathBuf>, force: bool, bytes: &[u8], private: bool) -> Outcome {
     match out {
         Some(path) => {
+            check_target(&path, force)?;
             let written = if private {
                 write_private(&path, bytes)
             } else {
@@ -147,6 +151,24 @@ pub(super) fn emit(out: Option<PathBuf>, bytes: &[u8], private: bool) -> Outcome
             Ok(written.map_err(Error::io(path))?)
         }
         None => print_bytes(bytes),
+    }
+}
+
+/// Refuses to write `path` over anything but a regular file, and over a
+/// regular file without `force`.
+fn check_target(path: &Path, force: bool) -> Outcome {
+    let refuse = |why: &str| Err(Failure::Usage(format!("{}: {why}", path.display())));
+    match std::fs::symlink_metadata(path) {
+        Ok(meta) if meta.file_type().is_symlink() => {
+            refuse("is a symbolic link; refusing to write through or over it")
+        }
+        Ok(meta) if !meta.is_file() => refuse(
+            "exists and is not a regular file (a device, directory, socket or pipe); refusing to replace it",
+        ),
+        Ok(_) if !force => refuse("already exists; pass --force to replace it"),
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(Error::io(path)(e).into()),
     }
 }
 

@@ -15,6 +15,6 @@ pub use keys::{KeyType, UnknownKeyType};
 pub use profile::{Host, Profile, Subject, UnknownProfile, certificate, subject_text};
 pub use validity::{OutOfRange, Validity};
 pub use x509::{
-    Backend, asn1_time, fingerprint, is_valid_username, pem_bundle, random_hex, random_letters,
-    random_serial, rfc2253_subject, serial_of,
+    Backend, asn1_time, escape_hidden, fingerprint, is_valid_username, pem_bundle, random_hex,
+    random_letters, random_serial, rfc2253_subject, serial_of,
 };

@@ -11,8 +11,10 @@
 
 use openssl::bn::{BigNum, BigNumContext, BigNumRef};
 use openssl::error::ErrorStack;
-use openssl::pkey::Private;
-use openssl::rsa::{Padding, Rsa};
+use openssl::hash::MessageDigest;
+use openssl::pkey::{PKey, Private};
+use openssl::rsa::Rsa;
+use openssl::sign::{Signer, Verifier};
 
 /// The public exponent, as Atlas's and every other current RSA key.
 const PUBLIC_EXPONENT: u32 = 65_537;
@@ -81,12 +83,16 @@ fn assemble(p: BigNum, q: BigNum, half: i32) -> Result<Option<Rsa<Private>>, Err
     let mut iqmp = BigNum::new()?;
     iqmp.mod_inverse(&q, &p, &mut ctx)?;
     let key = Rsa::from_private_components(n, e, d, p, q, dmp1, dmq1, iqmp)?;
-    if round_trip(&key)? {
-        Ok(Some(key))
+    accept_or_regenerate(key, 2 * half.unsigned_abs()).map(Some)
+}
+
+/// `key` when it passes the self-test; otherwise (a fault in the
+/// arithmetic above, never expected) a key from OpenSSL's own generator.
+fn accept_or_regenerate(key: Rsa<Private>, bits: u32) -> Result<Rsa<Private>, ErrorStack> {
+    if self_test(&key)? {
+        Ok(key)
     } else {
-        // OAEP decoding fails on a mismatched key, so this is a fault in
-        // the arithmetic itself: fall back to OpenSSL's own generator.
-        Rsa::generate(2 * half.unsigned_abs()).map(Some)
+        Rsa::generate(bits)
     }
 }
 
@@ -96,20 +102,28 @@ fn minus(a: &BigNumRef, b: &BigNumRef) -> Result<BigNum, ErrorStack> {
     Ok(r)
 }
 
-/// Encrypts a random message with the public half and decrypts it with the
-/// private half (OAEP, so a key whose halves do not match fails to decode):
-/// the pairwise consistency test FIPS 140 asks of a new key. True when the
-/// message comes back unchanged.
-fn round_trip(key: &Rsa<Private>) -> Result<bool, ErrorStack> {
+/// The full check of a new key: OpenSSL's `RSA_check_key` (p and q prime,
+/// n = pq, d*e = 1 mod lcm(p-1, q-1), and the CRT values dP, dQ, qInv),
+/// then a pairwise sign/verify test with the public half, as FIPS 140 asks
+/// of a new key. False (never an error) when the key is inconsistent.
+fn self_test(key: &Rsa<Private>) -> Result<bool, ErrorStack> {
+    let checked = key.check_key().unwrap_or(false);
+    // A failed check leaves OpenSSL's reasons on the thread's error queue.
+    let _ = ErrorStack::get();
+    if !checked {
+        return Ok(false);
+    }
+    let pkey = PKey::from_rsa(key.clone())?;
     let mut message = [0u8; 32];
     openssl::rand::rand_bytes(&mut message)?;
-    // Lossless: a u32 always fits a usize on the targets OpenSSL builds for.
-    let size = key.size() as usize;
-    let mut sealed = vec![0; size];
-    let len = key.public_encrypt(&message, &mut sealed, Padding::PKCS1_OAEP)?;
-    let mut opened = vec![0; size];
-    let len = key.private_decrypt(&sealed[..len], &mut opened, Padding::PKCS1_OAEP)?;
-    Ok(opened[..len] == message)
+    let mut signer = Signer::new(MessageDigest::sha256(), &pkey)?;
+    let signature = signer.sign_oneshot_to_vec(&message)?;
+    let mut verifier = Verifier::new(MessageDigest::sha256(), &pkey)?;
+    let verified = verifier
+        .verify_oneshot(&signature, &message)
+        .unwrap_or(false);
+    let _ = ErrorStack::get();
+    Ok(verified)
 }
 
 #[cfg(test)]
@@ -148,7 +162,7 @@ mod tests {
     }
 
     #[test]
-    fn a_mismatched_key_fails_the_round_trip() {
+    fn a_mismatched_key_fails_the_self_test_and_is_regenerated() {
         let a = generate(1024).unwrap();
         let b = generate(1024).unwrap();
         let mixed = Rsa::from_private_components(
@@ -162,6 +176,33 @@ mod tests {
             b.iqmp().unwrap().to_owned().unwrap(),
         )
         .unwrap();
-        assert!(!matches!(round_trip(&mixed), Ok(true)));
+        let mixed_n = mixed.n().to_owned().unwrap();
+        assert!(!self_test(&mixed).unwrap());
+        let replaced = accept_or_regenerate(mixed, 1024).unwrap();
+        assert_ne!(replaced.n(), &*mixed_n, "the fallback made a new key");
+        assert!(replaced.check_key().unwrap());
+        assert_eq!(replaced.size() * 8, 1024);
+    }
+
+    #[test]
+    fn bad_crt_values_fail_the_self_test() {
+        // Encrypt/decrypt alone does not see these: OpenSSL falls back to
+        // the non-CRT path when the CRT result is wrong.
+        let a = generate(1024).unwrap();
+        let mut wrong_dmp1 = a.dmp1().unwrap().to_owned().unwrap();
+        wrong_dmp1.add_word(2).unwrap();
+        let bad = Rsa::from_private_components(
+            a.n().to_owned().unwrap(),
+            a.e().to_owned().unwrap(),
+            a.d().to_owned().unwrap(),
+            a.p().unwrap().to_owned().unwrap(),
+            a.q().unwrap().to_owned().unwrap(),
+            wrong_dmp1,
+            a.dmq1().unwrap().to_owned().unwrap(),
+            a.iqmp().unwrap().to_owned().unwrap(),
+        )
+        .unwrap();
+        assert!(!self_test(&bad).unwrap());
+        assert!(self_test(&a).unwrap());
     }
 }

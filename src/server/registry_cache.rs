@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
 
+use crate::pki::escape_hidden;
 use crate::store::{Registry, RegistryError};
 
 /// What identifies a version of the file: inode (every atomic rewrite
@@ -49,7 +50,10 @@ impl RegistryCache {
                     eprintln!("atlas-ca: reloaded {}", self.path.display());
                     state.1 = Arc::new(registry);
                 }
-                Err(e) => eprintln!("atlas-ca: keeping the last good registry: {e}"),
+                Err(e) => eprintln!(
+                    "atlas-ca: keeping the last good registry: {}",
+                    escape_hidden(&e.to_string())
+                ),
             }
         }
         Arc::clone(&state.1)

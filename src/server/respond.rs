@@ -8,6 +8,7 @@ use serde::Serialize;
 
 use super::AppState;
 use crate::api::{self, ApiError, Envelope, Error, ErrorCode, Page};
+use crate::pki::escape_hidden;
 
 /// Which API version a request came in on; it decides the Content-Type.
 #[derive(Debug, Clone, Copy)]
@@ -108,7 +109,10 @@ pub(super) fn failure(fmt: Fmt, e: Error) -> Response {
     match e {
         Error::Api(e) => api_error(fmt, &e),
         other => {
-            eprintln!("atlas-ca: internal error: {other}");
+            eprintln!(
+                "atlas-ca: internal error: {}",
+                escape_hidden(&other.to_string())
+            );
             api_error(fmt, &ApiError::new(ErrorCode::UnexpectedError, &[]))
         }
     }

@@ -24,6 +24,8 @@ const KEY_FILE: &str = "ca.key.pem";
 const CERT_FILE: &str = "ca.cert.pem";
 /// The PEM label of an encrypted PKCS#8 key.
 const ENCRYPTED_LABEL: &[u8] = b"ENCRYPTED PRIVATE KEY";
+/// The header of an old-style encrypted PEM key.
+const LEGACY_ENCRYPTED: &[u8] = b"Proc-Type: 4,ENCRYPTED";
 /// File name of the customer CAs (customer-managed X.509) in the project
 /// directory.
 const CUSTOMER_CAS_FILE: &str = "customer-cas.pem";
@@ -163,7 +165,7 @@ pub fn init(
     rotate: bool,
 ) -> Result<Authority, CaError> {
     let key = match import_key {
-        Some(path) => read_import_key(path)?,
+        Some(path) => read_import_key(path, passphrase)?,
         None => generate_ca_key()?,
     };
     let dir = dir(home, project_id);
@@ -171,6 +173,11 @@ pub fn init(
     if dir.join(CERT_FILE).exists() {
         if !rotate {
             return Err(CaError::Exists(project_id.to_string(), dir));
+        }
+        // A key that was encrypted is never replaced by a plain one.
+        let old = dir.join(KEY_FILE);
+        if passphrase.is_none() && fs::read(&old).is_ok_and(|pem| is_encrypted(&pem)) {
+            return Err(CaError::NeedsPassphrase { path: old });
         }
         retire(&dir)?;
     }
@@ -255,6 +262,12 @@ pub fn remove_customer_cas(home: &Path, project_id: &str) -> Result<(), CaError>
     }
 }
 
+/// The project's current CA certificate, if it has a CA; the key is not
+/// read (no passphrase needed).
+pub fn current_cert(home: &Path, project_id: &str) -> Result<Option<X509>, CaError> {
+    read_cert(&dir(home, project_id).join(CERT_FILE))
+}
+
 /// The certificate at `path`; `Ok(None)` when there is no such file.
 fn read_cert(path: &Path) -> Result<Option<X509>, CaError> {
     match fs::read(path) {
@@ -298,22 +311,55 @@ fn read_key(path: &Path, passphrase: Option<&Passphrase>) -> Result<PKey<Private
         });
     }
     let pem = fs::read(path).map_err(io("cannot read", path))?;
+    decode_key(
+        path,
+        &pem,
+        passphrase,
+        "not a PEM private key (truncated or foreign file?)",
+    )
+}
+
+/// Whether a PEM key is encrypted: PKCS#8 (`ENCRYPTED PRIVATE KEY`) or the
+/// old OpenSSL form (`Proc-Type: 4,ENCRYPTED`).
+fn is_encrypted(pem: &[u8]) -> bool {
+    let has = |needle: &[u8]| pem.windows(needle.len()).any(|w| w == needle);
+    has(ENCRYPTED_LABEL) || has(LEGACY_ENCRYPTED)
+}
+
+/// Decodes a PEM private key, never letting OpenSSL prompt on a terminal:
+/// the passphrase, when there is one, goes to OpenSSL's callback, and
+/// without one the callback fails.
+fn decode_key(
+    path: &Path,
+    pem: &[u8],
+    passphrase: Option<&Passphrase>,
+    not_a_key: &str,
+) -> Result<PKey<Private>, CaError> {
     let bad = |reason: &str| CaError::BadKey {
         path: path.to_path_buf(),
         reason: reason.to_string(),
     };
-    let encrypted = pem
-        .windows(ENCRYPTED_LABEL.len())
-        .any(|w| w == ENCRYPTED_LABEL);
-    match (encrypted, passphrase) {
-        (false, _) => PKey::private_key_from_pem(&pem)
-            .map_err(|_| bad("not a PEM private key (truncated or foreign file?)")),
-        (true, None) => Err(CaError::NeedsPassphrase {
+    let encrypted = is_encrypted(pem);
+    if encrypted && passphrase.is_none() {
+        return Err(CaError::NeedsPassphrase {
             path: path.to_path_buf(),
-        }),
-        (true, Some(p)) => PKey::private_key_from_pem_passphrase(&pem, &p.0)
-            .map_err(|_| bad("cannot be decrypted: wrong passphrase (or a damaged file)")),
+        });
     }
+    let decoded = PKey::private_key_from_pem_callback(pem, |buf| match passphrase {
+        Some(p) if p.0.len() <= buf.len() => {
+            buf[..p.0.len()].copy_from_slice(&p.0);
+            Ok(p.0.len())
+        }
+        // No passphrase (or one longer than OpenSSL's buffer): fail.
+        _ => Err(openssl::error::ErrorStack::get()),
+    });
+    decoded.map_err(|_| {
+        if encrypted {
+            bad("cannot be decrypted: wrong passphrase (or a damaged file)")
+        } else {
+            bad(not_a_key)
+        }
+    })
 }
 
 fn create(
@@ -344,14 +390,13 @@ fn generate_ca_key() -> Result<PKey<Private>, CaError> {
         .map_err(crypto("generating an RSA key"))
 }
 
-fn read_import_key(path: &Path) -> Result<PKey<Private>, CaError> {
+fn read_import_key(path: &Path, passphrase: Option<&Passphrase>) -> Result<PKey<Private>, CaError> {
     let pem = fs::read(path).map_err(io("cannot read", path))?;
     let bad = |reason: &str| CaError::BadKey {
         path: path.to_path_buf(),
         reason: reason.to_string(),
     };
-    let key =
-        PKey::private_key_from_pem(&pem).map_err(|_| bad("not an unencrypted PEM private key"))?;
+    let key = decode_key(path, &pem, passphrase, "not a PEM private key")?;
     match key.rsa() {
         Ok(rsa) if rsa.size() * 8 >= MIN_IMPORT_BITS => Ok(key),
         Ok(_) => Err(bad("an RSA key of at least 2048 bits is needed")),

@@ -6,6 +6,8 @@
 //! committed. The result is what issuing them one by
 //! one would give: same checks, same profile, same ledger rows.
 
+use std::fs::DirBuilder;
+use std::os::unix::fs::DirBuilderExt;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
@@ -23,6 +25,10 @@ use crate::store::{Home, Registry, X509Type};
 
 /// Rows committed per ledger transaction, at most.
 const BATCH: usize = 64;
+/// Most certificates one run issues: what it holds in memory stays bounded.
+pub const MAX_FIXTURES: u64 = 100_000;
+/// Most worker threads (key generation is CPU-bound: more only cost).
+pub const MAX_JOBS: usize = 256;
 
 /// What to issue.
 #[derive(Debug, Clone)]
@@ -67,6 +73,11 @@ pub struct ManifestEntry {
     pub username: String,
     /// The certificate's serial.
     pub serial: u64,
+    /// The serial as a decimal string: JavaScript rounds 63-bit numbers.
+    pub serial_decimal: String,
+    /// The serial's eight DER bytes in lowercase hex (`openssl x509
+    /// -serial` prints the same digits upper case).
+    pub serial_hex: String,
     /// Its RFC 2253 subject.
     pub subject: String,
     /// notBefore.
@@ -135,10 +146,15 @@ pub fn issue_fixtures(
             jobs: opts.jobs,
             reason: e.to_string(),
         })?;
-    std::fs::create_dir_all(&opts.out).map_err(Error::io(&opts.out))?;
-
+    // The CA and the ledger first: a home they cannot be opened in (read
+    // only, say) leaves no output directory behind.
     let (ca, _) = home.project_ca(&project.id)?;
     let mut ledger = home.ledger()?;
+    DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(&opts.out)
+        .map_err(Error::io(&opts.out))?;
     let manifest = run(&ca, &mut ledger, &tasks, opts, &pool, progress)?;
 
     let ca_path = opts.out.join("ca.pem");
@@ -169,6 +185,21 @@ fn plan<'r>(
     };
     if users.is_empty() || opts.count_per_user == 0 {
         return Err(Invalid::NothingToIssue.into());
+    }
+    let total = users.len() as u64 * u64::from(opts.count_per_user);
+    if total > MAX_FIXTURES {
+        return Err(Invalid::TooMany {
+            asked: total,
+            max: MAX_FIXTURES,
+        }
+        .into());
+    }
+    if opts.jobs > MAX_JOBS {
+        return Err(Invalid::Jobs {
+            jobs: opts.jobs,
+            reason: format!("at most {MAX_JOBS}"),
+        }
+        .into());
     }
     let mut tasks = Vec::new();
     let mut names = FileNames::default();
@@ -274,6 +305,8 @@ fn commit(
             ManifestEntry {
                 username: r.username,
                 serial: r.serial,
+                serial_decimal: r.serial.to_string(),
+                serial_hex: format!("{:016x}", r.serial),
                 subject: r.subject,
                 not_before: timestamp(r.created_at),
                 not_after: timestamp(r.not_after),

@@ -77,7 +77,7 @@ pub(super) fn readme(out: &Path, project: &Project, first_user: &str) -> String 
          \x20  mongosh \"mongodb://localhost:27017/?tls=true&authMechanism=MONGODB-X509&authSource=%24external\" \\\n\
          \x20    --tlsCAFile {d}/ca.pem --tlsCertificateKeyFile {d}/{first_user}\n\n\
          Revoking: atlas-ca dbusers certs revoke --projectId {id} --username U --serial S,\n\
-         then atlas-ca ca crl --projectId {id} --out {d}/crl.pem and restart mongod.\n\
+         then atlas-ca ca crl --projectId {id} --out {d}/crl.pem --force and restart mongod.\n\
          The CRL is current for 30 days; make a new one before then.\n{customer}",
         id = project.id,
         customer = if project.self_managed_x509 {
