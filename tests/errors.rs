@@ -80,12 +80,16 @@ fn invalid_managed_names_refuse() {
         ));
     }
     let home = TestHome::new(&text);
-    for name in ["tab\there", &"x".repeat(1025)] {
+    // The terminal sees control characters escaped.
+    for (name, shown) in [
+        ("tab\there", "tab\\u{9}here".to_string()),
+        (&"x".repeat(1025), "x".repeat(1025)),
+    ] {
         fails(
             &home,
             &["--username", name],
             &format!(
-                "ATLAS_MANAGED_X509_NAME_INVALID: The username {name} is invalid for Atlas-managed X.509 user auth. These usernames must take the form CN=<username> with no additional OIDs."
+                "ATLAS_MANAGED_X509_NAME_INVALID: The username {shown} is invalid for Atlas-managed X.509 user auth. These usernames must take the form CN=<username> with no additional OIDs."
             ),
         );
     }

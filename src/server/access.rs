@@ -15,8 +15,13 @@ use crate::api::{ApiError, ErrorCode};
 use crate::store::registry::is_project_id;
 use crate::store::{ApiKey, KeyRoleName, Registry};
 
-/// Atlas's per-minute request allowance, reported in `Ratelimit-Limit`.
+/// Atlas's per-minute request allowance on most endpoints, reported in
+/// `Ratelimit-Limit`.
 pub(super) const RATE_LIMIT: u32 = 1200;
+/// Atlas's allowance on the database user endpoints.
+pub(super) const USERS_RATE_LIMIT: u32 = 10_000;
+/// Longest `Authorization` header read; longer ones are refused unread.
+const MAX_AUTHORIZATION: usize = 4096;
 
 /// What a call needs of the API key's roles in the project.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,15 +39,18 @@ pub(super) enum Need {
     Any,
 }
 
-/// Requests per API key in the current minute, for the rate-limit headers.
+/// Requests per authenticated API key in the current minute, for the
+/// rate-limit headers. Only keys that authenticated are counted, so the
+/// table never holds more entries than the registry has keys.
 #[derive(Default)]
 pub(super) struct RateWindow {
     counts: Mutex<HashMap<String, (u64, u32)>>,
 }
 
 impl RateWindow {
-    /// Counts a request by `who`; returns what remains of the allowance.
-    pub(super) fn hit(&self, who: &str) -> u32 {
+    /// Counts a request by the authenticated key `who`; returns what
+    /// remains of the allowance `limit`.
+    pub(super) fn hit(&self, who: &str, limit: u32) -> u32 {
         let minute = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_secs() / 60);
@@ -51,7 +59,7 @@ impl RateWindow {
         counts.retain(|_, (m, _)| *m == minute);
         let entry = counts.entry(who.to_string()).or_insert((minute, 0));
         entry.1 = entry.1.saturating_add(1);
-        RATE_LIMIT.saturating_sub(entry.1)
+        limit.saturating_sub(entry.1)
     }
 }
 
@@ -68,6 +76,7 @@ pub(super) fn begin(
     let registry = state.registry.current();
     let authorization = headers
         .get(header::AUTHORIZATION)
+        .filter(|v| v.len() <= MAX_AUTHORIZATION)
         .and_then(|v| v.to_str().ok());
     let request_uri = uri.path_and_query().map_or(uri.path(), |pq| pq.as_str());
     let key = state

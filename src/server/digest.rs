@@ -175,11 +175,6 @@ fn sha256_hex(s: &str) -> String {
     hex(&Sha256::digest(s.as_bytes()))
 }
 
-/// The user name a Digest header claims (unverified), for per-key counters.
-pub fn claimed_username(header: &str) -> Option<String> {
-    parse(header)?.remove("username")
-}
-
 /// Parses `Digest k=v, k="v", ...`; `None` if it is not Digest, is
 /// malformed, or repeats a parameter.
 fn parse(header: &str) -> Option<HashMap<String, String>> {

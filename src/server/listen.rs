@@ -1,10 +1,18 @@
-//! Accepting connections: hyper directly rather than `axum::serve`, for one
-//! reason: a client that sends its request headers too slowly (or never
-//! finishes them) is cut off after the client timeout, so idle half-open
-//! connections cannot pile up. Shutdown stops accepting, lets requests in
-//! flight finish, and gives up on stragglers after a bound.
+//! Accepting connections: hyper directly rather than `axum::serve`, so that
+//! every connection is bounded in time and in number:
+//! - HTTP/1 only, so hyper reads the request head itself from the first
+//!   moment: a client that sends nothing, or too slowly, or idles between
+//!   keep-alive requests, is cut off after the client timeout;
+//! - request heads are limited to [`MAX_HEAD`] bytes;
+//! - at most `max_connections` are open at once (kept below the descriptor
+//!   limit); further clients wait in the kernel's backlog;
+//! - accept errors back off instead of spinning.
+//!
+//! Shutdown stops accepting, lets requests in flight finish, and gives up on
+//! stragglers after a bound.
 
 use std::future::Future;
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
@@ -13,47 +21,66 @@ use hyper_util::server::conn::auto::Builder;
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
 
 /// Longest wait for requests in flight at shutdown.
 const DRAIN: Duration = Duration::from_secs(60);
+/// Largest request head (request line and headers) read, in bytes.
+pub(super) const MAX_HEAD: usize = 16 * 1024;
+/// Longest pause after failed accepts.
+const MAX_BACKOFF: Duration = Duration::from_secs(1);
 
 /// Serves `app` on `listener` until `shutdown` completes.
 pub(super) async fn serve(
     listener: TcpListener,
     app: Router,
     client_timeout: Duration,
+    max_connections: usize,
     shutdown: impl Future<Output = ()>,
 ) {
     let graceful = GracefulShutdown::new();
-    let mut builder = Builder::new(TokioExecutor::new());
+    let mut builder = Builder::new(TokioExecutor::new()).http1_only();
     builder
         .http1()
         .timer(TokioTimer::new())
-        .header_read_timeout(client_timeout);
+        .header_read_timeout(client_timeout)
+        .max_buf_size(MAX_HEAD);
+    let slots = Arc::new(Semaphore::new(max_connections.max(1)));
+    let mut backoff = Duration::from_millis(10);
     tokio::pin!(shutdown);
     loop {
-        tokio::select! {
-            accepted = listener.accept() => {
-                let stream = match accepted {
-                    Ok((stream, _)) => stream,
-                    Err(e) => {
-                        // Out of file descriptors and the like: back off, go on.
-                        eprintln!("atlas-ca: accept failed: {e}");
-                        tokio::time::sleep(Duration::from_millis(50)).await;
-                        continue;
-                    }
-                };
-                let service = TowerToHyperService::new(app.clone());
-                let conn = builder
-                    .serve_connection_with_upgrades(TokioIo::new(stream), service)
-                    .into_owned();
-                let conn = graceful.watch(conn);
-                tokio::spawn(async move {
-                    let _ = conn.await;
-                });
-            }
+        let slot = tokio::select! {
+            slot = Arc::clone(&slots).acquire_owned() => match slot {
+                Ok(slot) => slot,
+                Err(_) => break,
+            },
             () = &mut shutdown => break,
-        }
+        };
+        let stream = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => {
+                    backoff = Duration::from_millis(10);
+                    stream
+                }
+                Err(e) => {
+                    // Out of file descriptors and the like: back off, go on.
+                    eprintln!("atlas-ca: accept failed: {e}; retrying in {backoff:?}");
+                    tokio::time::sleep(backoff).await;
+                    backoff = (backoff * 2).min(MAX_BACKOFF);
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let service = TowerToHyperService::new(app.clone());
+        let conn = builder
+            .serve_connection(TokioIo::new(stream), service)
+            .into_owned();
+        let conn = graceful.watch(conn);
+        tokio::spawn(async move {
+            let _ = conn.await;
+            drop(slot);
+        });
     }
     drop(listener);
     if tokio::time::timeout(DRAIN, graceful.shutdown())
@@ -62,4 +89,34 @@ pub(super) async fn serve(
     {
         eprintln!("atlas-ca: gave up waiting for open connections");
     }
+}
+
+/// Raises the soft limit on open descriptors to the hard limit and returns
+/// how many connections to allow: the limit less a margin for the ledger,
+/// the registry, CA files and the runtime, at most 8192.
+pub(super) fn connection_cap() -> usize {
+    const MARGIN: u64 = 64;
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit and setrlimit only read and write the struct given.
+    let soft = unsafe {
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) != 0 {
+            1024
+        } else {
+            let raised = libc::rlimit {
+                rlim_cur: limit.rlim_max,
+                rlim_max: limit.rlim_max,
+            };
+            if libc::setrlimit(libc::RLIMIT_NOFILE, &raised) == 0 {
+                limit.rlim_max
+            } else {
+                limit.rlim_cur
+            }
+        }
+    };
+    let cap = soft.saturating_sub(MARGIN).clamp(16, 8192);
+    // Lossless: at most 8192.
+    cap as usize
 }

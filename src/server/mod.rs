@@ -70,6 +70,7 @@ pub fn serve(home: Home, options: ServeOptions) -> Result<(), Error> {
             .map_err(|e| Error::Internal(format!("cannot start the key pool's threads: {e}")))?,
         client_timeout: options.client_timeout,
     });
+    let max_connections = listen::connection_cap();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -88,7 +89,14 @@ pub fn serve(home: Home, options: ServeOptions) -> Result<(), Error> {
         drop(out);
         eprintln!("atlas-ca: serving the Atlas API on http://{addr}/api/atlas/{{v1.0,v2}}");
         let app = routes::router(Arc::clone(&state));
-        listen::serve(listener, app, state.client_timeout, shutdown_signal()).await;
+        listen::serve(
+            listener,
+            app,
+            state.client_timeout,
+            max_connections,
+            shutdown_signal(),
+        )
+        .await;
         eprintln!("atlas-ca: stopped");
         Ok(())
     })

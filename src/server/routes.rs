@@ -3,6 +3,7 @@
 //! the API model; every response gets Atlas's rate-limit headers and a log
 //! line.
 
+use std::cell::Cell;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -16,8 +17,7 @@ use axum::routing::get;
 use axum::{Extension, Router};
 
 use super::AppState;
-use super::access::{Need, RATE_LIMIT, begin, refuse};
-use super::digest;
+use super::access::{Need, RATE_LIMIT, USERS_RATE_LIMIT, begin, refuse};
 use super::manage;
 use super::respond::{
     Fmt, Version, api_error, entity, failure, fmt_of, page, query_pairs, respond,
@@ -66,32 +66,32 @@ pub(super) fn router(state: Arc<AppState>) -> Router {
         .nest("/api/atlas/v2", api(Version::V2))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
-        .layer(middleware::from_fn_with_state(
-            Arc::clone(&state),
-            log_and_rate,
-        ))
+        .layer(middleware::from_fn(log_and_rate))
         .with_state(state)
 }
 
-async fn log_and_rate(
-    State(state): State<Arc<AppState>>,
-    request: Request,
-    next: Next,
-) -> Response {
+tokio::task_local! {
+    /// The allowance and what remains of it, once the request's key has
+    /// authenticated (set by [`open`]); requests answered before that carry
+    /// no rate-limit headers, as on Atlas.
+    static RATE: Cell<Option<(u32, u32)>>;
+}
+
+async fn log_and_rate(request: Request, next: Next) -> Response {
     let started = Instant::now();
     let method = request.method().clone();
     let path = request.uri().path().to_string();
-    let who = request
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(digest::claimed_username)
-        .unwrap_or_default();
-    let remaining = state.rate.hit(&who);
-    let mut response = next.run(request).await;
-    let headers = response.headers_mut();
-    headers.insert("Ratelimit-Limit", HeaderValue::from(RATE_LIMIT));
-    headers.insert("Ratelimit-Remaining", HeaderValue::from(remaining));
+    let (mut response, rate) = RATE
+        .scope(Cell::new(None), async move {
+            let response = next.run(request).await;
+            (response, RATE.with(Cell::get))
+        })
+        .await;
+    if let Some((limit, remaining)) = rate {
+        let headers = response.headers_mut();
+        headers.insert("Ratelimit-Limit", HeaderValue::from(limit));
+        headers.insert("Ratelimit-Remaining", HeaderValue::from(remaining));
+    }
     eprintln!(
         "{method} {path} {} {:.1}ms",
         response.status().as_u16(),
@@ -168,6 +168,16 @@ pub(super) fn open<P>(
         need,
     )
     .map_err(|refusal| refuse(state, fmt, refusal))?;
+    // Atlas's allowance: 10000 a minute on the database user endpoints
+    // (their certificates aside), 1200 elsewhere.
+    let path = uri.path();
+    let limit = if path.contains("/databaseUsers") && !path.ends_with("/certs") {
+        USERS_RATE_LIMIT
+    } else {
+        RATE_LIMIT
+    };
+    let remaining = state.rate.hit(&key.public_key, limit);
+    let _ = RATE.try_with(|r| r.set(Some((limit, remaining))));
     Ok(Call {
         fmt,
         uri,
