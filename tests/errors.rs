@@ -26,11 +26,11 @@ fn atlas_errors_exactly() {
         ),
         (
             &["--username", "carol"],
-            "USER_NOT_MANAGED_X509: The user does not have managed mode X509 enabled.".into(),
+            "USER_NOT_MANAGED_X509: The user does not have managed mode X509 enabled. (user carol has x509Type CUSTOMER)".into(),
         ),
         (
             &["--username", "dave"],
-            "USER_NOT_MANAGED_X509: The user does not have managed mode X509 enabled.".into(),
+            "USER_NOT_MANAGED_X509: The user does not have managed mode X509 enabled. (user dave has x509Type NONE)".into(),
         ),
         (
             &["--username", "alice", "--monthsUntilExpiration", "25"],
@@ -66,7 +66,8 @@ fn self_managed_project_refuses() {
     fails(
         &home,
         &["--username", "alice"],
-        "CANNOT_GENERATE_CERT_IF_ADVANCED_X509: The user cannot create managed X.509 certs if advanced mode is on.",
+        "CANNOT_GENERATE_CERT_IF_ADVANCED_X509: The user cannot create managed X.509 certs if advanced mode is on. \
+         (project 5efda6aea3f2ed2e7dd6ce05 uses customer-managed X.509)",
     );
 }
 
@@ -102,7 +103,8 @@ fn per_user_limit() {
     fails(
         &home,
         &["--username", "alice"],
-        "ATLAS_GENERATED_CERTS_LIMIT_EXCEEDED: The limit on generated certificates per user has been reached.",
+        "ATLAS_GENERATED_CERTS_LIMIT_EXCEEDED: The limit on generated certificates per user has been reached. \
+         (user alice holds 1 unexpired certificate, 1 more asked; the limit is maxCertsPerUser = 1 in the registry)",
     );
     // Expired certificates do not count; other users have their own limit.
     home.issue("bob", &[]);

@@ -351,3 +351,77 @@ fn modes_are_explicit_whatever_the_umask() {
     assert_eq!(mode(&home.path().join("users.toml")), 0o600);
     assert_eq!(mode(&home.path().join(".users.toml.lock")), 0o600);
 }
+
+#[test]
+fn kit_paths_survive_spaces_hashes_and_colons() {
+    let home = TestHome::new(&registry(""));
+    let kit = home.path().join("my kit #1: it's");
+    home.ok(&[
+        "local-kit",
+        "--out",
+        kit.to_str().unwrap(),
+        "--key-type",
+        "ec-p256",
+        "--host",
+        "10.1.2.3",
+        "--host",
+        "db.test",
+    ]);
+    let python = python_with(&["pyyaml:yaml"]);
+    let script = r#"
+import json, shlex, sys, yaml
+kit = sys.argv[1]
+conf = yaml.safe_load(open(kit + "/mongod.conf"))
+readme = open(kit + "/README.txt").read()
+words = [w for line in readme.splitlines() if line.strip().startswith(("mongod ", "mongosh ", "--"))
+         for w in shlex.split(line.strip().rstrip("\\"))]
+print(json.dumps({"tls": conf["net"]["tls"], "bind": conf["net"]["bindIp"], "words": words}))
+"#;
+    let out = script_ok(Command::new(&python).args(["-c", script]).arg(&kit));
+    let v: Value = serde_json::from_str(&out).unwrap();
+    let path = |f: &str| kit.join(f).display().to_string();
+    assert_eq!(v["tls"]["certificateKeyFile"], path("server.pem"));
+    assert_eq!(v["tls"]["CAFile"], path("ca.pem"));
+    assert_eq!(v["tls"]["CRLFile"], path("crl.pem"));
+    assert_eq!(v["bind"], "localhost,127.0.0.1,10.1.2.3");
+    let words: Vec<&str> = v["words"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w.as_str().unwrap())
+        .collect();
+    assert!(words.contains(&path("server.pem").as_str()), "{words:?}");
+    assert!(words.contains(&path("mongod.conf").as_str()), "{words:?}");
+    assert!(
+        words.contains(&path("users/alice.pem").as_str()),
+        "{words:?}"
+    );
+}
+
+#[test]
+fn temporaries_of_killed_runs_are_swept_and_reported() {
+    let home = TestHome::new(&registry(""));
+    let out = home.path().join("fx");
+    std::fs::create_dir(&out).unwrap();
+    // What a killed run leaves: a temporary of a process that is gone.
+    let stale = out.join(".tmp-atlas-ca-2147483-AbCdEf");
+    std::fs::write(&stale, "-----BEGIN PRIVATE KEY-----").unwrap();
+    let foreign = out.join(".tmp-someone-else");
+    std::fs::write(&foreign, "not ours").unwrap();
+    let run = home.run(&[
+        "fixtures",
+        "--out",
+        out.to_str().unwrap(),
+        "--key-type",
+        "ec-p256",
+        "--quiet",
+    ]);
+    assert!(run.status.success(), "{}", stderr(&run));
+    assert!(!stale.exists(), "the stale temporary is gone");
+    assert!(foreign.exists(), "other programs' files are left alone");
+    assert!(
+        stderr(&run).contains("removed 1 temporary file that an interrupted run left"),
+        "{}",
+        stderr(&run)
+    );
+}

@@ -134,7 +134,8 @@ impl ErrorCode {
 
 /// An error as Atlas reports it: status, code, detail and parameters.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{}: {detail}", code.name())]
+#[error("{}: {detail}{}", code.name(), note.as_deref().map(|n| format!(" ({n})")).unwrap_or_default())]
+#[non_exhaustive]
 pub struct ApiError {
     /// Which error.
     pub code: ErrorCode,
@@ -142,6 +143,9 @@ pub struct ApiError {
     pub detail: String,
     /// The values substituted into the detail.
     pub parameters: Vec<String>,
+    /// What atlas-ca knows beyond Atlas's text (shown by the command line,
+    /// never in the HTTP body, which stays Atlas's).
+    pub note: Option<String>,
 }
 
 impl ApiError {
@@ -160,7 +164,14 @@ impl ApiError {
             code,
             detail,
             parameters: parameters.iter().map(|p| p.to_string()).collect(),
+            note: None,
         }
+    }
+
+    /// The same error with `note` added for people reading it.
+    pub fn with_note(mut self, note: impl Into<String>) -> ApiError {
+        self.note = Some(note.into());
+        self
     }
 
     /// The HTTP status.

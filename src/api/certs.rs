@@ -117,10 +117,18 @@ pub(crate) fn validate_create<'r>(
         .user(&req.username)
         .ok_or_else(|| ApiError::new(ErrorCode::UsernameNotFound, &[&req.username]))?;
     if project.self_managed_x509 {
-        return Err(ApiError::new(ErrorCode::CannotGenerateCertIfAdvancedX509, &[]).into());
+        let note = format!("project {} uses customer-managed X.509", project.id);
+        return Err(
+            ApiError::new(ErrorCode::CannotGenerateCertIfAdvancedX509, &[])
+                .with_note(note)
+                .into(),
+        );
     }
     if user.x509_type != X509Type::Managed {
-        return Err(ApiError::new(ErrorCode::UserNotManagedX509, &[]).into());
+        let note = format!("user {} has x509Type {}", user.username, user.x509_type);
+        return Err(ApiError::new(ErrorCode::UserNotManagedX509, &[])
+            .with_note(note)
+            .into());
     }
     if !is_valid_username(&user.username) {
         return Err(
@@ -135,7 +143,17 @@ pub(crate) fn validate_create<'r>(
             None => 0,
         };
         if active + u64::from(count) > u64::from(n) {
-            return Err(issuing::IssueError::LimitReached.into());
+            let note = format!(
+                "user {} holds {active} unexpired certificate{}, {count} more asked; \
+                 the limit is maxCertsPerUser = {n} in the registry",
+                user.username,
+                if active == 1 { "" } else { "s" },
+            );
+            return Err(
+                ApiError::new(ErrorCode::AtlasGeneratedCertsLimitExceeded, &[])
+                    .with_note(note)
+                    .into(),
+            );
         }
     }
     // `months` is within 1..=24 here.

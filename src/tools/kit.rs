@@ -80,7 +80,7 @@ pub fn local_kit(
         .map_err(Error::io(&opts.out))?;
     let out = std::path::absolute(&opts.out).map_err(Error::io(&opts.out))?;
     let issued = issue(home, registry, project, opts, &users)?;
-    write_all(&out, project, &issued, &users)?;
+    write_all(&out, &opts.hosts, project, &issued, &users)?;
     Ok(all)
 }
 
@@ -149,6 +149,7 @@ fn issue(
 
 fn write_all(
     out: &Path,
+    hosts: &[Host],
     project: &Project,
     issued: &Issued,
     users: &[(String, String)],
@@ -168,7 +169,7 @@ fn write_all(
         write(file, created.pem.as_bytes(), true)?;
     }
     write("crl.pem", issued.crl.as_bytes(), false)?;
-    write("mongod.conf", mongod_conf(out).as_bytes(), false)?;
+    write("mongod.conf", mongod_conf(out, hosts).as_bytes(), false)?;
     write(
         "create-users.js",
         create_users_js(project).as_bytes(),

@@ -3,20 +3,38 @@
 
 use std::path::Path;
 
-use crate::pki::rfc2253_subject;
+use crate::pki::{Host, rfc2253_subject};
 use crate::store::{Project, X509Type};
 
-pub(super) fn mongod_conf(out: &Path) -> String {
-    let p = |f: &str| out.join(f).display().to_string();
+/// `mongod.conf`: paths as YAML double-quoted scalars (JSON strings are
+/// exactly that), so spaces, `#` or `: ` in the kit's path cannot break it;
+/// mongod listens on localhost and the server certificate's IP addresses.
+pub(super) fn mongod_conf(out: &Path, hosts: &[Host]) -> String {
+    let p = |f: &str| js(&out.join(f).display().to_string());
+    let mut bind = vec!["localhost".to_string(), "127.0.0.1".to_string()];
+    for host in hosts {
+        if let Host::Ip(ip) = host
+            && !bind.contains(&ip.to_string())
+        {
+            bind.push(ip.to_string());
+        }
+    }
     format!(
         "# mongod configuration made by atlas-ca local-kit: TLS required, X.509 users.\n\
-         net:\n  port: 27017\n  bindIp: localhost,127.0.0.1\n  tls:\n    mode: requireTLS\n    \
+         net:\n  port: 27017\n  bindIp: {}\n  tls:\n    mode: requireTLS\n    \
          certificateKeyFile: {}\n    CAFile: {}\n    CRLFile: {}\n\
          security:\n  authorization: enabled\n",
+        js(&bind.join(",")),
         p("server.pem"),
         p("ca.pem"),
         p("crl.pem")
     )
+}
+
+/// `s` quoted for a POSIX shell: in single quotes, a single quote written
+/// as `'\''`.
+fn sh(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "'\\''"))
 }
 
 fn js(s: &str) -> String {
@@ -56,7 +74,16 @@ pub(super) fn create_users_js(project: &Project) -> String {
 }
 
 pub(super) fn readme(out: &Path, project: &Project, first_user: &str) -> String {
-    let d = out.display();
+    let q = |f: &str| sh(&out.join(f).display().to_string());
+    let (data, server, ca, crl, conf, js_file, user) = (
+        q("data"),
+        q("server.pem"),
+        q("ca.pem"),
+        q("crl.pem"),
+        q("mongod.conf"),
+        q("create-users.js"),
+        q(first_user),
+    );
     format!(
         "Local MongoDB with TLS and Atlas-style X.509 users (project {id}),\n\
          made by atlas-ca local-kit.\n\n\
@@ -65,19 +92,19 @@ pub(super) fn readme(out: &Path, project: &Project, first_user: &str) -> String 
          MANAGED user: certificate + key, what drivers take as tlsCertificateKeyFile),\n\
          mongod.conf, create-users.js. Keys are mode 0600.\n\n\
          1. Create the users once, on a mongod without authorization:\n\
-         \x20  mkdir -p {d}/data\n\
-         \x20  mongod --dbpath {d}/data --port 27017 --tlsMode requireTLS \\\n\
-         \x20    --tlsCertificateKeyFile {d}/server.pem --tlsCAFile {d}/ca.pem\n\
-         \x20  mongosh \"mongodb://localhost:27017/?tls=true\" --tlsCAFile {d}/ca.pem \\\n\
-         \x20    --tlsCertificateKeyFile {d}/{first_user} --file {d}/create-users.js\n\
+         \x20  mkdir -p {data}\n\
+         \x20  mongod --dbpath {data} --port 27017 --tlsMode requireTLS \\\n\
+         \x20    --tlsCertificateKeyFile {server} --tlsCAFile {ca}\n\
+         \x20  mongosh \"mongodb://localhost:27017/?tls=true\" --tlsCAFile {ca} \\\n\
+         \x20    --tlsCertificateKeyFile {user} --file {js_file}\n\
          \x20  then stop that mongod (Ctrl-C).\n\n\
          2. Run mongod with TLS and authorization:\n\
-         \x20  mongod --config {d}/mongod.conf --dbpath {d}/data\n\n\
+         \x20  mongod --config {conf} --dbpath {data}\n\n\
          3. Connect as a user (MONGODB-X509; the user name comes from the certificate):\n\
          \x20  mongosh \"mongodb://localhost:27017/?tls=true&authMechanism=MONGODB-X509&authSource=%24external\" \\\n\
-         \x20    --tlsCAFile {d}/ca.pem --tlsCertificateKeyFile {d}/{first_user}\n\n\
+         \x20    --tlsCAFile {ca} --tlsCertificateKeyFile {user}\n\n\
          Revoking: atlas-ca dbusers certs revoke --projectId {id} --username U --serial S,\n\
-         then atlas-ca ca crl --projectId {id} --out {d}/crl.pem --force and restart mongod.\n\
+         then atlas-ca ca crl --projectId {id} --out {crl} --force and restart mongod.\n\
          The CRL is current for 30 days; make a new one before then.\n{customer}",
         id = project.id,
         customer = if project.self_managed_x509 {
@@ -88,4 +115,15 @@ pub(super) fn readme(out: &Path, project: &Project, first_user: &str) -> String 
             ""
         },
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shell_quoting_survives_any_path() {
+        assert_eq!(sh("/a b/c#d: e"), "'/a b/c#d: e'");
+        assert_eq!(sh("it's"), "'it'\\''s'");
+    }
 }

@@ -4,14 +4,23 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// A Python interpreter in a venv with `packages` installed (made once,
-/// under the target directory, and shared by the test binaries).
+/// under the target directory, and shared by the test binaries). A package
+/// imported under another name is written `pip-name:module` (`pyyaml:yaml`).
 pub fn python_with(packages: &[&str]) -> PathBuf {
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("test-venv");
     std::fs::create_dir_all(dir.parent().unwrap()).unwrap();
     let lock = std::fs::File::create(dir.with_extension("lock")).unwrap();
     lock.lock().unwrap();
     let python = dir.join("bin/python");
-    let imports = packages.join(", ");
+    let imports = packages
+        .iter()
+        .map(|p| p.split_once(':').map_or(*p, |(_, module)| module))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let packages: Vec<&str> = packages
+        .iter()
+        .map(|p| p.split_once(':').map_or(*p, |(pip, _)| pip))
+        .collect();
     let ready = |p: &Path| {
         Command::new(p)
             .args(["-c", &format!("import {imports}")])
@@ -28,7 +37,7 @@ pub fn python_with(packages: &[&str]) -> PathBuf {
         assert!(made.success(), "python3 -m venv failed");
         let pip = Command::new(&python)
             .args(["-m", "pip", "install", "-q", "--disable-pip-version-check"])
-            .args(packages)
+            .args(&packages)
             .status()
             .unwrap();
         assert!(pip.success(), "pip install {packages:?} failed");
