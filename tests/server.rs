@@ -135,7 +135,13 @@ fn curl_from_the_docs_and_the_cli_share_one_ledger() {
     // The CLI sees the HTTP certificate, and the server the CLI's.
     let cli_serial = serial_of(&home.issue("alice", &["--projectId", GID]));
     let cli_list = home.list_json("alice", &[]);
-    let reply = get(&certs_url(&server, "v2", GID, "alice"), OWNER);
+    let reply = get(
+        &format!(
+            "{}?includeCount=true",
+            certs_url(&server, "v2", GID, "alice")
+        ),
+        OWNER,
+    );
     assert_eq!(reply.status, 200);
     let http_list: Value = serde_json::from_str(&reply.body).unwrap();
     for list in [&cli_list, &http_list] {
@@ -448,8 +454,18 @@ fn pretty_envelope_users_and_reload() {
         v["links"][0]["href"]
             .as_str()
             .unwrap()
-            .ends_with("?includeCount=false&pageNum=2&itemsPerPage=2")
+            .ends_with("?envelope=true&includeCount=false&pageNum=2&itemsPerPage=2"),
+        "the request's own parameters are kept, in their order"
     );
+    // Users 3 and 4 of 4 (with the tab user: 5): a next page exists.
+    assert_eq!(v["links"][1]["rel"], "next");
+    assert!(
+        v["links"][1]["href"]
+            .as_str()
+            .unwrap()
+            .ends_with("?envelope=true&includeCount=false&itemsPerPage=2&pageNum=3")
+    );
+    assert_eq!(v["links"][2]["rel"], "previous");
 
     let reply = get(&format!("{users}/admin/dave?pretty=true"), OWNER);
     assert!(

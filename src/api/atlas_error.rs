@@ -33,6 +33,7 @@ pub enum ErrorCode {
     GroupAlreadyExists,
     ApiKeyNotFound,
     InvalidCustomerCa,
+    InvalidVersionDate,
 }
 
 impl ErrorCode {
@@ -66,6 +67,7 @@ impl ErrorCode {
             GroupAlreadyExists => "GROUP_ALREADY_EXISTS",
             ApiKeyNotFound => "API_KEY_NOT_FOUND",
             InvalidCustomerCa => "INVALID_CUSTOMER_X509_CA",
+            InvalidVersionDate => "INVALID_VERSION_DATE",
         }
     }
 
@@ -76,6 +78,7 @@ impl ErrorCode {
             GroupNotFound | InvalidGroupId | UsernameNotFound | ResourceNotFound
             | ApiKeyNotFound => 404,
             UserAlreadyExists | GroupAlreadyExists => 409,
+            InvalidVersionDate => 406,
             UserUnauthorized | NotInGroup => 401,
             MethodNotAllowed => 405,
             PayloadTooLarge => 413,
@@ -128,6 +131,7 @@ impl ErrorCode {
             GroupAlreadyExists => "A group with name \"%s\" already exists.",
             ApiKeyNotFound => "No API key with ID %s exists.",
             InvalidCustomerCa => "The customer X.509 CAs are invalid: %s.",
+            InvalidVersionDate => "Invalid accept header or version date.",
         }
     }
 }
@@ -202,6 +206,13 @@ pub struct ChallengeBody {
     error_code: &'static str,
 }
 
+impl ChallengeBody {
+    /// The challenge's error code.
+    pub fn error_code(&self) -> &'static str {
+        self.error_code
+    }
+}
+
 /// The body Atlas sends with `401` and `WWW-Authenticate: Digest ...`.
 pub const CHALLENGE_BODY: ChallengeBody = ChallengeBody {
     error: 401,
@@ -233,6 +244,7 @@ fn reason_phrase(status: u16) -> &'static str {
         403 => "Forbidden",
         404 => "Not Found",
         405 => "Method Not Allowed",
+        406 => "Not Acceptable",
         408 => "Request Timeout",
         409 => "Conflict",
         413 => "Payload Too Large",

@@ -215,11 +215,17 @@ pub fn list_certs(
 
 /// The Atlas list body for `records`; `self_url` is the list's URL without
 /// query, such as `http://localhost:8080/api/atlas/v2/groups/G/databaseUsers/U/certs`.
-pub(crate) fn cert_page(records: &[CertRecord], paging: Paging, self_url: &str) -> Page<CertEntry> {
+pub(crate) fn cert_page<K: AsRef<str>, V: AsRef<str>>(
+    records: &[CertRecord],
+    paging: Paging,
+    self_url: &str,
+    query: &[(K, V)],
+) -> Page<CertEntry> {
     Page::of(
         records.iter().map(CertEntry::from).collect(),
         paging,
         self_url,
+        query,
     )
 }
 

@@ -35,7 +35,7 @@ pub fn timestamp(t: OffsetDateTime) -> String {
 pub struct Link {
     /// The URL.
     pub href: String,
-    /// The relation, `self` here.
+    /// The relation: `self`, `next` or `previous`.
     pub rel: &'static str,
 }
 
@@ -92,18 +92,55 @@ impl Paging {
     }
 }
 
+/// What the command line's lists carry as their request's query: what
+/// the Atlas CLI asks for.
+pub const CLI_QUERY: &[(&str, &str)] = &[("includeCount", "true")];
+
 impl<T> Page<T> {
-    /// The page of `items` that `paging` selects; `self_url` is the link
-    /// without query, to which the paging parameters are appended.
-    pub fn of(items: Vec<T>, paging: Paging, self_url: &str) -> Page<T> {
+    /// The page of `items` that `paging` selects. `url` is the list's URL
+    /// without query and `query` the request's own parameters: the `self`
+    /// link keeps them in their order and appends `pageNum` and
+    /// `itemsPerPage`; `next` (when more pages exist) and `previous` (after
+    /// the first) keep them too and end in `itemsPerPage` and `pageNum`.
+    pub fn of<K: AsRef<str>, V: AsRef<str>>(
+        items: Vec<T>,
+        paging: Paging,
+        url: &str,
+        query: &[(K, V)],
+    ) -> Page<T> {
         let total = items.len();
         let results = paging.select(items);
-        let href = format!(
-            "{self_url}?includeCount={}&pageNum={}&itemsPerPage={}",
-            paging.include_count, paging.page_num, paging.items_per_page
-        );
+        let href = |tail: [(&str, u32); 2]| {
+            let mut q = form_urlencoded::Serializer::new(String::new());
+            for (k, v) in query {
+                if !matches!(k.as_ref(), "pageNum" | "itemsPerPage") {
+                    q.append_pair(k.as_ref(), v.as_ref());
+                }
+            }
+            for (k, v) in tail {
+                q.append_pair(k, &v.to_string());
+            }
+            format!("{url}?{}", q.finish())
+        };
+        let (page, size) = (paging.page_num, paging.items_per_page);
+        let mut links = vec![Link {
+            href: href([("pageNum", page), ("itemsPerPage", size)]),
+            rel: "self",
+        }];
+        if (page as usize).saturating_mul(size as usize) < total {
+            links.push(Link {
+                href: href([("itemsPerPage", size), ("pageNum", page.saturating_add(1))]),
+                rel: "next",
+            });
+        }
+        if page > 1 {
+            links.push(Link {
+                href: href([("itemsPerPage", size), ("pageNum", page - 1)]),
+                rel: "previous",
+            });
+        }
         Page {
-            links: vec![Link { href, rel: "self" }],
+            links,
             results,
             status: None,
             total_count: paging.include_count.then_some(total),
@@ -201,12 +238,12 @@ mod tests {
 
     #[test]
     fn pretty_is_jackson_style() {
-        let page = Page::of(vec![1u32, 2], Paging::default(), "http://h/x");
+        let page = Page::of(vec![1u32, 2], Paging::default(), "http://h/x", CLI_QUERY);
         assert_eq!(
             render(&page, true),
             "{\n  \"links\" : [ {\n    \"href\" : \"http://h/x?includeCount=true&pageNum=1&itemsPerPage=100\",\n    \"rel\" : \"self\"\n  } ],\n  \"results\" : [ 1, 2 ],\n  \"totalCount\" : 2\n}"
         );
-        let empty: Page<u32> = Page::of(vec![], Paging::default(), "u");
+        let empty: Page<u32> = Page::of(vec![], Paging::default(), "u", CLI_QUERY);
         assert!(render(&empty, true).contains("\"results\" : [ ],"));
         assert_eq!(
             render(
@@ -227,12 +264,23 @@ mod tests {
             items_per_page: 2,
             page_num: 2,
         };
-        let page = Page::of((1..=5).collect(), paging, "u");
+        let query = [
+            ("pretty", "true"),
+            ("pageNum", "2"),
+            ("includeCount", "false"),
+        ];
+        let page = Page::of((1..=5).collect(), paging, "u", &query);
         assert_eq!(page.results, vec![3, 4]);
         assert_eq!(
             render(&page, false),
-            r#"{"links":[{"href":"u?includeCount=false&pageNum=2&itemsPerPage=2","rel":"self"}],"results":[3,4]}"#
+            r#"{"links":[{"href":"u?pretty=true&includeCount=false&pageNum=2&itemsPerPage=2","rel":"self"},{"href":"u?pretty=true&includeCount=false&itemsPerPage=2&pageNum=3","rel":"next"},{"href":"u?pretty=true&includeCount=false&itemsPerPage=2&pageNum=1","rel":"previous"}],"results":[3,4]}"#
         );
+        let last = Page::of((1..=4).collect::<Vec<u32>>(), paging, "u", &[("a", "b")]);
+        let rels: Vec<&str> = last.links.iter().map(|l| l.rel).collect();
+        assert_eq!(rels, ["self", "previous"], "no next on the last page");
+        let only: Page<u32> = Page::of(vec![1], Paging::default(), "u", &[] as &[(&str, &str)]);
+        assert_eq!(only.links.len(), 1);
+        assert_eq!(only.links[0].href, "u?pageNum=1&itemsPerPage=100");
     }
 
     #[test]

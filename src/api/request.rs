@@ -9,7 +9,14 @@ use crate::store::{Role, X509Type};
 
 /// Read-only fields of Atlas's certificate entity, which a create body may
 /// carry (SDKs echo them) and which are ignored.
-const READ_ONLY_FIELDS: [&str; 5] = ["_id", "createdAt", "groupId", "notAfter", "subject"];
+const READ_ONLY_FIELDS: [&str; 6] = [
+    "_id",
+    "createdAt",
+    "groupId",
+    "links",
+    "notAfter",
+    "subject",
+];
 
 /// Parses a create body, `{"monthsUntilExpiration": N}`, into the months;
 /// an empty body means the default. Errors are Atlas's for bad JSON.

@@ -15,6 +15,7 @@ use super::output::{
     with_progress,
 };
 use super::{Failure, Outcome, select_project};
+use crate::api::json::CLI_QUERY;
 use crate::api::{self, Error, Paging, ServerCert};
 use crate::issuing::Fresh;
 use crate::pki::escape_hidden;
@@ -37,7 +38,7 @@ pub(super) fn list_users(
             let root = format!("{DEFAULT_BASE}/api/atlas/v2");
             let users = api::users::list_users(&registry, &gid, &root)?;
             let url = format!("{root}/groups/{gid}/databaseUsers");
-            print_json(&api::Page::of(users, paging, &url))
+            print_json(&api::Page::of(users, paging, &url, CLI_QUERY))
         }
         Output::Table => {
             let project = api::project(&registry, &gid)?;
@@ -227,7 +228,7 @@ fn list_certs(home: &Home, a: CertsListArgs) -> Outcome {
         Output::Json => {
             let base = format!("{}/api/atlas/v2", a.base_url.trim_end_matches('/'));
             let url = api::certs_url(&base, &gid, &a.username);
-            print_json(&api::cert_page(&records, paging, &url))
+            print_json(&api::cert_page(&records, paging, &url, CLI_QUERY))
         }
         Output::Table => print_certs(&paging.select(records), a.all),
     }

@@ -14,7 +14,7 @@ use super::args_manage::{
 use super::output::{print_bytes, print_json, print_line, table};
 use super::{Failure, Outcome, select_project};
 use crate::api::customer_x509;
-use crate::api::json::UserEntry;
+use crate::api::json::{CLI_QUERY, UserEntry};
 use crate::api::manage::{self, UserSpec};
 use crate::api::projects::{self, ProjectEntry, masked};
 use crate::api::{self, Error, Page, Paging};
@@ -170,7 +170,7 @@ pub(super) fn projects_command(home: &Home, command: ProjectsCommand) -> Outcome
             match output {
                 Some(Output::Json) => {
                     let url = format!("{}/groups", api_root());
-                    print_json(&Page::of(entries, Paging::default(), &url))
+                    print_json(&Page::of(entries, Paging::default(), &url, CLI_QUERY))
                 }
                 _ => print_bytes(
                     table(

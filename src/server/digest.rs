@@ -89,7 +89,8 @@ impl DigestAuth {
     }
 
     /// Checks an `Authorization` header for `method` on `uri` (path and
-    /// query as received) and returns the authenticated API key.
+    /// query as received; a response signed over the path alone is accepted
+    /// too) and returns the authenticated API key.
     pub fn verify<'r>(
         &self,
         header: Option<&str>,
@@ -101,7 +102,12 @@ impl DigestAuth {
         let get = |k: &str| params.get(k).map(String::as_str);
         let field = |k: &str| get(k).ok_or(Failure::Denied);
         let (username, nonce, response) = (field("username")?, field("nonce")?, field("response")?);
-        if field("realm")? != REALM || field("uri")? != uri || field("qop")? != "auth" {
+        // The signed `uri` is the request's path and query; some clients
+        // (an npm Axios Digest client; Apache's AuthDigestEnableQueryStringHack)
+        // sign the path alone, which is accepted when there is a query.
+        let signed = field("uri")?;
+        let path_only = uri.split_once('?').is_some_and(|(path, _)| signed == path);
+        if field("realm")? != REALM || (signed != uri && !path_only) || field("qop")? != "auth" {
             return Err(Failure::Denied);
         }
         let nc_text = field("nc")?;
@@ -115,7 +121,7 @@ impl DigestAuth {
         };
         let key = registry.api_key(username).ok_or(Failure::Denied)?;
         let ha1 = hash(&format!("{username}:{REALM}:{}", key.private_key));
-        let ha2 = hash(&format!("{method}:{uri}"));
+        let ha2 = hash(&format!("{method}:{signed}"));
         let expected = hash(&format!("{ha1}:{nonce}:{nc_text}:{cnonce}:auth:{ha2}"));
         let matches = expected.len() == response.len()
             && openssl::memcmp::eq(

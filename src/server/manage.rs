@@ -164,7 +164,7 @@ pub(super) async fn list_groups(
         .map(|p| ProjectEntry::new(p, &root))
         .collect();
     let url = format!("{root}/groups");
-    page(call.fmt, Page::of(groups, paging, &url))
+    page(call.fmt, Page::of(groups, paging, &url, &call.pairs))
 }
 
 /// `POST /groups`: Organization Owner only.

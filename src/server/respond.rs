@@ -2,7 +2,7 @@
 //! error bodies, and the Digest challenge.
 
 use axum::body::Body;
-use axum::http::{HeaderValue, StatusCode, Uri, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::response::Response;
 use serde::Serialize;
 
@@ -34,6 +34,31 @@ impl Version {
             Version::V2 => "application/vnd.atlas.2023-01-01+json;charset=utf-8",
         }
     }
+}
+
+/// The only version date of the endpoints served here.
+const VERSION_DATE: &str = "2023-01-01";
+
+/// Whether the request's `Accept` allows the version served: on v2, an
+/// Atlas media type must name [`VERSION_DATE`] if any is named (no `Accept`,
+/// `*/*` or `application/json` are fine).
+pub(super) fn acceptable(version: Version, headers: &HeaderMap) -> bool {
+    let Version::V2 = version else {
+        return true;
+    };
+    let dates: Vec<&str> = headers
+        .get_all(header::ACCEPT)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|range| {
+            let media = range.split(';').next().unwrap_or("").trim();
+            media
+                .strip_prefix("application/vnd.atlas.")?
+                .strip_suffix("+json")
+        })
+        .collect();
+    dates.is_empty() || dates.contains(&VERSION_DATE)
 }
 
 /// The rendering options every endpoint takes.
@@ -101,8 +126,14 @@ pub(super) fn page<T: Serialize>(fmt: Fmt, mut page: Page<T>) -> Response {
     )
 }
 
+/// Atlas's error body, with the `X-Error-Code` header Atlas sends on
+/// every error.
 pub(super) fn api_error(fmt: Fmt, e: &ApiError) -> Response {
-    entity(fmt, e.status(), e.body(), "application/json")
+    let mut response = entity(fmt, e.status(), e.body(), "application/json");
+    response
+        .headers_mut()
+        .insert("X-Error-Code", HeaderValue::from_static(e.code.name()));
+    response
 }
 
 pub(super) fn failure(fmt: Fmt, e: Error) -> Response {
@@ -127,5 +158,9 @@ pub(super) fn challenge(state: &AppState, stale: bool) -> Response {
     if let Ok(v) = HeaderValue::from_str(&state.digest.challenge(stale)) {
         response.headers_mut().insert(header::WWW_AUTHENTICATE, v);
     }
+    response.headers_mut().insert(
+        "X-Error-Code",
+        HeaderValue::from_static(api::CHALLENGE_BODY.error_code()),
+    );
     response
 }

@@ -20,7 +20,7 @@ use super::AppState;
 use super::access::{Need, RATE_LIMIT, USERS_RATE_LIMIT, begin, refuse};
 use super::manage;
 use super::respond::{
-    Fmt, Version, api_error, entity, failure, fmt_of, page, query_pairs, respond,
+    Fmt, Version, acceptable, api_error, entity, failure, fmt_of, page, query_pairs, respond,
 };
 use crate::api::{self, ApiError, CreateCert, Error, ErrorCode, Page};
 use crate::issuing::{Fresh, KeySource};
@@ -159,6 +159,10 @@ pub(super) fn open<P>(
     let Ok(Path(params)) = path else {
         return Err(Box::new(resource_not_found(&uri)));
     };
+    if !acceptable(version, &parts.headers) {
+        let e = ApiError::new(ErrorCode::InvalidVersionDate, &[]);
+        return Err(Box::new(api_error(fmt, &e)));
+    }
     let (registry, key) = begin(
         state,
         &parts.method,
@@ -308,7 +312,12 @@ async fn list_certs(
     match blocking(move || api::list_certs(&home, &registry, &gid, &username, false)).await {
         Ok(records) => page(
             call.fmt,
-            api::cert_page(&records, paging, &self_url(&parts.headers, &call.uri)),
+            api::cert_page(
+                &records,
+                paging,
+                &self_url(&parts.headers, &call.uri),
+                &call.pairs,
+            ),
         ),
         Err(e) => failure(call.fmt, e),
     }
@@ -345,7 +354,12 @@ async fn list_users(
     match users {
         Ok((paging, users)) => page(
             call.fmt,
-            Page::of(users, paging, &self_url(&parts.headers, &call.uri)),
+            Page::of(
+                users,
+                paging,
+                &self_url(&parts.headers, &call.uri),
+                &call.pairs,
+            ),
         ),
         Err(e) => api_error(call.fmt, &e),
     }

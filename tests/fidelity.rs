@@ -1,0 +1,249 @@
+//! Atlas fidelity, second pass (issue 13): paging links, `X-Error-Code`,
+//! version dates, read-only `links` in a create body, and Digest clients
+//! that sign the path alone.
+
+mod common;
+
+use common::*;
+use serde_json::Value;
+
+const OWNER: &str = "owner:owner-secret";
+
+fn start() -> (TestHome, Server) {
+    let home = TestHome::new(&format!("{}{API_KEYS}", registry("")));
+    let server = Server::start(&home, &["--key-pool", "0"]);
+    (home, server)
+}
+
+fn get(url: &str, extra: &[&str]) -> Reply {
+    let mut args = vec!["--digest", "--user", OWNER];
+    args.extend(extra);
+    args.push(url);
+    curl(&args)
+}
+
+fn links(reply: &Reply) -> Vec<(String, String)> {
+    let v: Value = serde_json::from_str(&reply.body).unwrap();
+    v["links"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| {
+            (
+                l["rel"].as_str().unwrap().to_string(),
+                l["href"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn paging_links_keep_the_request_and_point_onwards() {
+    let (_home, server) = start();
+    let users = format!("{}/groups/{GID}/databaseUsers", server.api("v2"));
+    // Four users, three a page: page 1 has a next, page 2 only a previous.
+    let first = links(&get(
+        &format!("{users}?includeCount=true&itemsPerPage=3"),
+        &[],
+    ));
+    assert_eq!(
+        first,
+        [
+            (
+                "self".to_string(),
+                format!("{users}?includeCount=true&pageNum=1&itemsPerPage=3")
+            ),
+            (
+                "next".to_string(),
+                format!("{users}?includeCount=true&itemsPerPage=3&pageNum=2")
+            ),
+        ]
+    );
+    let last = links(&get(&format!("{users}?itemsPerPage=3&pageNum=2"), &[]));
+    assert_eq!(
+        last,
+        [
+            (
+                "self".to_string(),
+                format!("{users}?pageNum=2&itemsPerPage=3")
+            ),
+            (
+                "previous".to_string(),
+                format!("{users}?itemsPerPage=3&pageNum=1")
+            ),
+        ]
+    );
+    let pretty = get(&format!("{users}?pretty=true"), &[]);
+    assert!(
+        pretty.body.contains(&format!(
+            "\"href\" : \"{users}?pretty=true&pageNum=1&itemsPerPage=100\""
+        )),
+        "{}",
+        pretty.body
+    );
+    let all = links(&get(&format!("{users}?itemsPerPage=4"), &[]));
+    assert_eq!(all.len(), 1, "no next on the only page: {all:?}");
+    // Users carry their own self links, in the list and alone.
+    let list: Value = serde_json::from_str(&get(&users, &[]).body).unwrap();
+    assert_eq!(
+        list["results"][0]["links"][0]["href"],
+        format!("{users}/$external/alice")
+    );
+}
+
+#[test]
+fn every_error_carries_x_error_code_and_version_dates_are_checked() {
+    let (_home, server) = start();
+    let v2 = server.api("v2");
+    let certs = format!("{v2}/groups/{GID}/databaseUsers/alice/certs");
+    let post = |url: &str, body: &str, extra: &[&str]| {
+        let mut args = vec![
+            "-X",
+            "POST",
+            "-H",
+            "Content-Type: application/json",
+            "--data",
+            body,
+        ];
+        args.extend(extra);
+        get(url, &args)
+    };
+    let cases: Vec<(Reply, u16, &str)> = vec![
+        (curl(&[&certs]), 401, "UNEXPECTED_ERROR"),
+        (
+            get(
+                &format!("{v2}/groups/111111111111111111111111/databaseUsers"),
+                &[],
+            ),
+            401,
+            "NOT_IN_GROUP",
+        ),
+        (post(&certs, "{", &[]), 400, "MALFORMED_JSON"),
+        (
+            post(&certs, r#"{"monthsUntilExpiration":25}"#, &[]),
+            400,
+            "CERT_EXPIRY_CANNOT_EXCEED_TWO_YEARS",
+        ),
+        (
+            get(&format!("{v2}/nowhere"), &[]),
+            404,
+            "RESOURCE_NOT_FOUND",
+        ),
+        (
+            get(&format!("{v2}/groups/{GID}"), &["-X", "DELETE"]),
+            405,
+            "METHOD_NOT_ALLOWED",
+        ),
+        (
+            post(
+                &format!("{v2}/groups/{GID}/databaseUsers"),
+                r#"{"username":"alice","x509Type":"MANAGED"}"#,
+                &[],
+            ),
+            409,
+            "USER_ALREADY_EXISTS",
+        ),
+        (
+            get(
+                &certs,
+                &["-H", "Accept: application/vnd.atlas.2024-08-05+json"],
+            ),
+            406,
+            "INVALID_VERSION_DATE",
+        ),
+    ];
+    for (reply, status, code) in cases {
+        assert_eq!(reply.status, status, "{code}: {}", reply.body);
+        assert_eq!(reply.header("x-error-code"), Some(code), "{code}");
+        if status == 406 {
+            let v: Value = serde_json::from_str(&reply.body).unwrap();
+            assert_eq!(v["detail"], "Invalid accept header or version date.");
+        }
+    }
+    for accept in [
+        "application/vnd.atlas.2023-01-01+json",
+        "application/json",
+        "*/*",
+        "application/vnd.atlas.2023-01-01+json;charset=utf-8, application/json",
+    ] {
+        let reply = get(&certs, &["-H", &format!("Accept: {accept}")]);
+        assert_eq!(reply.status, 200, "{accept}: {}", reply.body);
+        assert_eq!(reply.header("x-error-code"), None);
+    }
+    // v1.0 has no version dates.
+    let v1 = get(
+        &format!(
+            "{}/groups/{GID}/databaseUsers/alice/certs",
+            server.api("v1.0")
+        ),
+        &["-H", "Accept: application/vnd.atlas.2024-08-05+json"],
+    );
+    assert_eq!(v1.status, 200);
+}
+
+#[test]
+fn read_only_links_in_a_create_body_are_ignored() {
+    let (_home, server) = start();
+    let certs = format!(
+        "{}/groups/{GID}/databaseUsers/alice/certs",
+        server.api("v2")
+    );
+    let reply = get(
+        &certs,
+        &[
+            "-X",
+            "POST",
+            "-H",
+            "Content-Type: application/json",
+            "--data",
+            r#"{"monthsUntilExpiration":2,"links":[{"href":"x","rel":"self"}],"_id":1}"#,
+        ],
+    );
+    assert_eq!(reply.status, 201, "{}", reply.body);
+}
+
+#[test]
+fn digest_signed_over_the_path_alone_is_accepted_with_a_query() {
+    let (_home, server) = start();
+    let path = format!("/api/atlas/v2/groups/{GID}/databaseUsers/alice/certs");
+    let url = format!("{}{path}?pretty=true", server.base);
+    let nonce = curl(&["-X", "POST", &url]).nonce();
+    let post = |uri: &str, nc: &str| {
+        let auth = digest_authorization("owner", "owner-secret", "POST", uri, &nonce, nc);
+        curl(&[
+            "-X",
+            "POST",
+            "-H",
+            &format!("Authorization: {auth}"),
+            "-H",
+            "Content-Type: application/json",
+            "--data",
+            "{}",
+            &url,
+        ])
+    };
+    let created = post(&path, "00000001");
+    assert_eq!(created.status, 201, "{}", created.body);
+    assert!(created.body.starts_with("-----BEGIN CERTIFICATE-----"));
+    // The full path and query works as before; any other uri does not.
+    assert_eq!(post(&format!("{path}?pretty=true"), "00000002").status, 201);
+    let other = format!("/api/atlas/v2/groups/{GID}/databaseUsers/bob/certs");
+    assert_eq!(post(&other, "00000003").status, 401);
+    assert_eq!(
+        post(&format!("{path}?pretty=false"), "00000004").status,
+        401
+    );
+    // Without a query, the path is the whole uri: a path with a query is not it.
+    let bare = format!("{}{path}", server.base);
+    let nonce = curl(&["-X", "POST", &bare]).nonce();
+    let auth = digest_authorization(
+        "owner",
+        "owner-secret",
+        "POST",
+        &format!("{path}?x=1"),
+        &nonce,
+        "00000001",
+    );
+    let refused = curl(&["-X", "POST", "-H", &format!("Authorization: {auth}"), &bare]);
+    assert_eq!(refused.status, 401);
+}
