@@ -425,3 +425,51 @@ fn temporaries_of_killed_runs_are_swept_and_reported() {
         stderr(&run)
     );
 }
+
+#[test]
+fn force_replaces_an_earlier_run_as_a_whole() {
+    let home = TestHome::new(&registry(""));
+    let out = home.path().join("fx");
+    let o = out.to_str().unwrap();
+    home.ok(&[
+        "fixtures",
+        "--out",
+        o,
+        "--count-per-user",
+        "3",
+        "--key-type",
+        "ec-p256",
+        "--quiet",
+    ]);
+    let mine = out.join("notes.txt");
+    std::fs::write(&mine, "mine").unwrap();
+    home.ok(&[
+        "fixtures",
+        "--out",
+        o,
+        "--count-per-user",
+        "2",
+        "--key-type",
+        "ec-p256",
+        "--quiet",
+        "--force",
+    ]);
+    let mut files: Vec<String> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    files.sort();
+    assert_eq!(
+        files,
+        [
+            "alice-1.pem",
+            "alice-2.pem",
+            "bob-1.pem",
+            "bob-2.pem",
+            "ca.pem",
+            "manifest.json",
+            "notes.txt"
+        ],
+        "the third certificates of the earlier run are gone, other files stay"
+    );
+}

@@ -658,9 +658,10 @@ fn local_kit_writes_everything_once() {
     let abs = std::path::absolute(&kit).unwrap();
     for line in [
         "mode: requireTLS".to_string(),
-        format!("certificateKeyFile: {}/server.pem", abs.display()),
-        format!("CAFile: {}/ca.pem", abs.display()),
-        format!("CRLFile: {}/crl.pem", abs.display()),
+        // Paths are YAML double-quoted scalars.
+        format!("certificateKeyFile: \"{}/server.pem\"", abs.display()),
+        format!("CAFile: \"{}/ca.pem\"", abs.display()),
+        format!("CRLFile: \"{}/crl.pem\"", abs.display()),
         "authorization: enabled".to_string(),
     ] {
         assert!(conf.contains(&line), "{line} in {conf}");
@@ -675,7 +676,7 @@ fn local_kit_writes_everything_once() {
     assert!(js.contains(r#"user: "CN=bob", roles: [] "#), "{js}");
     let readme = std::fs::read_to_string(kit.join("README.txt")).unwrap();
     assert!(
-        readme.contains(&format!("mongod --config {}/mongod.conf", abs.display())),
+        readme.contains(&format!("mongod --config '{}/mongod.conf'", abs.display())),
         "{readme}"
     );
 

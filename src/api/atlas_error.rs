@@ -34,6 +34,7 @@ pub enum ErrorCode {
     ApiKeyNotFound,
     InvalidCustomerCa,
     InvalidVersionDate,
+    ServiceAccountNotFound,
 }
 
 impl ErrorCode {
@@ -68,6 +69,7 @@ impl ErrorCode {
             ApiKeyNotFound => "API_KEY_NOT_FOUND",
             InvalidCustomerCa => "INVALID_CUSTOMER_X509_CA",
             InvalidVersionDate => "INVALID_VERSION_DATE",
+            ServiceAccountNotFound => "SERVICE_ACCOUNT_NOT_FOUND",
         }
     }
 
@@ -75,8 +77,12 @@ impl ErrorCode {
     pub fn status(self) -> u16 {
         use ErrorCode::*;
         match self {
-            GroupNotFound | InvalidGroupId | UsernameNotFound | ResourceNotFound
-            | ApiKeyNotFound => 404,
+            GroupNotFound
+            | InvalidGroupId
+            | UsernameNotFound
+            | ResourceNotFound
+            | ApiKeyNotFound
+            | ServiceAccountNotFound => 404,
             UserAlreadyExists | GroupAlreadyExists => 409,
             InvalidVersionDate => 406,
             UserUnauthorized | NotInGroup => 401,
@@ -132,6 +138,7 @@ impl ErrorCode {
             ApiKeyNotFound => "No API key with ID %s exists.",
             InvalidCustomerCa => "The customer X.509 CAs are invalid: %s.",
             InvalidVersionDate => "Invalid accept header or version date.",
+            ServiceAccountNotFound => "No service account with client ID %s exists.",
         }
     }
 }

@@ -8,7 +8,7 @@ use super::error::Error;
 use super::json::Link;
 use super::users::project;
 use crate::pki::{random_hex, random_letters};
-use crate::store::registry_edit::Edit;
+use crate::store::registry_edit::{CredentialKind, Edit};
 use crate::store::{ApiKey, Home, KeyRole, Project, Registry};
 
 /// A project in the Admin API's shape (the fields that apply offline).
@@ -118,14 +118,7 @@ pub fn fresh_project_id(registry: &Registry) -> Result<String, Error> {
 pub fn create_api_key(home: &Home, desc: &str, roles: Vec<KeyRole>) -> Result<ApiKey, Error> {
     let mut edit = Edit::open(home.registry_path())?;
     check_name("desc", desc, 250)?;
-    if roles.is_empty() {
-        return Err(ApiError::new(ErrorCode::MissingAttribute, &["roles"]).into());
-    }
-    for role in &roles {
-        if let Some(g) = &role.group_id {
-            project(&edit.registry, g)?;
-        }
-    }
+    check_roles(&edit, &roles)?;
     let public_key = loop {
         let letters = random_letters(8)?;
         if edit.registry.api_key(&letters).is_none() {
@@ -147,9 +140,72 @@ pub fn create_api_key(home: &Home, desc: &str, roles: Vec<KeyRole>) -> Result<Ap
         private_key,
         roles,
     };
-    edit.add_api_key(&key)?;
+    edit.add_credential(CredentialKind::ApiKey, &key)?;
     edit.commit()?;
     Ok(key)
+}
+
+/// `projects serviceAccounts create`: a service account named `name` with
+/// a client id `mdb_sa_id_<24 hex>` and a random secret
+/// `mdb_sa_sk_<...>`, as Atlas's look, holding `roles`. The secret is shown
+/// only in the result.
+pub fn create_service_account(
+    home: &Home,
+    name: &str,
+    roles: Vec<KeyRole>,
+) -> Result<ApiKey, Error> {
+    let mut edit = Edit::open(home.registry_path())?;
+    check_name("name", name, 64)?;
+    check_roles(&edit, &roles)?;
+    let client_id = loop {
+        let id = format!("mdb_sa_id_{}", random_hex(12)?);
+        if !edit
+            .registry
+            .service_accounts
+            .iter()
+            .any(|a| a.public_key == id)
+        {
+            break id;
+        }
+    };
+    let account = ApiKey {
+        desc: Some(name.to_string()),
+        public_key: client_id,
+        private_key: format!("mdb_sa_sk_{}", random_hex(24)?),
+        roles,
+    };
+    edit.add_credential(CredentialKind::ServiceAccount, &account)?;
+    edit.commit()?;
+    Ok(account)
+}
+
+/// `projects serviceAccounts delete`: removes the account with this
+/// client id (its tokens stop working at once).
+pub fn delete_service_account(home: &Home, client_id: &str) -> Result<ApiKey, Error> {
+    let mut edit = Edit::open(home.registry_path())?;
+    let index = edit
+        .registry
+        .service_accounts
+        .iter()
+        .position(|a| a.public_key == client_id)
+        .ok_or_else(|| ApiError::new(ErrorCode::ServiceAccountNotFound, &[client_id]))?;
+    let account = edit.registry.service_accounts[index].clone();
+    edit.remove_credential(CredentialKind::ServiceAccount, index)?;
+    edit.commit()?;
+    Ok(account)
+}
+
+/// Roles need a role, and project roles a project that exists.
+fn check_roles(edit: &Edit, roles: &[KeyRole]) -> Result<(), ApiError> {
+    if roles.is_empty() {
+        return Err(ApiError::new(ErrorCode::MissingAttribute, &["roles"]));
+    }
+    for role in roles {
+        if let Some(g) = &role.group_id {
+            project(&edit.registry, g)?;
+        }
+    }
+    Ok(())
 }
 
 /// `projects apiKeys delete`: removes the key with this public key.
@@ -162,7 +218,7 @@ pub fn delete_api_key(home: &Home, public_key: &str) -> Result<ApiKey, Error> {
         .position(|k| k.public_key == public_key)
         .ok_or_else(|| ApiError::new(ErrorCode::ApiKeyNotFound, &[public_key]))?;
     let key = edit.registry.api_keys[index].clone();
-    edit.remove_api_key(index)?;
+    edit.remove_credential(CredentialKind::ApiKey, index)?;
     edit.commit()?;
     Ok(key)
 }

@@ -172,6 +172,9 @@ pub(super) struct ServeArgs {
     /// Seconds a client may take to send its request headers, and its body.
     #[arg(long = "client-timeout", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..))]
     pub(super) client_timeout: u64,
+    /// Seconds a service account's bearer token lives (Atlas: 3600).
+    #[arg(long = "token-ttl", default_value_t = 3600, value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub(super) token_ttl: u64,
 }
 
 #[derive(Debug, Args)]

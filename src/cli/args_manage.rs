@@ -135,6 +135,44 @@ pub(super) enum ProjectsCommand {
     /// Programmatic API keys (HTTP Digest credentials for `serve`).
     #[command(subcommand, name = "apiKeys", visible_alias = "apikeys")]
     ApiKeys(ApiKeysCommand),
+    /// Service accounts (OAuth 2.0 client credentials for `serve`).
+    #[command(
+        subcommand,
+        name = "serviceAccounts",
+        visible_alias = "serviceaccounts"
+    )]
+    ServiceAccounts(ServiceAccountsCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub(super) enum ServiceAccountsCommand {
+    /// Creates a service account; prints its client secret once.
+    Create {
+        /// The account's name.
+        #[arg(long)]
+        name: String,
+        /// A role (repeat), as for API keys.
+        #[arg(long = "role", required = true, value_delimiter = ',')]
+        roles: Vec<KeyRoleArg>,
+        #[command(flatten)]
+        project: ProjectArg,
+        /// Output format (`json`: the account, with its secret).
+        #[arg(short, long, value_enum)]
+        output: Option<Output>,
+    },
+    /// Lists the accounts, secrets masked.
+    #[command(visible_alias = "ls")]
+    List {
+        /// Output format.
+        #[arg(short, long, value_enum)]
+        output: Option<Output>,
+    },
+    /// Deletes an account (its tokens stop working).
+    #[command(visible_alias = "rm")]
+    Delete {
+        /// The account's client id.
+        client_id: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -122,6 +122,7 @@ pub(super) fn serve(home: Home, a: ServeArgs) -> Outcome {
         nonce_ttl: Duration::from_secs(a.nonce_ttl),
         key_pool: a.key_pool,
         client_timeout: Duration::from_secs(a.client_timeout),
+        token_ttl: Duration::from_secs(a.token_ttl),
     };
     Ok(server::serve(home, options)?)
 }

@@ -6,10 +6,10 @@ use std::io::{BufRead, IsTerminal, Write};
 
 use serde::Serialize;
 
-use super::args::{DEFAULT_BASE, Output};
+use super::args::{DEFAULT_BASE, Output, ProjectArg};
 use super::args_manage::{
-    ApiKeysCommand, CustomerCertsCommand, ProjectsCommand, SecurityCommand, UserCreateArgs,
-    UserDeleteArgs, UserRefArgs, UserUpdateArgs,
+    ApiKeysCommand, CustomerCertsCommand, KeyRoleArg, ProjectsCommand, SecurityCommand,
+    ServiceAccountsCommand, UserCreateArgs, UserDeleteArgs, UserRefArgs, UserUpdateArgs,
 };
 use super::output::{print_bytes, print_json, print_line, table};
 use super::{Failure, Outcome, select_project};
@@ -198,6 +198,7 @@ pub(super) fn projects_command(home: &Home, command: ProjectsCommand) -> Outcome
             }
         }
         ProjectsCommand::ApiKeys(c) => api_keys(home, c),
+        ProjectsCommand::ServiceAccounts(c) => service_accounts(home, c),
     }
 }
 
@@ -244,6 +245,102 @@ fn role_name(role: KeyRoleName) -> &'static str {
     }
 }
 
+/// The roles of a new credential: project roles in the selected project,
+/// `ORG_OWNER` in none.
+fn key_roles(
+    home: &Home,
+    roles: Vec<KeyRoleArg>,
+    project: &ProjectArg,
+) -> Result<Vec<KeyRole>, Failure> {
+    let needs_project = roles
+        .iter()
+        .any(|r| KeyRoleName::from(*r) != KeyRoleName::OrgOwner);
+    let gid = if needs_project {
+        Some(select_project(&home.registry()?, project)?)
+    } else {
+        None
+    };
+    Ok(roles
+        .into_iter()
+        .map(|r| {
+            let role_name = KeyRoleName::from(r);
+            KeyRole {
+                role_name,
+                group_id: (role_name != KeyRoleName::OrgOwner)
+                    .then(|| gid.clone())
+                    .flatten(),
+            }
+        })
+        .collect())
+}
+
+/// A service account as lists and `-o json` show it.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct AccountView {
+    client_id: String,
+    client_secret: String,
+    name: String,
+    roles: Vec<KeyRoleView>,
+}
+
+fn account_view(account: &crate::store::ApiKey, secret: String) -> AccountView {
+    let key = key_view(account, secret);
+    AccountView {
+        client_id: key.public_key,
+        client_secret: key.private_key,
+        name: key.desc,
+        roles: key.roles,
+    }
+}
+
+fn service_accounts(home: &Home, command: ServiceAccountsCommand) -> Outcome {
+    match command {
+        ServiceAccountsCommand::Create {
+            name,
+            roles,
+            project,
+            output,
+        } => {
+            let roles = key_roles(home, roles, &project)?;
+            let account = projects::create_service_account(home, &name, roles)?;
+            match output {
+                Some(Output::Json) => {
+                    print_json(&account_view(&account, account.private_key.clone()))
+                }
+                _ => print_line(&format!(
+                    "Service account '{name}' created.\nClient ID {}\nClient Secret {}",
+                    account.public_key, account.private_key
+                )),
+            }
+        }
+        ServiceAccountsCommand::List { output } => {
+            let registry = home.registry()?;
+            let accounts: Vec<AccountView> = registry
+                .service_accounts
+                .iter()
+                .map(|a| account_view(a, masked(&a.private_key)))
+                .collect();
+            match output {
+                Some(Output::Json) => print_json(&accounts),
+                _ => print_bytes(
+                    table(
+                        &["CLIENT ID", "CLIENT SECRET", "NAME"],
+                        accounts.iter().map(|a| {
+                            vec![a.client_id.clone(), a.client_secret.clone(), a.name.clone()]
+                        }),
+                    )
+                    .as_bytes(),
+                ),
+            }
+        }
+        ServiceAccountsCommand::Delete { client_id } => {
+            let account = projects::delete_service_account(home, &client_id)?;
+            print_line(&format!("Service account '{}' deleted", account.public_key))
+        }
+    }
+}
+
 fn api_keys(home: &Home, command: ApiKeysCommand) -> Outcome {
     match command {
         ApiKeysCommand::Create {
@@ -252,26 +349,7 @@ fn api_keys(home: &Home, command: ApiKeysCommand) -> Outcome {
             project,
             output,
         } => {
-            let needs_project = roles
-                .iter()
-                .any(|r| KeyRoleName::from(*r) != KeyRoleName::OrgOwner);
-            let gid = if needs_project {
-                Some(select_project(&home.registry()?, &project)?)
-            } else {
-                None
-            };
-            let roles = roles
-                .into_iter()
-                .map(|r| {
-                    let role_name = KeyRoleName::from(r);
-                    KeyRole {
-                        role_name,
-                        group_id: (role_name != KeyRoleName::OrgOwner)
-                            .then(|| gid.clone())
-                            .flatten(),
-                    }
-                })
-                .collect();
+            let roles = key_roles(home, roles, &project)?;
             let key = projects::create_api_key(home, &desc, roles)?;
             match output {
                 Some(Output::Json) => print_json(&key_view(&key, key.private_key.clone())),

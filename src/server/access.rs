@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use axum::http::{HeaderMap, Method, Uri, header};
+use axum::http::{HeaderMap, HeaderValue, Method, Uri, header};
 use axum::response::Response;
 
 use super::AppState;
@@ -79,10 +79,23 @@ pub(super) fn begin(
         .filter(|v| v.len() <= MAX_AUTHORIZATION)
         .and_then(|v| v.to_str().ok());
     let request_uri = uri.path_and_query().map_or(uri.path(), |pq| pq.as_str());
-    let key = state
-        .digest
-        .verify(authorization, method.as_str(), request_uri, &registry)
-        .map_err(|f| Refusal::Challenge(f == Failure::Stale))?;
+    let key = match authorization.and_then(|a| a.strip_prefix("Bearer ")) {
+        // A service account's token, from POST /api/oauth/token.
+        Some(token) => state
+            .tokens
+            .client(token.trim())
+            .and_then(|client| {
+                registry
+                    .service_accounts
+                    .iter()
+                    .find(|a| a.public_key == client)
+            })
+            .ok_or(Refusal::Token)?,
+        None => state
+            .digest
+            .verify(authorization, method.as_str(), request_uri, &registry)
+            .map_err(|f| Refusal::Challenge(f == Failure::Stale))?,
+    };
     match gid {
         Some(gid) if !is_project_id(gid) => {
             return Err(Refusal::Api(ApiError::new(
@@ -119,6 +132,8 @@ pub(super) fn sees(key: &ApiKey, gid: &str) -> bool {
 pub(super) enum Refusal {
     /// No valid credentials: a Digest challenge (`stale` or not).
     Challenge(bool),
+    /// A bearer token that is unknown, revoked or expired.
+    Token,
     /// An Atlas error.
     Api(ApiError),
 }
@@ -126,6 +141,14 @@ pub(super) enum Refusal {
 pub(super) fn refuse(state: &AppState, fmt: Fmt, refusal: Refusal) -> Response {
     match refusal {
         Refusal::Challenge(stale) => challenge(state, stale),
+        Refusal::Token => {
+            let mut response = challenge(state, false);
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer error=\"invalid_token\""),
+            );
+            response
+        }
         Refusal::Api(e) => api_error(fmt, &e),
     }
 }

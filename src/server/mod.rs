@@ -11,6 +11,7 @@ mod access;
 mod digest;
 mod listen;
 mod manage;
+mod oauth;
 mod registry_cache;
 mod respond;
 mod routes;
@@ -38,6 +39,8 @@ pub struct ServeOptions {
     pub key_pool: usize,
     /// How long a client may take to send its request headers, and its body.
     pub client_timeout: Duration,
+    /// How long a service account's bearer token lives.
+    pub token_ttl: Duration,
 }
 
 /// Shared by every request.
@@ -48,6 +51,7 @@ struct AppState {
     rate: access::RateWindow,
     keys: Option<KeyPool>,
     client_timeout: Duration,
+    tokens: oauth::Tokens,
 }
 
 /// Runs the server until SIGINT or SIGTERM, then finishes the requests in
@@ -69,6 +73,7 @@ pub fn serve(home: Home, options: ServeOptions) -> Result<(), Error> {
             .transpose()
             .map_err(|e| Error::Internal(format!("cannot start the key pool's threads: {e}")))?,
         client_timeout: options.client_timeout,
+        tokens: oauth::Tokens::new(options.token_ttl),
     });
     let max_connections = listen::connection_cap();
     let runtime = tokio::runtime::Builder::new_multi_thread()

@@ -19,6 +19,7 @@ use axum::{Extension, Router};
 use super::AppState;
 use super::access::{Need, RATE_LIMIT, USERS_RATE_LIMIT, begin, refuse};
 use super::manage;
+use super::oauth;
 use super::respond::{
     Fmt, Version, acceptable, api_error, entity, failure, fmt_of, page, query_pairs, respond,
 };
@@ -62,6 +63,8 @@ pub(super) fn router(state: Arc<AppState>) -> Router {
             .layer(Extension(v))
     };
     Router::new()
+        .route("/api/oauth/token", axum::routing::post(oauth::token))
+        .route("/api/oauth/revoke", axum::routing::post(oauth::revoke))
         .nest("/api/atlas/v1.0", api(Version::V1))
         .nest("/api/atlas/v2", api(Version::V2))
         .fallback(not_found)

@@ -122,6 +122,9 @@ pub struct Registry {
     pub projects: Vec<Project>,
     /// The API keys the server accepts.
     pub api_keys: Vec<ApiKey>,
+    /// The service accounts (OAuth 2.0 client credentials): `public_key` is
+    /// the client id, `private_key` the secret, `desc` the name.
+    pub service_accounts: Vec<ApiKey>,
 }
 
 /// Why a registry could not be used.
@@ -179,7 +182,34 @@ struct RawRegistry {
     projects: Vec<RawProject>,
     #[serde(default)]
     api_keys: Vec<RawApiKey>,
+    #[serde(default)]
+    service_accounts: Vec<RawServiceAccount>,
 }
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct RawServiceAccount {
+    name: Option<String>,
+    client_id: Spanned<String>,
+    client_secret: Spanned<String>,
+    #[serde(default)]
+    roles: Vec<Spanned<RawKeyRole>>,
+}
+
+/// What the two kinds of credentials call their id and secret.
+struct Labels {
+    id: &'static str,
+    secret: &'static str,
+}
+
+const API_KEY_LABELS: Labels = Labels {
+    id: "publicKey",
+    secret: "privateKey",
+};
+const SERVICE_ACCOUNT_LABELS: Labels = Labels {
+    id: "clientId",
+    secret: "clientSecret",
+};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
@@ -244,8 +274,23 @@ impl Registry {
             let project = project(p, &projects, &fail)?;
             projects.push(project);
         }
-        let api_keys = api_keys(raw.api_keys, &fail)?;
-        Ok(Registry { projects, api_keys })
+        let api_keys = credentials(raw.api_keys, &fail, &API_KEY_LABELS)?;
+        let accounts = raw
+            .service_accounts
+            .into_iter()
+            .map(|a| RawApiKey {
+                desc: a.name,
+                public_key: a.client_id,
+                private_key: a.client_secret,
+                roles: a.roles,
+            })
+            .collect();
+        let service_accounts = credentials(accounts, &fail, &SERVICE_ACCOUNT_LABELS)?;
+        Ok(Registry {
+            projects,
+            api_keys,
+            service_accounts,
+        })
     }
 
     /// The API key with this public key, if any.
@@ -377,7 +422,12 @@ fn user(
     })
 }
 
-fn api_keys(raw: Vec<RawApiKey>, fail: Fail<'_>) -> Result<Vec<ApiKey>, RegistryError> {
+/// Validates API keys (or service accounts, with their `labels`).
+fn credentials(
+    raw: Vec<RawApiKey>,
+    fail: Fail<'_>,
+    labels: &Labels,
+) -> Result<Vec<ApiKey>, RegistryError> {
     let mut keys: Vec<ApiKey> = Vec::with_capacity(raw.len());
     for k in raw {
         let public = k.public_key.get_ref();
@@ -385,20 +435,22 @@ fn api_keys(raw: Vec<RawApiKey>, fail: Fail<'_>) -> Result<Vec<ApiKey>, Registry
         {
             return Err(fail(
                 k.public_key.span().start,
-                "publicKey must be non-empty, without quotes, backslashes or control characters"
-                    .into(),
+                format!(
+                    "{} must be non-empty, without quotes, backslashes or control characters",
+                    labels.id
+                ),
             ));
         }
         if keys.iter().any(|other| &other.public_key == public) {
             return Err(fail(
                 k.public_key.span().start,
-                format!("duplicate publicKey {}", quoted(public)),
+                format!("duplicate {} {}", labels.id, quoted(public)),
             ));
         }
         if k.private_key.get_ref().is_empty() {
             return Err(fail(
                 k.private_key.span().start,
-                "privateKey is empty".into(),
+                format!("{} is empty", labels.secret),
             ));
         }
         let mut roles = Vec::with_capacity(k.roles.len());

@@ -181,37 +181,65 @@ impl Edit {
         Ok(())
     }
 
-    /// Appends an API key.
-    pub fn add_api_key(&mut self, key: &ApiKey) -> Result<(), RegistryError> {
-        let path = self.path.clone();
-        let keys = Edit::tables(&path, self.doc.as_table_mut(), "apiKeys")?;
-        {
-            let mut table = Table::new();
-            if let Some(desc) = &key.desc {
-                table.insert("desc", value(desc.as_str()));
-            }
-            table.insert("publicKey", value(key.public_key.as_str()));
-            table.insert("privateKey", value(key.private_key.as_str()));
-            let mut roles = Array::new();
-            for role in &key.roles {
-                let mut r = InlineTable::new();
-                r.insert("roleName", key_role_name(role.role_name).into());
-                if let Some(g) = &role.group_id {
-                    r.insert("groupId", g.as_str().into());
-                }
-                roles.push(r);
-            }
-            table.insert("roles", value(roles));
-            keys.push(table);
+    /// Appends `credential` to `[[kind]]`: an API key (`apiKeys`) or a
+    /// service account (`serviceAccounts`), with their own field names.
+    pub fn add_credential(
+        &mut self,
+        kind: CredentialKind,
+        credential: &ApiKey,
+    ) -> Result<(), RegistryError> {
+        let [section, desc, id, secret] = kind.names();
+        let mut table = Table::new();
+        if let Some(d) = &credential.desc {
+            table.insert(desc, value(d.as_str()));
         }
+        table.insert(id, value(credential.public_key.as_str()));
+        table.insert(secret, value(credential.private_key.as_str()));
+        let mut roles = Array::new();
+        for role in &credential.roles {
+            let mut r = InlineTable::new();
+            r.insert("roleName", key_role_name(role.role_name).into());
+            if let Some(g) = &role.group_id {
+                r.insert("groupId", g.as_str().into());
+            }
+            roles.push(r);
+        }
+        table.insert("roles", value(roles));
+        let path = self.path.clone();
+        Edit::tables(&path, self.doc.as_table_mut(), section)?.push(table);
         Ok(())
     }
 
-    /// Removes the API key at `index` (file order).
-    pub fn remove_api_key(&mut self, index: usize) -> Result<(), RegistryError> {
+    /// Removes the credential of `kind` at `index` (file order).
+    pub fn remove_credential(
+        &mut self,
+        kind: CredentialKind,
+        index: usize,
+    ) -> Result<(), RegistryError> {
         let path = self.path.clone();
-        Edit::tables(&path, self.doc.as_table_mut(), "apiKeys")?.remove(index);
+        Edit::tables(&path, self.doc.as_table_mut(), kind.names()[0])?.remove(index);
         Ok(())
+    }
+}
+
+/// The two kinds of credentials the registry holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CredentialKind {
+    /// `[[apiKeys]]`: Digest credentials.
+    ApiKey,
+    /// `[[serviceAccounts]]`: OAuth 2.0 client credentials.
+    ServiceAccount,
+}
+
+impl CredentialKind {
+    /// The section, then the names of the description, id and secret.
+    fn names(self) -> [&'static str; 4] {
+        match self {
+            CredentialKind::ApiKey => ["apiKeys", "desc", "publicKey", "privateKey"],
+            CredentialKind::ServiceAccount => {
+                ["serviceAccounts", "name", "clientId", "clientSecret"]
+            }
+        }
     }
 }
 

@@ -155,6 +155,7 @@ pub fn issue_fixtures(
         .mode(0o700)
         .create(&opts.out)
         .map_err(Error::io(&opts.out))?;
+    let earlier = earlier_files(&opts.out);
     let manifest = run(&ca, &mut ledger, &tasks, opts, &pool, progress)?;
 
     let ca_path = opts.out.join("ca.pem");
@@ -162,7 +163,38 @@ pub fn issue_fixtures(
     let json = serde_json::to_string_pretty(&manifest).unwrap_or_default() + "\n";
     let path = opts.out.join("manifest.json");
     write_public(&path, json.as_bytes()).map_err(Error::io(&path))?;
+    // With --force the new run replaces the earlier one as a whole: files
+    // the earlier manifest listed and this one does not are removed.
+    for file in earlier {
+        if !manifest.iter().any(|m| m.file == file) {
+            let stale = opts.out.join(&file);
+            std::fs::remove_file(&stale).map_err(Error::io(&stale))?;
+        }
+    }
     Ok(manifest)
+}
+
+/// The PEM files an earlier run's manifest in `out` lists: plain names
+/// only (never a path elsewhere), that exist as regular files.
+fn earlier_files(out: &std::path::Path) -> Vec<String> {
+    #[derive(serde::Deserialize)]
+    struct Listed {
+        file: String,
+    }
+    let Ok(text) = std::fs::read_to_string(out.join("manifest.json")) else {
+        return Vec::new();
+    };
+    let listed: Vec<Listed> = serde_json::from_str(&text).unwrap_or_default();
+    listed
+        .into_iter()
+        .map(|l| l.file)
+        .filter(|f| {
+            f.ends_with(".pem")
+                && !f.contains('/')
+                && !f.starts_with('.')
+                && std::fs::symlink_metadata(out.join(f)).is_ok_and(|m| m.is_file())
+        })
+        .collect()
 }
 
 /// Validates the request for every user (all checks, the limit for all

@@ -1,0 +1,191 @@
+//! Service accounts: OAuth 2.0 client credentials, as Atlas's spec shows
+//! them. `POST /api/oauth/token` exchanges HTTP Basic `clientId:secret` and
+//! `grant_type=client_credentials` for a random bearer token that lives in
+//! memory only and expires; `POST /api/oauth/revoke` ends one early. The
+//! token table is bounded.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::response::Response;
+use base64::Engine;
+use serde::Serialize;
+
+use super::AppState;
+use super::respond::{Fmt, Version, respond};
+use super::routes::read_body;
+use crate::pki::random_hex;
+use crate::store::{ApiKey, Registry};
+
+/// Most live tokens; past it the one closest to expiry is dropped.
+const MAX_TOKENS: usize = 10_000;
+
+/// Live bearer tokens: token, its service account's client id, its expiry.
+pub(super) struct Tokens {
+    ttl: Duration,
+    live: Mutex<HashMap<String, (String, Instant)>>,
+}
+
+impl Tokens {
+    /// A table of tokens that live `ttl`.
+    pub(super) fn new(ttl: Duration) -> Tokens {
+        Tokens {
+            ttl,
+            live: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, (String, Instant)>> {
+        // A poisoned lock only interrupted an insert or removal of a pair.
+        self.live.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// A new token for `client_id`.
+    fn issue(&self, client_id: &str) -> Result<String, openssl::error::ErrorStack> {
+        let token = random_hex(32)?;
+        let now = Instant::now();
+        let mut live = self.lock();
+        live.retain(|_, (_, until)| *until > now);
+        if live.len() >= MAX_TOKENS
+            && let Some(oldest) = live
+                .iter()
+                .min_by_key(|(_, (_, until))| *until)
+                .map(|(t, _)| t.clone())
+        {
+            live.remove(&oldest);
+        }
+        live.insert(token.clone(), (client_id.to_string(), now + self.ttl));
+        Ok(token)
+    }
+
+    /// The client id of a live `token`.
+    pub(super) fn client(&self, token: &str) -> Option<String> {
+        let live = self.lock();
+        live.get(token)
+            .filter(|(_, until)| *until > Instant::now())
+            .map(|(client, _)| client.clone())
+    }
+
+    /// Ends `token` if it is `client_id`'s.
+    fn revoke(&self, token: &str, client_id: &str) {
+        let mut live = self.lock();
+        if live.get(token).is_some_and(|(c, _)| c == client_id) {
+            live.remove(token);
+        }
+    }
+}
+
+/// The token response, keys as Atlas's spec orders them.
+#[derive(Serialize)]
+struct Granted {
+    access_token: String,
+    expires_in: u64,
+    token_type: &'static str,
+}
+
+/// An OAuth 2.0 error body (RFC 6749, 5.2).
+#[derive(Serialize)]
+struct OAuthError {
+    error: &'static str,
+    error_description: &'static str,
+}
+
+fn oauth_error(status: u16, error: &'static str, description: &'static str) -> Response {
+    let body = serde_json::to_string(&OAuthError {
+        error,
+        error_description: description,
+    })
+    .unwrap_or_default();
+    let mut response = respond(status, "application/json", body);
+    if status == 401 {
+        response.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            HeaderValue::from_static("Basic realm=\"MMS Public API\""),
+        );
+    }
+    response
+}
+
+/// The service account that HTTP Basic `headers` authenticate, if any.
+fn client<'r>(headers: &HeaderMap, registry: &'r Registry) -> Option<&'r ApiKey> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let encoded = value
+        .strip_prefix("Basic ")
+        .or_else(|| value.strip_prefix("basic "))?;
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(encoded.trim())
+        .ok()?;
+    let text = String::from_utf8(decoded).ok()?;
+    let (id, secret) = text.split_once(':')?;
+    let account = registry
+        .service_accounts
+        .iter()
+        .find(|a| a.public_key == id)?;
+    let expected = account.private_key.as_bytes();
+    (expected.len() == secret.len() && openssl::memcmp::eq(expected, secret.as_bytes()))
+        .then_some(account)
+}
+
+/// The form fields of a request body.
+fn form(body: &[u8]) -> HashMap<String, String> {
+    form_urlencoded::parse(body).into_owned().collect()
+}
+
+const FMT: Fmt = Fmt {
+    version: Version::V2,
+    pretty: false,
+    envelope: false,
+};
+
+/// `POST /api/oauth/token`.
+pub(super) async fn token(State(state): State<Arc<AppState>>, request: Request) -> Response {
+    let (parts, body) = request.into_parts();
+    let registry = state.registry.current();
+    let Some(account) = client(&parts.headers, &registry) else {
+        return oauth_error(401, "invalid_client", "Invalid client credentials.");
+    };
+    let bytes = match read_body(&state, FMT, &parts.headers, body).await {
+        Ok(bytes) => bytes,
+        Err(response) => return *response,
+    };
+    if form(&bytes).get("grant_type").map(String::as_str) != Some("client_credentials") {
+        return oauth_error(
+            400,
+            "unsupported_grant_type",
+            "Only grant_type=client_credentials is supported.",
+        );
+    }
+    match state.tokens.issue(&account.public_key) {
+        Ok(access_token) => {
+            let body = serde_json::to_string(&Granted {
+                access_token,
+                expires_in: state.tokens.ttl.as_secs(),
+                token_type: "Bearer",
+            })
+            .unwrap_or_default();
+            respond(200, "application/json", body)
+        }
+        Err(_) => oauth_error(500, "server_error", "No token could be made."),
+    }
+}
+
+/// `POST /api/oauth/revoke`: `token=...`, as the account it belongs to.
+pub(super) async fn revoke(State(state): State<Arc<AppState>>, request: Request) -> Response {
+    let (parts, body) = request.into_parts();
+    let registry = state.registry.current();
+    let Some(account) = client(&parts.headers, &registry) else {
+        return oauth_error(401, "invalid_client", "Invalid client credentials.");
+    };
+    let bytes = match read_body(&state, FMT, &parts.headers, body).await {
+        Ok(bytes) => bytes,
+        Err(response) => return *response,
+    };
+    if let Some(token) = form(&bytes).get("token") {
+        state.tokens.revoke(token, &account.public_key);
+    }
+    respond(200, "application/json", Body::empty())
+}

@@ -1,0 +1,184 @@
+//! Service accounts (issue 13): OAuth 2.0 client credentials exchanged
+//! exactly as Atlas's spec shows it, then `Authorization: Bearer` on the
+//! API, from curl and from Python `requests`; revocation and expiry.
+
+mod common;
+
+use std::process::Command;
+
+use common::*;
+use serde_json::Value;
+
+fn account(home: &TestHome, role: &str) -> (String, String) {
+    let out = home.ok(&[
+        "projects",
+        "serviceAccounts",
+        "create",
+        "--name",
+        "ci",
+        "--role",
+        role,
+        "-o",
+        "json",
+    ]);
+    let v: Value = serde_json::from_str(&out).unwrap();
+    let id = v["clientId"].as_str().unwrap().to_string();
+    let secret = v["clientSecret"].as_str().unwrap().to_string();
+    (id, secret)
+}
+
+fn token(server: &Server, id: &str, secret: &str, grant: &str) -> Reply {
+    curl(&[
+        "--user",
+        &format!("{id}:{secret}"),
+        "-X",
+        "POST",
+        "-H",
+        "Content-Type: application/x-www-form-urlencoded",
+        "--data",
+        &format!("grant_type={grant}"),
+        &format!("{}/api/oauth/token", server.base),
+    ])
+}
+
+fn bearer(method: &str, url: &str, token: &str) -> Reply {
+    curl(&[
+        "-X",
+        method,
+        "-H",
+        &format!("Authorization: Bearer {token}"),
+        "-H",
+        "Content-Type: application/json",
+        "--data",
+        "{}",
+        url,
+    ])
+}
+
+#[test]
+fn client_credentials_then_bearer_from_curl_and_python() {
+    let home = TestHome::new(&registry(""));
+    let (id, secret) = account(&home, "GROUP_OWNER");
+    assert!(id.starts_with("mdb_sa_id_") && id.len() == 34, "{id}");
+    assert!(secret.starts_with("mdb_sa_sk_"), "{secret}");
+    let listed = home.ok(&["projects", "serviceAccounts", "ls"]);
+    assert!(
+        listed.contains(&id) && !listed.contains(&secret),
+        "{listed}"
+    );
+    let server = Server::start(&home, &["--token-ttl", "3", "--key-pool", "0"]);
+
+    let granted = token(&server, &id, &secret, "client_credentials");
+    assert_eq!(granted.status, 200, "{}", granted.body);
+    assert!(
+        granted.body.starts_with("{\"access_token\":\""),
+        "{}",
+        granted.body
+    );
+    assert!(
+        granted
+            .body
+            .ends_with(",\"expires_in\":3,\"token_type\":\"Bearer\"}"),
+        "{}",
+        granted.body
+    );
+    let access: Value = serde_json::from_str(&granted.body).unwrap();
+    let access = access["access_token"].as_str().unwrap().to_string();
+    assert!(access.len() >= 32);
+
+    let certs = format!(
+        "{}/groups/{GID}/databaseUsers/alice/certs",
+        server.api("v2")
+    );
+    let created = bearer("POST", &certs, &access);
+    assert_eq!(created.status, 201, "{}", created.body);
+    assert!(created.body.starts_with("-----BEGIN CERTIFICATE-----"));
+    assert_eq!(created.header("ratelimit-limit"), Some("1200"));
+
+    let python = python_with(&["requests"]);
+    let script = r#"
+import sys, requests
+r = requests.get(sys.argv[1], headers={"Authorization": "Bearer " + sys.argv[2]})
+print(r.status_code, r.json()["totalCount"])
+"#;
+    let out = script_ok(Command::new(&python).args(["-c", script, &certs, &access]));
+    assert_eq!(out.trim(), "200 1");
+
+    // Expiry: after the token's lifetime it is refused.
+    std::thread::sleep(std::time::Duration::from_secs(4));
+    let expired = bearer("GET", &certs, &access);
+    assert_eq!(expired.status, 401);
+    assert_eq!(
+        expired.header("www-authenticate"),
+        Some("Bearer error=\"invalid_token\"")
+    );
+}
+
+#[test]
+fn wrong_credentials_grants_revoked_and_unknown_tokens_are_refused() {
+    let home = TestHome::new(&registry(""));
+    let (id, secret) = account(&home, "GROUP_OWNER");
+    let (reader, reader_secret) = account(&home, "GROUP_READ_ONLY");
+    let server = Server::start(&home, &["--key-pool", "0"]);
+    let wrong = token(&server, &id, "mdb_sa_sk_wrong", "client_credentials");
+    assert_eq!(wrong.status, 401);
+    assert_eq!(
+        serde_json::from_str::<Value>(&wrong.body).unwrap()["error"],
+        "invalid_client"
+    );
+    let grant = token(&server, &id, &secret, "password");
+    assert_eq!(grant.status, 400);
+    assert_eq!(
+        serde_json::from_str::<Value>(&grant.body).unwrap()["error"],
+        "unsupported_grant_type"
+    );
+
+    let certs = format!(
+        "{}/groups/{GID}/databaseUsers/alice/certs",
+        server.api("v2")
+    );
+    assert_eq!(bearer("GET", &certs, "not-a-token").status, 401);
+
+    // The account's roles hold: a reader may list, not create.
+    let read: Value =
+        serde_json::from_str(&token(&server, &reader, &reader_secret, "client_credentials").body)
+            .unwrap();
+    let read = read["access_token"].as_str().unwrap();
+    assert_eq!(bearer("GET", &certs, read).status, 200);
+    let refused = bearer("POST", &certs, read);
+    assert_eq!(
+        serde_json::from_str::<Value>(&refused.body).unwrap()["errorCode"],
+        "USER_UNAUTHORIZED"
+    );
+
+    // Revocation ends a token at once; another account cannot revoke it.
+    let owner: Value =
+        serde_json::from_str(&token(&server, &id, &secret, "client_credentials").body).unwrap();
+    let owner = owner["access_token"].as_str().unwrap().to_string();
+    let revoke = |user: &str| {
+        curl(&[
+            "--user",
+            user,
+            "-X",
+            "POST",
+            "--data",
+            &format!("token={owner}"),
+            &format!("{}/api/oauth/revoke", server.base),
+        ])
+    };
+    assert_eq!(revoke(&format!("{reader}:{reader_secret}")).status, 200);
+    assert_eq!(
+        bearer("GET", &certs, &owner).status,
+        200,
+        "not the reader's to revoke"
+    );
+    assert_eq!(revoke(&format!("{id}:{secret}")).status, 200);
+    assert_eq!(bearer("GET", &certs, &owner).status, 401);
+
+    // A deleted account's tokens stop working with the registry reload.
+    let again: Value =
+        serde_json::from_str(&token(&server, &id, &secret, "client_credentials").body).unwrap();
+    let again = again["access_token"].as_str().unwrap().to_string();
+    home.ok(&["projects", "serviceAccounts", "rm", &id]);
+    assert_eq!(bearer("GET", &certs, &again).status, 401);
+}
