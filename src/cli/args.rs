@@ -77,6 +77,9 @@ pub(super) enum Command {
     Verify(VerifyArgs),
     /// Serves the Atlas Administration API locally (Digest-authenticated).
     Serve(ServeArgs),
+    /// Prints the CA that `serve --tls` certificates chain to (created on
+    /// first use), for clients to trust.
+    ServeCa,
 }
 
 #[derive(Debug, Args)]
@@ -172,6 +175,14 @@ pub(super) struct ServeArgs {
     /// Seconds a client may take to send its request headers, and its body.
     #[arg(long = "client-timeout", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..))]
     pub(super) client_timeout: u64,
+    /// Serve HTTPS with a certificate from atlas-ca's local API CA (for the
+    /// listen address, localhost and 127.0.0.1); `atlas-ca serve-ca` prints
+    /// the CA for clients to trust.
+    #[arg(long)]
+    pub(super) tls: bool,
+    /// Serve HTTPS with this PEM file's certificate and key instead.
+    #[arg(long = "tls-cert", value_name = "FILE")]
+    pub(super) tls_cert: Option<PathBuf>,
     /// Seconds a service account's bearer token lives (Atlas: 3600).
     #[arg(long = "token-ttl", default_value_t = 3600, value_parser = clap::value_parser!(u64).range(1..=86_400))]
     pub(super) token_ttl: u64,

@@ -19,7 +19,7 @@ use crate::api::json::CLI_QUERY;
 use crate::api::{self, Error, Paging, ServerCert};
 use crate::issuing::Fresh;
 use crate::pki::escape_hidden;
-use crate::server::{self, ServeOptions};
+use crate::server::{self, ServeOptions, Tls};
 use crate::store::{Home, ca};
 use crate::tools::fixtures::{self, FixtureOptions};
 use crate::tools::kit::{self, KitOptions};
@@ -123,6 +123,11 @@ pub(super) fn serve(home: Home, a: ServeArgs) -> Outcome {
         key_pool: a.key_pool,
         client_timeout: Duration::from_secs(a.client_timeout),
         token_ttl: Duration::from_secs(a.token_ttl),
+        tls: match (a.tls_cert, a.tls) {
+            (Some(file), _) => Some(Tls::File(file)),
+            (None, true) => Some(Tls::Issued),
+            (None, false) => None,
+        },
     };
     Ok(server::serve(home, options)?)
 }

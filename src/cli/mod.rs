@@ -91,6 +91,7 @@ fn run(cli: Cli) -> Outcome {
         Command::Fixtures(a) => commands::fixtures(&home, a),
         Command::Verify(a) => commands::verify(&home, a),
         Command::Serve(a) => commands::serve(home, a),
+        Command::ServeCa => output::print_bytes(&crate::server::api_ca_pem(&home)?),
     }
 }
 

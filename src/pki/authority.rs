@@ -36,6 +36,25 @@ impl Authority {
             (Nid::ORGANIZATIONALUNITNAME, "Atlas"),
             (Nid::ORGANIZATIONNAME, "MongoDB Inc"),
         ])?;
+        Authority::with_name(name, key, validity)
+    }
+
+    /// A new self-signed CA of atlas-ca's own (not an Atlas project's):
+    /// `CN=<cn>, O=atlas-ca`, with the same extensions.
+    pub fn self_signed_local(
+        cn: &str,
+        key: PKey<Private>,
+        validity: &Validity,
+    ) -> Result<Authority, ErrorStack> {
+        let name = name(&[(Nid::COMMONNAME, cn), (Nid::ORGANIZATIONNAME, "atlas-ca")])?;
+        Authority::with_name(name, key, validity)
+    }
+
+    fn with_name(
+        name: openssl::x509::X509Name,
+        key: PKey<Private>,
+        validity: &Validity,
+    ) -> Result<Authority, ErrorStack> {
         let mut b = X509::builder()?;
         b.set_version(2)?;
         let serial = serial_integer(random_serial()?)?;

@@ -6,12 +6,15 @@
 //! - request heads are limited to [`MAX_HEAD`] bytes;
 //! - at most `max_connections` are open at once (kept below the descriptor
 //!   limit); further clients wait in the kernel's backlog;
-//! - accept errors back off instead of spinning.
+//! - accept errors back off instead of spinning;
+//! - with TLS, the handshake too must end within the client timeout (a
+//!   plain-HTTP client fails at once: its request is no handshake).
 //!
 //! Shutdown stops accepting, lets requests in flight finish, and gives up on
 //! stragglers after a bound.
 
 use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -20,8 +23,10 @@ use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto::Builder;
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
-use tokio::net::TcpListener;
+use openssl::ssl::{Ssl, SslAcceptor};
+use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
+use tokio_openssl::SslStream;
 
 /// Longest wait for requests in flight at shutdown.
 const DRAIN: Duration = Duration::from_secs(60);
@@ -36,8 +41,10 @@ pub(super) async fn serve(
     app: Router,
     client_timeout: Duration,
     max_connections: usize,
+    tls: Option<SslAcceptor>,
     shutdown: impl Future<Output = ()>,
 ) {
+    let tls = tls.map(Arc::new);
     let graceful = GracefulShutdown::new();
     let mut builder = Builder::new(TokioExecutor::new()).http1_only();
     builder
@@ -73,14 +80,31 @@ pub(super) async fn serve(
             () = &mut shutdown => break,
         };
         let service = TowerToHyperService::new(app.clone());
-        let conn = builder
-            .serve_connection(TokioIo::new(stream), service)
-            .into_owned();
-        let conn = graceful.watch(conn);
-        tokio::spawn(async move {
-            let _ = conn.await;
-            drop(slot);
-        });
+        match &tls {
+            None => {
+                let conn = builder
+                    .serve_connection(TokioIo::new(stream), service)
+                    .into_owned();
+                let conn = graceful.watch(conn);
+                tokio::spawn(async move {
+                    let _ = conn.await;
+                    drop(slot);
+                });
+            }
+            Some(acceptor) => {
+                // The handshake runs in the connection's own task, so a
+                // slow client never holds up accepting others.
+                let (acceptor, builder) = (Arc::clone(acceptor), builder.clone());
+                let watcher = graceful.watcher();
+                tokio::spawn(async move {
+                    if let Some(stream) = handshake(&acceptor, stream, client_timeout).await {
+                        let conn = builder.serve_connection(TokioIo::new(stream), service);
+                        let _ = watcher.watch(conn.into_owned()).await;
+                    }
+                    drop(slot);
+                });
+            }
+        }
     }
     drop(listener);
     if tokio::time::timeout(DRAIN, graceful.shutdown())
@@ -88,6 +112,21 @@ pub(super) async fn serve(
         .is_err()
     {
         eprintln!("atlas-ca: gave up waiting for open connections");
+    }
+}
+
+/// The TLS handshake on `stream`, within `timeout`; `None` (the connection
+/// dropped) when it fails or takes too long.
+async fn handshake(
+    acceptor: &SslAcceptor,
+    stream: TcpStream,
+    timeout: Duration,
+) -> Option<SslStream<TcpStream>> {
+    let ssl = Ssl::new(acceptor.context()).ok()?;
+    let mut stream = SslStream::new(ssl, stream).ok()?;
+    match tokio::time::timeout(timeout, Pin::new(&mut stream).accept()).await {
+        Ok(Ok(())) => Some(stream),
+        _ => None,
     }
 }
 

@@ -40,6 +40,7 @@ fn open_with_body<P>(
 
 /// A changed user as Atlas answers it, with `status`.
 fn user_response(
+    state: &AppState,
     fmt: Fmt,
     parts: &Parts,
     status: u16,
@@ -47,7 +48,7 @@ fn user_response(
 ) -> Response {
     match changed {
         Ok((gid, user)) => {
-            let root = api_root(&parts.headers, fmt.version);
+            let root = api_root(state.scheme, &parts.headers, fmt.version);
             let body = UserEntry::new(&gid, &user, &root);
             entity(fmt, status, body, fmt.version.content_type())
         }
@@ -78,7 +79,7 @@ pub(super) async fn create_user(
     let home = state.home.clone();
     let gid = call.params;
     let changed = blocking(move || manage::create_user(&home, &gid, &spec)).await;
-    user_response(call.fmt, &parts, 201, changed)
+    user_response(&state, call.fmt, &parts, 201, changed)
 }
 
 /// `PATCH /groups/{id}/databaseUsers/{databaseName}/{username}`.
@@ -110,7 +111,7 @@ pub(super) async fn update_user(
     let home = state.home.clone();
     let (gid, db, username) = call.params;
     let changed = blocking(move || manage::update_user(&home, &gid, &db, &username, &spec)).await;
-    user_response(call.fmt, &parts, 200, changed)
+    user_response(&state, call.fmt, &parts, 200, changed)
 }
 
 /// `DELETE /groups/{id}/databaseUsers/{databaseName}/{username}`: 204.
@@ -155,7 +156,7 @@ pub(super) async fn list_groups(
         Ok(p) => p,
         Err(e) => return api_error(call.fmt, &e),
     };
-    let root = api_root(&parts.headers, version);
+    let root = api_root(state.scheme, &parts.headers, version);
     let groups: Vec<ProjectEntry> = call
         .registry
         .projects
@@ -190,7 +191,8 @@ pub(super) async fn create_group(
     let home = state.home.clone();
     match blocking(move || projects::create_project(&home, &name, None)).await {
         Ok(project) => {
-            let body = ProjectEntry::new(&project, &api_root(&parts.headers, version));
+            let body =
+                ProjectEntry::new(&project, &api_root(state.scheme, &parts.headers, version));
             entity(call.fmt, 201, body, version.content_type())
         }
         Err(e) => failure(call.fmt, e),
@@ -210,7 +212,7 @@ pub(super) async fn get_group(
     };
     match api::project(&call.registry, &call.params) {
         Ok(project) => {
-            let body = ProjectEntry::new(project, &api_root(&parts.headers, version));
+            let body = ProjectEntry::new(project, &api_root(state.scheme, &parts.headers, version));
             entity(call.fmt, 200, body, version.content_type())
         }
         Err(e) => api_error(call.fmt, &e),

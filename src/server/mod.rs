@@ -15,6 +15,7 @@ mod oauth;
 mod registry_cache;
 mod respond;
 mod routes;
+mod tls;
 
 use std::io::Write;
 use std::net::SocketAddr;
@@ -27,6 +28,7 @@ use crate::store::Home;
 
 pub use digest::DigestAuth;
 use registry_cache::RegistryCache;
+pub use tls::api_ca_pem;
 
 /// How the server runs.
 #[derive(Debug, Clone)]
@@ -41,6 +43,17 @@ pub struct ServeOptions {
     pub client_timeout: Duration,
     /// How long a service account's bearer token lives.
     pub token_ttl: Duration,
+    /// HTTPS, and with which certificate.
+    pub tls: Option<Tls>,
+}
+
+/// Where `serve --tls` gets its certificate.
+#[derive(Debug, Clone)]
+pub enum Tls {
+    /// Issued at start by atlas-ca's local API CA.
+    Issued,
+    /// The certificate and key in this PEM file.
+    File(std::path::PathBuf),
 }
 
 /// Shared by every request.
@@ -52,6 +65,8 @@ struct AppState {
     keys: Option<KeyPool>,
     client_timeout: Duration,
     tokens: oauth::Tokens,
+    /// `https` with `--tls`, else `http`: the scheme of `self` links.
+    scheme: &'static str,
 }
 
 /// Runs the server until SIGINT or SIGTERM, then finishes the requests in
@@ -74,7 +89,18 @@ pub fn serve(home: Home, options: ServeOptions) -> Result<(), Error> {
             .map_err(|e| Error::Internal(format!("cannot start the key pool's threads: {e}")))?,
         client_timeout: options.client_timeout,
         tokens: oauth::Tokens::new(options.token_ttl),
+        scheme: if options.tls.is_some() {
+            "https"
+        } else {
+            "http"
+        },
     });
+    let acceptor = match &options.tls {
+        None => None,
+        Some(Tls::Issued) => Some(tls::acceptor(&state.home, options.listen, None)?),
+        Some(Tls::File(path)) => Some(tls::acceptor(&state.home, options.listen, Some(path))?),
+    };
+    let scheme = state.scheme;
     let max_connections = listen::connection_cap();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -88,17 +114,18 @@ pub fn serve(home: Home, options: ServeOptions) -> Result<(), Error> {
             .local_addr()
             .map_err(|source| io_error("the listening socket", source))?;
         let mut out = std::io::stdout().lock();
-        writeln!(out, "http://{addr}")
+        writeln!(out, "{scheme}://{addr}")
             .and_then(|()| out.flush())
             .map_err(|source| io_error("<stdout>", source))?;
         drop(out);
-        eprintln!("atlas-ca: serving the Atlas API on http://{addr}/api/atlas/{{v1.0,v2}}");
+        eprintln!("atlas-ca: serving the Atlas API on {scheme}://{addr}/api/atlas/{{v1.0,v2}}");
         let app = routes::router(Arc::clone(&state));
         listen::serve(
             listener,
             app,
             state.client_timeout,
             max_connections,
+            acceptor,
             shutdown_signal(),
         )
         .await;

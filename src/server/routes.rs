@@ -112,13 +112,17 @@ fn host(headers: &HeaderMap) -> &str {
 }
 
 /// The URL of this request without its query, for `self` links.
-fn self_url(headers: &HeaderMap, uri: &Uri) -> String {
-    format!("http://{}{}", host(headers), uri.path())
+fn self_url(scheme: &str, headers: &HeaderMap, uri: &Uri) -> String {
+    format!("{scheme}://{}{}", host(headers), uri.path())
 }
 
 /// The API root of `version` on this server, for entities' `self` links.
-pub(super) fn api_root(headers: &HeaderMap, version: Version) -> String {
-    format!("http://{}/api/atlas/{}", host(headers), version.segment())
+pub(super) fn api_root(scheme: &str, headers: &HeaderMap, version: Version) -> String {
+    format!(
+        "{scheme}://{}/api/atlas/{}",
+        host(headers),
+        version.segment()
+    )
 }
 
 pub(super) async fn blocking<T: Send + 'static>(
@@ -318,7 +322,7 @@ async fn list_certs(
             api::cert_page(
                 &records,
                 paging,
-                &self_url(&parts.headers, &call.uri),
+                &self_url(state.scheme, &parts.headers, &call.uri),
                 &call.pairs,
             ),
         ),
@@ -350,7 +354,7 @@ async fn list_users(
                 api::users::list_users(
                     &call.registry,
                     &call.params,
-                    &api_root(&parts.headers, version),
+                    &api_root(state.scheme, &parts.headers, version),
                 )?,
             ))
         });
@@ -360,7 +364,7 @@ async fn list_users(
             Page::of(
                 users,
                 paging,
-                &self_url(&parts.headers, &call.uri),
+                &self_url(state.scheme, &parts.headers, &call.uri),
                 &call.pairs,
             ),
         ),
@@ -386,7 +390,7 @@ async fn get_user(
         Err(response) => return *response,
     };
     let (gid, database_name, username) = &call.params;
-    let root = api_root(&parts.headers, version);
+    let root = api_root(state.scheme, &parts.headers, version);
     match api::users::get_user(&call.registry, gid, database_name, username, &root) {
         Ok(user) => entity(call.fmt, 200, user, version.content_type()),
         Err(e) => api_error(call.fmt, &e),

@@ -139,7 +139,37 @@ pub fn open_or_create(
     project_id: &str,
     passphrase: Option<&Passphrase>,
 ) -> Result<(Authority, bool), CaError> {
-    let dir = dir(home, project_id);
+    open_or_create_in(
+        &dir(home, project_id),
+        Subject::Project(project_id),
+        passphrase,
+    )
+}
+
+/// The CA that signs `serve --tls`'s server certificates, in
+/// `<home>/api-ca/`, created on first use; not an Atlas project's.
+pub fn open_or_create_api_ca(
+    home: &Path,
+    passphrase: Option<&Passphrase>,
+) -> Result<(Authority, bool), CaError> {
+    open_or_create_in(&home.join("api-ca"), Subject::LocalApi, passphrase)
+}
+
+/// Whose CA it is, which decides its name.
+#[derive(Clone, Copy)]
+enum Subject<'a> {
+    /// An Atlas project's: `CN=<id>, OU=Atlas, O=MongoDB Inc`.
+    Project(&'a str),
+    /// atlas-ca's own, for its HTTPS server: `CN=atlas-ca local API CA`.
+    LocalApi,
+}
+
+fn open_or_create_in(
+    dir: &Path,
+    subject: Subject<'_>,
+    passphrase: Option<&Passphrase>,
+) -> Result<(Authority, bool), CaError> {
+    let dir = dir.to_path_buf();
     if let Some(ca) = load(&dir, passphrase)? {
         return Ok((ca, false));
     }
@@ -149,7 +179,7 @@ pub fn open_or_create(
         return Ok((ca, false));
     }
     let key = generate_ca_key()?;
-    Ok((create(&dir, project_id, key, passphrase)?, true))
+    Ok((create(&dir, subject, key, passphrase)?, true))
 }
 
 /// Creates a CA for the project; with `import_key` the CA uses that RSA key
@@ -181,7 +211,7 @@ pub fn init(
         }
         retire(&dir)?;
     }
-    create(&dir, project_id, key, passphrase)
+    create(&dir, Subject::Project(project_id), key, passphrase)
 }
 
 /// Moves the CA in `dir` to `retired/<now in ns>/`.
@@ -299,7 +329,10 @@ fn load(dir: &Path, passphrase: Option<&Passphrase>) -> Result<Option<Authority>
 }
 
 /// Reads the CA key at `path`, refusing one that others may read.
-fn read_key(path: &Path, passphrase: Option<&Passphrase>) -> Result<PKey<Private>, CaError> {
+pub(crate) fn read_key(
+    path: &Path,
+    passphrase: Option<&Passphrase>,
+) -> Result<PKey<Private>, CaError> {
     let mode = fs::metadata(path)
         .map_err(io("cannot read", path))?
         .permissions()
@@ -364,13 +397,16 @@ fn decode_key(
 
 fn create(
     dir: &Path,
-    project_id: &str,
+    subject: Subject<'_>,
     key: PKey<Private>,
     passphrase: Option<&Passphrase>,
 ) -> Result<Authority, CaError> {
     let validity = Validity::atlas(OffsetDateTime::now_utc(), crate::pki::CA_MONTHS)?;
-    let ca = Authority::self_signed(project_id, key, &validity)
-        .map_err(crypto("signing the CA certificate"))?;
+    let ca = match subject {
+        Subject::Project(id) => Authority::self_signed(id, key, &validity),
+        Subject::LocalApi => Authority::self_signed_local("atlas-ca local API CA", key, &validity),
+    }
+    .map_err(crypto("signing the CA certificate"))?;
     let key_pem = ca
         .key_pem(passphrase.map(|p| p.0.as_slice()))
         .map_err(crypto("encoding the CA key"))?;

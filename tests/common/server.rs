@@ -57,7 +57,7 @@ impl Server {
             .unwrap();
         let base = line.trim().to_string();
         assert!(
-            base.starts_with("http://127.0.0.1:"),
+            base.starts_with("http://127.0.0.1:") || base.starts_with("https://127.0.0.1:"),
             "first line: {line:?}"
         );
         Server {
