@@ -14,7 +14,7 @@ use axum::{Extension, body::Body};
 use super::AppState;
 use super::access::{Need, sees};
 use super::respond::{Fmt, Version, api_error, entity, failure, page, respond};
-use super::routes::{Call, api_root, blocking, open, read_body};
+use super::routes::{api_root, blocking, open, open_parsed};
 use crate::api::customer_x509::{self, UserSecurity};
 use crate::api::json::UserEntry;
 use crate::api::manage::{self, Changed};
@@ -23,20 +23,6 @@ use crate::api::{self, Error, Page};
 
 type UserPath = Result<Path<(String, String, String)>, PathRejection>;
 type GroupPath = Result<Path<String>, PathRejection>;
-
-/// Opens a call on a request whose body is still to be read.
-fn open_with_body<P>(
-    state: &AppState,
-    version: Version,
-    path: Result<Path<P>, PathRejection>,
-    request: Request,
-    gid: fn(&P) -> Option<&str>,
-    need: Need,
-) -> Result<(Call<P>, Parts, Body), Box<Response>> {
-    let (parts, body) = request.into_parts();
-    let call = open(state, version, path, &parts, gid, need)?;
-    Ok((call, parts, body))
-}
 
 /// A changed user as Atlas answers it, with `status`.
 fn user_response(
@@ -63,18 +49,19 @@ pub(super) async fn create_user(
     path: GroupPath,
     request: Request,
 ) -> Response {
-    let (call, parts, body) =
-        match open_with_body(&state, version, path, request, |p| Some(p), Need::Write) {
-            Ok(opened) => opened,
-            Err(response) => return *response,
-        };
-    let bytes = match read_body(&state, call.fmt, &parts.headers, body).await {
-        Ok(bytes) => bytes,
+    let (call, parts, spec) = match open_parsed(
+        &state,
+        version,
+        path,
+        request,
+        |p| Some(p),
+        Need::Write,
+        api::parse_user_body,
+    )
+    .await
+    {
+        Ok(opened) => opened,
         Err(response) => return *response,
-    };
-    let spec = match api::parse_user_body(&bytes) {
-        Ok(spec) => spec,
-        Err(e) => return api_error(call.fmt, &e),
     };
     let home = state.home.clone();
     let gid = call.params;
@@ -89,24 +76,19 @@ pub(super) async fn update_user(
     path: UserPath,
     request: Request,
 ) -> Response {
-    let (call, parts, body) = match open_with_body(
+    let (call, parts, spec) = match open_parsed(
         &state,
         version,
         path,
         request,
         |p| Some(p.0.as_str()),
         Need::Write,
-    ) {
+        api::parse_user_body,
+    )
+    .await
+    {
         Ok(opened) => opened,
         Err(response) => return *response,
-    };
-    let bytes = match read_body(&state, call.fmt, &parts.headers, body).await {
-        Ok(bytes) => bytes,
-        Err(response) => return *response,
-    };
-    let spec = match api::parse_user_body(&bytes) {
-        Ok(spec) => spec,
-        Err(e) => return api_error(call.fmt, &e),
     };
     let home = state.home.clone();
     let (gid, db, username) = call.params;
@@ -175,18 +157,19 @@ pub(super) async fn create_group(
     request: Request,
 ) -> Response {
     let path: Result<Path<()>, PathRejection> = Ok(Path(()));
-    let (call, parts, body) =
-        match open_with_body(&state, version, path, request, |()| None, Need::Org) {
-            Ok(opened) => opened,
-            Err(response) => return *response,
-        };
-    let bytes = match read_body(&state, call.fmt, &parts.headers, body).await {
-        Ok(bytes) => bytes,
+    let (call, parts, name) = match open_parsed(
+        &state,
+        version,
+        path,
+        request,
+        |()| None,
+        Need::Org,
+        api::parse_project_body,
+    )
+    .await
+    {
+        Ok(opened) => opened,
         Err(response) => return *response,
-    };
-    let name = match api::parse_project_body(&bytes) {
-        Ok(name) => name,
-        Err(e) => return api_error(call.fmt, &e),
     };
     let home = state.home.clone();
     match blocking(move || projects::create_project(&home, &name, None)).await {
@@ -250,18 +233,19 @@ pub(super) async fn patch_security(
     path: GroupPath,
     request: Request,
 ) -> Response {
-    let (call, parts, body) =
-        match open_with_body(&state, version, path, request, |p| Some(p), Need::Owner) {
-            Ok(opened) => opened,
-            Err(response) => return *response,
-        };
-    let bytes = match read_body(&state, call.fmt, &parts.headers, body).await {
-        Ok(bytes) => bytes,
+    let (call, _, cas) = match open_parsed(
+        &state,
+        version,
+        path,
+        request,
+        |p| Some(p),
+        Need::Owner,
+        api::parse_user_security_body,
+    )
+    .await
+    {
+        Ok(opened) => opened,
         Err(response) => return *response,
-    };
-    let cas = match api::parse_user_security_body(&bytes) {
-        Ok(cas) => cas,
-        Err(e) => return api_error(call.fmt, &e),
     };
     let home = state.home.clone();
     let gid = call.params;

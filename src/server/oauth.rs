@@ -141,18 +141,34 @@ const FMT: Fmt = Fmt {
     envelope: false,
 };
 
-/// `POST /api/oauth/token`.
-pub(super) async fn token(State(state): State<Arc<AppState>>, request: Request) -> Response {
+/// The service account HTTP Basic authenticates, and the request's form;
+/// `Err` is the response to send instead.
+async fn authenticated(
+    state: &AppState,
+    request: Request,
+) -> Result<(ApiKey, HashMap<String, String>), Response> {
     let (parts, body) = request.into_parts();
     let registry = state.registry.current();
-    let Some(account) = client(&parts.headers, &registry) else {
-        return oauth_error(401, "invalid_client", "Invalid client credentials.");
+    let Some(account) = client(&parts.headers, &registry).cloned() else {
+        return Err(oauth_error(
+            401,
+            "invalid_client",
+            "Invalid client credentials.",
+        ));
     };
-    let bytes = match read_body(&state, FMT, &parts.headers, body).await {
-        Ok(bytes) => bytes,
-        Err(response) => return *response,
+    let bytes = read_body(state, FMT, &parts.headers, body)
+        .await
+        .map_err(|response| *response)?;
+    Ok((account, form(&bytes)))
+}
+
+/// `POST /api/oauth/token`.
+pub(super) async fn token(State(state): State<Arc<AppState>>, request: Request) -> Response {
+    let (account, form) = match authenticated(&state, request).await {
+        Ok(found) => found,
+        Err(response) => return response,
     };
-    if form(&bytes).get("grant_type").map(String::as_str) != Some("client_credentials") {
+    if form.get("grant_type").map(String::as_str) != Some("client_credentials") {
         return oauth_error(
             400,
             "unsupported_grant_type",
@@ -175,16 +191,11 @@ pub(super) async fn token(State(state): State<Arc<AppState>>, request: Request) 
 
 /// `POST /api/oauth/revoke`: `token=...`, as the account it belongs to.
 pub(super) async fn revoke(State(state): State<Arc<AppState>>, request: Request) -> Response {
-    let (parts, body) = request.into_parts();
-    let registry = state.registry.current();
-    let Some(account) = client(&parts.headers, &registry) else {
-        return oauth_error(401, "invalid_client", "Invalid client credentials.");
+    let (account, form) = match authenticated(&state, request).await {
+        Ok(found) => found,
+        Err(response) => return response,
     };
-    let bytes = match read_body(&state, FMT, &parts.headers, body).await {
-        Ok(bytes) => bytes,
-        Err(response) => return *response,
-    };
-    if let Some(token) = form(&bytes).get("token") {
+    if let Some(token) = form.get("token") {
         state.tokens.revoke(token, &account.public_key);
     }
     respond(200, "application/json", Body::empty())

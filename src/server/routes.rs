@@ -205,27 +205,21 @@ async fn create_cert(
     path: Result<Path<(String, String)>, PathRejection>,
     request: Request,
 ) -> Response {
-    let (parts, body) = request.into_parts();
-    let call = match open(
+    let (call, _, months) = match open_parsed(
         &state,
         version,
         path,
-        &parts,
+        request,
         |p| Some(p.0.as_str()),
         Need::Write,
-    ) {
-        Ok(call) => call,
+        api::parse_create_body,
+    )
+    .await
+    {
+        Ok(opened) => opened,
         Err(response) => return *response,
     };
     let (fmt, registry, (gid, username)) = (call.fmt, call.registry, call.params);
-    let bytes = match read_body(&state, fmt, &parts.headers, body).await {
-        Ok(bytes) => bytes,
-        Err(response) => return *response,
-    };
-    let months = match api::parse_create_body(&bytes) {
-        Ok(m) => m,
-        Err(e) => return api_error(fmt, &e),
-    };
     let mut request = CreateCert::new(&gid, &username);
     request.months_until_expiration = months;
     let work_state = Arc::clone(&state);
@@ -258,6 +252,25 @@ async fn create_cert(
         }
         Err(e) => failure(fmt, e),
     }
+}
+
+/// [`open`] for a request with a body: authenticates and checks the role
+/// first, then reads the body (bounded) and parses it with `parse`. `Err`
+/// is the response to send instead (boxed: it is large).
+pub(super) async fn open_parsed<P, T>(
+    state: &AppState,
+    version: Version,
+    path: Result<Path<P>, PathRejection>,
+    request: Request,
+    gid: fn(&P) -> Option<&str>,
+    need: Need,
+    parse: fn(&[u8]) -> Result<T, ApiError>,
+) -> Result<(Call<P>, Parts, T), Box<Response>> {
+    let (parts, body) = request.into_parts();
+    let call = open(state, version, path, &parts, gid, need)?;
+    let bytes = read_body(state, call.fmt, &parts.headers, body).await?;
+    let parsed = parse(&bytes).map_err(|e| Box::new(api_error(call.fmt, &e)))?;
+    Ok((call, parts, parsed))
 }
 
 /// The request body, at most [`MAX_BODY`] bytes within the client timeout;
