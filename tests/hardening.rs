@@ -29,6 +29,18 @@ fn ca_keys_stay_encrypted_and_certificates_need_no_key() {
     // A passphrase at hand encrypts the key, --encrypt or not.
     home.ok(&["--passphrase-file", p, "ca", "init"]);
     assert!(ca_key(&home).starts_with("-----BEGIN ENCRYPTED PRIVATE KEY-----"));
+    // PBES2 with PBKDF2-HMAC-SHA256 at 600,000 (0x927C0) iterations.
+    let key_file = home.path().join("projects").join(GID).join("ca.key.pem");
+    let parsed = openssl_ok(&["asn1parse", "-in", key_file.to_str().unwrap()]);
+    for needle in [
+        "PBES2",
+        "PBKDF2",
+        ":0927C0",
+        "hmacWithSHA256",
+        "aes-256-cbc",
+    ] {
+        assert!(parsed.contains(needle), "{needle} in {parsed}");
+    }
     // Printing the certificate needs no passphrase.
     let cert = home.ok(&["ca", "cert"]);
     assert!(cert.starts_with("-----BEGIN CERTIFICATE-----"), "{cert}");
@@ -44,6 +56,64 @@ fn ca_keys_stay_encrypted_and_certificates_need_no_key() {
     home.ok(&["--passphrase-file", p, "ca", "init", "--rotate"]);
     assert!(ca_key(&home).starts_with("-----BEGIN ENCRYPTED PRIVATE KEY-----"));
     assert_ne!(home.ok(&["ca", "cert"]), cert);
+    home.ok(&[
+        "--passphrase-file",
+        p,
+        "dbusers",
+        "certs",
+        "create",
+        "--username",
+        "alice",
+        "--key-type",
+        "ec-p256",
+    ]);
+
+    // A key encrypted the old way (2,048 iterations) is still read.
+    let old = home.path().join("old.pem");
+    openssl_ok(&[
+        "genpkey",
+        "-algorithm",
+        "RSA",
+        "-pkeyopt",
+        "rsa_keygen_bits:2048",
+        "-out",
+        old.to_str().unwrap(),
+    ]);
+    let old_encrypted = home.path().join("old-enc.pem");
+    openssl_ok(&[
+        "pkcs8",
+        "-topk8",
+        "-v2",
+        "aes-256-cbc",
+        "-iter",
+        "2048",
+        "-in",
+        old.to_str().unwrap(),
+        "-out",
+        old_encrypted.to_str().unwrap(),
+        "-passout",
+        "pass:s3cret",
+    ]);
+    home.ok(&[
+        "--passphrase-file",
+        p,
+        "ca",
+        "init",
+        "--rotate",
+        "--import-key",
+        old_encrypted.to_str().unwrap(),
+    ]);
+    home.ok(&[
+        "--passphrase-file",
+        p,
+        "dbusers",
+        "certs",
+        "create",
+        "--username",
+        "alice",
+        "--key-type",
+        "ec-p256",
+    ]);
 }
 
 #[test]

@@ -6,17 +6,20 @@ use openssl::error::ErrorStack;
 use openssl::hash::MessageDigest;
 use openssl::nid::Nid;
 use openssl::pkey::{PKey, PKeyRef, Private};
-use openssl::symm::Cipher;
 use openssl::x509::extension::{BasicConstraints, KeyUsage, SubjectKeyIdentifier};
 use openssl::x509::{X509, X509NameRef};
 
+use super::pkcs8;
 use super::validity::Validity;
+use super::x509::Backend;
 use super::x509::{asn1_time, name, random_serial, serial_integer};
 
 /// Lifetime of a project CA, in months.
 pub const CA_MONTHS: u32 = 120;
 
-/// A CA's key and certificate, known to belong together.
+/// A CA's key and certificate, known to belong together. Cloning shares
+/// them (OpenSSL reference counts).
+#[derive(Clone)]
 pub struct Authority {
     key: PKey<Private>,
     cert: X509,
@@ -102,14 +105,13 @@ impl Authority {
         self.cert.to_pem()
     }
 
-    /// The CA key as PKCS#8 PEM, encrypted (AES-256-CBC) with `passphrase`
+    /// The CA key as PKCS#8 PEM, encrypted (PBES2: PBKDF2-HMAC-SHA256 at
+    /// [`pkcs8::ITERATIONS`] iterations, AES-256-CBC) with `passphrase`
     /// when there is one.
-    pub fn key_pem(&self, passphrase: Option<&[u8]>) -> Result<Vec<u8>, ErrorStack> {
+    pub fn key_pem(&self, passphrase: Option<&[u8]>) -> Result<Vec<u8>, Backend> {
         match passphrase {
-            Some(p) => self
-                .key
-                .private_key_to_pem_pkcs8_passphrase(Cipher::aes_256_cbc(), p),
-            None => self.key.private_key_to_pem_pkcs8(),
+            Some(p) => pkcs8::encrypt_pem(&self.key, p, pkcs8::ITERATIONS),
+            None => Ok(self.key.private_key_to_pem_pkcs8()?),
         }
     }
 

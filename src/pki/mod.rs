@@ -5,6 +5,7 @@
 mod authority;
 pub(crate) mod crl;
 mod keys;
+mod pkcs8;
 mod profile;
 mod rsa;
 mod validity;

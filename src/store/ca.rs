@@ -6,7 +6,9 @@
 //! `retired/<time>/`.
 
 use std::fs::{self, DirBuilder, File, OpenOptions};
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
+use std::collections::HashMap;
+use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt};
+use std::sync::Mutex;
 use std::path::{Path, PathBuf};
 
 use openssl::pkey::{PKey, Private};
@@ -312,20 +314,60 @@ fn read_cert(path: &Path) -> Result<Option<X509>, CaError> {
 
 /// Loads the CA in `dir`; `Ok(None)` when there is none yet. An encrypted
 /// key needs `passphrase`.
+/// What identifies one version of a CA's two files: inode, change time and
+/// size of each (every write renames a new file into place; a chmod changes
+/// the change time, so a key made readable is checked again).
+type Stamp = [(u64, i64, i64, u64); 2];
+
+fn stamp(dir: &Path) -> Option<Stamp> {
+    let of = |name: &str| {
+        let m = fs::symlink_metadata(dir.join(name)).ok()?;
+        Some((m.ino(), m.ctime(), m.ctime_nsec(), m.len()))
+    };
+    Some([of(CERT_FILE)?, of(KEY_FILE)?])
+}
+
+/// CAs this process has loaded, by directory, with the version of their
+/// files and the passphrase they were loaded with: an encrypted key costs
+/// 600,000 PBKDF2 rounds to open, which a server or a batch pays once.
+type Loaded = HashMap<PathBuf, (Stamp, Option<Passphrase>, Authority)>;
+static LOADED: Mutex<Option<Loaded>> = Mutex::new(None);
+
 fn load(dir: &Path, passphrase: Option<&Passphrase>) -> Result<Option<Authority>, CaError> {
+    let before = stamp(dir);
+    if let Some(before) = before {
+        // A poisoned lock only interrupted an insert into a plain map.
+        let loaded = LOADED.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((at, pass, ca)) = loaded.as_ref().and_then(|l| l.get(dir))
+            && *at == before
+            && pass.as_ref() == passphrase
+        {
+            return Ok(Some(ca.clone()));
+        }
+    }
     let cert_path = dir.join(CERT_FILE);
     let Some(cert) = read_cert(&cert_path)? else {
         return Ok(None);
     };
     let key_path = dir.join(KEY_FILE);
     let key = read_key(&key_path, passphrase)?;
-    match Authority::from_parts(key, cert).map_err(crypto("reading the CA certificate's key"))? {
-        Some(ca) => Ok(Some(ca)),
-        None => Err(CaError::BadKey {
+    let ca = Authority::from_parts(key, cert)
+        .map_err(crypto("reading the CA certificate's key"))?
+        .ok_or_else(|| CaError::BadKey {
             path: key_path,
             reason: format!("does not match the certificate {}", cert_path.display()),
-        }),
+        })?;
+    // Remember it only if the files did not change while being read.
+    if let Some(before) = before
+        && stamp(dir) == Some(before)
+    {
+        let mut loaded = LOADED.lock().unwrap_or_else(|p| p.into_inner());
+        loaded.get_or_insert_with(HashMap::new).insert(
+            dir.to_path_buf(),
+            (before, passphrase.cloned(), ca.clone()),
+        );
     }
+    Ok(Some(ca))
 }
 
 /// Reads the CA key at `path`, refusing one that others may read.
@@ -409,7 +451,10 @@ fn create(
     .map_err(crypto("signing the CA certificate"))?;
     let key_pem = ca
         .key_pem(passphrase.map(|p| p.0.as_slice()))
-        .map_err(crypto("encoding the CA key"))?;
+        .map_err(|source| CaError::Crypto {
+            what: "encoding the CA key".into(),
+            source,
+        })?;
     let cert_pem = ca
         .cert_pem()
         .map_err(crypto("encoding the CA certificate"))?;
