@@ -23,6 +23,9 @@ pub const REALM: &str = "MMS Public API";
 
 /// Remembered nonces beyond which expired ones are pruned.
 const PRUNE_AT: usize = 4096;
+/// Most nonces remembered at all: past it the older half is forgotten (their
+/// clients are answered `stale=true` and simply take a new nonce).
+const MAX_NONCES: usize = 65_536;
 
 /// Why a request was not authenticated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,6 +42,9 @@ pub struct DigestAuth {
     ttl: Duration,
     next: AtomicU64,
     used: Mutex<HashMap<String, (u32, u64)>>,
+    /// Nonces issued at or before this time were forgotten while still
+    /// valid: they are answered `stale=true`, so that none can be replayed.
+    floor: AtomicU64,
 }
 
 impl DigestAuth {
@@ -51,6 +57,7 @@ impl DigestAuth {
             ttl,
             next: AtomicU64::new(0),
             used: Mutex::new(HashMap::new()),
+            floor: AtomicU64::new(0),
         })
     }
 
@@ -149,12 +156,24 @@ impl DigestAuth {
             let ttl = self.ttl.as_secs();
             used.retain(|_, (_, at)| now.saturating_sub(*at) <= ttl);
         }
+        if used.len() >= MAX_NONCES {
+            let mut issued: Vec<u64> = used.values().map(|(_, at)| *at).collect();
+            issued.sort_unstable();
+            let mut cutoff = issued[issued.len() / 2];
+            used.retain(|_, (_, at)| *at > cutoff);
+            if used.len() >= MAX_NONCES {
+                cutoff = now;
+                used.clear();
+            }
+            self.floor.fetch_max(cutoff, Ordering::Relaxed);
+        }
         match used.get_mut(nonce) {
             Some((last, _)) if nc <= *last => Err(Failure::Denied),
             Some((last, _)) => {
                 *last = nc;
                 Ok(())
             }
+            None if issued <= self.floor.load(Ordering::Relaxed) => Err(Failure::Stale),
             None => {
                 used.insert(nonce.to_string(), (nc, issued));
                 Ok(())
@@ -370,5 +389,23 @@ mod tests {
         assert!(parse(r#"Digest a="unterminated"#).is_none());
         assert!(parse("Digest =x").is_none());
         assert!(parse("Basic x").is_none());
+    }
+
+    #[test]
+    fn the_nonce_table_is_bounded_and_forgets_safely() {
+        let auth = DigestAuth::new(Duration::from_secs(600)).unwrap();
+        let now = now_secs();
+        // The first nonce, then enough later ones to fill the table.
+        let first = auth.nonce_at(now - 100);
+        assert_eq!(auth.use_nc(&first, 1, now - 100, now), Ok(()));
+        for i in 1..=MAX_NONCES as u64 {
+            let nonce = format!("n{i}");
+            assert_eq!(auth.use_nc(&nonce, 1, now - 50, now), Ok(()));
+        }
+        let size = auth.used.lock().unwrap().len();
+        assert!(size < MAX_NONCES, "{size}");
+        // The forgotten nonce cannot start again at a count it used.
+        assert_eq!(auth.use_nc(&first, 1, now - 100, now), Err(Failure::Stale));
+        assert_eq!(auth.use_nc("fresh", 1, now, now), Ok(()));
     }
 }

@@ -5,11 +5,11 @@
 //! concurrent first use create one CA. Rotated-out CAs move to
 //! `retired/<time>/`.
 
-use std::fs::{self, DirBuilder, File, OpenOptions};
 use std::collections::HashMap;
+use std::fs::{self, DirBuilder, File, OpenOptions};
 use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt};
-use std::sync::Mutex;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 use openssl::pkey::{PKey, Private};
 use openssl::x509::X509;
@@ -362,10 +362,9 @@ fn load(dir: &Path, passphrase: Option<&Passphrase>) -> Result<Option<Authority>
         && stamp(dir) == Some(before)
     {
         let mut loaded = LOADED.lock().unwrap_or_else(|p| p.into_inner());
-        loaded.get_or_insert_with(HashMap::new).insert(
-            dir.to_path_buf(),
-            (before, passphrase.cloned(), ca.clone()),
-        );
+        loaded
+            .get_or_insert_with(HashMap::new)
+            .insert(dir.to_path_buf(), (before, passphrase.cloned(), ca.clone()));
     }
     Ok(Some(ca))
 }
