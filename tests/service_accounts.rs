@@ -66,9 +66,12 @@ fn client_credentials_then_bearer_from_curl_and_python() {
         listed.contains(&id) && !listed.contains(&secret),
         "{listed}"
     );
-    let server = Server::start(&home, &["--token-ttl", "3", "--key-pool", "0"]);
+    // Made first: a fresh venv takes longer than a token lives.
+    let python = python_with(&["requests"]);
+    let server = Server::start(&home, &["--token-ttl", "8", "--key-pool", "0"]);
 
     let granted = token(&server, &id, &secret, "client_credentials");
+    let issued = std::time::Instant::now();
     assert_eq!(granted.status, 200, "{}", granted.body);
     assert!(
         granted.body.starts_with("{\"access_token\":\""),
@@ -78,7 +81,7 @@ fn client_credentials_then_bearer_from_curl_and_python() {
     assert!(
         granted
             .body
-            .ends_with(",\"expires_in\":3,\"token_type\":\"Bearer\"}"),
+            .ends_with(",\"expires_in\":8,\"token_type\":\"Bearer\"}"),
         "{}",
         granted.body
     );
@@ -95,7 +98,6 @@ fn client_credentials_then_bearer_from_curl_and_python() {
     assert!(created.body.starts_with("-----BEGIN CERTIFICATE-----"));
     assert_eq!(created.header("ratelimit-limit"), Some("1200"));
 
-    let python = python_with(&["requests"]);
     let script = r#"
 import sys, requests
 r = requests.get(sys.argv[1], headers={"Authorization": "Bearer " + sys.argv[2]})
@@ -105,7 +107,8 @@ print(r.status_code, r.json()["totalCount"])
     assert_eq!(out.trim(), "200 1");
 
     // Expiry: after the token's lifetime it is refused.
-    std::thread::sleep(std::time::Duration::from_secs(4));
+    let lifetime = std::time::Duration::from_secs(9);
+    std::thread::sleep(lifetime.saturating_sub(issued.elapsed()));
     let expired = bearer("GET", &certs, &access);
     assert_eq!(expired.status, 401);
     assert_eq!(
