@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, header};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use serde::Serialize;
 
@@ -158,7 +158,7 @@ async fn authenticated(
     };
     let bytes = read_body(state, FMT, &parts.headers, body)
         .await
-        .map_err(|response| *response)?;
+        .map_err(IntoResponse::into_response)?;
     Ok((account, form(&bytes)))
 }
 

@@ -3,7 +3,7 @@
 
 use axum::body::Body;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
 use super::AppState;
@@ -61,6 +61,26 @@ pub(super) fn acceptable(version: Version, headers: &HeaderMap) -> bool {
     dates.is_empty() || dates.contains(&VERSION_DATE)
 }
 
+/// A response sent instead of the endpoint's own: a refusal before or
+/// while the request is read (authentication, role, body). Boxed: a
+/// response is large.
+pub(super) struct Refused(Box<Response>);
+
+impl From<Response> for Refused {
+    fn from(response: Response) -> Refused {
+        Refused(Box::new(response))
+    }
+}
+
+impl IntoResponse for Refused {
+    fn into_response(self) -> Response {
+        *self.0
+    }
+}
+
+/// What an endpoint answers: its response, or the refusal that came first.
+pub(super) type Answer = Result<Response, Refused>;
+
 /// The rendering options every endpoint takes.
 #[derive(Debug, Clone, Copy)]
 pub(super) struct Fmt {
@@ -112,6 +132,14 @@ pub(super) fn entity<T: Serialize>(
         api::render(&content, fmt.pretty)
     };
     respond(status, content_type, body)
+}
+
+/// An entity, or Atlas's error for what failed on the way to it.
+pub(super) fn outcome<T: Serialize>(fmt: Fmt, status: u16, result: Result<T, Error>) -> Response {
+    match result {
+        Ok(content) => entity(fmt, status, content, fmt.version.content_type()),
+        Err(e) => failure(fmt, e),
+    }
 }
 
 /// A list page, which gains `status` with `envelope=true`.

@@ -21,7 +21,8 @@ use super::access::{Need, RATE_LIMIT, USERS_RATE_LIMIT, begin, refuse};
 use super::manage;
 use super::oauth;
 use super::respond::{
-    Fmt, Version, acceptable, api_error, entity, failure, fmt_of, page, query_pairs, respond,
+    Answer, Fmt, Refused, Version, acceptable, api_error, entity, failure, fmt_of, outcome, page,
+    query_pairs, respond,
 };
 use crate::api::{self, ApiError, CreateCert, Error, ErrorCode, Page};
 use crate::issuing::{Fresh, KeySource};
@@ -147,8 +148,8 @@ pub(super) struct Call<P> {
 }
 
 /// Reads the options and the path, authenticates, and checks the key's
-/// role (`need`) in the group that `gid` picks from the path. `Err` is the
-/// response to send instead (boxed: it is large); no body has been read.
+/// role (`need`) in the group that `gid` picks from the path; no body has
+/// been read.
 pub(super) fn open<P>(
     state: &AppState,
     version: Version,
@@ -156,7 +157,7 @@ pub(super) fn open<P>(
     parts: &Parts,
     gid: fn(&P) -> Option<&str>,
     need: Need,
-) -> Result<Call<P>, Box<Response>> {
+) -> Result<Call<P>, Refused> {
     let uri = parts
         .extensions
         .get::<OriginalUri>()
@@ -164,11 +165,11 @@ pub(super) fn open<P>(
     let pairs = query_pairs(&uri);
     let fmt = fmt_of(version, &pairs);
     let Ok(Path(params)) = path else {
-        return Err(Box::new(resource_not_found(&uri)));
+        return Err(resource_not_found(&uri).into());
     };
     if !acceptable(version, &parts.headers) {
         let e = ApiError::new(ErrorCode::InvalidVersionDate, &[]);
-        return Err(Box::new(api_error(fmt, &e)));
+        return Err(api_error(fmt, &e).into());
     }
     let (registry, key) = begin(
         state,
@@ -178,7 +179,7 @@ pub(super) fn open<P>(
         gid(&params),
         need,
     )
-    .map_err(|refusal| refuse(state, fmt, refusal))?;
+    .map_err(|refusal| Refused::from(refuse(state, fmt, refusal)))?;
     // Atlas's allowance: 10000 a minute on the database user endpoints
     // (their certificates aside), 1200 elsewhere.
     let path = uri.path();
@@ -204,8 +205,8 @@ async fn create_cert(
     Extension(version): Extension<Version>,
     path: Result<Path<(String, String)>, PathRejection>,
     request: Request,
-) -> Response {
-    let (call, _, months) = match open_parsed(
+) -> Answer {
+    let (call, _, months) = open_parsed(
         &state,
         version,
         path,
@@ -214,11 +215,7 @@ async fn create_cert(
         Need::Write,
         api::parse_create_body,
     )
-    .await
-    {
-        Ok(opened) => opened,
-        Err(response) => return *response,
-    };
+    .await?;
     let (fmt, registry, (gid, username)) = (call.fmt, call.registry, call.params);
     let mut request = CreateCert::new(&gid, &username);
     request.months_until_expiration = months;
@@ -230,7 +227,7 @@ async fn create_cert(
         };
         api::create_cert_with(&work_state.home, &registry, &request, keys)
     });
-    match created.await {
+    Ok(match created.await {
         Ok(created) => {
             if created.ca_created {
                 eprintln!(
@@ -251,12 +248,17 @@ async fn create_cert(
             response
         }
         Err(e) => failure(fmt, e),
-    }
+    })
+}
+
+/// The request's paging parameters, or Atlas's error for a bad one.
+pub(super) fn paging<P>(call: &Call<P>) -> Result<api::Paging, Refused> {
+    api::parse_paging(call.pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .map_err(|e| Refused::from(api_error(call.fmt, &e)))
 }
 
 /// [`open`] for a request with a body: authenticates and checks the role
-/// first, then reads the body (bounded) and parses it with `parse`. `Err`
-/// is the response to send instead (boxed: it is large).
+/// first, then reads the body (bounded) and parses it with `parse`.
 pub(super) async fn open_parsed<P, T>(
     state: &AppState,
     version: Version,
@@ -265,11 +267,11 @@ pub(super) async fn open_parsed<P, T>(
     gid: fn(&P) -> Option<&str>,
     need: Need,
     parse: fn(&[u8]) -> Result<T, ApiError>,
-) -> Result<(Call<P>, Parts, T), Box<Response>> {
+) -> Result<(Call<P>, Parts, T), Refused> {
     let (parts, body) = request.into_parts();
     let call = open(state, version, path, &parts, gid, need)?;
     let bytes = read_body(state, call.fmt, &parts.headers, body).await?;
-    let parsed = parse(&bytes).map_err(|e| Box::new(api_error(call.fmt, &e)))?;
+    let parsed = parse(&bytes).map_err(|e| Refused::from(api_error(call.fmt, &e)))?;
     Ok((call, parts, parsed))
 }
 
@@ -280,9 +282,9 @@ pub(super) async fn read_body(
     fmt: Fmt,
     headers: &HeaderMap,
     body: axum::body::Body,
-) -> Result<axum::body::Bytes, Box<Response>> {
+) -> Result<axum::body::Bytes, Refused> {
     let too_large = || {
-        Box::new(api_error(
+        Refused::from(api_error(
             fmt,
             &ApiError::new(ErrorCode::PayloadTooLarge, &[&MAX_BODY.to_string()]),
         ))
@@ -298,10 +300,7 @@ pub(super) async fn read_body(
         Ok(Err(_)) => Err(too_large()),
         Err(_) => {
             let secs = state.client_timeout.as_secs().to_string();
-            Err(Box::new(api_error(
-                fmt,
-                &ApiError::new(ErrorCode::RequestTimeout, &[&secs]),
-            )))
+            Err(api_error(fmt, &ApiError::new(ErrorCode::RequestTimeout, &[&secs])).into())
         }
     }
 }
@@ -311,36 +310,28 @@ async fn list_certs(
     Extension(version): Extension<Version>,
     path: Result<Path<(String, String)>, PathRejection>,
     parts: Parts,
-) -> Response {
-    let call = match open(
+) -> Answer {
+    let call = open(
         &state,
         version,
         path,
         &parts,
         |p| Some(p.0.as_str()),
         Need::Read,
-    ) {
-        Ok(call) => call,
-        Err(response) => return *response,
-    };
-    let paging = match api::parse_paging(call.pairs.iter().map(|(k, v)| (k.as_str(), v.as_str()))) {
-        Ok(p) => p,
-        Err(e) => return api_error(call.fmt, &e),
-    };
+    )?;
+    let paging = paging(&call)?;
     let home = state.home.clone();
     let ((gid, username), registry) = (call.params, call.registry);
-    match blocking(move || api::list_certs(&home, &registry, &gid, &username, false)).await {
-        Ok(records) => page(
-            call.fmt,
-            api::cert_page(
-                &records,
-                paging,
-                &self_url(state.scheme, &parts.headers, &call.uri),
-                &call.pairs,
+    let url = self_url(state.scheme, &parts.headers, &call.uri);
+    Ok(
+        match blocking(move || api::list_certs(&home, &registry, &gid, &username, false)).await {
+            Ok(records) => page(
+                call.fmt,
+                api::cert_page(&records, paging, &url, &call.pairs),
             ),
-        ),
-        Err(e) => failure(call.fmt, e),
-    }
+            Err(e) => failure(call.fmt, e),
+        },
+    )
 }
 
 async fn list_users(
@@ -348,41 +339,24 @@ async fn list_users(
     Extension(version): Extension<Version>,
     path: Result<Path<String>, PathRejection>,
     parts: Parts,
-) -> Response {
-    let call = match open(
+) -> Answer {
+    let call = open(
         &state,
         version,
         path,
         &parts,
         |p: &String| Some(p.as_str()),
         Need::Read,
-    ) {
-        Ok(call) => call,
-        Err(response) => return *response,
-    };
-    let users = api::parse_paging(call.pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-        .and_then(|paging| {
-            Ok((
-                paging,
-                api::users::list_users(
-                    &call.registry,
-                    &call.params,
-                    &api_root(state.scheme, &parts.headers, version),
-                )?,
-            ))
-        });
-    match users {
-        Ok((paging, users)) => page(
-            call.fmt,
-            Page::of(
-                users,
-                paging,
-                &self_url(state.scheme, &parts.headers, &call.uri),
-                &call.pairs,
-            ),
-        ),
-        Err(e) => api_error(call.fmt, &e),
-    }
+    )?;
+    let paging = paging(&call)?;
+    let root = api_root(state.scheme, &parts.headers, version);
+    let url = self_url(state.scheme, &parts.headers, &call.uri);
+    Ok(
+        match api::users::list_users(&call.registry, &call.params, &root) {
+            Ok(users) => page(call.fmt, Page::of(users, paging, &url, &call.pairs)),
+            Err(e) => api_error(call.fmt, &e),
+        },
+    )
 }
 
 async fn get_user(
@@ -390,24 +364,19 @@ async fn get_user(
     Extension(version): Extension<Version>,
     path: Result<Path<(String, String, String)>, PathRejection>,
     parts: Parts,
-) -> Response {
-    let call = match open(
+) -> Answer {
+    let call = open(
         &state,
         version,
         path,
         &parts,
         |p| Some(p.0.as_str()),
         Need::Read,
-    ) {
-        Ok(call) => call,
-        Err(response) => return *response,
-    };
+    )?;
     let (gid, database_name, username) = &call.params;
     let root = api_root(state.scheme, &parts.headers, version);
-    match api::users::get_user(&call.registry, gid, database_name, username, &root) {
-        Ok(user) => entity(call.fmt, 200, user, version.content_type()),
-        Err(e) => api_error(call.fmt, &e),
-    }
+    let user = api::users::get_user(&call.registry, gid, database_name, username, &root);
+    Ok(outcome(call.fmt, 200, user.map_err(Error::from)))
 }
 
 fn resource_not_found(uri: &Uri) -> Response {
