@@ -90,11 +90,12 @@ pub fn create_user(home: &Home, group_id: &str, spec: &UserSpec) -> Result<Chang
     Ok((id, user))
 }
 
-/// `PATCH /groups/{id}/databaseUsers/{databaseName}/{username}`.
+/// `PATCH /groups/{id}/databaseUsers/{databaseName}/{username}`; without
+/// a database (the CLI's `dbusers update`), the user's own.
 pub fn update_user(
     home: &Home,
     group_id: &str,
-    database_name: &str,
+    database_name: Option<&str>,
     username: &str,
     spec: &UserSpec,
 ) -> Result<Changed, Error> {
@@ -132,7 +133,7 @@ pub fn delete_user(
 ) -> Result<Changed, Error> {
     let mut edit = Edit::open(home.registry_path())?;
     let (index, project) = locate(&edit, group_id)?;
-    let (at, old) = find_user(&project, database_name, username)?;
+    let (at, old) = find_user(&project, Some(database_name), username)?;
     edit.remove_user(index, at)?;
     edit.commit()?;
     Ok((project.id, old))
@@ -150,15 +151,19 @@ pub(crate) fn locate(edit: &Edit, group_id: &str) -> Result<(usize, Project), Ap
     Ok((index, found.clone()))
 }
 
+/// The user named `username` in `database_name` (any, when `None`: names
+/// are unique in a project), with its index.
 fn find_user(
     project: &Project,
-    database_name: &str,
+    database_name: Option<&str>,
     username: &str,
 ) -> Result<(usize, DatabaseUser), ApiError> {
     project
         .database_users
         .iter()
-        .position(|u| u.username == username && u.database_name == database_name)
+        .position(|u| {
+            u.username == username && database_name.is_none_or(|db| u.database_name == db)
+        })
         .map(|i| (i, project.database_users[i].clone()))
         .ok_or_else(|| ApiError::new(ErrorCode::UsernameNotFound, &[username]))
 }

@@ -44,7 +44,15 @@ pub(super) struct UserCreateArgs {
     /// How the user authenticates with X.509.
     #[arg(long = "x509Type", value_enum, default_value_t = X509Arg::None)]
     pub(super) x509_type: X509Arg,
-    /// A role as name@database[.collection] (repeat, or separate by commas).
+    #[command(flatten)]
+    pub(super) user: UserArgs,
+}
+
+/// What `dbusers create` and `dbusers update` both take.
+#[derive(Debug, Args)]
+pub(super) struct UserArgs {
+    /// A role as name@database[.collection] (repeat, or separate by
+    /// commas); on update, the roles replace the old ones.
     #[arg(long = "role", value_delimiter = ',', value_parser = parse_role)]
     pub(super) roles: Vec<Role>,
     /// Accepted so that Atlas CLI scripts run; atlas-ca has no password
@@ -76,20 +84,11 @@ pub(super) struct UserRefArgs {
 pub(super) struct UserUpdateArgs {
     /// The database user.
     pub(super) username: String,
-    /// New roles as name@database[.collection], replacing the old ones.
-    #[arg(long = "role", value_delimiter = ',', value_parser = parse_role)]
-    pub(super) roles: Vec<Role>,
     /// A new X.509 type.
     #[arg(long = "x509Type", value_enum)]
     pub(super) x509_type: Option<X509Arg>,
-    /// Accepted so that Atlas CLI scripts run; never stored.
-    #[arg(short = 'p', long)]
-    pub(super) password: Option<String>,
     #[command(flatten)]
-    pub(super) project: ProjectArg,
-    /// Output format (`json`: the Atlas user body).
-    #[arg(short, long, value_enum)]
-    pub(super) output: Option<Output>,
+    pub(super) user: UserArgs,
 }
 
 #[derive(Debug, Args)]

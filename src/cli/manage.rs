@@ -49,7 +49,7 @@ fn user_entry(gid: &str, user: &DatabaseUser) -> UserEntry {
 }
 
 pub(super) fn create_user(home: &Home, a: UserCreateArgs) -> Outcome {
-    let gid = select_project(&home.registry()?, &a.project)?;
+    let gid = select_project(&home.registry()?, &a.user.project)?;
     let mut roles: Vec<Role> = a
         .built_in_roles
         .iter()
@@ -59,7 +59,7 @@ pub(super) fn create_user(home: &Home, a: UserCreateArgs) -> Outcome {
             role_name: name.clone(),
         })
         .collect();
-    roles.extend(a.roles);
+    roles.extend(a.user.roles);
     let spec = UserSpec {
         username: Some(a.username),
         database_name: None,
@@ -67,7 +67,7 @@ pub(super) fn create_user(home: &Home, a: UserCreateArgs) -> Outcome {
         roles: Some(roles),
     };
     let (gid, user) = manage::create_user(home, &gid, &spec)?;
-    match a.output {
+    match a.user.output {
         Some(Output::Json) => print_json(&user_entry(&gid, &user)),
         _ => print_line(&format!(
             "Database user '{}' successfully created.",
@@ -93,21 +93,15 @@ pub(super) fn describe_user(home: &Home, a: UserRefArgs) -> Outcome {
 }
 
 pub(super) fn update_user(home: &Home, a: UserUpdateArgs) -> Outcome {
-    let registry = home.registry()?;
-    let gid = select_project(&registry, &a.project)?;
-    let project = api::project(&registry, &gid)?;
-    let database = project
-        .user(&a.username)
-        .map(|u| u.database_name.clone())
-        .ok_or_else(|| api::ApiError::new(api::ErrorCode::UsernameNotFound, &[&a.username]))?;
+    let gid = select_project(&home.registry()?, &a.user.project)?;
     let spec = UserSpec {
         username: None,
         database_name: None,
         x509_type: a.x509_type.map(Into::into),
-        roles: (!a.roles.is_empty()).then_some(a.roles),
+        roles: (!a.user.roles.is_empty()).then_some(a.user.roles),
     };
-    let (gid, user) = manage::update_user(home, &gid, &database, &a.username, &spec)?;
-    match a.output {
+    let (gid, user) = manage::update_user(home, &gid, None, &a.username, &spec)?;
+    match a.user.output {
         Some(Output::Json) => print_json(&user_entry(&gid, &user)),
         _ => print_line(&format!(
             "Successfully updated database user '{}'.",

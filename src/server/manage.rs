@@ -75,7 +75,8 @@ pub(super) async fn update_user(
     .await?;
     let home = state.home.clone();
     let (gid, db, username) = call.params;
-    let changed = blocking(move || manage::update_user(&home, &gid, &db, &username, &spec)).await;
+    let changed =
+        blocking(move || manage::update_user(&home, &gid, Some(&db), &username, &spec)).await;
     let user = changed.map(|c| user_entry(&state, call.fmt, &parts, c));
     Ok(outcome(call.fmt, 200, user))
 }

@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use std::fs::{self, DirBuilder, File, OpenOptions};
 use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{LazyLock, Mutex};
 
 use openssl::pkey::{PKey, Private};
 use openssl::x509::X509;
@@ -331,14 +331,14 @@ fn stamp(dir: &Path) -> Option<Stamp> {
 /// files and the passphrase they were loaded with: an encrypted key costs
 /// 600,000 PBKDF2 rounds to open, which a server or a batch pays once.
 type Loaded = HashMap<PathBuf, (Stamp, Option<Passphrase>, Authority)>;
-static LOADED: Mutex<Option<Loaded>> = Mutex::new(None);
+static LOADED: LazyLock<Mutex<Loaded>> = LazyLock::new(Mutex::default);
 
 fn load(dir: &Path, passphrase: Option<&Passphrase>) -> Result<Option<Authority>, CaError> {
     let before = stamp(dir);
     if let Some(before) = before {
         // A poisoned lock only interrupted an insert into a plain map.
         let loaded = LOADED.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some((at, pass, ca)) = loaded.as_ref().and_then(|l| l.get(dir))
+        if let Some((at, pass, ca)) = loaded.get(dir)
             && *at == before
             && pass.as_ref() == passphrase
         {
@@ -362,9 +362,7 @@ fn load(dir: &Path, passphrase: Option<&Passphrase>) -> Result<Option<Authority>
         && stamp(dir) == Some(before)
     {
         let mut loaded = LOADED.lock().unwrap_or_else(|p| p.into_inner());
-        loaded
-            .get_or_insert_with(HashMap::new)
-            .insert(dir.to_path_buf(), (before, passphrase.cloned(), ca.clone()));
+        loaded.insert(dir.to_path_buf(), (before, passphrase.cloned(), ca.clone()));
     }
     Ok(Some(ca))
 }

@@ -10,13 +10,13 @@ use std::fs::Permissions;
 use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{LazyLock, Mutex};
 
 /// The start of every temporary file's name.
 const TMP_PREFIX: &str = ".tmp-atlas-ca-";
 
 /// Directories this process has already swept.
-static SWEPT: Mutex<Option<HashSet<PathBuf>>> = Mutex::new(None);
+static SWEPT: LazyLock<Mutex<HashSet<PathBuf>>> = LazyLock::new(Mutex::default);
 
 /// A temporary file in `dir` with this program's naming.
 fn temporary(dir: &Path) -> std::io::Result<tempfile::NamedTempFile> {
@@ -32,10 +32,7 @@ fn sweep(dir: &Path) {
     {
         // A poisoned lock only interrupted an insert into a plain set.
         let mut swept = SWEPT.lock().unwrap_or_else(|p| p.into_inner());
-        if !swept
-            .get_or_insert_with(HashSet::new)
-            .insert(dir.to_path_buf())
-        {
+        if !swept.insert(dir.to_path_buf()) {
             return;
         }
     }
