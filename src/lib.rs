@@ -57,7 +57,7 @@ pub use issuing::IssueError;
 pub use pki::{Backend, KeyType, OutOfRange, Profile, UnknownKeyType, UnknownProfile};
 pub use store::{
     ApiKey, CaError, CertRecord, DatabaseUser, Home, KeyRole, KeyRoleName, Kind, LedgerError,
-    Passphrase, Project, Registry, RegistryError, Role, X509Type,
+    Passphrase, Project, Refusal, Registry, RegistryError, Role, X509Type,
 };
 pub use tools::fixtures::{FixtureOptions, ManifestEntry, issue_fixtures};
 

@@ -94,7 +94,7 @@ pub(crate) fn create_cert_with(
     keys: &dyn KeySource,
 ) -> Result<Created, Error> {
     let request = validate_create(home, registry, req, 1)?;
-    issue(home, &request, keys)
+    Ok(issue(home, &request, keys, |_| Ok(()))?.0)
 }
 
 /// Every check Atlas makes before issuing, in Atlas's order, for `count`
@@ -138,10 +138,10 @@ pub(crate) fn validate_create<'r>(
     let now = OffsetDateTime::now_utc();
     let limit = project.max_certs_per_user.map(|n| (n, now));
     if let Some(n) = project.max_certs_per_user {
-        let active = match home.existing_ledger()? {
-            Some(ledger) => ledger.active_count(&project.id, &user.username, now)?,
-            None => 0,
-        };
+        let active = home.with_existing_ledger(|ledger| match ledger {
+            Some(ledger) => ledger.active_count(&project.id, &user.username, now),
+            None => Ok(0),
+        })?;
         if active + u64::from(count) > u64::from(n) {
             let note = format!(
                 "user {} holds {active} unexpired certificate{}, {count} more asked; \
@@ -173,20 +173,26 @@ pub(crate) fn validity(issued_at: OffsetDateTime, months: u32) -> Result<Validit
     Validity::atlas(issued_at, months).map_err(Invalid::IssuedAt)
 }
 
-/// Issues under the project's CA (created on first use).
-pub(crate) fn issue(
+/// Issues under the project's CA (created on first use): the execute step
+/// after a plan (`request` passed every check). `stage` writes what hands
+/// the certificate out (a file under a temporary name) before its ledger
+/// row commits; an error from it records nothing.
+pub(crate) fn issue<T>(
     home: &Home,
     request: &IssueRequest<'_>,
     keys: &dyn KeySource,
-) -> Result<Created, Error> {
+    mut stage: impl FnMut(&Issued) -> Result<T, Error>,
+) -> Result<(Created, T), Error> {
     let (ca, ca_created) = home.project_ca(request.project_id)?;
-    let mut ledger = home.ledger()?;
-    let Issued { record, pem } = issuing::issue(&ca, &mut ledger, request, keys)?;
-    Ok(Created {
+    let signed = issuing::sign(&ca, request, keys)?;
+    let (Issued { record, pem }, staged) = home
+        .with_ledger(|ledger| issuing::commit_one(&ca, ledger, signed, |issued| stage(issued)))?;
+    let created = Created {
         record,
         pem,
         ca_created,
-    })
+    };
+    Ok((created, staged))
 }
 
 /// `GET .../databaseUsers/{username}/certs`: the user's certificates,
@@ -207,10 +213,10 @@ pub fn list_certs(
     } else {
         Filter::ActiveAt(OffsetDateTime::now_utc())
     };
-    match home.existing_ledger()? {
+    home.with_existing_ledger(|ledger| match ledger {
         Some(ledger) => Ok(ledger.list(&project.id, username, filter)?),
         None => Ok(Vec::new()),
-    }
+    })
 }
 
 /// The Atlas list body for `records`; `self_url` is the list's URL without

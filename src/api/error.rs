@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use super::atlas_error::{ApiError, ErrorCode};
 use crate::issuing::IssueError;
 use crate::pki::{Backend, OutOfRange};
+use crate::store::files::Refusal;
 use crate::store::{CaError, LedgerError, RegistryError};
 
 /// Anything that can go wrong in atlas-ca.
@@ -58,6 +59,10 @@ pub enum Invalid {
     /// The issuance time puts the validity outside what a certificate holds.
     #[error("issuance time: {0}")]
     IssuedAt(OutOfRange),
+    /// The clock puts a validity that starts now outside what a
+    /// certificate holds.
+    #[error("the system clock puts the validity outside what a certificate holds: {0}")]
+    Clock(OutOfRange),
     /// A server certificate without hosts.
     #[error("a server certificate needs at least one host")]
     NoHosts,
@@ -85,6 +90,14 @@ pub enum Invalid {
         path: PathBuf,
         /// The output directory.
         dir: PathBuf,
+    },
+    /// An output file may not be written there (a link, a device).
+    #[error("{}: {refusal}", path.display())]
+    Target {
+        /// The file.
+        path: PathBuf,
+        /// Why not.
+        refusal: Refusal,
     },
     /// The worker threads could not be started.
     #[error("cannot start {jobs} worker threads: {reason}")]

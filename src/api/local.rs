@@ -4,10 +4,10 @@
 
 use time::OffsetDateTime;
 
-use super::certs::{Created, issue, validity};
+use super::certs::validity;
 use super::error::{Error, Invalid};
 use super::users::project;
-use crate::issuing::{IssueRequest, KeySource};
+use crate::issuing::IssueRequest;
 use crate::pki::{Host, KeyType, Profile, Subject, crl};
 use crate::store::{CertRecord, Home, Kind, Registry};
 
@@ -30,13 +30,12 @@ pub struct ServerCert {
     pub key_type: KeyType,
 }
 
-/// Issues a server certificate (for `net.tls.certificateKeyFile`).
-pub fn server_cert(
-    home: &Home,
-    registry: &Registry,
-    req: &ServerCert,
-    keys: &dyn KeySource,
-) -> Result<Created, Error> {
+/// Plans a server certificate (for `net.tls.certificateKeyFile`): every
+/// check, nothing written; [`super::certs::issue`] then issues it.
+pub fn plan_server_cert<'r>(
+    registry: &'r Registry,
+    req: &'r ServerCert,
+) -> Result<IssueRequest<'r>, Error> {
     let project = project(registry, &req.group_id)?;
     if req.hosts.is_empty() {
         return Err(Invalid::NoHosts.into());
@@ -51,18 +50,14 @@ pub fn server_cert(
         req.issued_at.unwrap_or_else(OffsetDateTime::now_utc),
         req.months,
     )?;
-    issue(
-        home,
-        &IssueRequest {
-            project_id: &project.id,
-            subject: Subject::Server(&req.hosts),
-            validity,
-            limit: None,
-            profile: Profile::Strict,
-            key_type: req.key_type,
-        },
-        keys,
-    )
+    Ok(IssueRequest {
+        project_id: &project.id,
+        subject: Subject::Server(&req.hosts),
+        validity,
+        limit: None,
+        profile: Profile::Strict,
+        key_type: req.key_type,
+    })
 }
 
 /// Revokes a user's certificate (idempotent: revoking again keeps the
@@ -81,16 +76,18 @@ pub fn revoke_cert(
             project.id
         ))
     };
-    let Some(ledger) = home.existing_ledger()? else {
-        return Err(unknown());
-    };
-    match ledger.get(&project.id, serial)? {
-        Some(r) if r.kind == Kind::Client && r.username == username => {}
-        _ => return Err(unknown()),
-    }
-    ledger
-        .revoke(&project.id, serial, OffsetDateTime::now_utc())?
-        .ok_or_else(unknown)
+    home.with_existing_ledger(|ledger| {
+        let Some(ledger) = ledger else {
+            return Err(unknown());
+        };
+        match ledger.get(&project.id, serial)? {
+            Some(r) if r.kind == Kind::Client && r.username == username => {}
+            _ => return Err(unknown()),
+        }
+        ledger
+            .revoke(&project.id, serial, OffsetDateTime::now_utc())?
+            .ok_or_else(unknown)
+    })
 }
 
 /// The project's CRL (PEM): its revoked certificates that have not expired,
@@ -99,14 +96,14 @@ pub fn crl_pem(home: &Home, registry: &Registry, group_id: &str) -> Result<(Stri
     let project = project(registry, group_id)?;
     let (ca, created) = home.project_ca(&project.id)?;
     let now = OffsetDateTime::now_utc();
-    let revoked: Vec<(u64, OffsetDateTime)> = match home.existing_ledger()? {
-        Some(ledger) => ledger
-            .revoked(&project.id, now)?
-            .iter()
-            .map(|r| (r.serial, r.revoked_at.unwrap_or(now)))
-            .collect(),
-        None => Vec::new(),
-    };
+    let revoked = home.with_existing_ledger(|ledger| match ledger {
+        Some(ledger) => ledger.revoked(&project.id, now),
+        None => Ok(Vec::new()),
+    })?;
+    let revoked: Vec<(u64, OffsetDateTime)> = revoked
+        .iter()
+        .filter_map(|r| Some((r.serial, r.revoked_at?)))
+        .collect();
     let pem = crl::build(&ca, &revoked, now)?;
     Ok((pem, created))
 }

@@ -20,10 +20,10 @@ pub(crate) mod users;
 
 pub use atlas_error::{ApiError, CHALLENGE_BODY, ErrorCode};
 pub use certs::{CreateCert, Created, DEFAULT_MONTHS, MAX_MONTHS, create_cert, list_certs};
-pub(crate) use certs::{cert_page, certs_url, create_cert_with, validate_create};
+pub(crate) use certs::{cert_page, certs_url, create_cert_with, issue, validate_create};
 pub use error::{Error, Invalid};
 pub use json::{Envelope, MAX_ITEMS_PER_PAGE, Page, Paging, timestamp};
-pub use local::{MAX_SERVER_MONTHS, ServerCert, crl_pem, revoke_cert, server_cert};
+pub use local::{MAX_SERVER_MONTHS, ServerCert, crl_pem, plan_server_cert, revoke_cert};
 pub use render::render;
 pub use request::{
     parse_create_body, parse_paging, parse_project_body, parse_user_body, parse_user_security_body,

@@ -195,7 +195,7 @@ pub(super) struct ProjectArg {
     pub(super) project_id: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub(super) enum Output {
     /// A table for people.
     Table,

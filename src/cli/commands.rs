@@ -11,7 +11,7 @@ use super::args::{
     ProjectArg, ServeArgs, ServerCertArgs, VerifyArgs,
 };
 use super::output::{
-    emit, note_created, print_bytes, print_certs, print_checks, print_json, print_users,
+    Target, note_created, print_bytes, print_certs, print_checks, print_json, print_users,
     with_progress,
 };
 use super::{Failure, Outcome, select_project};
@@ -57,9 +57,14 @@ pub(super) fn server_cert(home: &Home, a: ServerCertArgs) -> Outcome {
         issued_at: a.issued_at,
         key_type: a.key_type,
     };
-    let created = api::server_cert(home, &registry, &request, &Fresh)?;
+    // Plan: every check and the output target; nothing is written yet.
+    let plan = api::plan_server_cert(&registry, &request)?;
+    let target = Target::plan(a.out, a.force, true)?;
+    let (created, staged) = api::issue(home, &plan, &Fresh, |issued| {
+        target.stage(issued.pem.as_bytes())
+    })?;
     note_created(home, &gid, created.ca_created);
-    emit(a.out, a.force, created.pem.as_bytes(), true)
+    staged.deliver()
 }
 
 pub(super) fn local_kit(home: &Home, a: KitArgs) -> Outcome {
@@ -180,9 +185,10 @@ pub(super) fn ca(home: &Home, command: CaCommand) -> Outcome {
             force,
         } => {
             let gid = select_project(&registry, &project)?;
+            let target = Target::plan(out, force, false)?;
             let (pem, created) = api::crl_pem(home, &registry, &gid)?;
             note_created(home, &gid, created);
-            emit(out, force, pem.as_bytes(), false)
+            target.write(pem.as_bytes())
         }
     }
 }
@@ -213,16 +219,21 @@ fn create_cert(home: &Home, a: CertsCreateArgs) -> Outcome {
     let registry = home.registry()?;
     let gid = select_project(&registry, &a.project)?;
     let request = a.cert.request(&gid, &a.username);
-    let created = api::create_cert(home, &registry, &request)?;
-    note_created(home, &gid, created.ca_created);
-    match a.output {
-        // The Atlas CLI prints the PEM body as one JSON string.
-        Some(Output::Json) => {
-            let json = serde_json::Value::String(created.pem).to_string() + "\n";
-            emit(a.out, a.force, json.as_bytes(), true)
+    // Plan: Atlas's checks and the output target; nothing is written yet.
+    let plan = api::validate_create(home, &registry, &request, 1)?;
+    let target = Target::plan(a.out, a.force, true)?;
+    let json = a.output == Some(Output::Json);
+    let (created, staged) = api::issue(home, &plan, &Fresh, |issued| {
+        if json {
+            // The Atlas CLI prints the PEM body as one JSON string.
+            let body = serde_json::Value::String(issued.pem.clone()).to_string() + "\n";
+            target.stage(body.as_bytes())
+        } else {
+            target.stage(issued.pem.as_bytes())
         }
-        _ => emit(a.out, a.force, created.pem.as_bytes(), true),
-    }
+    })?;
+    note_created(home, &gid, created.ca_created);
+    staged.deliver()
 }
 
 fn list_certs(home: &Home, a: CertsListArgs) -> Outcome {

@@ -30,6 +30,7 @@ pub(super) fn describe(failure: &Failure) -> String {
 fn invalid_request(invalid: &Invalid) -> String {
     match invalid {
         Invalid::IssuedAt(e) => format!("--issued-at: {e}"),
+        Invalid::Clock(_) => invalid.to_string(),
         Invalid::NoHosts => "a server certificate needs at least one --host".into(),
         Invalid::Months { max } => {
             format!("--monthsUntilExpiration must be 1 to {max} for a server certificate")
@@ -42,6 +43,7 @@ fn invalid_request(invalid: &Invalid) -> String {
             path.display(),
             dir.display()
         ),
+        Invalid::Target { .. } => invalid.to_string(),
         Invalid::Jobs { jobs, reason } => format!("--jobs {jobs}: {reason}"),
         Invalid::TooMany { asked, max } => format!(
             "{asked} certificates asked for (users x --count-per-user); one run issues at most {max}"

@@ -2,7 +2,7 @@
 //! people, and the checks of `verify`.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use serde::Serialize;
 
@@ -10,7 +10,7 @@ use time::OffsetDateTime;
 
 use super::{Failure, Outcome};
 use crate::api::{Error, timestamp};
-use crate::store::files::{write_private, write_public};
+use crate::store::files::{Dir, Refusal, Staged, check_target, file_name};
 use crate::store::{CertRecord, DatabaseUser, Home};
 use crate::tools::verify::Check;
 
@@ -135,40 +135,114 @@ pub(super) fn print_users(users: &[DatabaseUser]) -> Outcome {
     print_bytes(table(&["USERNAME", "DATABASE", "X509TYPE", "ROLES"], rows).as_bytes())
 }
 
-/// Writes `bytes` to `out` (0600 if `private`, else 0644), or to stdout.
-/// An existing `out` is replaced only with `force`, and only when it is a
-/// regular file: never a symbolic link (neither followed nor replaced), a
-/// device, a directory or a pipe.
-pub(super) fn emit(out: Option<PathBuf>, force: bool, bytes: &[u8], private: bool) -> Outcome {
-    match out {
-        Some(path) => {
-            check_target(&path, force)?;
-            let written = if private {
-                write_private(&path, bytes)
-            } else {
-                write_public(&path, bytes)
-            };
-            Ok(written.map_err(Error::io(path))?)
+/// Where a command's output goes: stdout, or a file checked when the
+/// command plans (before anything is issued) and written in two steps,
+/// staged under a temporary name, then published by rename.
+pub(super) enum Target {
+    Stdout,
+    File {
+        path: PathBuf,
+        name: PathBuf,
+        mode: u32,
+        force: bool,
+    },
+}
+
+/// Output staged by [`Target::stage`], handed out by [`Staging::deliver`].
+pub(super) enum Staging {
+    Stdout(Vec<u8>),
+    File {
+        file: Staged,
+        dir: Dir,
+        path: PathBuf,
+        force: bool,
+    },
+}
+
+impl Target {
+    /// `out` (0600 if `private`, else 0644), or stdout. An existing `out`
+    /// may be replaced only with `force`, and only when it is a regular
+    /// file: never a symbolic link (neither followed nor replaced), a
+    /// device, a directory or a pipe. Nothing is written.
+    pub(super) fn plan(
+        out: Option<PathBuf>,
+        force: bool,
+        private: bool,
+    ) -> Result<Target, Failure> {
+        let Some(path) = out else {
+            return Ok(Target::Stdout);
+        };
+        let refuse = |why: String| Err(Failure::Usage(format!("{}: {why}", path.display())));
+        match check_target(&path, force).map_err(Error::io(&path))? {
+            Some(Refusal::Exists) => {
+                return refuse("already exists; pass --force to replace it".into());
+            }
+            Some(other) => return refuse(other.to_string()),
+            None => {}
         }
-        None => print_bytes(bytes),
+        let name = file_name(&path).map_err(Error::io(&path))?.to_path_buf();
+        Ok(Target::File {
+            name,
+            mode: if private { 0o600 } else { 0o644 },
+            force,
+            path,
+        })
+    }
+
+    /// Writes `bytes` where nobody sees them yet (a synced temporary file).
+    pub(super) fn stage(&self, bytes: &[u8]) -> Result<Staging, Error> {
+        match self {
+            Target::Stdout => Ok(Staging::Stdout(bytes.to_vec())),
+            Target::File {
+                path,
+                name,
+                mode,
+                force,
+            } => {
+                let dir = Dir::of(path);
+                let file = dir
+                    .stage(name, bytes, *mode, true)
+                    .map_err(Error::io(path))?;
+                Ok(Staging::File {
+                    file,
+                    dir,
+                    path: path.clone(),
+                    force: *force,
+                })
+            }
+        }
+    }
+
+    /// Stages and delivers `bytes` at once: for output that records nothing
+    /// (a CRL).
+    pub(super) fn write(&self, bytes: &[u8]) -> Outcome {
+        self.stage(bytes)?.deliver()
     }
 }
 
-/// Refuses to write `path` over anything but a regular file, and over a
-/// regular file without `force`.
-fn check_target(path: &Path, force: bool) -> Outcome {
-    let refuse = |why: &str| Err(Failure::Usage(format!("{}: {why}", path.display())));
-    match std::fs::symlink_metadata(path) {
-        Ok(meta) if meta.file_type().is_symlink() => {
-            refuse("is a symbolic link; refusing to write through or over it")
+impl Staging {
+    /// Hands the output out: prints it, or renames the file into place
+    /// (over an existing one only with `force`) and syncs the rename.
+    pub(super) fn deliver(self) -> Outcome {
+        match self {
+            Staging::Stdout(bytes) => print_bytes(&bytes),
+            Staging::File {
+                file,
+                dir,
+                path,
+                force,
+            } => {
+                let published = if force {
+                    file.publish()
+                } else {
+                    file.publish_new()
+                };
+                published
+                    .and_then(|()| dir.sync())
+                    .map_err(Error::io(path))?;
+                Ok(())
+            }
         }
-        Ok(meta) if !meta.is_file() => refuse(
-            "exists and is not a regular file (a device, directory, socket or pipe); refusing to replace it",
-        ),
-        Ok(_) if !force => refuse("already exists; pass --force to replace it"),
-        Ok(_) => Ok(()),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-        Err(e) => Err(Error::io(path)(e).into()),
     }
 }
 

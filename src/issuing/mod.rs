@@ -1,7 +1,8 @@
 //! Issuing: a fresh key, a fresh serial, a certificate in the right profile,
 //! and the ledger row committed before the PEM is handed back. One path for
 //! every certificate: [`sign`] (anywhere, in parallel), then [`commit`] (one
-//! transaction for one certificate or a batch), which [`issue`] chains.
+//! transaction for one certificate or a batch, [`commit_one`] for one),
+//! which stages each certificate's delivery before its row commits.
 
 mod pool;
 
@@ -157,51 +158,61 @@ pub fn sign<'r>(
 
 /// Commits `batch` to the ledger in one transaction, each row under its
 /// request's limit, re-signing under a new serial any certificate whose
-/// serial collides; only then are the PEM bundles made. All are issued, or
-/// (on an error) none.
-pub fn commit(
+/// serial collides. Once every row is in (and before the transaction
+/// commits), `stage` is called with each certificate's position and
+/// bundle, to write what will hand it out; the rows commit only when every
+/// `stage` succeeded. All are issued, or (on an error) none is recorded.
+pub fn commit<T, E: From<IssueError>>(
     ca: &Authority,
     ledger: &mut Ledger,
     mut batch: Vec<Signed<'_>>,
-) -> Result<Vec<Issued>, IssueError> {
+    mut stage: impl FnMut(usize, &Issued) -> Result<T, E>,
+) -> Result<Vec<(Issued, T)>, E> {
     for _ in 0..SERIAL_ATTEMPTS {
         let rows: Vec<_> = batch.iter().map(|s| (&s.record, s.request.limit)).collect();
-        let outcomes = ledger.record_batch(&rows)?;
-        if outcomes.contains(&Recorded::LimitReached) {
-            return Err(IssueError::LimitReached);
+        let insertion = ledger.insert(&rows).map_err(IssueError::from)?;
+        if insertion.outcomes.contains(&Recorded::LimitReached) {
+            return Err(IssueError::LimitReached.into());
         }
-        if outcomes.iter().all(|o| *o == Recorded::Committed) {
-            return batch
-                .into_iter()
+        if insertion.complete() {
+            let issued = batch
+                .iter()
                 .map(|s| {
                     Ok(Issued {
                         pem: pem_bundle(&s.cert, &s.key)?,
-                        record: s.record,
+                        record: s.record.clone(),
                     })
                 })
-                .collect();
+                .collect::<Result<Vec<_>, IssueError>>()?;
+            // An error here drops the insertion: nothing is recorded.
+            let staged = issued
+                .iter()
+                .enumerate()
+                .map(|(i, issued)| stage(i, issued))
+                .collect::<Result<Vec<T>, E>>()?;
+            insertion.commit().map_err(IssueError::from)?;
+            return Ok(issued.into_iter().zip(staged).collect());
         }
+        let outcomes = insertion.outcomes.clone();
+        drop(insertion);
         // Nothing was committed: re-sign the colliding ones and try again.
         for (signed, outcome) in batch.iter_mut().zip(outcomes) {
             if outcome == Recorded::DuplicateSerial {
-                signed.reserial(ca)?;
+                signed.reserial(ca).map_err(IssueError::from)?;
             }
         }
     }
-    Err(IssueError::NoFreeSerial)
+    Err(IssueError::NoFreeSerial.into())
 }
 
-/// Issues one certificate: signs it, commits its ledger row, and only then
-/// returns the PEM.
-pub fn issue(
+/// [`commit`] for one certificate.
+pub fn commit_one<T, E: From<IssueError>>(
     ca: &Authority,
     ledger: &mut Ledger,
-    req: &IssueRequest<'_>,
-    keys: &dyn KeySource,
-) -> Result<Issued, IssueError> {
-    let signed = sign(ca, req, keys)?;
-    // `commit` returns one `Issued` per `Signed`: exactly one here.
-    commit(ca, ledger, vec![signed])?
-        .pop()
-        .ok_or(IssueError::NoFreeSerial)
+    signed: Signed<'_>,
+    mut stage: impl FnMut(&Issued) -> Result<T, E>,
+) -> Result<(Issued, T), E> {
+    let mut all = commit(ca, ledger, vec![signed], |_, issued| stage(issued))?;
+    // `commit` returns one result per signed certificate: exactly one here.
+    Ok(all.swap_remove(0))
 }

@@ -153,6 +153,21 @@ mod tests {
         let b = pool.key(KeyType::Rsa4096).unwrap();
         assert!(!a.public_eq(&b));
         assert_eq!(a.bits(), 4096);
+        // Other types never come from the pool, and leave it as it is.
+        let before = pool.ready();
         assert_eq!(pool.key(KeyType::EcP256).unwrap().id(), Id::EC);
+        assert!(pool.ready() >= before);
+    }
+
+    #[test]
+    fn an_empty_pool_falls_back_to_fresh_keys() {
+        // A pool of size 0 never fills: every RSA-4096 key is the fallback.
+        let pool = KeyPool::start(0, 1).unwrap();
+        let a = pool.key(KeyType::Rsa4096).unwrap();
+        let b = pool.key(KeyType::Rsa4096).unwrap();
+        assert_eq!(pool.ready(), 0);
+        assert_eq!((a.bits(), b.bits()), (4096, 4096));
+        assert!(!a.public_eq(&b));
+        assert!(a.rsa().unwrap().check_key().unwrap());
     }
 }

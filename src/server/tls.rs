@@ -53,7 +53,7 @@ fn read_pair(home: &Home, path: &Path) -> Result<(X509, PKey<Private>), Error> {
 /// A server certificate for the listen host, `localhost` and `127.0.0.1`,
 /// issued (and recorded) by the API CA.
 fn issue(home: &Home, listen: SocketAddr) -> Result<(X509, PKey<Private>), Error> {
-    let (authority, created) = ca::open_or_create_api_ca(home.root(), home.passphrase())?;
+    let (authority, created) = home.api_ca()?;
     if created {
         eprintln!(
             "atlas-ca: created the local API CA in {}; clients trust it with: atlas-ca serve-ca",
@@ -68,8 +68,8 @@ fn issue(home: &Home, listen: SocketAddr) -> Result<(X509, PKey<Private>), Error
     if !listen.ip().is_unspecified() && !hosts.contains(&ip) {
         hosts.push(ip);
     }
-    let validity = Validity::atlas(OffsetDateTime::now_utc(), MONTHS)
-        .map_err(crate::api::Invalid::IssuedAt)?;
+    let validity =
+        Validity::atlas(OffsetDateTime::now_utc(), MONTHS).map_err(crate::api::Invalid::Clock)?;
     let request = IssueRequest {
         project_id: LEDGER_PROJECT,
         subject: Subject::Server(&hosts),
@@ -78,7 +78,10 @@ fn issue(home: &Home, listen: SocketAddr) -> Result<(X509, PKey<Private>), Error
         profile: Profile::Strict,
         key_type: KeyType::EcP256,
     };
-    let issued = issuing::issue(&authority, &mut home.ledger()?, &request, &Fresh)?;
+    let signed = issuing::sign(&authority, &request, &Fresh)?;
+    let (issued, ()) = home.with_ledger(|ledger| {
+        issuing::commit_one(&authority, ledger, signed, |_| Ok::<(), Error>(()))
+    })?;
     let cert = X509::from_pem(issued.pem.as_bytes())?;
     let key = PKey::private_key_from_pem(issued.pem.as_bytes())?;
     Ok((cert, key))
@@ -86,6 +89,6 @@ fn issue(home: &Home, listen: SocketAddr) -> Result<(X509, PKey<Private>), Error
 
 /// The API CA's certificate (created on first use), for clients to trust.
 pub fn api_ca_pem(home: &Home) -> Result<Vec<u8>, Error> {
-    let (authority, _) = ca::open_or_create_api_ca(home.root(), home.passphrase())?;
+    let (authority, _) = home.api_ca()?;
     Ok(authority.cert_pem()?)
 }

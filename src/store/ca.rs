@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use std::fs::{self, DirBuilder, File, OpenOptions};
 use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
-use std::sync::{LazyLock, Mutex};
+use std::sync::Mutex;
 
 use openssl::pkey::{PKey, Private};
 use openssl::x509::X509;
@@ -140,11 +140,13 @@ pub fn open_or_create(
     home: &Path,
     project_id: &str,
     passphrase: Option<&Passphrase>,
+    cache: &Cache,
 ) -> Result<(Authority, bool), CaError> {
     open_or_create_in(
         &dir(home, project_id),
         Subject::Project(project_id),
         passphrase,
+        cache,
     )
 }
 
@@ -153,8 +155,9 @@ pub fn open_or_create(
 pub fn open_or_create_api_ca(
     home: &Path,
     passphrase: Option<&Passphrase>,
+    cache: &Cache,
 ) -> Result<(Authority, bool), CaError> {
-    open_or_create_in(&home.join("api-ca"), Subject::LocalApi, passphrase)
+    open_or_create_in(&home.join("api-ca"), Subject::LocalApi, passphrase, cache)
 }
 
 /// Whose CA it is, which decides its name.
@@ -170,14 +173,15 @@ fn open_or_create_in(
     dir: &Path,
     subject: Subject<'_>,
     passphrase: Option<&Passphrase>,
+    cache: &Cache,
 ) -> Result<(Authority, bool), CaError> {
     let dir = dir.to_path_buf();
-    if let Some(ca) = load(&dir, passphrase)? {
+    if let Some(ca) = load(&dir, passphrase, cache)? {
         return Ok((ca, false));
     }
     let _lock = lock_dir(&dir)?;
     // Another process may have created it while we waited for the lock.
-    if let Some(ca) = load(&dir, passphrase)? {
+    if let Some(ca) = load(&dir, passphrase, cache)? {
         return Ok((ca, false));
     }
     let key = generate_ca_key()?;
@@ -312,8 +316,6 @@ fn read_cert(path: &Path) -> Result<Option<X509>, CaError> {
     }
 }
 
-/// Loads the CA in `dir`; `Ok(None)` when there is none yet. An encrypted
-/// key needs `passphrase`.
 /// What identifies one version of a CA's two files: inode, change time and
 /// size of each (every write renames a new file into place; a chmod changes
 /// the change time, so a key made readable is checked again).
@@ -327,17 +329,34 @@ fn stamp(dir: &Path) -> Option<Stamp> {
     Some([of(CERT_FILE)?, of(KEY_FILE)?])
 }
 
-/// CAs this process has loaded, by directory, with the version of their
-/// files and the passphrase they were loaded with: an encrypted key costs
-/// 600,000 PBKDF2 rounds to open, which a server or a batch pays once.
-type Loaded = HashMap<PathBuf, (Stamp, Option<Passphrase>, Authority)>;
-static LOADED: LazyLock<Mutex<Loaded>> = LazyLock::new(Mutex::default);
+/// CAs already loaded, by directory, with the version of their files and
+/// the passphrase they were loaded with: an encrypted key costs 600,000
+/// PBKDF2 rounds to open, which a server or a batch pays once. Owned by
+/// its [`crate::Home`]; dropping it drops the decrypted keys.
+#[derive(Default)]
+pub struct Cache(Mutex<HashMap<PathBuf, Loaded>>);
 
-fn load(dir: &Path, passphrase: Option<&Passphrase>) -> Result<Option<Authority>, CaError> {
+/// One loaded CA: the version of its files, the passphrase it was opened
+/// with, and the CA.
+type Loaded = (Stamp, Option<Passphrase>, Authority);
+
+impl std::fmt::Debug for Cache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Cache(<CA keys hidden>)")
+    }
+}
+
+/// Loads the CA in `dir` (through `cache`); `Ok(None)` when there is none
+/// yet. An encrypted key needs `passphrase`.
+fn load(
+    dir: &Path,
+    passphrase: Option<&Passphrase>,
+    cache: &Cache,
+) -> Result<Option<Authority>, CaError> {
     let before = stamp(dir);
     if let Some(before) = before {
         // A poisoned lock only interrupted an insert into a plain map.
-        let loaded = LOADED.lock().unwrap_or_else(|p| p.into_inner());
+        let loaded = cache.0.lock().unwrap_or_else(|p| p.into_inner());
         if let Some((at, pass, ca)) = loaded.get(dir)
             && *at == before
             && pass.as_ref() == passphrase
@@ -361,7 +380,7 @@ fn load(dir: &Path, passphrase: Option<&Passphrase>) -> Result<Option<Authority>
     if let Some(before) = before
         && stamp(dir) == Some(before)
     {
-        let mut loaded = LOADED.lock().unwrap_or_else(|p| p.into_inner());
+        let mut loaded = cache.0.lock().unwrap_or_else(|p| p.into_inner());
         loaded.insert(dir.to_path_buf(), (before, passphrase.cloned(), ca.clone()));
     }
     Ok(Some(ca))

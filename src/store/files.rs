@@ -1,41 +1,167 @@
 //! Writing files that must never be seen half-written or by other users.
 //!
+//! Every file is written in full under a temporary name in its directory
+//! ([`Staged`]) and renamed into place only when it is to be handed out
+//! ([`Staged::publish`]): issuing stages a certificate's file before its
+//! ledger row commits and publishes it after, so that a file is never seen
+//! whose certificate is not on record, and a refused run leaves nothing.
+//!
 //! Temporary files are named `.tmp-atlas-ca-<pid>-<random>`: a run that is
 //! killed leaves its own behind (they may hold private keys), and the next
 //! run that writes in that directory removes those of processes that are
 //! gone, saying so on stderr.
 
-use std::collections::HashSet;
-use std::fs::Permissions;
+use std::fs::{File, Permissions};
 use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::sync::{LazyLock, Mutex};
+use std::sync::Once;
 
 /// The start of every temporary file's name.
 const TMP_PREFIX: &str = ".tmp-atlas-ca-";
 
-/// Directories this process has already swept.
-static SWEPT: LazyLock<Mutex<HashSet<PathBuf>>> = LazyLock::new(Mutex::default);
-
-/// A temporary file in `dir` with this program's naming.
-fn temporary(dir: &Path) -> std::io::Result<tempfile::NamedTempFile> {
-    sweep(dir);
-    tempfile::Builder::new()
-        .prefix(&format!("{TMP_PREFIX}{}-", std::process::id()))
-        .tempfile_in(dir)
+/// Why a file may not be written where it was asked to go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Refusal {
+    /// It is a symbolic link: neither followed nor replaced.
+    Symlink,
+    /// It is a device, directory, socket or pipe.
+    NotRegular,
+    /// It is a regular file, and replacing was not asked for.
+    Exists,
 }
 
-/// Removes, once per directory and process, the temporaries that killed
-/// runs of this program left in `dir`.
-fn sweep(dir: &Path) {
-    {
-        // A poisoned lock only interrupted an insert into a plain set.
-        let mut swept = SWEPT.lock().unwrap_or_else(|p| p.into_inner());
-        if !swept.insert(dir.to_path_buf()) {
-            return;
+impl std::fmt::Display for Refusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Refusal::Symlink => "is a symbolic link; refusing to write through or over it",
+            Refusal::NotRegular => {
+                "exists and is not a regular file (a device, directory, socket or pipe); \
+                 refusing to replace it"
+            }
+            Refusal::Exists => "already exists",
+        })
+    }
+}
+
+/// Whether `path` may be written: `Ok(None)` when nothing is there, or a
+/// regular file is and `force` says to replace it. Nothing is changed.
+pub fn check_target(path: &Path, force: bool) -> std::io::Result<Option<Refusal>> {
+    match std::fs::symlink_metadata(path) {
+        Ok(meta) if meta.file_type().is_symlink() => Ok(Some(Refusal::Symlink)),
+        Ok(meta) if !meta.is_file() => Ok(Some(Refusal::NotRegular)),
+        Ok(_) if !force => Ok(Some(Refusal::Exists)),
+        Ok(_) => Ok(None),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// A directory to write files in. The first file staged in it sweeps the
+/// temporaries that killed runs left there, once for all the files written
+/// through it; nothing is touched before that.
+pub struct Dir {
+    path: PathBuf,
+    swept: Once,
+}
+
+impl Dir {
+    /// The directory `path` is in (`.` for a bare name).
+    pub fn of(path: &Path) -> Dir {
+        Dir::new(parent(path))
+    }
+
+    /// The directory `dir`.
+    pub fn new(dir: &Path) -> Dir {
+        Dir {
+            path: dir.to_path_buf(),
+            swept: Once::new(),
         }
     }
+
+    /// The directory's path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Writes `bytes` under a temporary name here (mode `mode`, synced when
+    /// `sync`), to become `name` on [`Staged::publish`]. Dropped
+    /// unpublished, the temporary is removed.
+    pub fn stage(
+        &self,
+        name: &Path,
+        bytes: &[u8],
+        mode: u32,
+        sync: bool,
+    ) -> std::io::Result<Staged> {
+        self.swept.call_once(|| sweep(&self.path));
+        // tempfile creates its files with mode 0600; widen only once complete.
+        let mut tmp = tempfile::Builder::new()
+            .prefix(&format!("{TMP_PREFIX}{}-", std::process::id()))
+            .tempfile_in(&self.path)?;
+        tmp.write_all(bytes)?;
+        if sync {
+            tmp.as_file().sync_all()?;
+        }
+        if mode != 0o600 {
+            tmp.as_file()
+                .set_permissions(Permissions::from_mode(mode))?;
+        }
+        Ok(Staged {
+            tmp: tmp.into_temp_path(),
+            target: self.path.join(name),
+        })
+    }
+
+    /// Makes the renames into this directory durable.
+    pub fn sync(&self) -> std::io::Result<()> {
+        File::open(&self.path)?.sync_all()
+    }
+
+    /// Makes every file written on this directory's file system durable at
+    /// once: one sync for a whole batch instead of one per file.
+    pub fn sync_filesystem(&self) -> std::io::Result<()> {
+        let dir = File::open(&self.path)?;
+        use std::os::fd::AsRawFd;
+        // SAFETY: syncfs only reads the descriptor, which `dir` keeps open.
+        if unsafe { libc::syncfs(dir.as_raw_fd()) } == 0 {
+            Ok(())
+        } else {
+            Err(std::io::Error::last_os_error())
+        }
+    }
+}
+
+/// A file written in full under a temporary name, not yet in place.
+pub struct Staged {
+    tmp: tempfile::TempPath,
+    target: PathBuf,
+}
+
+impl Staged {
+    /// Renames the file into place, replacing what is there (only ever a
+    /// regular file: targets are checked before anything is staged).
+    pub fn publish(self) -> std::io::Result<()> {
+        self.tmp.persist(&self.target).map_err(|e| e.error)
+    }
+
+    /// Renames the file into place unless something is there already, even
+    /// something created a moment ago (`AlreadyExists`).
+    pub fn publish_new(self) -> std::io::Result<()> {
+        self.tmp
+            .persist_noclobber(&self.target)
+            .map_err(|e| e.error)
+    }
+
+    /// Where the file goes.
+    pub fn target(&self) -> &Path {
+        &self.target
+    }
+}
+
+/// Removes the temporaries that killed runs of this program left in `dir`.
+fn sweep(dir: &Path) {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return;
     };
@@ -72,9 +198,9 @@ fn alive(pid: i32) -> bool {
 }
 
 /// Writes `bytes` to `path` atomically with mode 0600: a private temporary
-/// file in the same directory, synced, then renamed over `path`. A reader
-/// sees either the old file or the whole new one, and nobody else can read
-/// it at any moment.
+/// file in the same directory, synced, renamed over `path`, and the rename
+/// synced. A reader sees either the old file or the whole new one, and
+/// nobody else can read it at any moment.
 pub fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     write_atomic(path, bytes, 0o600)
 }
@@ -88,11 +214,10 @@ pub fn write_public(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 /// Like [`write_private`], but fails (`AlreadyExists`) rather than replace
 /// a file that is there, even one created at the same moment.
 pub fn write_new_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let mut tmp = temporary(parent(path))?;
-    tmp.write_all(bytes)?;
-    tmp.as_file().sync_all()?;
-    tmp.persist_noclobber(path).map_err(|e| e.error)?;
-    Ok(())
+    let dir = Dir::of(path);
+    dir.stage(file_name(path)?, bytes, 0o600, true)?
+        .publish_new()?;
+    dir.sync()
 }
 
 /// The directory `path` is in (`.` for a bare name).
@@ -103,15 +228,18 @@ fn parent(path: &Path) -> &Path {
     }
 }
 
+/// The last component of `path`, which names a file.
+pub fn file_name(path: &Path) -> std::io::Result<&Path> {
+    path.file_name().map(Path::new).ok_or_else(|| {
+        std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "names a directory, not a file",
+        )
+    })
+}
+
 fn write_atomic(path: &Path, bytes: &[u8], mode: u32) -> std::io::Result<()> {
-    // tempfile creates its files with mode 0600; widen only once complete.
-    let mut tmp = temporary(parent(path))?;
-    tmp.write_all(bytes)?;
-    tmp.as_file().sync_all()?;
-    if mode != 0o600 {
-        tmp.as_file()
-            .set_permissions(Permissions::from_mode(mode))?;
-    }
-    tmp.persist(path).map_err(|e| e.error)?;
-    Ok(())
+    let dir = Dir::of(path);
+    dir.stage(file_name(path)?, bytes, mode, true)?.publish()?;
+    dir.sync()
 }

@@ -1,10 +1,10 @@
 //! The CA home: the directory holding the registry, the project CAs and the
 //! ledger, and where each of them lives inside it.
 
-use std::path::{Path, PathBuf};
-
 use std::fs::DirBuilder;
 use std::os::unix::fs::DirBuilderExt;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 use super::ca::{self, CaError, Passphrase};
 use super::files::write_new_private;
@@ -16,7 +16,11 @@ use crate::pki::Authority;
 const REGISTRY_FILE: &str = "users.toml";
 
 /// A CA home directory (by default `./ca`): where the registry, the
-/// project CAs and the ledger live.
+/// project CAs and the ledger live. It also owns what it has opened: the
+/// CAs it loaded (decrypted keys included) and the ledger connection,
+/// shared by its clones and dropped with the last of them, so that a
+/// server or a batch opens each once and a library caller decides how long
+/// they live.
 ///
 /// ```
 /// let home = atlas_ca::Home::new("/tmp/atlas-home");
@@ -27,6 +31,22 @@ pub struct Home {
     root: PathBuf,
     registry: PathBuf,
     passphrase: Option<Passphrase>,
+    open: Arc<Opened>,
+}
+
+/// What a [`Home`] has opened.
+#[derive(Default)]
+struct Opened {
+    cas: ca::Cache,
+    ledger: Mutex<Option<Ledger>>,
+}
+
+impl std::fmt::Debug for Opened {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Opened")
+            .field("cas", &self.cas)
+            .finish_non_exhaustive()
+    }
 }
 
 /// The home when none is named: `./ca` when it holds a registry (the
@@ -60,6 +80,7 @@ impl Home {
             root,
             registry,
             passphrase: None,
+            open: Arc::default(),
         }
     }
 
@@ -122,7 +143,17 @@ impl Home {
 
     /// The project's CA, created on first use; the flag says it was created.
     pub(crate) fn project_ca(&self, project_id: &str) -> Result<(Authority, bool), CaError> {
-        ca::open_or_create(&self.root, project_id, self.passphrase.as_ref())
+        ca::open_or_create(
+            &self.root,
+            project_id,
+            self.passphrase.as_ref(),
+            &self.open.cas,
+        )
+    }
+
+    /// The CA of `serve --tls`'s server certificates, created on first use.
+    pub(crate) fn api_ca(&self) -> Result<(Authority, bool), CaError> {
+        ca::open_or_create_api_ca(&self.root, self.passphrase.as_ref(), &self.open.cas)
     }
 
     /// The directory holding the project's CA files.
@@ -130,19 +161,35 @@ impl Home {
         ca::dir(&self.root, project_id)
     }
 
-    /// Opens the ledger, creating it (and the home) if needed.
-    pub(crate) fn ledger(&self) -> Result<Ledger, LedgerError> {
-        Ledger::open(&self.root.join(ledger::FILE))
+    /// Runs `f` on the ledger, opening it (and creating it and the home if
+    /// needed) the first time; one connection serves every later call.
+    pub(crate) fn with_ledger<T, E: From<LedgerError>>(
+        &self,
+        f: impl FnOnce(&mut Ledger) -> Result<T, E>,
+    ) -> Result<T, E> {
+        // A poisoned lock means a panic mid-call; its transaction rolled back.
+        let mut slot = self.open.ledger.lock().unwrap_or_else(|p| p.into_inner());
+        let ledger = match &mut *slot {
+            Some(ledger) => ledger,
+            empty => empty.insert(Ledger::open(&self.ledger_path())?),
+        };
+        f(ledger)
     }
 
-    /// Opens the ledger only if it exists, so that read-only commands and
-    /// rejected requests leave no file behind.
-    pub(crate) fn existing_ledger(&self) -> Result<Option<Ledger>, LedgerError> {
-        let path = self.root.join(ledger::FILE);
-        if path.exists() {
-            Ledger::open(&path).map(Some)
-        } else {
-            Ok(None)
+    /// Runs `f` on the ledger if it exists (`None` otherwise), so that
+    /// read-only commands and rejected requests leave no file behind.
+    pub(crate) fn with_existing_ledger<T, E: From<LedgerError>>(
+        &self,
+        f: impl FnOnce(Option<&mut Ledger>) -> Result<T, E>,
+    ) -> Result<T, E> {
+        let mut slot = self.open.ledger.lock().unwrap_or_else(|p| p.into_inner());
+        if slot.is_none() && self.ledger_path().exists() {
+            *slot = Some(Ledger::open(&self.ledger_path())?);
         }
+        f(slot.as_mut())
+    }
+
+    fn ledger_path(&self) -> PathBuf {
+        self.root.join(ledger::FILE)
     }
 }

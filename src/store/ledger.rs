@@ -15,6 +15,7 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use rusqlite::config::DbConfig;
 use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ValueRef};
 use rusqlite::{Connection, ErrorCode, TransactionBehavior, params};
 use time::OffsetDateTime;
@@ -60,6 +61,14 @@ pub enum LedgerError {
         source: Backend,
         /// What the user can do about it, if anything is known.
         hint: &'static str,
+    },
+    /// The ledger's directory could not be synced after its WAL was made.
+    #[error("ledger {}: cannot sync its directory: {source}", path.display())]
+    Sync {
+        /// The ledger file.
+        path: PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
     },
     /// The ledger was written by a newer atlas-ca.
     #[error(
@@ -190,7 +199,7 @@ pub struct CertRecord {
     pub revoked_at: Option<OffsetDateTime>,
 }
 
-/// The outcome of [`Ledger::record`].
+/// The outcome of one row of [`Ledger::insert`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Recorded {
     /// The row is committed (in a batch: would be, were all others).
@@ -216,6 +225,34 @@ pub struct Ledger {
     path: PathBuf,
 }
 
+/// Rows inserted in an open transaction: committed by [`Insertion::commit`]
+/// (only when every row went in), rolled back when dropped.
+pub struct Insertion<'l> {
+    tx: rusqlite::Transaction<'l>,
+    path: &'l Path,
+    /// One outcome per row, in order.
+    pub outcomes: Vec<Recorded>,
+}
+
+impl Insertion<'_> {
+    /// Whether every row went in.
+    pub fn complete(&self) -> bool {
+        self.outcomes.iter().all(|o| *o == Recorded::Committed)
+    }
+
+    /// Commits the rows (durably: the WAL is synced). Only a complete
+    /// insertion may be committed; an incomplete one is rolled back and
+    /// reported as nothing recorded.
+    pub fn commit(self) -> Result<bool, LedgerError> {
+        if !self.complete() {
+            return Ok(false);
+        }
+        let path = self.path;
+        self.tx.commit().map_err(|e| LedgerError::sqlite(path, e))?;
+        Ok(true)
+    }
+}
+
 /// Puts the ledger in WAL mode. When several processes open a new ledger
 /// at once, SQLite can answer "database is locked" while another one is
 /// switching the file to WAL without calling the busy handler; that is
@@ -232,6 +269,22 @@ fn wal_mode(conn: &Connection) -> rusqlite::Result<()> {
             other => return other,
         }
     }
+}
+
+/// The WAL file beside the ledger at `path`.
+fn wal_path(path: &Path) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push("-wal");
+    PathBuf::from(name)
+}
+
+/// Syncs the directory holding `path`.
+fn sync_dir(path: &Path) -> std::io::Result<()> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    std::fs::File::open(dir)?.sync_all()
 }
 
 /// Brings the schema to [`SCHEMA_VERSION`]: creates it in a new ledger,
@@ -260,12 +313,29 @@ impl Ledger {
     /// Opens (creating if needed) the ledger at `path`.
     pub fn open(path: &Path) -> Result<Ledger, LedgerError> {
         let err = |e| LedgerError::sqlite(path, e);
+        let wal = wal_path(path);
+        let new_wal = !wal.exists();
         let conn = Connection::open(path).map_err(err)?;
         conn.busy_timeout(BUSY_TIMEOUT).map_err(err)?;
         wal_mode(&conn).map_err(err)?;
         conn.pragma_update(None, "synchronous", "FULL")
             .map_err(err)?;
+        // The WAL outlives this connection: no checkpoint (and its fsyncs)
+        // each time a process closes the ledger, no new WAL (and directory
+        // fsync) each time one opens it. SQLite still checkpoints as the
+        // WAL grows; a commit is durable once the WAL is synced.
+        conn.set_db_config(DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, true)
+            .map_err(err)?;
         migrate(&conn, path)?;
+        // SQLite is built without its per-open directory sync (see
+        // .cargo/config.toml); the WAL's name is made durable here, once,
+        // when this open created it (reading the schema opened it).
+        if new_wal && wal.exists() {
+            sync_dir(path).map_err(|source| LedgerError::Sync {
+                path: path.to_path_buf(),
+                source,
+            })?;
+        }
         Ok(Ledger {
             conn,
             path: path.to_path_buf(),
@@ -276,16 +346,17 @@ impl Ledger {
         LedgerError::sqlite(&self.path, source)
     }
 
-    /// Records several certificates in one transaction, each with
+    /// Inserts several certificates in one transaction, each with
     /// `limit = Some((n, now))` only if its user holds fewer than `n`
     /// certificates active at `now` (checked inside the transaction, so
-    /// concurrent issuers cannot overshoot). All are committed, or (if any
-    /// would be a duplicate serial or over its limit) none; the outcomes say
-    /// which.
-    pub fn record_batch(
+    /// concurrent issuers cannot overshoot). The transaction stays open in
+    /// the returned [`Insertion`]: its outcomes say whether every row went
+    /// in; it commits only through [`Insertion::commit`], and dropped it
+    /// records nothing.
+    pub fn insert(
         &mut self,
         certs: &[(&CertRecord, Option<(u32, OffsetDateTime)>)],
-    ) -> Result<Vec<Recorded>, LedgerError> {
+    ) -> Result<Insertion<'_>, LedgerError> {
         let path = &self.path;
         let err = |e| LedgerError::sqlite(path, e);
         let tx = self
@@ -326,10 +397,7 @@ impl Ledger {
                 Err(e) => return Err(err(e)),
             });
         }
-        if outcomes.iter().all(|o| *o == Recorded::Committed) {
-            tx.commit().map_err(err)?;
-        }
-        Ok(outcomes)
+        Ok(Insertion { tx, path, outcomes })
     }
 
     /// How many certificates `username` holds that are active at `now`.
@@ -474,7 +542,13 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join(FILE);
         let mut ledger = Ledger::open(&path).unwrap();
-        ledger.record_batch(&[(&record(1 << 60), None)]).unwrap();
+        assert!(
+            ledger
+                .insert(&[(&record(1 << 60), None)])
+                .unwrap()
+                .commit()
+                .unwrap()
+        );
         ledger.conn.execute(sql, []).unwrap();
         let every_row = ledger.query("", []);
         every_row.unwrap_err().to_string()

@@ -10,6 +10,7 @@ pub(crate) mod registry;
 pub(crate) mod registry_edit;
 
 pub use ca::{CaError, Passphrase};
+pub use files::Refusal;
 pub use home::{Home, default_root};
 pub use ledger::{CertRecord, Kind, LedgerError};
 pub use registry::{

@@ -8,7 +8,7 @@
 
 use std::fs::DirBuilder;
 use std::os::unix::fs::DirBuilderExt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 
@@ -16,10 +16,11 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use super::names::FileNames;
+use super::outputs::check_outputs;
 use crate::api::{self, CreateCert, Error, Invalid, timestamp};
 use crate::issuing::{self, Fresh, IssueError, IssueRequest, Signed};
 use crate::pki::Authority;
-use crate::store::files::{write_private, write_public};
+use crate::store::files::{Dir, Staged};
 use crate::store::ledger::Ledger;
 use crate::store::{Home, Registry, X509Type};
 
@@ -127,18 +128,12 @@ pub fn issue_fixtures(
 ) -> Result<Vec<ManifestEntry>, Error> {
     let project = api::project(registry, &opts.template.group_id)?;
     let tasks = plan(home, registry, opts)?;
-    let existing = ["ca.pem", "manifest.json"]
+    let outputs: Vec<String> = ["ca.pem", "manifest.json"]
         .into_iter()
         .map(String::from)
         .chain(tasks.iter().map(|t| t.file.clone()))
-        .find(|f| opts.out.join(f).exists());
-    if let (Some(file), false) = (existing, opts.force) {
-        return Err(Invalid::Exists {
-            path: opts.out.join(file),
-            dir: opts.out.clone(),
-        }
-        .into());
-    }
+        .collect();
+    check_outputs(&opts.out, &outputs, opts.force)?;
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(opts.jobs)
         .build()
@@ -149,29 +144,44 @@ pub fn issue_fixtures(
     // The CA and the ledger first: a home they cannot be opened in (read
     // only, say) leaves no output directory behind.
     let (ca, _) = home.project_ca(&project.id)?;
-    let mut ledger = home.ledger()?;
-    DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(&opts.out)
-        .map_err(Error::io(&opts.out))?;
-    let earlier = earlier_files(&opts.out);
-    let manifest = run(&ca, &mut ledger, &tasks, opts, &pool, progress)?;
+    let manifest = home.with_ledger(|ledger| {
+        DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(&opts.out)
+            .map_err(Error::io(&opts.out))?;
+        let dir = Dir::new(&opts.out);
+        let earlier = earlier_files(&opts.out);
+        let manifest = run(&ca, ledger, &dir, &tasks, &pool, progress)?;
+        let publish = |name: &str, bytes: &[u8]| {
+            let path = opts.out.join(name);
+            dir.stage(Path::new(name), bytes, 0o644, false)
+                .and_then(Staged::publish)
+                .map_err(Error::io(path))
+        };
+        publish("ca.pem", &ca.cert_pem()?)?;
+        // Strings and integers only: serializing cannot fail.
+        let json = serde_json::to_string_pretty(&manifest).expect("manifest entries serialize");
+        publish("manifest.json", (json + "\n").as_bytes())?;
+        remove_stale(&opts.out, earlier, &manifest)?;
+        // One sync for the whole run: every row was durable before its file
+        // was published; now the files are too.
+        dir.sync_filesystem().map_err(Error::io(&opts.out))?;
+        Ok::<_, Error>(manifest)
+    })?;
+    Ok(manifest)
+}
 
-    let ca_path = opts.out.join("ca.pem");
-    write_public(&ca_path, &ca.cert_pem()?).map_err(Error::io(&ca_path))?;
-    let json = serde_json::to_string_pretty(&manifest).unwrap_or_default() + "\n";
-    let path = opts.out.join("manifest.json");
-    write_public(&path, json.as_bytes()).map_err(Error::io(&path))?;
-    // With --force the new run replaces the earlier one as a whole: files
-    // the earlier manifest listed and this one does not are removed.
+/// With --force the new run replaces the earlier one as a whole: files the
+/// earlier manifest listed and this one does not are removed.
+fn remove_stale(out: &Path, earlier: Vec<String>, manifest: &[ManifestEntry]) -> Result<(), Error> {
     for file in earlier {
         if !manifest.iter().any(|m| m.file == file) {
-            let stale = opts.out.join(&file);
+            let stale = out.join(&file);
             std::fs::remove_file(&stale).map_err(Error::io(&stale))?;
         }
     }
-    Ok(manifest)
+    Ok(())
 }
 
 /// The PEM files an earlier run's manifest in `out` lists: plain names
@@ -254,8 +264,8 @@ fn plan<'r>(
 fn run(
     ca: &Authority,
     ledger: &mut Ledger,
+    dir: &Dir,
     tasks: &[Task<'_>],
-    opts: &FixtureOptions,
     pool: &rayon::ThreadPool,
     progress: &(dyn Fn(usize, usize) + Sync),
 ) -> Result<Vec<ManifestEntry>, Error> {
@@ -294,7 +304,7 @@ fn run(
                 }
             }
             if failure.is_none()
-                && let Err(e) = commit(ca, ledger, tasks, &order, batch, opts, &mut manifest)
+                && let Err(e) = commit(ca, ledger, dir, tasks, &order, batch, &mut manifest)
             {
                 failure = Some(e);
             }
@@ -316,21 +326,26 @@ fn run(
 }
 
 /// Commits a batch through the issuing path (tasks `order[k]` signed as
-/// `batch[k]`), then writes its files.
+/// `batch[k]`), each file staged before the rows commit and published
+/// after; the files are synced once, at the end of the run.
 fn commit(
     ca: &Authority,
     ledger: &mut Ledger,
+    dir: &Dir,
     tasks: &[Task<'_>],
     order: &[usize],
     batch: Vec<Signed<'_>>,
-    opts: &FixtureOptions,
     manifest: &mut Vec<(usize, ManifestEntry)>,
 ) -> Result<(), Error> {
-    let issued = issuing::commit(ca, ledger, batch)?;
-    for (&i, issued) in order.iter().zip(issued) {
+    let issued = issuing::commit(ca, ledger, batch, |k, issued| {
+        let file = &tasks[order[k]].file;
+        dir.stage(Path::new(file), issued.pem.as_bytes(), 0o600, false)
+            .map_err(Error::io(dir.path().join(file)))
+    })?;
+    for (&i, (issued, staged)) in order.iter().zip(issued) {
         let task = &tasks[i];
-        let path = opts.out.join(&task.file);
-        write_private(&path, issued.pem.as_bytes()).map_err(Error::io(&path))?;
+        let target = staged.target().to_path_buf();
+        staged.publish().map_err(Error::io(target))?;
         let r = issued.record;
         manifest.push((
             i,

@@ -2,17 +2,29 @@
 //! Atlas-style X.509 users, in one directory: the CA, a server certificate,
 //! one client certificate per MANAGED user, a CRL, a `mongod.conf`
 //! fragment, a `create-users.js` and a README with the exact commands.
+//!
+//! Planned, then executed: every check (Atlas's for each user, the server
+//! certificate's, every output file) runs before anything is written; the
+//! certificates are then signed, every file is staged, and the ledger rows
+//! of the server and all users commit in one transaction before any file
+//! is renamed into place. A refused kit leaves the ledger, the registry and
+//! the output directory as they were.
 
 use std::fs::DirBuilder;
 use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
 
+use rayon::prelude::*;
+
 use super::kit_files::{create_users_js, mongod_conf, readme};
 use super::names::FileNames;
-use crate::api::{self, CreateCert, Created, Error, Invalid, MAX_MONTHS, ServerCert, project};
-use crate::issuing::Fresh;
+use super::outputs::check_outputs;
+use crate::api::{
+    self, CreateCert, Error, MAX_MONTHS, ServerCert, plan_server_cert, project, validate_create,
+};
+use crate::issuing::{self, Fresh, IssueRequest};
 use crate::pki::{Host, KeyType, Profile};
-use crate::store::files::{write_private, write_public};
+use crate::store::files::{Dir, Staged};
 use crate::store::{Home, Project, Registry, X509Type, ca};
 
 /// What to put in the kit.
@@ -44,6 +56,9 @@ const FIXED: [&str; 6] = [
     "README.txt",
 ];
 
+/// The subdirectory of the users' certificates.
+const USERS: &str = "users";
+
 /// Writes the kit; returns the files written (relative to `out`).
 pub fn local_kit(
     home: &Home,
@@ -64,119 +79,161 @@ pub fn local_kit(
         .map(|f| f.to_string())
         .chain(users.iter().map(|(_, n)| n.clone()))
         .collect();
-    if !opts.force
-        && let Some(existing) = all.iter().find(|f| opts.out.join(f).exists())
-    {
-        return Err(Invalid::Exists {
-            path: opts.out.join(existing),
-            dir: opts.out.clone(),
-        }
-        .into());
+    // Plan: the server certificate, every user's, every output file.
+    let server = ServerCert {
+        group_id: project.id.clone(),
+        hosts: server_hosts(&opts.hosts),
+        months: opts.months,
+        issued_at: None,
+        key_type: opts.key_type,
+    };
+    let client_requests = client_requests(project, opts, &users);
+    let mut requests = vec![plan_server_cert(registry, &server)?];
+    for req in &client_requests {
+        requests.push(validate_create(home, registry, req, 1)?);
     }
-    DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(opts.out.join("users"))
-        .map_err(Error::io(&opts.out))?;
+    check_outputs(&opts.out, &all, opts.force)?;
     let out = std::path::absolute(&opts.out).map_err(Error::io(&opts.out))?;
-    let issued = issue(home, registry, project, opts, &users)?;
-    write_all(&out, &opts.hosts, project, &issued, &users)?;
+    // Execute.
+    let created = create_dirs(&out)?;
+    let written = execute(home, registry, project, opts, &out, &users, &requests);
+    if written.is_err() {
+        // Directories this run made, now empty again, go too.
+        for dir in created.iter().rev() {
+            let _ = std::fs::remove_dir(dir);
+        }
+    }
+    written?;
     Ok(all)
 }
 
-/// What the kit issues: the server certificate, one per user, the CRL and
-/// the CA certificate.
-struct Issued {
-    server: Created,
-    clients: Vec<Created>,
-    crl: String,
-    ca_pem: Vec<u8>,
-}
-
-fn issue(
-    home: &Home,
-    registry: &Registry,
-    project: &Project,
-    opts: &KitOptions,
-    users: &[(String, String)],
-) -> Result<Issued, Error> {
+/// `localhost`, `127.0.0.1`, then `extra` without repeats.
+fn server_hosts(extra: &[Host]) -> Vec<Host> {
     let mut hosts = vec![
         Host::Dns("localhost".into()),
         Host::Ip([127, 0, 0, 1].into()),
     ];
-    for h in &opts.hosts {
+    for h in extra {
         if !hosts.contains(h) {
             hosts.push(h.clone());
         }
     }
-    let server = api::server_cert(
-        home,
-        registry,
-        &ServerCert {
-            group_id: project.id.clone(),
-            hosts,
-            months: opts.months,
-            issued_at: None,
-            key_type: opts.key_type,
-        },
-        &Fresh,
-    )?;
+    hosts
+}
+
+fn client_requests(
+    project: &Project,
+    opts: &KitOptions,
+    users: &[(String, String)],
+) -> Vec<CreateCert> {
     // Lossless: MAX_MONTHS is 24.
-    let client_months = i64::from(opts.months).min(MAX_MONTHS);
-    let mut clients = Vec::with_capacity(users.len());
-    for (username, _) in users {
-        let mut req = CreateCert::new(&project.id, username);
-        req.months_until_expiration = client_months;
-        req.profile = opts.profile;
-        req.key_type = opts.key_type;
-        clients.push(api::create_cert(home, registry, &req)?);
-    }
+    let months = i64::from(opts.months).min(MAX_MONTHS);
+    users
+        .iter()
+        .map(|(username, _)| {
+            let mut req = CreateCert::new(&project.id, username);
+            req.months_until_expiration = months;
+            req.profile = opts.profile;
+            req.key_type = opts.key_type;
+            req
+        })
+        .collect()
+}
+
+/// Creates `out` and `out/users` (0700) where missing; returns those made.
+fn create_dirs(out: &Path) -> Result<Vec<PathBuf>, Error> {
+    let mut missing: Vec<PathBuf> = out
+        .join(USERS)
+        .ancestors()
+        .take_while(|d| !d.exists())
+        .map(Path::to_path_buf)
+        .collect();
+    missing.reverse();
+    DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(out.join(USERS))
+        .map_err(Error::io(out))?;
+    Ok(missing)
+}
+
+/// Signs, stages every file, commits every row at once, then publishes.
+fn execute(
+    home: &Home,
+    registry: &Registry,
+    project: &Project,
+    opts: &KitOptions,
+    out: &Path,
+    users: &[(String, String)],
+    requests: &[IssueRequest<'_>],
+) -> Result<(), Error> {
+    let (authority, _) = home.project_ca(&project.id)?;
+    let signed = requests
+        .par_iter()
+        .map(|r| issuing::sign(&authority, r, &Fresh))
+        .collect::<Result<Vec<_>, _>>()?;
+    // The CRL lists earlier revocations only: nothing issued now is revoked.
     let (crl, _) = api::crl_pem(home, registry, &project.id)?;
-    let (ca, _) = home.project_ca(&project.id)?;
-    let mut ca_pem = ca.cert_pem()?;
+    let mut ca_pem = authority.cert_pem()?;
     if project.self_managed_x509
         && let Some(customer) = ca::read_customer_cas(home.root(), &project.id)?
     {
         ca_pem.extend(customer.as_bytes());
     }
-    Ok(Issued {
-        server,
-        clients,
-        crl,
-        ca_pem,
-    })
-}
-
-fn write_all(
-    out: &Path,
-    hosts: &[Host],
-    project: &Project,
-    issued: &Issued,
-    users: &[(String, String)],
-) -> Result<(), Error> {
-    let write = |name: &str, bytes: &[u8], private: bool| {
+    let top = Dir::new(out);
+    let user_dir = Dir::new(&out.join(USERS));
+    let stage = |dir: &Dir, name: &str, bytes: &[u8], private: bool| {
         let path = out.join(name);
-        let written = if private {
-            write_private(&path, bytes)
-        } else {
-            write_public(&path, bytes)
-        };
-        written.map_err(Error::io(&path))
+        let file = Path::new(name)
+            .file_name()
+            .map(Path::new)
+            .unwrap_or(Path::new(name));
+        let mode = if private { 0o600 } else { 0o644 };
+        dir.stage(file, bytes, mode, true).map_err(Error::io(path))
     };
-    write("ca.pem", &issued.ca_pem, false)?;
-    write("server.pem", issued.server.pem.as_bytes(), true)?;
-    for (created, (_, file)) in issued.clients.iter().zip(users) {
-        write(file, created.pem.as_bytes(), true)?;
-    }
-    write("crl.pem", issued.crl.as_bytes(), false)?;
-    write("mongod.conf", mongod_conf(out, hosts).as_bytes(), false)?;
-    write(
-        "create-users.js",
-        create_users_js(project).as_bytes(),
-        false,
-    )?;
     let first = users
         .first()
         .map_or("users/<user>.pem", |(_, f)| f.as_str());
-    write("README.txt", readme(out, project, first).as_bytes(), false)
+    let mut staged: Vec<Staged> = vec![
+        stage(&top, "ca.pem", &ca_pem, false)?,
+        stage(&top, "crl.pem", crl.as_bytes(), false)?,
+        stage(
+            &top,
+            "mongod.conf",
+            mongod_conf(out, &opts.hosts).as_bytes(),
+            false,
+        )?,
+        stage(
+            &top,
+            "create-users.js",
+            create_users_js(project).as_bytes(),
+            false,
+        )?,
+        stage(
+            &top,
+            "README.txt",
+            readme(out, project, first).as_bytes(),
+            false,
+        )?,
+    ];
+    let certs = home.with_ledger(|ledger| {
+        issuing::commit(&authority, ledger, signed, |i, issued| match i {
+            0 => stage(&top, "server.pem", issued.pem.as_bytes(), true),
+            _ => stage(&user_dir, &users[i - 1].1, issued.pem.as_bytes(), true),
+        })
+    })?;
+    staged.extend(certs.into_iter().map(|(_, file)| file));
+    for file in staged {
+        let target = file.target().to_path_buf();
+        let published = if opts.force {
+            file.publish()
+        } else {
+            file.publish_new()
+        };
+        published.map_err(Error::io(target))?;
+    }
+    for dir in [&user_dir, &top] {
+        dir.sync().map_err(Error::io(out))?;
+    }
+    Ok(())
 }

@@ -5,4 +5,5 @@ pub(crate) mod fixtures;
 pub(crate) mod kit;
 mod kit_files;
 mod names;
+mod outputs;
 pub(crate) mod verify;

@@ -53,10 +53,10 @@ pub fn verify_bundle(
             "no PEM certificate in the file",
         )]);
     };
-    let record = match (home.existing_ledger()?, serial_of(&cert)) {
-        (Some(ledger), Some(serial)) => ledger.get(&project.id, serial)?,
-        _ => None,
-    };
+    let record = home.with_existing_ledger(|ledger| match (ledger, serial_of(&cert)) {
+        (Some(ledger), Some(serial)) => ledger.get(&project.id, serial),
+        _ => Ok(None),
+    })?;
     // Customer-managed X.509: the project's own CAs vouch for CUSTOMER users.
     let customer = if project.self_managed_x509 {
         ca::customer_cas(home.root(), &project.id)?

@@ -2,13 +2,11 @@
 //! line and column, creating nothing), hostile usernames, and HTTP abuse
 //! that the server must answer and survive.
 
-mod common;
-
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::Duration;
 
-use common::*;
+use crate::common::*;
 
 const HEAD: &str = "[[projects]]\nid = \"5efda6aea3f2ed2e7dd6ce05\"\n";
 const USER: &str = "[[projects.databaseUsers]]\nusername = \"alice\"\nx509Type = \"MANAGED\"\n";

@@ -1,15 +1,13 @@
-//! What an attacker and a careless user tried (issue 12): key encryption
+//! What an attacker and a careless user tried: key encryption
 //! that must not be lost, keys that must not be needed, OpenSSL that must
 //! not prompt, `--out` targets that must not be replaced, file names that
 //! must not collide, characters that must not hide, bounds, and manifest
 //! serials JavaScript can read.
 
-mod common;
-
 use std::os::unix::fs::PermissionsExt;
 use std::process::Command;
 
-use common::*;
+use crate::common::*;
 use serde_json::Value;
 
 fn mode(path: &std::path::Path) -> u32 {
@@ -178,6 +176,7 @@ fn out_never_replaces_links_devices_or_files_without_force() {
         (home.path().to_str().unwrap(), "not a regular file"),
         (target.to_str().unwrap(), "pass --force"),
     ];
+    let rows = ledger_rows(home.path());
     for (out, needle) in cases {
         for args in [
             vec![
@@ -205,6 +204,7 @@ fn out_never_replaces_links_devices_or_files_without_force() {
             let run = home.run(&args);
             assert!(!run.status.success(), "{args:?}");
             assert!(stderr(&run).contains(needle), "{args:?}: {}", stderr(&run));
+            assert_eq!(ledger_rows(home.path()), rows, "{args:?} recorded");
         }
         if needle != "pass --force" {
             let run = home.run(&[
@@ -213,11 +213,15 @@ fn out_never_replaces_links_devices_or_files_without_force() {
                 "create",
                 "--username",
                 "alice",
+                "--key-type",
+                "ec-p256",
                 "--out",
                 out,
                 "--force",
             ]);
             assert!(!run.status.success(), "--force never replaces {out}");
+            assert!(stderr(&run).contains(needle), "{out}: {}", stderr(&run));
+            assert_eq!(ledger_rows(home.path()), rows, "--force {out} recorded");
         }
     }
     assert_eq!(std::fs::read_to_string(&target).unwrap(), "precious");

@@ -1,16 +1,14 @@
-//! Bounded load on loopback (issue 12): idle sockets that never send a byte
+//! Bounded load on loopback: idle sockets that never send a byte
 //! cannot keep a real client out for longer than the client timeout, nor
 //! hold up a stop; unauthenticated requests with ever new claimed user
 //! names cost the server no lasting memory and no key its allowance.
-
-mod common;
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::common::*;
 use serde_json::Value;
 
 const CLIENT_TIMEOUT: u64 = 2;

@@ -2,7 +2,7 @@
 //! throw-away CA home running the real binary (`home`), the `openssl` CLI
 //! (`openssl`), a running server (`server`), HTTP through curl and Digest
 //! by hand (`http`), and Python and Node clients (`scripts`).
-#![allow(dead_code, unused_imports)] // each test binary uses a different subset
+#![allow(dead_code)] // some helpers serve only tests run on demand
 
 mod home;
 mod http;
@@ -64,11 +64,19 @@ pub fn unique() -> String {
     )
 }
 
-/// The reference data shipped beside the repository, when present.
+/// The reference data shipped beside the repository, when present. CI
+/// always has it: there (`CI=true`) a missing file fails the test instead
+/// of letting it pass on the built-in expectations alone.
 pub fn shared_reference(name: &str) -> Option<PathBuf> {
     let p = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../shared/reference")
         .join(name);
+    if !p.exists() && std::env::var("CI").is_ok_and(|v| v == "true") {
+        panic!(
+            "{} is missing; CI always has ../shared/reference",
+            p.display()
+        );
+    }
     p.exists().then_some(p)
 }
 

@@ -92,8 +92,9 @@ impl TestHome {
 }
 fn walk(root: &Path, dir: &Path, out: &mut Vec<String>) {
     for e in std::fs::read_dir(dir).unwrap() {
-        let p = e.unwrap().path();
-        if p.is_dir() {
+        let e = e.unwrap();
+        let p = e.path();
+        if e.file_type().unwrap().is_dir() {
             walk(root, &p, out);
         } else {
             out.push(p.strip_prefix(root).unwrap().display().to_string());
@@ -152,4 +153,76 @@ impl TestHome {
 /// The arguments of `dbusers certs create --username <user> <extra...>`.
 fn create_args<'a>(user: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
     [&["dbusers", "certs", "create", "--username", user], extra].concat()
+}
+
+/// What a refused command must leave as it was: every file under a
+/// directory (path, mode, content; the ledger's SQLite files aside) and the
+/// ledger's rows, read with SQLite itself.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Snapshot {
+    pub files: Vec<(String, u32, Vec<u8>)>,
+    pub rows: Vec<String>,
+}
+
+/// A [`Snapshot`] of `dir`, whose ledger (if any) is `dir/ledger.sqlite3`.
+pub fn snapshot(dir: &Path) -> Snapshot {
+    use std::os::unix::fs::PermissionsExt;
+    let mut files = Vec::new();
+    if dir.exists() {
+        let mut names = Vec::new();
+        walk(dir, dir, &mut names);
+        names.sort();
+        for name in names {
+            if name.starts_with("ledger.sqlite3") {
+                continue;
+            }
+            let path = dir.join(&name);
+            let meta = std::fs::symlink_metadata(&path).unwrap();
+            let content = if meta.file_type().is_symlink() {
+                std::fs::read_link(&path)
+                    .unwrap()
+                    .into_os_string()
+                    .into_encoded_bytes()
+            } else {
+                std::fs::read(&path).unwrap()
+            };
+            files.push((name, meta.permissions().mode(), content));
+        }
+    }
+    Snapshot {
+        files,
+        rows: ledger_rows(dir),
+    }
+}
+
+/// Every row of the ledger in `dir`, as text, in serial order.
+pub fn ledger_rows(dir: &Path) -> Vec<String> {
+    let path = dir.join("ledger.sqlite3");
+    if !path.exists() {
+        return Vec::new();
+    }
+    let conn = rusqlite::Connection::open(path).unwrap();
+    let mut stmt = conn
+        .prepare(
+            "SELECT project_id, serial, username, subject, kind, created_at, not_after, \
+             fingerprint, revoked_at FROM certificates ORDER BY project_id, serial",
+        )
+        .unwrap();
+    stmt.query_map([], |r| {
+        let serial: i64 = r.get(1)?;
+        let revoked: Option<i64> = r.get(8)?;
+        Ok(format!(
+            "{} {serial} {} {} {} {} {} {} {revoked:?}",
+            r.get::<_, String>(0)?,
+            r.get::<_, String>(2)?,
+            r.get::<_, String>(3)?,
+            r.get::<_, String>(4)?,
+            r.get::<_, i64>(5)?,
+            r.get::<_, i64>(6)?,
+            r.get::<_, String>(7)?,
+        ))
+    })
+    .unwrap()
+    .map(Result::unwrap)
+    .collect()
 }

@@ -3,11 +3,9 @@
 //! projects and API keys from the command line, with the registry's
 //! comments kept and nothing changed by a refused request.
 
-mod common;
-
 use std::process::{Command, Stdio};
 
-use common::*;
+use crate::common::*;
 use serde_json::Value;
 
 /// A home directory with nothing in it.

@@ -1,12 +1,10 @@
-//! Service accounts (issue 13): OAuth 2.0 client credentials exchanged
+//! Service accounts: OAuth 2.0 client credentials exchanged
 //! exactly as Atlas's spec shows it, then `Authorization: Bearer` on the
 //! API, from curl and from Python `requests`; revocation and expiry.
 
-mod common;
-
 use std::process::Command;
 
-use common::*;
+use crate::common::*;
 use serde_json::Value;
 
 fn account(home: &TestHome, role: &str) -> (String, String) {

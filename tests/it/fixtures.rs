@@ -1,12 +1,10 @@
 //! `atlas-ca fixtures`: batch issuance, checked certificate by certificate
 //! with the `openssl` CLI against its manifest and the ledger.
 
-mod common;
-
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use common::*;
+use crate::common::*;
 use serde_json::Value;
 
 fn manifest(dir: &Path) -> Vec<Value> {

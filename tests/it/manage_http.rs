@@ -2,11 +2,9 @@
 //! them, driven by curl with Digest; the CLI and the server see each
 //! other's changes.
 
-mod common;
-
 use std::path::{Path, PathBuf};
 
-use common::*;
+use crate::common::*;
 use serde_json::Value;
 
 const OWNER: &str = "owner:owner-secret";

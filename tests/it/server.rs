@@ -1,12 +1,10 @@
 //! `atlas-ca serve` driven by real clients: curl (the exact command from
 //! MongoDB's documentation), Python `requests`, and hand-made Digest headers.
 
-mod common;
-
 use std::collections::BTreeSet;
 use std::process::Command;
 
-use common::*;
+use crate::common::*;
 use serde_json::Value;
 
 const OWNER: &str = "owner:owner-secret";

@@ -1,11 +1,9 @@
 //! The CA key: private, matching, optionally encrypted, and never outlived.
 
-mod common;
-
 use std::os::unix::fs::PermissionsExt;
 use std::path::PathBuf;
 
-use common::*;
+use crate::common::*;
 
 fn key_path(home: &TestHome) -> PathBuf {
     home.path().join("projects").join(GID).join("ca.key.pem")

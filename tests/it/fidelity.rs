@@ -1,10 +1,8 @@
-//! Atlas fidelity, second pass (issue 13): paging links, `X-Error-Code`,
+//! Atlas fidelity: paging links, `X-Error-Code`,
 //! version dates, read-only `links` in a create body, and Digest clients
 //! that sign the path alone.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use serde_json::Value;
 
 const OWNER: &str = "owner:owner-secret";

@@ -1,9 +1,7 @@
 //! Every Atlas error the issuing command can give: its code and message on
 //! stderr, nothing on stdout, a non-zero exit, and nothing written.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 
 /// Runs a create that must fail; checks stderr, stdout, status and that the
 /// home is unchanged.

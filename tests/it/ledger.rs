@@ -1,11 +1,9 @@
 //! The ledger seen through `dbusers certs list`: the Atlas list body, what
 //! it includes, and concurrent issuers on one home.
 
-mod common;
-
 use std::collections::BTreeSet;
 
-use common::*;
+use crate::common::*;
 use serde_json::Value;
 
 /// `openssl`'s date (`Aug 10 02:06:35 2026 GMT`) as Atlas writes it.

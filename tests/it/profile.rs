@@ -1,9 +1,7 @@
 //! The issued certificate, checked with the `openssl` CLI against the
 //! profile Atlas uses (and against a real Atlas certificate when present).
 
-mod common;
-
-use common::*;
+use crate::common::*;
 
 /// `openssl asn1parse` skeleton of a real Atlas client certificate
 /// (`atlas-issued-user389.cert.pem`): tags, OIDs, string types, extension

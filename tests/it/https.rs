@@ -1,14 +1,12 @@
-//! `serve --tls` (issue 13): HTTPS with a certificate from atlas-ca's local
+//! `serve --tls`: HTTPS with a certificate from atlas-ca's local
 //! API CA or from a file, checked by curl, Python `requests` and the Node
 //! Atlas client against the CA `serve-ca` prints; plain HTTP fails fast.
-
-mod common;
 
 use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::common::*;
 use serde_json::Value;
 
 fn home() -> TestHome {

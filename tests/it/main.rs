@@ -1,0 +1,24 @@
+//! The integration tests, in one binary (one link, one copy of `common`):
+//! each module runs the real `atlas-ca` binary and checks what it makes
+//! with independent tools (the `openssl` CLI, Python's `ssl`, rustls,
+//! pkilint, curl, requests, the Node Atlas client).
+
+mod common;
+
+mod bad_input;
+mod errors;
+mod faults;
+mod fidelity;
+mod fixtures;
+mod hardening;
+mod https;
+mod keys;
+mod ledger;
+mod manage;
+mod manage_http;
+mod profile;
+mod refusals;
+mod server;
+mod server_limits;
+mod service_accounts;
+mod tls;
