@@ -5,13 +5,14 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use super::args_manage::{
     ProjectsCommand, SecurityCommand, UserCreateArgs, UserDeleteArgs, UserRefArgs, UserUpdateArgs,
 };
+pub(super) use super::args_shared::{Output, ProjectArg};
 use crate::api::{self, CreateCert, MAX_ITEMS_PER_PAGE, MAX_SERVER_MONTHS};
 use crate::pki::{Host, KeyType, Profile};
 
@@ -186,21 +187,6 @@ pub(super) struct ServeArgs {
     /// Seconds a service account's bearer token lives (Atlas: 3600).
     #[arg(long = "token-ttl", default_value_t = 3600, value_parser = clap::value_parser!(u64).range(1..=86_400))]
     pub(super) token_ttl: u64,
-}
-
-#[derive(Debug, Args)]
-pub(super) struct ProjectArg {
-    /// The project id [default: the registry's only project].
-    #[arg(long = "projectId", env = "MONGODB_ATLAS_PROJECT_ID")]
-    pub(super) project_id: Option<String>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub(super) enum Output {
-    /// A table for people.
-    Table,
-    /// The exact Atlas JSON body.
-    Json,
 }
 
 #[derive(Debug, Subcommand)]

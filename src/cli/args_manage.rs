@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Subcommand, ValueEnum};
 
-use super::args::{Output, ProjectArg};
+use super::args_shared::{Output, ProjectArg};
 use crate::store::{KeyRoleName, Role, X509Type};
 
 /// `--x509Type`.

@@ -7,6 +7,7 @@
 
 mod args;
 mod args_manage;
+mod args_shared;
 mod commands;
 mod manage;
 mod messages;

@@ -12,8 +12,8 @@ use axum::{Extension, body::Body};
 
 use super::AppState;
 use super::access::{Need, sees};
+use super::call::{api_root, blocking, open, open_parsed, paging};
 use super::respond::{Answer, Fmt, Version, failure, outcome, page, respond};
-use super::routes::{api_root, blocking, open, open_parsed, paging};
 use crate::api::customer_x509;
 use crate::api::json::UserEntry;
 use crate::api::manage::{self, Changed};

@@ -8,6 +8,7 @@
 //! threads, never on the async workers.
 
 mod access;
+mod call;
 mod digest;
 mod listen;
 mod manage;

@@ -16,8 +16,8 @@ use base64::Engine;
 use serde::Serialize;
 
 use super::AppState;
+use super::call::read_body;
 use super::respond::{Fmt, Version, respond};
-use super::routes::read_body;
 use crate::pki::random_hex;
 use crate::store::{ApiKey, Registry};
 

@@ -1,0 +1,21 @@
+//! Argument shapes that both the CA's own verbs (`args`) and the registry
+//! verbs (`args_manage`) use: kept apart so neither imports the other.
+
+use clap::{Args, ValueEnum};
+
+// `--projectId`.
+#[derive(Debug, Args)]
+pub(super) struct ProjectArg {
+    /// The project id [default: the registry's only project].
+    #[arg(long = "projectId", env = "MONGODB_ATLAS_PROJECT_ID")]
+    pub(super) project_id: Option<String>,
+}
+
+// `-o`/`--output`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(super) enum Output {
+    /// A table for people.
+    Table,
+    /// The exact Atlas JSON body.
+    Json,
+}
