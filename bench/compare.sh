@@ -7,7 +7,7 @@
 #   bash bench/compare.sh            # N=50 certificates per tool and key type
 #   N=10 TYPES="ec-p256" bash bench/compare.sh
 #
-# Installs mkcert and easy-rsa from Debian's packages if missing.
+# Installs mkcert, easy-rsa and strace from Debian's packages if missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N=${N:-50}
@@ -17,7 +17,7 @@ SERVER_N=${SERVER_N:-20}
 REPEAT=${REPEAT:-3}
 
 need=()
-for pkg in mkcert easy-rsa curl; do dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg"); done
+for pkg in mkcert easy-rsa curl strace; do dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg"); done
 if ((${#need[@]})); then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
 fi
@@ -26,7 +26,9 @@ cargo bench --bench keygen --no-run -q 2>/dev/null
 KEYGEN=$(ls -t target/release/deps/keygen-* | grep -v '\.d$' | head -1)
 ATLAS=$PWD/target/release/atlas-ca
 EASYRSA=/usr/share/easy-rsa/easyrsa
-WORK=$(mktemp -d)
+# On disk (the target directory), not a tmpfs: syncs cost what they cost.
+mkdir -p target
+WORK=$(mktemp -d -p "$PWD/target" bench.XXXXXX)
 trap 'rm -rf "$WORK"' EXIT
 GID=5efda6aea3f2ed2e7dd6ce05
 
@@ -129,6 +131,32 @@ echo
 echo "| atlas-ca over its floor | process each | fixtures -j1 | fixtures -j$CORES | speed-up -j$CORES/-j1 |"
 echo "|---|---|---|---|---|"
 printf '%s\n' "${overheads[@]}"
+
+echo
+echo "## Targets, side by side in this run"
+echo
+rows=()
+for t in $TYPES; do
+  case $t in
+    rsa-2048) rows+=("| rsa-2048: mkcert / atlas-ca (process each) | $(ratio "$(mkcert_run rsa-2048)" "$(atlas_process rsa-2048)") | at least 2.5x |") ;;
+    rsa-4096) rows+=("| rsa-4096: openssl CLI / atlas-ca (process each) | $(ratio "$(openssl_pipeline rsa-4096)" "$(atlas_process rsa-4096)") | at least 4x |") ;;
+  esac
+done
+# fixtures ec-p256 against what the CA's RSA-4096 signatures alone allow on
+# every core (openssl speed -multi), measured back to back three times.
+FX=${FX:-300}
+for _ in 1 2 3; do
+  sign=$(openssl speed -multi "$CORES" -seconds 2 rsa4096 2>/dev/null | awk '/^rsa 4096/ {print $6}')
+  fx=$(N=$FX atlas_fixtures ec-p256 "$CORES")
+  rows+=("| fixtures ec-p256 ($FX, -j$CORES): $fx ms per certificate, bound $(python3 -c "print(f'{1000/$sign:.2f}')") ms | $(python3 -c "print(f'{1000/$sign/$fx*100:.0f} % of the bound')") | at least 90 % |")
+done
+if command -v strace >/dev/null; then
+  h=$(new_home); "$ATLAS" --home "$h" dbusers certs create --username alice --key-type ec-p256 >/dev/null 2>&1
+  syncs() { strace -f -qq -e trace=fsync,fdatasync,syncfs,sync_file_range,msync -o "$h/strace" "$ATLAS" --home "$h" dbusers certs create --username alice --key-type ec-p256 "$@" >/dev/null; grep -c sync "$h/strace"; }
+  rows+=("| fsyncs of one create on a warm home, --out / stdout | $(syncs --out "$h/x.pem") / $(syncs) | at most 3 |")
+fi
+echo "| what | measured | target |"; echo "|---|---|---|"
+printf '%s\n' "${rows[@]}"
 
 echo
 echo "## RSA key generation: atlas-ca's generator against OpenSSL's RSA_generate_key"

@@ -156,8 +156,9 @@ pub(crate) fn validate_create<'r>(
             );
         }
     }
-    // `months` is within 1..=24 here.
-    let months = u32::try_from(months).unwrap_or(1);
+    // Within 1..=24 here, so it converts; the error is Atlas's all the same.
+    let months = u32::try_from(months)
+        .map_err(|_| ApiError::new(ErrorCode::InvalidAttribute, &["monthsUntilExpiration"]))?;
     Ok(IssueRequest {
         project_id: &project.id,
         subject: Subject::Client(&user.username),

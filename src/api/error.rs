@@ -37,6 +37,15 @@ pub enum Error {
         /// The underlying error.
         source: std::io::Error,
     },
+    /// An operating-system resource that is not a file failed: a stream
+    /// (stdout, stdin), a socket, the async runtime, threads.
+    #[error("{what}: {source}")]
+    System {
+        /// What was being done, such as "writing to stdout".
+        what: String,
+        /// The underlying error.
+        source: std::io::Error,
+    },
     /// OpenSSL (or the DER encoder) failed outside issuing.
     #[error("OpenSSL failed: {0}")]
     Crypto(Backend),
@@ -135,6 +144,12 @@ impl From<Backend> for Error {
 }
 
 impl Error {
+    /// Wraps an I/O error of something that is not a file (`what` says it).
+    pub(crate) fn system(what: impl Into<String>) -> impl FnOnce(std::io::Error) -> Error {
+        let what = what.into();
+        move |source| Error::System { what, source }
+    }
+
     /// Wraps an I/O error on `path`.
     pub(crate) fn io(path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> Error {
         let path = path.into();

@@ -5,7 +5,7 @@
 
 use super::atlas_error::{ApiError, ErrorCode};
 use super::error::Error;
-use super::users::project;
+use super::users::project_at;
 use crate::pki::is_valid_username;
 use crate::store::registry::MAX_USERS_PER_PROJECT;
 use crate::store::registry_edit::Edit;
@@ -64,7 +64,7 @@ pub fn create_user(home: &Home, group_id: &str, spec: &UserSpec) -> Result<Chang
     let database_name = spec
         .database_name
         .clone()
-        .unwrap_or_else(|| default_database(x509_type).to_string());
+        .unwrap_or_else(|| x509_type.default_database().to_string());
     let user = DatabaseUser {
         username,
         database_name,
@@ -109,7 +109,7 @@ pub fn update_user(
     let database_name = match &spec.database_name {
         Some(db) => db.clone(),
         // A change of x509Type moves the user where that type lives.
-        None if x509_type != old.x509_type => default_database(x509_type).to_string(),
+        None if x509_type != old.x509_type => x509_type.default_database().to_string(),
         None => old.database_name.clone(),
     };
     let new = DatabaseUser {
@@ -141,13 +141,7 @@ pub fn delete_user(
 
 /// The project's index in file order and a copy of it.
 pub(crate) fn locate(edit: &Edit, group_id: &str) -> Result<(usize, Project), ApiError> {
-    let found = project(&edit.registry, group_id)?;
-    let index = edit
-        .registry
-        .projects
-        .iter()
-        .position(|p| p.id == found.id)
-        .unwrap_or_default();
+    let (index, found) = project_at(&edit.registry, group_id)?;
     Ok((index, found.clone()))
 }
 
@@ -168,26 +162,12 @@ fn find_user(
         .ok_or_else(|| ApiError::new(ErrorCode::UsernameNotFound, &[username]))
 }
 
-/// Where users of `x509_type` live by default.
-fn default_database(x509_type: X509Type) -> &'static str {
-    if x509_type == X509Type::None {
-        "admin"
-    } else {
-        "$external"
-    }
-}
-
 /// The database and roles of `user` as Atlas accepts them: X.509 users in
 /// `$external`, others in `admin` or `$external`; each role named, on a
 /// database, admin-only roles on `admin`, collections only for `read` and
 /// `readWrite`.
 fn check_user(user: &DatabaseUser) -> Result<(), ApiError> {
-    let database_ok = match user.database_name.as_str() {
-        "$external" => true,
-        "admin" => user.x509_type == X509Type::None,
-        _ => false,
-    };
-    if !database_ok {
+    if !user.x509_type.allows_database(&user.database_name) {
         return Err(ApiError::new(
             ErrorCode::InvalidAttribute,
             &["databaseName"],

@@ -18,9 +18,9 @@ pub fn render<T: Serialize + ?Sized>(value: &T, pretty: bool) -> String {
         value.serialize(&mut serde_json::Serializer::new(&mut out))
     };
     // Our bodies hold only strings, integers, arrays and structs, which
-    // serialize without error into memory.
-    debug_assert!(written.is_ok());
-    String::from_utf8(out).unwrap_or_default()
+    // serialize without error into memory, as UTF-8.
+    written.expect("API bodies serialize");
+    String::from_utf8(out).expect("serde_json writes UTF-8")
 }
 
 /// Jackson's `DefaultPrettyPrinter`: objects one entry per line with

@@ -7,11 +7,22 @@ use crate::store::{Project, Registry};
 
 /// Finds the project, with Atlas's errors for a malformed or unknown id.
 pub fn project<'r>(registry: &'r Registry, group_id: &str) -> Result<&'r Project, ApiError> {
+    project_at(registry, group_id).map(|(_, p)| p)
+}
+
+/// [`project`] with its index in file order (where an edit finds it).
+pub(crate) fn project_at<'r>(
+    registry: &'r Registry,
+    group_id: &str,
+) -> Result<(usize, &'r Project), ApiError> {
     if !is_project_id(group_id) {
         return Err(ApiError::new(ErrorCode::InvalidGroupId, &[group_id]));
     }
     registry
-        .project(group_id)
+        .projects
+        .iter()
+        .enumerate()
+        .find(|(_, p)| p.id.eq_ignore_ascii_case(group_id))
         .ok_or_else(|| ApiError::new(ErrorCode::GroupNotFound, &[group_id]))
 }
 

@@ -4,31 +4,23 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Subcommand, ValueEnum};
+use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
+use clap::{Args, Subcommand};
 
 use super::args_shared::{Output, ProjectArg};
 use crate::store::{KeyRoleName, Role, X509Type};
 
-/// `--x509Type`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-#[value(rename_all = "UPPER")]
-pub(super) enum X509Arg {
-    /// Password (SCRAM) users.
-    None,
-    /// Atlas-managed X.509: atlas-ca issues the certificates.
-    Managed,
-    /// Customer-managed X.509: the project's customer CAs issue them.
-    Customer,
+/// `--x509Type`: the types [`X509Type`] knows, each with its description.
+fn x509_type() -> impl TypedValueParser<Value = X509Type> {
+    let values = X509Type::ALL.map(|t| PossibleValue::new(t.name()).help(t.about()));
+    PossibleValuesParser::new(values).try_map(|s| s.parse::<X509Type>())
 }
 
-impl From<X509Arg> for X509Type {
-    fn from(a: X509Arg) -> X509Type {
-        match a {
-            X509Arg::None => X509Type::None,
-            X509Arg::Managed => X509Type::Managed,
-            X509Arg::Customer => X509Type::Customer,
-        }
-    }
+/// `--role` of an API key or service account: the roles [`KeyRoleName`]
+/// knows, each with its description.
+fn key_role() -> impl TypedValueParser<Value = KeyRoleName> {
+    let values = KeyRoleName::ALL.map(|r| PossibleValue::new(r.name()).help(r.about()));
+    PossibleValuesParser::new(values).try_map(|s| s.parse::<KeyRoleName>())
 }
 
 #[derive(Debug, Args)]
@@ -42,8 +34,8 @@ pub(super) struct UserCreateArgs {
     #[arg(short = 'u', long)]
     pub(super) username: String,
     /// How the user authenticates with X.509.
-    #[arg(long = "x509Type", value_enum, default_value_t = X509Arg::None)]
-    pub(super) x509_type: X509Arg,
+    #[arg(long = "x509Type", value_parser = x509_type(), default_value_t = X509Type::None)]
+    pub(super) x509_type: X509Type,
     #[command(flatten)]
     pub(super) user: UserArgs,
 }
@@ -85,8 +77,8 @@ pub(super) struct UserUpdateArgs {
     /// The database user.
     pub(super) username: String,
     /// A new X.509 type.
-    #[arg(long = "x509Type", value_enum)]
-    pub(super) x509_type: Option<X509Arg>,
+    #[arg(long = "x509Type", value_parser = x509_type())]
+    pub(super) x509_type: Option<X509Type>,
     #[command(flatten)]
     pub(super) user: UserArgs,
 }
@@ -151,8 +143,8 @@ pub(super) enum ServiceAccountsCommand {
         #[arg(long)]
         name: String,
         /// A role (repeat), as for API keys.
-        #[arg(long = "role", required = true, value_delimiter = ',')]
-        roles: Vec<KeyRoleArg>,
+        #[arg(long = "role", required = true, value_delimiter = ',', value_parser = key_role())]
+        roles: Vec<KeyRoleName>,
         #[command(flatten)]
         project: ProjectArg,
         /// Output format (`json`: the account, with its secret).
@@ -183,8 +175,8 @@ pub(super) enum ApiKeysCommand {
         desc: String,
         /// A role (repeat): GROUP_OWNER, GROUP_DATABASE_ACCESS_ADMIN,
         /// GROUP_READ_ONLY (in the project), ORG_OWNER.
-        #[arg(long = "role", required = true, value_delimiter = ',')]
-        roles: Vec<KeyRoleArg>,
+        #[arg(long = "role", required = true, value_delimiter = ',', value_parser = key_role())]
+        roles: Vec<KeyRoleName>,
         #[command(flatten)]
         project: ProjectArg,
         /// Output format (`json`: the key, with its private key).
@@ -204,31 +196,6 @@ pub(super) enum ApiKeysCommand {
         /// The key's public key.
         public_key: String,
     },
-}
-
-/// An API key role on the command line.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-#[value(rename_all = "SCREAMING_SNAKE_CASE")]
-pub(super) enum KeyRoleArg {
-    /// Project Owner.
-    GroupOwner,
-    /// Project Database Access Admin.
-    GroupDatabaseAccessAdmin,
-    /// Project Read Only.
-    GroupReadOnly,
-    /// Organization Owner (every project).
-    OrgOwner,
-}
-
-impl From<KeyRoleArg> for KeyRoleName {
-    fn from(a: KeyRoleArg) -> KeyRoleName {
-        match a {
-            KeyRoleArg::GroupOwner => KeyRoleName::GroupOwner,
-            KeyRoleArg::GroupDatabaseAccessAdmin => KeyRoleName::GroupDatabaseAccessAdmin,
-            KeyRoleArg::GroupReadOnly => KeyRoleName::GroupReadOnly,
-            KeyRoleArg::OrgOwner => KeyRoleName::OrgOwner,
-        }
-    }
 }
 
 #[derive(Debug, Subcommand)]

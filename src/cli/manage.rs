@@ -8,8 +8,8 @@ use serde::Serialize;
 
 use super::args::{DEFAULT_BASE, Output, ProjectArg};
 use super::args_manage::{
-    ApiKeysCommand, CustomerCertsCommand, KeyRoleArg, ProjectsCommand, SecurityCommand,
-    ServiceAccountsCommand, UserCreateArgs, UserDeleteArgs, UserRefArgs, UserUpdateArgs,
+    ApiKeysCommand, CustomerCertsCommand, ProjectsCommand, SecurityCommand, ServiceAccountsCommand,
+    UserCreateArgs, UserDeleteArgs, UserRefArgs, UserUpdateArgs,
 };
 use super::output::{print_bytes, print_json, print_line, table};
 use super::{Failure, Outcome, select_project};
@@ -63,7 +63,7 @@ pub(super) fn create_user(home: &Home, a: UserCreateArgs) -> Outcome {
     let spec = UserSpec {
         username: Some(a.username),
         database_name: None,
-        x509_type: Some(a.x509_type.into()),
+        x509_type: Some(a.x509_type),
         roles: Some(roles),
     };
     let (gid, user) = manage::create_user(home, &gid, &spec)?;
@@ -97,7 +97,7 @@ pub(super) fn update_user(home: &Home, a: UserUpdateArgs) -> Outcome {
     let spec = UserSpec {
         username: None,
         database_name: None,
-        x509_type: a.x509_type.map(Into::into),
+        x509_type: a.x509_type,
         roles: (!a.user.roles.is_empty()).then_some(a.user.roles),
     };
     let (gid, user) = manage::update_user(home, &gid, None, &a.username, &spec)?;
@@ -137,7 +137,7 @@ fn confirm(question: &str) -> Outcome {
     stdin
         .lock()
         .read_line(&mut answer)
-        .map_err(Error::io("<stdin>"))?;
+        .map_err(Error::system("reading stdin"))?;
     if matches!(answer.trim(), "y" | "Y" | "yes" | "Yes") {
         Ok(())
     } else {
@@ -224,18 +224,9 @@ fn key_view(key: &crate::store::ApiKey, private_key: String) -> KeyView {
             .iter()
             .map(|r| KeyRoleView {
                 group_id: r.group_id.clone(),
-                role_name: role_name(r.role_name),
+                role_name: r.role_name.name(),
             })
             .collect(),
-    }
-}
-
-fn role_name(role: KeyRoleName) -> &'static str {
-    match role {
-        KeyRoleName::GroupOwner => "GROUP_OWNER",
-        KeyRoleName::GroupDatabaseAccessAdmin => "GROUP_DATABASE_ACCESS_ADMIN",
-        KeyRoleName::GroupReadOnly => "GROUP_READ_ONLY",
-        KeyRoleName::OrgOwner => "ORG_OWNER",
     }
 }
 
@@ -243,12 +234,10 @@ fn role_name(role: KeyRoleName) -> &'static str {
 /// `ORG_OWNER` in none.
 fn key_roles(
     home: &Home,
-    roles: Vec<KeyRoleArg>,
+    roles: Vec<KeyRoleName>,
     project: &ProjectArg,
 ) -> Result<Vec<KeyRole>, Failure> {
-    let needs_project = roles
-        .iter()
-        .any(|r| KeyRoleName::from(*r) != KeyRoleName::OrgOwner);
+    let needs_project = roles.iter().any(|r| *r != KeyRoleName::OrgOwner);
     let gid = if needs_project {
         Some(select_project(&home.registry()?, project)?)
     } else {
@@ -257,7 +246,7 @@ fn key_roles(
     Ok(roles
         .into_iter()
         .map(|r| {
-            let role_name = KeyRoleName::from(r);
+            let role_name = r;
             KeyRole {
                 role_name,
                 group_id: (role_name != KeyRoleName::OrgOwner)

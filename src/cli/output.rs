@@ -27,14 +27,15 @@ pub(super) fn print_bytes(bytes: &[u8]) -> Outcome {
     let mut out = std::io::stdout().lock();
     out.write_all(bytes)
         .and_then(|()| out.flush())
-        .map_err(Error::io("<stdout>"))?;
+        .map_err(Error::system("writing to stdout"))?;
     Ok(())
 }
 
 /// `value` as the Atlas CLI prints `-o json`: indented by two spaces.
 pub(super) fn print_json<T: Serialize>(value: &T) -> Outcome {
-    // Our bodies hold only strings, numbers, arrays and structs.
-    let text = serde_json::to_string_pretty(value).unwrap_or_default();
+    // Our bodies hold only strings, numbers, arrays and structs, which
+    // serialize without error into memory.
+    let text = serde_json::to_string_pretty(value).expect("API bodies serialize");
     print_line(&text)
 }
 

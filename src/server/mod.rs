@@ -87,7 +87,10 @@ pub fn serve(home: Home, options: ServeOptions) -> Result<(), Error> {
                 KeyPool::start(options.key_pool, cores / 2)
             })
             .transpose()
-            .map_err(|e| Error::Internal(format!("cannot start the key pool's threads: {e}")))?,
+            .map_err(|e| Error::System {
+                what: "starting the key pool's threads".into(),
+                source: std::io::Error::other(e.to_string()),
+            })?,
         client_timeout: options.client_timeout,
         tokens: oauth::Tokens::new(options.token_ttl),
         scheme: if options.tls.is_some() {
@@ -106,18 +109,18 @@ pub fn serve(home: Home, options: ServeOptions) -> Result<(), Error> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
-        .map_err(|source| io_error("the async runtime", source))?;
+        .map_err(Error::system("starting the async runtime"))?;
     runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(options.listen)
             .await
-            .map_err(|source| io_error(&options.listen.to_string(), source))?;
+            .map_err(Error::system(format!("listening on {}", options.listen)))?;
         let addr = listener
             .local_addr()
-            .map_err(|source| io_error("the listening socket", source))?;
+            .map_err(Error::system("reading the listening socket's address"))?;
         let mut out = std::io::stdout().lock();
         writeln!(out, "{scheme}://{addr}")
             .and_then(|()| out.flush())
-            .map_err(|source| io_error("<stdout>", source))?;
+            .map_err(Error::system("writing to stdout"))?;
         drop(out);
         eprintln!("atlas-ca: serving the Atlas API on {scheme}://{addr}/api/atlas/{{v1.0,v2}}");
         let app = routes::router(Arc::clone(&state));
@@ -133,13 +136,6 @@ pub fn serve(home: Home, options: ServeOptions) -> Result<(), Error> {
         eprintln!("atlas-ca: stopped");
         Ok(())
     })
-}
-
-fn io_error(what: &str, source: std::io::Error) -> Error {
-    Error::Io {
-        path: what.into(),
-        source,
-    }
 }
 
 async fn shutdown_signal() {

@@ -70,6 +70,13 @@ pub enum LedgerError {
         /// The underlying error.
         source: std::io::Error,
     },
+    /// A row to insert has a serial of 2^63 or more, which atlas-ca never
+    /// makes (a caller's bug).
+    #[error("serial {serial} is too large for the ledger (at most 2^63 - 1)")]
+    SerialTooLarge {
+        /// The serial.
+        serial: u64,
+    },
     /// The ledger was written by a newer atlas-ca.
     #[error(
         "ledger {}: schema version {found} is newer than this atlas-ca understands ({SCHEMA_VERSION}); use a newer atlas-ca",
@@ -365,6 +372,9 @@ impl Ledger {
             .map_err(err)?;
         let mut outcomes = Vec::with_capacity(certs.len());
         for (cert, limit) in certs {
+            let serial = to_sql_serial(cert.serial).ok_or(LedgerError::SerialTooLarge {
+                serial: cert.serial,
+            })?;
             if let Some((limit, now)) = limit {
                 let active =
                     count_active(&tx, &cert.project_id, &cert.username, *now).map_err(err)?;
@@ -378,7 +388,7 @@ impl Ledger {
                  not_after, fingerprint, revoked_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, NULL)",
                 params![
                     cert.project_id,
-                    to_sql_serial(cert.serial),
+                    serial,
                     cert.username,
                     cert.subject,
                     cert.kind.as_str(),
@@ -430,9 +440,12 @@ impl Ledger {
 
     /// The certificate with this serial in the project, if any.
     pub fn get(&self, project_id: &str, serial: u64) -> Result<Option<CertRecord>, LedgerError> {
+        let Some(serial) = to_sql_serial(serial) else {
+            return Ok(None);
+        };
         let rows = self.query(
             "WHERE project_id = ?1 AND serial = ?2",
-            params![project_id, to_sql_serial(serial)],
+            params![project_id, serial],
         )?;
         Ok(rows.into_iter().next())
     }
@@ -446,11 +459,14 @@ impl Ledger {
         serial: u64,
         at: OffsetDateTime,
     ) -> Result<Option<CertRecord>, LedgerError> {
+        let Some(sql_serial) = to_sql_serial(serial) else {
+            return Ok(None);
+        };
         self.conn
             .execute(
                 "UPDATE certificates SET revoked_at = ?3 \
                  WHERE project_id = ?1 AND serial = ?2 AND revoked_at IS NULL",
-                params![project_id, to_sql_serial(serial), at.unix_timestamp()],
+                params![project_id, sql_serial, at.unix_timestamp()],
             )
             .map_err(|e| self.err(e))?;
         self.get(project_id, serial)
@@ -509,14 +525,23 @@ fn count_active(
         "SELECT COUNT(*) FROM certificates WHERE project_id = ?1 AND username = ?2 \
          AND kind = 'client' AND not_after > ?3 AND revoked_at IS NULL",
         params![project_id, username, now.unix_timestamp()],
-        |row| row.get::<_, i64>(0),
+        |row| {
+            let n: i64 = row.get(0)?;
+            u64::try_from(n).map_err(|e| {
+                rusqlite::Error::FromSqlConversionFailure(
+                    0,
+                    rusqlite::types::Type::Integer,
+                    e.into(),
+                )
+            })
+        },
     )
-    .map(|n| u64::try_from(n).unwrap_or_default())
 }
 
-/// Serials are below 2^63 by construction, so they fit SQLite's INTEGER.
-fn to_sql_serial(serial: u64) -> i64 {
-    i64::try_from(serial).unwrap_or(i64::MAX)
+/// The serial as SQLite's INTEGER: every serial atlas-ca makes is below
+/// 2^63; a larger one (asked for by a user) is on no row.
+fn to_sql_serial(serial: u64) -> Option<i64> {
+    i64::try_from(serial).ok()
 }
 
 #[cfg(test)]

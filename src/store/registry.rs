@@ -28,6 +28,44 @@ pub enum X509Type {
     Customer,
 }
 
+impl X509Type {
+    /// Every type, in the order help texts list them.
+    pub const ALL: [X509Type; 3] = [X509Type::None, X509Type::Managed, X509Type::Customer];
+
+    /// The type's name, as Atlas spells it (and serde reads and writes it).
+    pub fn name(self) -> &'static str {
+        match self {
+            X509Type::None => "NONE",
+            X509Type::Managed => "MANAGED",
+            X509Type::Customer => "CUSTOMER",
+        }
+    }
+
+    /// One line on what the type means.
+    pub fn about(self) -> &'static str {
+        match self {
+            X509Type::None => "Password (SCRAM) users",
+            X509Type::Managed => "Atlas-managed X.509: atlas-ca issues the certificates",
+            X509Type::Customer => "Customer-managed X.509: the project's customer CAs issue them",
+        }
+    }
+
+    /// Where a user of this type lives when no database is named:
+    /// `$external` for X.509 users, `admin` for the others.
+    pub fn default_database(self) -> &'static str {
+        match self {
+            X509Type::None => "admin",
+            X509Type::Managed | X509Type::Customer => "$external",
+        }
+    }
+
+    /// Whether a user of this type may live in `database`: X.509 users in
+    /// `$external` only, the others in `admin` or `$external`.
+    pub fn allows_database(self, database: &str) -> bool {
+        database == "$external" || (database == "admin" && self == X509Type::None)
+    }
+}
+
 /// A role grant, as the Admin API spells it (fields in the alphabetical
 /// order Atlas serializes them).
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
@@ -90,6 +128,66 @@ pub enum KeyRoleName {
     GroupReadOnly,
     /// Organization Owner: everything in every project.
     OrgOwner,
+}
+
+impl KeyRoleName {
+    /// Every role, in the order help texts list them.
+    pub const ALL: [KeyRoleName; 4] = [
+        KeyRoleName::GroupOwner,
+        KeyRoleName::GroupDatabaseAccessAdmin,
+        KeyRoleName::GroupReadOnly,
+        KeyRoleName::OrgOwner,
+    ];
+
+    /// The role's name, as Atlas spells it (and serde reads it).
+    pub fn name(self) -> &'static str {
+        match self {
+            KeyRoleName::GroupOwner => "GROUP_OWNER",
+            KeyRoleName::GroupDatabaseAccessAdmin => "GROUP_DATABASE_ACCESS_ADMIN",
+            KeyRoleName::GroupReadOnly => "GROUP_READ_ONLY",
+            KeyRoleName::OrgOwner => "ORG_OWNER",
+        }
+    }
+
+    /// One line on what the role may do.
+    pub fn about(self) -> &'static str {
+        match self {
+            KeyRoleName::GroupOwner => "Project Owner",
+            KeyRoleName::GroupDatabaseAccessAdmin => "Project Database Access Admin",
+            KeyRoleName::GroupReadOnly => "Project Read Only",
+            KeyRoleName::OrgOwner => "Organization Owner (every project)",
+        }
+    }
+}
+
+impl std::str::FromStr for KeyRoleName {
+    type Err = UnknownName;
+
+    fn from_str(s: &str) -> Result<KeyRoleName, UnknownName> {
+        by_name(KeyRoleName::ALL, KeyRoleName::name, s).ok_or_else(|| UnknownName {
+            what: "API key role",
+            name: s.to_string(),
+        })
+    }
+}
+
+/// A name that none of a type's values has (a role, an X.509 type).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown {what} {name:?}")]
+pub struct UnknownName {
+    /// What kind of name it is.
+    pub what: &'static str,
+    /// The name.
+    pub name: String,
+}
+
+/// The value of `all` whose `name` is `s`, exactly.
+fn by_name<T: Copy, const N: usize>(
+    all: [T; N],
+    name: fn(T) -> &'static str,
+    s: &str,
+) -> Option<T> {
+    all.into_iter().find(|t| name(*t) == s)
 }
 
 /// One role of an API key: a project role with its `groupId`, or `ORG_OWNER`.
@@ -389,12 +487,7 @@ fn user(
     let x509 = u.x509_type != X509Type::None;
     let database_name = match u.database_name {
         Some(db) => {
-            let ok = match db.get_ref().as_str() {
-                "$external" => true,
-                "admin" => !x509,
-                _ => false,
-            };
-            if !ok {
+            if !u.x509_type.allows_database(db.get_ref()) {
                 let want = if x509 {
                     "\"$external\""
                 } else {
@@ -411,8 +504,7 @@ fn user(
             }
             db.into_inner()
         }
-        None if x509 => "$external".to_string(),
-        None => "admin".to_string(),
+        None => u.x509_type.default_database().to_string(),
     };
     Ok(DatabaseUser {
         username: u.username.into_inner(),
@@ -525,10 +617,17 @@ fn line_column(text: &str, at: usize) -> (usize, usize) {
 
 impl fmt::Display for X509Type {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            X509Type::None => "NONE",
-            X509Type::Managed => "MANAGED",
-            X509Type::Customer => "CUSTOMER",
+        f.write_str(self.name())
+    }
+}
+
+impl std::str::FromStr for X509Type {
+    type Err = UnknownName;
+
+    fn from_str(s: &str) -> Result<X509Type, UnknownName> {
+        by_name(X509Type::ALL, X509Type::name, s).ok_or_else(|| UnknownName {
+            what: "x509Type",
+            name: s.to_string(),
         })
     }
 }
@@ -536,6 +635,33 @@ impl fmt::Display for X509Type {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn names_round_trip_and_match_serde() {
+        for r in KeyRoleName::ALL {
+            assert_eq!(r.name().parse::<KeyRoleName>(), Ok(r));
+            let toml = format!("role = \"{}\"", r.name());
+            #[derive(Deserialize)]
+            struct One {
+                role: KeyRoleName,
+            }
+            assert_eq!(toml::from_str::<One>(&toml).unwrap().role, r);
+        }
+        for t in X509Type::ALL {
+            assert_eq!(t.name().parse::<X509Type>(), Ok(t));
+            assert_eq!(
+                serde_json::to_string(&t).unwrap(),
+                format!("\"{}\"", t.name())
+            );
+            assert_eq!(t.to_string(), t.name());
+        }
+        assert!("group_owner".parse::<KeyRoleName>().is_err());
+        assert!("managed".parse::<X509Type>().is_err());
+        assert!(X509Type::Managed.allows_database("$external"));
+        assert!(!X509Type::Managed.allows_database("admin"));
+        assert!(X509Type::None.allows_database("admin"));
+        assert_eq!(X509Type::Customer.default_database(), "$external");
+    }
 
     fn err(text: &str) -> (usize, usize, String) {
         match Registry::parse(text, Path::new("r.toml")) {

@@ -198,7 +198,7 @@ impl Edit {
         let mut roles = Array::new();
         for role in &credential.roles {
             let mut r = InlineTable::new();
-            r.insert("roleName", key_role_name(role.role_name).into());
+            r.insert("roleName", KeyRoleName::name(role.role_name).into());
             if let Some(g) = &role.group_id {
                 r.insert("groupId", g.as_str().into());
             }
@@ -256,15 +256,6 @@ fn roles(user: &DatabaseUser) -> Array {
         roles.push(r);
     }
     roles
-}
-
-fn key_role_name(role: KeyRoleName) -> &'static str {
-    match role {
-        KeyRoleName::GroupOwner => "GROUP_OWNER",
-        KeyRoleName::GroupDatabaseAccessAdmin => "GROUP_DATABASE_ACCESS_ADMIN",
-        KeyRoleName::GroupReadOnly => "GROUP_READ_ONLY",
-        KeyRoleName::OrgOwner => "ORG_OWNER",
-    }
 }
 
 /// The text of a new registry: one project, no users, comments that say

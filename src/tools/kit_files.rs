@@ -38,8 +38,9 @@ fn sh(s: &str) -> String {
 }
 
 fn js(s: &str) -> String {
-    // JSON strings are valid JavaScript string literals.
-    serde_json::to_string(s).unwrap_or_default()
+    // JSON strings are valid JavaScript string literals; a string always
+    // serializes.
+    serde_json::to_string(s).expect("a string serializes")
 }
 
 pub(super) fn create_users_js(project: &Project) -> String {
