@@ -56,8 +56,9 @@ pub use api::{
 pub use issuing::IssueError;
 pub use pki::{Backend, KeyType, OutOfRange, Profile, UnknownKeyType, UnknownProfile};
 pub use store::{
-    ApiKey, CaError, CertRecord, DatabaseUser, Home, KeyRole, KeyRoleName, Kind, LedgerError,
-    Passphrase, Project, Refusal, Registry, RegistryError, Role, X509Type,
+    ApiKey, CaError, CertRecord, DatabaseUser, Home, KeyFile, KeyRole, KeyRoleName, Kind,
+    LedgerError, Passphrase, Project, Refusal, Registry, RegistryError, Role, UnknownName,
+    X509Type,
 };
 pub use tools::fixtures::{FixtureOptions, ManifestEntry, issue_fixtures};
 

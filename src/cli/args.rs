@@ -187,6 +187,10 @@ pub(super) struct ServeArgs {
     /// Seconds a service account's bearer token lives (Atlas: 3600).
     #[arg(long = "token-ttl", default_value_t = 3600, value_parser = clap::value_parser!(u64).range(1..=86_400))]
     pub(super) token_ttl: u64,
+    /// Subject key type of the certificates it creates (Atlas: rsa-4096;
+    /// the key pool holds rsa-4096 only).
+    #[arg(long = "key-type", value_parser = key_type(), default_value_t = KeyType::Rsa4096)]
+    pub(super) key_type: KeyType,
 }
 
 #[derive(Debug, Subcommand)]

@@ -128,6 +128,7 @@ pub(super) fn serve(home: Home, a: ServeArgs) -> Outcome {
         key_pool: a.key_pool,
         client_timeout: Duration::from_secs(a.client_timeout),
         token_ttl: Duration::from_secs(a.token_ttl),
+        key_type: a.key_type,
         tls: match (a.tls_cert, a.tls) {
             (Some(file), _) => Some(Tls::File(file)),
             (None, true) => Some(Tls::Issued),

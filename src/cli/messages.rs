@@ -10,8 +10,8 @@ pub(super) fn describe(failure: &Failure) -> String {
     match failure {
         Failure::Usage(message) => message.clone(),
         Failure::Core(Error::Invalid(invalid)) => invalid_request(invalid),
-        Failure::Core(Error::Ca(CaError::NeedsPassphrase { path })) => format!(
-            "CA key {} is encrypted: set ATLAS_CA_PASSPHRASE or pass --passphrase-file",
+        Failure::Core(Error::Ca(CaError::NeedsPassphrase { of, path })) => format!(
+            "{of} {} is encrypted: set ATLAS_CA_PASSPHRASE or pass --passphrase-file",
             path.display()
         ),
         Failure::Core(Error::Registry(RegistryError::Read { path, source }))

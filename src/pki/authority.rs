@@ -9,9 +9,9 @@ use openssl::pkey::{PKey, PKeyRef, Private};
 use openssl::x509::extension::{BasicConstraints, KeyUsage, SubjectKeyIdentifier};
 use openssl::x509::{X509, X509NameRef};
 
+use super::backend::Backend;
 use super::pkcs8;
 use super::validity::Validity;
-use super::x509::Backend;
 use super::x509::{asn1_time, name, random_serial, serial_integer};
 
 /// Lifetime of a project CA, in months.

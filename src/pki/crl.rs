@@ -22,7 +22,7 @@ use x509_cert::spki::{AlgorithmIdentifierOwned, ObjectIdentifier};
 use x509_cert::time::Time;
 
 use super::authority::Authority;
-use super::x509::Backend;
+use super::backend::Backend;
 
 /// How long a CRL is current (its nextUpdate after thisUpdate).
 pub const CRL_LIFETIME: Duration = Duration::from_secs(30 * 24 * 3600);

@@ -1,21 +1,26 @@
 //! Certificate mechanics, pure: serials, times, names, key types and RSA
-//! generation, validity periods, the certificate profiles and CRLs. Nothing
+//! generation, validity periods, the certificate profiles and CRLs; with
+//! them the username policy and text escaping (`text`), random ids and
+//! secrets (`random`) and the opaque library error (`backend`). Nothing
 //! here touches the file system or the ledger.
 
 mod authority;
+mod backend;
 pub(crate) mod crl;
 mod keys;
 mod pkcs8;
 mod profile;
+mod random;
 mod rsa;
+mod text;
 mod validity;
 mod x509;
 
 pub use authority::{Authority, CA_MONTHS};
+pub use backend::Backend;
 pub use keys::{KeyType, UnknownKeyType};
 pub use profile::{Host, Profile, Subject, UnknownProfile, certificate, subject_text};
+pub use random::{random_hex, random_letters};
+pub use text::{escape_hidden, is_valid_username};
 pub use validity::{OutOfRange, Validity};
-pub use x509::{
-    Backend, asn1_time, escape_hidden, fingerprint, is_valid_username, pem_bundle, random_hex,
-    random_letters, random_serial, rfc2253_subject, serial_of,
-};
+pub use x509::{asn1_time, fingerprint, pem_bundle, random_serial, rfc2253_subject, serial_of};

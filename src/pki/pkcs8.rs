@@ -13,7 +13,7 @@ use x509_cert::der::asn1::{Any, Null, ObjectIdentifier, OctetString};
 use x509_cert::der::pem::LineEnding;
 use x509_cert::der::{Encode, Tag};
 
-use super::x509::Backend;
+use super::backend::Backend;
 
 /// PBKDF2 iterations for a CA key.
 pub const ITERATIONS: u32 = 600_000;

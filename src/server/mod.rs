@@ -25,6 +25,7 @@ use std::time::Duration;
 
 use crate::api::Error;
 use crate::issuing::KeyPool;
+use crate::pki::KeyType;
 use crate::store::Home;
 
 pub use digest::DigestAuth;
@@ -46,6 +47,9 @@ pub struct ServeOptions {
     pub token_ttl: Duration,
     /// HTTPS, and with which certificate.
     pub tls: Option<Tls>,
+    /// The subject key type of the certificates it creates: Atlas's
+    /// RSA-4096 unless asked otherwise (not in Atlas: for fast local tests).
+    pub key_type: KeyType,
 }
 
 /// Where `serve --tls` gets its certificate.
@@ -68,6 +72,8 @@ struct AppState {
     tokens: oauth::Tokens,
     /// `https` with `--tls`, else `http`: the scheme of `self` links.
     scheme: &'static str,
+    /// The subject key type of created certificates.
+    key_type: KeyType,
 }
 
 /// Runs the server until SIGINT or SIGTERM, then finishes the requests in
@@ -98,6 +104,7 @@ pub fn serve(home: Home, options: ServeOptions) -> Result<(), Error> {
         } else {
             "http"
         },
+        key_type: options.key_type,
     });
     let acceptor = match &options.tls {
         None => None,

@@ -89,6 +89,7 @@ async fn create_cert(
     let (fmt, registry, (gid, username)) = (call.fmt, call.registry, call.params);
     let mut request = CreateCert::new(&gid, &username);
     request.months_until_expiration = months;
+    request.key_type = state.key_type;
     let work_state = Arc::clone(&state);
     let created = blocking(move || {
         let keys: &dyn KeySource = match &work_state.keys {

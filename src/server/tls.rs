@@ -46,7 +46,7 @@ pub(super) fn acceptor(
 fn read_pair(home: &Home, path: &Path) -> Result<(X509, PKey<Private>), Error> {
     let pem = std::fs::read(path).map_err(Error::io(path))?;
     let cert = X509::from_pem(&pem)?;
-    let key = ca::read_key(path, home.passphrase())?;
+    let key = ca::read_key(path, home.passphrase(), ca::KeyFile::Tls)?;
     Ok((cert, key))
 }
 

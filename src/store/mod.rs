@@ -9,10 +9,11 @@ pub(crate) mod ledger;
 pub(crate) mod registry;
 pub(crate) mod registry_edit;
 
-pub use ca::{CaError, Passphrase};
+pub use ca::{CaError, KeyFile, Passphrase};
 pub use files::Refusal;
 pub use home::{Home, default_root};
 pub use ledger::{CertRecord, Kind, LedgerError};
 pub use registry::{
-    ApiKey, DatabaseUser, KeyRole, KeyRoleName, Project, Registry, RegistryError, Role, X509Type,
+    ApiKey, DatabaseUser, KeyRole, KeyRoleName, Project, Registry, RegistryError, Role,
+    UnknownName, X509Type,
 };

@@ -40,20 +40,23 @@ pub struct Server {
     stderr_path: PathBuf,
 }
 impl Server {
-    /// Starts the server with `extra` arguments; the warm key pool is off
-    /// unless `extra` sets `--key-pool` (only tests about the pool do).
+    /// Starts the server with `extra` arguments. Unless `extra` says
+    /// otherwise, the warm key pool is off and created certificates get
+    /// ec-p256 keys: only tests about the pool or RSA-4096 pay for them.
     pub fn start(home: &TestHome, extra: &[&str]) -> Server {
         use std::io::BufRead;
         let stderr_path = home.path().join(format!("server-{}.log", unique()));
-        let pool: &[&str] = if extra.contains(&"--key-pool") {
-            &[]
-        } else {
-            &["--key-pool", "0"]
-        };
+        let mut pool: Vec<&str> = Vec::new();
+        if !extra.contains(&"--key-pool") {
+            pool.extend(["--key-pool", "0"]);
+        }
+        if !extra.contains(&"--key-type") && !extra.contains(&"--key-pool") {
+            pool.extend(["--key-type", "ec-p256"]);
+        }
         let mut child = home
             .cmd()
             .args(["serve", "--listen", "127.0.0.1:0"])
-            .args(pool)
+            .args(&pool)
             .args(extra)
             .stdout(Stdio::piped())
             .stderr(std::fs::File::create(&stderr_path).unwrap())

@@ -1,0 +1,56 @@
+//! Where a CA's files live: the project directory, the key and
+//! certificate file names, the retired CAs, and the lock that makes
+//! concurrent first use create one CA.
+
+use std::fs::{self, DirBuilder, File, OpenOptions};
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+use std::path::{Path, PathBuf};
+
+use openssl::x509::X509;
+
+use super::error::{CaError, crypto, io};
+
+/// File name of the CA key inside the project directory.
+pub(super) const KEY_FILE: &str = "ca.key.pem";
+/// File name of the CA certificate inside the project directory.
+pub(super) const CERT_FILE: &str = "ca.cert.pem";
+
+/// Subdirectory of a project's CA directory holding rotated-out CAs.
+pub(super) const RETIRED_DIR: &str = "retired";
+
+/// The directory holding a project's CA under `home`.
+pub fn dir(home: &Path, project_id: &str) -> PathBuf {
+    home.join("projects").join(project_id)
+}
+
+/// The certificate at `path`; `Ok(None)` when there is no such file.
+pub(super) fn read_cert(path: &Path) -> Result<Option<X509>, CaError> {
+    match fs::read(path) {
+        Ok(pem) => X509::from_pem(&pem).map(Some).map_err(crypto(format!(
+            "CA certificate {} is not a PEM certificate",
+            path.display()
+        ))),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(io("cannot read", path)(e)),
+    }
+}
+
+/// Creates `dir` (mode 0700) and takes an exclusive lock in it, held until
+/// the returned file is dropped.
+pub(super) fn lock_dir(dir: &Path) -> Result<File, CaError> {
+    DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+        .map_err(io("cannot create directory", dir))?;
+    let path = dir.join(".lock");
+    let file = OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .mode(0o600)
+        .open(&path)
+        .map_err(io("cannot open", &path))?;
+    file.lock().map_err(io("cannot lock", &path))?;
+    Ok(file)
+}

@@ -1,0 +1,201 @@
+//! Project CA files: one CA per project in `<home>/projects/<id>/`:
+//! `ca.key.pem` (0600, in a 0700 directory, never readable by others, not
+//! even while being written) and `ca.cert.pem`. The certificate is written
+//! last, so its presence marks a complete CA; an exclusive lock makes
+//! concurrent first use create one CA. Rotated-out CAs move to
+//! `retired/<time>/`.
+
+mod cache;
+mod customer;
+mod error;
+mod keys;
+mod layout;
+
+use std::fs::{self, DirBuilder};
+use std::os::unix::fs::DirBuilderExt;
+use std::path::{Path, PathBuf};
+
+use openssl::pkey::{PKey, Private};
+use openssl::x509::X509;
+use time::OffsetDateTime;
+
+pub use cache::Cache;
+pub use customer::{customer_cas, read_customer_cas, remove_customer_cas, write_customer_cas};
+pub use error::{CaError, KeyFile};
+pub use keys::Passphrase;
+pub(crate) use keys::read_key;
+pub use layout::dir;
+
+use super::files::{write_private, write_public};
+use crate::pki::{Authority, KeyType, Validity};
+use cache::load;
+use error::{crypto, io};
+use keys::{is_encrypted, read_import_key};
+use layout::{CERT_FILE, KEY_FILE, RETIRED_DIR, lock_dir, read_cert};
+
+/// Loads the project's CA, or creates it if it does not exist yet (its key
+/// encrypted when a passphrase is given). Returns the CA and whether it was
+/// created by this call.
+pub fn open_or_create(
+    home: &Path,
+    project_id: &str,
+    passphrase: Option<&Passphrase>,
+    cache: &Cache,
+) -> Result<(Authority, bool), CaError> {
+    open_or_create_in(
+        &dir(home, project_id),
+        Owner::Project(project_id),
+        passphrase,
+        cache,
+    )
+}
+
+/// The CA that signs `serve --tls`'s server certificates, in
+/// `<home>/api-ca/`, created on first use; not an Atlas project's.
+pub fn open_or_create_api_ca(
+    home: &Path,
+    passphrase: Option<&Passphrase>,
+    cache: &Cache,
+) -> Result<(Authority, bool), CaError> {
+    open_or_create_in(&home.join("api-ca"), Owner::LocalApi, passphrase, cache)
+}
+
+/// Whose CA it is, which decides its name.
+#[derive(Clone, Copy)]
+enum Owner<'a> {
+    /// An Atlas project's: `CN=<id>, OU=Atlas, O=MongoDB Inc`.
+    Project(&'a str),
+    /// atlas-ca's own, for its HTTPS server: `CN=atlas-ca local API CA`.
+    LocalApi,
+}
+
+fn open_or_create_in(
+    dir: &Path,
+    owner: Owner<'_>,
+    passphrase: Option<&Passphrase>,
+    cache: &Cache,
+) -> Result<(Authority, bool), CaError> {
+    let dir = dir.to_path_buf();
+    if let Some(ca) = load(&dir, passphrase, cache)? {
+        return Ok((ca, false));
+    }
+    let _lock = lock_dir(&dir)?;
+    // Another process may have created it while we waited for the lock.
+    if let Some(ca) = load(&dir, passphrase, cache)? {
+        return Ok((ca, false));
+    }
+    let key = generate_ca_key()?;
+    Ok((create(&dir, owner, key, passphrase)?, true))
+}
+
+/// Creates a CA for the project; with `import_key` the CA uses that RSA key
+/// (PEM, PKCS#1 or PKCS#8) instead of a new one; with `passphrase` its key
+/// is stored as encrypted PKCS#8 (AES-256). If the project has a CA, this
+/// fails unless `rotate`, which moves the old one to `retired/<time>/`
+/// (kept for verifying what it issued).
+pub fn init(
+    home: &Path,
+    project_id: &str,
+    import_key: Option<&Path>,
+    passphrase: Option<&Passphrase>,
+    rotate: bool,
+) -> Result<Authority, CaError> {
+    let key = match import_key {
+        Some(path) => read_import_key(path, passphrase)?,
+        None => generate_ca_key()?,
+    };
+    let dir = dir(home, project_id);
+    let _lock = lock_dir(&dir)?;
+    if dir.join(CERT_FILE).exists() {
+        if !rotate {
+            return Err(CaError::Exists(project_id.to_string(), dir));
+        }
+        // A key that was encrypted is never replaced by a plain one.
+        let old = dir.join(KEY_FILE);
+        if passphrase.is_none() && fs::read(&old).is_ok_and(|pem| is_encrypted(&pem)) {
+            return Err(CaError::NeedsPassphrase {
+                of: KeyFile::Ca,
+                path: old,
+            });
+        }
+        retire(&dir)?;
+    }
+    create(&dir, Owner::Project(project_id), key, passphrase)
+}
+
+/// Moves the CA in `dir` to `retired/<now in ns>/`.
+fn retire(dir: &Path) -> Result<(), CaError> {
+    let stamp = OffsetDateTime::now_utc().unix_timestamp_nanos();
+    let retired = dir.join(RETIRED_DIR).join(stamp.to_string());
+    DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(&retired)
+        .map_err(io("cannot create directory", &retired))?;
+    // The certificate first: without it the directory holds no CA.
+    for name in [CERT_FILE, KEY_FILE] {
+        fs::rename(dir.join(name), retired.join(name))
+            .map_err(io("cannot retire", &dir.join(name)))?;
+    }
+    Ok(())
+}
+
+/// The certificates of the project's CAs in `dir`, current first, then the
+/// retired ones newest first; no keys are read.
+pub fn certificates(dir: &Path) -> Result<Vec<X509>, CaError> {
+    let root = dir.join(RETIRED_DIR);
+    let mut dirs: Vec<PathBuf> = match fs::read_dir(&root) {
+        Ok(rd) => rd.filter_map(|e| e.ok().map(|e| e.path())).collect(),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+        Err(e) => return Err(io("cannot read", &root)(e)),
+    };
+    dirs.sort_by(|a, b| b.cmp(a));
+    dirs.insert(0, dir.to_path_buf());
+    let mut certs = Vec::new();
+    for d in dirs {
+        if let Some(cert) = read_cert(&d.join(CERT_FILE))? {
+            certs.push(cert);
+        }
+    }
+    Ok(certs)
+}
+
+/// The project's current CA certificate, if it has a CA; the key is not
+/// read (no passphrase needed).
+pub fn current_cert(home: &Path, project_id: &str) -> Result<Option<X509>, CaError> {
+    read_cert(&dir(home, project_id).join(CERT_FILE))
+}
+
+fn create(
+    dir: &Path,
+    owner: Owner<'_>,
+    key: PKey<Private>,
+    passphrase: Option<&Passphrase>,
+) -> Result<Authority, CaError> {
+    let validity = Validity::atlas(OffsetDateTime::now_utc(), crate::pki::CA_MONTHS)?;
+    let ca = match owner {
+        Owner::Project(id) => Authority::self_signed(id, key, &validity),
+        Owner::LocalApi => Authority::self_signed_local("atlas-ca local API CA", key, &validity),
+    }
+    .map_err(crypto("signing the CA certificate"))?;
+    let key_pem = ca
+        .key_pem(passphrase.map(Passphrase::bytes))
+        .map_err(|source| CaError::Crypto {
+            what: "encoding the CA key".into(),
+            source,
+        })?;
+    let cert_pem = ca
+        .cert_pem()
+        .map_err(crypto("encoding the CA certificate"))?;
+    let key_path = dir.join(KEY_FILE);
+    write_private(&key_path, &key_pem).map_err(io("cannot write", &key_path))?;
+    let cert_path = dir.join(CERT_FILE);
+    write_public(&cert_path, &cert_pem).map_err(io("cannot write", &cert_path))?;
+    Ok(ca)
+}
+
+fn generate_ca_key() -> Result<PKey<Private>, CaError> {
+    KeyType::Rsa4096
+        .generate()
+        .map_err(crypto("generating an RSA key"))
+}
