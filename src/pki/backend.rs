@@ -28,3 +28,9 @@ impl From<ErrorStack> for Backend {
         Backend::new(e)
     }
 }
+
+impl From<x509_cert::der::Error> for Backend {
+    fn from(e: x509_cert::der::Error) -> Backend {
+        Backend::new(e)
+    }
+}

@@ -29,12 +29,6 @@ pub const CRL_LIFETIME: Duration = Duration::from_secs(30 * 24 * 3600);
 
 const SHA256_WITH_RSA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.11");
 
-impl From<der::Error> for Backend {
-    fn from(e: der::Error) -> Backend {
-        Backend::new(e)
-    }
-}
-
 fn time(t: OffsetDateTime) -> Result<Time, der::Error> {
     let secs = u64::try_from(t.unix_timestamp()).map_err(|_| der::ErrorKind::DateTime)?;
     Ok(DateTime::from_unix_duration(Duration::from_secs(secs))?.into())
