@@ -56,9 +56,9 @@ pub use api::{
 pub use issuing::IssueError;
 pub use pki::{Backend, KeyType, OutOfRange, Profile, UnknownKeyType, UnknownProfile};
 pub use store::{
-    ApiKey, CaError, CertRecord, DatabaseUser, Home, KeyFile, KeyRole, KeyRoleName, Kind,
-    LedgerError, Passphrase, Project, Refusal, Registry, RegistryError, Role, UnknownName,
-    X509Type,
+    ApiKey, CaError, CertRecord, DatabaseUser, Holder, Home, KeyFile, KeyRole, KeyRoleName,
+    LedgerError, Passphrase, Project, Refusal, Registry, RegistryError, Role, ServiceAccount,
+    UnknownName, X509Type,
 };
 pub use tools::fixtures::{FixtureOptions, ManifestEntry, issue_fixtures};
 

@@ -9,7 +9,7 @@ use super::error::{Error, Invalid};
 use super::users::project;
 use crate::issuing::IssueRequest;
 use crate::pki::{Host, KeyType, Profile, Subject, crl};
-use crate::store::{CertRecord, Home, Kind, Registry};
+use crate::store::{CertRecord, Holder, Home, Registry};
 
 /// Longest server certificate, in months (the CA lives 120).
 pub const MAX_SERVER_MONTHS: u32 = 119;
@@ -81,7 +81,10 @@ pub fn revoke_cert(
             return Err(unknown());
         };
         match ledger.get(&project.id, serial)? {
-            Some(r) if r.kind == Kind::Client && r.username == username => {}
+            Some(CertRecord {
+                holder: Holder::User(u),
+                ..
+            }) if u == username => {}
             _ => return Err(unknown()),
         }
         ledger

@@ -8,8 +8,8 @@ use super::error::Error;
 use super::json::Link;
 use super::users::project;
 use crate::pki::{random_hex, random_letters};
-use crate::store::registry_edit::{CredentialKind, Edit};
-use crate::store::{ApiKey, Home, KeyRole, Project, Registry};
+use crate::store::registry_edit::{CredentialKind, Edit, NewCredential};
+use crate::store::{ApiKey, Home, KeyRole, Project, Registry, ServiceAccount};
 
 /// A project in the Admin API's shape (the fields that apply offline).
 #[derive(Debug, Clone, Serialize)]
@@ -140,7 +140,7 @@ pub fn create_api_key(home: &Home, desc: &str, roles: Vec<KeyRole>) -> Result<Ap
         private_key,
         roles,
     };
-    edit.add_credential(CredentialKind::ApiKey, &key)?;
+    edit.add_credential(NewCredential::ApiKey(&key))?;
     edit.commit()?;
     Ok(key)
 }
@@ -153,41 +153,36 @@ pub fn create_service_account(
     home: &Home,
     name: &str,
     roles: Vec<KeyRole>,
-) -> Result<ApiKey, Error> {
+) -> Result<ServiceAccount, Error> {
     let mut edit = Edit::open(home.registry_path())?;
     check_name("name", name, 64)?;
     check_roles(&edit, &roles)?;
     let client_id = loop {
         let id = format!("mdb_sa_id_{}", random_hex(12)?);
-        if !edit
-            .registry
-            .service_accounts
-            .iter()
-            .any(|a| a.public_key == id)
-        {
+        if edit.registry.service_account(&id).is_none() {
             break id;
         }
     };
-    let account = ApiKey {
-        desc: Some(name.to_string()),
-        public_key: client_id,
-        private_key: format!("mdb_sa_sk_{}", random_hex(24)?),
+    let account = ServiceAccount {
+        name: Some(name.to_string()),
+        client_id,
+        client_secret: format!("mdb_sa_sk_{}", random_hex(24)?),
         roles,
     };
-    edit.add_credential(CredentialKind::ServiceAccount, &account)?;
+    edit.add_credential(NewCredential::ServiceAccount(&account))?;
     edit.commit()?;
     Ok(account)
 }
 
 /// `projects serviceAccounts delete`: removes the account with this
 /// client id (its tokens stop working at once).
-pub fn delete_service_account(home: &Home, client_id: &str) -> Result<ApiKey, Error> {
+pub fn delete_service_account(home: &Home, client_id: &str) -> Result<ServiceAccount, Error> {
     let mut edit = Edit::open(home.registry_path())?;
     let index = edit
         .registry
         .service_accounts
         .iter()
-        .position(|a| a.public_key == client_id)
+        .position(|a| a.client_id == client_id)
         .ok_or_else(|| ApiError::new(ErrorCode::ServiceAccountNotFound, &[client_id]))?;
     let account = edit.registry.service_accounts[index].clone();
     edit.remove_credential(CredentialKind::ServiceAccount, index)?;

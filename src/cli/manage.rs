@@ -18,7 +18,7 @@ use crate::api::json::{CLI_QUERY, UserEntry};
 use crate::api::manage::{self, UserSpec};
 use crate::api::projects::{self, ProjectEntry, masked};
 use crate::api::{self, Error, Page, Paging};
-use crate::store::{DatabaseUser, Home, KeyRole, KeyRoleName, Role};
+use crate::store::{DatabaseUser, Home, KeyRole, KeyRoleName, Role, ServiceAccount};
 
 /// The API root written into `links` by the command line.
 fn api_root() -> String {
@@ -219,15 +219,18 @@ fn key_view(key: &crate::store::ApiKey, private_key: String) -> KeyView {
         desc: key.desc.clone().unwrap_or_default(),
         private_key,
         public_key: key.public_key.clone(),
-        roles: key
-            .roles
-            .iter()
-            .map(|r| KeyRoleView {
-                group_id: r.group_id.clone(),
-                role_name: r.role_name.name(),
-            })
-            .collect(),
+        roles: role_views(&key.roles),
     }
+}
+
+fn role_views(roles: &[KeyRole]) -> Vec<KeyRoleView> {
+    roles
+        .iter()
+        .map(|r| KeyRoleView {
+            group_id: r.group_id.clone(),
+            role_name: r.role_name.name(),
+        })
+        .collect()
 }
 
 /// The roles of a new credential: project roles in the selected project,
@@ -267,13 +270,12 @@ struct AccountView {
     roles: Vec<KeyRoleView>,
 }
 
-fn account_view(account: &crate::store::ApiKey, secret: String) -> AccountView {
-    let key = key_view(account, secret);
+fn account_view(account: &ServiceAccount, client_secret: String) -> AccountView {
     AccountView {
-        client_id: key.public_key,
-        client_secret: key.private_key,
-        name: key.desc,
-        roles: key.roles,
+        client_id: account.client_id.clone(),
+        client_secret,
+        name: account.name.clone().unwrap_or_default(),
+        roles: role_views(&account.roles),
     }
 }
 
@@ -289,11 +291,11 @@ fn service_accounts(home: &Home, command: ServiceAccountsCommand) -> Outcome {
             let account = projects::create_service_account(home, &name, roles)?;
             match output {
                 Some(Output::Json) => {
-                    print_json(&account_view(&account, account.private_key.clone()))
+                    print_json(&account_view(&account, account.client_secret.clone()))
                 }
                 _ => print_line(&format!(
                     "Service account '{name}' created.\nClient ID {}\nClient Secret {}",
-                    account.public_key, account.private_key
+                    account.client_id, account.client_secret
                 )),
             }
         }
@@ -302,7 +304,7 @@ fn service_accounts(home: &Home, command: ServiceAccountsCommand) -> Outcome {
             let accounts: Vec<AccountView> = registry
                 .service_accounts
                 .iter()
-                .map(|a| account_view(a, masked(&a.private_key)))
+                .map(|a| account_view(a, masked(&a.client_secret)))
                 .collect();
             match output {
                 Some(Output::Json) => print_json(&accounts),
@@ -319,7 +321,7 @@ fn service_accounts(home: &Home, command: ServiceAccountsCommand) -> Outcome {
         }
         ServiceAccountsCommand::Delete { client_id } => {
             let account = projects::delete_service_account(home, &client_id)?;
-            print_line(&format!("Service account '{}' deleted", account.public_key))
+            print_line(&format!("Service account '{}' deleted", account.client_id))
         }
     }
 }

@@ -18,7 +18,7 @@ use crate::pki::{
     fingerprint, pem_bundle, random_serial, subject_text,
 };
 use crate::store::ledger::{Ledger, Recorded};
-use crate::store::{CertRecord, Kind, LedgerError};
+use crate::store::{CertRecord, Holder, LedgerError};
 
 /// How many serial collisions in a row are tolerated before giving up;
 /// with 2^63 possible serials even one is astronomically unlikely.
@@ -124,10 +124,9 @@ pub fn sign<'r>(
         });
     }
     let key = keys.key(req.key_type)?;
-    let (kind, username) = match req.subject {
-        Subject::Client(username) => (Kind::Client, username.to_string()),
-        Subject::Server(hosts) => (
-            Kind::Server,
+    let holder = match req.subject {
+        Subject::Client(username) => Holder::User(username.to_string()),
+        Subject::Server(hosts) => Holder::Hosts(
             hosts
                 .iter()
                 .map(Host::to_string)
@@ -140,9 +139,8 @@ pub fn sign<'r>(
     let record = CertRecord {
         project_id: req.project_id.to_string(),
         serial,
-        username,
+        holder,
         subject: subject_text(req.subject),
-        kind,
         created_at: req.validity.not_before,
         not_after: req.validity.not_after,
         fingerprint: fingerprint(&cert)?,

@@ -13,7 +13,7 @@ use super::digest::Failure;
 use super::respond::{Fmt, api_error, challenge};
 use crate::api::{ApiError, ErrorCode};
 use crate::store::registry::is_project_id;
-use crate::store::{ApiKey, KeyRoleName, Registry};
+use crate::store::{KeyRole, KeyRoleName, Registry};
 
 /// Atlas's per-minute request allowance on most endpoints, reported in
 /// `Ratelimit-Limit`.
@@ -63,6 +63,16 @@ impl RateWindow {
     }
 }
 
+/// Who a request authenticated as: an API key (Digest) or a service
+/// account (bearer token), by its id, with its roles.
+#[derive(Debug, Clone)]
+pub(super) struct Caller {
+    /// The API key's public key or the service account's client id.
+    pub(super) id: String,
+    /// What it may do.
+    pub(super) roles: Vec<KeyRole>,
+}
+
 /// Everything before the body: authentication, the group id and the key's
 /// role in it. Returns the registry in force.
 pub(super) fn begin(
@@ -72,28 +82,31 @@ pub(super) fn begin(
     headers: &HeaderMap,
     gid: Option<&str>,
     need: Need,
-) -> Result<(Arc<Registry>, ApiKey), Refusal> {
+) -> Result<(Arc<Registry>, Caller), Refusal> {
     let registry = state.registry.current();
     let authorization = headers
         .get(header::AUTHORIZATION)
         .filter(|v| v.len() <= MAX_AUTHORIZATION)
         .and_then(|v| v.to_str().ok());
     let request_uri = uri.path_and_query().map_or(uri.path(), |pq| pq.as_str());
-    let key = match authorization.and_then(|a| a.strip_prefix("Bearer ")) {
+    let caller = match authorization.and_then(|a| a.strip_prefix("Bearer ")) {
         // A service account's token, from POST /api/oauth/token.
         Some(token) => state
             .tokens
             .client(token.trim())
-            .and_then(|client| {
-                registry
-                    .service_accounts
-                    .iter()
-                    .find(|a| a.public_key == client)
+            .and_then(|client| registry.service_account(&client))
+            .map(|a| Caller {
+                id: a.client_id.clone(),
+                roles: a.roles.clone(),
             })
             .ok_or(Refusal::Token)?,
         None => state
             .digest
             .verify(authorization, method.as_str(), request_uri, &registry)
+            .map(|k| Caller {
+                id: k.public_key.clone(),
+                roles: k.roles.clone(),
+            })
             .map_err(|f| Refusal::Challenge(f == Failure::Stale))?,
     };
     match gid {
@@ -103,8 +116,8 @@ pub(super) fn begin(
                 &[gid],
             )));
         }
-        Some(gid) => authorize(key, gid, need).map_err(Refusal::Api)?,
-        None if need == Need::Org && !is_org_owner(key) => {
+        Some(gid) => authorize(&caller.roles, gid, need).map_err(Refusal::Api)?,
+        None if need == Need::Org && !is_org_owner(&caller.roles) => {
             return Err(Refusal::Api(ApiError::new(
                 ErrorCode::UserUnauthorized,
                 &[],
@@ -112,20 +125,17 @@ pub(super) fn begin(
         }
         None => {}
     }
-    let key = key.clone();
-    Ok((registry, key))
+    Ok((registry, caller))
 }
 
-/// Whether `key` is an Organization Owner.
-pub(super) fn is_org_owner(key: &ApiKey) -> bool {
-    key.roles
-        .iter()
-        .any(|r| r.role_name == KeyRoleName::OrgOwner)
+/// Whether `roles` make an Organization Owner.
+fn is_org_owner(roles: &[KeyRole]) -> bool {
+    roles.iter().any(|r| r.role_name == KeyRoleName::OrgOwner)
 }
 
-/// Whether `key` may see project `gid` at all.
-pub(super) fn sees(key: &ApiKey, gid: &str) -> bool {
-    authorize(key, gid, Need::Read).is_ok()
+/// Whether `caller` may see project `gid` at all.
+pub(super) fn sees(caller: &Caller, gid: &str) -> bool {
+    authorize(&caller.roles, gid, Need::Read).is_ok()
 }
 
 /// Why [`begin`] turned a request away.
@@ -155,12 +165,11 @@ pub(super) fn refuse(state: &AppState, fmt: Fmt, refusal: Refusal) -> Response {
 
 /// Atlas's role rules: creating needs Project Owner or Project Database
 /// Access Admin, listing any project role; Organization Owner may do all.
-fn authorize(key: &ApiKey, gid: &str, need: Need) -> Result<(), ApiError> {
-    if is_org_owner(key) {
+fn authorize(roles: &[KeyRole], gid: &str, need: Need) -> Result<(), ApiError> {
+    if is_org_owner(roles) {
         return Ok(());
     }
-    let mut in_group = key
-        .roles
+    let mut in_group = roles
         .iter()
         .filter(|r| {
             r.group_id

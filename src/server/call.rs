@@ -16,10 +16,10 @@ use axum::middleware::Next;
 use axum::response::Response;
 
 use super::AppState;
-use super::access::{Need, RATE_LIMIT, USERS_RATE_LIMIT, begin, refuse};
+use super::access::{Caller, Need, RATE_LIMIT, USERS_RATE_LIMIT, begin, refuse};
 use super::respond::{Fmt, Refused, Version, acceptable, api_error, fmt_of, query_pairs};
 use crate::api::{self, ApiError, Error, ErrorCode};
-use crate::store::{ApiKey, Registry};
+use crate::store::Registry;
 
 /// Largest request body accepted.
 const MAX_BODY: usize = 64 * 1024;
@@ -95,8 +95,8 @@ pub(super) struct Call<P> {
     pub(super) pairs: Vec<(String, String)>,
     pub(super) params: P,
     pub(super) registry: Arc<Registry>,
-    /// The authenticated key.
-    pub(super) key: ApiKey,
+    /// Who authenticated.
+    pub(super) caller: Caller,
 }
 
 /// Reads the options and the path, authenticates, and checks the key's
@@ -123,7 +123,7 @@ pub(super) fn open<P>(
         let e = ApiError::new(ErrorCode::InvalidVersionDate, &[]);
         return Err(api_error(fmt, &e).into());
     }
-    let (registry, key) = begin(
+    let (registry, caller) = begin(
         state,
         &parts.method,
         &uri,
@@ -140,7 +140,7 @@ pub(super) fn open<P>(
     } else {
         RATE_LIMIT
     };
-    let remaining = state.rate.hit(&key.public_key, limit);
+    let remaining = state.rate.hit(&caller.id, limit);
     let _ = RATE.try_with(|r| r.set(Some((limit, remaining))));
     Ok(Call {
         fmt,
@@ -148,7 +148,7 @@ pub(super) fn open<P>(
         pairs,
         params,
         registry,
-        key,
+        caller,
     })
 }
 

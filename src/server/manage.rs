@@ -121,7 +121,7 @@ pub(super) async fn list_groups(
         .registry
         .projects
         .iter()
-        .filter(|p| sees(&call.key, &p.id))
+        .filter(|p| sees(&call.caller, &p.id))
         .map(|p| ProjectEntry::new(p, &root))
         .collect();
     let url = format!("{root}/groups");

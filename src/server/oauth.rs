@@ -19,7 +19,7 @@ use super::AppState;
 use super::call::read_body;
 use super::respond::{Fmt, Version, respond};
 use crate::pki::random_hex;
-use crate::store::{ApiKey, Registry};
+use crate::store::{Registry, ServiceAccount};
 
 /// Most live tokens; past it the one closest to expiry is dropped.
 const MAX_TOKENS: usize = 10_000;
@@ -111,7 +111,7 @@ fn oauth_error(status: u16, error: &'static str, description: &'static str) -> R
 }
 
 /// The service account that HTTP Basic `headers` authenticate, if any.
-fn client<'r>(headers: &HeaderMap, registry: &'r Registry) -> Option<&'r ApiKey> {
+fn client<'r>(headers: &HeaderMap, registry: &'r Registry) -> Option<&'r ServiceAccount> {
     let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let encoded = value
         .strip_prefix("Basic ")
@@ -121,11 +121,8 @@ fn client<'r>(headers: &HeaderMap, registry: &'r Registry) -> Option<&'r ApiKey>
         .ok()?;
     let text = String::from_utf8(decoded).ok()?;
     let (id, secret) = text.split_once(':')?;
-    let account = registry
-        .service_accounts
-        .iter()
-        .find(|a| a.public_key == id)?;
-    let expected = account.private_key.as_bytes();
+    let account = registry.service_account(id)?;
+    let expected = account.client_secret.as_bytes();
     (expected.len() == secret.len() && openssl::memcmp::eq(expected, secret.as_bytes()))
         .then_some(account)
 }
@@ -146,7 +143,7 @@ const FMT: Fmt = Fmt {
 async fn authenticated(
     state: &AppState,
     request: Request,
-) -> Result<(ApiKey, HashMap<String, String>), Response> {
+) -> Result<(ServiceAccount, HashMap<String, String>), Response> {
     let (parts, body) = request.into_parts();
     let registry = state.registry.current();
     let Some(account) = client(&parts.headers, &registry).cloned() else {
@@ -175,7 +172,7 @@ pub(super) async fn token(State(state): State<Arc<AppState>>, request: Request) 
             "Only grant_type=client_credentials is supported.",
         );
     }
-    match state.tokens.issue(&account.public_key) {
+    match state.tokens.issue(&account.client_id) {
         Ok(access_token) => {
             let body = serde_json::to_string(&Granted {
                 access_token,
@@ -196,7 +193,7 @@ pub(super) async fn revoke(State(state): State<Arc<AppState>>, request: Request)
         Err(response) => return response,
     };
     if let Some(token) = form.get("token") {
-        state.tokens.revoke(token, &account.public_key);
+        state.tokens.revoke(token, &account.client_id);
     }
     respond(200, "application/json", Body::empty())
 }

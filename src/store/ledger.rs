@@ -113,30 +113,37 @@ fn hint(e: &rusqlite::Error) -> &'static str {
     }
 }
 
-/// What kind of certificate a row records.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Whom a certificate was issued to.
+#[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
-pub enum Kind {
-    /// A database user's client certificate.
-    Client,
-    /// A server certificate (its "username" is the host list).
-    Server,
+pub enum Holder {
+    /// A database user's client certificate, by username.
+    User(String),
+    /// A server certificate, by its hosts (comma-separated, in order).
+    Hosts(String),
 }
 
-impl Kind {
-    fn as_str(self) -> &'static str {
+impl Holder {
+    /// The `kind` column.
+    fn kind(&self) -> &'static str {
         match self {
-            Kind::Client => "client",
-            Kind::Server => "server",
+            Holder::User(_) => "client",
+            Holder::Hosts(_) => "server",
         }
     }
-}
 
-impl FromSql for Kind {
-    fn column_result(value: ValueRef<'_>) -> FromSqlResult<Kind> {
-        match value.as_str()? {
-            "client" => Ok(Kind::Client),
-            "server" => Ok(Kind::Server),
+    /// The user, or the host list (the ledger's `username` column).
+    pub fn name(&self) -> &str {
+        match self {
+            Holder::User(name) | Holder::Hosts(name) => name,
+        }
+    }
+
+    /// The holder a row's `kind` and `username` columns name.
+    fn from_columns(kind: &str, name: String) -> Result<Holder, FromSqlError> {
+        match kind {
+            "client" => Ok(Holder::User(name)),
+            "server" => Ok(Holder::Hosts(name)),
             other => Err(corrupt(format!("unknown certificate kind {other:?}"))),
         }
     }
@@ -190,12 +197,10 @@ pub struct CertRecord {
     pub project_id: String,
     /// Its serial number (positive, below 2^63).
     pub serial: u64,
-    /// The database user (or host list) it was issued for.
-    pub username: String,
+    /// Whom it was issued to.
+    pub holder: Holder,
     /// Its subject in RFC 2253 form.
     pub subject: String,
-    /// What kind of certificate it is.
-    pub kind: Kind,
     /// notBefore, which Atlas reports as `createdAt`.
     pub created_at: OffsetDateTime,
     /// notAfter.
@@ -377,7 +382,7 @@ impl Ledger {
             })?;
             if let Some((limit, now)) = limit {
                 let active =
-                    count_active(&tx, &cert.project_id, &cert.username, *now).map_err(err)?;
+                    count_active(&tx, &cert.project_id, cert.holder.name(), *now).map_err(err)?;
                 if active >= u64::from(*limit) {
                     outcomes.push(Recorded::LimitReached);
                     continue;
@@ -389,9 +394,9 @@ impl Ledger {
                 params![
                     cert.project_id,
                     serial,
-                    cert.username,
+                    cert.holder.name(),
                     cert.subject,
-                    cert.kind.as_str(),
+                    cert.holder.kind(),
                     cert.created_at.unix_timestamp(),
                     cert.not_after.unix_timestamp(),
                     cert.fingerprint,
@@ -498,12 +503,19 @@ impl Ledger {
         let mut stmt = self.conn.prepare_cached(&sql).map_err(|e| self.err(e))?;
         let rows = stmt
             .query_map(args, |row| {
+                let kind: String = row.get(4)?;
+                let holder = Holder::from_columns(&kind, row.get(2)?).map_err(|e| {
+                    rusqlite::Error::FromSqlConversionFailure(
+                        4,
+                        rusqlite::types::Type::Text,
+                        e.into(),
+                    )
+                })?;
                 Ok(CertRecord {
                     project_id: row.get(0)?,
                     serial: row.get::<_, Serial>(1)?.0,
-                    username: row.get(2)?,
+                    holder,
                     subject: row.get(3)?,
-                    kind: row.get(4)?,
                     created_at: row.get::<_, Time>(5)?.0,
                     not_after: row.get::<_, Time>(6)?.0,
                     fingerprint: row.get(7)?,
@@ -553,9 +565,8 @@ mod tests {
         CertRecord {
             project_id: "5efda6aea3f2ed2e7dd6ce05".into(),
             serial,
-            username: "alice".into(),
+            holder: Holder::User("alice".into()),
             subject: "CN=alice".into(),
-            kind: Kind::Client,
             created_at: t,
             not_after: t + time::Duration::days(90),
             fingerprint: "00".into(),

@@ -12,8 +12,8 @@ pub(crate) mod registry_edit;
 pub use ca::{CaError, KeyFile, Passphrase};
 pub use files::Refusal;
 pub use home::{Home, default_root};
-pub use ledger::{CertRecord, Kind, LedgerError};
+pub use ledger::{CertRecord, Holder, LedgerError};
 pub use registry::{
     ApiKey, DatabaseUser, KeyRole, KeyRoleName, Project, Registry, RegistryError, Role,
-    UnknownName, X509Type,
+    ServiceAccount, UnknownName, X509Type,
 };

@@ -213,6 +213,21 @@ pub struct ApiKey {
     pub roles: Vec<KeyRole>,
 }
 
+/// A service account: OAuth 2.0 client credentials that
+/// `POST /api/oauth/token` exchanges for a bearer token with its roles.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ServiceAccount {
+    /// Its name.
+    pub name: Option<String>,
+    /// The client id (`mdb_sa_id_...`).
+    pub client_id: String,
+    /// The client secret (`mdb_sa_sk_...`).
+    pub client_secret: String,
+    /// What its tokens may do.
+    pub roles: Vec<KeyRole>,
+}
+
 /// A parsed and validated registry.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Registry {
@@ -220,9 +235,8 @@ pub struct Registry {
     pub projects: Vec<Project>,
     /// The API keys the server accepts.
     pub api_keys: Vec<ApiKey>,
-    /// The service accounts (OAuth 2.0 client credentials): `public_key` is
-    /// the client id, `private_key` the secret, `desc` the name.
-    pub service_accounts: Vec<ApiKey>,
+    /// The service accounts (OAuth 2.0 client credentials).
+    pub service_accounts: Vec<ServiceAccount>,
 }
 
 /// Why a registry could not be used.
@@ -383,12 +397,27 @@ impl Registry {
                 roles: a.roles,
             })
             .collect();
-        let service_accounts = credentials(accounts, &fail, &SERVICE_ACCOUNT_LABELS)?;
+        let service_accounts = credentials(accounts, &fail, &SERVICE_ACCOUNT_LABELS)?
+            .into_iter()
+            .map(|k| ServiceAccount {
+                name: k.desc,
+                client_id: k.public_key,
+                client_secret: k.private_key,
+                roles: k.roles,
+            })
+            .collect();
         Ok(Registry {
             projects,
             api_keys,
             service_accounts,
         })
+    }
+
+    /// The service account with this client id, if any.
+    pub fn service_account(&self, client_id: &str) -> Option<&ServiceAccount> {
+        self.service_accounts
+            .iter()
+            .find(|a| a.client_id == client_id)
     }
 
     /// The API key with this public key, if any.

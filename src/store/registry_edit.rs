@@ -14,7 +14,9 @@ use std::path::{Path, PathBuf};
 use toml_edit::{Array, ArrayOfTables, DocumentMut, InlineTable, Item, Table, value};
 
 use super::files::write_private;
-use super::registry::{ApiKey, DatabaseUser, KeyRoleName, Registry, RegistryError, read_text};
+use super::registry::{
+    ApiKey, DatabaseUser, KeyRoleName, Registry, RegistryError, ServiceAccount, read_text,
+};
 
 /// An open edit of the registry: the validated registry as it is now, and
 /// its document to change. Dropping it without [`Edit::commit`] changes
@@ -183,20 +185,32 @@ impl Edit {
 
     /// Appends `credential` to `[[kind]]`: an API key (`apiKeys`) or a
     /// service account (`serviceAccounts`), with their own field names.
-    pub fn add_credential(
-        &mut self,
-        kind: CredentialKind,
-        credential: &ApiKey,
-    ) -> Result<(), RegistryError> {
+    pub fn add_credential(&mut self, credential: NewCredential<'_>) -> Result<(), RegistryError> {
+        let (kind, label, id_value, secret_value, key_roles) = match credential {
+            NewCredential::ApiKey(k) => (
+                CredentialKind::ApiKey,
+                &k.desc,
+                &k.public_key,
+                &k.private_key,
+                &k.roles,
+            ),
+            NewCredential::ServiceAccount(a) => (
+                CredentialKind::ServiceAccount,
+                &a.name,
+                &a.client_id,
+                &a.client_secret,
+                &a.roles,
+            ),
+        };
         let [section, desc, id, secret] = kind.names();
         let mut table = Table::new();
-        if let Some(d) = &credential.desc {
+        if let Some(d) = label {
             table.insert(desc, value(d.as_str()));
         }
-        table.insert(id, value(credential.public_key.as_str()));
-        table.insert(secret, value(credential.private_key.as_str()));
+        table.insert(id, value(id_value.as_str()));
+        table.insert(secret, value(secret_value.as_str()));
         let mut roles = Array::new();
-        for role in &credential.roles {
+        for role in key_roles {
             let mut r = InlineTable::new();
             r.insert("roleName", KeyRoleName::name(role.role_name).into());
             if let Some(g) = &role.group_id {
@@ -220,6 +234,15 @@ impl Edit {
         Edit::tables(&path, self.doc.as_table_mut(), kind.names()[0])?.remove(index);
         Ok(())
     }
+}
+
+/// A credential to add, of either kind.
+#[derive(Debug, Clone, Copy)]
+pub enum NewCredential<'a> {
+    /// An API key, under `[[apiKeys]]`.
+    ApiKey(&'a ApiKey),
+    /// A service account, under `[[serviceAccounts]]`.
+    ServiceAccount(&'a ServiceAccount),
 }
 
 /// The two kinds of credentials the registry holds.

@@ -362,7 +362,7 @@ fn commit(
         manifest.push((
             i,
             ManifestEntry {
-                username: r.username,
+                username: r.holder.name().to_string(),
                 serial: r.serial,
                 serial_decimal: r.serial.to_string(),
                 serial_hex: format!("{:016x}", r.serial),

@@ -13,7 +13,7 @@ use time::OffsetDateTime;
 use crate::api::{Error, project, timestamp};
 use crate::pki::{asn1_time, serial_of};
 use crate::store::ca;
-use crate::store::{CertRecord, Home, Kind, Project, Registry, X509Type};
+use crate::store::{CertRecord, Holder, Home, Project, Registry, X509Type};
 
 /// The outcome of one check.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -191,11 +191,15 @@ fn names_customer_user(project: &Project, cert: &X509) -> Check {
 }
 
 fn names_subject(project: &Project, cert: &X509, record: Option<&CertRecord>) -> Check {
-    if let Some(r) = record.filter(|r| r.kind == Kind::Server) {
+    if let Some(CertRecord {
+        holder: Holder::Hosts(hosts),
+        ..
+    }) = record
+    {
         return check(
             "names its subject",
             true,
-            format!("server certificate for {}", r.username),
+            format!("server certificate for {hosts}"),
         );
     }
     const NAME: &str = "names a MANAGED user";
