@@ -9,6 +9,7 @@ mod backend;
 pub(crate) mod crl;
 mod keys;
 mod pkcs8;
+mod prime;
 mod profile;
 mod random;
 mod rsa;

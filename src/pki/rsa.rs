@@ -4,7 +4,8 @@
 //! auxiliary primes on one thread, which costs two to three times what
 //! searching the two primes costs. Here the two primes come from OpenSSL's
 //! own prime generator (`BN_generate_prime_ex`: private DRBG, top two bits
-//! set, 64 Miller-Rabin rounds), searched at once with [`rayon::join`];
+//! set, 64 Miller-Rabin rounds), searched by two workers of the current
+//! rayon pool that both keep searching until two are found (`prime.rs`);
 //! the key is then assembled as SP 800-56B 6.3.1 prescribes
 //! (d = e^-1 mod lcm(p-1, q-1)) with its checks on |p-q| and d, and proven
 //! by a consistency check of its components and a pairwise sign/verify
@@ -16,6 +17,8 @@ use openssl::hash::MessageDigest;
 use openssl::pkey::{PKey, Private};
 use openssl::rsa::Rsa;
 use openssl::sign::{Signer, Verifier};
+
+use super::prime::two_primes;
 
 /// The public exponent, as Atlas's and every other current RSA key.
 const PUBLIC_EXPONENT: u32 = 65_537;
@@ -30,22 +33,13 @@ pub(crate) fn generate(bits: u32) -> Result<Rsa<Private>, ErrorStack> {
     }
     // Lossless: bits is at most 16384.
     let half = (bits / 2) as i32;
+    // A modulus factor p needs gcd(e, p-1) = 1; e is prime, so that is
+    // p mod e != 1.
+    let usable = |p: &BigNum| Ok(p.mod_word(PUBLIC_EXPONENT)? != 1);
     loop {
-        let (p, q) = rayon::join(|| prime(half), || prime(half));
-        if let Some(key) = assemble(p?, q?, half)? {
+        let (p, q) = two_primes(half, &usable)?;
+        if let Some(key) = assemble(p, q, half)? {
             return Ok(key);
-        }
-    }
-}
-
-/// A random `bits`-bit prime p with gcd(e, p-1) = 1, as a modulus factor
-/// must have; e is prime, so that is p mod e != 1.
-fn prime(bits: i32) -> Result<BigNum, ErrorStack> {
-    loop {
-        let mut p = BigNum::new()?;
-        p.generate_prime(bits, false, None, None)?;
-        if p.mod_word(PUBLIC_EXPONENT)? != 1 {
-            return Ok(p);
         }
     }
 }

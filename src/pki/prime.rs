@@ -1,0 +1,151 @@
+//! The two primes of an RSA modulus, searched by two workers at once with
+//! OpenSSL's own prime generator (`BN_generate_prime_ex`: its private DRBG,
+//! top two bits set, a small-prime sieve, 64 Miller-Rabin rounds). Each
+//! worker keeps searching until two primes are in, and the second one
+//! stops the search still running through the generator's progress
+//! callback: a worker that finds its prime early helps with the other one
+//! instead of waiting for the slower search to end.
+//!
+//! The Rust bindings do not expose the callback, so this is the crate's
+//! only foreign call, kept to the four functions of `BN_GENCB`.
+
+use std::ffi::{c_int, c_void};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use foreign_types::ForeignType;
+use openssl::bn::BigNum;
+use openssl::error::ErrorStack;
+use openssl_sys::{BIGNUM, BN_GENCB};
+
+// OpenSSL's BN_GENCB API (bn.h, since 1.1.0), from the libcrypto that
+// openssl-sys links.
+unsafe extern "C" {
+    fn BN_GENCB_new() -> *mut BN_GENCB;
+    fn BN_GENCB_free(cb: *mut BN_GENCB);
+    fn BN_GENCB_set(
+        cb: *mut BN_GENCB,
+        callback: extern "C" fn(c_int, c_int, *mut BN_GENCB) -> c_int,
+        arg: *mut c_void,
+    );
+    fn BN_GENCB_get_arg(cb: *mut BN_GENCB) -> *mut c_void;
+    fn BN_generate_prime_ex(
+        ret: *mut BIGNUM,
+        bits: c_int,
+        safe: c_int,
+        add: *const BIGNUM,
+        rem: *const BIGNUM,
+        cb: *mut BN_GENCB,
+    ) -> c_int;
+}
+
+/// Called by OpenSSL at every step of a search: 1 to go on, 0 to stop.
+extern "C" fn keep_going(_: c_int, _: c_int, cb: *mut BN_GENCB) -> c_int {
+    // SAFETY: `cb` is the callback `until` set up, whose argument points at
+    // the `AtomicBool` that outlives the search.
+    let stop = unsafe { &*BN_GENCB_get_arg(cb).cast::<AtomicBool>() };
+    c_int::from(!stop.load(Ordering::Relaxed))
+}
+
+/// A random `bits`-bit prime from OpenSSL's generator, or `None` once
+/// `stop` is set.
+fn until(bits: c_int, stop: &AtomicBool) -> Result<Option<BigNum>, ErrorStack> {
+    let prime = BigNum::new()?;
+    // SAFETY: the callback object is created and freed here and used only
+    // by the one call in between; its argument, `stop`, outlives it.
+    let found = unsafe {
+        let cb = BN_GENCB_new();
+        if cb.is_null() {
+            return Err(ErrorStack::get());
+        }
+        BN_GENCB_set(cb, keep_going, std::ptr::from_ref(stop).cast_mut().cast());
+        let found = BN_generate_prime_ex(
+            prime.as_ptr(),
+            bits,
+            0,
+            std::ptr::null(),
+            std::ptr::null(),
+            cb,
+        );
+        BN_GENCB_free(cb);
+        found
+    };
+    if found == 1 {
+        return Ok(Some(prime));
+    }
+    // Stopped, which OpenSSL reports as a failure: no error to keep.
+    let errors = ErrorStack::get();
+    if stop.load(Ordering::Relaxed) {
+        Ok(None)
+    } else {
+        Err(errors)
+    }
+}
+
+/// Two random `bits`-bit primes for which `accept` holds, searched by two
+/// workers on the current rayon pool: each keeps searching until two have
+/// been found between them, and the second stops whatever search is still
+/// running. The pair comes no later than one prime per worker would, and
+/// sooner when one worker is lucky twice; on a pool whose other threads are
+/// busy (a batch), one worker finds both and the other starts none.
+pub(super) fn two_primes(
+    bits: c_int,
+    accept: &(dyn Fn(&BigNum) -> Result<bool, ErrorStack> + Sync),
+) -> Result<(BigNum, BigNum), ErrorStack> {
+    let stop = AtomicBool::new(false);
+    let found = Mutex::new(Vec::with_capacity(2));
+    let worker = || -> Result<(), ErrorStack> {
+        while let Some(prime) = until(bits, &stop)? {
+            if accept(&prime)? {
+                // A poisoned lock only interrupted a push onto a plain list.
+                let mut found = found.lock().unwrap_or_else(|p| p.into_inner());
+                found.push(prime);
+                if found.len() >= 2 {
+                    stop.store(true, Ordering::Relaxed);
+                }
+            }
+        }
+        Ok(())
+    };
+    let (a, b) = rayon::join(worker, worker);
+    a?;
+    b?;
+    let mut found = found.into_inner().unwrap_or_else(|p| p.into_inner());
+    // The workers stop only once two primes are in (or with an error).
+    let q = found.pop().expect("two primes were found");
+    let p = found.pop().expect("two primes were found");
+    Ok((p, q))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn two_distinct_primes_of_the_size_asked_that_pass_the_condition() {
+        let mut ctx = openssl::bn::BigNumContext::new().unwrap();
+        for _ in 0..4 {
+            let (a, b) = two_primes(512, &|p| Ok(p.mod_word(3)? == 2)).unwrap();
+            assert_ne!(a, b);
+            for p in [&a, &b] {
+                assert_eq!(p.num_bits(), 512);
+                assert!(p.is_prime(64, &mut ctx).unwrap());
+                assert_eq!(p.mod_word(3).unwrap(), 2);
+            }
+        }
+        // On a pool of one thread, one worker finds both.
+        let one = rayon::ThreadPoolBuilder::new()
+            .num_threads(1)
+            .build()
+            .unwrap();
+        let (a, b) = one.install(|| two_primes(256, &|_| Ok(true))).unwrap();
+        assert_ne!(a, b);
+    }
+
+    #[test]
+    fn a_stopped_search_returns_nothing_and_leaves_no_error() {
+        let stop = AtomicBool::new(true);
+        assert!(until(2048, &stop).unwrap().is_none());
+        assert!(ErrorStack::get().errors().is_empty());
+    }
+}
