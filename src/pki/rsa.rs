@@ -56,15 +56,7 @@ fn assemble(p: BigNum, q: BigNum, half: i32) -> Result<Option<Rsa<Private>>, Err
     if gap.num_bits() <= half - 99 || n.num_bits() != 2 * half {
         return Ok(None);
     }
-    let one = BigNum::from_u32(1)?;
-    let p1 = minus(&p, &one)?;
-    let q1 = minus(&q, &one)?;
-    let mut phi = BigNum::new()?;
-    phi.checked_mul(&p1, &q1, &mut ctx)?;
-    let mut gcd = BigNum::new()?;
-    gcd.gcd(&p1, &q1, &mut ctx)?;
-    let mut lcm = BigNum::new()?;
-    lcm.checked_div(&phi, &gcd, &mut ctx)?;
+    let (p1, q1, lcm) = carmichael(&p, &q, &mut ctx)?;
     let e = BigNum::from_u32(PUBLIC_EXPONENT)?;
     let mut d = BigNum::new()?;
     d.mod_inverse(&e, &lcm, &mut ctx)?;
@@ -89,6 +81,24 @@ fn accept_or_regenerate(key: Rsa<Private>, bits: u32) -> Result<Rsa<Private>, Er
     } else {
         Rsa::generate(bits)
     }
+}
+
+/// p-1, q-1 and lcm(p-1, q-1), from which d and the CRT exponents come.
+fn carmichael(
+    p: &BigNumRef,
+    q: &BigNumRef,
+    ctx: &mut BigNumContext,
+) -> Result<(BigNum, BigNum, BigNum), ErrorStack> {
+    let one = BigNum::from_u32(1)?;
+    let p1 = minus(p, &one)?;
+    let q1 = minus(q, &one)?;
+    let mut phi = BigNum::new()?;
+    phi.checked_mul(&p1, &q1, ctx)?;
+    let mut gcd = BigNum::new()?;
+    gcd.gcd(&p1, &q1, ctx)?;
+    let mut lcm = BigNum::new()?;
+    lcm.checked_div(&phi, &gcd, ctx)?;
+    Ok((p1, q1, lcm))
 }
 
 fn minus(a: &BigNumRef, b: &BigNumRef) -> Result<BigNum, ErrorStack> {
@@ -133,14 +143,7 @@ fn consistent(key: &Rsa<Private>) -> Result<bool, ErrorStack> {
     let one = BigNum::from_u32(1)?;
     let mut n = BigNum::new()?;
     n.checked_mul(p, q, &mut ctx)?;
-    let p1 = minus(p, &one)?;
-    let q1 = minus(q, &one)?;
-    let mut phi = BigNum::new()?;
-    phi.checked_mul(&p1, &q1, &mut ctx)?;
-    let mut gcd = BigNum::new()?;
-    gcd.gcd(&p1, &q1, &mut ctx)?;
-    let mut lcm = BigNum::new()?;
-    lcm.checked_div(&phi, &gcd, &mut ctx)?;
+    let (p1, q1, lcm) = carmichael(p, q, &mut ctx)?;
     let mut ed = BigNum::new()?;
     ed.mod_mul(key.e(), key.d(), &lcm, &mut ctx)?;
     let mut want_dp = BigNum::new()?;

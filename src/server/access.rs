@@ -20,6 +20,11 @@ use crate::store::{KeyRole, KeyRoleName, Registry};
 pub(super) const RATE_LIMIT: u32 = 1200;
 /// Atlas's allowance on the database user endpoints.
 pub(super) const USERS_RATE_LIMIT: u32 = 10_000;
+
+/// A route's per-minute allowance, set by the router on the routes whose
+/// allowance is not [`RATE_LIMIT`].
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Allowance(pub(super) u32);
 /// Longest `Authorization` header read; longer ones are refused unread.
 const MAX_AUTHORIZATION: usize = 4096;
 

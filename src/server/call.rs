@@ -16,7 +16,7 @@ use axum::middleware::Next;
 use axum::response::Response;
 
 use super::AppState;
-use super::access::{Caller, Need, RATE_LIMIT, USERS_RATE_LIMIT, begin, refuse};
+use super::access::{Allowance, Caller, Need, RATE_LIMIT, begin, refuse};
 use super::respond::{Fmt, Refused, Version, acceptable, api_error, fmt_of, query_pairs};
 use crate::api::{self, ApiError, Error, ErrorCode};
 use crate::store::Registry;
@@ -132,14 +132,11 @@ pub(super) fn open<P>(
         need,
     )
     .map_err(|refusal| Refused::from(refuse(state, fmt, refusal)))?;
-    // Atlas's allowance: 10000 a minute on the database user endpoints
-    // (their certificates aside), 1200 elsewhere.
-    let path = uri.path();
-    let limit = if path.contains("/databaseUsers") && !path.ends_with("/certs") {
-        USERS_RATE_LIMIT
-    } else {
-        RATE_LIMIT
-    };
+    // The route's allowance (the router sets it), else the default.
+    let limit = parts
+        .extensions
+        .get::<Allowance>()
+        .map_or(RATE_LIMIT, |a| a.0);
     let remaining = state.rate.hit(&caller.id, limit);
     let _ = RATE.try_with(|r| r.set(Some((limit, remaining))));
     Ok(Call {

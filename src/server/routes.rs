@@ -15,7 +15,7 @@ use axum::routing::get;
 use axum::{Extension, Router};
 
 use super::AppState;
-use super::access::Need;
+use super::access::{Allowance, Need, USERS_RATE_LIMIT};
 use super::call::{
     api_root, blocking, log_and_rate, open, open_parsed, paging, resource_not_found, self_url,
 };
@@ -40,6 +40,10 @@ pub(super) fn router(state: Arc<AppState>) -> Router {
                     .patch(manage::update_user)
                     .delete(manage::delete_user),
             )
+            // Atlas's allowance on the database user endpoints (their
+            // certificates aside): the routes above; the rest have the
+            // default.
+            .route_layer(Extension(Allowance(USERS_RATE_LIMIT)))
             .route(
                 "/groups",
                 get(manage::list_groups).post(manage::create_group),

@@ -14,23 +14,30 @@ const EC: [&str; 2] = ["--key-type", "ec-p256"];
 /// holds one (so the ledger exists before the refused run).
 fn limited_home() -> TestHome {
     let home = TestHome::new(&registry("maxCertsPerUser = 1"));
-    home.ok(&[
-        "dbusers",
-        "certs",
-        "create",
-        "--username",
-        "bob",
-        "--key-type",
-        "ec-p256",
-    ]);
+    home.ok(&as_strs(&create("bob", &[])));
     home
+}
+
+/// `dbusers certs create` for `user` (ec-p256) with `extra` arguments.
+fn create(user: &str, extra: &[&str]) -> Vec<String> {
+    ["dbusers", "certs", "create", "--username", user]
+        .iter()
+        .chain(&EC)
+        .chain(extra)
+        .map(|s| s.to_string())
+        .collect()
+}
+
+fn as_strs(args: &[String]) -> Vec<&str> {
+    args.iter().map(String::as_str).collect()
 }
 
 /// Runs `args`, asserts that it fails with `message` and leaves the home
 /// (and `out`, when it lies outside) as it was.
-fn refused(home: &TestHome, args: &[&str], out: Option<&Path>, message: &str) {
+fn refused<S: AsRef<str>>(home: &TestHome, args: &[S], out: Option<&Path>, message: &str) {
+    let args: Vec<&str> = args.iter().map(AsRef::as_ref).collect();
     let before = (snapshot(home.path()), out.map(snapshot));
-    let run = home.run(args);
+    let run = home.run(&args);
     assert!(!run.status.success(), "{args:?} succeeded");
     let err = stderr(&run);
     assert!(err.contains(message), "{args:?}: {err}");
@@ -44,19 +51,7 @@ fn certs_create_onto_an_existing_file_records_nothing() {
     let existing = home.path().join("existing.pem");
     std::fs::write(&existing, "keep me\n").unwrap();
     let out = existing.to_str().unwrap();
-    let args = [
-        &[
-            "dbusers",
-            "certs",
-            "create",
-            "--username",
-            "alice",
-            "--out",
-            out,
-        ][..],
-        &EC,
-    ]
-    .concat();
+    let args = create("alice", &["--out", out]);
     refused(
         &home,
         &args,
@@ -71,20 +66,8 @@ fn certs_create_onto_an_existing_file_records_nothing() {
             .is_empty()
     );
     let fresh = home.path().join("fresh.pem");
-    let args = [
-        &[
-            "dbusers",
-            "certs",
-            "create",
-            "--username",
-            "alice",
-            "--out",
-            fresh.to_str().unwrap(),
-        ][..],
-        &EC,
-    ]
-    .concat();
-    home.ok(&args);
+    let args = create("alice", &["--out", fresh.to_str().unwrap()]);
+    home.ok(&as_strs(&args));
     let listed = home.list_json("alice", &[]);
     assert_eq!(listed["totalCount"], 1);
     assert_eq!(
@@ -99,38 +82,12 @@ fn certs_create_through_a_link_or_onto_a_directory_records_nothing() {
     let home = limited_home();
     let link = home.path().join("link.pem");
     symlink(home.path().join("elsewhere.pem"), &link).unwrap();
-    let args = [
-        &[
-            "dbusers",
-            "certs",
-            "create",
-            "--username",
-            "alice",
-            "--force",
-            "--out",
-            link.to_str().unwrap(),
-        ][..],
-        &EC,
-    ]
-    .concat();
+    let args = create("alice", &["--force", "--out", link.to_str().unwrap()]);
     refused(&home, &args, None, "is a symbolic link");
     assert!(!home.path().join("elsewhere.pem").exists());
     let dir = home.path().join("adir");
     std::fs::create_dir(&dir).unwrap();
-    let args = [
-        &[
-            "dbusers",
-            "certs",
-            "create",
-            "--username",
-            "alice",
-            "--force",
-            "--out",
-            dir.to_str().unwrap(),
-        ][..],
-        &EC,
-    ]
-    .concat();
+    let args = create("alice", &["--force", "--out", dir.to_str().unwrap()]);
     refused(&home, &args, None, "is not a regular file");
 }
 
@@ -138,19 +95,7 @@ fn certs_create_through_a_link_or_onto_a_directory_records_nothing() {
 fn certs_create_over_the_limit_records_nothing() {
     let home = limited_home();
     let out = home.path().join("bob2.pem");
-    let args = [
-        &[
-            "dbusers",
-            "certs",
-            "create",
-            "--username",
-            "bob",
-            "--out",
-            out.to_str().unwrap(),
-        ][..],
-        &EC,
-    ]
-    .concat();
+    let args = create("bob", &["--out", out.to_str().unwrap()]);
     refused(&home, &args, None, "ATLAS_GENERATED_CERTS_LIMIT_EXCEEDED");
     assert!(!out.exists());
 }
@@ -212,15 +157,7 @@ fn server_cert_onto_an_existing_file_records_nothing() {
 #[test]
 fn local_kit_with_a_user_at_its_limit_records_nothing() {
     let home = TestHome::new(&registry("maxCertsPerUser = 1"));
-    home.ok(&[
-        "dbusers",
-        "certs",
-        "create",
-        "--username",
-        "bob",
-        "--key-type",
-        "ec-p256",
-    ]);
+    home.ok(&as_strs(&create("bob", &[])));
     let kit = home.path().join("kit");
     let args = [&["local-kit", "--out", kit.to_str().unwrap()][..], &EC].concat();
     refused(
@@ -337,15 +274,7 @@ fn fixtures_over_a_limit_or_onto_existing_files_record_nothing() {
 #[test]
 fn http_create_over_the_limit_records_nothing() {
     let home = TestHome::new(&(registry("maxCertsPerUser = 1") + API_KEYS));
-    home.ok(&[
-        "dbusers",
-        "certs",
-        "create",
-        "--username",
-        "bob",
-        "--key-type",
-        "ec-p256",
-    ]);
+    home.ok(&as_strs(&create("bob", &[])));
     let server = Server::start(&home, &[]);
     let url = format!("{}/groups/{GID}/databaseUsers/bob/certs", server.api("v2"));
     let before = snapshot(home.path());
@@ -395,44 +324,12 @@ fn syncs(home: &TestHome, args: &[&str]) -> usize {
 #[test]
 fn a_create_on_a_warm_home_syncs_at_most_three_times() {
     let home = TestHome::new(&registry(""));
-    home.ok(&[
-        "dbusers",
-        "certs",
-        "create",
-        "--username",
-        "alice",
-        "--key-type",
-        "ec-p256",
-    ]);
+    home.ok(&as_strs(&create("alice", &[])));
     // The ledger's WAL commit alone when the PEM goes to stdout.
-    assert_eq!(
-        syncs(
-            &home,
-            &[
-                "dbusers",
-                "certs",
-                "create",
-                "--username",
-                "alice",
-                "--key-type",
-                "ec-p256"
-            ]
-        ),
-        1
-    );
+    assert_eq!(syncs(&home, &as_strs(&create("alice", &[]))), 1);
     // With --out: the file, the ledger, the directory entry.
     let out = home.path().join("a.pem");
-    let args = [
-        "dbusers",
-        "certs",
-        "create",
-        "--username",
-        "alice",
-        "--key-type",
-        "ec-p256",
-        "--out",
-        out.to_str().unwrap(),
-    ];
-    assert_eq!(syncs(&home, &args), 3);
+    let args = create("alice", &["--out", out.to_str().unwrap()]);
+    assert_eq!(syncs(&home, &as_strs(&args)), 3);
     assert_eq!(home.list_json("alice", &[])["totalCount"], 3);
 }
