@@ -6,7 +6,7 @@
 use super::atlas_error::{ApiError, ErrorCode};
 use super::error::Error;
 use super::users::project_at;
-use crate::pki::is_valid_username;
+use crate::pki::{is_hidden, is_valid_username};
 use crate::store::registry::MAX_USERS_PER_PROJECT;
 use crate::store::registry_edit::Edit;
 use crate::store::{DatabaseUser, Home, Project, Role, X509Type};
@@ -188,7 +188,7 @@ fn check_user(user: &DatabaseUser) -> Result<(), ApiError> {
                 COLLECTION_ROLES.contains(&role.role_name.as_str())
                     && !c.is_empty()
                     && !c.contains('$')
-                    && !c.chars().any(char::is_control)
+                    && !c.chars().any(is_hidden)
             });
         if !ok {
             return Err(ApiError::new(ErrorCode::InvalidAttribute, &["roles"]));

@@ -37,10 +37,15 @@ fn sh(s: &str) -> String {
     format!("'{}'", s.replace('\'', "'\\''"))
 }
 
+/// `s` as a JavaScript string literal: JSON's, with U+2028 and U+2029
+/// escaped too (JSON leaves them raw; in JavaScript they end a line, and
+/// so a comment, and older engines refuse them in strings).
 fn js(s: &str) -> String {
-    // JSON strings are valid JavaScript string literals; a string always
-    // serializes.
-    serde_json::to_string(s).expect("a string serializes")
+    // A string always serializes.
+    serde_json::to_string(s)
+        .expect("a string serializes")
+        .replace('\u{2028}', "\\u2028")
+        .replace('\u{2029}', "\\u2029")
 }
 
 pub(super) fn create_users_js(project: &Project) -> String {
@@ -59,9 +64,12 @@ pub(super) fn create_users_js(project: &Project) -> String {
         for r in &u.roles {
             match &r.collection_name {
                 None => roles.push(format!("{{ role: {}, db: {} }}", js(&r.role_name), js(&r.database_name))),
+                // Names only as string literals, never raw in a comment.
                 Some(c) => js_text.push_str(&format!(
-                    "// {} on {}.{} is collection-scoped: MongoDB needs a custom role for it (not created).\n",
-                    r.role_name, r.database_name, c
+                    "print(\"not created: a custom role for \" + {} + \" on \" + {} + \".\" + {} + \" (collection-scoped; MongoDB has no built-in one)\");\n",
+                    js(&r.role_name),
+                    js(&r.database_name),
+                    js(c)
                 )),
             }
         }

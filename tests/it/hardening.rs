@@ -547,3 +547,63 @@ fn force_replaces_an_earlier_run_as_a_whole() {
         "the third certificates of the earlier run are gone, other files stay"
     );
 }
+
+#[test]
+fn kit_javascript_takes_role_names_as_strings_only() {
+    // U+2028 ends a JavaScript line comment; a collection name carrying it
+    // must not become code when the operator runs create-users.js.
+    let evil = r#"orders\u2028require('child_process').execSync('touch pwned')\u2028//"#;
+    let text = registry("").replace(
+        r#"roles = [{ roleName = "readWrite", databaseName = "app" }]"#,
+        &format!(
+            r#"roles = [{{ roleName = "read", databaseName = "app", collectionName = "{evil}" }}]"#
+        ),
+    );
+    let home = TestHome::new(&text);
+    let kit = home.path().join("kit");
+    home.ok(&[
+        "local-kit",
+        "--out",
+        kit.to_str().unwrap(),
+        "--key-type",
+        "ec-p256",
+    ]);
+    let js = std::fs::read_to_string(kit.join("create-users.js")).unwrap();
+    assert!(!js.contains(['\u{2028}', '\u{2029}']), "{js}");
+    // Run by a real JavaScript engine against a stand-in `db`: the name is
+    // printed, nothing is executed.
+    let stub = "globalThis.print = console.log; \
+        globalThis.db = { getSiblingDB: () => ({ getUser: () => null, createUser: () => {} }) }; \
+        require(process.argv[1]);";
+    let out = script_ok(
+        Command::new("node")
+            .args(["-e", stub])
+            .arg(kit.join("create-users.js"))
+            .current_dir(home.path()),
+    );
+    assert!(
+        out.contains("not created: a custom role for read on app.orders\u{2028}require("),
+        "{out}"
+    );
+    assert!(
+        !home.path().join("pwned").exists(),
+        "the role name ran as code"
+    );
+    // The same name is refused when a user is created or updated.
+    let run = home.run(&[
+        "dbusers",
+        "create",
+        "--username",
+        "zed",
+        "--x509Type",
+        "MANAGED",
+        "--role",
+        "read@app.orders\u{2028}x",
+    ]);
+    assert!(!run.status.success());
+    assert!(
+        stderr(&run).contains("INVALID_ATTRIBUTE"),
+        "{}",
+        stderr(&run)
+    );
+}
