@@ -27,7 +27,7 @@ pub fn timestamp(t: OffsetDateTime) -> String {
     // Times here are UTC with years 1950..=9999, which always format.
     t.to_offset(time::UtcOffset::UTC)
         .format(format)
-        .unwrap_or_default()
+        .expect("a certificate time formats")
 }
 
 /// A link in a `links` array.

@@ -95,11 +95,12 @@ struct OAuthError {
 }
 
 fn oauth_error(status: u16, error: &'static str, description: &'static str) -> Response {
+    // Two strings: serializing cannot fail.
     let body = serde_json::to_string(&OAuthError {
         error,
         error_description: description,
     })
-    .unwrap_or_default();
+    .expect("an OAuth error body serializes");
     let mut response = respond(status, "application/json", body);
     if status == 401 {
         response.headers_mut().insert(
@@ -179,7 +180,8 @@ pub(super) async fn token(State(state): State<Arc<AppState>>, request: Request) 
                 expires_in: state.tokens.ttl.as_secs(),
                 token_type: "Bearer",
             })
-            .unwrap_or_default();
+            // Strings and an integer: serializing cannot fail.
+            .expect("a token body serializes");
             respond(200, "application/json", body)
         }
         Err(_) => oauth_error(500, "server_error", "No token could be made."),
