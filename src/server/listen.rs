@@ -19,8 +19,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
-use hyper_util::server::conn::auto::Builder;
+use hyper::server::conn::http1::Builder;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use openssl::ssl::{Ssl, SslAcceptor};
@@ -46,9 +46,10 @@ pub(super) async fn serve(
 ) {
     let tls = tls.map(Arc::new);
     let graceful = GracefulShutdown::new();
-    let mut builder = Builder::new(TokioExecutor::new()).http1_only();
+    // HTTP/1 only (hyper's own connection, no HTTP/2 compiled in), so that
+    // hyper times the request head from accept and between requests.
+    let mut builder = Builder::new();
     builder
-        .http1()
         .timer(TokioTimer::new())
         .header_read_timeout(client_timeout)
         .max_buf_size(MAX_HEAD);
@@ -82,9 +83,7 @@ pub(super) async fn serve(
         let service = TowerToHyperService::new(app.clone());
         match &tls {
             None => {
-                let conn = builder
-                    .serve_connection(TokioIo::new(stream), service)
-                    .into_owned();
+                let conn = builder.serve_connection(TokioIo::new(stream), service);
                 let conn = graceful.watch(conn);
                 tokio::spawn(async move {
                     let _ = conn.await;
@@ -99,7 +98,7 @@ pub(super) async fn serve(
                 tokio::spawn(async move {
                     if let Some(stream) = handshake(&acceptor, stream, client_timeout).await {
                         let conn = builder.serve_connection(TokioIo::new(stream), service);
-                        let _ = watcher.watch(conn.into_owned()).await;
+                        let _ = watcher.watch(conn).await;
                     }
                     drop(slot);
                 });
