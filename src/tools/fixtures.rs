@@ -82,8 +82,10 @@ pub struct ManifestEntry {
     pub serial: u64,
     /// The serial as a decimal string: JavaScript rounds 63-bit numbers.
     pub serial_decimal: String,
-    /// The serial's eight DER bytes in lowercase hex (`openssl x509
-    /// -serial` prints the same digits upper case).
+    /// The serial in lowercase hex, whole bytes, as `openssl x509 -serial`
+    /// prints it (upper case there): 16 digits, or 14 for a serial below
+    /// 2^56, whose DER encoding pads it with a zero byte OpenSSL does not
+    /// print.
     pub serial_hex: String,
     /// Its RFC 2253 subject.
     pub subject: String,
@@ -365,7 +367,7 @@ fn commit(
                 username: r.holder.name().to_string(),
                 serial: r.serial,
                 serial_decimal: r.serial.to_string(),
-                serial_hex: format!("{:016x}", r.serial),
+                serial_hex: serial_hex(r.serial),
                 subject: r.subject,
                 not_before: timestamp(r.created_at),
                 not_after: timestamp(r.not_after),
@@ -375,4 +377,26 @@ fn commit(
         ));
     }
     Ok(())
+}
+
+/// `serial` in lowercase hex with an even number of digits.
+fn serial_hex(serial: u64) -> String {
+    let hex = format!("{serial:x}");
+    if hex.len() % 2 == 1 {
+        format!("0{hex}")
+    } else {
+        hex
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::serial_hex;
+
+    #[test]
+    fn serial_hex_is_what_openssl_prints() {
+        assert_eq!(serial_hex(1 << 55), "80000000000000");
+        assert_eq!(serial_hex((1 << 56) + 1), "0100000000000001");
+        assert_eq!(serial_hex((1 << 63) - 1), "7fffffffffffffff");
+    }
 }
