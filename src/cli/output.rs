@@ -233,12 +233,7 @@ impl Staging {
                 path,
                 force,
             } => {
-                let published = if force {
-                    file.publish()
-                } else {
-                    file.publish_new()
-                };
-                published
+                file.publish_or_keep(force)
                     .and_then(|()| dir.sync())
                     .map_err(Error::io(path))?;
                 Ok(())

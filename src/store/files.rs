@@ -154,6 +154,16 @@ impl Staged {
             .map_err(|e| e.error)
     }
 
+    /// [`Staged::publish`] when `replace` (the user passed `--force`),
+    /// else [`Staged::publish_new`].
+    pub fn publish_or_keep(self, replace: bool) -> std::io::Result<()> {
+        if replace {
+            self.publish()
+        } else {
+            self.publish_new()
+        }
+    }
+
     /// Where the file goes.
     pub fn target(&self) -> &Path {
         &self.target

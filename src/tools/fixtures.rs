@@ -22,7 +22,7 @@ use super::outputs::check_outputs;
 use crate::api::{self, CreateCert, Error, Invalid, timestamp};
 use crate::issuing::{self, Fresh, IssueError, IssueRequest, Signed};
 use crate::pki::Authority;
-use crate::store::files::{Dir, Staged};
+use crate::store::files::Dir;
 use crate::store::ledger::Ledger;
 use crate::store::{Home, Registry, X509Type};
 
@@ -99,6 +99,12 @@ pub struct ManifestEntry {
     pub fingerprint: String,
 }
 
+/// Where the files go, and whether they may replace an earlier run's.
+struct Out<'d> {
+    dir: &'d Dir,
+    force: bool,
+}
+
 /// A certificate to make: which request, and where it goes.
 struct Task<'r> {
     request: IssueRequest<'r>,
@@ -160,11 +166,15 @@ pub fn issue_fixtures(
             .map_err(Error::io(&opts.out))?;
         let dir = Dir::new(&opts.out);
         let earlier = earlier_files(&opts.out);
-        let manifest = run(&ca, ledger, &dir, &tasks, &pool, progress)?;
+        let out = Out {
+            dir: &dir,
+            force: opts.force,
+        };
+        let manifest = run(&ca, ledger, &out, &tasks, &pool, progress)?;
         let publish = |name: &str, bytes: &[u8]| {
             let path = opts.out.join(name);
             dir.stage(Path::new(name), bytes, 0o644, false)
-                .and_then(Staged::publish)
+                .and_then(|staged| staged.publish_or_keep(opts.force))
                 .map_err(Error::io(path))
         };
         publish("ca.pem", &ca.cert_pem()?)?;
@@ -272,7 +282,7 @@ fn plan<'r>(
 fn run(
     ca: &Authority,
     ledger: &mut Ledger,
-    dir: &Dir,
+    out: &Out<'_>,
     tasks: &[Task<'_>],
     pool: &rayon::ThreadPool,
     progress: &(dyn Fn(usize, usize) + Sync),
@@ -318,7 +328,7 @@ fn run(
                 }
             }
             if failure.is_none()
-                && let Err(e) = commit(ca, ledger, dir, tasks, &order, batch, &mut manifest)
+                && let Err(e) = commit(ca, ledger, out, tasks, &order, batch, &mut manifest)
             {
                 failure = Some(e);
             }
@@ -345,7 +355,7 @@ fn run(
 fn commit(
     ca: &Authority,
     ledger: &mut Ledger,
-    dir: &Dir,
+    out: &Out<'_>,
     tasks: &[Task<'_>],
     order: &[usize],
     batch: Vec<Signed<'_>>,
@@ -353,13 +363,16 @@ fn commit(
 ) -> Result<(), Error> {
     let issued = issuing::commit(ca, ledger, batch, |k, issued| {
         let file = &tasks[order[k]].file;
-        dir.stage(Path::new(file), issued.pem.as_bytes(), 0o600, false)
-            .map_err(Error::io(dir.path().join(file)))
+        out.dir
+            .stage(Path::new(file), issued.pem.as_bytes(), 0o600, false)
+            .map_err(Error::io(out.dir.path().join(file)))
     })?;
     for (&i, (issued, staged)) in order.iter().zip(issued) {
         let task = &tasks[i];
         let target = staged.target().to_path_buf();
-        staged.publish().map_err(Error::io(target))?;
+        staged
+            .publish_or_keep(out.force)
+            .map_err(Error::io(target))?;
         let r = issued.record;
         manifest.push((
             i,

@@ -225,12 +225,8 @@ fn execute(
     staged.extend(certs.into_iter().map(|(_, file)| file));
     for file in staged {
         let target = file.target().to_path_buf();
-        let published = if opts.force {
-            file.publish()
-        } else {
-            file.publish_new()
-        };
-        published.map_err(Error::io(target))?;
+        file.publish_or_keep(opts.force)
+            .map_err(Error::io(target))?;
     }
     for dir in [&user_dir, &top] {
         dir.sync().map_err(Error::io(out))?;
