@@ -106,6 +106,11 @@ pub fn serve(home: Home, options: ServeOptions) -> Result<(), Error> {
         },
         key_type: options.key_type,
     });
+    // The port first: a busy one refuses the run before the TLS
+    // certificate below is issued and recorded.
+    let bound = std::net::TcpListener::bind(options.listen)
+        .and_then(|l| l.set_nonblocking(true).map(|()| l))
+        .map_err(Error::system(format!("listening on {}", options.listen)))?;
     let acceptor = match &options.tls {
         None => None,
         Some(Tls::Issued) => Some(tls::acceptor(&state.home, options.listen, None)?),
@@ -118,8 +123,7 @@ pub fn serve(home: Home, options: ServeOptions) -> Result<(), Error> {
         .build()
         .map_err(Error::system("starting the async runtime"))?;
     runtime.block_on(async move {
-        let listener = tokio::net::TcpListener::bind(options.listen)
-            .await
+        let listener = tokio::net::TcpListener::from_std(bound)
             .map_err(Error::system(format!("listening on {}", options.listen)))?;
         let addr = listener
             .local_addr()

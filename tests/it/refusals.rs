@@ -333,3 +333,20 @@ fn a_create_on_a_warm_home_syncs_at_most_three_times() {
     assert_eq!(syncs(&home, &as_strs(&args)), 3);
     assert_eq!(home.list_json("alice", &[])["totalCount"], 3);
 }
+
+#[test]
+fn serve_tls_on_a_busy_port_records_nothing() {
+    let home = limited_home();
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let listen = taken.local_addr().unwrap().to_string();
+    let args = [
+        "serve",
+        "--tls",
+        "--key-pool",
+        "0",
+        "--listen",
+        listen.as_str(),
+    ];
+    refused(&home, &args, None, "listening on 127.0.0.1:");
+    assert!(!home.path().join("api-ca").exists());
+}
