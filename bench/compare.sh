@@ -143,13 +143,17 @@ for t in $TYPES; do
   esac
 done
 # fixtures ec-p256 against what the CA's RSA-4096 signatures alone allow on
-# every core (openssl speed -multi), measured back to back three times.
+# every core (openssl speed -multi), measured just before and just after
+# each of five runs (the bound is their mean); the median share is the
+# target's figure, the range shows the machine's noise.
 FX=${FX:-300}
-for _ in 1 2 3; do
-  sign=$(openssl speed -multi "$CORES" -seconds 2 rsa4096 2>/dev/null | awk '/^rsa 4096/ {print $6}')
-  fx=$(N=$FX atlas_fixtures ec-p256 "$CORES")
-  rows+=("| fixtures ec-p256 ($FX, -j$CORES): $fx ms per certificate, bound $(python3 -c "print(f'{1000/$sign:.2f}')") ms | $(python3 -c "print(f'{1000/$sign/$fx*100:.0f} % of the bound')") | at least 90 % |")
+shares=()
+for _ in 1 2 3 4 5; do
+  speed() { openssl speed -multi "$CORES" -seconds 2 rsa4096 2>/dev/null | awk '/^rsa 4096/ {print $6}'; }
+  before=$(speed); fx=$(N=$FX atlas_fixtures ec-p256 "$CORES"); after=$(speed)
+  shares+=("$(python3 -c "import sys; b,a,f=map(float,sys.argv[1:]); print(f'{1000/((b+a)/2)/f*100:.0f}')" "$before" "$after" "$fx")")
 done
+rows+=("| fixtures ec-p256 ($FX, -j$CORES) against the signing bound, 5 runs | median $(python3 -c "import statistics,sys; print(statistics.median(map(float,sys.argv[1:])))" "${shares[@]}") % (runs: ${shares[*]} %) | at least 90 % |")
 if command -v strace >/dev/null; then
   h=$(new_home); "$ATLAS" --home "$h" dbusers certs create --username alice --key-type ec-p256 >/dev/null 2>&1
   syncs() { strace -f -qq -e trace=fsync,fdatasync,syncfs,sync_file_range,msync -o "$h/strace" "$ATLAS" --home "$h" dbusers certs create --username alice --key-type ec-p256 "$@" >/dev/null; grep -c sync "$h/strace"; }

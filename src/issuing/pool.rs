@@ -4,7 +4,6 @@
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
-use std::thread::JoinHandle;
 
 use openssl::error::ErrorStack;
 use openssl::pkey::{PKey, Private};
@@ -38,9 +37,12 @@ struct PoolState {
 /// background threads of their own, each generating one key at a time.
 /// Keys live only in memory and are handed out once; an empty pool falls
 /// back to generating inline, other types always do.
+///
+/// Dropping the pool stops its fillers without waiting for them: a filler
+/// finishes the key in hand (seconds for RSA-4096 on a busy machine),
+/// discards it and exits, so a server stops at once.
 pub struct KeyPool {
     state: Arc<PoolState>,
-    filler: Option<JoinHandle<()>>,
 }
 
 impl KeyPool {
@@ -59,7 +61,7 @@ impl KeyPool {
             stop: AtomicBool::new(false),
             size,
         });
-        let filler = {
+        {
             let state = Arc::clone(&state);
             std::thread::spawn(move || {
                 cores.scope(|scope| {
@@ -67,12 +69,9 @@ impl KeyPool {
                         scope.spawn(|_| fill(&state));
                     }
                 });
-            })
-        };
-        Ok(KeyPool {
-            state,
-            filler: Some(filler),
-        })
+            });
+        }
+        Ok(KeyPool { state })
     }
 
     /// How many keys are ready now.
@@ -130,9 +129,6 @@ impl Drop for KeyPool {
     fn drop(&mut self) {
         self.state.stop.store(true, Ordering::Relaxed);
         self.state.wanted.notify_all();
-        if let Some(filler) = self.filler.take() {
-            let _ = filler.join();
-        }
     }
 }
 

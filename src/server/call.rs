@@ -5,15 +5,16 @@
 //! and `oauth` build on these.
 
 use std::cell::Cell;
+use std::marker::PhantomData;
 use std::sync::Arc;
 use std::time::Instant;
 
-use axum::extract::rejection::PathRejection;
-use axum::extract::{OriginalUri, Path, Request};
+use axum::extract::{FromRequestParts, OriginalUri, Path, Request};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, Uri, header};
 use axum::middleware::Next;
 use axum::response::Response;
+use serde::de::DeserializeOwned;
 
 use super::AppState;
 use super::access::{Allowance, Caller, Need, RATE_LIMIT, begin, refuse};
@@ -26,7 +27,7 @@ const MAX_BODY: usize = 64 * 1024;
 
 tokio::task_local! {
     /// The allowance and what remains of it, once the request's key has
-    /// authenticated (set by [`open`]); requests answered before that carry
+    /// authenticated (set by [`Call`]'s extraction); requests answered before that carry
     /// no rate-limit headers, as on Atlas.
     static RATE: Cell<Option<(u32, u32)>>;
 }
@@ -86,91 +87,185 @@ pub(super) async fn blocking<T: Send + 'static>(
         .unwrap_or_else(|e| Err(Error::Internal(format!("worker failed: {e}"))))
 }
 
-/// What every endpoint has once the request is authenticated and allowed.
-pub(super) struct Call<P> {
+/// What a route asks of the caller's roles in the project, as a type, so
+/// that the handler's signature states it and [`Call`] checks it before
+/// any body is read.
+pub(super) trait Needs: Send {
+    /// The role rule.
+    const NEED: Need;
+}
+
+macro_rules! needs {
+    ($($(#[$doc:meta])* $name:ident => $need:ident;)*) => {$(
+        $(#[$doc])*
+        pub(super) struct $name;
+        impl Needs for $name {
+            const NEED: Need = Need::$need;
+        }
+    )*};
+}
+
+needs! {
+    /// Any role in the project.
+    Reader => Read;
+    /// Project Owner or Database Access Admin.
+    Writer => Write;
+    /// Project Owner.
+    ProjectOwner => Owner;
+    /// Organization Owner (no project in the path).
+    OrgOwner => Org;
+    /// Any valid key (no project in the path).
+    Anyone => Any;
+}
+
+/// A route's path parameters, and the project among them.
+pub(super) trait Params: Sized + Send {
+    /// The parameters, or `None` when the path does not fit them.
+    fn read(parts: &mut Parts) -> impl Future<Output = Option<Self>> + Send;
+    /// The project id the role is checked in, if the path names one.
+    fn group(&self) -> Option<&str>;
+}
+
+/// The path's parameters through axum's `Path`.
+async fn path_params<P: DeserializeOwned + Send + 'static>(parts: &mut Parts) -> Option<P> {
+    Path::<P>::from_request_parts(parts, &())
+        .await
+        .ok()
+        .map(|Path(p)| p)
+}
+
+/// `/groups/{gid}`.
+impl Params for String {
+    fn read(parts: &mut Parts) -> impl Future<Output = Option<Self>> + Send {
+        path_params(parts)
+    }
+    fn group(&self) -> Option<&str> {
+        Some(self)
+    }
+}
+
+/// `/groups/{gid}/databaseUsers/{first}/certs`.
+impl Params for (String, String) {
+    fn read(parts: &mut Parts) -> impl Future<Output = Option<Self>> + Send {
+        path_params(parts)
+    }
+    fn group(&self) -> Option<&str> {
+        Some(&self.0)
+    }
+}
+
+/// `/groups/{gid}/databaseUsers/{first}/{second}`.
+impl Params for (String, String, String) {
+    fn read(parts: &mut Parts) -> impl Future<Output = Option<Self>> + Send {
+        path_params(parts)
+    }
+    fn group(&self) -> Option<&str> {
+        Some(&self.0)
+    }
+}
+
+/// A path without parameters (`/groups`).
+impl Params for () {
+    fn read(_: &mut Parts) -> impl Future<Output = Option<Self>> + Send {
+        std::future::ready(Some(()))
+    }
+    fn group(&self) -> Option<&str> {
+        None
+    }
+}
+
+/// What every endpoint has once the request is authenticated and allowed:
+/// the extractor that reads the options and the path, authenticates,
+/// checks the role `N` asks for in the path's project and counts the
+/// route's allowance; no body has been read.
+pub(super) struct Call<P, N> {
     pub(super) fmt: Fmt,
-    /// The request URI as received (nesting strips the version prefix from
-    /// `Parts::uri`; Digest signs and `self` links repeat the original).
-    pub(super) uri: Uri,
     pub(super) pairs: Vec<(String, String)>,
     pub(super) params: P,
     pub(super) registry: Arc<Registry>,
     /// Who authenticated.
     pub(super) caller: Caller,
+    /// The API root of the request's version on this server, for
+    /// entities' `self` links.
+    pub(super) root: String,
+    /// This request's URL without its query, for a page's `self` link.
+    pub(super) url: String,
+    /// The body length the request declared, if any.
+    declared: Option<usize>,
+    need: PhantomData<N>,
 }
 
-/// Reads the options and the path, authenticates, and checks the key's
-/// role (`need`) in the group that `gid` picks from the path; no body has
-/// been read.
-pub(super) fn open<P>(
-    state: &AppState,
-    version: Version,
-    path: Result<Path<P>, PathRejection>,
-    parts: &Parts,
-    gid: fn(&P) -> Option<&str>,
-    need: Need,
-) -> Result<Call<P>, Refused> {
-    let uri = parts
-        .extensions
-        .get::<OriginalUri>()
-        .map_or_else(|| parts.uri.clone(), |o| o.0.clone());
-    let pairs = query_pairs(&uri);
-    let fmt = fmt_of(version, &pairs);
-    let Ok(Path(params)) = path else {
-        return Err(resource_not_found(&uri).into());
-    };
-    if !acceptable(version, &parts.headers) {
-        let e = ApiError::new(ErrorCode::InvalidVersionDate, &[]);
-        return Err(api_error(fmt, &e).into());
+impl<P: Params, N: Needs> FromRequestParts<Arc<AppState>> for Call<P, N> {
+    type Rejection = Refused;
+
+    async fn from_request_parts(parts: &mut Parts, state: &Arc<AppState>) -> Result<Self, Refused> {
+        // The request URI as received: nesting strips the version prefix
+        // from `Parts::uri`; Digest signs and `self` links repeat it whole.
+        let uri = parts
+            .extensions
+            .get::<OriginalUri>()
+            .map_or_else(|| parts.uri.clone(), |o| o.0.clone());
+        // The router layers a version on every API route.
+        let Some(&version) = parts.extensions.get::<Version>() else {
+            return Err(resource_not_found(&uri).into());
+        };
+        let pairs = query_pairs(&uri);
+        let fmt = fmt_of(version, &pairs);
+        let Some(params) = P::read(parts).await else {
+            return Err(resource_not_found(&uri).into());
+        };
+        if !acceptable(version, &parts.headers) {
+            let e = ApiError::new(ErrorCode::InvalidVersionDate, &[]);
+            return Err(api_error(fmt, &e).into());
+        }
+        let (registry, caller) = begin(
+            state,
+            &parts.method,
+            &uri,
+            &parts.headers,
+            params.group(),
+            N::NEED,
+        )
+        .map_err(|refusal| Refused::from(refuse(state, fmt, refusal)))?;
+        // The route's allowance (the router sets it), else the default.
+        let limit = parts
+            .extensions
+            .get::<Allowance>()
+            .map_or(RATE_LIMIT, |a| a.0);
+        let remaining = state.rate.hit(&caller.id, limit);
+        let _ = RATE.try_with(|r| r.set(Some((limit, remaining))));
+        Ok(Call {
+            fmt,
+            root: api_root(state.scheme, &parts.headers, version),
+            url: self_url(state.scheme, &parts.headers, &uri),
+            declared: declared_length(&parts.headers),
+            pairs,
+            params,
+            registry,
+            caller,
+            need: PhantomData,
+        })
     }
-    let (registry, caller) = begin(
-        state,
-        &parts.method,
-        &uri,
-        &parts.headers,
-        gid(&params),
-        need,
-    )
-    .map_err(|refusal| Refused::from(refuse(state, fmt, refusal)))?;
-    // The route's allowance (the router sets it), else the default.
-    let limit = parts
-        .extensions
-        .get::<Allowance>()
-        .map_or(RATE_LIMIT, |a| a.0);
-    let remaining = state.rate.hit(&caller.id, limit);
-    let _ = RATE.try_with(|r| r.set(Some((limit, remaining))));
-    Ok(Call {
-        fmt,
-        uri,
-        pairs,
-        params,
-        registry,
-        caller,
-    })
 }
 
-/// The request's paging parameters, or Atlas's error for a bad one.
-pub(super) fn paging<P>(call: &Call<P>) -> Result<api::Paging, Refused> {
-    api::parse_paging(call.pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-        .map_err(|e| Refused::from(api_error(call.fmt, &e)))
-}
+impl<P, N> Call<P, N> {
+    /// The request's paging parameters, or Atlas's error for a bad one.
+    pub(super) fn paging(&self) -> Result<api::Paging, Refused> {
+        api::parse_paging(self.pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .map_err(|e| Refused::from(api_error(self.fmt, &e)))
+    }
 
-/// [`open`] for a request with a body: authenticates and checks the role
-/// first, then reads the body (bounded) and parses it with `parse`.
-pub(super) async fn open_parsed<P, T>(
-    state: &AppState,
-    version: Version,
-    path: Result<Path<P>, PathRejection>,
-    request: Request,
-    gid: fn(&P) -> Option<&str>,
-    need: Need,
-    parse: fn(&[u8]) -> Result<T, ApiError>,
-) -> Result<(Call<P>, Parts, T), Refused> {
-    let (parts, body) = request.into_parts();
-    let call = open(state, version, path, &parts, gid, need)?;
-    let bytes = read_body(state, call.fmt, &parts.headers, body).await?;
-    let parsed = parse(&bytes).map_err(|e| Refused::from(api_error(call.fmt, &e)))?;
-    Ok((call, parts, parsed))
+    /// Reads the body (bounded, the caller already authenticated) and
+    /// parses it with `parse`.
+    pub(super) async fn body<T>(
+        &self,
+        state: &AppState,
+        body: axum::body::Body,
+        parse: fn(&[u8]) -> Result<T, ApiError>,
+    ) -> Result<T, Refused> {
+        let bytes = read_body(state, self.fmt, self.declared, body).await?;
+        parse(&bytes).map_err(|e| Refused::from(api_error(self.fmt, &e)))
+    }
 }
 
 /// The request body, at most [`MAX_BODY`] bytes within the client timeout;
@@ -178,7 +273,7 @@ pub(super) async fn open_parsed<P, T>(
 pub(super) async fn read_body(
     state: &AppState,
     fmt: Fmt,
-    headers: &HeaderMap,
+    declared: Option<usize>,
     body: axum::body::Body,
 ) -> Result<axum::body::Bytes, Refused> {
     let too_large = || {
@@ -187,9 +282,6 @@ pub(super) async fn read_body(
             &ApiError::new(ErrorCode::PayloadTooLarge, &[&MAX_BODY.to_string()]),
         ))
     };
-    let declared = headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok()?.parse::<usize>().ok());
     if declared.is_some_and(|n| n > MAX_BODY) {
         return Err(too_large());
     }
@@ -201,6 +293,13 @@ pub(super) async fn read_body(
             Err(api_error(fmt, &ApiError::new(ErrorCode::RequestTimeout, &[&secs])).into())
         }
     }
+}
+
+/// The body length `headers` declare, if any.
+pub(super) fn declared_length(headers: &HeaderMap) -> Option<usize> {
+    headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok()?.parse::<usize>().ok())
 }
 
 pub(super) fn resource_not_found(uri: &Uri) -> Response {

@@ -16,7 +16,7 @@ use base64::Engine;
 use serde::Serialize;
 
 use super::AppState;
-use super::call::read_body;
+use super::call::{declared_length, read_body};
 use super::respond::{Fmt, Version, respond};
 use crate::pki::random_hex;
 use crate::store::{Registry, ServiceAccount};
@@ -154,7 +154,7 @@ async fn authenticated(
             "Invalid client credentials.",
         ));
     };
-    let bytes = read_body(state, FMT, &parts.headers, body)
+    let bytes = read_body(state, FMT, declared_length(&parts.headers), body)
         .await
         .map_err(IntoResponse::into_response)?;
     Ok((account, form(&bytes)))

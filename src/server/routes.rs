@@ -5,9 +5,8 @@
 
 use std::sync::Arc;
 
-use axum::extract::rejection::PathRejection;
-use axum::extract::{OriginalUri, Path, Request, State};
-use axum::http::request::Parts;
+use axum::body::Body;
+use axum::extract::{OriginalUri, State};
 use axum::http::{HeaderValue, Method};
 use axum::middleware;
 use axum::response::Response;
@@ -15,10 +14,8 @@ use axum::routing::get;
 use axum::{Extension, Router};
 
 use super::AppState;
-use super::access::{Allowance, Need, USERS_RATE_LIMIT};
-use super::call::{
-    api_root, blocking, log_and_rate, open, open_parsed, paging, resource_not_found, self_url,
-};
+use super::access::{Allowance, USERS_RATE_LIMIT};
+use super::call::{Call, Reader, Writer, blocking, log_and_rate, resource_not_found};
 use super::manage;
 use super::oauth;
 use super::respond::{
@@ -76,20 +73,10 @@ pub(super) fn router(state: Arc<AppState>) -> Router {
 
 async fn create_cert(
     State(state): State<Arc<AppState>>,
-    Extension(version): Extension<Version>,
-    path: Result<Path<(String, String)>, PathRejection>,
-    request: Request,
+    call: Call<(String, String), Writer>,
+    body: Body,
 ) -> Answer {
-    let (call, _, months) = open_parsed(
-        &state,
-        version,
-        path,
-        request,
-        |p| Some(p.0.as_str()),
-        Need::Write,
-        api::parse_create_body,
-    )
-    .await?;
+    let months = call.body(&state, body, api::parse_create_body).await?;
     let (fmt, registry, (gid, username)) = (call.fmt, call.registry, call.params);
     let mut request = CreateCert::new(&gid, &username);
     request.months_until_expiration = months;
@@ -110,10 +97,11 @@ async fn create_cert(
                     created.record.project_id
                 );
             }
+            let content_type = fmt.version.content_type();
             let mut response = if fmt.envelope {
-                entity(fmt, 201, created.pem, version.content_type())
+                entity(fmt, 201, created.pem, content_type)
             } else {
-                respond(201, version.content_type(), created.pem)
+                respond(201, content_type, created.pem)
             };
             if let Some(pool) = &state.keys {
                 response
@@ -128,75 +116,35 @@ async fn create_cert(
 
 async fn list_certs(
     State(state): State<Arc<AppState>>,
-    Extension(version): Extension<Version>,
-    path: Result<Path<(String, String)>, PathRejection>,
-    parts: Parts,
+    call: Call<(String, String), Reader>,
 ) -> Answer {
-    let call = open(
-        &state,
-        version,
-        path,
-        &parts,
-        |p| Some(p.0.as_str()),
-        Need::Read,
-    )?;
-    let paging = paging(&call)?;
+    let paging = call.paging()?;
     let home = state.home.clone();
     let ((gid, username), registry) = (call.params, call.registry);
-    let url = self_url(state.scheme, &parts.headers, &call.uri);
     Ok(
         match blocking(move || api::list_certs(&home, &registry, &gid, &username, false)).await {
             Ok(records) => page(
                 call.fmt,
-                api::cert_page(&records, paging, &url, &call.pairs),
+                api::cert_page(&records, paging, &call.url, &call.pairs),
             ),
             Err(e) => failure(call.fmt, e),
         },
     )
 }
 
-async fn list_users(
-    State(state): State<Arc<AppState>>,
-    Extension(version): Extension<Version>,
-    path: Result<Path<String>, PathRejection>,
-    parts: Parts,
-) -> Answer {
-    let call = open(
-        &state,
-        version,
-        path,
-        &parts,
-        |p: &String| Some(p.as_str()),
-        Need::Read,
-    )?;
-    let paging = paging(&call)?;
-    let root = api_root(state.scheme, &parts.headers, version);
-    let url = self_url(state.scheme, &parts.headers, &call.uri);
+async fn list_users(call: Call<String, Reader>) -> Answer {
+    let paging = call.paging()?;
     Ok(
-        match api::users::list_users(&call.registry, &call.params, &root) {
-            Ok(users) => page(call.fmt, Page::of(users, paging, &url, &call.pairs)),
+        match api::users::list_users(&call.registry, &call.params, &call.root) {
+            Ok(users) => page(call.fmt, Page::of(users, paging, &call.url, &call.pairs)),
             Err(e) => api_error(call.fmt, &e),
         },
     )
 }
 
-async fn get_user(
-    State(state): State<Arc<AppState>>,
-    Extension(version): Extension<Version>,
-    path: Result<Path<(String, String, String)>, PathRejection>,
-    parts: Parts,
-) -> Answer {
-    let call = open(
-        &state,
-        version,
-        path,
-        &parts,
-        |p| Some(p.0.as_str()),
-        Need::Read,
-    )?;
+async fn get_user(call: Call<(String, String, String), Reader>) -> Answer {
     let (gid, database_name, username) = &call.params;
-    let root = api_root(state.scheme, &parts.headers, version);
-    let user = api::users::get_user(&call.registry, gid, database_name, username, &root);
+    let user = api::users::get_user(&call.registry, gid, database_name, username, &call.root);
     Ok(outcome(call.fmt, 200, user.map_err(Error::from)))
 }
 
