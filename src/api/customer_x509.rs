@@ -4,15 +4,17 @@
 //! the project's directory (`customer-cas.pem`); the registry's
 //! `selfManagedX509` is the switch.
 
+use openssl::asn1::Asn1Time;
 use openssl::x509::X509;
 use serde::Serialize;
+use time::OffsetDateTime;
 use x509_cert::der::Decode;
 use x509_cert::ext::pkix::BasicConstraints;
 
 use super::atlas_error::{ApiError, ErrorCode};
 use super::error::Error;
 use super::manage::locate;
-use crate::store::registry_edit::Edit;
+use crate::pki::asn1_time;
 use crate::store::{Home, ca};
 
 /// `GET /groups/{id}/userSecurity`, the parts that apply.
@@ -64,30 +66,48 @@ pub fn user_security(home: &Home, group_id: &str) -> Result<UserSecurity, Error>
 }
 
 /// Turns customer X.509 on with the CAs in `pem`: every PEM block must be
-/// a certificate with basicConstraints CA; otherwise nothing changes.
+/// a certificate with basicConstraints CA, valid now; otherwise nothing
+/// changes. The CA file is read only while the registry's switch is on,
+/// so it is written first: with the switch already on, its one atomic
+/// rename is the whole change; with it off, a failed switch removes the
+/// file again. All under the registry's lock.
 pub fn enable(home: &Home, group_id: &str, pem: &str) -> Result<UserSecurity, Error> {
-    let mut edit = Edit::open(home.registry_path())?;
+    let now = asn1_time(OffsetDateTime::now_utc())?;
+    check_cas(pem, &now)?;
+    let mut edit = home.edit_registry()?;
     let (index, project) = locate(&edit, group_id)?;
-    check_cas(pem)?;
     ca::write_customer_cas(home.root(), &project.id, pem.as_bytes())?;
-    edit.set_self_managed_x509(index, true)?;
-    edit.commit()?;
-    drop(project);
+    if !project.self_managed_x509 {
+        let switched = edit
+            .set_self_managed_x509(index, true)
+            .and_then(|()| edit.commit());
+        if let Err(e) = switched {
+            // The switch is still off, so the file is unused either way.
+            let _ = ca::remove_customer_cas(home.root(), &project.id);
+            return Err(e.into());
+        }
+    } else {
+        drop(edit);
+    }
     user_security(home, group_id)
 }
 
-/// Turns customer X.509 off (the CA file is removed).
+/// Turns customer X.509 off: the switch first (the CA file is then
+/// unused), then the file, still under the registry's lock so that a
+/// concurrent `enable` cannot land in between.
 pub fn disable(home: &Home, group_id: &str) -> Result<UserSecurity, Error> {
-    let mut edit = Edit::open(home.registry_path())?;
+    let mut edit = home.edit_registry()?;
     let (index, project) = locate(&edit, group_id)?;
     edit.set_self_managed_x509(index, false)?;
-    edit.commit()?;
+    let (_, lock) = edit.commit_holding_lock()?;
     ca::remove_customer_cas(home.root(), &project.id)?;
+    drop(lock);
     user_security(home, group_id)
 }
 
-/// Every PEM block of `pem` is a CA certificate, and there is one at least.
-fn check_cas(pem: &str) -> Result<(), ApiError> {
+/// Every PEM block of `pem` is a CA certificate valid at `now`, and there
+/// is one at least.
+fn check_cas(pem: &str, now: &Asn1Time) -> Result<(), ApiError> {
     let refuse = |why: &str| ApiError::new(ErrorCode::InvalidCustomerCa, &[why]);
     let blocks = pem.matches("-----BEGIN ").count();
     let certs = X509::stack_from_pem(pem.as_bytes())
@@ -103,6 +123,12 @@ fn check_cas(pem: &str) -> Result<(), ApiError> {
             return Err(refuse(
                 "a certificate is not a CA (basicConstraints CA:TRUE)",
             ));
+        }
+        if cert.not_before() > now.as_ref() {
+            return Err(refuse("a certificate is not valid yet (notBefore)"));
+        }
+        if cert.not_after() <= now.as_ref() {
+            return Err(refuse("a certificate has expired (notAfter)"));
         }
     }
     Ok(())

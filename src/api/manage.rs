@@ -28,6 +28,13 @@ const ADMIN_ONLY_ROLES: [&str; 13] = [
     "userAdminAnyDatabase",
 ];
 
+/// Most role grants one user holds (ours: Atlas states none; a bound keeps
+/// one write key from growing the registry without end).
+pub const MAX_ROLES_PER_USER: usize = 100;
+
+/// MongoDB's longest namespace (`database.collection`), in bytes.
+const MAX_NAMESPACE_BYTES: usize = 255;
+
 /// Roles that may be limited to one collection.
 const COLLECTION_ROLES: [&str; 2] = ["read", "readWrite"];
 
@@ -51,7 +58,7 @@ pub type Changed = (String, DatabaseUser);
 
 /// `POST /groups/{id}/databaseUsers`.
 pub fn create_user(home: &Home, group_id: &str, spec: &UserSpec) -> Result<Changed, Error> {
-    let mut edit = Edit::open(home.registry_path())?;
+    let mut edit = home.edit_registry()?;
     let (index, project) = locate(&edit, group_id)?;
     let username = spec
         .username
@@ -99,7 +106,7 @@ pub fn update_user(
     username: &str,
     spec: &UserSpec,
 ) -> Result<Changed, Error> {
-    let mut edit = Edit::open(home.registry_path())?;
+    let mut edit = home.edit_registry()?;
     let (index, project) = locate(&edit, group_id)?;
     let (at, old) = find_user(&project, database_name, username)?;
     if spec.username.as_ref().is_some_and(|u| u != username) {
@@ -131,7 +138,7 @@ pub fn delete_user(
     database_name: &str,
     username: &str,
 ) -> Result<Changed, Error> {
-    let mut edit = Edit::open(home.registry_path())?;
+    let mut edit = home.edit_registry()?;
     let (index, project) = locate(&edit, group_id)?;
     let (at, old) = find_user(&project, Some(database_name), username)?;
     edit.remove_user(index, at)?;
@@ -179,6 +186,9 @@ fn check_user(user: &DatabaseUser) -> Result<(), ApiError> {
             && s.bytes()
                 .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
     };
+    if user.roles.len() > MAX_ROLES_PER_USER {
+        return Err(ApiError::new(ErrorCode::InvalidAttribute, &["roles"]));
+    }
     for role in &user.roles {
         let admin_only = ADMIN_ONLY_ROLES.contains(&role.role_name.as_str());
         let ok = name_ok(&role.role_name)
@@ -187,6 +197,7 @@ fn check_user(user: &DatabaseUser) -> Result<(), ApiError> {
             && role.collection_name.as_deref().is_none_or(|c| {
                 COLLECTION_ROLES.contains(&role.role_name.as_str())
                     && !c.is_empty()
+                    && role.database_name.len() + 1 + c.len() <= MAX_NAMESPACE_BYTES
                     && !c.contains('$')
                     && !c.chars().any(is_hidden)
             });
@@ -236,12 +247,23 @@ mod tests {
             role("readWrite", "app", Some("orders")),
         ];
         assert_eq!(ok(&user(X509Type::Customer, "$external", good)), Ok(()));
+        let longest = role("read", "app", Some(&"c".repeat(MAX_NAMESPACE_BYTES - 4)));
+        assert_eq!(ok(&user(X509Type::None, "admin", vec![longest])), Ok(()));
+        let many = vec![role("read", "app", None); MAX_ROLES_PER_USER];
+        assert_eq!(ok(&user(X509Type::None, "admin", many.clone())), Ok(()));
+        let mut too_many = many;
+        too_many.push(role("read", "app", None));
+        assert_eq!(
+            ok(&user(X509Type::None, "admin", too_many)),
+            Err("roles".into())
+        );
         for bad in [
             role("atlasAdmin", "app", None),
             role("dbAdmin", "app", Some("orders")),
             role("", "app", None),
             role("read", "a b", None),
             role("read", "app", Some("")),
+            role("read", "app", Some(&"c".repeat(MAX_NAMESPACE_BYTES - 3))),
         ] {
             assert_eq!(
                 ok(&user(X509Type::None, "admin", vec![bad.clone()])),

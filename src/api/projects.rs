@@ -7,7 +7,7 @@ use super::atlas_error::{ApiError, ErrorCode};
 use super::error::Error;
 use super::json::Link;
 use super::users::project;
-use crate::pki::{random_hex, random_letters};
+use crate::pki::{is_hidden, random_hex, random_letters};
 use crate::store::registry_edit::{CredentialKind, Edit, NewCredential};
 use crate::store::{ApiKey, Home, KeyRole, Project, Registry, ServiceAccount};
 
@@ -49,8 +49,8 @@ impl ProjectEntry {
 /// `POST /groups`: a new project named `name` (unique) with a fresh random
 /// id, or `id` when given (it must be a free 24-hex id).
 pub fn create_project(home: &Home, name: &str, id: Option<&str>) -> Result<Project, Error> {
-    let mut edit = Edit::open(home.registry_path())?;
-    check_name("name", name, 64)?;
+    let mut edit = home.edit_registry()?;
+    check_project_name(name)?;
     if edit
         .registry
         .projects
@@ -86,17 +86,39 @@ pub fn init_home(home: &Home, id: Option<&str>, name: &str) -> Result<Project, E
         Some(id) => return Err(ApiError::new(ErrorCode::InvalidGroupId, &[id]).into()),
         None => random_hex(12)?,
     };
-    check_name("name", name, 64)?;
+    check_project_name(name)?;
     let text = crate::store::registry_edit::initial_text(&id, name);
     let registry = Registry::parse(&text, home.registry_path())?;
     home.create_registry(&text)?;
     Ok(project(&registry, &id)?.clone())
 }
 
-/// A name or description: not blank, no control characters, at most
-/// `max` characters.
-fn check_name(attribute: &str, s: &str, max: usize) -> Result<(), ApiError> {
-    if s.trim().is_empty() || s.chars().any(char::is_control) || s.chars().count() > max {
+/// Longest project name, as Atlas's spec (`Group.name`).
+const MAX_PROJECT_NAME: usize = 64;
+/// Longest API key description, as Atlas's spec (`ApiKeyUserDetails.desc`).
+const MAX_KEY_DESC: usize = 250;
+/// Longest service account name (ours, the same as a project's).
+const MAX_ACCOUNT_NAME: usize = 64;
+
+/// A project name as Atlas's spec has it: `^[\p{L}\p{N}\-_.(),:&@+']{1,64}$`
+/// (letters and digits of any script, a few marks, no spaces).
+fn check_project_name(name: &str) -> Result<(), ApiError> {
+    use unicode_properties::{GeneralCategoryGroup as G, UnicodeGeneralCategory};
+    let allowed = |c: char| {
+        matches!(c.general_category_group(), G::Letter | G::Number) || "-_.(),:&@+'".contains(c)
+    };
+    let count = name.chars().count();
+    if (1..=MAX_PROJECT_NAME).contains(&count) && name.chars().all(allowed) {
+        Ok(())
+    } else {
+        Err(ApiError::new(ErrorCode::InvalidAttribute, &["name"]))
+    }
+}
+
+/// A description or account name: not blank, at most `max` characters,
+/// and nothing that would not show as itself in a list ([`is_hidden`]).
+fn check_text(attribute: &str, s: &str, max: usize) -> Result<(), ApiError> {
+    if s.trim().is_empty() || s.chars().any(is_hidden) || s.chars().count() > max {
         return Err(ApiError::new(ErrorCode::InvalidAttribute, &[attribute]));
     }
     Ok(())
@@ -116,8 +138,8 @@ pub fn fresh_project_id(registry: &Registry) -> Result<String, Error> {
 /// lowercase letters, as Atlas's) and a random private key (a UUID, as
 /// Atlas's), holding `roles`. The private key is shown only in the result.
 pub fn create_api_key(home: &Home, desc: &str, roles: Vec<KeyRole>) -> Result<ApiKey, Error> {
-    let mut edit = Edit::open(home.registry_path())?;
-    check_name("desc", desc, 250)?;
+    check_text("desc", desc, MAX_KEY_DESC)?;
+    let mut edit = home.edit_registry()?;
     check_roles(&edit, &roles)?;
     let public_key = loop {
         let letters = random_letters(8)?;
@@ -154,8 +176,8 @@ pub fn create_service_account(
     name: &str,
     roles: Vec<KeyRole>,
 ) -> Result<ServiceAccount, Error> {
-    let mut edit = Edit::open(home.registry_path())?;
-    check_name("name", name, 64)?;
+    check_text("name", name, MAX_ACCOUNT_NAME)?;
+    let mut edit = home.edit_registry()?;
     check_roles(&edit, &roles)?;
     let client_id = loop {
         let id = format!("mdb_sa_id_{}", random_hex(12)?);
@@ -177,7 +199,7 @@ pub fn create_service_account(
 /// `projects serviceAccounts delete`: removes the account with this
 /// client id (its tokens stop working at once).
 pub fn delete_service_account(home: &Home, client_id: &str) -> Result<ServiceAccount, Error> {
-    let mut edit = Edit::open(home.registry_path())?;
+    let mut edit = home.edit_registry()?;
     let index = edit
         .registry
         .service_accounts
@@ -205,7 +227,7 @@ fn check_roles(edit: &Edit, roles: &[KeyRole]) -> Result<(), ApiError> {
 
 /// `projects apiKeys delete`: removes the key with this public key.
 pub fn delete_api_key(home: &Home, public_key: &str) -> Result<ApiKey, Error> {
-    let mut edit = Edit::open(home.registry_path())?;
+    let mut edit = home.edit_registry()?;
     let index = edit
         .registry
         .api_keys
@@ -218,12 +240,23 @@ pub fn delete_api_key(home: &Home, public_key: &str) -> Result<ApiKey, Error> {
     Ok(key)
 }
 
-/// A private key as lists show it: all but its last 12 characters masked.
-pub fn masked(private_key: &str) -> String {
-    let keep = private_key.len().saturating_sub(12);
-    private_key
-        .char_indices()
-        .map(|(i, c)| if i < keep && c != '-' { '*' } else { c })
+/// A secret as lists show it: every character masked (dashes kept, as
+/// Atlas shows its UUID keys) but the last twelve, and never more than a
+/// third of it: an Atlas-style UUID key shows its last 12, a short secret
+/// at most a third.
+pub fn masked(secret: &str) -> String {
+    let chars = secret.chars().count();
+    let shown = (chars / 3).min(12);
+    secret
+        .chars()
+        .enumerate()
+        .map(|(i, c)| {
+            if i < chars - shown && c != '-' {
+                '*'
+            } else {
+                c
+            }
+        })
         .collect()
 }
 
@@ -237,5 +270,45 @@ mod tests {
             masked("2ad3e8c5-1b2c-4d5e-8f90-a1b2c3d4e5f6"),
             "********-****-****-****-a1b2c3d4e5f6"
         );
+        // README's example secret: 18 characters, 6 shown.
+        assert_eq!(masked("local-owner-secret"), "*****-*****-secret");
+        assert_eq!(masked("ab"), "**");
+        let account = format!("mdb_sa_sk_{}", "a".repeat(48));
+        let shown = masked(&account).chars().filter(|&c| c != '*').count();
+        assert_eq!(shown, 12);
+    }
+
+    #[test]
+    fn project_names_follow_atlas_pattern() {
+        for good in ["local", "Калоян", "a(b),c:d&e@f+g'h_i-j.k", "日本2"] {
+            assert!(check_project_name(good).is_ok(), "{good}");
+        }
+        let long = "x".repeat(MAX_PROJECT_NAME + 1);
+        for bad in [
+            "",
+            "a b",
+            "a\u{202e}b",
+            "a\u{200b}b",
+            "a\u{2028}",
+            "a/b",
+            &long,
+        ] {
+            assert!(check_project_name(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn descriptions_refuse_hidden_characters() {
+        assert!(check_text("desc", "CI key (nightly)", MAX_KEY_DESC).is_ok());
+        for bad in [
+            "",
+            "  ",
+            "a\u{202e}b",
+            "a\u{200b}",
+            "a\u{2029}b",
+            "a\u{e000}",
+        ] {
+            assert!(check_text("desc", bad, MAX_KEY_DESC).is_err(), "{bad:?}");
+        }
     }
 }

@@ -34,6 +34,10 @@ pub(super) struct Cli {
     /// A file holding the CA key passphrase (else $ATLAS_CA_PASSPHRASE).
     #[arg(long = "passphrase-file", global = true)]
     pub(super) passphrase_file: Option<PathBuf>,
+    /// Seconds a registry edit waits for another writer's lock before it
+    /// fails naming the holder (0 to 600).
+    #[arg(long = "lock-wait", global = true, default_value_t = 10, value_parser = clap::value_parser!(u64).range(0..=600))]
+    pub(super) lock_wait: u64,
     /// The Atlas CLI's configuration profile: accepted so that its
     /// scripts run unchanged, and without effect.
     #[arg(short = 'P', long = "profile", global = true, value_name = "NAME")]
@@ -168,13 +172,14 @@ pub(super) struct ServeArgs {
     #[arg(long, default_value = "127.0.0.1:8080")]
     pub(super) listen: SocketAddr,
     /// Seconds a Digest nonce stays valid before clients must renew it.
-    #[arg(long = "nonce-ttl", default_value_t = 300, value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long = "nonce-ttl", default_value_t = 300, value_parser = clap::value_parser!(u64).range(1..=86_400))]
     pub(super) nonce_ttl: u64,
-    /// RSA-4096 keys kept ready by background threads (0: generate per request).
-    #[arg(long = "key-pool", default_value_t = 8)]
+    /// RSA-4096 keys kept ready by background threads (0: generate per
+    /// request; at most 1024).
+    #[arg(long = "key-pool", default_value_t = 8, value_parser = clap::value_parser!(u16).range(0..=1024).map(usize::from))]
     pub(super) key_pool: usize,
     /// Seconds a client may take to send its request headers, and its body.
-    #[arg(long = "client-timeout", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long = "client-timeout", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub(super) client_timeout: u64,
     /// Serve HTTPS with a certificate from atlas-ca's local API CA (for the
     /// listen address, localhost and 127.0.0.1); `atlas-ca serve-ca` prints

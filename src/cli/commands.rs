@@ -20,6 +20,7 @@ use crate::api::{self, Error, Paging, ServerCert};
 use crate::issuing::Fresh;
 use crate::pki::escape_hidden;
 use crate::server::{self, ServeOptions, Tls};
+use crate::store::files::read_input;
 use crate::store::{Home, ca};
 use crate::tools::fixtures::{self, FixtureOptions};
 use crate::tools::kit::{self, KitOptions};
@@ -116,7 +117,7 @@ pub(super) fn fixtures(home: &Home, a: FixturesArgs) -> Outcome {
 pub(super) fn verify(home: &Home, a: VerifyArgs) -> Outcome {
     let registry = home.registry()?;
     let gid = select_project(&registry, &a.project)?;
-    let pem = std::fs::read(&a.file).map_err(Error::io(&a.file))?;
+    let pem = read_input(&a.file).map_err(Error::io(&a.file))?;
     let checks = verify::verify_bundle(home, &registry, &gid, &pem, OffsetDateTime::now_utc())?;
     print_checks(&checks)
 }

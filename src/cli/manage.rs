@@ -18,6 +18,7 @@ use crate::api::json::{CLI_QUERY, UserEntry};
 use crate::api::manage::{self, UserSpec};
 use crate::api::projects::{self, ProjectEntry, masked};
 use crate::api::{self, Error, Page, Paging};
+use crate::store::files::read_input;
 use crate::store::{DatabaseUser, Home, KeyRole, KeyRoleName, Role, ServiceAccount};
 
 /// The API root written into `links` by the command line.
@@ -376,8 +377,9 @@ pub(super) fn security(home: &Home, command: SecurityCommand) -> Outcome {
     match command {
         CustomerCertsCommand::Create { cas_file, project } => {
             let gid = select_project(&home.registry()?, &project)?;
-            let pem = std::fs::read_to_string(&cas_file).map_err(Error::io(&cas_file))?;
-            customer_x509::enable(home, &gid, &pem)?;
+            let bytes = read_input(&cas_file).map_err(Error::io(&cas_file))?;
+            // Not UTF-8 is not PEM either: the parse below says so.
+            customer_x509::enable(home, &gid, &String::from_utf8_lossy(&bytes))?;
             print_line(&format!(
                 "Customer-managed X.509 is on for project {gid}: Atlas-managed certificates are refused."
             ))

@@ -20,6 +20,7 @@ use clap::Parser;
 
 use crate::api::{self, Error};
 use crate::pki::escape_hidden;
+use crate::store::files::read_input;
 use crate::store::{Home, Passphrase, Registry, default_root};
 use args::{Cli, Command, DbusersCommand, ProjectArg};
 
@@ -62,7 +63,8 @@ fn run(cli: Cli) -> Outcome {
         );
     }
     let explicit = cli.home.is_some();
-    let mut home = Home::new(cli.home.unwrap_or_else(default_root));
+    let mut home = Home::new(cli.home.unwrap_or_else(default_root))
+        .with_lock_wait(std::time::Duration::from_secs(cli.lock_wait));
     if let Some(registry) = cli.registry {
         home = home.with_registry(registry);
     }
@@ -100,7 +102,7 @@ fn run(cli: Cli) -> Outcome {
 /// never from the command line itself, where other users could see it.
 fn passphrase(file: Option<PathBuf>) -> Result<Option<Passphrase>, Failure> {
     let bytes = match file {
-        Some(path) => std::fs::read(&path).map_err(Error::io(path))?,
+        Some(path) => read_input(&path).map_err(Error::io(path))?,
         None => match std::env::var_os("ATLAS_CA_PASSPHRASE") {
             Some(value) => value.into_encoded_bytes(),
             None => return Ok(None),

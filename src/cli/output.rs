@@ -10,6 +10,7 @@ use time::OffsetDateTime;
 
 use super::{Failure, Outcome};
 use crate::api::{Error, timestamp};
+use crate::pki::{escape_hidden, is_hidden};
 use crate::store::files::{Dir, Refusal, Staged, check_target, file_name};
 use crate::store::{CertRecord, DatabaseUser, Home};
 use crate::tools::verify::Check;
@@ -36,7 +37,26 @@ pub(super) fn print_json<T: Serialize>(value: &T) -> Outcome {
     // Our bodies hold only strings, numbers, arrays and structs, which
     // serialize without error into memory.
     let text = serde_json::to_string_pretty(value).expect("API bodies serialize");
-    print_line(&text)
+    print_line(&json_hidden_escaped(&text))
+}
+
+/// JSON `text` with every character that would not show as itself (a
+/// registry edited by hand may hold one) written as a `\uXXXX` escape:
+/// the same JSON value, which cannot steer a terminal. Outside strings JSON
+/// has only ASCII, so every such character is inside a string.
+fn json_hidden_escaped(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if is_hidden(c) && !c.is_ascii() {
+            let mut units = [0u16; 2];
+            for unit in c.encode_utf16(&mut units) {
+                out.push_str(&format!("\\u{unit:04x}"));
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 pub(super) fn print_line(text: &str) -> Outcome {
@@ -45,9 +65,13 @@ pub(super) fn print_line(text: &str) -> Outcome {
 
 /// Columns as Go's tabwriter aligns the Atlas CLI's templates: every cell
 /// but the last of a line padded to its column's width plus three spaces.
+/// Cells show characters that would not show as themselves escaped.
 pub(super) fn table<R: IntoIterator<Item = Vec<String>>>(headers: &[&str], rows: R) -> String {
     let mut lines: Vec<Vec<String>> = vec![headers.iter().map(|h| h.to_string()).collect()];
-    lines.extend(rows);
+    lines.extend(
+        rows.into_iter()
+            .map(|row| row.iter().map(|cell| escape_hidden(cell)).collect()),
+    );
     let columns = lines.iter().map(Vec::len).max().unwrap_or(0);
     let widths: Vec<usize> = (0..columns)
         .map(|c| {

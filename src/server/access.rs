@@ -98,8 +98,7 @@ pub(super) fn begin(
         // A service account's token, from POST /api/oauth/token.
         Some(token) => state
             .tokens
-            .client(token.trim())
-            .and_then(|client| registry.service_account(&client))
+            .holder(token.trim(), &registry)
             .map(|a| Caller {
                 id: a.client_id.clone(),
                 roles: a.roles.clone(),

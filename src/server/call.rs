@@ -7,6 +7,7 @@
 use std::cell::Cell;
 use std::marker::PhantomData;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use axum::extract::{FromRequestParts, OriginalUri, Path, Request};
@@ -14,6 +15,7 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, Uri, header};
 use axum::middleware::Next;
 use axum::response::Response;
+use http_body::{Body as HttpBody, Frame, SizeHint};
 use serde::de::DeserializeOwned;
 
 use super::AppState;
@@ -32,22 +34,36 @@ tokio::task_local! {
     static RATE: Cell<Option<(u32, u32)>>;
 }
 
-/// Logs each request with its status and time, and adds the rate-limit
-/// headers once its key has authenticated.
+/// Logs each request with its status and time, adds the rate-limit
+/// headers once its key has authenticated, and says `Connection: close`
+/// on a response given before the request's body was read to its end (a
+/// refusal before the body, a body too large or too slow): the server
+/// then closes the connection, and a keep-alive client must know to open
+/// a new one rather than send its next request into a closed socket.
 pub(super) async fn log_and_rate(request: Request, next: Next) -> Response {
     let started = Instant::now();
     let method = request.method().clone();
     let path = request.uri().path().to_string();
+    let read = Arc::new(AtomicBool::new(request.body().is_end_stream()));
+    let request = request.map(|body| {
+        axum::body::Body::new(Tracked {
+            inner: body,
+            ended: Arc::clone(&read),
+        })
+    });
     let (mut response, rate) = RATE
         .scope(Cell::new(None), async move {
             let response = next.run(request).await;
             (response, RATE.with(Cell::get))
         })
         .await;
+    let headers = response.headers_mut();
     if let Some((limit, remaining)) = rate {
-        let headers = response.headers_mut();
         headers.insert("Ratelimit-Limit", HeaderValue::from(limit));
         headers.insert("Ratelimit-Remaining", HeaderValue::from(remaining));
+    }
+    if !read.load(Ordering::Acquire) {
+        headers.insert(header::CONNECTION, HeaderValue::from_static("close"));
     }
     eprintln!(
         "{method} {path} {} {:.1}ms",
@@ -55,6 +71,36 @@ pub(super) async fn log_and_rate(request: Request, next: Next) -> Response {
         started.elapsed().as_secs_f64() * 1000.0
     );
     response
+}
+
+/// A request body that notes when it has been read to its end.
+struct Tracked {
+    inner: axum::body::Body,
+    ended: Arc<AtomicBool>,
+}
+
+impl HttpBody for Tracked {
+    type Data = axum::body::Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<Frame<Self::Data>, Self::Error>>> {
+        let polled = std::pin::Pin::new(&mut self.inner).poll_frame(cx);
+        if matches!(polled, std::task::Poll::Ready(None)) || self.inner.is_end_stream() {
+            self.ended.store(true, Ordering::Release);
+        }
+        polled
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
+    }
 }
 
 /// The `Host` the client addressed.

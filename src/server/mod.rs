@@ -128,6 +128,9 @@ pub fn serve(home: Home, options: ServeOptions) -> Result<(), Error> {
         let addr = listener
             .local_addr()
             .map_err(Error::system("reading the listening socket's address"))?;
+        // The handlers before the address is announced: a SIGTERM sent as
+        // soon as a client reads it still stops the server gracefully.
+        let stop = shutdown_signal().map_err(Error::system("installing signal handlers"))?;
         let mut out = std::io::stdout().lock();
         writeln!(out, "{scheme}://{addr}")
             .and_then(|()| out.flush())
@@ -141,7 +144,7 @@ pub fn serve(home: Home, options: ServeOptions) -> Result<(), Error> {
             state.client_timeout,
             max_connections,
             acceptor,
-            shutdown_signal(),
+            stop,
         )
         .await;
         eprintln!("atlas-ca: stopped");
@@ -149,18 +152,16 @@ pub fn serve(home: Home, options: ServeOptions) -> Result<(), Error> {
     })
 }
 
-async fn shutdown_signal() {
-    let interrupt = tokio::signal::ctrl_c();
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
+/// Installs the SIGINT and SIGTERM handlers now; the future completes
+/// when either signal arrives.
+fn shutdown_signal() -> std::io::Result<impl std::future::Future<Output = ()>> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut interrupt = signal(SignalKind::interrupt())?;
+    let mut terminate = signal(SignalKind::terminate())?;
+    Ok(async move {
+        tokio::select! {
+            _ = interrupt.recv() => {},
+            _ = terminate.recv() => {},
         }
-    };
-    tokio::select! {
-        _ = interrupt => {},
-        () = terminate => {},
-    }
+    })
 }

@@ -1,8 +1,9 @@
 //! Service accounts: OAuth 2.0 client credentials, as Atlas's spec shows
 //! them. `POST /api/oauth/token` exchanges HTTP Basic `clientId:secret` and
 //! `grant_type=client_credentials` for a random bearer token that lives in
-//! memory only and expires; `POST /api/oauth/revoke` ends one early. The
-//! token table is bounded.
+//! memory only and expires; `POST /api/oauth/revoke` ends one early, and so
+//! does a change of the account's secret or its deletion. The token table
+//! is bounded, in all and per account.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -14,6 +15,7 @@ use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use serde::Serialize;
+use sha2::{Digest, Sha256};
 
 use super::AppState;
 use super::call::{declared_length, read_body};
@@ -21,13 +23,39 @@ use super::respond::{Fmt, Version, respond};
 use crate::pki::random_hex;
 use crate::store::{Registry, ServiceAccount};
 
-/// Most live tokens; past it the one closest to expiry is dropped.
+/// Most live tokens in all; when they are all live and held by accounts
+/// below their own bound, a new token is refused (never another account's
+/// token dropped).
 const MAX_TOKENS: usize = 10_000;
+/// Most live tokens one service account holds (ours): its next token
+/// replaces its own that expires first, so no account can log another out.
+const MAX_TOKENS_PER_ACCOUNT: usize = 100;
 
-/// Live bearer tokens: token, its service account's client id, its expiry.
+/// One live token: whose, for which secret, until when.
+struct Grant {
+    client_id: String,
+    /// SHA-256 of the client secret it was granted for: a changed secret
+    /// (or an account deleted and made again) ends the token.
+    secret: [u8; 32],
+    until: Instant,
+}
+
+fn secret_digest(account: &ServiceAccount) -> [u8; 32] {
+    Sha256::digest(account.client_secret.as_bytes()).into()
+}
+
+/// Why no token was issued.
+pub(super) enum NoToken {
+    /// The table is full of live tokens of other accounts.
+    Full,
+    /// No random bytes.
+    Random(openssl::error::ErrorStack),
+}
+
+/// Live bearer tokens, in memory only.
 pub(super) struct Tokens {
     ttl: Duration,
-    live: Mutex<HashMap<String, (String, Instant)>>,
+    live: Mutex<HashMap<String, Grant>>,
 }
 
 impl Tokens {
@@ -39,41 +67,68 @@ impl Tokens {
         }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, (String, Instant)>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Grant>> {
         // A poisoned lock only interrupted an insert or removal of a pair.
         self.live.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// A new token for `client_id`.
-    fn issue(&self, client_id: &str) -> Result<String, openssl::error::ErrorStack> {
-        let token = random_hex(32)?;
+    /// A new token for `account`. Expired tokens go first; an account at
+    /// its bound loses its own token that expires first.
+    fn issue(&self, account: &ServiceAccount) -> Result<String, NoToken> {
+        let token = random_hex(32).map_err(NoToken::Random)?;
         let now = Instant::now();
         let mut live = self.lock();
-        live.retain(|_, (_, until)| *until > now);
-        if live.len() >= MAX_TOKENS
-            && let Some(oldest) = live
+        live.retain(|_, g| g.until > now);
+        let own: Vec<(&String, Instant)> = live
+            .iter()
+            .filter(|(_, g)| g.client_id == account.client_id)
+            .map(|(t, g)| (t, g.until))
+            .collect();
+        if own.len() >= MAX_TOKENS_PER_ACCOUNT {
+            if let Some(oldest) = own
                 .iter()
-                .min_by_key(|(_, (_, until))| *until)
-                .map(|(t, _)| t.clone())
-        {
-            live.remove(&oldest);
+                .min_by_key(|(_, until)| *until)
+                .map(|(t, _)| (*t).clone())
+            {
+                live.remove(&oldest);
+            }
+        } else if live.len() >= MAX_TOKENS {
+            return Err(NoToken::Full);
         }
-        live.insert(token.clone(), (client_id.to_string(), now + self.ttl));
+        live.insert(
+            token.clone(),
+            Grant {
+                client_id: account.client_id.clone(),
+                secret: secret_digest(account),
+                until: now + self.ttl,
+            },
+        );
         Ok(token)
     }
 
-    /// The client id of a live `token`.
-    pub(super) fn client(&self, token: &str) -> Option<String> {
-        let live = self.lock();
-        live.get(token)
-            .filter(|(_, until)| *until > Instant::now())
-            .map(|(client, _)| client.clone())
+    /// The service account in `registry` that holds the live `token`: the
+    /// account must still exist with the secret the token was granted for.
+    /// A token whose account is gone or changed ends here for good.
+    pub(super) fn holder<'r>(
+        &self,
+        token: &str,
+        registry: &'r Registry,
+    ) -> Option<&'r ServiceAccount> {
+        let mut live = self.lock();
+        let grant = live.get(token)?;
+        let account = registry
+            .service_account(&grant.client_id)
+            .filter(|a| grant.until > Instant::now() && secret_digest(a) == grant.secret);
+        if account.is_none() {
+            live.remove(token);
+        }
+        account
     }
 
     /// Ends `token` if it is `client_id`'s.
     fn revoke(&self, token: &str, client_id: &str) {
         let mut live = self.lock();
-        if live.get(token).is_some_and(|(c, _)| c == client_id) {
+        if live.get(token).is_some_and(|g| g.client_id == client_id) {
             live.remove(token);
         }
     }
@@ -173,7 +228,7 @@ pub(super) async fn token(State(state): State<Arc<AppState>>, request: Request) 
             "Only grant_type=client_credentials is supported.",
         );
     }
-    match state.tokens.issue(&account.client_id) {
+    match state.tokens.issue(&account) {
         Ok(access_token) => {
             let body = serde_json::to_string(&Granted {
                 access_token,
@@ -184,7 +239,15 @@ pub(super) async fn token(State(state): State<Arc<AppState>>, request: Request) 
             .expect("a token body serializes");
             respond(200, "application/json", body)
         }
-        Err(_) => oauth_error(500, "server_error", "No token could be made."),
+        Err(NoToken::Full) => oauth_error(
+            503,
+            "temporarily_unavailable",
+            "Too many live tokens; try again when some have expired.",
+        ),
+        Err(NoToken::Random(e)) => {
+            eprintln!("atlas-ca: no random bytes for a token: {e}");
+            oauth_error(500, "server_error", "No token could be made.")
+        }
     }
 }
 

@@ -44,7 +44,7 @@ pub(super) fn acceptor(
 
 /// The first certificate and the private key of a PEM file.
 fn read_pair(home: &Home, path: &Path) -> Result<(X509, PKey<Private>), Error> {
-    let pem = std::fs::read(path).map_err(Error::io(path))?;
+    let pem = crate::store::files::read_input(path).map_err(Error::io(path))?;
     let cert = X509::from_pem(&pem)?;
     let key = ca::read_key(path, home.passphrase(), ca::KeyFile::Tls)?;
     Ok((cert, key))
@@ -87,8 +87,12 @@ fn issue(home: &Home, listen: SocketAddr) -> Result<(X509, PKey<Private>), Error
     Ok((cert, key))
 }
 
-/// The API CA's certificate (created on first use), for clients to trust.
+/// The API CA's certificate (created on first use), for clients to trust;
+/// an existing CA's key is not read, so no passphrase is needed.
 pub fn api_ca_pem(home: &Home) -> Result<Vec<u8>, Error> {
+    if let Some(cert) = ca::api_ca_cert(home.root())? {
+        return Ok(cert.to_pem()?);
+    }
     let (authority, _) = home.api_ca()?;
     Ok(authority.cert_pem()?)
 }

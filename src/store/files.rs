@@ -20,6 +20,124 @@ use std::sync::Once;
 /// The start of every temporary file's name.
 const TMP_PREFIX: &str = ".tmp-atlas-ca-";
 
+/// The most any input file the user names is read for (a PEM file, a
+/// passphrase, a CA bundle): far above any real one.
+pub const MAX_INPUT: u64 = 1 << 20;
+
+/// The bytes of the input file at `path`: a regular file (links followed:
+/// the user named it) of at most [`MAX_INPUT`] bytes. A device, pipe or
+/// directory is refused without blocking on it, so `/dev/zero` or a FIFO
+/// cannot make a command read forever or wait forever.
+pub fn read_input(path: &Path) -> std::io::Result<Vec<u8>> {
+    use std::io::{Error, ErrorKind, Read};
+    use std::os::unix::fs::OpenOptionsExt;
+    // Non-blocking: opening a FIFO for reading would otherwise wait for a
+    // writer; a regular file reads the same either way.
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)?;
+    let meta = file.metadata()?;
+    if !meta.is_file() {
+        return Err(Error::new(
+            ErrorKind::InvalidInput,
+            "is not a regular file (a device, directory, socket or pipe)",
+        ));
+    }
+    if meta.len() > MAX_INPUT {
+        return Err(too_large());
+    }
+    let mut bytes = Vec::new();
+    file.take(MAX_INPUT + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > MAX_INPUT {
+        return Err(too_large());
+    }
+    Ok(bytes)
+}
+
+/// A file that grew past [`MAX_INPUT`].
+fn too_large() -> std::io::Error {
+    std::io::Error::new(
+        std::io::ErrorKind::InvalidInput,
+        format!("is larger than {MAX_INPUT} bytes, more than any input atlas-ca reads"),
+    )
+}
+
+/// Longest wait for a lock another process holds.
+pub const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Opens the lock file at `path` (created 0600) and takes its exclusive
+/// lock, held until the file is dropped; the holder's pid is written in
+/// it. The lock file is never followed through a link and must be a
+/// regular file (a FIFO or device planted there is refused, not waited
+/// on). A lock still held by another process after `wait` is an error
+/// that names the holder's pid when the file records it.
+pub fn lock_file(path: &Path, wait: std::time::Duration) -> std::io::Result<File> {
+    use std::io::{Error, ErrorKind, Read, Seek};
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .read(true)
+        .write(true)
+        .mode(0o600)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+        .open(path)
+        .map_err(|e| match e.raw_os_error() {
+            Some(libc::ELOOP) => Error::new(
+                ErrorKind::InvalidInput,
+                "the lock file is a symbolic link; refusing to follow it",
+            ),
+            Some(libc::ENXIO) => not_regular_lock(),
+            _ => e,
+        })?;
+    if !file.metadata()?.is_file() {
+        return Err(not_regular_lock());
+    }
+    let deadline = std::time::Instant::now() + wait;
+    let mut pause = std::time::Duration::from_millis(5);
+    loop {
+        match file.try_lock() {
+            Ok(()) => break,
+            Err(std::fs::TryLockError::WouldBlock) if std::time::Instant::now() < deadline => {
+                std::thread::sleep(pause);
+                pause = (pause * 2).min(std::time::Duration::from_millis(200));
+            }
+            Err(std::fs::TryLockError::WouldBlock) => {
+                let mut text = String::new();
+                let holder = file
+                    .read_to_string(&mut text)
+                    .ok()
+                    .and_then(|_| text.trim().parse::<u32>().ok())
+                    .map_or_else(
+                        || "another process".to_string(),
+                        |pid| format!("process {pid}"),
+                    );
+                return Err(Error::new(
+                    ErrorKind::TimedOut,
+                    format!(
+                        "the lock is still held by {holder} after {} s; if no atlas-ca is \
+                         running, that process is stopped or hung",
+                        wait.as_secs()
+                    ),
+                ));
+            }
+            Err(std::fs::TryLockError::Error(e)) => return Err(e),
+        }
+    }
+    file.set_len(0)?;
+    file.rewind()?;
+    file.write_all(format!("{}\n", std::process::id()).as_bytes())?;
+    Ok(file)
+}
+
+fn not_regular_lock() -> std::io::Error {
+    std::io::Error::new(
+        std::io::ErrorKind::InvalidInput,
+        "the lock file is not a regular file (a device, socket or pipe); refusing it",
+    )
+}
+
 /// Why a file may not be written where it was asked to go.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
@@ -162,6 +280,12 @@ impl Staged {
         } else {
             self.publish_new()
         }
+    }
+
+    /// Gives the staged file to `uid`:`gid` (root editing another user's
+    /// file keeps it theirs).
+    pub fn chown(&self, uid: u32, gid: u32) -> std::io::Result<()> {
+        std::os::unix::fs::chown(&*self.tmp, Some(uid), Some(gid))
     }
 
     /// Where the file goes.

@@ -5,11 +5,13 @@ use std::fs::DirBuilder;
 use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use super::ca::{self, CaError, Passphrase};
-use super::files::write_new_private;
+use super::files::{LOCK_WAIT, write_new_private};
 use super::ledger::{self, Ledger, LedgerError};
 use super::registry::{Registry, RegistryError};
+use super::registry_edit::Edit;
 use crate::pki::Authority;
 
 /// File name of the registry inside the home.
@@ -31,6 +33,8 @@ pub struct Home {
     root: PathBuf,
     registry: PathBuf,
     passphrase: Option<Passphrase>,
+    /// How long a registry edit waits for another writer's lock.
+    lock_wait: Duration,
     open: Arc<Opened>,
 }
 
@@ -80,6 +84,7 @@ impl Home {
             root,
             registry,
             passphrase: None,
+            lock_wait: LOCK_WAIT,
             open: Arc::default(),
         }
     }
@@ -88,6 +93,19 @@ impl Home {
     pub fn with_passphrase(mut self, passphrase: Passphrase) -> Home {
         self.passphrase = Some(passphrase);
         self
+    }
+
+    /// Waits at most `wait` for the registry lock another writer holds
+    /// (default 10 s), then fails naming the holder.
+    pub fn with_lock_wait(mut self, wait: Duration) -> Home {
+        self.lock_wait = wait;
+        self
+    }
+
+    /// Locks the registry (waiting at most the home's lock wait) and
+    /// reads it, for one edit.
+    pub fn edit_registry(&self) -> Result<Edit, RegistryError> {
+        Edit::open(&self.registry, self.lock_wait)
     }
 
     /// The passphrase for CA keys, if one was given.

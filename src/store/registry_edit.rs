@@ -6,14 +6,12 @@
 //! so that concurrent writers lose nothing. A kill at any moment leaves the
 //! old file or the new one.
 
-use std::fs::{File, OpenOptions};
-use std::os::unix::fs::OpenOptionsExt;
-
+use std::fs::File;
 use std::path::{Path, PathBuf};
 
 use toml_edit::{Array, ArrayOfTables, DocumentMut, InlineTable, Item, Table, value};
 
-use super::files::write_private;
+use super::files::{Dir, file_name, lock_file};
 use super::registry::{
     ApiKey, DatabaseUser, KeyRoleName, Registry, RegistryError, ServiceAccount, read_text,
 };
@@ -22,11 +20,69 @@ use super::registry::{
 /// its document to change. Dropping it without [`Edit::commit`] changes
 /// nothing; the lock is held until then.
 pub struct Edit {
+    /// The registry file: the target of a symbolic link, which is followed.
     path: PathBuf,
     /// The registry as it is before the edit.
     pub registry: Registry,
     doc: DocumentMut,
+    /// What the rewrite keeps of the file as it was.
+    kept: Kept,
     _lock: File,
+}
+
+/// The registry's lock, held until dropped.
+pub struct RegistryLock {
+    _held: File,
+}
+
+/// What a rewrite keeps of the file: its owner, its line endings and its
+/// byte-order mark (the mode is always 0600: it holds secrets).
+struct Kept {
+    uid: u32,
+    gid: u32,
+    crlf: bool,
+    bom: bool,
+}
+
+impl Kept {
+    fn of(path: &Path, text: &str) -> Result<Kept, RegistryError> {
+        use std::os::unix::fs::MetadataExt;
+        let meta = std::fs::metadata(path).map_err(|source| RegistryError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Ok(Kept {
+            uid: meta.uid(),
+            gid: meta.gid(),
+            crlf: text.contains("\r\n"),
+            bom: text.starts_with('\u{feff}'),
+        })
+    }
+
+    /// Root editing another user's registry leaves the lock file theirs
+    /// too, so that their next edit can open it.
+    fn give_lock(&self, lock: &File) -> std::io::Result<()> {
+        use std::os::unix::fs::MetadataExt;
+        // SAFETY: geteuid only reads the process's credentials.
+        if lock.metadata()?.uid() != self.uid && unsafe { libc::geteuid() } == 0 {
+            std::os::unix::fs::fchown(lock, Some(self.uid), Some(self.gid))?;
+        }
+        Ok(())
+    }
+
+    /// `text` (as `toml_edit` writes it: LF, no mark) in the file's own
+    /// line endings and with its mark.
+    fn text(&self, text: String) -> String {
+        let text = if self.crlf {
+            text.replace("\r\n", "\n").replace('\n', "\r\n")
+        } else {
+            text
+        };
+        match (self.bom, text.starts_with('\u{feff}')) {
+            (true, false) => format!("\u{feff}{text}"),
+            _ => text,
+        }
+    }
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> RegistryError {
@@ -43,18 +99,25 @@ fn lock_path(path: &Path) -> PathBuf {
 }
 
 impl Edit {
-    /// Locks the registry at `path` and reads it; it must be valid.
-    pub fn open(path: &Path) -> Result<Edit, RegistryError> {
+    /// Locks the registry at `path`, waiting at most `wait` for another
+    /// writer, and reads it; it must be valid. A registry that is a
+    /// symbolic link is edited where it points (and locked there), so the
+    /// link stays a link.
+    pub fn open(path: &Path, wait: std::time::Duration) -> Result<Edit, RegistryError> {
+        let is_link = std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink());
+        let path = &if is_link {
+            std::fs::canonicalize(path).map_err(|source| RegistryError::Read {
+                path: path.to_path_buf(),
+                source,
+            })?
+        } else {
+            path.to_path_buf()
+        };
         let lock = lock_path(path);
-        let file = OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .mode(0o600)
-            .open(&lock)
-            .map_err(io(&lock))?;
-        file.lock().map_err(io(&lock))?;
+        let file = lock_file(&lock, wait).map_err(io(&lock))?;
         let text = read_text(path)?;
+        let kept = Kept::of(path, &text)?;
+        kept.give_lock(&file).map_err(io(&lock))?;
         let registry = Registry::parse(&text, path)?;
         let doc: DocumentMut = text.parse().map_err(|e: toml_edit::TomlError| {
             // The text just parsed as a registry, so this cannot happen.
@@ -67,17 +130,37 @@ impl Edit {
             path: path.to_path_buf(),
             registry,
             doc,
+            kept,
             _lock: file,
         })
     }
 
     /// Validates the changed document as a registry and writes it
     /// atomically; returns the registry as it now is.
+    /// The file keeps its owner, line endings and byte-order mark.
     pub fn commit(self) -> Result<Registry, RegistryError> {
-        let text = self.doc.to_string();
+        self.commit_holding_lock().map(|(registry, _)| registry)
+    }
+
+    /// [`Edit::commit`], keeping the lock until the returned guard drops:
+    /// for a change that ends with a file beside the registry (customer
+    /// CAs), so that no other writer comes in between.
+    pub fn commit_holding_lock(self) -> Result<(Registry, RegistryLock), RegistryError> {
+        let text = self.kept.text(self.doc.to_string());
         let registry = Registry::parse(&text, &self.path)?;
-        write_private(&self.path, text.as_bytes()).map_err(io(&self.path))?;
-        Ok(registry)
+        self.write(text.as_bytes()).map_err(io(&self.path))?;
+        Ok((registry, RegistryLock { _held: self._lock }))
+    }
+
+    fn write(&self, bytes: &[u8]) -> std::io::Result<()> {
+        let dir = Dir::of(&self.path);
+        let staged = dir.stage(file_name(&self.path)?, bytes, 0o600, true)?;
+        // SAFETY: geteuid only reads the process's credentials.
+        if self.kept.uid != unsafe { libc::geteuid() } {
+            staged.chown(self.kept.uid, self.kept.gid)?;
+        }
+        staged.publish()?;
+        dir.sync()
     }
 
     /// The `[[key]]` tables of `table`, created when absent; an error when

@@ -8,7 +8,10 @@ use openssl::stack::Stack;
 use openssl::x509::store::X509StoreBuilder;
 use openssl::x509::verify::X509VerifyFlags;
 use openssl::x509::{X509, X509StoreContext};
+use std::str::FromStr;
 use time::OffsetDateTime;
+use x509_cert::der::Decode;
+use x509_cert::name::Name;
 
 use crate::api::{Error, project, timestamp};
 use crate::pki::{asn1_time, serial_of};
@@ -60,19 +63,27 @@ pub fn verify_bundle(
     // Customer-managed X.509: the project's own CAs vouch for CUSTOMER users.
     let customer = if project.self_managed_x509 {
         ca::customer_cas(home.root(), &project.id)?
-            .iter()
-            .any(|ca| chains(&cert, ca).unwrap_or(false))
+            .into_iter()
+            .find(|ca| chains(&cert, ca).unwrap_or(false))
     } else {
-        false
+        None
     };
-    if customer {
-        return Ok(vec![
-            key_matches(&cert, pem),
-            check(
+    if let Some(customer) = customer {
+        let chain = match lapsed(&customer, now)? {
+            Some(why) => check(
+                CHAIN,
+                false,
+                format!("the customer CA that signed it {why}"),
+            ),
+            None => check(
                 CHAIN,
                 true,
                 "a customer CA of the project (customer-managed X.509)",
             ),
+        };
+        return Ok(vec![
+            key_matches(&cert, pem),
+            chain,
             in_force(&cert, now)?,
             check(
                 "not revoked",
@@ -84,7 +95,7 @@ pub fn verify_bundle(
     }
     Ok(vec![
         key_matches(&cert, pem),
-        signed_by_project(home, project, &cert)?,
+        signed_by_project(home, project, &cert, now)?,
         in_force(&cert, now)?,
         not_revoked(record.as_ref()),
         names_subject(project, &cert, record.as_ref()),
@@ -110,9 +121,21 @@ fn key_matches(cert: &X509, pem: &[u8]) -> Check {
     }
 }
 
-fn signed_by_project(home: &Home, project: &Project, cert: &X509) -> Result<Check, Error> {
+fn signed_by_project(
+    home: &Home,
+    project: &Project,
+    cert: &X509,
+    now: OffsetDateTime,
+) -> Result<Check, Error> {
     let cas = ca::certificates(&home.ca_dir(&project.id))?;
     let signer = cas.iter().position(|ca| chains(cert, ca).unwrap_or(false));
+    if let Some(why) = signer.map(|i| lapsed(&cas[i], now)).transpose()?.flatten() {
+        return Ok(check(
+            CHAIN,
+            false,
+            format!("the project CA that signed it {why}"),
+        ));
+    }
     Ok(match (cas.is_empty(), signer) {
         (true, _) => check(
             CHAIN,
@@ -130,6 +153,20 @@ fn signed_by_project(home: &Home, project: &Project, cert: &X509) -> Result<Chec
             "a retired CA of the project (rotated out, kept for what it issued)",
         ),
         (false, None) => check(CHAIN, false, "it was not signed by this project's CA"),
+    })
+}
+
+/// Why the CA `ca` is not in force at `now` (`None` when it is): a chain
+/// through a lapsed CA does not verify, as `openssl verify` says.
+fn lapsed(ca: &X509, now: OffsetDateTime) -> Result<Option<String>, Error> {
+    let now = asn1_time(now)?;
+    let (nb, na) = (ca.not_before(), ca.not_after());
+    Ok(if nb > now.as_ref() {
+        Some(format!("is not valid before {nb}"))
+    } else if na <= now.as_ref() {
+        Some(format!("expired {na}"))
+    } else {
+        None
     })
 }
 
@@ -172,21 +209,28 @@ fn common_name(cert: &X509) -> String {
         .unwrap_or_default()
 }
 
-/// A customer CA's certificate names a CUSTOMER user: by its CN, or by a
-/// full RFC 2253 name starting with it.
+/// A customer CA's certificate names a CUSTOMER user: its whole subject,
+/// as mongod derives the user name, is that user's distinguished name
+/// (compared as names, so spacing and the case of attribute types do not
+/// matter; every attribute and its value do).
 fn names_customer_user(project: &Project, cert: &X509) -> Check {
     const NAME: &str = "names a CUSTOMER user";
-    let cn = common_name(cert);
-    let prefix = format!("CN={cn},");
-    let user = project.database_users.iter().find(|u| {
-        u.x509_type == X509Type::Customer
-            && (u.username == cn
-                || u.username == format!("CN={cn}")
-                || u.username.starts_with(&prefix))
-    });
+    let subject = cert
+        .to_der()
+        .ok()
+        .and_then(|der| x509_cert::Certificate::from_der(&der).ok())
+        .map(|c| c.tbs_certificate().subject().to_string());
+    let Some(subject) = subject else {
+        return check(NAME, false, "the certificate's subject cannot be read");
+    };
+    let same = |username: &str| Name::from_str(username).is_ok_and(|n| n.to_string() == subject);
+    let user = project
+        .database_users
+        .iter()
+        .find(|u| u.x509_type == X509Type::Customer && same(&u.username));
     match user {
         Some(u) => check(NAME, true, format!("{} in $external", u.username)),
-        None => check(NAME, false, format!("no CUSTOMER user for CN={cn}")),
+        None => check(NAME, false, format!("no CUSTOMER user named {subject}")),
     }
 }
 

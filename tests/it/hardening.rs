@@ -370,7 +370,7 @@ fn fixtures_are_bounded_and_create_nothing_when_refused() {
     let out = home.path().join("never");
     let cases: [(&[&str], &str); 2] = [
         (
-            &["--count-per-user", "4000000000"],
+            &["--count-per-user", "400000"],
             "one run issues at most 100000",
         ),
         (&["--jobs", "10000"], "--jobs 10000: at most 256"),

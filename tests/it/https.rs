@@ -136,3 +136,47 @@ fn https_with_a_certificate_from_a_file() {
         "no API CA needed"
     );
 }
+
+#[test]
+fn the_api_ca_key_follows_the_passphrase_and_serve_ca_needs_none() {
+    let home = home();
+    let pass = home.path().join("pass");
+    std::fs::write(&pass, "api-ca passphrase").unwrap();
+    let key = home.path().join("api-ca/ca.key.pem");
+    // Made without a passphrase: a plain key.
+    let first = home.ok(&["serve-ca"]);
+    assert!(
+        std::fs::read_to_string(&key)
+            .unwrap()
+            .starts_with("-----BEGIN PRIVATE KEY-----"),
+        "plain at first"
+    );
+    // The first use with a passphrase at hand encrypts it in place.
+    let mut server = Server::start(
+        &home,
+        &["--tls", "--passphrase-file", pass.to_str().unwrap()],
+    );
+    assert!(
+        server.log().contains("encrypted the local API CA's key"),
+        "{}",
+        server.log()
+    );
+    assert!(server.stop());
+    let pem = std::fs::read_to_string(&key).unwrap();
+    assert!(
+        pem.starts_with("-----BEGIN ENCRYPTED PRIVATE KEY-----"),
+        "{pem}"
+    );
+    let (ok, _) = openssl(&[
+        "pkey",
+        "-in",
+        key.to_str().unwrap(),
+        "-passin",
+        "pass:wrong",
+        "-noout",
+    ]);
+    assert!(!ok, "the key needs its passphrase");
+    // serve-ca prints the certificate without reading the key, so with no
+    // passphrase at all, and the same certificate as before.
+    assert_eq!(home.ok(&["serve-ca"]), first);
+}

@@ -6,6 +6,8 @@
 mod common;
 
 mod bad_input;
+mod connections;
+mod customer_cas;
 mod errors;
 mod faults;
 mod fidelity;
@@ -16,8 +18,10 @@ mod keys;
 mod ledger;
 mod manage;
 mod manage_http;
+mod names;
 mod profile;
 mod refusals;
+mod registry_files;
 mod server;
 mod server_limits;
 mod service_accounts;

@@ -342,7 +342,16 @@ fn customer_x509_over_http_and_the_cli() {
             .contains("selfManagedX509 = true")
     );
 
-    // verify trusts the customer CA for CUSTOMER users; the kit ships it.
+    // verify trusts the customer CA for CUSTOMER users (named by the whole
+    // subject, as mongod derives it); the kit ships it.
+    home.ok(&[
+        "dbusers",
+        "create",
+        "--username",
+        "CN=carol",
+        "--x509Type",
+        "CUSTOMER",
+    ]);
     let checks = home.ok(&["verify", bundle.to_str().unwrap()]);
     assert!(
         checks.contains("a customer CA of the project") && checks.contains("names a CUSTOMER user"),

@@ -183,3 +183,78 @@ fn wrong_credentials_grants_revoked_and_unknown_tokens_are_refused() {
     home.ok(&["projects", "serviceAccounts", "rm", &id]);
     assert_eq!(bearer("GET", &certs, &again).status, 401);
 }
+
+fn access_token(server: &Server, id: &str, secret: &str) -> String {
+    let granted = token(server, id, secret, "client_credentials");
+    assert_eq!(granted.status, 200, "{}", granted.body);
+    let v: Value = serde_json::from_str(&granted.body).unwrap();
+    v["access_token"].as_str().unwrap().to_string()
+}
+
+#[test]
+fn one_account_asking_for_many_tokens_logs_only_itself_out() {
+    let home = TestHome::new(&registry(""));
+    let (greedy, greedy_secret) = account(&home, "GROUP_READ_ONLY");
+    let (other, other_secret) = account(&home, "GROUP_READ_ONLY");
+    let server = Server::start(&home, &[]);
+    let users = format!("{}/groups/{GID}/databaseUsers", server.api("v2"));
+    let kept = access_token(&server, &other, &other_secret);
+    let first = access_token(&server, &greedy, &greedy_secret);
+    let mut last = String::new();
+    // Its bound is 100 live tokens: 120 more push out its own first one.
+    for _ in 0..120 {
+        last = access_token(&server, &greedy, &greedy_secret);
+    }
+    assert_eq!(
+        bearer("GET", &users, &kept).status,
+        200,
+        "another account's token"
+    );
+    assert_eq!(bearer("GET", &users, &last).status, 200, "its newest token");
+    let evicted = bearer("GET", &users, &first);
+    assert_eq!(evicted.status, 401, "its own oldest token goes");
+    assert_eq!(
+        evicted.header("www-authenticate"),
+        Some("Bearer error=\"invalid_token\"")
+    );
+}
+
+#[test]
+fn a_changed_secret_or_a_remade_account_ends_its_tokens() {
+    let home = TestHome::new(&registry(""));
+    let (id, secret) = account(&home, "GROUP_READ_ONLY");
+    let server = Server::start(&home, &[]);
+    let users = format!("{}/groups/{GID}/databaseUsers", server.api("v2"));
+    let granted = access_token(&server, &id, &secret);
+    assert_eq!(bearer("GET", &users, &granted).status, 200);
+
+    // The secret changed by hand in the registry: the token ends with it.
+    let path = home.path().join("users.toml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(text.contains(&secret));
+    let changed = text.replace(&secret, "mdb_sa_sk_changed-by-hand-0123456789");
+    std::fs::write(&path, &changed).unwrap();
+    assert_eq!(
+        bearer("GET", &users, &granted).status,
+        401,
+        "after a new secret"
+    );
+    // And stays ended when the old secret comes back.
+    std::fs::write(&path, &text).unwrap();
+    assert_eq!(
+        bearer("GET", &users, &granted).status,
+        401,
+        "secret restored"
+    );
+
+    // Deleted, then made again by hand with the same client id and a new
+    // secret: the old token does not come back to life.
+    let fresh = access_token(&server, &id, &secret);
+    home.ok(&["projects", "serviceAccounts", "rm", &id]);
+    std::fs::write(&path, &changed).unwrap();
+    assert_eq!(
+        bearer("GET", &users, &fresh).status,
+        401,
+        "a remade account"
+    );
+}

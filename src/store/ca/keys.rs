@@ -9,6 +9,7 @@ use std::path::Path;
 use openssl::pkey::{PKey, Private};
 
 use super::error::{CaError, KeyFile, io};
+use crate::store::files::read_input;
 
 /// Smallest RSA key accepted by `ca init --import-key`.
 const MIN_IMPORT_BITS: u32 = 2048;
@@ -65,7 +66,7 @@ pub(crate) fn read_key(
             mode: mode & 0o777,
         });
     }
-    let pem = fs::read(path).map_err(io("cannot read", path))?;
+    let pem = read_input(path).map_err(io("cannot read", path))?;
     decode_key(
         path,
         &pem,
@@ -125,7 +126,7 @@ pub(super) fn read_import_key(
     path: &Path,
     passphrase: Option<&Passphrase>,
 ) -> Result<PKey<Private>, CaError> {
-    let pem = fs::read(path).map_err(io("cannot read", path))?;
+    let pem = read_input(path).map_err(io("cannot read", path))?;
     let bad = |reason: &str| CaError::BadKey {
         of: KeyFile::Ca,
         path: path.to_path_buf(),

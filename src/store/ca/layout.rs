@@ -2,13 +2,14 @@
 //! certificate file names, the retired CAs, and the lock that makes
 //! concurrent first use create one CA.
 
-use std::fs::{self, DirBuilder, File, OpenOptions};
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+use std::fs::{self, DirBuilder, File};
+use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
 
 use openssl::x509::X509;
 
 use super::error::{CaError, crypto, io};
+use crate::store::files::lock_file;
 
 /// File name of the CA key inside the project directory.
 pub(super) const KEY_FILE: &str = "ca.key.pem";
@@ -35,6 +36,10 @@ pub(super) fn read_cert(path: &Path) -> Result<Option<X509>, CaError> {
     }
 }
 
+/// Longest wait for another process's CA lock: its holder is generating a
+/// CA key (OpenSSL's RSA-4096 generator, seconds on a busy machine).
+const CA_LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(120);
+
 /// Creates `dir` (mode 0700) and takes an exclusive lock in it, held until
 /// the returned file is dropped.
 pub(super) fn lock_dir(dir: &Path) -> Result<File, CaError> {
@@ -44,13 +49,5 @@ pub(super) fn lock_dir(dir: &Path) -> Result<File, CaError> {
         .create(dir)
         .map_err(io("cannot create directory", dir))?;
     let path = dir.join(".lock");
-    let file = OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .mode(0o600)
-        .open(&path)
-        .map_err(io("cannot open", &path))?;
-    file.lock().map_err(io("cannot lock", &path))?;
-    Ok(file)
+    lock_file(&path, CA_LOCK_WAIT).map_err(io("cannot lock", &path))
 }

@@ -53,12 +53,49 @@ pub fn open_or_create(
 
 /// The CA that signs `serve --tls`'s server certificates, in
 /// `<home>/api-ca/`, created on first use; not an Atlas project's.
+/// With a passphrase at hand its key is kept encrypted, as the project
+/// CAs' are: a plain key from before is encrypted in place on first use.
 pub fn open_or_create_api_ca(
     home: &Path,
     passphrase: Option<&Passphrase>,
     cache: &Cache,
 ) -> Result<(Authority, bool), CaError> {
-    open_or_create_in(&home.join("api-ca"), Owner::LocalApi, passphrase, cache)
+    let dir = home.join(API_CA_DIR);
+    let opened = open_or_create_in(&dir, Owner::LocalApi, passphrase, cache)?;
+    if let Some(passphrase) = passphrase {
+        encrypt_if_plain(&dir, &opened.0, passphrase)?;
+    }
+    Ok(opened)
+}
+
+/// The local API CA's certificate, if it exists; its key is not read.
+pub fn api_ca_cert(home: &Path) -> Result<Option<X509>, CaError> {
+    read_cert(&home.join(API_CA_DIR).join(CERT_FILE))
+}
+
+/// The directory of the local API CA in a home.
+const API_CA_DIR: &str = "api-ca";
+
+/// Rewrites the plain key of `ca` in `dir` encrypted with `passphrase`.
+fn encrypt_if_plain(dir: &Path, ca: &Authority, passphrase: &Passphrase) -> Result<(), CaError> {
+    let path = dir.join(KEY_FILE);
+    let pem = fs::read(&path).map_err(io("cannot read", &path))?;
+    if is_encrypted(&pem) {
+        return Ok(());
+    }
+    let _lock = lock_dir(dir)?;
+    let key_pem = ca
+        .key_pem(Some(passphrase.bytes()))
+        .map_err(|source| CaError::Crypto {
+            what: "encoding the CA key".into(),
+            source,
+        })?;
+    write_private(&path, &key_pem).map_err(io("cannot write", &path))?;
+    eprintln!(
+        "atlas-ca: encrypted the local API CA's key {} with the passphrase",
+        path.display()
+    );
+    Ok(())
 }
 
 /// Whose CA it is, which decides its name.

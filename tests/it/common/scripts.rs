@@ -3,10 +3,28 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+/// Every package a test asks for: the venv gets them all in its first
+/// install, so that no install runs while another test's script imports
+/// from the same venv.
+const EVERY_PACKAGE: [&str; 7] = [
+    "requests",
+    "httpx",
+    "pymongo",
+    "mockupdb",
+    "pkilint",
+    "cryptography",
+    "pyyaml:yaml",
+];
+
 /// A Python interpreter in a venv with `packages` installed (made once,
 /// under the target directory, and shared by the test binaries). A package
 /// imported under another name is written `pip-name:module` (`pyyaml:yaml`).
 pub fn python_with(packages: &[&str]) -> PathBuf {
+    assert!(
+        packages.iter().all(|p| EVERY_PACKAGE.contains(p)),
+        "add {packages:?} to EVERY_PACKAGE"
+    );
+    let packages = &EVERY_PACKAGE;
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("test-venv");
     std::fs::create_dir_all(dir.parent().unwrap()).unwrap();
     let lock = std::fs::File::create(dir.with_extension("lock")).unwrap();
