@@ -124,3 +124,107 @@ fn edits_keep_line_endings_the_mark_the_mode_and_links() {
             .contains("name = \"second\"")
     );
 }
+
+#[test]
+fn a_trailing_comment_stays_at_the_end() {
+    let text = format!("{}\n# the end of the registry\n", registry(""));
+    let home = TestHome::new(&text);
+    // A user (in the last project), a project and a key: each appended
+    // table goes before the comment that ended the file.
+    home.ok(&[
+        "dbusers",
+        "create",
+        "--username",
+        "zed",
+        "--x509Type",
+        "MANAGED",
+    ]);
+    home.ok(&["projects", "create", "second"]);
+    home.ok(&[
+        "projects",
+        "apiKeys",
+        "create",
+        "--desc",
+        "ci",
+        "--role",
+        "ORG_OWNER",
+    ]);
+    let after = std::fs::read_to_string(registry_path(&home)).unwrap();
+    let comment = after.find("# the end of the registry").unwrap();
+    for added in ["username = \"zed\"", "name = \"second\"", "desc = \"ci\""] {
+        assert!(after.find(added).unwrap() < comment, "{added}: {after}");
+    }
+    assert!(
+        after.trim_end().ends_with("# the end of the registry"),
+        "{after}"
+    );
+}
+
+#[test]
+fn root_editing_another_users_home_leaves_it_theirs() {
+    use std::os::unix::fs::MetadataExt;
+    // SAFETY: geteuid only reads the process's credentials.
+    if unsafe { libc::geteuid() } != 0 {
+        // Only root can edit a file another user owns; nothing to check.
+        return;
+    }
+    let home = TestHome::new(&registry(""));
+    let (uid, gid) = (65534, 65534);
+    std::os::unix::fs::chown(registry_path(&home), Some(uid), Some(gid)).unwrap();
+    home.ok(&["projects", "create", "second"]);
+    for file in ["users.toml", ".users.toml.lock"] {
+        let meta = std::fs::metadata(home.path().join(file)).unwrap();
+        assert_eq!((meta.uid(), meta.gid()), (uid, gid), "{file}");
+    }
+}
+
+#[test]
+fn unbounded_arguments_and_endless_inputs_are_refused() {
+    let home = TestHome::new(&registry(""));
+    for args in [
+        vec!["serve", "--client-timeout", "18446744073709551615"],
+        vec!["serve", "--nonce-ttl", "18446744073709551615"],
+        vec!["serve", "--key-pool", "100000"],
+        vec!["--lock-wait", "100000", "projects", "list"],
+    ] {
+        let out = home.run(&args);
+        assert!(!out.status.success(), "{args:?}");
+        assert!(
+            stderr(&out).contains("is not in"),
+            "{args:?}: {}",
+            stderr(&out)
+        );
+    }
+    // A device or a FIFO as an input file: refused at once, never read
+    // until memory runs out or waited on.
+    let fifo = home.path().join("fifo");
+    assert!(
+        Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    for input in ["/dev/zero", fifo.to_str().unwrap()] {
+        let started = Instant::now();
+        for args in [
+            vec!["serve", "--listen", "127.0.0.1:0", "--tls-cert", input],
+            vec!["verify", input],
+            vec!["security", "customerCerts", "create", "--casFile", input],
+        ] {
+            let out = home.run(&args);
+            assert!(!out.status.success(), "{args:?}");
+            assert!(
+                stderr(&out).contains("not a regular file"),
+                "{args:?}: {}",
+                stderr(&out)
+            );
+        }
+        assert!(started.elapsed() < Duration::from_secs(10), "{input}");
+    }
+    // A regular file too large for any input.
+    let big = home.path().join("big.pem");
+    std::fs::write(&big, vec![b'A'; 2 << 20]).unwrap();
+    let out = home.run(&["verify", big.to_str().unwrap()]);
+    assert!(stderr(&out).contains("larger than"), "{}", stderr(&out));
+}
