@@ -22,6 +22,7 @@ pub use backend::Backend;
 pub use keys::{KeyType, UnknownKeyType};
 pub use profile::{Host, Profile, Subject, UnknownProfile, certificate, subject_text};
 pub use random::{random_hex, random_letters};
+pub(crate) use rsa::openssl_rsa;
 pub use text::{escape_hidden, is_hidden, is_valid_username};
 pub use validity::{OutOfRange, Validity};
 pub use x509::{asn1_time, fingerprint, pem_bundle, random_serial, rfc2253_subject, serial_of};

@@ -6,8 +6,12 @@
 //! callback: a worker that finds its prime early helps with the other one
 //! instead of waiting for the slower search to end.
 //!
+//! OpenSSL's whole RSA generator (`RSA_generate_key_ex`, for CA keys) is
+//! raced the same way: one run per worker, the first key ends the others.
+//!
 //! The Rust bindings do not expose the callback, so this is the crate's
-//! only foreign call, kept to the four functions of `BN_GENCB`.
+//! only foreign call, kept to the four functions of `BN_GENCB` and the two
+//! generators that take one.
 
 use std::ffi::{c_int, c_void};
 use std::sync::Mutex;
@@ -16,7 +20,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use foreign_types::ForeignType;
 use openssl::bn::BigNum;
 use openssl::error::ErrorStack;
-use openssl_sys::{BIGNUM, BN_GENCB};
+use openssl::pkey::Private;
+use openssl::rsa::Rsa;
+use openssl_sys::{BIGNUM, BN_GENCB, RSA};
 
 // OpenSSL's BN_GENCB API (bn.h, since 1.1.0), from the libcrypto that
 // openssl-sys links.
@@ -37,6 +43,73 @@ unsafe extern "C" {
         rem: *const BIGNUM,
         cb: *mut BN_GENCB,
     ) -> c_int;
+    fn RSA_generate_key_ex(rsa: *mut RSA, bits: c_int, e: *mut BIGNUM, cb: *mut BN_GENCB) -> c_int;
+}
+
+/// Runs `generate` with a callback that stops it once `stop` is set;
+/// returns what `generate` returned (1 on success).
+fn with_callback(
+    stop: &AtomicBool,
+    generate: impl FnOnce(*mut BN_GENCB) -> c_int,
+) -> Result<c_int, ErrorStack> {
+    // SAFETY: the callback object is created and freed here and used only
+    // by `generate` in between; its argument, `stop`, outlives it.
+    unsafe {
+        let cb = BN_GENCB_new();
+        if cb.is_null() {
+            return Err(ErrorStack::get());
+        }
+        BN_GENCB_set(cb, keep_going, std::ptr::from_ref(stop).cast_mut().cast());
+        let done = generate(cb);
+        BN_GENCB_free(cb);
+        Ok(done)
+    }
+}
+
+/// An RSA key from OpenSSL's own generator (SP 800-56B, FIPS 186-4
+/// auxiliary primes), run once on each of two workers of the current
+/// rayon pool: the first key stops the other run. Its time is the shorter
+/// of two runs, whose lengths vary several-fold from key to key.
+pub(super) fn openssl_rsa(bits: c_int, e: u32) -> Result<Rsa<Private>, ErrorStack> {
+    let stop = AtomicBool::new(false);
+    let first = Mutex::new(None);
+    let worker = || -> Result<(), ErrorStack> {
+        // SAFETY: RSA_new returns a fresh, empty object or null; it is
+        // owned by the wrapper at once, so freed on every path, and handed
+        // out only once OpenSSL has filled it with a private key.
+        let rsa = unsafe {
+            let raw = openssl_sys::RSA_new();
+            if raw.is_null() {
+                return Err(ErrorStack::get());
+            }
+            Rsa::<Private>::from_ptr(raw)
+        };
+        let exponent = BigNum::from_u32(e)?;
+        let done = with_callback(&stop, |cb| {
+            // SAFETY: `rsa` and `exponent` are live objects owned here;
+            // OpenSSL writes the key into `rsa` and only reads `exponent`.
+            unsafe { RSA_generate_key_ex(rsa.as_ptr(), bits, exponent.as_ptr(), cb) }
+        })?;
+        if done == 1 {
+            stop.store(true, Ordering::Relaxed);
+            // A poisoned lock only interrupted a store of a plain value.
+            let mut first = first.lock().unwrap_or_else(|p| p.into_inner());
+            first.get_or_insert(rsa);
+            return Ok(());
+        }
+        let errors = ErrorStack::get();
+        if stop.load(Ordering::Relaxed) {
+            Ok(())
+        } else {
+            Err(errors)
+        }
+    };
+    let (a, b) = rayon::join(worker, worker);
+    let key = first.into_inner().unwrap_or_else(|p| p.into_inner());
+    match key {
+        Some(key) => Ok(key),
+        None => a.and(b).and_then(|()| Err(ErrorStack::get())),
+    }
 }
 
 /// Called by OpenSSL at every step of a search: 1 to go on, 0 to stop.
@@ -51,25 +124,19 @@ extern "C" fn keep_going(_: c_int, _: c_int, cb: *mut BN_GENCB) -> c_int {
 /// `stop` is set.
 fn until(bits: c_int, stop: &AtomicBool) -> Result<Option<BigNum>, ErrorStack> {
     let prime = BigNum::new()?;
-    // SAFETY: the callback object is created and freed here and used only
-    // by the one call in between; its argument, `stop`, outlives it.
-    let found = unsafe {
-        let cb = BN_GENCB_new();
-        if cb.is_null() {
-            return Err(ErrorStack::get());
+    let found = with_callback(stop, |cb| {
+        // SAFETY: `prime` is a live BIGNUM owned here, which OpenSSL fills.
+        unsafe {
+            BN_generate_prime_ex(
+                prime.as_ptr(),
+                bits,
+                0,
+                std::ptr::null(),
+                std::ptr::null(),
+                cb,
+            )
         }
-        BN_GENCB_set(cb, keep_going, std::ptr::from_ref(stop).cast_mut().cast());
-        let found = BN_generate_prime_ex(
-            prime.as_ptr(),
-            bits,
-            0,
-            std::ptr::null(),
-            std::ptr::null(),
-            cb,
-        );
-        BN_GENCB_free(cb);
-        found
-    };
+    })?;
     if found == 1 {
         return Ok(Some(prime));
     }
@@ -140,6 +207,14 @@ mod tests {
             .unwrap();
         let (a, b) = one.install(|| two_primes(256, &|_| Ok(true))).unwrap();
         assert_ne!(a, b);
+    }
+
+    #[test]
+    fn openssl_keys_from_the_race_are_whole() {
+        let key = openssl_rsa(1024, 65_537).unwrap();
+        assert_eq!(key.size(), 128);
+        assert!(key.check_key().unwrap());
+        assert_eq!(key.e().to_dec_str().unwrap().to_string(), "65537");
     }
 
     #[test]

@@ -23,6 +23,13 @@ use super::prime::two_primes;
 /// The public exponent, as Atlas's and every other current RSA key.
 const PUBLIC_EXPONENT: u32 = 65_537;
 
+/// A key from OpenSSL's own generator (for CA keys), the first of two runs
+/// on the current rayon pool; `bits` at most 16384.
+pub(crate) fn openssl_rsa(bits: u32) -> Result<Rsa<Private>, ErrorStack> {
+    // Lossless: clamped to 16384.
+    super::prime::openssl_rsa(bits.min(16_384) as i32, PUBLIC_EXPONENT)
+}
+
 /// A fresh RSA key with a `bits`-bit modulus and e = 65537. Outside a rayon
 /// pool this runs on the global one.
 pub(crate) fn generate(bits: u32) -> Result<Rsa<Private>, ErrorStack> {

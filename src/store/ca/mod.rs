@@ -16,7 +16,6 @@ use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
 
 use openssl::pkey::{PKey, Private};
-use openssl::rsa::Rsa;
 use openssl::x509::X509;
 use time::OffsetDateTime;
 
@@ -236,11 +235,12 @@ fn create(
 const CA_KEY_BITS: u32 = 4096;
 
 /// A CA's RSA-4096 key from OpenSSL's own generator (SP 800-56B with
-/// FIPS 186-4 auxiliary primes, its own checks): made once per project and
-/// kept for years, it is worth its extra second; subject keys, made for
-/// every certificate, take the fast path (`pki::rsa`).
+/// FIPS 186-4 auxiliary primes, its own checks), raced on two cores: made
+/// once per project and kept for years, it is worth its extra second;
+/// subject keys, made for every certificate, take the fast path
+/// (`pki::rsa`).
 fn generate_ca_key() -> Result<PKey<Private>, CaError> {
-    Rsa::generate(CA_KEY_BITS)
+    crate::pki::openssl_rsa(CA_KEY_BITS)
         .and_then(PKey::from_rsa)
         .map_err(crypto("generating the CA's RSA key"))
 }
