@@ -213,7 +213,7 @@ fn every_malformed_registry_points_at_itself_and_creates_nothing() {
     assert!(cases.len() >= 30);
     let mut wrong = Vec::new();
     for (text, line, column, needle) in cases {
-        let home = TestHome::new(&text);
+        let home = TestHome::without_ca(&text);
         let out = home.create("alice", &["--projectId", GID]);
         let err = stderr(&out);
         let path = home.path().join("users.toml");

@@ -16,7 +16,7 @@ fn fails(home: &TestHome, args: &[&str], want_stderr: &str) {
 
 #[test]
 fn atlas_errors_exactly() {
-    let home = TestHome::new(&registry(""));
+    let home = TestHome::without_ca(&registry(""));
     let cases: &[(&[&str], String)] = &[
         (
             &["--username", "nobody"],
@@ -122,7 +122,7 @@ fn per_user_limit() {
 #[test]
 fn project_selection() {
     let two = format!("{}\n[[projects]]\nid = \"{OTHER_GID}\"\n", registry(""));
-    let home = TestHome::new(&two);
+    let home = TestHome::without_ca(&two);
     let out = home.create("alice", &[]);
     assert!(!out.status.success());
     assert!(
@@ -155,7 +155,7 @@ fn project_selection() {
 #[test]
 fn bad_registry_reports_file_line_and_column() {
     let text = registry("").replace("x509Type = \"CUSTOMER\"", "x509type = \"CUSTOMER\"");
-    let home = TestHome::new(&text);
+    let home = TestHome::without_ca(&text);
     let out = home.create("alice", &[]);
     assert!(!out.status.success());
     let path = home.path().join("users.toml");

@@ -185,7 +185,7 @@ fn fixtures_have_the_atlas_profile_and_options() {
 
 #[test]
 fn fixtures_fail_whole_and_write_nothing() {
-    let home = TestHome::new(&registry("maxCertsPerUser = 2"));
+    let home = TestHome::without_ca(&registry("maxCertsPerUser = 2"));
     let out = home.path().join("fx");
     let cases: &[(&[&str], &str)] = &[
         (

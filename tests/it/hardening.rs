@@ -20,7 +20,7 @@ fn ca_key(home: &TestHome) -> String {
 
 #[test]
 fn ca_keys_stay_encrypted_and_certificates_need_no_key() {
-    let home = TestHome::new(&registry(""));
+    let home = TestHome::without_ca(&registry(""));
     let pass = home.path().join("pass");
     std::fs::write(&pass, "s3cret\n").unwrap();
     let p = pass.to_str().unwrap();
@@ -116,7 +116,7 @@ fn ca_keys_stay_encrypted_and_certificates_need_no_key() {
 
 #[test]
 fn legacy_encrypted_keys_never_make_openssl_prompt() {
-    let home = TestHome::new(&registry(""));
+    let home = TestHome::without_ca(&registry(""));
     let key = home.path().join("legacy.pem");
     openssl_ok(&[
         "genrsa",
@@ -332,7 +332,7 @@ fn hidden_characters_are_refused_and_escaped() {
             "{}\n[[projects.databaseUsers]]\nusername = \"{name}\"\nx509Type = \"MANAGED\"\n",
             registry("")
         );
-        let home = TestHome::new(&text);
+        let home = TestHome::without_ca(&text);
         let out = home.run(&["dbusers", "certs", "create", "--username", &name]);
         assert!(
             stderr(&out).contains("ATLAS_MANAGED_X509_NAME_INVALID"),
@@ -355,7 +355,7 @@ fn hidden_characters_are_refused_and_escaped() {
         "{}\n[[projects.databaseUsers]]\nusername = \"evil\\u001b[2J\"\nx509Type = \"MANAGED\"\n",
         registry("")
     );
-    let home = TestHome::new(&text);
+    let home = TestHome::without_ca(&text);
     let out = home.run(&["dbusers", "certs", "create", "--username", "evil\u{1b}[2J"]);
     let err = stderr(&out);
     assert!(
@@ -399,7 +399,7 @@ fn fixtures_are_bounded_and_create_nothing_when_refused() {
 
 #[test]
 fn modes_are_explicit_whatever_the_umask() {
-    let home = TestHome::new(&registry(""));
+    let home = TestHome::without_ca(&registry(""));
     let out = home.path().join("fx");
     let script = format!(
         "umask 000 && exec {} --home {} fixtures --out {} --key-type ec-p256 --quiet",

@@ -89,7 +89,7 @@ fn exposed_truncated_and_foreign_keys_are_refused() {
 
 #[test]
 fn encrypted_ca_key() {
-    let home = TestHome::new(&registry(""));
+    let home = TestHome::without_ca(&registry(""));
     let out = home.run(&["ca", "init", "--encrypt"]);
     assert!(!out.status.success());
     assert!(

@@ -130,7 +130,7 @@ fn list_is_the_atlas_body() {
 
 #[test]
 fn listing_writes_nothing() {
-    let home = TestHome::new(&registry(""));
+    let home = TestHome::without_ca(&registry(""));
     let body = home.ok(&["dbusers", "certs", "list", "alice", "-o", "json"]);
     let v: Value = serde_json::from_str(&body).unwrap();
     assert_eq!(v["results"], Value::Array(vec![]));

@@ -190,7 +190,7 @@ fn matches_the_real_atlas_certificate_when_available() {
 
 #[test]
 fn ca_certificate_profile() {
-    let home = TestHome::new(&registry(""));
+    let home = TestHome::without_ca(&registry(""));
     let out = home.run(&["ca", "cert"]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(
@@ -290,7 +290,7 @@ fn ca_certificate_profile() {
 
 #[test]
 fn ca_init_imports_a_key_and_refuses_to_replace_a_ca() {
-    let home = TestHome::new(&registry(""));
+    let home = TestHome::without_ca(&registry(""));
     let key = home.path().join("import.pem");
     openssl_ok(&[
         "genpkey",
@@ -338,7 +338,7 @@ fn ca_init_imports_a_key_and_refuses_to_replace_a_ca() {
         "-out",
         ec.to_str().unwrap(),
     ]);
-    let other = TestHome::new(&registry(""));
+    let other = TestHome::without_ca(&registry(""));
     let out = other.run(&["ca", "init", "--import-key", ec.to_str().unwrap()]);
     assert!(!out.status.success());
     assert!(stderr(&out).contains("only RSA keys"), "{}", stderr(&out));

@@ -1,5 +1,6 @@
 //! A throw-away CA home and running the real binary in it.
 
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
@@ -10,8 +11,57 @@ use super::{GID, stderr, unique};
 pub struct TestHome {
     pub dir: tempfile::TempDir,
 }
+
+/// The CA of project [`GID`], made once per test process by the real
+/// binary (`ca init`) and copied into the homes that want one: each CA
+/// costs an RSA-4096 key from OpenSSL's generator, seconds of CPU, which
+/// only the tests about making CAs need to pay.
+fn shared_ca() -> &'static Path {
+    static CA: std::sync::OnceLock<tempfile::TempDir> = std::sync::OnceLock::new();
+    CA.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap();
+        let registry = format!("[[projects]]\nid = \"{GID}\"\n");
+        std::fs::write(dir.path().join("users.toml"), registry).unwrap();
+        let out = Command::new(env!("CARGO_BIN_EXE_atlas-ca"))
+            .arg("--home")
+            .arg(dir.path())
+            .args(["ca", "init", "--projectId", GID])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        dir
+    })
+    .path()
+}
+
 impl TestHome {
+    /// A home whose project [`GID`] (when the registry has it) already has
+    /// a CA, a copy of the one shared by the test process.
     pub fn new(registry_text: &str) -> TestHome {
+        let home = TestHome::without_ca(registry_text);
+        if registry_text.contains(GID) {
+            let from = shared_ca().join("projects").join(GID);
+            let to = home.path().join("projects").join(GID);
+            std::fs::create_dir_all(&to).unwrap();
+            std::fs::set_permissions(
+                home.path().join("projects"),
+                PermissionsExt::from_mode(0o700),
+            )
+            .unwrap();
+            std::fs::set_permissions(&to, PermissionsExt::from_mode(0o700)).unwrap();
+            for file in ["ca.key.pem", "ca.cert.pem"] {
+                std::fs::copy(from.join(file), to.join(file)).unwrap();
+            }
+        }
+        home
+    }
+
+    /// A home with no CA yet: for the tests about making one.
+    pub fn without_ca(registry_text: &str) -> TestHome {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("users.toml"), registry_text).unwrap();
         TestHome { dir }
