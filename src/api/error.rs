@@ -108,6 +108,18 @@ pub enum Invalid {
         /// Why not.
         refusal: Refusal,
     },
+    /// A `pki apply` file that cannot be applied, at its line and column.
+    #[error("{}:{line}:{column}: {message}", path.display())]
+    Spec {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line.
+        line: usize,
+        /// 1-based column, in characters.
+        column: usize,
+        /// What is wrong, and how to say it instead.
+        message: String,
+    },
     /// The worker threads could not be started.
     #[error("cannot start {jobs} worker threads: {reason}")]
     Jobs {

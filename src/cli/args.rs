@@ -78,6 +78,10 @@ pub(super) enum Command {
     LocalKit(KitArgs),
     /// Issues many client certificates in parallel, with a manifest.
     Fixtures(FixturesArgs),
+    /// Test PKIs beyond Atlas: roots, intermediates, any leaf (see
+    /// examples/pki/).
+    #[command(subcommand)]
+    Pki(PkiCommand),
     /// Checks a PEM bundle: key, chain, validity, revocation, user.
     Verify(VerifyArgs),
     /// Serves the Atlas Administration API locally (Digest-authenticated).
@@ -156,6 +160,22 @@ pub(super) struct FixturesArgs {
     /// No progress bar and no summary line.
     #[arg(long, short)]
     pub(super) quiet: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub(super) enum PkiCommand {
+    /// Writes every certificate, key and bundle a PKI file declares, or
+    /// nothing when any of it cannot be written.
+    Apply {
+        /// The PKI file (TOML; see examples/pki/ and the README).
+        file: PathBuf,
+        /// The directory to write.
+        #[arg(long)]
+        out: PathBuf,
+        /// Replace existing files.
+        #[arg(long)]
+        force: bool,
+    },
 }
 
 #[derive(Debug, Args)]

@@ -22,7 +22,7 @@ use crate::api::{self, Error};
 use crate::pki::escape_hidden;
 use crate::store::files::read_input;
 use crate::store::{Home, Passphrase, Registry, default_root};
-use args::{Cli, Command, DbusersCommand, ProjectArg};
+use args::{Cli, Command, DbusersCommand, PkiCommand, ProjectArg};
 
 /// Runs the command line (the `atlas-ca` binary) and returns the process
 /// exit status: 0, 1 for a failure, 2 for command-line syntax.
@@ -92,6 +92,16 @@ fn run(cli: Cli) -> Outcome {
         Command::ServerCert(a) => commands::server_cert(&home, a),
         Command::LocalKit(a) => commands::local_kit(&home, a),
         Command::Fixtures(a) => commands::fixtures(&home, a),
+        Command::Pki(PkiCommand::Apply { file, out, force }) => {
+            let applied = crate::tools::pki_apply::apply(&file, &out, force)?;
+            eprintln!(
+                "atlas-ca: wrote {} files for {} certificates in {}",
+                applied.files.len(),
+                applied.certificates.len(),
+                escape_hidden(&out.display().to_string())
+            );
+            Ok(())
+        }
         Command::Verify(a) => commands::verify(&home, a),
         Command::Serve(a) => commands::serve(home, a),
         Command::ServeCa => output::print_bytes(&crate::server::api_ca_pem(&home)?),

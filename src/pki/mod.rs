@@ -7,6 +7,7 @@
 mod authority;
 mod backend;
 pub(crate) mod crl;
+pub mod custom;
 mod keys;
 mod pkcs8;
 mod prime;

@@ -633,7 +633,7 @@ fn invalid(path: &Path, text: &str, at: usize, message: &str) -> RegistryError {
 }
 
 /// 1-based line and character column of byte offset `at` in `text`.
-fn line_column(text: &str, at: usize) -> (usize, usize) {
+pub(crate) fn line_column(text: &str, at: usize) -> (usize, usize) {
     let mut at = at.min(text.len());
     while !text.is_char_boundary(at) {
         at -= 1;

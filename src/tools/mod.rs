@@ -1,9 +1,12 @@
 //! What test environments need beyond Atlas, built on the API model: the
-//! local TLS kit, batch fixtures and bundle verification.
+//! local TLS kit, batch fixtures, whole test PKIs from one file
+//! (`pki apply`) and bundle verification.
 
 pub(crate) mod fixtures;
 pub(crate) mod kit;
 mod kit_files;
 mod names;
 mod outputs;
+pub mod pki_apply;
+mod pki_spec;
 pub(crate) mod verify;

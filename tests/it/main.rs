@@ -19,6 +19,7 @@ mod ledger;
 mod manage;
 mod manage_http;
 mod names;
+mod pki_apply;
 mod profile;
 mod refusals;
 mod registry_files;

@@ -1,0 +1,590 @@
+//! The file `pki apply` reads: a whole test PKI in TOML, checked in full
+//! (issuers, subjects, extension names, key encodings, file names) before
+//! anything is generated, each problem reported with its file, line and
+//! column.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::path::Path;
+use std::str::FromStr;
+
+use serde::Deserialize;
+use time::OffsetDateTime;
+use toml::Spanned;
+use x509_cert::der::Encode;
+use x509_cert::name::Name;
+
+use crate::api::{Error, Invalid};
+use crate::pki::custom::{AltName, EXTENDED_KEY_USAGES, Grant, KEY_USAGES, Spec};
+use crate::pki::{KeyType, random_serial};
+
+/// The file as written.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFile {
+    #[serde(default)]
+    defaults: RawDefaults,
+    #[serde(default, rename = "cert")]
+    certs: Vec<RawCert>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDefaults {
+    subject: Option<Spanned<String>>,
+    key: Option<Spanned<String>>,
+    not_before: Option<Spanned<String>>,
+    not_after: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCert {
+    name: Spanned<String>,
+    issuer: Spanned<String>,
+    #[serde(default)]
+    subject: Option<Spanned<String>>,
+    #[serde(default)]
+    explicit_subject: bool,
+    key: Option<Spanned<String>>,
+    #[serde(default)]
+    ca: bool,
+    pathlen: Option<u32>,
+    basic_constraints: Option<bool>,
+    #[serde(default)]
+    basic_constraints_critical: Option<bool>,
+    key_usage: Option<Spanned<Vec<String>>>,
+    extended_key_usage: Option<Spanned<Vec<String>>>,
+    #[serde(default)]
+    san: Vec<Spanned<String>>,
+    #[serde(default)]
+    san_critical: bool,
+    subject_key_id: Option<bool>,
+    authority_key_id: Option<bool>,
+    #[serde(default)]
+    mongo_roles: Vec<RawGrant>,
+    cluster_membership: Option<String>,
+    #[serde(default)]
+    ocsp: Vec<Spanned<String>>,
+    #[serde(default)]
+    must_staple: bool,
+    comment: Option<Spanned<String>>,
+    serial: Option<u64>,
+    not_before: Option<Spanned<String>>,
+    not_after: Option<Spanned<String>>,
+    #[serde(default)]
+    files: Option<Spanned<String>>,
+    key_password: Option<String>,
+    key_encryption: Option<Spanned<String>>,
+    pkcs12: Option<RawPkcs12>,
+    #[serde(default)]
+    public_key: bool,
+    #[serde(default)]
+    append: Vec<Spanned<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawGrant {
+    role: String,
+    db: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPkcs12 {
+    password: String,
+    friendly_name: Option<String>,
+}
+
+/// How a certificate's files are laid out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Files {
+    /// `<name>.pem`: the certificate (and appended ones), then the key.
+    Pem,
+    /// `<name>.crt` and `<name>.key`.
+    Split,
+    /// `<name>.pem` with the certificate only; the key is not written.
+    CertOnly,
+}
+
+/// How a written private key is encrypted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum KeyEncryption {
+    /// PKCS#8 PBES2 with AES-256-CBC.
+    Pkcs8Aes256,
+    /// PKCS#8 PBES2 with AES-128-CBC.
+    Pkcs8Aes128,
+    /// PKCS#8 PBES2 with DES-EDE3-CBC.
+    Pkcs8Des3,
+    /// The legacy PKCS#1 PEM encryption (`Proc-Type: 4,ENCRYPTED`), AES-256.
+    Pkcs1,
+}
+
+/// One certificate of the plan, resolved.
+#[derive(Debug)]
+pub(crate) struct Planned {
+    /// Its name: the base of its file names, and how others name it.
+    pub(crate) name: String,
+    /// The index of its issuer among the planned ones; `None`: self-signed.
+    pub(crate) issuer: Option<usize>,
+    pub(crate) key_type: KeyType,
+    pub(crate) spec: Spec,
+    pub(crate) files: Files,
+    /// The password and encryption of the written key, if encrypted.
+    pub(crate) key_encryption: Option<(String, KeyEncryption)>,
+    /// A PKCS#12 file: password and friendly name.
+    pub(crate) pkcs12: Option<(String, Option<String>)>,
+    /// `<name>-public.pem` with the public key.
+    pub(crate) public_key: bool,
+    /// Indexes of the certificates appended after it in its PEM file.
+    pub(crate) append: Vec<usize>,
+}
+
+/// Reads and checks the file at `path` (its text is `text`) against `now`;
+/// returns the certificates in an order where every issuer comes first.
+pub(crate) fn plan(path: &Path, text: &str, now: OffsetDateTime) -> Result<Vec<Planned>, Error> {
+    let fail = |at: usize, message: String| -> Error {
+        let (line, column) = crate::store::registry::line_column(text, at);
+        Invalid::Spec {
+            path: path.to_path_buf(),
+            line,
+            column,
+            message,
+        }
+        .into()
+    };
+    let raw: RawFile = toml::from_str(text).map_err(|e| {
+        let at = e.span().map_or(0, |s| s.start);
+        fail(at, e.message().to_string())
+    })?;
+    if raw.certs.is_empty() {
+        return Err(fail(0, "no [[cert]] tables: nothing to make".into()));
+    }
+    let mut index = HashMap::new();
+    for (i, c) in raw.certs.iter().enumerate() {
+        let name = c.name.get_ref();
+        if !is_file_base(name) {
+            return Err(fail(
+                c.name.span().start,
+                format!("name {name:?} must be letters, digits, '.', '_' or '-' (it names files)"),
+            ));
+        }
+        if index.insert(name.clone(), i).is_some() {
+            return Err(fail(
+                c.name.span().start,
+                format!("a second certificate named {name:?}"),
+            ));
+        }
+    }
+    let order = issuer_order(&raw.certs, &index, &fail)?;
+    let mut position = vec![0; raw.certs.len()];
+    for (at, &i) in order.iter().enumerate() {
+        position[i] = at;
+    }
+    let defaults = &raw.defaults;
+    order
+        .iter()
+        .map(|&i| resolve(&raw.certs[i], defaults, &index, &position, now, &fail))
+        .collect()
+}
+
+/// Whether `name` can be the base of a file name in the output directory.
+fn is_file_base(name: &str) -> bool {
+    !name.is_empty()
+        && !name.starts_with('.')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+}
+
+/// The certificates in an order where each one's issuer comes before it;
+/// an unknown issuer or a cycle is an error at the cert that names it.
+fn issuer_order(
+    certs: &[RawCert],
+    index: &HashMap<String, usize>,
+    fail: &dyn Fn(usize, String) -> Error,
+) -> Result<Vec<usize>, Error> {
+    let issuer_of = |i: usize| -> Result<Option<usize>, Error> {
+        let issuer = &certs[i].issuer;
+        match issuer.get_ref().as_str() {
+            "self" => Ok(None),
+            name => index.get(name).copied().map(Some).ok_or_else(|| {
+                fail(
+                    issuer.span().start,
+                    format!("unknown issuer {name:?} (no [[cert]] of that name, nor \"self\")"),
+                )
+            }),
+        }
+    };
+    // 0: not seen, 1: on the current path, 2: placed.
+    let mut state = vec![0u8; certs.len()];
+    let mut order = Vec::with_capacity(certs.len());
+    for start in 0..certs.len() {
+        let mut path = Vec::new();
+        let mut at = Some(start);
+        while let Some(i) = at {
+            match state[i] {
+                2 => break,
+                1 => {
+                    let issuer = &certs[i].issuer;
+                    return Err(fail(
+                        issuer.span().start,
+                        format!("issuers form a cycle through {:?}", certs[i].name.get_ref()),
+                    ));
+                }
+                _ => {
+                    state[i] = 1;
+                    path.push(i);
+                    at = issuer_of(i)?;
+                }
+            }
+        }
+        for &i in path.iter().rev() {
+            state[i] = 2;
+            order.push(i);
+        }
+    }
+    Ok(order)
+}
+
+fn resolve(
+    c: &RawCert,
+    defaults: &RawDefaults,
+    index: &HashMap<String, usize>,
+    position: &[usize],
+    now: OffsetDateTime,
+    fail: &dyn Fn(usize, String) -> Error,
+) -> Result<Planned, Error> {
+    let issuer = match c.issuer.get_ref().as_str() {
+        "self" => None,
+        name => Some(position[index[name]]),
+    };
+    let subject_der = subject(c, defaults, fail)?;
+    let key = c.key.as_ref().or(defaults.key.as_ref());
+    let key_type = match key {
+        None => KeyType::Rsa2048,
+        Some(k) => k
+            .get_ref()
+            .parse::<KeyType>()
+            .map_err(|e| fail(k.span().start, e.to_string()))?,
+    };
+    let when =
+        |own: &Option<Spanned<String>>, default: &Option<Spanned<String>>, fallback: i64| match own
+            .as_ref()
+            .or(default.as_ref())
+        {
+            None => Ok(now + time::Duration::seconds(fallback)),
+            Some(s) => instant(s.get_ref(), now).ok_or_else(|| {
+                fail(
+                    s.span().start,
+                    format!(
+                        "{:?} is neither a date (RFC 3339) nor an offset like -3600s, +30d, -1h",
+                        s.get_ref()
+                    ),
+                )
+            }),
+        };
+    let not_before = when(&c.not_before, &defaults.not_before, -3600)?;
+    let not_after = when(&c.not_after, &defaults.not_after, 365 * 86_400)?;
+    let names = |list: &Option<Spanned<Vec<String>>>, allowed: &[&str], what: &str| {
+        list.as_ref()
+            .map(|l| {
+                for n in l.get_ref() {
+                    if !allowed.contains(&n.as_str()) {
+                        return Err(fail(
+                            l.span().start,
+                            format!("{n:?} is not {what}; one of: {}", allowed.join(", ")),
+                        ));
+                    }
+                }
+                Ok(l.get_ref().clone())
+            })
+            .transpose()
+    };
+    let key_usage = match names(&c.key_usage, &KEY_USAGES, "a key usage")? {
+        Some(list) if list.is_empty() => None,
+        Some(list) => Some(list),
+        None if c.ca => Some(vec!["keyCertSign".into(), "cRLSign".into()]),
+        None => Some(vec!["digitalSignature".into(), "keyEncipherment".into()]),
+    };
+    let extended_key_usage = match names(
+        &c.extended_key_usage,
+        &EXTENDED_KEY_USAGES,
+        "an extended key usage",
+    )? {
+        Some(list) if list.is_empty() => None,
+        other => other,
+    };
+    let mut alt_names = Vec::new();
+    for s in &c.san {
+        alt_names.push(alt_name(s.get_ref()).ok_or_else(|| {
+            fail(
+                s.span().start,
+                format!(
+                    "{:?}: a subjectAltName is DNS:, IP:, email: or URI: and a value",
+                    s.get_ref()
+                ),
+            )
+        })?);
+    }
+    for url in c.ocsp.iter().chain(c.comment.iter()) {
+        if !url.get_ref().is_ascii() {
+            return Err(fail(
+                url.span().start,
+                "OCSP addresses and comments are IA5 strings: ASCII only".into(),
+            ));
+        }
+    }
+    let spec = Spec {
+        subject_der,
+        serial: match c.serial {
+            Some(s) => s,
+            None => random_serial()?,
+        },
+        not_before: Some(not_before),
+        not_after: Some(not_after),
+        basic_constraints: c.basic_constraints.unwrap_or(true).then_some((
+            c.ca,
+            c.pathlen,
+            c.basic_constraints_critical.unwrap_or(c.ca),
+        )),
+        key_usage,
+        extended_key_usage,
+        alt_names,
+        alt_names_critical: c.san_critical,
+        subject_key_id: c.subject_key_id.unwrap_or(true),
+        authority_key_id: c.authority_key_id.unwrap_or(true),
+        mongo_roles: c
+            .mongo_roles
+            .iter()
+            .map(|g| Grant {
+                role: g.role.clone(),
+                db: g.db.clone(),
+            })
+            .collect(),
+        cluster_membership: c.cluster_membership.clone(),
+        ocsp: c.ocsp.iter().map(|u| u.get_ref().clone()).collect(),
+        must_staple: c.must_staple,
+        comment: c.comment.as_ref().map(|s| s.get_ref().clone()),
+    };
+    let files = match c
+        .files
+        .as_ref()
+        .map(|f| (f.get_ref().as_str(), f.span().start))
+    {
+        None | Some(("pem", _)) => Files::Pem,
+        Some(("split", _)) => Files::Split,
+        Some(("cert-only", _)) => Files::CertOnly,
+        Some((other, at)) => {
+            return Err(fail(
+                at,
+                format!("files {other:?}: one of pem, split, cert-only"),
+            ));
+        }
+    };
+    let key_encryption = match (&c.key_password, &c.key_encryption) {
+        (None, None) => None,
+        (None, Some(e)) => {
+            return Err(fail(
+                e.span().start,
+                "key_encryption needs a key_password".into(),
+            ));
+        }
+        (Some(_), _) if files == Files::CertOnly => {
+            return Err(fail(
+                c.name.span().start,
+                "key_password on a certificate whose key is not written".into(),
+            ));
+        }
+        (Some(p), e) => Some((p.clone(), encryption(e.as_ref(), key_type, fail)?)),
+    };
+    let append = c
+        .append
+        .iter()
+        .map(|a| {
+            index.get(a.get_ref()).map(|&i| position[i]).ok_or_else(|| {
+                fail(
+                    a.span().start,
+                    format!("append: no certificate named {:?}", a.get_ref()),
+                )
+            })
+        })
+        .collect::<Result<_, _>>()?;
+    Ok(Planned {
+        name: c.name.get_ref().clone(),
+        issuer,
+        key_type,
+        spec,
+        files,
+        key_encryption,
+        pkcs12: c
+            .pkcs12
+            .as_ref()
+            .map(|p| (p.password.clone(), p.friendly_name.clone())),
+        public_key: c.public_key,
+        append,
+    })
+}
+
+/// The subject's DER: the certificate's RFC 4514 string, then the
+/// defaults' unless `explicit_subject`.
+fn subject(
+    c: &RawCert,
+    defaults: &RawDefaults,
+    fail: &dyn Fn(usize, String) -> Error,
+) -> Result<Vec<u8>, Error> {
+    let own = c
+        .subject
+        .as_ref()
+        .map(|s| (s.get_ref().as_str(), s.span().start));
+    let inherited = defaults
+        .subject
+        .as_ref()
+        .filter(|_| !c.explicit_subject)
+        .map(|s| (s.get_ref().as_str(), s.span().start));
+    let parts: Vec<(&str, usize)> = own
+        .into_iter()
+        .chain(inherited)
+        .filter(|(s, _)| !s.is_empty())
+        .collect();
+    if parts.is_empty() {
+        return Ok(Vec::new());
+    }
+    for (text, at) in &parts {
+        Name::from_str(text).map_err(|e| fail(*at, format!("subject {text:?}: {e} (RFC 4514, e.g. CN=server,O=MongoDB; attribute types by name or dotted OID)")))?;
+    }
+    let joined = parts.iter().map(|(s, _)| *s).collect::<Vec<_>>().join(",");
+    let at = parts[0].1;
+    Name::from_str(&joined)
+        .and_then(|n| n.to_der())
+        .map_err(|e| fail(at, format!("subject {joined:?}: {e}")))
+}
+
+/// An instant: RFC 3339, or an offset from `now` (`-10000000s`, `+30d`,
+/// `-1h`, `+20y` where a year is 365 days).
+fn instant(s: &str, now: OffsetDateTime) -> Option<OffsetDateTime> {
+    if let Ok(t) = OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339) {
+        return Some(t);
+    }
+    let (sign, rest) = match s.as_bytes().first()? {
+        b'+' => (1, &s[1..]),
+        b'-' => (-1, &s[1..]),
+        _ => return None,
+    };
+    let unit = rest.chars().last()?;
+    let number: i64 = rest[..rest.len() - unit.len_utf8()].parse().ok()?;
+    let seconds = match unit {
+        's' => 1,
+        'h' => 3600,
+        'd' => 86_400,
+        'y' => 365 * 86_400,
+        _ => return None,
+    };
+    now.checked_add(time::Duration::seconds(sign * number.checked_mul(seconds)?))
+}
+
+/// `DNS:name`, `IP:addr`, `email:addr` or `URI:uri`.
+fn alt_name(s: &str) -> Option<AltName> {
+    let (kind, value) = s.split_once(':')?;
+    Some(match kind {
+        "DNS" if value.is_ascii() => AltName::Dns(value.to_string()),
+        "IP" => AltName::Ip(value.parse::<IpAddr>().ok()?),
+        "email" if value.is_ascii() => AltName::Email(value.to_string()),
+        "URI" if value.is_ascii() => AltName::Uri(value.to_string()),
+        _ => return None,
+    })
+}
+
+fn encryption(
+    e: Option<&Spanned<String>>,
+    key_type: KeyType,
+    fail: &dyn Fn(usize, String) -> Error,
+) -> Result<KeyEncryption, Error> {
+    let Some(e) = e else {
+        return Ok(KeyEncryption::Pkcs8Aes256);
+    };
+    Ok(match e.get_ref().as_str() {
+        "pkcs8-aes256" => KeyEncryption::Pkcs8Aes256,
+        "pkcs8-aes128" => KeyEncryption::Pkcs8Aes128,
+        "pkcs8-3des" => KeyEncryption::Pkcs8Des3,
+        "pkcs1" if key_type.rsa_bits().is_some() => KeyEncryption::Pkcs1,
+        "pkcs1" => {
+            return Err(fail(
+                e.span().start,
+                "pkcs1 encryption is for RSA keys".into(),
+            ));
+        }
+        other => {
+            return Err(fail(
+                e.span().start,
+                format!(
+                    "key_encryption {other:?}: one of pkcs8-aes256, pkcs8-aes128, pkcs8-3des, pkcs1"
+                ),
+            ));
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn now() -> OffsetDateTime {
+        time::macros::datetime!(2026-12-01 00:00 UTC)
+    }
+
+    #[test]
+    fn offsets_and_dates() {
+        assert_eq!(
+            instant("-3600s", now()),
+            Some(now() - time::Duration::hours(1))
+        );
+        assert_eq!(instant("+2d", now()), Some(now() + time::Duration::days(2)));
+        assert_eq!(
+            instant("2020-01-01T00:00:00Z", now()),
+            Some(time::macros::datetime!(2020-01-01 00:00 UTC))
+        );
+        assert_eq!(instant("tomorrow", now()), None);
+        assert_eq!(instant("+5w", now()), None);
+    }
+
+    #[test]
+    fn bad_files_name_their_line() {
+        let path = Path::new("pki.toml");
+        let err = |text: &str| plan(path, text, now()).unwrap_err().to_string();
+        let unknown = "[[cert]]\nname = \"a\"\nissuer = \"b\"\n";
+        assert!(err(unknown).starts_with("pki.toml:3:"), "{}", err(unknown));
+        assert!(err(unknown).contains("unknown issuer \"b\""));
+        let cycle =
+            "[[cert]]\nname = \"a\"\nissuer = \"b\"\n[[cert]]\nname = \"b\"\nissuer = \"a\"\n";
+        assert!(err(cycle).contains("cycle"), "{}", err(cycle));
+        let attr = "[[cert]]\nname = \"a\"\nissuer = \"self\"\nsubject = \"NOPE=x\"\n";
+        assert!(err(attr).starts_with("pki.toml:4:"), "{}", err(attr));
+        let eku =
+            "[[cert]]\nname = \"a\"\nissuer = \"self\"\nextended_key_usage = [\"keyCertSign\"]\n";
+        assert!(
+            err(eku).contains("is not an extended key usage"),
+            "{}",
+            err(eku)
+        );
+        let pass = "[[cert]]\nname = \"a\"\nissuer = \"self\"\nfiles = \"cert-only\"\nkey_password = \"x\"\n";
+        assert!(
+            err(pass).contains("key_password on a certificate whose key is not written"),
+            "{}",
+            err(pass)
+        );
+        let field = "[[cert]]\nname = \"a\"\nissuer = \"self\"\ncolour = 1\n";
+        assert!(err(field).starts_with("pki.toml:4:"), "{}", err(field));
+    }
+
+    #[test]
+    fn issuers_come_first() {
+        let text = "[[cert]]\nname = \"leaf\"\nissuer = \"mid\"\n[[cert]]\nname = \"mid\"\nissuer = \"root\"\nca = true\n[[cert]]\nname = \"root\"\nissuer = \"self\"\nca = true\n";
+        let planned = plan(Path::new("p.toml"), text, now()).unwrap();
+        let names: Vec<&str> = planned.iter().map(|p| p.name.as_str()).collect();
+        assert_eq!(names, ["root", "mid", "leaf"]);
+        assert_eq!(planned[2].issuer, Some(1));
+        assert_eq!(planned[0].issuer, None);
+    }
+}

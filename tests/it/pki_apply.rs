@@ -1,0 +1,236 @@
+//! `pki apply`: the drivers' test PKI from the shipped example, checked
+//! with the openssl CLI and Python's `ssl` (neither written here); a bad
+//! file or an existing output refuses the run and writes nothing.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::common::*;
+
+fn example() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/pki/drivers-x509gen.toml")
+}
+
+fn apply(home: &TestHome, file: &Path, out: &Path, extra: &[&str]) -> std::process::Output {
+    let mut args = vec![
+        "pki",
+        "apply",
+        file.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    args.extend(extra);
+    home.run(&args)
+}
+
+/// The hex dump of the value of extension `oid` in `pem`, from
+/// `openssl asn1parse`.
+fn extension_hex(pem: &Path, oid: &str) -> String {
+    let parsed = openssl_ok(&["asn1parse", "-in", pem.to_str().unwrap()]);
+    let mut lines = parsed.lines().skip_while(|l| !l.contains(oid));
+    lines
+        .next()
+        .unwrap_or_else(|| panic!("{oid} not in {parsed}"));
+    let value = lines.next().unwrap();
+    value
+        .rsplit_once("[HEX DUMP]:")
+        .map(|(_, h)| h.to_string())
+        .unwrap_or_default()
+}
+
+#[test]
+fn the_drivers_set_is_what_drivers_load() {
+    let home = TestHome::without_ca(&registry(""));
+    let out = home.path().join("x509gen");
+    let run = apply(&home, &example(), &out, &[]);
+    assert!(run.status.success(), "{}", stderr(&run));
+    let f = |name: &str| out.join(name);
+    let s = |name: &str| f(name).to_str().unwrap().to_string();
+    let ca = s("ca.pem");
+
+    // Chains verify; the expired one fails for that reason alone.
+    for leaf in [
+        "server.pem",
+        "client.pem",
+        "wild.pem",
+        "altname.pem",
+        "client_roles.pem",
+    ] {
+        let (ok, text) = openssl(&["verify", "-CAfile", &ca, &s(leaf)]);
+        assert!(ok, "{leaf}: {text}");
+    }
+    let (ok, text) = openssl(&["verify", "-CAfile", &ca, &s("expired.pem")]);
+    assert!(!ok && text.contains("expired"), "{text}");
+    let (ok, text) = openssl(&[
+        "verify",
+        "-CAfile",
+        &s("ocsp-ecdsa-ca.pem"),
+        &s("ocsp-ecdsa-server-mustStaple.pem"),
+    ]);
+    assert!(ok, "{text}");
+
+    // Extensions as openssl reads them.
+    let server = openssl_ok(&["x509", "-in", &s("server.pem"), "-noout", "-text"]);
+    assert!(
+        server.contains("DNS:localhost, IP Address:127.0.0.1, IP Address:0:0:0:0:0:0:0:1"),
+        "{server}"
+    );
+    assert!(server.contains("TLS Web Server Authentication, TLS Web Client Authentication"));
+    assert!(server.contains("Subject: C = US, ST = New York, L = New York, O = MongoDB, OU = Drivers, CN = localhost"), "{server}");
+    let plain = openssl_ok(&["x509", "-in", &s("wrong-host.pem"), "-noout", "-text"]);
+    assert!(!plain.contains("X509v3 extensions"), "{plain}");
+    let staple = openssl_ok(&[
+        "x509",
+        "-in",
+        &s("ocsp-rsa-server-mustStaple.pem"),
+        "-noout",
+        "-text",
+    ]);
+    assert!(
+        staple.contains("TLS Feature:") && staple.contains("status_request"),
+        "{staple}"
+    );
+    assert!(
+        staple.contains("OCSP - URI:http://localhost:8100/status")
+            && staple.contains("OCSP - URI:http://localhost:9001/power/level"),
+        "{staple}"
+    );
+    let responder = openssl_ok(&[
+        "x509",
+        "-in",
+        &s("ocsp-rsa-responder.pem"),
+        "-noout",
+        "-text",
+    ]);
+    assert!(responder.contains("OCSP Signing"), "{responder}");
+
+    // MongoDB's own extensions, byte for byte as mongod's files carry them.
+    let roles = extension_hex(&f("client_roles.pem"), "1.3.6.1.4.1.34601.2.1.1");
+    assert_eq!(
+        roles,
+        "312B300F0C066261636B75700C0561646D696E30180C0F72656164416E7944617461626173650C0561646D696E"
+    );
+    let member = extension_hex(&f("cluster-member-foo.pem"), "1.3.6.1.4.1.34601.2.1.2");
+    assert_eq!(member, "0C03666F6F");
+
+    // Key encodings and passwords.
+    for (file, password, cipher) in [
+        ("client-pkcs8-encrypted.pem", "password", "des-ede3-cbc"),
+        ("password_protected.pem", "qwerty", "aes-128-cbc"),
+    ] {
+        let (ok, _) = openssl(&[
+            "pkey",
+            "-in",
+            &s(file),
+            "-passin",
+            &format!("pass:{password}"),
+            "-noout",
+        ]);
+        assert!(ok, "{file} opens with its password");
+        let (ok, _) = openssl(&["pkey", "-in", &s(file), "-passin", "pass:wrong", "-noout"]);
+        assert!(!ok, "{file} needs its password");
+        // The key block alone: asn1parse reads the first PEM block only.
+        let text = std::fs::read_to_string(f(file)).unwrap();
+        let key = &text[text.find("-----BEGIN ENCRYPTED PRIVATE KEY-----").unwrap()..];
+        let key_file = home.path().join(format!("{file}.key"));
+        std::fs::write(&key_file, key).unwrap();
+        let parsed = openssl_ok(&["asn1parse", "-in", key_file.to_str().unwrap()]);
+        assert!(
+            parsed.contains("PBES2") && parsed.contains(cipher),
+            "{file}: {parsed}"
+        );
+    }
+    let (ok, info) = openssl(&[
+        "pkcs12",
+        "-in",
+        &s("trusted-client.pfx"),
+        "-passin",
+        "pass:qwerty",
+        "-info",
+        "-nokeys",
+    ]);
+    assert!(
+        ok && info.contains("friendlyName: trusted-client"),
+        "{info}"
+    );
+    let public = std::fs::read_to_string(f("client-private-public.pem")).unwrap();
+    assert!(public.starts_with("-----BEGIN PUBLIC KEY-----"));
+    assert!(
+        std::fs::read_to_string(f("client-private.key"))
+            .unwrap()
+            .starts_with("-----BEGIN PRIVATE KEY-----")
+    );
+    assert!(
+        !std::fs::read_to_string(f("ca.pem"))
+            .unwrap()
+            .contains("PRIVATE KEY"),
+        "the CA's key is not written"
+    );
+
+    // Python's ssl, as a driver loads them.
+    let script = r#"
+import ssl, sys
+d = sys.argv[1]
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+ctx.load_verify_locations(d + "/ca.pem")
+ctx.load_cert_chain(d + "/client-pkcs8-encrypted.pem", password="password")
+ctx.load_cert_chain(d + "/password_protected.pem", password="qwerty")
+ctx.load_cert_chain(d + "/client.pem")
+print("loaded")
+"#;
+    let loaded = script_ok(Command::new("python3").args(["-c", script, out.to_str().unwrap()]));
+    assert_eq!(loaded.trim(), "loaded");
+}
+
+#[test]
+fn a_bad_file_or_an_existing_output_writes_nothing() {
+    let home = TestHome::without_ca(&registry(""));
+    let out = home.path().join("never");
+    let bad = home.path().join("bad.toml");
+    for (text, needle) in [
+        (
+            "[[cert]]\nname = \"a\"\nissuer = \"nobody\"\n",
+            "bad.toml:3:",
+        ),
+        (
+            "[[cert]]\nname = \"a\"\nissuer = \"self\"\nsubject = \"XYZ=1\"\n",
+            "bad.toml:4:",
+        ),
+        (
+            "[[cert]]\nname = \"a\"\nissuer = \"self\"\nextended_key_usage = [\"cRLSign\"]\n",
+            "not an extended key usage",
+        ),
+        (
+            "[[cert]]\nname = \"a\"\nissuer = \"self\"\nfiles = \"cert-only\"\nkey_password = \"p\"\n",
+            "whose key is not written",
+        ),
+        (
+            "[[cert]]\nname = \"../a\"\nissuer = \"self\"\n",
+            "it names files",
+        ),
+    ] {
+        std::fs::write(&bad, text).unwrap();
+        let run = apply(&home, &bad, &out, &[]);
+        assert!(!run.status.success(), "{text}");
+        assert!(stderr(&run).contains(needle), "{text}: {}", stderr(&run));
+        assert!(!out.exists(), "{text}: wrote something");
+    }
+    // An existing file: refused whole without --force, replaced with it.
+    let good = home.path().join("good.toml");
+    std::fs::write(&good, "[[cert]]\nname = \"a\"\nissuer = \"self\"\nca = true\nkey = \"ec-p256\"\n[[cert]]\nname = \"b\"\nissuer = \"a\"\nkey = \"ec-p256\"\n").unwrap();
+    std::fs::create_dir(&out).unwrap();
+    std::fs::write(out.join("b.pem"), "mine").unwrap();
+    let run = apply(&home, &good, &out, &[]);
+    assert!(stderr(&run).contains("already exists"), "{}", stderr(&run));
+    assert!(!out.join("a.pem").exists(), "nothing written");
+    assert_eq!(std::fs::read_to_string(out.join("b.pem")).unwrap(), "mine");
+    let run = apply(&home, &good, &out, &["--force"]);
+    assert!(run.status.success(), "{}", stderr(&run));
+    let (ok, text) = openssl(&[
+        "verify",
+        "-CAfile",
+        out.join("a.pem").to_str().unwrap(),
+        out.join("b.pem").to_str().unwrap(),
+    ]);
+    assert!(ok, "{text}");
+}
