@@ -95,9 +95,10 @@ fn run(cli: Cli) -> Outcome {
         Command::Pki(PkiCommand::Apply { file, out, force }) => {
             let applied = crate::tools::pki_apply::apply(&file, &out, force)?;
             eprintln!(
-                "atlas-ca: wrote {} files for {} certificates in {}",
+                "atlas-ca: wrote {} files for {} certificates and {} CRLs in {}",
                 applied.files.len(),
                 applied.certificates.len(),
+                applied.crls.len(),
                 escape_hidden(&out.display().to_string())
             );
             Ok(())

@@ -1,7 +1,8 @@
 //! Certificate revocation lists: Atlas has no revocation, MongoDB reads one
 //! from `net.tls.CRLFile`. A v2 CRL signed by the project CA lists the
 //! project's revoked, unexpired certificates, with an authority key
-//! identifier and a CRL number as RFC 5280 requires.
+//! identifier and a CRL number as RFC 5280 requires; `pki apply` makes
+//! them by any of its CAs, with any dates.
 //!
 //! OpenSSL's Rust bindings cannot build CRLs, so the structure is encoded
 //! with RustCrypto's `x509-cert` and signed with the CA's key via OpenSSL.
@@ -9,7 +10,9 @@
 use std::time::Duration;
 
 use openssl::hash::MessageDigest;
+use openssl::pkey::{Id, PKeyRef, Private};
 use openssl::sign::Signer;
+use openssl::x509::X509Ref;
 use time::OffsetDateTime;
 use x509_cert::crl::{CertificateList, RevokedCert, TbsCertList};
 use x509_cert::der::asn1::{Any, BitString, OctetString};
@@ -28,6 +31,8 @@ use super::backend::Backend;
 pub const CRL_LIFETIME: Duration = Duration::from_secs(30 * 24 * 3600);
 
 const SHA256_WITH_RSA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.11");
+const ECDSA_WITH_SHA256: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.4.3.2");
+const ED25519: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.101.112");
 
 fn time(t: OffsetDateTime) -> Result<Time, der::Error> {
     let secs = u64::try_from(t.unix_timestamp()).map_err(|_| der::ErrorKind::DateTime)?;
@@ -41,10 +46,33 @@ pub fn build(
     revoked: &[(u64, OffsetDateTime)],
     now: OffsetDateTime,
 ) -> Result<String, Backend> {
-    let issuer = Name::from_der(&ca.name().to_der()?)?;
-    let algorithm = AlgorithmIdentifierOwned {
-        oid: SHA256_WITH_RSA,
-        parameters: Some(Any::null()),
+    build_by(ca.cert(), ca.key(), revoked, now, now + CRL_LIFETIME)
+}
+
+/// A PEM CRL by the CA whose certificate is `issuer` and key `key` (RSA,
+/// EC or Ed25519), current from `this_update` to `next_update` (either may
+/// lie in the past: an expired CRL), listing the `revoked` serials.
+pub fn build_by(
+    issuer: &X509Ref,
+    key: &PKeyRef<Private>,
+    revoked: &[(u64, OffsetDateTime)],
+    this_update: OffsetDateTime,
+    next_update: OffsetDateTime,
+) -> Result<String, Backend> {
+    let issuer_name = Name::from_der(&issuer.subject_name().to_der()?)?;
+    let algorithm = match key.id() {
+        Id::EC => AlgorithmIdentifierOwned {
+            oid: ECDSA_WITH_SHA256,
+            parameters: None,
+        },
+        Id::ED25519 => AlgorithmIdentifierOwned {
+            oid: ED25519,
+            parameters: None,
+        },
+        _ => AlgorithmIdentifierOwned {
+            oid: SHA256_WITH_RSA,
+            parameters: Some(Any::null()),
+        },
     };
     let entries = revoked
         .iter()
@@ -57,29 +85,33 @@ pub fn build(
         })
         .collect::<Result<Vec<_>, der::Error>>()?;
     let aki = AuthorityKeyIdentifier {
-        key_identifier: ca
-            .cert()
+        key_identifier: issuer
             .subject_key_id()
             .map(|id| OctetString::new(id.as_slice()))
             .transpose()?,
         ..Default::default()
     };
     // Seconds since the epoch: increases with every CRL made later.
-    let number = CrlNumber::try_from(u64::try_from(now.unix_timestamp()).unwrap_or_default())?;
+    let number =
+        CrlNumber::try_from(u64::try_from(this_update.unix_timestamp()).unwrap_or_default())?;
     let extensions = vec![
-        (&aki).to_extension(&issuer, &[])?,
-        (&number).to_extension(&issuer, &[])?,
+        (&aki).to_extension(&issuer_name, &[])?,
+        (&number).to_extension(&issuer_name, &[])?,
     ];
     let tbs = TbsCertList {
         version: x509_cert::Version::V2,
         signature: algorithm.clone(),
-        issuer,
-        this_update: time(now)?,
-        next_update: Some(time(now + CRL_LIFETIME)?),
+        issuer: issuer_name,
+        this_update: time(this_update)?,
+        next_update: Some(time(next_update)?),
         revoked_certificates: (!entries.is_empty()).then_some(entries),
         crl_extensions: Some(extensions),
     };
-    let mut signer = Signer::new(MessageDigest::sha256(), ca.key())?;
+    let mut signer = if key.id() == Id::ED25519 {
+        Signer::new_without_digest(key)?
+    } else {
+        Signer::new(MessageDigest::sha256(), key)?
+    };
     let signature = signer.sign_oneshot_to_vec(&tbs.to_der()?)?;
     let crl = CertificateList {
         tbs_cert_list: tbs,

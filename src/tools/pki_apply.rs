@@ -21,6 +21,7 @@ use time::OffsetDateTime;
 use super::outputs::check_outputs;
 use super::pki_spec::{Files, KeyEncryption, Planned, plan};
 use crate::api::Error;
+use crate::pki::crl::build_by;
 use crate::pki::custom::{Issuer, build};
 use crate::store::files::{Dir, Staged, read_input};
 
@@ -29,6 +30,8 @@ use crate::store::files::{Dir, Staged, read_input};
 pub struct Applied {
     /// The certificates made, by name, in issuer order.
     pub certificates: Vec<String>,
+    /// The CRLs made, by name.
+    pub crls: Vec<String>,
     /// Every file written, relative to the output directory.
     pub files: Vec<String>,
 }
@@ -45,8 +48,9 @@ struct Output {
 pub fn apply(file: &Path, out: &Path, force: bool) -> Result<Applied, Error> {
     let bytes = read_input(file).map_err(Error::io(file))?;
     let text = String::from_utf8_lossy(&bytes);
-    let planned = plan(file, &text, OffsetDateTime::now_utc())?;
-    let names: Vec<String> = planned.iter().flat_map(file_names).collect();
+    let (planned, crls) = plan(file, &text, OffsetDateTime::now_utc())?;
+    let mut names: Vec<String> = planned.iter().flat_map(file_names).collect();
+    names.extend(crls.iter().map(|c| format!("{}.pem", c.name)));
     check_outputs(out, &names, force)?;
     let keys = planned
         .par_iter()
@@ -67,7 +71,26 @@ pub fn apply(file: &Path, out: &Path, force: bool) -> Result<Applied, Error> {
         .zip(&certs)
         .map(|((p, key), cert)| render(p, key, cert, &certs))
         .collect::<Result<Vec<_>, _>>()?;
-    let outputs: Vec<Output> = outputs.into_iter().flatten().collect();
+    let mut outputs: Vec<Output> = outputs.into_iter().flatten().collect();
+    for c in &crls {
+        let revoked: Vec<(u64, OffsetDateTime)> = c
+            .revoked
+            .iter()
+            .map(|&i| (planned[i].spec.serial, c.this_update))
+            .collect();
+        let pem = build_by(
+            &certs[c.issuer],
+            &keys[c.issuer],
+            &revoked,
+            c.this_update,
+            c.next_update,
+        )?;
+        outputs.push(Output {
+            name: format!("{}.pem", c.name),
+            bytes: pem.into_bytes(),
+            private: false,
+        });
+    }
     let made = make_dir(out)?;
     let written = stage_and_publish(out, &outputs, force);
     if written.is_err()
@@ -78,6 +101,7 @@ pub fn apply(file: &Path, out: &Path, force: bool) -> Result<Applied, Error> {
     written?;
     Ok(Applied {
         certificates: planned.into_iter().map(|p| p.name).collect(),
+        crls: crls.into_iter().map(|c| c.name).collect(),
         files: outputs.into_iter().map(|o| o.name).collect(),
     })
 }

@@ -26,6 +26,32 @@ struct RawFile {
     defaults: RawDefaults,
     #[serde(default, rename = "cert")]
     certs: Vec<RawCert>,
+    #[serde(default, rename = "crl")]
+    crls: Vec<RawCrl>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCrl {
+    name: Spanned<String>,
+    issuer: Spanned<String>,
+    #[serde(default)]
+    revoked: Vec<Spanned<String>>,
+    this_update: Option<Spanned<String>>,
+    next_update: Option<Spanned<String>>,
+}
+
+/// One CRL of the plan, resolved.
+#[derive(Debug)]
+pub(crate) struct PlannedCrl {
+    /// Its name: `<name>.pem`.
+    pub(crate) name: String,
+    /// The index of its issuer among the planned certificates.
+    pub(crate) issuer: usize,
+    /// The indexes of the certificates it revokes.
+    pub(crate) revoked: Vec<usize>,
+    pub(crate) this_update: OffsetDateTime,
+    pub(crate) next_update: OffsetDateTime,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -142,8 +168,13 @@ pub(crate) struct Planned {
 }
 
 /// Reads and checks the file at `path` (its text is `text`) against `now`;
-/// returns the certificates in an order where every issuer comes first.
-pub(crate) fn plan(path: &Path, text: &str, now: OffsetDateTime) -> Result<Vec<Planned>, Error> {
+/// returns the certificates in an order where every issuer comes first,
+/// and the CRLs.
+pub(crate) fn plan(
+    path: &Path,
+    text: &str,
+    now: OffsetDateTime,
+) -> Result<(Vec<Planned>, Vec<PlannedCrl>), Error> {
     let fail = |at: usize, message: String| -> Error {
         let (line, column) = crate::store::registry::line_column(text, at);
         Invalid::Spec {
@@ -183,10 +214,54 @@ pub(crate) fn plan(path: &Path, text: &str, now: OffsetDateTime) -> Result<Vec<P
         position[i] = at;
     }
     let defaults = &raw.defaults;
-    order
+    let certs = order
         .iter()
         .map(|&i| resolve(&raw.certs[i], defaults, &index, &position, now, &fail))
-        .collect()
+        .collect::<Result<Vec<_>, _>>()?;
+    let named = |s: &Spanned<String>, what: &str| {
+        index.get(s.get_ref()).map(|&i| position[i]).ok_or_else(|| {
+            fail(
+                s.span().start,
+                format!("{what}: no certificate named {:?}", s.get_ref()),
+            )
+        })
+    };
+    let mut crls = Vec::with_capacity(raw.crls.len());
+    for c in &raw.crls {
+        let name = c.name.get_ref();
+        if !is_file_base(name)
+            || index.contains_key(name)
+            || crls.iter().any(|p: &PlannedCrl| &p.name == name)
+        {
+            return Err(fail(
+                c.name.span().start,
+                format!(
+                    "CRL name {name:?} must name files (letters, digits, '.', '_', '-') and be unique among certificates and CRLs"
+                ),
+            ));
+        }
+        let at = |t: &Option<Spanned<String>>, fallback: i64| match t {
+            None => Ok(now + time::Duration::seconds(fallback)),
+            Some(s) => instant(s.get_ref(), now).ok_or_else(|| {
+                fail(
+                    s.span().start,
+                    format!("{:?} is neither a date nor an offset", s.get_ref()),
+                )
+            }),
+        };
+        crls.push(PlannedCrl {
+            name: name.clone(),
+            issuer: named(&c.issuer, "issuer")?,
+            revoked: c
+                .revoked
+                .iter()
+                .map(|r| named(r, "revoked"))
+                .collect::<Result<_, _>>()?,
+            this_update: at(&c.this_update, -60)?,
+            next_update: at(&c.next_update, 30 * 86_400)?,
+        });
+    }
+    Ok((certs, crls))
 }
 
 /// Whether `name` can be the base of a file name in the output directory.
@@ -581,7 +656,7 @@ mod tests {
     #[test]
     fn issuers_come_first() {
         let text = "[[cert]]\nname = \"leaf\"\nissuer = \"mid\"\n[[cert]]\nname = \"mid\"\nissuer = \"root\"\nca = true\n[[cert]]\nname = \"root\"\nissuer = \"self\"\nca = true\n";
-        let planned = plan(Path::new("p.toml"), text, now()).unwrap();
+        let (planned, _) = plan(Path::new("p.toml"), text, now()).unwrap();
         let names: Vec<&str> = planned.iter().map(|p| p.name.as_str()).collect();
         assert_eq!(names, ["root", "mid", "leaf"]);
         assert_eq!(planned[2].issuer, Some(1));

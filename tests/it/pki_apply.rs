@@ -69,6 +69,29 @@ fn the_drivers_set_is_what_drivers_load() {
     ]);
     assert!(ok, "{text}");
 
+    // The CRL revokes the server, and only it.
+    let crl = s("crl.pem");
+    let (ok, text) = openssl(&[
+        "verify",
+        "-crl_check",
+        "-CAfile",
+        &ca,
+        "-CRLfile",
+        &crl,
+        &s("server.pem"),
+    ]);
+    assert!(!ok && text.contains("certificate revoked"), "{text}");
+    let (ok, text) = openssl(&[
+        "verify",
+        "-crl_check",
+        "-CAfile",
+        &ca,
+        "-CRLfile",
+        &crl,
+        &s("client.pem"),
+    ]);
+    assert!(ok, "{text}");
+
     // Extensions as openssl reads them.
     let server = openssl_ok(&["x509", "-in", &s("server.pem"), "-noout", "-text"]);
     assert!(
@@ -176,10 +199,28 @@ ctx.load_verify_locations(d + "/ca.pem")
 ctx.load_cert_chain(d + "/client-pkcs8-encrypted.pem", password="password")
 ctx.load_cert_chain(d + "/password_protected.pem", password="qwerty")
 ctx.load_cert_chain(d + "/client.pem")
-print("loaded")
+# A handshake: the server certificate for localhost, the client's
+# certificate required and verified by the same CA.
+import socket, threading
+server = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+server.load_cert_chain(d + "/server.pem")
+server.load_verify_locations(d + "/ca.pem")
+server.verify_mode = ssl.CERT_REQUIRED
+a, b = socket.socketpair()
+seen = {}
+def serve():
+    with server.wrap_socket(a, server_side=True) as s:
+        seen["client"] = dict(x[0] for x in s.getpeercert()["subject"])["commonName"]
+        s.sendall(b"ok")
+t = threading.Thread(target=serve)
+t.start()
+with ctx.wrap_socket(b, server_hostname="localhost") as c:
+    assert c.recv(2) == b"ok"
+t.join()
+print("loaded", seen["client"])
 "#;
     let loaded = script_ok(Command::new("python3").args(["-c", script, out.to_str().unwrap()]));
-    assert_eq!(loaded.trim(), "loaded");
+    assert_eq!(loaded.trim(), "loaded client");
 }
 
 #[test]
@@ -233,4 +274,111 @@ fn a_bad_file_or_an_existing_output_writes_nothing() {
         out.join("b.pem").to_str().unwrap(),
     ]);
     assert!(ok, "{text}");
+}
+
+#[test]
+fn crls_by_intermediates_and_expired_crls() {
+    let home = TestHome::without_ca(&registry(""));
+    let out = home.path().join("pki");
+    let file = home.path().join("chain.toml");
+    std::fs::write(
+        &file,
+        r#"
+[defaults]
+key = "ec-p256"
+
+[[cert]]
+name = "root"
+issuer = "self"
+subject = "CN=root"
+ca = true
+files = "cert-only"
+
+[[cert]]
+name = "intermediate"
+issuer = "root"
+subject = "CN=intermediate"
+ca = true
+pathlen = 0
+files = "cert-only"
+
+[[cert]]
+name = "leaf"
+issuer = "intermediate"
+subject = "CN=leaf,O=Acme"
+extended_key_usage = ["clientAuth"]
+append = ["intermediate"]
+
+[[crl]]
+name = "intermediate-crl"
+issuer = "intermediate"
+revoked = ["leaf"]
+
+[[crl]]
+name = "root-crl-expired"
+issuer = "root"
+this_update = "-60d"
+next_update = "-30d"
+
+[[crl]]
+name = "root-crl"
+issuer = "root"
+"#,
+    )
+    .unwrap();
+    let run = apply(&home, &file, &out, &[]);
+    assert!(run.status.success(), "{}", stderr(&run));
+    let p = |n: &str| out.join(n).to_str().unwrap().to_string();
+    let verify = |crls: &[&str]| {
+        let mut args = vec![
+            "verify".to_string(),
+            "-crl_check_all".into(),
+            "-CAfile".into(),
+            p("root.pem"),
+        ];
+        args.extend(["-untrusted".into(), p("intermediate.pem")]);
+        for c in crls {
+            args.extend(["-CRLfile".into(), p(c)]);
+        }
+        args.push(p("leaf.pem"));
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        openssl(&args)
+    };
+    let (ok, text) = verify(&["root-crl.pem", "intermediate-crl.pem"]);
+    assert!(!ok && text.contains("certificate revoked"), "{text}");
+    // The intermediate checked against the expired root CRL alone.
+    let (ok, text) = openssl(&[
+        "verify",
+        "-crl_check",
+        "-CAfile",
+        &p("root.pem"),
+        "-CRLfile",
+        &p("root-crl-expired.pem"),
+        &p("intermediate.pem"),
+    ]);
+    assert!(!ok && text.contains("CRL has expired"), "{text}");
+    let (ok, text) = openssl(&[
+        "verify",
+        "-crl_check",
+        "-CAfile",
+        &p("root.pem"),
+        "-CRLfile",
+        &p("root-crl.pem"),
+        &p("intermediate.pem"),
+    ]);
+    assert!(ok, "{text}");
+    let (ok, text) = openssl(&[
+        "verify",
+        "-CAfile",
+        &p("root.pem"),
+        "-untrusted",
+        &p("intermediate.pem"),
+        &p("leaf.pem"),
+    ]);
+    assert!(ok, "without CRLs the chain holds: {text}");
+    let listed = openssl_ok(&["crl", "-in", &p("intermediate-crl.pem"), "-noout", "-text"]);
+    assert!(
+        listed.contains("Issuer: CN = intermediate") && listed.contains("Serial Number"),
+        "{listed}"
+    );
 }
