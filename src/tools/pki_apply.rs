@@ -19,7 +19,7 @@ use rayon::prelude::*;
 use time::OffsetDateTime;
 
 use super::outputs::check_outputs;
-use super::pki_spec::{Files, KeyEncryption, Planned, plan};
+use super::pki_spec::{Files, KeyEncryption, Plan, Planned, plan};
 use crate::api::Error;
 use crate::pki::crl::build_by;
 use crate::pki::custom::{Issuer, build};
@@ -48,9 +48,14 @@ struct Output {
 pub fn apply(file: &Path, out: &Path, force: bool) -> Result<Applied, Error> {
     let bytes = read_input(file).map_err(Error::io(file))?;
     let text = String::from_utf8_lossy(&bytes);
-    let (planned, crls) = plan(file, &text, OffsetDateTime::now_utc())?;
+    let Plan {
+        certs: planned,
+        crls,
+        bundles,
+    } = plan(file, &text, OffsetDateTime::now_utc())?;
     let mut names: Vec<String> = planned.iter().flat_map(file_names).collect();
     names.extend(crls.iter().map(|c| format!("{}.pem", c.name)));
+    names.extend(bundles.iter().map(|(name, _)| format!("{name}.pem")));
     check_outputs(out, &names, force)?;
     let keys = planned
         .par_iter()
@@ -88,6 +93,17 @@ pub fn apply(file: &Path, out: &Path, force: bool) -> Result<Applied, Error> {
         outputs.push(Output {
             name: format!("{}.pem", c.name),
             bytes: pem.into_bytes(),
+            private: false,
+        });
+    }
+    for (name, members) in &bundles {
+        let mut pem = Vec::new();
+        for &i in members {
+            pem.extend(certs[i].to_pem()?);
+        }
+        outputs.push(Output {
+            name: format!("{name}.pem"),
+            bytes: pem,
             private: false,
         });
     }

@@ -28,6 +28,15 @@ struct RawFile {
     certs: Vec<RawCert>,
     #[serde(default, rename = "crl")]
     crls: Vec<RawCrl>,
+    #[serde(default, rename = "bundle")]
+    bundles: Vec<RawBundle>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawBundle {
+    name: Spanned<String>,
+    certs: Vec<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -39,6 +48,15 @@ struct RawCrl {
     revoked: Vec<Spanned<String>>,
     this_update: Option<Spanned<String>>,
     next_update: Option<Spanned<String>>,
+}
+
+/// The whole plan: certificates (issuers first), CRLs and bundles.
+#[derive(Debug)]
+pub(crate) struct Plan {
+    pub(crate) certs: Vec<Planned>,
+    pub(crate) crls: Vec<PlannedCrl>,
+    /// `<name>.pem` holding the named certificates, in order.
+    pub(crate) bundles: Vec<(String, Vec<usize>)>,
 }
 
 /// One CRL of the plan, resolved.
@@ -169,12 +187,8 @@ pub(crate) struct Planned {
 
 /// Reads and checks the file at `path` (its text is `text`) against `now`;
 /// returns the certificates in an order where every issuer comes first,
-/// and the CRLs.
-pub(crate) fn plan(
-    path: &Path,
-    text: &str,
-    now: OffsetDateTime,
-) -> Result<(Vec<Planned>, Vec<PlannedCrl>), Error> {
+/// the CRLs and the bundles.
+pub(crate) fn plan(path: &Path, text: &str, now: OffsetDateTime) -> Result<Plan, Error> {
     let fail = |at: usize, message: String| -> Error {
         let (line, column) = crate::store::registry::line_column(text, at);
         Invalid::Spec {
@@ -226,20 +240,24 @@ pub(crate) fn plan(
             )
         })
     };
+    let mut taken: std::collections::HashSet<String> = index.keys().cloned().collect();
+    let mut unique = |name: &Spanned<String>, what: &str| {
+        let n = name.get_ref();
+        if is_file_base(n) && taken.insert(n.clone()) {
+            Ok(())
+        } else {
+            Err(fail(
+                name.span().start,
+                format!(
+                    "{what} name {n:?} must name files (letters, digits, '.', '_', '-') and be unique"
+                ),
+            ))
+        }
+    };
     let mut crls = Vec::with_capacity(raw.crls.len());
     for c in &raw.crls {
         let name = c.name.get_ref();
-        if !is_file_base(name)
-            || index.contains_key(name)
-            || crls.iter().any(|p: &PlannedCrl| &p.name == name)
-        {
-            return Err(fail(
-                c.name.span().start,
-                format!(
-                    "CRL name {name:?} must name files (letters, digits, '.', '_', '-') and be unique among certificates and CRLs"
-                ),
-            ));
-        }
+        unique(&c.name, "CRL")?;
         let at = |t: &Option<Spanned<String>>, fallback: i64| match t {
             None => Ok(now + time::Duration::seconds(fallback)),
             Some(s) => instant(s.get_ref(), now).ok_or_else(|| {
@@ -261,7 +279,21 @@ pub(crate) fn plan(
             next_update: at(&c.next_update, 30 * 86_400)?,
         });
     }
-    Ok((certs, crls))
+    let mut bundles = Vec::with_capacity(raw.bundles.len());
+    for b in &raw.bundles {
+        unique(&b.name, "bundle")?;
+        let members = b
+            .certs
+            .iter()
+            .map(|c| named(c, "bundle"))
+            .collect::<Result<_, _>>()?;
+        bundles.push((b.name.get_ref().clone(), members));
+    }
+    Ok(Plan {
+        certs,
+        crls,
+        bundles,
+    })
 }
 
 /// Whether `name` can be the base of a file name in the output directory.
@@ -656,7 +688,7 @@ mod tests {
     #[test]
     fn issuers_come_first() {
         let text = "[[cert]]\nname = \"leaf\"\nissuer = \"mid\"\n[[cert]]\nname = \"mid\"\nissuer = \"root\"\nca = true\n[[cert]]\nname = \"root\"\nissuer = \"self\"\nca = true\n";
-        let (planned, _) = plan(Path::new("p.toml"), text, now()).unwrap();
+        let planned = plan(Path::new("p.toml"), text, now()).unwrap().certs;
         let names: Vec<&str> = planned.iter().map(|p| p.name.as_str()).collect();
         assert_eq!(names, ["root", "mid", "leaf"]);
         assert_eq!(planned[2].issuer, Some(1));

@@ -382,3 +382,151 @@ issuer = "root"
         "{listed}"
     );
 }
+
+#[test]
+fn the_mongod_set_has_every_kind_certs_yml_has() {
+    let home = TestHome::without_ca(&registry(""));
+    let out = home.path().join("jstests");
+    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/pki/mongod-jstests.toml");
+    let run = apply(&home, &file, &out, &[]);
+    assert!(run.status.success(), "{}", stderr(&run));
+    let s = |name: &str| out.join(name).to_str().unwrap().to_string();
+    let subject = |name: &str| {
+        openssl_ok(&[
+            "x509",
+            "-in",
+            &s(name),
+            "-noout",
+            "-subject",
+            "-nameopt",
+            "RFC2253",
+        ])
+        .trim()
+        .trim_start_matches("subject=")
+        .to_string()
+    };
+    // mongod's own test logs in as exactly this name.
+    assert!(
+        subject("client_utf8.pem")
+            .starts_with("CN=\\D0\\9A\\D0\\B0\\D0\\BB\\D0\\BE\\D1\\8F\\D0\\BD,OU=Kernel Users"),
+        "{}",
+        subject("client_utf8.pem")
+    );
+    assert_eq!(
+        subject("client_escape.pem"),
+        "CN=Test,OU=Escape,O=\\;\\ ,L=\\ \\>,ST=\\\"\\\\\\<,C=\\,\\+"
+    );
+    assert_eq!(
+        subject("client-multivalue-rdn.pem"),
+        "OU=KernelUser+O=MongoDB+CN=client"
+    );
+    assert!(subject("client-all-the-oids.pem").contains("pseudonym=Datum-65"));
+    assert!(subject("client-custom-oids.pem").starts_with("1.2.3.45=#"));
+    assert_eq!(subject("server_no_subject.pem"), "");
+    let no_subject = openssl_ok(&[
+        "x509",
+        "-in",
+        &s("server_no_subject.pem"),
+        "-noout",
+        "-text",
+    ]);
+    assert!(
+        no_subject.contains("X509v3 Subject Alternative Name: critical"),
+        "{no_subject}"
+    );
+
+    let ca = s("ca.pem");
+    let (ok, text) = openssl(&["verify", "-CAfile", &ca, &s("not_yet_valid.pem")]);
+    assert!(!ok && text.contains("not yet valid"), "{text}");
+    let (ok, text) = openssl(&["verify", "-CAfile", &ca, &s("expired.pem")]);
+    assert!(!ok && text.contains("expired"), "{text}");
+    let (ok, text) = openssl(&[
+        "verify",
+        "-CAfile",
+        &ca,
+        "-untrusted",
+        &s("server-intermediate-ca.pem"),
+        &s("server-intermediate-ca.pem"),
+    ]);
+    assert!(ok, "{text}");
+    let (ok, text) = openssl(&[
+        "verify",
+        "-CAfile",
+        &s("ecdsa-ca.pem"),
+        &s("ecdsa-server.pem"),
+    ]);
+    assert!(ok, "{text}");
+    // The revoked client (serial 4) and the expired CRL.
+    let (ok, text) = openssl(&[
+        "verify",
+        "-crl_check",
+        "-CAfile",
+        &ca,
+        "-CRLfile",
+        &s("crl_client_revoked.pem"),
+        &s("client_revoked.pem"),
+    ]);
+    assert!(!ok && text.contains("certificate revoked"), "{text}");
+    assert_eq!(serial_of(&out.join("client_revoked.pem")), 4);
+    let (ok, text) = openssl(&[
+        "verify",
+        "-crl_check",
+        "-CAfile",
+        &ca,
+        "-CRLfile",
+        &s("crl_expired.pem"),
+        &s("client.pem"),
+    ]);
+    assert!(!ok && text.contains("CRL has expired"), "{text}");
+    let (ok, text) = openssl(&[
+        "verify",
+        "-crl_check",
+        "-CAfile",
+        &ca,
+        "-CRLfile",
+        &s("crl.pem"),
+        &s("client.pem"),
+    ]);
+    assert!(ok, "{text}");
+
+    // Keys and containers.
+    let legacy = std::fs::read_to_string(out.join("password_protected.pem")).unwrap();
+    assert!(legacy.contains("Proc-Type: 4,ENCRYPTED"), "{legacy}");
+    let (ok, _) = openssl(&[
+        "rsa",
+        "-in",
+        &s("password_protected.pem"),
+        "-passin",
+        "pass:qwerty",
+        "-noout",
+        "-check",
+    ]);
+    assert!(ok);
+    let (ok, info) = openssl(&[
+        "pkcs12",
+        "-in",
+        &s("trusted-server.pfx"),
+        "-passin",
+        "pass:qwerty",
+        "-info",
+        "-nokeys",
+    ]);
+    assert!(
+        ok && info.contains("friendlyName: trusted-server"),
+        "{info}"
+    );
+    let merged = std::fs::read_to_string(out.join("rollover_ca_merged.pem")).unwrap();
+    assert_eq!(merged.matches("BEGIN CERTIFICATE").count(), 2);
+    assert!(out.join("ca_ocsp.crt").exists() && out.join("ca_ocsp.key").exists());
+    let comment = openssl_ok(&[
+        "x509",
+        "-in",
+        &s("client-self-signed.pem"),
+        "-noout",
+        "-text",
+    ]);
+    assert!(
+        comment.contains("OpenSSL Generated Certificate"),
+        "{comment}"
+    );
+}
