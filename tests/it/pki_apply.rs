@@ -69,6 +69,18 @@ fn the_drivers_set_is_what_drivers_load() {
     ]);
     assert!(ok, "{text}");
 
+    // A TLS handshake between openssl's s_server and s_client, each
+    // verifying the other's certificate; a client from another root fails.
+    let (ok, log) = openssl_handshake(&f("server.pem"), &f("ca.pem"), &f("client.pem"), None);
+    assert!(ok, "{log}");
+    let (ok, log) = openssl_handshake(
+        &f("server.pem"),
+        &f("ca.pem"),
+        &f("ocsp-rsa-server.pem"),
+        None,
+    );
+    assert!(!ok, "a client of another CA got through: {log}");
+
     // The CRL revokes the server, and only it.
     let crl = s("crl.pem");
     let (ok, text) = openssl(&[
@@ -323,6 +335,25 @@ next_update = "-30d"
 [[crl]]
 name = "root-crl"
 issuer = "root"
+
+[[cert]]
+name = "ed-root"
+issuer = "self"
+key = "ed25519"
+subject = "CN=ed25519 root"
+ca = true
+files = "cert-only"
+
+[[cert]]
+name = "ed-leaf"
+issuer = "ed-root"
+key = "ed25519"
+subject = "CN=ed25519 leaf"
+
+[[crl]]
+name = "ed-crl"
+issuer = "ed-root"
+revoked = ["ed-leaf"]
 "#,
     )
     .unwrap();
@@ -376,6 +407,28 @@ issuer = "root"
         &p("leaf.pem"),
     ]);
     assert!(ok, "without CRLs the chain holds: {text}");
+    // Ed25519 signs certificates and CRLs alike.
+    let (ok, text) = openssl(&["verify", "-CAfile", &p("ed-root.pem"), &p("ed-leaf.pem")]);
+    assert!(ok, "{text}");
+    let (ok, text) = openssl(&[
+        "verify",
+        "-crl_check",
+        "-CAfile",
+        &p("ed-root.pem"),
+        "-CRLfile",
+        &p("ed-crl.pem"),
+        &p("ed-leaf.pem"),
+    ]);
+    assert!(!ok && text.contains("certificate revoked"), "{text}");
+    let (ok, text) = openssl(&[
+        "crl",
+        "-in",
+        &p("ed-crl.pem"),
+        "-CAfile",
+        &p("ed-root.pem"),
+        "-noout",
+    ]);
+    assert!(ok, "the Ed25519 CRL's signature verifies: {text}");
     let listed = openssl_ok(&["crl", "-in", &p("intermediate-crl.pem"), "-noout", "-text"]);
     assert!(
         listed.contains("Issuer: CN = intermediate") && listed.contains("Serial Number"),

@@ -2,9 +2,8 @@
 //! s_server/s_client pair, rustls's client verifier, Python's `ssl`, the
 //! real MongoDB driver (pymongo) against a stand-in mongod, and pkilint.
 
-use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use crate::common::*;
 
@@ -47,89 +46,6 @@ impl Fixture {
 
 fn s(p: &Path) -> &str {
     p.to_str().unwrap()
-}
-
-/// An `openssl s_server` that demands a client certificate; returns
-/// whether `s_client` presenting `client` completed the handshake, and the
-/// server's output.
-fn openssl_handshake(f: &Fixture, client: &Path, crl: Option<&Path>) -> (bool, String) {
-    let mut args = vec![
-        "s_server",
-        "-accept",
-        "0",
-        "-naccept",
-        "1",
-        "-cert",
-        s(&f.server),
-        "-key",
-        s(&f.server),
-        "-CAfile",
-        s(&f.ca),
-        "-Verify",
-        "1",
-        "-verify_return_error",
-    ];
-    if let Some(crl) = crl {
-        args.extend(["-CRL", s(crl), "-crl_check"]);
-    }
-    let mut server = Command::new("openssl")
-        .args(&args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut out = BufReader::new(server.stdout.take().unwrap());
-    let mut port = String::new();
-    let mut line = String::new();
-    while port.is_empty() && out.read_line(&mut line).unwrap() > 0 {
-        if let Some(rest) = line.strip_prefix("ACCEPT ") {
-            port = rest.trim().rsplit(':').next().unwrap().to_string();
-        }
-        line.clear();
-    }
-    let mut client_run = Command::new("openssl")
-        .args([
-            "s_client",
-            "-connect",
-            &format!("127.0.0.1:{port}"),
-            "-cert",
-            s(client),
-            "-key",
-            s(client),
-            "-CAfile",
-            s(&f.ca),
-            "-verify_return_error",
-            "-brief",
-        ])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    // TLS 1.3 reports a refused client certificate only on the first read.
-    let _ = client_run.stdin.take().unwrap().write_all(b"hello\n");
-    let client_out = client_run.wait_with_output().unwrap();
-    drop(server.stdin.take());
-    let _ = server.kill();
-    let server_out = server.wait_with_output().unwrap();
-    let mut text = String::new();
-    out.read_to_string_lossy(&mut text);
-    text.push_str(&String::from_utf8_lossy(&server_out.stderr));
-    let accepted = text.contains("hello") && client_out.status.success();
-    (accepted, text)
-}
-
-trait ReadAll {
-    fn read_to_string_lossy(&mut self, into: &mut String);
-}
-
-impl<R: std::io::Read> ReadAll for R {
-    fn read_to_string_lossy(&mut self, into: &mut String) {
-        let mut bytes = Vec::new();
-        let _ = self.read_to_end(&mut bytes);
-        into.push_str(&String::from_utf8_lossy(&bytes));
-    }
 }
 
 #[test]
@@ -188,14 +104,14 @@ fn server_certificate_profile() {
 fn openssl_handshakes_accept_good_and_refuse_bad_clients() {
     let f = Fixture::new();
     let alice = f.client("alice", &[]);
-    let (ok, log) = openssl_handshake(&f, &alice, None);
+    let (ok, log) = openssl_handshake(&f.server, &f.ca, &alice, None);
     assert!(ok, "{log}");
     assert!(log.contains("depth=0 CN = alice"), "{log}");
 
     // Another project's CA.
     let other = TestHome::without_ca(&registry(""));
     let stranger = other.issue("alice", &[]);
-    let (ok, log) = openssl_handshake(&f, &stranger, None);
+    let (ok, log) = openssl_handshake(&f.server, &f.ca, &stranger, None);
     assert!(!ok, "a certificate from another CA was accepted: {log}");
 
     // Expired (issued two years ago for one month).
@@ -208,7 +124,7 @@ fn openssl_handshakes_accept_good_and_refuse_bad_clients() {
             "1",
         ],
     );
-    let (ok, log) = openssl_handshake(&f, &expired, None);
+    let (ok, log) = openssl_handshake(&f.server, &f.ca, &expired, None);
     assert!(!ok && log.contains("certificate has expired"), "{log}");
 
     // Revoked, with the CRL; the unrevoked one still passes with the same CRL.
@@ -216,9 +132,9 @@ fn openssl_handshakes_accept_good_and_refuse_bad_clients() {
     let serial = serial_of(&bob);
     f.home.revoke("bob", serial);
     let crl = f.crl();
-    let (ok, log) = openssl_handshake(&f, &bob, Some(&crl));
+    let (ok, log) = openssl_handshake(&f.server, &f.ca, &bob, Some(&crl));
     assert!(!ok && log.contains("certificate revoked"), "{log}");
-    let (ok, log) = openssl_handshake(&f, &alice, Some(&crl));
+    let (ok, log) = openssl_handshake(&f.server, &f.ca, &alice, Some(&crl));
     assert!(ok, "{log}");
 }
 
@@ -247,7 +163,7 @@ fn every_key_type_verifies_and_handshakes() {
             s(&f.ca),
             s(&pem),
         ]);
-        let (ok, log) = openssl_handshake(&f, &pem, None);
+        let (ok, log) = openssl_handshake(&f.server, &f.ca, &pem, None);
         assert!(ok, "{key_type}: {log}");
         // The key in the bundle is the certificate's.
         let cert_pub = openssl_ok(&["x509", "-in", s(&pem), "-noout", "-pubkey"]);
@@ -273,7 +189,7 @@ fn every_key_type_verifies_and_handshakes() {
         ca: f.ca.clone(),
         server: ec_server,
     };
-    let (ok, log) = openssl_handshake(&g, &f.client("bob", &[]), None);
+    let (ok, log) = openssl_handshake(&g.server, &g.ca, &f.client("bob", &[]), None);
     assert!(ok, "{log}");
 }
 

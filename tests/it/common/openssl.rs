@@ -1,7 +1,12 @@
 //! Asking the `openssl` CLI about what atlas-ca produced.
 
+use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
-use std::process::Command;
+use std::process::{Command, Stdio};
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
 
 /// Runs the `openssl` CLI; returns (success, stdout + stderr).
 pub fn openssl(args: &[&str]) -> (bool, String) {
@@ -94,4 +99,92 @@ pub fn rfc2253_subject_of(pem: &Path) -> String {
         .strip_prefix("subject=")
         .unwrap()
         .to_string()
+}
+
+/// An `openssl s_server` with `server_pem` (certificate and key) that
+/// demands a client certificate from `ca`; returns whether `s_client`
+/// presenting `client` completed the handshake, and the server's output.
+pub fn openssl_handshake(
+    server_pem: &Path,
+    ca: &Path,
+    client: &Path,
+    crl: Option<&Path>,
+) -> (bool, String) {
+    let mut args = vec![
+        "s_server",
+        "-accept",
+        "0",
+        "-naccept",
+        "1",
+        "-cert",
+        s(server_pem),
+        "-key",
+        s(server_pem),
+        "-CAfile",
+        s(ca),
+        "-Verify",
+        "1",
+        "-verify_return_error",
+    ];
+    if let Some(crl) = crl {
+        args.extend(["-CRL", s(crl), "-crl_check"]);
+    }
+    let mut server = Command::new("openssl")
+        .args(&args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut out = BufReader::new(server.stdout.take().unwrap());
+    let mut port = String::new();
+    let mut line = String::new();
+    while port.is_empty() && out.read_line(&mut line).unwrap() > 0 {
+        if let Some(rest) = line.strip_prefix("ACCEPT ") {
+            port = rest.trim().rsplit(':').next().unwrap().to_string();
+        }
+        line.clear();
+    }
+    let mut client_run = Command::new("openssl")
+        .args([
+            "s_client",
+            "-connect",
+            &format!("127.0.0.1:{port}"),
+            "-cert",
+            s(client),
+            "-key",
+            s(client),
+            "-CAfile",
+            s(ca),
+            "-verify_return_error",
+            "-brief",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // TLS 1.3 reports a refused client certificate only on the first read.
+    let _ = client_run.stdin.take().unwrap().write_all(b"hello\n");
+    let client_out = client_run.wait_with_output().unwrap();
+    drop(server.stdin.take());
+    let _ = server.kill();
+    let server_out = server.wait_with_output().unwrap();
+    let mut text = String::new();
+    out.read_to_string_lossy(&mut text);
+    text.push_str(&String::from_utf8_lossy(&server_out.stderr));
+    let accepted = text.contains("hello") && client_out.status.success();
+    (accepted, text)
+}
+
+pub trait ReadAll {
+    fn read_to_string_lossy(&mut self, into: &mut String);
+}
+
+impl<R: std::io::Read> ReadAll for R {
+    fn read_to_string_lossy(&mut self, into: &mut String) {
+        let mut bytes = Vec::new();
+        let _ = self.read_to_end(&mut bytes);
+        into.push_str(&String::from_utf8_lossy(&bytes));
+    }
 }
