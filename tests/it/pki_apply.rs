@@ -38,6 +38,11 @@ fn extension_hex(pem: &Path, oid: &str) -> String {
         .unwrap_or_default()
 }
 
+/// `openssl verify -crl_check` of `cert` under `ca` with `crl`.
+fn crl_verify(ca: &str, crl: &str, cert: &str) -> (bool, String) {
+    openssl(&["verify", "-crl_check", "-CAfile", ca, "-CRLfile", crl, cert])
+}
+
 #[test]
 fn the_drivers_set_is_what_drivers_load() {
     let home = TestHome::without_ca(&registry(""));
@@ -83,25 +88,9 @@ fn the_drivers_set_is_what_drivers_load() {
 
     // The CRL revokes the server, and only it.
     let crl = s("crl.pem");
-    let (ok, text) = openssl(&[
-        "verify",
-        "-crl_check",
-        "-CAfile",
-        &ca,
-        "-CRLfile",
-        &crl,
-        &s("server.pem"),
-    ]);
+    let (ok, text) = crl_verify(&ca, &crl, &s("server.pem"));
     assert!(!ok && text.contains("certificate revoked"), "{text}");
-    let (ok, text) = openssl(&[
-        "verify",
-        "-crl_check",
-        "-CAfile",
-        &ca,
-        "-CRLfile",
-        &crl,
-        &s("client.pem"),
-    ]);
+    let (ok, text) = crl_verify(&ca, &crl, &s("client.pem"));
     assert!(ok, "{text}");
 
     // Extensions as openssl reads them.
@@ -378,25 +367,13 @@ revoked = ["ed-leaf"]
     let (ok, text) = verify(&["root-crl.pem", "intermediate-crl.pem"]);
     assert!(!ok && text.contains("certificate revoked"), "{text}");
     // The intermediate checked against the expired root CRL alone.
-    let (ok, text) = openssl(&[
-        "verify",
-        "-crl_check",
-        "-CAfile",
+    let (ok, text) = crl_verify(
         &p("root.pem"),
-        "-CRLfile",
         &p("root-crl-expired.pem"),
         &p("intermediate.pem"),
-    ]);
+    );
     assert!(!ok && text.contains("CRL has expired"), "{text}");
-    let (ok, text) = openssl(&[
-        "verify",
-        "-crl_check",
-        "-CAfile",
-        &p("root.pem"),
-        "-CRLfile",
-        &p("root-crl.pem"),
-        &p("intermediate.pem"),
-    ]);
+    let (ok, text) = crl_verify(&p("root.pem"), &p("root-crl.pem"), &p("intermediate.pem"));
     assert!(ok, "{text}");
     let (ok, text) = openssl(&[
         "verify",
@@ -410,15 +387,7 @@ revoked = ["ed-leaf"]
     // Ed25519 signs certificates and CRLs alike.
     let (ok, text) = openssl(&["verify", "-CAfile", &p("ed-root.pem"), &p("ed-leaf.pem")]);
     assert!(ok, "{text}");
-    let (ok, text) = openssl(&[
-        "verify",
-        "-crl_check",
-        "-CAfile",
-        &p("ed-root.pem"),
-        "-CRLfile",
-        &p("ed-crl.pem"),
-        &p("ed-leaf.pem"),
-    ]);
+    let (ok, text) = crl_verify(&p("ed-root.pem"), &p("ed-crl.pem"), &p("ed-leaf.pem"));
     assert!(!ok && text.contains("certificate revoked"), "{text}");
     let (ok, text) = openssl(&[
         "crl",
@@ -510,36 +479,12 @@ fn the_mongod_set_has_every_kind_certs_yml_has() {
     ]);
     assert!(ok, "{text}");
     // The revoked client (serial 4) and the expired CRL.
-    let (ok, text) = openssl(&[
-        "verify",
-        "-crl_check",
-        "-CAfile",
-        &ca,
-        "-CRLfile",
-        &s("crl_client_revoked.pem"),
-        &s("client_revoked.pem"),
-    ]);
+    let (ok, text) = crl_verify(&ca, &s("crl_client_revoked.pem"), &s("client_revoked.pem"));
     assert!(!ok && text.contains("certificate revoked"), "{text}");
     assert_eq!(serial_of(&out.join("client_revoked.pem")), 4);
-    let (ok, text) = openssl(&[
-        "verify",
-        "-crl_check",
-        "-CAfile",
-        &ca,
-        "-CRLfile",
-        &s("crl_expired.pem"),
-        &s("client.pem"),
-    ]);
+    let (ok, text) = crl_verify(&ca, &s("crl_expired.pem"), &s("client.pem"));
     assert!(!ok && text.contains("CRL has expired"), "{text}");
-    let (ok, text) = openssl(&[
-        "verify",
-        "-crl_check",
-        "-CAfile",
-        &ca,
-        "-CRLfile",
-        &s("crl.pem"),
-        &s("client.pem"),
-    ]);
+    let (ok, text) = crl_verify(&ca, &s("crl.pem"), &s("client.pem"));
     assert!(ok, "{text}");
 
     // Keys and containers.
