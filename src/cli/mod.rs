@@ -93,7 +93,7 @@ fn run(cli: Cli) -> Outcome {
         Command::LocalKit(a) => commands::local_kit(&home, a),
         Command::Fixtures(a) => commands::fixtures(&home, a),
         Command::Pki(PkiCommand::Apply { file, out, force }) => {
-            let applied = crate::tools::pki_apply::apply(&file, &out, force)?;
+            let applied = crate::tools::pki_apply::apply(&home, &file, &out, force)?;
             eprintln!(
                 "atlas-ca: wrote {} files for {} certificates and {} CRLs in {}",
                 applied.files.len(),

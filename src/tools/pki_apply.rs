@@ -3,8 +3,11 @@
 //! every key is generated in parallel on every core, the certificates are
 //! signed issuers first, every file is staged, and only then published.
 //! A refused or failed run writes nothing (the directory included, when
-//! it made it). Nothing here is an Atlas certificate, so nothing goes to
-//! the ledger.
+//! it made it). Certificates with `issuer = "atlas"` are exactly what
+//! `certs create` issues: planned with Atlas's checks, signed by the
+//! project's CA and recorded in its ledger in one transaction, after every
+//! other file is staged and before any is published; the rest of the PKI
+//! is not Atlas's and is not recorded.
 
 use std::fs::DirBuilder;
 use std::os::unix::fs::DirBuilderExt;
@@ -19,11 +22,14 @@ use rayon::prelude::*;
 use time::OffsetDateTime;
 
 use super::outputs::check_outputs;
-use super::pki_spec::{Files, KeyEncryption, Plan, Planned, plan};
-use crate::api::Error;
+use super::pki_spec::{AtlasLeaf, Files, KeyEncryption, Plan, Planned, plan};
+use crate::api::{CreateCert, Error, validate_create};
+use crate::issuing::{self, Fresh, IssueRequest, Signed};
+use crate::pki::Authority;
 use crate::pki::crl::build_by;
 use crate::pki::custom::{Issuer, build};
 use crate::store::files::{Dir, Staged, read_input};
+use crate::store::{Home, Registry};
 
 /// What `pki apply` wrote.
 #[derive(Debug)]
@@ -44,16 +50,34 @@ struct Output {
 }
 
 /// Applies the PKI file at `file` to `out` (replacing files there only
-/// with `force`).
-pub fn apply(file: &Path, out: &Path, force: bool) -> Result<Applied, Error> {
+/// with `force`), with `home`'s projects for Atlas's certificates.
+pub fn apply(home: &Home, file: &Path, out: &Path, force: bool) -> Result<Applied, Error> {
     let bytes = read_input(file).map_err(Error::io(file))?;
     let text = String::from_utf8_lossy(&bytes);
     let Plan {
         certs: planned,
+        atlas,
         crls,
         bundles,
     } = plan(file, &text, OffsetDateTime::now_utc())?;
+    // The registry only when the file has Atlas certificates: a test PKI
+    // alone needs no home.
+    let registry = (!atlas.is_empty()).then(|| home.registry()).transpose()?;
+    let atlas_requests: Vec<CreateCert> = atlas
+        .iter()
+        .map(|a| {
+            let mut req = CreateCert::new(&a.project, &a.username);
+            req.months_until_expiration = a.months;
+            req.key_type = a.key_type;
+            req
+        })
+        .collect();
+    let atlas_plan = match &registry {
+        Some(registry) => plan_atlas(home, registry, &atlas_requests)?,
+        None => None,
+    };
     let mut names: Vec<String> = planned.iter().flat_map(file_names).collect();
+    names.extend(atlas.iter().map(|a| format!("{}.pem", a.name)));
     names.extend(crls.iter().map(|c| format!("{}.pem", c.name)));
     names.extend(bundles.iter().map(|(name, _)| format!("{name}.pem")));
     check_outputs(out, &names, force)?;
@@ -107,8 +131,19 @@ pub fn apply(file: &Path, out: &Path, force: bool) -> Result<Applied, Error> {
             private: false,
         });
     }
+    let atlas_signed = match &atlas_plan {
+        Some((gid, requests)) => {
+            let (authority, _) = home.project_ca(gid)?;
+            let signed = requests
+                .par_iter()
+                .map(|r| issuing::sign(&authority, r, &Fresh))
+                .collect::<Result<Vec<_>, _>>()?;
+            Some((authority, signed))
+        }
+        None => None,
+    };
     let made = make_dir(out)?;
-    let written = stage_and_publish(out, &outputs, force);
+    let written = stage_and_publish(home, out, &outputs, &atlas, atlas_signed, force);
     if written.is_err()
         && let Some(top) = made
     {
@@ -118,7 +153,11 @@ pub fn apply(file: &Path, out: &Path, force: bool) -> Result<Applied, Error> {
     Ok(Applied {
         certificates: planned.into_iter().map(|p| p.name).collect(),
         crls: crls.into_iter().map(|c| c.name).collect(),
-        files: outputs.into_iter().map(|o| o.name).collect(),
+        files: outputs
+            .into_iter()
+            .map(|o| o.name)
+            .chain(atlas.iter().map(|a| format!("{}.pem", a.name)))
+            .collect(),
     })
 }
 
@@ -225,17 +264,62 @@ fn make_dir(out: &Path) -> Result<Option<PathBuf>, Error> {
     Ok(top)
 }
 
-/// Stages every output, then publishes them all and syncs once.
-fn stage_and_publish(out: &Path, outputs: &[Output], force: bool) -> Result<(), Error> {
-    let dir = Dir::new(out);
-    let staged = outputs
+/// Atlas's checks for every Atlas certificate of the file, counted per
+/// user against the limit; the spec has made sure they are all of one
+/// project, so that their rows commit in one transaction. `None` when the
+/// file has none.
+fn plan_atlas<'r>(
+    home: &Home,
+    registry: &'r Registry,
+    requests: &[CreateCert],
+) -> Result<Option<(String, Vec<IssueRequest<'r>>)>, Error> {
+    let Some(first) = requests.first() else {
+        return Ok(None);
+    };
+    let planned = requests
         .iter()
-        .map(|o| {
-            let mode = if o.private { 0o600 } else { 0o644 };
-            dir.stage(Path::new(&o.name), &o.bytes, mode, false)
-                .map_err(Error::io(out.join(&o.name)))
+        .map(|r| {
+            let count = requests.iter().filter(|o| o.username == r.username).count();
+            // Lossless in practice: a file holds far fewer than 2^32 tables.
+            validate_create(home, registry, r, u32::try_from(count).unwrap_or(u32::MAX))
         })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Some((first.group_id.clone(), planned)))
+}
+
+/// Stages every output, commits the Atlas certificates' rows (staging
+/// their files inside the transaction), then publishes every file and
+/// syncs once.
+fn stage_and_publish(
+    home: &Home,
+    out: &Path,
+    outputs: &[Output],
+    atlas: &[AtlasLeaf],
+    atlas_signed: Option<(Authority, Vec<Signed<'_>>)>,
+    force: bool,
+) -> Result<(), Error> {
+    let dir = Dir::new(out);
+    let stage = |name: &str, bytes: &[u8], private: bool| {
+        let mode = if private { 0o600 } else { 0o644 };
+        dir.stage(Path::new(name), bytes, mode, false)
+            .map_err(Error::io(out.join(name)))
+    };
+    let mut staged = outputs
+        .iter()
+        .map(|o| stage(&o.name, &o.bytes, o.private))
         .collect::<Result<Vec<Staged>, _>>()?;
+    if let Some((authority, signed)) = atlas_signed {
+        let recorded = home.with_ledger(|ledger| {
+            issuing::commit(&authority, ledger, signed, |i, issued| {
+                stage(
+                    &format!("{}.pem", atlas[i].name),
+                    issued.pem.as_bytes(),
+                    true,
+                )
+            })
+        })?;
+        staged.extend(recorded.into_iter().map(|(_, file)| file));
+    }
     for file in staged {
         let target = file.target().to_path_buf();
         file.publish_or_keep(force).map_err(Error::io(target))?;

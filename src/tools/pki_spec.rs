@@ -50,10 +50,26 @@ struct RawCrl {
     next_update: Option<Spanned<String>>,
 }
 
-/// The whole plan: certificates (issuers first), CRLs and bundles.
+/// A certificate exactly as `certs create` issues it (`issuer = "atlas"`):
+/// signed by the project's CA and recorded in its ledger.
+#[derive(Debug)]
+pub(crate) struct AtlasLeaf {
+    /// `<name>.pem`: Atlas's body, certificate then key.
+    pub(crate) name: String,
+    pub(crate) project: String,
+    pub(crate) username: String,
+    /// monthsUntilExpiration (Atlas's default 3).
+    pub(crate) months: i64,
+    /// Atlas's RSA-4096 unless the table says otherwise.
+    pub(crate) key_type: KeyType,
+}
+
+/// The whole plan: certificates (issuers first), Atlas's certificates, CRLs
+/// and bundles.
 #[derive(Debug)]
 pub(crate) struct Plan {
     pub(crate) certs: Vec<Planned>,
+    pub(crate) atlas: Vec<AtlasLeaf>,
     pub(crate) crls: Vec<PlannedCrl>,
     /// `<name>.pem` holding the named certificates, in order.
     pub(crate) bundles: Vec<(String, Vec<usize>)>,
@@ -125,6 +141,9 @@ struct RawCert {
     public_key: bool,
     #[serde(default)]
     append: Vec<Spanned<String>>,
+    project: Option<Spanned<String>>,
+    username: Option<Spanned<String>>,
+    months: Option<i64>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -206,7 +225,77 @@ pub(crate) fn plan(path: &Path, text: &str, now: OffsetDateTime) -> Result<Plan,
     if raw.certs.is_empty() {
         return Err(fail(0, "no [[cert]] tables: nothing to make".into()));
     }
+    // Atlas's certificates stand apart: nothing issues from, bundles or
+    // revokes them here.
+    let (atlas_raw, own): (Vec<RawCert>, Vec<RawCert>) = raw
+        .certs
+        .into_iter()
+        .partition(|c| c.issuer.get_ref() == ATLAS);
+    let atlas = atlas_raw
+        .iter()
+        .map(|c| atlas_leaf(c, &fail))
+        .collect::<Result<Vec<_>, _>>()?;
+    if let Some((c, a)) = atlas_raw
+        .iter()
+        .zip(&atlas)
+        .find(|(_, a)| a.project != atlas[0].project)
+    {
+        let at = c
+            .project
+            .as_ref()
+            .map_or(c.name.span().start, |p| p.span().start);
+        return Err(fail(
+            at,
+            format!(
+                "the Atlas certificates of one file are of one project ({} and {}): their records commit together",
+                atlas[0].project, a.project
+            ),
+        ));
+    }
+    let atlas_names: Vec<&str> = atlas.iter().map(|a| a.name.as_str()).collect();
+    let raw = RawFile {
+        defaults: raw.defaults,
+        certs: own,
+        crls: raw.crls,
+        bundles: raw.bundles,
+    };
+    for c in &raw.certs {
+        if let Some(field) = c.project.as_ref().or(c.username.as_ref()) {
+            return Err(fail(
+                field.span().start,
+                "project and username are for Atlas's certificates (issuer = \"atlas\")".into(),
+            ));
+        }
+        if c.months.is_some() {
+            return Err(fail(
+                c.name.span().start,
+                "months is for Atlas's certificates (issuer = \"atlas\"); others take not_after"
+                    .into(),
+            ));
+        }
+    }
     let mut index = HashMap::new();
+    let atlas_spans = atlas_raw
+        .iter()
+        .map(|c| (c.name.get_ref(), c.name.span().start));
+    for (name, at) in atlas_spans.chain(
+        raw.certs
+            .iter()
+            .map(|c| (c.name.get_ref(), c.name.span().start)),
+    ) {
+        if !is_file_base(name) {
+            return Err(fail(
+                at,
+                format!("name {name:?} must be letters, digits, '.', '_' or '-' (it names files)"),
+            ));
+        }
+        if atlas_names.iter().filter(|n| **n == name).count() > 1
+            || (atlas_names.contains(&name.as_str())
+                && raw.certs.iter().any(|c| c.name.get_ref() == name))
+        {
+            return Err(fail(at, format!("a second certificate named {name:?}")));
+        }
+    }
     for (i, c) in raw.certs.iter().enumerate() {
         let name = c.name.get_ref();
         if !is_file_base(name) {
@@ -241,6 +330,7 @@ pub(crate) fn plan(path: &Path, text: &str, now: OffsetDateTime) -> Result<Plan,
         })
     };
     let mut taken: std::collections::HashSet<String> = index.keys().cloned().collect();
+    taken.extend(atlas_names.iter().map(|n| n.to_string()));
     let mut unique = |name: &Spanned<String>, what: &str| {
         let n = name.get_ref();
         if is_file_base(n) && taken.insert(n.clone()) {
@@ -291,8 +381,72 @@ pub(crate) fn plan(path: &Path, text: &str, now: OffsetDateTime) -> Result<Plan,
     }
     Ok(Plan {
         certs,
+        atlas,
         crls,
         bundles,
+    })
+}
+
+/// The issuer that marks a certificate as Atlas's own.
+const ATLAS: &str = "atlas";
+
+/// An Atlas certificate's table: `project`, `username`, `months` and `key`
+/// only, since it is exactly what `certs create` issues.
+fn atlas_leaf(c: &RawCert, fail: &dyn Fn(usize, String) -> Error) -> Result<AtlasLeaf, Error> {
+    let only = c.subject.is_none()
+        && !c.explicit_subject
+        && !c.ca
+        && c.pathlen.is_none()
+        && c.basic_constraints.is_none()
+        && c.basic_constraints_critical.is_none()
+        && c.key_usage.is_none()
+        && c.extended_key_usage.is_none()
+        && c.san.is_empty()
+        && !c.san_critical
+        && c.subject_key_id.is_none()
+        && c.authority_key_id.is_none()
+        && c.mongo_roles.is_empty()
+        && c.cluster_membership.is_none()
+        && c.ocsp.is_empty()
+        && !c.must_staple
+        && c.comment.is_none()
+        && c.serial.is_none()
+        && c.not_before.is_none()
+        && c.not_after.is_none()
+        && c.files.is_none()
+        && c.key_password.is_none()
+        && c.key_encryption.is_none()
+        && c.pkcs12.is_none()
+        && !c.public_key
+        && c.append.is_empty();
+    let at = c.name.span().start;
+    if !only {
+        return Err(fail(
+            at,
+            "an Atlas certificate (issuer = \"atlas\") is exactly what certs create issues: it takes project, username, months and key only".into(),
+        ));
+    }
+    let (Some(project), Some(username)) = (&c.project, &c.username) else {
+        return Err(fail(
+            at,
+            "an Atlas certificate needs project and username".into(),
+        ));
+    };
+    // Atlas's key unless the table names one: the defaults' key is for the
+    // test PKI's own certificates.
+    let key_type = match &c.key {
+        None => KeyType::Rsa4096,
+        Some(k) => k
+            .get_ref()
+            .parse::<KeyType>()
+            .map_err(|e| fail(k.span().start, e.to_string()))?,
+    };
+    Ok(AtlasLeaf {
+        name: c.name.get_ref().clone(),
+        project: project.get_ref().clone(),
+        username: username.get_ref().clone(),
+        months: c.months.unwrap_or(crate::api::DEFAULT_MONTHS),
+        key_type,
     })
 }
 

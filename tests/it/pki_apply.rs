@@ -226,7 +226,9 @@ print("loaded", seen["client"])
 
 #[test]
 fn a_bad_file_or_an_existing_output_writes_nothing() {
+    // No registry at all: a test PKI alone needs no home.
     let home = TestHome::without_ca(&registry(""));
+    std::fs::remove_file(home.path().join("users.toml")).unwrap();
     let out = home.path().join("never");
     let bad = home.path().join("bad.toml");
     for (text, needle) in [
@@ -527,4 +529,87 @@ fn the_mongod_set_has_every_kind_certs_yml_has() {
         comment.contains("OpenSSL Generated Certificate"),
         "{comment}"
     );
+}
+
+#[test]
+fn atlas_certificates_in_a_pki_file_are_certs_creates_and_recorded() {
+    let home = TestHome::new(&registry("maxCertsPerUser = 1"));
+    let out = home.path().join("mixed");
+    let file = home.path().join("mixed.toml");
+    let text = |extra: &str| {
+        format!(
+            "[[cert]]\nname = \"root\"\nissuer = \"self\"\nca = true\nkey = \"ec-p256\"\n\n\
+             [[cert]]\nname = \"alice-atlas\"\nissuer = \"atlas\"\nproject = \"{GID}\"\n\
+             username = \"alice\"\nmonths = 6\nkey = \"ec-p256\"\n{extra}"
+        )
+    };
+    // Refused before anything is recorded: a second one over the limit,
+    // fields an Atlas certificate does not take, two projects.
+    let before = ledger_rows(home.path());
+    for (extra, needle) in [
+        (
+            format!(
+                "\n[[cert]]\nname = \"again\"\nissuer = \"atlas\"\nproject = \"{GID}\"\nusername = \"alice\"\nkey = \"ec-p256\"\n"
+            ),
+            "ATLAS_GENERATED_CERTS_LIMIT_EXCEEDED",
+        ),
+        (
+            "san = [\"DNS:x\"]\n".to_string(),
+            "takes project, username, months and key only",
+        ),
+        (
+            format!(
+                "\n[[cert]]\nname = \"other\"\nissuer = \"atlas\"\nproject = \"{OTHER_GID}\"\nusername = \"alice\"\n"
+            ),
+            "of one project",
+        ),
+    ] {
+        std::fs::write(&file, text(&extra)).unwrap();
+        let run = apply(&home, &file, &out, &[]);
+        assert!(!run.status.success(), "{extra}");
+        assert!(stderr(&run).contains(needle), "{extra}: {}", stderr(&run));
+        assert!(!out.exists(), "{extra}: wrote something");
+        assert_eq!(
+            ledger_rows(home.path()),
+            before,
+            "{extra}: recorded something"
+        );
+    }
+
+    std::fs::write(&file, text("")).unwrap();
+    let run = apply(&home, &file, &out, &[]);
+    assert!(run.status.success(), "{}", stderr(&run));
+    let pem = out.join("alice-atlas.pem");
+    let (ok, text) = openssl(&[
+        "verify",
+        "-CAfile",
+        home.ca_cert().to_str().unwrap(),
+        pem.to_str().unwrap(),
+    ]);
+    assert!(ok, "signed by the project's CA: {text}");
+    let shown = openssl_ok(&["x509", "-in", pem.to_str().unwrap(), "-noout", "-text"]);
+    assert!(shown.contains("Subject: CN = alice"), "{shown}");
+    assert!(
+        shown.contains("X509v3 Key Usage: critical")
+            && shown.contains("TLS Web Client Authentication"),
+        "{shown}"
+    );
+    // On record, as certs create's would be: listed, and counting against
+    // the limit.
+    let listed = home.list_json("alice", &[]);
+    assert_eq!(listed["totalCount"], 1, "{listed}");
+    let id = listed["results"][0]["_id"].to_string();
+    assert_eq!(
+        id.trim_matches('"'),
+        serial_of(&pem).to_string(),
+        "{listed}"
+    );
+    let refused = home.create("alice", &["--key-type", "ec-p256"]);
+    assert!(
+        stderr(&refused).contains("ATLAS_GENERATED_CERTS_LIMIT_EXCEEDED"),
+        "{}",
+        stderr(&refused)
+    );
+    // The test PKI's own certificates are not Atlas's: nothing else recorded.
+    assert_eq!(ledger_rows(home.path()).len(), before.len() + 1);
 }
