@@ -176,6 +176,11 @@ pub(super) enum PkiCommand {
         #[arg(long)]
         force: bool,
     },
+    /// Checks a PKI file as `apply` does first, and makes nothing.
+    Check {
+        /// The PKI file.
+        file: PathBuf,
+    },
 }
 
 #[derive(Debug, Args)]

@@ -103,6 +103,18 @@ fn run(cli: Cli) -> Outcome {
             );
             Ok(())
         }
+        Command::Pki(PkiCommand::Check { file }) => {
+            let bytes = read_input(&file).map_err(Error::io(&file))?;
+            let d = crate::tools::pki_apply::check(&file, &String::from_utf8_lossy(&bytes))?;
+            output::print_line(&format!(
+                "{}: {} certificates, {} of Atlas's, {} CRLs, {} bundles",
+                escape_hidden(&file.display().to_string()),
+                d.certificates,
+                d.atlas,
+                d.crls,
+                d.bundles
+            ))
+        }
         Command::Verify(a) => commands::verify(&home, a),
         Command::Serve(a) => commands::serve(home, a),
         Command::ServeCa => output::print_bytes(&crate::server::api_ca_pem(&home)?),

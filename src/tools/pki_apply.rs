@@ -42,6 +42,33 @@ pub struct Applied {
     pub files: Vec<String>,
 }
 
+/// What a PKI file declares, checked: how many certificates (Atlas's
+/// among them), CRLs and bundles.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Declared {
+    /// Certificates of the test PKI's own CAs.
+    pub certificates: usize,
+    /// Certificates exactly as `certs create` issues them.
+    pub atlas: usize,
+    /// CRLs.
+    pub crls: usize,
+    /// Bundles.
+    pub bundles: usize,
+}
+
+/// Checks the PKI file text `text` (named `path` in errors) as `apply`
+/// does before it makes anything, without a home: Atlas's own checks of
+/// `issuer = "atlas"` tables need the registry and run only in `apply`.
+pub fn check(path: &Path, text: &str) -> Result<Declared, Error> {
+    let plan = plan(path, text, OffsetDateTime::now_utc())?;
+    Ok(Declared {
+        certificates: plan.certs.len(),
+        atlas: plan.atlas.len(),
+        crls: plan.crls.len(),
+        bundles: plan.bundles.len(),
+    })
+}
+
 /// One file to write: its name and content, and whether it holds a key.
 struct Output {
     name: String,

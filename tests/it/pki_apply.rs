@@ -258,6 +258,13 @@ fn a_bad_file_or_an_existing_output_writes_nothing() {
         assert!(!run.status.success(), "{text}");
         assert!(stderr(&run).contains(needle), "{text}: {}", stderr(&run));
         assert!(!out.exists(), "{text}: wrote something");
+        // `pki check` says the same, and makes nothing either.
+        let checked = home.run(&["pki", "check", bad.to_str().unwrap()]);
+        assert!(
+            !checked.status.success() && stderr(&checked).contains(needle),
+            "{}",
+            stderr(&checked)
+        );
     }
     // An existing file: refused whole without --force, replaced with it.
     let good = home.path().join("good.toml");
@@ -268,6 +275,11 @@ fn a_bad_file_or_an_existing_output_writes_nothing() {
     assert!(stderr(&run).contains("already exists"), "{}", stderr(&run));
     assert!(!out.join("a.pem").exists(), "nothing written");
     assert_eq!(std::fs::read_to_string(out.join("b.pem")).unwrap(), "mine");
+    let checked = home.ok(&["pki", "check", good.to_str().unwrap()]);
+    assert!(
+        checked.ends_with(": 2 certificates, 0 of Atlas's, 0 CRLs, 0 bundles\n"),
+        "{checked}"
+    );
     let run = apply(&home, &good, &out, &["--force"]);
     assert!(run.status.success(), "{}", stderr(&run));
     let (ok, text) = openssl(&[
