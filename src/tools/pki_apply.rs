@@ -193,6 +193,11 @@ fn file_names(p: &Planned) -> Vec<String> {
     let mut names = match p.files {
         Files::Pem | Files::CertOnly => vec![format!("{}.pem", p.name)],
         Files::Split => vec![format!("{}.crt", p.name), format!("{}.key", p.name)],
+        Files::PemAndSplit => vec![
+            format!("{}.pem", p.name),
+            format!("{}.crt", p.name),
+            format!("{}.key", p.name),
+        ],
     };
     if p.public_key {
         names.push(format!("{}-public.pem", p.name));
@@ -248,6 +253,14 @@ fn render(
         Files::Split => {
             push(format!("{}.crt", p.name), cert_pem, false);
             push(format!("{}.key", p.name), key_pem()?, true);
+        }
+        Files::PemAndSplit => {
+            let key = key_pem()?;
+            let mut pem = cert_pem.clone();
+            pem.extend(&key);
+            push(format!("{}.pem", p.name), pem, true);
+            push(format!("{}.crt", p.name), cert_pem, false);
+            push(format!("{}.key", p.name), key, true);
         }
     }
     if p.public_key {

@@ -169,6 +169,9 @@ pub(crate) enum Files {
     Split,
     /// `<name>.pem` with the certificate only; the key is not written.
     CertOnly,
+    /// `<name>.pem` as [`Files::Pem`], and `<name>.crt` and `<name>.key` too
+    /// (as certs.yml's `keyfile`/`crtfile` beside the PEM).
+    PemAndSplit,
 }
 
 /// How a written private key is encrypted.
@@ -637,10 +640,11 @@ fn resolve(
         None | Some(("pem", _)) => Files::Pem,
         Some(("split", _)) => Files::Split,
         Some(("cert-only", _)) => Files::CertOnly,
+        Some(("pem+split", _)) => Files::PemAndSplit,
         Some((other, at)) => {
             return Err(fail(
                 at,
-                format!("files {other:?}: one of pem, split, cert-only"),
+                format!("files {other:?}: one of pem, split, pem+split, cert-only"),
             ));
         }
     };

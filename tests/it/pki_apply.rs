@@ -529,7 +529,14 @@ fn the_mongod_set_has_every_kind_certs_yml_has() {
     );
     let merged = std::fs::read_to_string(out.join("rollover_ca_merged.pem")).unwrap();
     assert_eq!(merged.matches("BEGIN CERTIFICATE").count(), 2);
-    assert!(out.join("ca_ocsp.crt").exists() && out.join("ca_ocsp.key").exists());
+    let whole = std::fs::read_to_string(out.join("ca_ocsp.pem")).unwrap();
+    let crt = std::fs::read_to_string(out.join("ca_ocsp.crt")).unwrap();
+    let key = std::fs::read_to_string(out.join("ca_ocsp.key")).unwrap();
+    assert_eq!(
+        whole,
+        format!("{crt}{key}"),
+        "the whole file is the two halves"
+    );
     let comment = openssl_ok(&[
         "x509",
         "-in",
