@@ -350,3 +350,31 @@ fn serve_tls_on_a_busy_port_records_nothing() {
     refused(&home, &args, None, "listening on 127.0.0.1:");
     assert!(!home.path().join("api-ca").exists());
 }
+
+#[test]
+fn pki_apply_over_a_limit_or_onto_existing_files_records_nothing() {
+    let home = limited_home();
+    let file = home.path().join("pki.toml");
+    let out = home.path().join("pki");
+    let atlas = |name: &str| {
+        format!(
+            "[[cert]]\nname = \"{name}\"\nissuer = \"atlas\"\nproject = \"{GID}\"\nusername = \"alice\"\nkey = \"ec-p256\"\n"
+        )
+    };
+    let root = "[[cert]]\nname = \"root\"\nissuer = \"self\"\nca = true\nkey = \"ec-p256\"\n";
+    let apply = [
+        "pki",
+        "apply",
+        file.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    // Two Atlas certificates for alice, whose limit is one.
+    std::fs::write(&file, format!("{root}{}{}", atlas("a1"), atlas("a2"))).unwrap();
+    refused(&home, &apply, None, "ATLAS_GENERATED_CERTS_LIMIT_EXCEEDED");
+    // Within the limit, but onto an existing file of the output directory.
+    std::fs::write(&file, format!("{root}{}", atlas("a1"))).unwrap();
+    std::fs::create_dir(&out).unwrap();
+    std::fs::write(out.join("root.pem"), "keep me\n").unwrap();
+    refused(&home, &apply, None, "already exists");
+}
