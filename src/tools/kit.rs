@@ -10,15 +10,13 @@
 //! is renamed into place. A refused kit leaves the ledger, the registry and
 //! the output directory as they were.
 
-use std::fs::DirBuilder;
-use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
 use super::kit_files::{create_users_js, mongod_conf, readme};
 use super::names::FileNames;
-use super::outputs::check_outputs;
+use super::outputs::{check_outputs, create_dirs, remove_made};
 use crate::api::{
     self, CreateCert, Error, MAX_MONTHS, ServerCert, plan_server_cert, project, validate_create,
 };
@@ -95,13 +93,11 @@ pub fn local_kit(
     check_outputs(&opts.out, &all, opts.force)?;
     let out = std::path::absolute(&opts.out).map_err(Error::io(&opts.out))?;
     // Execute.
-    let created = create_dirs(&out)?;
+    let created = create_dirs(&out.join(USERS))?;
     let written = execute(home, registry, project, opts, &out, &users, &requests);
     if written.is_err() {
         // Directories this run made, now empty again, go too.
-        for dir in created.iter().rev() {
-            let _ = std::fs::remove_dir(dir);
-        }
+        remove_made(&created);
     }
     written?;
     Ok(all)
@@ -138,23 +134,6 @@ fn client_requests(
             req
         })
         .collect()
-}
-
-/// Creates `out` and `out/users` (0700) where missing; returns those made.
-fn create_dirs(out: &Path) -> Result<Vec<PathBuf>, Error> {
-    let mut missing: Vec<PathBuf> = out
-        .join(USERS)
-        .ancestors()
-        .take_while(|d| !d.exists())
-        .map(Path::to_path_buf)
-        .collect();
-    missing.reverse();
-    DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(out.join(USERS))
-        .map_err(Error::io(out))?;
-    Ok(missing)
 }
 
 /// Signs, stages every file, commits every row at once, then publishes.

@@ -9,9 +9,7 @@
 //! other file is staged and before any is published; the rest of the PKI
 //! is not Atlas's and is not recorded.
 
-use std::fs::DirBuilder;
-use std::os::unix::fs::DirBuilderExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use openssl::pkcs12::Pkcs12;
 use openssl::pkey::{PKey, Private};
@@ -21,7 +19,7 @@ use openssl::x509::X509;
 use rayon::prelude::*;
 use time::OffsetDateTime;
 
-use super::outputs::check_outputs;
+use super::outputs::{check_outputs, create_dirs, remove_made};
 use super::pki_spec::{AtlasLeaf, Files, KeyEncryption, Plan, Planned, plan};
 use crate::api::{CreateCert, Error, validate_create};
 use crate::issuing::{self, Fresh, IssueRequest, Signed};
@@ -169,12 +167,10 @@ pub fn apply(home: &Home, file: &Path, out: &Path, force: bool) -> Result<Applie
         }
         None => None,
     };
-    let made = make_dir(out)?;
+    let made = create_dirs(out)?;
     let written = stage_and_publish(home, out, &outputs, &atlas, atlas_signed, force);
-    if written.is_err()
-        && let Some(top) = made
-    {
-        let _ = std::fs::remove_dir_all(top);
+    if written.is_err() {
+        remove_made(&made);
     }
     written?;
     Ok(Applied {
@@ -287,21 +283,6 @@ fn render(
         );
     }
     Ok(outputs)
-}
-
-/// Creates `out` (0700) when missing; returns the topmost directory made.
-fn make_dir(out: &Path) -> Result<Option<PathBuf>, Error> {
-    let top = out
-        .ancestors()
-        .take_while(|d| !d.exists())
-        .last()
-        .map(Path::to_path_buf);
-    DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(out)
-        .map_err(Error::io(out))?;
-    Ok(top)
 }
 
 /// Atlas's checks for every Atlas certificate of the file, counted per
