@@ -8,6 +8,7 @@ mod authority;
 mod backend;
 pub(crate) mod crl;
 pub mod custom;
+mod dn;
 mod keys;
 mod pkcs8;
 mod prime;
@@ -20,6 +21,7 @@ mod x509;
 
 pub use authority::{Authority, CA_MONTHS};
 pub use backend::Backend;
+pub use dn::name_der;
 pub use keys::{KeyType, UnknownKeyType};
 pub use profile::{Host, Profile, Subject, UnknownProfile, certificate, subject_text};
 pub use random::{random_hex, random_letters};

@@ -6,17 +6,14 @@
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::path::Path;
-use std::str::FromStr;
 
 use serde::Deserialize;
 use time::OffsetDateTime;
 use toml::Spanned;
-use x509_cert::der::Encode;
-use x509_cert::name::Name;
 
 use crate::api::{Error, Invalid};
 use crate::pki::custom::{AltName, EXTENDED_KEY_USAGES, Grant, KEY_USAGES, Spec};
-use crate::pki::{KeyType, random_serial};
+use crate::pki::{KeyType, name_der, random_serial};
 
 /// The file as written.
 #[derive(Debug, Deserialize)]
@@ -717,13 +714,15 @@ fn subject(
         return Ok(Vec::new());
     }
     for (text, at) in &parts {
-        Name::from_str(text).map_err(|e| fail(*at, format!("subject {text:?}: {e} (RFC 4514, e.g. CN=server,O=MongoDB; attribute types by name or dotted OID)")))?;
+        name_der(text).map_err(|e| {
+            fail(
+                *at,
+                format!("subject {text:?}: {e} (RFC 4514, e.g. CN=server,O=MongoDB)"),
+            )
+        })?;
     }
     let joined = parts.iter().map(|(s, _)| *s).collect::<Vec<_>>().join(",");
-    let at = parts[0].1;
-    Name::from_str(&joined)
-        .and_then(|n| n.to_der())
-        .map_err(|e| fail(at, format!("subject {joined:?}: {e}")))
+    name_der(&joined).map_err(|e| fail(parts[0].1, format!("subject {joined:?}: {e}")))
 }
 
 /// An instant: RFC 3339, or an offset from `now` (`-10000000s`, `+30d`,

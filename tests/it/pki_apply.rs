@@ -456,7 +456,8 @@ fn the_mongod_set_has_every_kind_certs_yml_has() {
         subject("client-multivalue-rdn.pem"),
         "OU=KernelUser+O=MongoDB+CN=client"
     );
-    assert!(subject("client-all-the-oids.pem").contains("pseudonym=Datum-65"));
+    // The name mongod's x509_all_the_oids.js expects for this certificate.
+    assert_eq!(subject("client-all-the-oids.pem"), ALL_THE_OIDS);
     assert!(subject("client-custom-oids.pem").starts_with("1.2.3.45=#"));
     assert_eq!(subject("server_no_subject.pem"), "");
     let no_subject = openssl_ok(&[
@@ -632,3 +633,7 @@ fn atlas_certificates_in_a_pki_file_are_certs_creates_and_recorded() {
     // The test PKI's own certificates are not Atlas's: nothing else recorded.
     assert_eq!(ledger_rows(home.path()).len(), before.len() + 1);
 }
+
+/// mongod's own rendering of certs.yml's client-all-the-oids subject
+/// (mongodb/mongo jstests/ssl/x509_all_the_oids.js).
+const ALL_THE_OIDS: &str = "role=Datum-72,pseudonym=Datum-65,dmdName=Datum-54,deltaRevocationList=Datum-53,supportedAlgorithms=Datum-52,houseIdentifier=Datum-51,uniqueMember=Datum-50,distinguishedName=Datum-49,protocolInformation=Datum-48,enhancedSearchGuide=Datum-47,dnQualifier=Datum-46,x500UniqueIdentifier=Datum-45,generationQualifier=Datum-44,initials=Datum-43,GN=Datum-42,name=Datum-41,crossCertificatePair=Datum-40,certificateRevocationList=Datum-39,authorityRevocationList=Datum-38,cACertificate=Datum-37,userCertificate=Datum-36,userPassword=Datum-35,seeAlso=Datum-34,roleOccupant=Datum-33,owner=Datum-32,member=Datum-31,supportedApplicationContext=Datum-30,presentationAddress=Datum-29,preferredDeliveryMethod=Datum-28,destinationIndicator=Datum-27,registeredAddress=Datum-26,internationaliSDNNumber=Datum-25,x121Address=Datum-24,facsimileTelephoneNumber=Datum-23,teletexTerminalIdentifier=Datum-22,telexNumber=Datum-21,telephoneNumber=Datum-20,physicalDeliveryOfficeName=Datum-19,postOfficeBox=Datum-18,postalCode=Datum-17,postalAddress=Datum-16,businessCategory=Datum-15,searchGuide=Datum-14,description=Datum-13,title=Datum-12,OU=Datum-11,O=Datum-10,street=Datum-9,ST=NY,L=Datum-7,C=US,serialNumber=Datum-5,SN=Datum-4,CN=Datum-3";

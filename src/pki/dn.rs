@@ -1,0 +1,142 @@
+//! Distinguished names from RFC 4514 text, with every attribute type
+//! OpenSSL has a name for (mongod's test subjects use X.520 types such as
+//! `dmdName` or `role` that the `x509-cert` name table lacks), by name or
+//! dotted OID.
+
+use std::str::FromStr;
+
+use der::asn1::{ObjectIdentifier, PrintableStringRef};
+use der::{Encode, Tag};
+use x509_cert::attr::AttributeTypeAndValue;
+use x509_cert::name::{RdnSequence, RelativeDistinguishedName};
+
+/// Why a subject string is not a distinguished name.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DnError {
+    /// An attribute with no `=`.
+    #[error("{0:?} is not TYPE=value")]
+    NotAnAttribute(String),
+    /// A type that is neither a known name nor a dotted OID.
+    #[error("{0:?} is not an attribute type (a name such as CN, O, dmdName, or a dotted OID)")]
+    UnknownType(String),
+    /// A value that cannot be encoded (a bad escape, or a country that is not printable).
+    #[error("{0:?}: {1}")]
+    BadValue(String, String),
+}
+
+/// The DER of the name written as RFC 4514 `text` (most significant RDN
+/// last, `+` joining the attributes of one RDN).
+pub fn name_der(text: &str) -> Result<Vec<u8>, DnError> {
+    let mut rdns = Vec::new();
+    for rdn in split_unescaped(text, b',') {
+        let mut attributes = Vec::new();
+        for ava in split_unescaped(rdn, b'+') {
+            attributes.push(attribute(ava)?);
+        }
+        let set = RelativeDistinguishedName::try_from(attributes)
+            .map_err(|e| DnError::BadValue(rdn.to_string(), e.to_string()))?;
+        rdns.push(set);
+    }
+    let mut sequence = RdnSequence::default();
+    for rdn in rdns.into_iter().rev() {
+        sequence.push(rdn);
+    }
+    sequence
+        .to_der()
+        .map_err(|e| DnError::BadValue(text.to_string(), e.to_string()))
+}
+
+/// One `TYPE=value`, its type resolved to a dotted OID first so that the
+/// value gets `x509-cert`'s encoding rules (PrintableString for C, ...).
+fn attribute(ava: &str) -> Result<AttributeTypeAndValue, DnError> {
+    let (key, value) = ava
+        .split_once('=')
+        .ok_or_else(|| DnError::NotAnAttribute(ava.to_string()))?;
+    let oid = oid_of(key.trim()).ok_or_else(|| DnError::UnknownType(key.to_string()))?;
+    let parsed = AttributeTypeAndValue::from_str(&format!("{oid}={value}"))
+        .map_err(|e| DnError::BadValue(ava.to_string(), e.to_string()))?;
+    // `x509-cert` tags C and serialNumber PrintableString, e-mail and DC
+    // IA5String, without checking that the value fits the tag.
+    let bytes = parsed.value.value();
+    let fits = match der::Tagged::tag(&parsed.value) {
+        Tag::PrintableString => PrintableStringRef::new(bytes).is_ok(),
+        Tag::Ia5String => bytes.is_ascii(),
+        _ => true,
+    };
+    if !fits {
+        let kind = der::Tagged::tag(&parsed.value);
+        return Err(DnError::BadValue(
+            ava.to_string(),
+            format!("not a valid {kind}"),
+        ));
+    }
+    Ok(parsed)
+}
+
+/// A dotted OID, a name `x509-cert` knows, or one of OpenSSL's short or
+/// long names.
+fn oid_of(key: &str) -> Option<ObjectIdentifier> {
+    if key.is_empty() {
+        return None;
+    }
+    if key.starts_with(|c: char| c.is_ascii_digit()) {
+        return ObjectIdentifier::new(key).ok();
+    }
+    if let Some(oid) = const_oid::db::DB.by_name(key) {
+        return Some(*oid);
+    }
+    if !key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
+        return None;
+    }
+    let object = openssl::asn1::Asn1Object::from_str(key).ok()?;
+    ObjectIdentifier::from_bytes(object.as_slice()).ok()
+}
+
+/// `text` split at every `sep` not escaped by a backslash.
+fn split_unescaped(text: &str, sep: u8) -> Vec<&str> {
+    let bytes = text.as_bytes();
+    let mut parts = Vec::new();
+    let (mut start, mut i) = (0, 0);
+    while i < bytes.len() {
+        match bytes[i] {
+            b'\\' => i += 1,
+            b if b == sep => {
+                parts.push(&text[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    parts.push(&text[start..]);
+    parts
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resolves_openssl_names_and_keeps_escapes() {
+        let der = name_der("role=r,dmdName=d,GN=g,CN=a\\,b+OU=u").unwrap();
+        let name = openssl::x509::X509Name::from_der(&der).unwrap();
+        let texts: Vec<String> = name
+            .entries()
+            .map(|e| {
+                format!(
+                    "{}={}",
+                    e.object().nid().short_name().unwrap(),
+                    e.data().to_string().unwrap()
+                )
+            })
+            .collect();
+        assert_eq!(texts, ["OU=u", "CN=a,b", "GN=g", "dmdName=d", "role=r"]);
+    }
+
+    #[test]
+    fn names_what_is_wrong() {
+        assert_eq!(name_der("nope=x"), Err(DnError::UnknownType("nope".into())));
+        assert_eq!(name_der("CN"), Err(DnError::NotAnAttribute("CN".into())));
+        assert!(matches!(name_der("C=ü"), Err(DnError::BadValue(..))));
+    }
+}
