@@ -120,6 +120,9 @@ pub enum Invalid {
         /// What is wrong, and how to say it instead.
         message: String,
     },
+    /// A kit's deployment that cannot be set up (ports, names, counts).
+    #[error("{0}")]
+    Topology(String),
     /// The worker threads could not be started.
     #[error("cannot start {jobs} worker threads: {reason}")]
     Jobs {

@@ -9,6 +9,7 @@ use clap::{Args, Parser, Subcommand};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
+use super::args_kit::TopologyArgs;
 use super::args_manage::{
     ProjectsCommand, SecurityCommand, UserCreateArgs, UserDeleteArgs, UserRefArgs, UserUpdateArgs,
 };
@@ -122,7 +123,7 @@ pub(super) struct KitArgs {
     /// The directory to write.
     #[arg(long)]
     pub(super) out: PathBuf,
-    /// More hosts for the server certificate (localhost and 127.0.0.1 are always in).
+    /// More hosts for the server and member certificates (localhost and 127.0.0.1 are always in).
     #[arg(long = "host", value_parser = Host::parse)]
     pub(super) hosts: Vec<Host>,
     /// Months until the certificates expire (user certificates: at most
@@ -131,6 +132,8 @@ pub(super) struct KitArgs {
     pub(super) months: u32,
     #[command(flatten)]
     pub(super) keys: KeyArgs,
+    #[command(flatten)]
+    pub(super) topology: TopologyArgs,
     /// Replace an existing kit.
     #[arg(long)]
     pub(super) force: bool,

@@ -78,6 +78,7 @@ pub(super) fn local_kit(home: &Home, a: KitArgs) -> Outcome {
         months: a.months,
         profile: a.keys.profile,
         key_type: a.keys.key_type,
+        topology: a.topology.topology()?,
         force: a.force,
     };
     let files = kit::local_kit(home, &registry, &options)?;

@@ -6,6 +6,7 @@
 //! `messages`.
 
 mod args;
+mod args_kit;
 mod args_manage;
 mod args_shared;
 mod commands;

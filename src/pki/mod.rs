@@ -28,4 +28,4 @@ pub use random::{random_hex, random_letters};
 pub(crate) use rsa::openssl_rsa;
 pub use text::{escape_hidden, is_hidden, is_valid_username};
 pub use validity::{OutOfRange, Validity};
-pub use x509::{asn1_time, fingerprint, pem_bundle, random_serial, rfc2253_subject, serial_of};
+pub use x509::{asn1_time, fingerprint, mongod_subject, pem_bundle, random_serial, serial_of};

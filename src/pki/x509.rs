@@ -95,9 +95,36 @@ pub fn rfc2253_subject(cn: &str) -> String {
     out
 }
 
+/// The user name mongod derives from the subject `CN=<cn>`: the RFC 2253
+/// form of [`rfc2253_subject`] with every byte at or above 0x80 written
+/// `\XX` (mongod's `escapeRfc2253`, and OpenSSL's `-nameopt RFC2253`).
+pub fn mongod_subject(cn: &str) -> String {
+    let mut out = String::new();
+    for c in rfc2253_subject(cn).chars() {
+        if c.is_ascii() {
+            out.push(c);
+        } else {
+            let mut utf8 = [0; 4];
+            for b in c.encode_utf8(&mut utf8).bytes() {
+                out.push_str(&format!("\\{b:02X}"));
+            }
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn mongod_escapes_every_high_byte() {
+        assert_eq!(
+            mongod_subject("Калоян"),
+            "CN=\\D0\\9A\\D0\\B0\\D0\\BB\\D0\\BE\\D1\\8F\\D0\\BD"
+        );
+        assert_eq!(mongod_subject("a,é "), "CN=a\\,\\C3\\A9\\ ");
+    }
 
     #[test]
     fn escapes_like_openssl_rfc2253() {

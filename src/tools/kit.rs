@@ -1,7 +1,8 @@
 //! `atlas-ca local-kit`: everything a local MongoDB needs for TLS and
-//! Atlas-style X.509 users, in one directory: the CA, a server certificate,
-//! one client certificate per MANAGED user, a CRL, a `mongod.conf`
-//! fragment, a `create-users.js` and a README with the exact commands.
+//! Atlas-style X.509 users, in one directory: the CA, a server certificate
+//! (or, for a replica set or sharded cluster, one member certificate per
+//! process), one client certificate per MANAGED user, a CRL, the configs,
+//! a `create-users.js` and a README with the exact commands.
 //!
 //! Planned, then executed: every check (Atlas's for each user, the server
 //! certificate's, every output file) runs before anything is written; the
@@ -14,7 +15,9 @@ use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
+use super::kit_cluster::{Text, cluster_texts, member_file, text};
 use super::kit_files::{create_users_js, mongod_conf, readme};
+use super::kit_topology::Topology;
 use super::names::FileNames;
 use super::outputs::{check_outputs, create_dirs, remove_made};
 use crate::api::{
@@ -32,7 +35,8 @@ pub struct KitOptions {
     pub group_id: String,
     /// The directory to write.
     pub out: PathBuf,
-    /// Hosts for the server certificate besides `localhost` and `127.0.0.1`.
+    /// Hosts for every server and member certificate besides `localhost`
+    /// and `127.0.0.1`.
     pub hosts: Vec<Host>,
     /// Lifetime of the certificates, in months.
     pub months: u32,
@@ -40,19 +44,11 @@ pub struct KitOptions {
     pub profile: Profile,
     /// Subject key type of every certificate.
     pub key_type: KeyType,
+    /// One mongod, a replica set or a sharded cluster.
+    pub topology: Topology,
     /// Replace an existing kit.
     pub force: bool,
 }
-
-/// The files of every kit, besides the users' certificates.
-const FIXED: [&str; 6] = [
-    "ca.pem",
-    "server.pem",
-    "crl.pem",
-    "mongod.conf",
-    "create-users.js",
-    "README.txt",
-];
 
 /// The subdirectory of the users' certificates.
 const USERS: &str = "users";
@@ -72,29 +68,58 @@ pub fn local_kit(
         .filter(|u| u.x509_type == X509Type::Managed && !project.self_managed_x509)
         .map(|u| (u.username.clone(), names.name("users/", &u.username, None)))
         .collect();
-    let all: Vec<String> = FIXED
-        .iter()
-        .map(|f| f.to_string())
+    let out = std::path::absolute(&opts.out).map_err(Error::io(&opts.out))?;
+    let home_dir = std::path::absolute(home.root()).map_err(Error::io(home.root()))?;
+    let first = users
+        .first()
+        .map_or("users/<user>.pem", |(_, f)| f.as_str());
+    // Plan: every server or member certificate, every user's, every file.
+    let servers = servers(&project.id, opts);
+    let mut texts = vec![text("create-users.js", create_users_js(project), false)];
+    if opts.topology == Topology::Standalone {
+        texts.push(text("mongod.conf", mongod_conf(&out, &opts.hosts), false));
+        texts.push(text(
+            "README.txt",
+            readme(&out, &home_dir, project, first),
+            false,
+        ));
+    } else {
+        texts.extend(cluster_texts(
+            &out,
+            &home_dir,
+            project,
+            &opts.topology,
+            first,
+        ));
+    }
+    let all: Vec<String> = ["ca.pem", "crl.pem"]
+        .into_iter()
+        .map(String::from)
+        .chain(servers.iter().map(|(file, _)| file.clone()))
+        .chain(texts.iter().map(|t| t.name.clone()))
         .chain(users.iter().map(|(_, n)| n.clone()))
         .collect();
-    // Plan: the server certificate, every user's, every output file.
-    let server = ServerCert {
-        group_id: project.id.clone(),
-        hosts: server_hosts(&opts.hosts),
-        months: opts.months,
-        issued_at: None,
-        key_type: opts.key_type,
-    };
     let client_requests = client_requests(project, opts, &users);
-    let mut requests = vec![plan_server_cert(registry, &server)?];
+    let mut requests = Vec::new();
+    for (_, server) in &servers {
+        requests.push(plan_server_cert(registry, server)?);
+    }
     for req in &client_requests {
         requests.push(validate_create(home, registry, req, 1)?);
     }
-    check_outputs(&opts.out, &all, opts.force)?;
-    let out = std::path::absolute(&opts.out).map_err(Error::io(&opts.out))?;
+    check_outputs(&out, &all, opts.force)?;
     // Execute.
-    let created = create_dirs(&out.join(USERS))?;
-    let written = execute(home, registry, project, opts, &out, &users, &requests);
+    let mut created = create_dirs(&out.join(USERS))?;
+    if opts.topology != Topology::Standalone {
+        created.extend(create_dirs(&out.join(MEMBERS))?);
+    }
+    let kit = Kit {
+        out: &out,
+        users: &users,
+        servers: &servers,
+        texts: &texts,
+    };
+    let written = execute(home, registry, project, opts, &kit, &requests);
     if written.is_err() {
         // Directories this run made, now empty again, go too.
         remove_made(&created);
@@ -103,13 +128,51 @@ pub fn local_kit(
     Ok(all)
 }
 
-/// `localhost`, `127.0.0.1`, then `extra` without repeats.
-fn server_hosts(extra: &[Host]) -> Vec<Host> {
-    let mut hosts = vec![
+/// The subdirectory of the member certificates.
+const MEMBERS: &str = "members";
+
+/// What a planned kit writes, by file name.
+struct Kit<'a> {
+    out: &'a Path,
+    users: &'a [(String, String)],
+    servers: &'a [(String, ServerCert)],
+    texts: &'a [Text],
+}
+
+/// The server certificate (`server.pem`) of a lone mongod, or one member
+/// certificate per process: its own host first (the CN), then
+/// `localhost`, `127.0.0.1` and the extra hosts.
+fn servers(group_id: &str, opts: &KitOptions) -> Vec<(String, ServerCert)> {
+    let cert = |hosts| ServerCert {
+        group_id: group_id.to_string(),
+        hosts,
+        months: opts.months,
+        issued_at: None,
+        key_type: opts.key_type,
+    };
+    if opts.topology == Topology::Standalone {
+        return vec![("server.pem".into(), cert(server_hosts(&[], &opts.hosts)))];
+    }
+    opts.topology
+        .nodes()
+        .into_iter()
+        .map(|node| {
+            (
+                member_file(node),
+                cert(server_hosts(std::slice::from_ref(&node.host), &opts.hosts)),
+            )
+        })
+        .collect()
+}
+
+/// `first`, `localhost`, `127.0.0.1`, then `extra`, without repeats.
+fn server_hosts(first: &[Host], extra: &[Host]) -> Vec<Host> {
+    let mut hosts: Vec<Host> = Vec::new();
+    let local = [
         Host::Dns("localhost".into()),
         Host::Ip([127, 0, 0, 1].into()),
     ];
-    for h in extra {
+    for h in first.iter().chain(&local).chain(extra) {
         if !hosts.contains(h) {
             hosts.push(h.clone());
         }
@@ -142,8 +205,7 @@ fn execute(
     registry: &Registry,
     project: &Project,
     opts: &KitOptions,
-    out: &Path,
-    users: &[(String, String)],
+    kit: &Kit<'_>,
     requests: &[IssueRequest<'_>],
 ) -> Result<(), Error> {
     let (authority, _) = home.project_ca(&project.id)?;
@@ -159,46 +221,40 @@ fn execute(
     {
         ca_pem.extend(customer.as_bytes());
     }
-    let top = Dir::new(out);
-    let user_dir = Dir::new(&out.join(USERS));
-    let stage = |dir: &Dir, name: &str, bytes: &[u8], private: bool| {
+    let out = kit.out;
+    let dirs = [
+        Dir::new(out),
+        Dir::new(&out.join(USERS)),
+        Dir::new(&out.join(MEMBERS)),
+    ];
+    let stage = |name: &str, bytes: &[u8], mode: u32| {
         let path = out.join(name);
+        let dir = match name.split_once('/') {
+            Some((USERS, _)) => &dirs[1],
+            Some((MEMBERS, _)) => &dirs[2],
+            _ => &dirs[0],
+        };
         let file = Path::new(name)
             .file_name()
-            .map(Path::new)
-            .unwrap_or(Path::new(name));
-        let mode = if private { 0o600 } else { 0o644 };
+            .map_or(Path::new(name), Path::new);
         dir.stage(file, bytes, mode, true).map_err(Error::io(path))
     };
-    let first = users
-        .first()
-        .map_or("users/<user>.pem", |(_, f)| f.as_str());
     let mut staged: Vec<Staged> = vec![
-        stage(&top, "ca.pem", &ca_pem, false)?,
-        stage(&top, "crl.pem", crl.as_bytes(), false)?,
-        stage(
-            &top,
-            "mongod.conf",
-            mongod_conf(out, &opts.hosts).as_bytes(),
-            false,
-        )?,
-        stage(
-            &top,
-            "create-users.js",
-            create_users_js(project).as_bytes(),
-            false,
-        )?,
-        stage(
-            &top,
-            "README.txt",
-            readme(out, project, first).as_bytes(),
-            false,
-        )?,
+        stage("ca.pem", &ca_pem, 0o644)?,
+        stage("crl.pem", crl.as_bytes(), 0o644)?,
     ];
+    for t in kit.texts {
+        let mode = if t.executable { 0o755 } else { 0o644 };
+        staged.push(stage(&t.name, t.content.as_bytes(), mode)?);
+    }
+    let servers = kit.servers.len();
     let certs = home.with_ledger(|ledger| {
-        issuing::commit(&authority, ledger, signed, |i, issued| match i {
-            0 => stage(&top, "server.pem", issued.pem.as_bytes(), true),
-            _ => stage(&user_dir, &users[i - 1].1, issued.pem.as_bytes(), true),
+        issuing::commit(&authority, ledger, signed, |i, issued| {
+            let name = match i.checked_sub(servers) {
+                None => &kit.servers[i].0,
+                Some(u) => &kit.users[u].1,
+            };
+            stage(name, issued.pem.as_bytes(), 0o600)
         })
     })?;
     staged.extend(certs.into_iter().map(|(_, file)| file));
@@ -207,8 +263,10 @@ fn execute(
         file.publish_or_keep(opts.force)
             .map_err(Error::io(target))?;
     }
-    for dir in [&user_dir, &top] {
-        dir.sync().map_err(Error::io(out))?;
+    for dir in dirs.iter().rev() {
+        if dir.path().exists() {
+            dir.sync().map_err(Error::io(out))?;
+        }
     }
     Ok(())
 }

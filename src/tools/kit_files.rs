@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use crate::pki::{Host, rfc2253_subject};
+use crate::pki::{Host, mongod_subject};
 use crate::store::{Project, X509Type};
 
 /// `mongod.conf`: paths as YAML double-quoted scalars (JSON strings are
@@ -33,14 +33,14 @@ pub(super) fn mongod_conf(out: &Path, hosts: &[Host]) -> String {
 
 /// `s` quoted for a POSIX shell: in single quotes, a single quote written
 /// as `'\''`.
-fn sh(s: &str) -> String {
+pub(super) fn sh(s: &str) -> String {
     format!("'{}'", s.replace('\'', "'\\''"))
 }
 
 /// `s` as a JavaScript string literal: JSON's, with U+2028 and U+2029
 /// escaped too (JSON leaves them raw; in JavaScript they end a line, and
 /// so a comment, and older engines refuse them in strings).
-fn js(s: &str) -> String {
+pub(super) fn js(s: &str) -> String {
     // A string always serializes.
     serde_json::to_string(s)
         .expect("a string serializes")
@@ -51,7 +51,8 @@ fn js(s: &str) -> String {
 pub(super) fn create_users_js(project: &Project) -> String {
     let mut js_text = format!(
         "// Creates the Atlas-managed X.509 users of project {} in $external,\n\
-         // each named by its certificate subject (RFC 2253). Safe to run again.\n\
+         // each named as mongod derives it from the certificate subject (RFC 2253,\n\
+         // bytes from 0x80 up as \\XX). Safe to run again.\n\
          const ext = db.getSiblingDB(\"$external\");\n",
         project.id
     );
@@ -73,7 +74,7 @@ pub(super) fn create_users_js(project: &Project) -> String {
                 )),
             }
         }
-        let name = js(&rfc2253_subject(&u.username));
+        let name = js(&mongod_subject(&u.username));
         js_text.push_str(&format!(
             "if (!ext.getUser({name})) {{\n  ext.createUser({{ user: {name}, roles: [{}] }});\n}}\n",
             roles.join(", ")
@@ -82,8 +83,9 @@ pub(super) fn create_users_js(project: &Project) -> String {
     js_text
 }
 
-pub(super) fn readme(out: &Path, project: &Project, first_user: &str) -> String {
+pub(super) fn readme(out: &Path, home: &Path, project: &Project, first_user: &str) -> String {
     let q = |f: &str| sh(&out.join(f).display().to_string());
+    let atlas = format!("atlas-ca --home {}", sh(&home.display().to_string()));
     let (data, server, ca, crl, conf, js_file, user) = (
         q("data"),
         q("server.pem"),
@@ -112,8 +114,8 @@ pub(super) fn readme(out: &Path, project: &Project, first_user: &str) -> String 
          3. Connect as a user (MONGODB-X509; the user name comes from the certificate):\n\
          \x20  mongosh \"mongodb://localhost:27017/?tls=true&authMechanism=MONGODB-X509&authSource=%24external\" \\\n\
          \x20    --tlsCAFile {ca} --tlsCertificateKeyFile {user}\n\n\
-         Revoking: atlas-ca dbusers certs revoke --projectId {id} --username U --serial S,\n\
-         then atlas-ca ca crl --projectId {id} --out {crl} --force and restart mongod.\n\
+         Revoking: {atlas} dbusers certs revoke --projectId {id} --username U --serial S,\n\
+         then {atlas} ca crl --projectId {id} --out {crl} --force and restart mongod.\n\
          The CRL is current for 30 days; make a new one before then.\n{customer}",
         id = project.id,
         customer = if project.self_managed_x509 {

@@ -4,7 +4,9 @@
 
 pub(crate) mod fixtures;
 pub(crate) mod kit;
+mod kit_cluster;
 mod kit_files;
+pub(crate) mod kit_topology;
 mod names;
 mod outputs;
 pub mod pki_apply;

@@ -15,6 +15,7 @@ mod fixtures;
 mod hardening;
 mod https;
 mod keys;
+mod kit_clusters;
 mod ledger;
 mod manage;
 mod manage_http;

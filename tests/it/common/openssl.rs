@@ -4,7 +4,8 @@ use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-fn s(p: &Path) -> &str {
+/// A path as the `&str` a command line takes.
+pub fn s(p: &Path) -> &str {
     p.to_str().unwrap()
 }
 
