@@ -9,6 +9,7 @@ use super::error::{Error, Invalid};
 use super::json::{self, CertEntry, Page, Paging};
 use super::users::project;
 use crate::issuing::{self, Fresh, IssueRequest, Issued, KeySource};
+use crate::pki::custom::Extras;
 use crate::pki::{KeyType, Profile, Subject, Validity, is_valid_username};
 use crate::store::ledger::Filter;
 use crate::store::{CertRecord, Home, Registry, X509Type};
@@ -34,6 +35,9 @@ pub struct CreateCert {
     pub profile: Profile,
     /// Subject key type; Atlas's RSA-4096 by default. (Not in Atlas.)
     pub key_type: KeyType,
+    /// Extensions beyond the profile's; none by default. (Not in Atlas:
+    /// for local deployments, such as an OCSP address.)
+    pub extras: Extras,
 }
 
 impl CreateCert {
@@ -46,6 +50,7 @@ impl CreateCert {
             issued_at: None,
             profile: Profile::Atlas,
             key_type: KeyType::Rsa4096,
+            extras: Extras::default(),
         }
     }
 }
@@ -166,6 +171,7 @@ pub(crate) fn validate_create<'r>(
         limit,
         profile: req.profile,
         key_type: req.key_type,
+        extras: req.extras.clone(),
     })
 }
 

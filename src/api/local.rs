@@ -8,6 +8,7 @@ use super::certs::validity;
 use super::error::{Error, Invalid};
 use super::users::project;
 use crate::issuing::IssueRequest;
+use crate::pki::custom::Extras;
 use crate::pki::{Host, KeyType, Profile, Subject, crl};
 use crate::store::{CertRecord, Holder, Home, Registry};
 
@@ -28,6 +29,8 @@ pub struct ServerCert {
     pub issued_at: Option<OffsetDateTime>,
     /// The subject key's type.
     pub key_type: KeyType,
+    /// Extensions beyond the profile's (an OCSP address, cluster membership).
+    pub extras: Extras,
 }
 
 /// Plans a server certificate (for `net.tls.certificateKeyFile`): every
@@ -57,6 +60,7 @@ pub fn plan_server_cert<'r>(
         limit: None,
         profile: Profile::Strict,
         key_type: req.key_type,
+        extras: req.extras.clone(),
     })
 }
 

@@ -13,7 +13,7 @@ use super::args_kit::TopologyArgs;
 use super::args_manage::{
     ProjectsCommand, SecurityCommand, UserCreateArgs, UserDeleteArgs, UserRefArgs, UserUpdateArgs,
 };
-pub(super) use super::args_shared::{Output, ProjectArg};
+pub(super) use super::args_shared::{OcspArg, Output, ProjectArg};
 use crate::api::{self, CreateCert, MAX_ITEMS_PER_PAGE, MAX_SERVER_MONTHS};
 use crate::pki::{Host, KeyType, Profile};
 
@@ -114,6 +114,8 @@ pub(super) struct ServerCertArgs {
     /// Issuance time (RFC 3339).
     #[arg(long = "issued-at", value_parser = parse_time)]
     pub(super) issued_at: Option<OffsetDateTime>,
+    #[command(flatten)]
+    pub(super) ocsp: OcspArg,
 }
 
 #[derive(Debug, Args)]
@@ -134,6 +136,16 @@ pub(super) struct KitArgs {
     pub(super) keys: KeyArgs,
     #[command(flatten)]
     pub(super) topology: TopologyArgs,
+    /// Put each user's roles into MongoDB's roles extension (mongoRoles), so
+    /// mongod authorizes the user from the certificate, without createUser.
+    #[arg(long = "roles-in-cert")]
+    pub(super) roles_in_cert: bool,
+    /// Members prove membership by MongoDB's cluster-membership extension
+    /// with this value (net.tls.clusterAuthX509.extensionValue, mongod 7.0+).
+    #[arg(long = "membership-extension", value_name = "VALUE")]
+    pub(super) membership: Option<String>,
+    #[command(flatten)]
+    pub(super) ocsp: OcspArg,
     /// Replace an existing kit.
     #[arg(long)]
     pub(super) force: bool,
@@ -364,6 +376,8 @@ pub(super) struct CertArgs {
     pub(super) issued_at: Option<OffsetDateTime>,
     #[command(flatten)]
     pub(super) keys: KeyArgs,
+    #[command(flatten)]
+    pub(super) ocsp: OcspArg,
 }
 
 /// The profile and key type of client certificates.
@@ -385,6 +399,7 @@ impl CertArgs {
         request.issued_at = self.issued_at;
         request.profile = self.keys.profile;
         request.key_type = self.keys.key_type;
+        request.extras.ocsp = self.ocsp.urls.clone();
         request
     }
 }

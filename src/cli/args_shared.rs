@@ -3,6 +3,8 @@
 
 use clap::{Args, ValueEnum};
 
+use crate::pki::custom::ocsp_url;
+
 // `--projectId`.
 #[derive(Debug, Args)]
 pub(super) struct ProjectArg {
@@ -18,4 +20,13 @@ pub(super) enum Output {
     Table,
     /// The exact Atlas JSON body.
     Json,
+}
+
+// `--ocsp-url`.
+#[derive(Debug, Args)]
+pub(super) struct OcspArg {
+    /// An OCSP responder address for authorityInfoAccess (repeat for a
+    /// second); `atlas-ca serve` answers at http://HOST:PORT/ocsp.
+    #[arg(long = "ocsp-url", value_name = "URL", value_parser = ocsp_url)]
+    pub(super) urls: Vec<String>,
 }

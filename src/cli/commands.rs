@@ -18,6 +18,7 @@ use super::{Failure, Outcome, select_project};
 use crate::api::json::CLI_QUERY;
 use crate::api::{self, Error, Paging, ServerCert};
 use crate::issuing::Fresh;
+use crate::pki::custom::Extras;
 use crate::pki::escape_hidden;
 use crate::server::{self, ServeOptions, Tls};
 use crate::store::files::read_input;
@@ -57,6 +58,10 @@ pub(super) fn server_cert(home: &Home, a: ServerCertArgs) -> Outcome {
         months: a.months,
         issued_at: a.issued_at,
         key_type: a.key_type,
+        extras: Extras {
+            ocsp: a.ocsp.urls,
+            ..Extras::default()
+        },
     };
     // Plan: every check and the output target; nothing is written yet.
     let plan = api::plan_server_cert(&registry, &request)?;
@@ -79,6 +84,9 @@ pub(super) fn local_kit(home: &Home, a: KitArgs) -> Outcome {
         profile: a.keys.profile,
         key_type: a.keys.key_type,
         topology: a.topology.topology()?,
+        roles_in_cert: a.roles_in_cert,
+        membership: a.membership,
+        ocsp: a.ocsp.urls,
         force: a.force,
     };
     let files = kit::local_kit(home, &registry, &options)?;

@@ -13,6 +13,7 @@ use openssl::pkey::{PKey, Private};
 use openssl::x509::X509;
 use time::OffsetDateTime;
 
+use crate::pki::custom::Extras;
 use crate::pki::{
     Authority, Backend, Host, KeyType, Profile, Subject, Validity, asn1_time, certificate,
     fingerprint, pem_bundle, random_serial, subject_text,
@@ -71,6 +72,8 @@ pub struct IssueRequest<'a> {
     pub profile: Profile,
     /// The subject key's type.
     pub key_type: KeyType,
+    /// Extensions beyond the profile's (none for Atlas's own).
+    pub extras: Extras,
 }
 
 /// An issued certificate: its ledger record and the PEM bundle.
@@ -103,6 +106,7 @@ impl Signed<'_> {
             &req.validity,
             serial,
             req.profile,
+            &req.extras,
         )?;
         self.record.serial = serial;
         self.record.fingerprint = fingerprint(&self.cert)?;
@@ -135,7 +139,15 @@ pub fn sign<'r>(
         ),
     };
     let serial = random_serial()?;
-    let cert = certificate(ca, &key, req.subject, &req.validity, serial, req.profile)?;
+    let cert = certificate(
+        ca,
+        &key,
+        req.subject,
+        &req.validity,
+        serial,
+        req.profile,
+        &req.extras,
+    )?;
     let record = CertRecord {
         project_id: req.project_id.to_string(),
         serial,

@@ -57,6 +57,51 @@ pub struct Grant {
     pub db: String,
 }
 
+/// MongoDB's roles and cluster-membership extensions and OCSP addresses:
+/// what a free-form certificate may carry, and what local deployments add
+/// to Atlas's profile (`local-kit --roles-in-cert`, `--ocsp-url`). Empty by
+/// default, and then nothing is added.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Extras {
+    /// MongoDB's roles extension; empty leaves it out.
+    pub mongo_roles: Vec<Grant>,
+    /// MongoDB's cluster-membership extension.
+    pub cluster_membership: Option<String>,
+    /// authorityInfoAccess OCSP addresses (IA5: ASCII); empty leaves it out.
+    pub ocsp: Vec<String>,
+}
+
+/// Longest OCSP address accepted.
+const MAX_URL: usize = 2048;
+
+/// An OCSP responder address as authorityInfoAccess holds it: `http://`
+/// or `https://`, printable ASCII without spaces, at most 2048 bytes.
+pub fn ocsp_url(s: &str) -> Result<String, String> {
+    let scheme = s.starts_with("http://") || s.starts_with("https://");
+    let printable = s.bytes().all(|b| b.is_ascii_graphic());
+    if scheme && printable && s.len() <= MAX_URL && s.len() > "https://".len() {
+        Ok(s.to_string())
+    } else {
+        Err(format!(
+            "{s:?} is not an OCSP address: http:// or https://, printable ASCII, no spaces"
+        ))
+    }
+}
+
+/// Appends the extensions `extras` asks for.
+pub(super) fn append_extras(b: &mut X509Builder, extras: &Extras) -> Result<(), ErrorStack> {
+    if !extras.mongo_roles.is_empty() {
+        b.append_extension(custom(MONGO_ROLES_OID, &roles_der(&extras.mongo_roles)?)?)?;
+    }
+    if let Some(cluster) = &extras.cluster_membership {
+        b.append_extension(custom(MONGO_MEMBERSHIP_OID, &utf8_der(cluster)?)?)?;
+    }
+    if !extras.ocsp.is_empty() {
+        b.append_extension(authority_info_access(&extras.ocsp)?)?;
+    }
+    Ok(())
+}
+
 /// Everything a free-form certificate says, resolved (no defaults left).
 #[derive(Debug, Clone, Default)]
 pub struct Spec {
@@ -82,12 +127,8 @@ pub struct Spec {
     pub subject_key_id: bool,
     /// authorityKeyIdentifier (the issuer's key id).
     pub authority_key_id: bool,
-    /// MongoDB's roles extension.
-    pub mongo_roles: Vec<Grant>,
-    /// MongoDB's cluster-membership extension.
-    pub cluster_membership: Option<String>,
-    /// authorityInfoAccess OCSP addresses.
-    pub ocsp: Vec<String>,
+    /// MongoDB's roles and cluster-membership extensions, OCSP addresses.
+    pub extras: Extras,
     /// The must-staple TLS feature.
     pub must_staple: bool,
     /// nsComment.
@@ -250,15 +291,7 @@ fn extensions(
             .build(&b.x509v3_context(issuer, None))?;
         b.append_extension(ext)?;
     }
-    if !spec.mongo_roles.is_empty() {
-        b.append_extension(custom(MONGO_ROLES_OID, &roles_der(&spec.mongo_roles)?)?)?;
-    }
-    if let Some(cluster) = &spec.cluster_membership {
-        b.append_extension(custom(MONGO_MEMBERSHIP_OID, &utf8_der(cluster)?)?)?;
-    }
-    if !spec.ocsp.is_empty() {
-        b.append_extension(authority_info_access(&spec.ocsp)?)?;
-    }
+    append_extras(b, &spec.extras)?;
     if spec.must_staple {
         // TLSFeature ::= SEQUENCE OF INTEGER { status_request (5) }.
         b.append_extension(custom(TLS_FEATURE_OID, &[0x30, 0x03, 0x02, 0x01, 0x05])?)?;

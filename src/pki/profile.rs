@@ -24,6 +24,7 @@ use openssl::x509::extension::{
 use openssl::x509::{X509, X509Builder};
 
 use super::authority::Authority;
+use super::custom::{Extras, append_extras};
 use super::keys::by_name;
 use super::validity::Validity;
 use super::x509::{asn1_time, name, rfc2253_subject, serial_integer};
@@ -161,6 +162,7 @@ pub fn certificate(
     validity: &Validity,
     serial: u64,
     profile: Profile,
+    extras: &Extras,
 ) -> Result<X509, ErrorStack> {
     let mut b = X509::builder()?;
     b.set_version(2)?;
@@ -177,6 +179,7 @@ pub fn certificate(
         Subject::Client(cn) => client_extensions(&mut b, ca, key, cn, profile)?,
         Subject::Server(hosts) => server_extensions(&mut b, ca, key, hosts)?,
     }
+    append_extras(&mut b, extras)?;
     b.sign(ca.key(), MessageDigest::sha256())?;
     Ok(b.build())
 }

@@ -77,6 +77,7 @@ fn issue(home: &Home, listen: SocketAddr) -> Result<(X509, PKey<Private>), Error
         limit: None,
         profile: Profile::Strict,
         key_type: KeyType::EcP256,
+        extras: Default::default(),
     };
     let signed = issuing::sign(&authority, &request, &Fresh)?;
     let (issued, ()) = home.with_ledger(|ledger| {

@@ -15,18 +15,20 @@ use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
-use super::kit_cluster::{Text, cluster_texts, member_file, text};
+use super::kit_cluster::{Settings, Text, cluster_texts, member_file, text};
 use super::kit_files::{create_users_js, mongod_conf, readme};
 use super::kit_topology::Topology;
 use super::names::FileNames;
 use super::outputs::{check_outputs, create_dirs, remove_made};
 use crate::api::{
-    self, CreateCert, Error, MAX_MONTHS, ServerCert, plan_server_cert, project, validate_create,
+    self, CreateCert, Error, Invalid, MAX_MONTHS, ServerCert, plan_server_cert, project,
+    validate_create,
 };
 use crate::issuing::{self, Fresh, IssueRequest};
+use crate::pki::custom::{Extras, Grant};
 use crate::pki::{Host, KeyType, Profile};
 use crate::store::files::{Dir, Staged};
-use crate::store::{Home, Project, Registry, X509Type, ca};
+use crate::store::{DatabaseUser, Home, Project, Registry, X509Type, ca};
 
 /// What to put in the kit.
 #[derive(Debug, Clone)]
@@ -46,6 +48,15 @@ pub struct KitOptions {
     pub key_type: KeyType,
     /// One mongod, a replica set or a sharded cluster.
     pub topology: Topology,
+    /// Put each user's roles into MongoDB's roles extension, instead of
+    /// creating the user in `create-users.js`.
+    pub roles_in_cert: bool,
+    /// Members carry MongoDB's cluster-membership extension with this
+    /// value, and the configs match on it (a replica set or cluster only).
+    pub membership: Option<String>,
+    /// OCSP addresses for every certificate (authorityInfoAccess); the
+    /// configs then turn on mongod's OCSP checks and stapling.
+    pub ocsp: Vec<String>,
     /// Replace an existing kit.
     pub force: bool,
 }
@@ -75,21 +86,44 @@ pub fn local_kit(
         .map_or("users/<user>.pem", |(_, f)| f.as_str());
     // Plan: every server or member certificate, every user's, every file.
     let servers = servers(&project.id, opts);
-    let mut texts = vec![text("create-users.js", create_users_js(project), false)];
+    let ocsp = !opts.ocsp.is_empty();
+    let mut texts = vec![text(
+        "create-users.js",
+        create_users_js(project, opts.roles_in_cert),
+        false,
+    )];
+    if opts.membership.as_deref() == Some("") {
+        return Err(Invalid::Topology("the membership extension's value is empty".into()).into());
+    }
     if opts.topology == Topology::Standalone {
-        texts.push(text("mongod.conf", mongod_conf(&out, &opts.hosts), false));
+        if opts.membership.is_some() {
+            return Err(Invalid::Topology(
+                "membership by extension is for a replica set or a sharded cluster".into(),
+            )
+            .into());
+        }
+        texts.push(text(
+            "mongod.conf",
+            mongod_conf(&out, &opts.hosts, ocsp),
+            false,
+        ));
         texts.push(text(
             "README.txt",
             readme(&out, &home_dir, project, first),
             false,
         ));
     } else {
+        let settings = Settings {
+            membership: opts.membership.as_deref(),
+            ocsp,
+        };
         texts.extend(cluster_texts(
             &out,
             &home_dir,
             project,
             &opts.topology,
             first,
+            settings,
         ));
     }
     let all: Vec<String> = ["ca.pem", "crl.pem"]
@@ -149,6 +183,11 @@ fn servers(group_id: &str, opts: &KitOptions) -> Vec<(String, ServerCert)> {
         months: opts.months,
         issued_at: None,
         key_type: opts.key_type,
+        extras: Extras {
+            cluster_membership: opts.membership.clone(),
+            ocsp: opts.ocsp.clone(),
+            ..Extras::default()
+        },
     };
     if opts.topology == Topology::Standalone {
         return vec![("server.pem".into(), cert(server_hosts(&[], &opts.hosts)))];
@@ -194,7 +233,29 @@ fn client_requests(
             req.months_until_expiration = months;
             req.profile = opts.profile;
             req.key_type = opts.key_type;
+            req.extras.ocsp = opts.ocsp.clone();
+            if opts.roles_in_cert {
+                req.extras.mongo_roles = project
+                    .database_users
+                    .iter()
+                    .find(|u| &u.username == username)
+                    .map(grants)
+                    .unwrap_or_default();
+            }
             req
+        })
+        .collect()
+}
+
+/// A user's roles as MongoDB role grants: those on a whole database (a
+/// collection-scoped role has no built-in equivalent).
+pub(super) fn grants(user: &DatabaseUser) -> Vec<Grant> {
+    user.roles
+        .iter()
+        .filter(|r| r.collection_name.is_none())
+        .map(|r| Grant {
+            role: r.role_name.clone(),
+            db: r.database_name.clone(),
         })
         .collect()
 }

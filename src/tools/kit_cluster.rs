@@ -25,6 +25,25 @@ pub(super) fn text(name: impl Into<String>, content: String, executable: bool) -
     }
 }
 
+/// What the configs turn on beyond TLS and x509 members.
+#[derive(Debug, Clone, Copy, Default)]
+pub(super) struct Settings<'a> {
+    /// Membership by MongoDB's extension with this value, not by subject.
+    pub(super) membership: Option<&'a str>,
+    /// The certificates carry OCSP addresses: check and staple.
+    pub(super) ocsp: bool,
+}
+
+/// `setParameter` turning on mongod's OCSP checks and stapling, when the
+/// certificates carry an OCSP address.
+pub(super) fn ocsp_parameters(ocsp: bool) -> &'static str {
+    if ocsp {
+        "setParameter:\n  ocspEnabled: true\n  ocspStaplingRefreshPeriodSecs: 300\n"
+    } else {
+        ""
+    }
+}
+
 /// Where a node's member certificate goes.
 pub(super) fn member_file(node: &Node) -> String {
     format!("members/{}.pem", node.name)
@@ -38,13 +57,14 @@ pub(super) fn cluster_texts(
     project: &Project,
     topology: &Topology,
     first_user: &str,
+    settings: Settings<'_>,
 ) -> Vec<Text> {
     let mut texts = Vec::new();
     for set in topology.sets() {
         for node in &set.members {
             texts.push(text(
                 format!("{}.conf", node.name),
-                node_conf(out, node, Some(set)),
+                node_conf(out, node, set, settings),
                 false,
             ));
         }
@@ -58,7 +78,11 @@ pub(super) fn cluster_texts(
         mongos,
     } = topology
     {
-        texts.push(text("mongos.conf", mongos_conf(out, mongos, config), false));
+        texts.push(text(
+            "mongos.conf",
+            mongos_conf(out, mongos, config, settings),
+            false,
+        ));
         texts.push(text("add-shards.js", add_shards_js(shards), false));
     }
     texts.push(text(
@@ -93,13 +117,19 @@ fn bind_ip(node: &Node) -> String {
 
 /// The `net` and `systemLog`/`processManagement` sections every process
 /// shares: TLS required, its member certificate for clients and members.
-fn common(out: &Path, node: &Node) -> String {
+fn common(out: &Path, node: &Node, settings: Settings<'_>) -> String {
     let p = |f: &str| js(&out.join(f).display().to_string());
     let cert = p(&member_file(node));
+    let membership = settings.membership.map_or(String::new(), |value| {
+        format!(
+            "    clusterAuthX509:\n      extensionValue: {}\n",
+            js(value)
+        )
+    });
     format!(
         "net:\n  port: {port}\n  bindIp: {bind}\n  tls:\n    mode: requireTLS\n    \
          certificateKeyFile: {cert}\n    clusterFile: {cert}\n    CAFile: {ca}\n    \
-         CRLFile: {crl}\n\
+         CRLFile: {crl}\n{membership}{ocsp}\
          systemLog:\n  destination: file\n  path: {log}\n  logAppend: true\n\
          processManagement:\n  fork: true\n  pidFilePath: {pid}\n",
         port = node.port,
@@ -108,39 +138,38 @@ fn common(out: &Path, node: &Node) -> String {
         crl = p("crl.pem"),
         log = p(&format!("logs/{}.log", node.name)),
         pid = p(&format!("logs/{}.pid", node.name)),
+        ocsp = ocsp_parameters(settings.ocsp),
     )
 }
 
 /// A mongod's config: TLS, x509 member authentication, authorization,
 /// its replica set and, in a sharded cluster, its role.
-fn node_conf(out: &Path, node: &Node, set: Option<&ReplicaSet>) -> String {
+fn node_conf(out: &Path, node: &Node, set: &ReplicaSet, settings: Settings<'_>) -> String {
     let mut conf = format!(
         "# {} configuration made by atlas-ca local-kit: TLS required, x509 members and users.\n{}",
         node.name,
-        common(out, node)
+        common(out, node, settings)
     );
     conf.push_str(&format!(
         "storage:\n  dbPath: {}\n",
         js(&out.join("data").join(&node.name).display().to_string())
     ));
-    if let Some(set) = set {
-        conf.push_str(&format!("replication:\n  replSetName: {}\n", js(&set.name)));
-        match set.role {
-            Role::Plain => {}
-            Role::ConfigServer => conf.push_str("sharding:\n  clusterRole: configsvr\n"),
-            Role::Shard => conf.push_str("sharding:\n  clusterRole: shardsvr\n"),
-        }
+    conf.push_str(&format!("replication:\n  replSetName: {}\n", js(&set.name)));
+    match set.role {
+        Role::Plain => {}
+        Role::ConfigServer => conf.push_str("sharding:\n  clusterRole: configsvr\n"),
+        Role::Shard => conf.push_str("sharding:\n  clusterRole: shardsvr\n"),
     }
     conf.push_str("security:\n  authorization: enabled\n  clusterAuthMode: x509\n");
     conf
 }
 
 /// The mongos config: TLS, x509 members, the config servers.
-fn mongos_conf(out: &Path, mongos: &Node, config: &ReplicaSet) -> String {
+fn mongos_conf(out: &Path, mongos: &Node, config: &ReplicaSet, settings: Settings<'_>) -> String {
     format!(
         "# mongos configuration made by atlas-ca local-kit.\n{}\
          sharding:\n  configDB: {}\nsecurity:\n  clusterAuthMode: x509\n",
-        common(out, mongos),
+        common(out, mongos, settings),
         js(&seed_list(config))
     )
 }

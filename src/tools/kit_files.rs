@@ -3,13 +3,15 @@
 
 use std::path::Path;
 
+use super::kit::grants;
+use super::kit_cluster::ocsp_parameters;
 use crate::pki::{Host, mongod_subject};
 use crate::store::{Project, X509Type};
 
 /// `mongod.conf`: paths as YAML double-quoted scalars (JSON strings are
 /// exactly that), so spaces, `#` or `: ` in the kit's path cannot break it;
 /// mongod listens on localhost and the server certificate's IP addresses.
-pub(super) fn mongod_conf(out: &Path, hosts: &[Host]) -> String {
+pub(super) fn mongod_conf(out: &Path, hosts: &[Host], ocsp: bool) -> String {
     let p = |f: &str| js(&out.join(f).display().to_string());
     let mut bind = vec!["localhost".to_string(), "127.0.0.1".to_string()];
     for host in hosts {
@@ -23,11 +25,12 @@ pub(super) fn mongod_conf(out: &Path, hosts: &[Host]) -> String {
         "# mongod configuration made by atlas-ca local-kit: TLS required, X.509 users.\n\
          net:\n  port: 27017\n  bindIp: {}\n  tls:\n    mode: requireTLS\n    \
          certificateKeyFile: {}\n    CAFile: {}\n    CRLFile: {}\n\
-         security:\n  authorization: enabled\n",
+         security:\n  authorization: enabled\n{}",
         js(&bind.join(",")),
         p("server.pem"),
         p("ca.pem"),
-        p("crl.pem")
+        p("crl.pem"),
+        ocsp_parameters(ocsp),
     )
 }
 
@@ -48,7 +51,9 @@ pub(super) fn js(s: &str) -> String {
         .replace('\u{2029}', "\\u2029")
 }
 
-pub(super) fn create_users_js(project: &Project) -> String {
+/// `create-users.js`; with `roles_in_cert`, a user whose certificate
+/// carries its roles is authorized by it and not created.
+pub(super) fn create_users_js(project: &Project, roles_in_cert: bool) -> String {
     let mut js_text = format!(
         "// Creates the Atlas-managed X.509 users of project {} in $external,\n\
          // each named as mongod derives it from the certificate subject (RFC 2253,\n\
@@ -75,6 +80,12 @@ pub(super) fn create_users_js(project: &Project) -> String {
             }
         }
         let name = js(&mongod_subject(&u.username));
+        if roles_in_cert && !grants(u).is_empty() {
+            js_text.push_str(&format!(
+                "print(\"not created: \" + {name} + \" (authorized by its certificate's mongoRoles)\");\n"
+            ));
+            continue;
+        }
         js_text.push_str(&format!(
             "if (!ext.getUser({name})) {{\n  ext.createUser({{ user: {name}, roles: [{}] }});\n}}\n",
             roles.join(", ")

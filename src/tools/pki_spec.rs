@@ -12,7 +12,7 @@ use time::OffsetDateTime;
 use toml::Spanned;
 
 use crate::api::{Error, Invalid};
-use crate::pki::custom::{AltName, EXTENDED_KEY_USAGES, Grant, KEY_USAGES, Spec};
+use crate::pki::custom::{AltName, EXTENDED_KEY_USAGES, Extras, Grant, KEY_USAGES, Spec};
 use crate::pki::{KeyType, name_der, random_serial};
 
 /// The file as written.
@@ -616,16 +616,18 @@ fn resolve(
         alt_names_critical: c.san_critical,
         subject_key_id: c.subject_key_id.unwrap_or(true),
         authority_key_id: c.authority_key_id.unwrap_or(true),
-        mongo_roles: c
-            .mongo_roles
-            .iter()
-            .map(|g| Grant {
-                role: g.role.clone(),
-                db: g.db.clone(),
-            })
-            .collect(),
-        cluster_membership: c.cluster_membership.clone(),
-        ocsp: c.ocsp.iter().map(|u| u.get_ref().clone()).collect(),
+        extras: Extras {
+            mongo_roles: c
+                .mongo_roles
+                .iter()
+                .map(|g| Grant {
+                    role: g.role.clone(),
+                    db: g.db.clone(),
+                })
+                .collect(),
+            cluster_membership: c.cluster_membership.clone(),
+            ocsp: c.ocsp.iter().map(|u| u.get_ref().clone()).collect(),
+        },
         must_staple: c.must_staple,
         comment: c.comment.as_ref().map(|s| s.get_ref().clone()),
     };

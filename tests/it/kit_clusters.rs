@@ -28,6 +28,9 @@ const MONGOD_OPTIONS: &[&str] = &[
     "sharding.clusterRole",
     "security.authorization",
     "security.clusterAuthMode",
+    "net.tls.clusterAuthX509.extensionValue",
+    "setParameter.ocspEnabled",
+    "setParameter.ocspStaplingRefreshPeriodSecs",
 ];
 
 /// mongos has no storage, replication or `security.authorization`; it
@@ -376,4 +379,84 @@ fn a_bad_topology_writes_nothing() {
         assert!(stderr(&run).contains(message), "{all:?}: {}", stderr(&run));
     }
     assert_eq!(snapshot(home.path()), before);
+}
+
+/// The extension's DER value, as `openssl asn1parse` finds it in `pem`.
+fn extension_der(pem: &Path, oid: &str) -> Option<String> {
+    let parsed = openssl_ok(&["asn1parse", "-in", s(pem)]);
+    let lines: Vec<&str> = parsed.lines().collect();
+    let at = lines.iter().position(|l| l.contains(&format!(":{oid}")))?;
+    // The extension's OCTET STRING follows its OID.
+    let octets = lines[at + 1..]
+        .iter()
+        .find(|l| l.contains("OCTET STRING"))?;
+    Some(octets.rsplit_once("[HEX DUMP]:").unwrap().1.to_string())
+}
+
+#[test]
+fn roles_membership_and_ocsp_go_into_the_certificates() {
+    let home = cluster_home();
+    let kit = home.path().join("ext");
+    home.ok(&[
+        "local-kit",
+        "--out",
+        s(&kit),
+        "--replset",
+        "rs0",
+        "--members",
+        "1",
+        "--roles-in-cert",
+        "--membership-extension",
+        "foo",
+        "--ocsp-url",
+        "http://localhost:8100/status",
+    ]);
+    // alice's readWrite@app as MongoDB's SET OF SEQUENCE { UTF8String, UTF8String }.
+    let roles = extension_der(&kit.join("users/alice.pem"), "1.3.6.1.4.1.34601.2.1.1").unwrap();
+    let expected: String = [
+        &[0x31, 0x12, 0x30, 0x10, 0x0c, 0x09][..],
+        b"readWrite",
+        &[0x0c, 0x03],
+        b"app",
+    ]
+    .concat()
+    .iter()
+    .map(|b| format!("{b:02X}"))
+    .collect();
+    assert_eq!(roles, expected);
+    // bob has no roles: no extension, and create-users.js still creates him.
+    assert_eq!(
+        extension_der(&kit.join("users/bob.pem"), "1.3.6.1.4.1.34601.2.1.1"),
+        None
+    );
+    let js = text(&kit, "create-users.js");
+    assert!(js.contains(r#"print("not created: " + "CN=alice""#), "{js}");
+    assert!(js.contains(r#"ext.createUser({ user: "CN=bob""#), "{js}");
+    // Membership: a UTF8String "foo", and the config matches on it.
+    let member = kit.join("members/mongod-0.pem");
+    assert_eq!(
+        extension_der(&member, "1.3.6.1.4.1.34601.2.1.2").unwrap(),
+        "0C03666F6F"
+    );
+    let conf = &configs(&kit)["mongod-0.conf"];
+    assert_eq!(conf["net.tls.clusterAuthX509.extensionValue"], "foo");
+    assert_eq!(conf["setParameter.ocspEnabled"], true);
+    for pem in [member, kit.join("users/alice.pem")] {
+        let aia = openssl_ok(&["x509", "-in", s(&pem), "-noout", "-ocsp_uri"]);
+        assert_eq!(aia.trim(), "http://localhost:8100/status");
+    }
+    // Membership by extension is for clusters only, and nothing is written.
+    let run = home.run(&[
+        "local-kit",
+        "--out",
+        s(&home.path().join("no")),
+        "--membership-extension",
+        "foo",
+    ]);
+    assert!(
+        stderr(&run).contains("for a replica set or a sharded cluster"),
+        "{}",
+        stderr(&run)
+    );
+    assert!(!home.path().join("no").exists());
 }
