@@ -120,6 +120,17 @@ pub enum Invalid {
         /// What is wrong, and how to say it instead.
         message: String,
     },
+    /// A serial that is neither decimal nor hex.
+    #[error("{0:?} is not a serial number (decimal, or hex with or without 0x and colons)")]
+    Serial(String),
+    /// A serial found in more than one project.
+    #[error("serial {serial:?} is in projects {}; name one with --projectId", projects.join(", "))]
+    AmbiguousSerial {
+        /// The serial as written.
+        serial: String,
+        /// The projects holding it.
+        projects: Vec<String>,
+    },
     /// A kit's deployment that cannot be set up (ports, names, counts).
     #[error("{0}")]
     Topology(String),

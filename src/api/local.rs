@@ -10,7 +10,7 @@ use super::users::project;
 use crate::issuing::IssueRequest;
 use crate::pki::custom::Extras;
 use crate::pki::{Host, KeyType, Profile, Subject, crl};
-use crate::store::{CertRecord, Holder, Home, Registry};
+use crate::store::{Home, Registry};
 
 /// Longest server certificate, in months (the CA lives 120).
 pub const MAX_SERVER_MONTHS: u32 = 119;
@@ -61,39 +61,6 @@ pub fn plan_server_cert<'r>(
         profile: Profile::Strict,
         key_type: req.key_type,
         extras: req.extras.clone(),
-    })
-}
-
-/// Revokes a user's certificate (idempotent: revoking again keeps the
-/// first revocation time). The serial must be one of the user's.
-pub fn revoke_cert(
-    home: &Home,
-    registry: &Registry,
-    group_id: &str,
-    username: &str,
-    serial: u64,
-) -> Result<CertRecord, Error> {
-    let project = project(registry, group_id)?;
-    let unknown = || {
-        Error::NotFound(format!(
-            "project {} has no certificate with serial {serial} for {username}",
-            project.id
-        ))
-    };
-    home.with_existing_ledger(|ledger| {
-        let Some(ledger) = ledger else {
-            return Err(unknown());
-        };
-        match ledger.get(&project.id, serial)? {
-            Some(CertRecord {
-                holder: Holder::User(u),
-                ..
-            }) if u == username => {}
-            _ => return Err(unknown()),
-        }
-        ledger
-            .revoke(&project.id, serial, OffsetDateTime::now_utc())?
-            .ok_or_else(unknown)
     })
 }
 

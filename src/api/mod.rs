@@ -13,9 +13,11 @@ mod error;
 pub(crate) mod json;
 mod local;
 pub(crate) mod manage;
+mod ocsp;
 pub(crate) mod projects;
 mod render;
 mod request;
+mod revoke;
 pub(crate) mod users;
 
 pub use atlas_error::{ApiError, CHALLENGE_BODY, ErrorCode};
@@ -23,9 +25,11 @@ pub use certs::{CreateCert, Created, DEFAULT_MONTHS, MAX_MONTHS, create_cert, li
 pub(crate) use certs::{cert_page, certs_url, create_cert_with, issue, validate_create};
 pub use error::{Error, Invalid};
 pub use json::{Envelope, MAX_ITEMS_PER_PAGE, Page, Paging, timestamp};
-pub use local::{MAX_SERVER_MONTHS, ServerCert, crl_pem, plan_server_cert, revoke_cert};
+pub use local::{MAX_SERVER_MONTHS, ServerCert, crl_pem, plan_server_cert};
+pub use ocsp::{FixedCa, Responder};
 pub use render::render;
 pub use request::{
     parse_create_body, parse_paging, parse_project_body, parse_user_body, parse_user_security_body,
 };
+pub use revoke::{revoke_cert, revoke_serial, serial_candidates};
 pub use users::project;

@@ -83,6 +83,17 @@ pub(super) enum Command {
     /// examples/pki/).
     #[command(subcommand)]
     Pki(PkiCommand),
+    /// Revokes any certificate a project CA issued (a user's, a server's, a
+    /// member's) by its serial; CRLs made after it and OCSP answers list it.
+    Revoke {
+        /// The serial: decimal (as `_id` in the list) or hex as OpenSSL
+        /// prints it (with or without 0x and colons).
+        #[arg(long)]
+        serial: String,
+        /// The project [default: whichever project has the serial].
+        #[arg(long = "projectId", env = "MONGODB_ATLAS_PROJECT_ID")]
+        project_id: Option<String>,
+    },
     /// Checks a PEM bundle: key, chain, validity, revocation, user.
     Verify(VerifyArgs),
     /// Serves the Atlas Administration API locally (Digest-authenticated).
@@ -236,6 +247,17 @@ pub(super) struct ServeArgs {
     /// the key pool holds rsa-4096 only).
     #[arg(long = "key-type", value_parser = key_type(), default_value_t = KeyType::Rsa4096)]
     pub(super) key_type: KeyType,
+    /// Also answer OCSP for the CAs of this `pki apply` output directory,
+    /// from its CRLs (repeat for more).
+    #[arg(long = "pki", value_name = "DIR")]
+    pub(super) pki: Vec<PathBuf>,
+    /// Sign those OCSP answers with the CA's delegated responder (a
+    /// certificate with OCSPSigning in the directory) rather than the CA.
+    #[arg(long = "ocsp-delegate")]
+    pub(super) ocsp_delegate: bool,
+    /// Seconds from an OCSP answer's thisUpdate to its nextUpdate.
+    #[arg(long = "ocsp-next-update", default_value_t = 3600, value_parser = clap::value_parser!(u64).range(1..=31_536_000))]
+    pub(super) ocsp_next_update: u64,
 }
 
 #[derive(Debug, Subcommand)]
@@ -314,9 +336,10 @@ pub(super) enum CertsCommand {
         /// The database user.
         #[arg(long)]
         username: String,
-        /// The certificate's serial number (decimal, as `_id` in the list).
+        /// The certificate's serial number: decimal (as `_id` in the list) or
+        /// hex as OpenSSL prints it (with or without 0x and colons).
         #[arg(long)]
-        serial: u64,
+        serial: String,
         #[command(flatten)]
         project: ProjectArg,
     },

@@ -22,7 +22,7 @@ use crate::pki::custom::Extras;
 use crate::pki::escape_hidden;
 use crate::server::{self, ServeOptions, Tls};
 use crate::store::files::read_input;
-use crate::store::{Home, ca};
+use crate::store::{CertRecord, Holder, Home, ca};
 use crate::tools::fixtures::{self, FixtureOptions};
 use crate::tools::kit::{self, KitOptions};
 use crate::tools::verify;
@@ -139,6 +139,9 @@ pub(super) fn serve(home: Home, a: ServeArgs) -> Outcome {
         client_timeout: Duration::from_secs(a.client_timeout),
         token_ttl: Duration::from_secs(a.token_ttl),
         key_type: a.key_type,
+        pki_dirs: a.pki,
+        ocsp_delegate: a.ocsp_delegate,
+        ocsp_validity: Duration::from_secs(a.ocsp_next_update),
         tls: match (a.tls_cert, a.tls) {
             (Some(file), _) => Some(Tls::File(file)),
             (None, true) => Some(Tls::Issued),
@@ -215,15 +218,48 @@ pub(super) fn certs(home: &Home, command: CertsCommand) -> Outcome {
         } => {
             let registry = home.registry()?;
             let gid = select_project(&registry, &project)?;
-            let record = api::revoke_cert(home, &registry, &gid, &username, serial)?;
-            let at = record.revoked_at.map(api::timestamp).unwrap_or_default();
-            eprintln!(
-                "atlas-ca: certificate {serial} of {} is revoked (since {at}); refresh CRLs with: atlas-ca ca crl",
-                escape_hidden(&username)
-            );
+            let mut outcome = None;
+            for candidate in api::serial_candidates(&serial)? {
+                match api::revoke_cert(home, &registry, &gid, &username, candidate) {
+                    Err(Error::NotFound(_)) if outcome.is_none() => {}
+                    done => {
+                        outcome = Some(done);
+                        break;
+                    }
+                }
+            }
+            let record = outcome.unwrap_or_else(|| {
+                Err(Error::NotFound(format!(
+                    "project {gid} has no certificate with serial {} for {}",
+                    escape_hidden(&serial),
+                    escape_hidden(&username)
+                )))
+            })?;
+            note_revoked(&record);
             Ok(())
         }
     }
+}
+
+pub(super) fn revoke(home: &Home, serial: &str, project: Option<&str>) -> Outcome {
+    let registry = home.registry()?;
+    let record = api::revoke_serial(home, &registry, project, serial)?;
+    note_revoked(&record);
+    Ok(())
+}
+
+/// Says what was revoked, in both serial forms, and what to refresh.
+fn note_revoked(record: &CertRecord) {
+    let at = record.revoked_at.map(api::timestamp).unwrap_or_default();
+    let holder = match &record.holder {
+        Holder::User(u) => format!("user {}", escape_hidden(u)),
+        Holder::Hosts(h) => format!("hosts {}", escape_hidden(h)),
+    };
+    eprintln!(
+        "atlas-ca: certificate {} (0x{:X}) of {holder} in project {} is revoked (since {at}); \
+         OCSP answers say so now; refresh CRLs with: atlas-ca ca crl",
+        record.serial, record.serial, record.project_id
+    );
 }
 
 fn create_cert(home: &Home, a: CertsCreateArgs) -> Outcome {

@@ -43,7 +43,11 @@ fn invalid_request(invalid: &Invalid) -> String {
             path.display(),
             dir.display()
         ),
-        Invalid::Target { .. } | Invalid::Spec { .. } | Invalid::Topology(_) => invalid.to_string(),
+        Invalid::Target { .. }
+        | Invalid::Spec { .. }
+        | Invalid::Topology(_)
+        | Invalid::Serial(_)
+        | Invalid::AmbiguousSerial { .. } => invalid.to_string(),
         Invalid::Jobs { jobs, reason } => format!("--jobs {jobs}: {reason}"),
         Invalid::TooMany { asked, max } => format!(
             "{asked} certificates asked for (users x --count-per-user); one run issues at most {max}"

@@ -116,6 +116,9 @@ fn run(cli: Cli) -> Outcome {
                 d.bundles
             ))
         }
+        Command::Revoke { serial, project_id } => {
+            commands::revoke(&home, &serial, project_id.as_deref())
+        }
         Command::Verify(a) => commands::verify(&home, a),
         Command::Serve(a) => commands::serve(home, a),
         Command::ServeCa => output::print_bytes(&crate::server::api_ca_pem(&home)?),

@@ -10,6 +10,7 @@ pub(crate) mod crl;
 pub mod custom;
 mod dn;
 mod keys;
+pub mod ocsp;
 mod pkcs8;
 mod prime;
 mod profile;
@@ -28,4 +29,7 @@ pub use random::{random_hex, random_letters};
 pub(crate) use rsa::openssl_rsa;
 pub use text::{escape_hidden, is_hidden, is_valid_username};
 pub use validity::{OutOfRange, Validity};
-pub use x509::{asn1_time, fingerprint, mongod_subject, pem_bundle, random_serial, serial_of};
+pub use x509::{
+    asn1_time, fingerprint, integer_u64, mongod_subject, pem_bundle, random_serial, serial_of,
+    time_of,
+};

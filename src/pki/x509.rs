@@ -1,13 +1,13 @@
 //! X.509 building blocks shared by every certificate and CRL: serial
 //! numbers, times, names, fingerprints and the PEM body.
 
-use openssl::asn1::{Asn1Integer, Asn1Time, Asn1Type};
+use openssl::asn1::{Asn1Integer, Asn1IntegerRef, Asn1Time, Asn1TimeRef, Asn1Type};
 use openssl::bn::BigNum;
 use openssl::error::ErrorStack;
 use openssl::hash::MessageDigest;
 use openssl::nid::Nid;
 use openssl::pkey::{PKey, Private};
-use openssl::x509::{X509, X509Name, X509NameBuilder};
+use openssl::x509::{X509, X509Name, X509NameBuilder, X509Ref};
 use time::OffsetDateTime;
 
 /// A random serial number as Atlas makes them: positive, 63 bits, always
@@ -29,9 +29,22 @@ pub(crate) fn serial_integer(serial: u64) -> Result<Asn1Integer, ErrorStack> {
 }
 
 /// The certificate's serial number, if it fits 64 bits.
-pub fn serial_of(cert: &X509) -> Option<u64> {
-    let bytes = cert.serial_number().to_bn().ok()?.to_vec();
-    (bytes.len() <= 8).then(|| bytes.iter().fold(0u64, |acc, b| (acc << 8) | u64::from(*b)))
+pub fn serial_of(cert: &X509Ref) -> Option<u64> {
+    integer_u64(cert.serial_number())
+}
+
+/// An ASN.1 INTEGER (a serial) as a `u64`, if it is not negative and fits.
+pub fn integer_u64(i: &Asn1IntegerRef) -> Option<u64> {
+    let n = i.to_bn().ok()?;
+    let bytes = n.to_vec();
+    (!n.is_negative() && bytes.len() <= 8)
+        .then(|| bytes.iter().fold(0u64, |acc, b| (acc << 8) | u64::from(*b)))
+}
+
+/// An ASN.1 time as an instant.
+pub fn time_of(t: &Asn1TimeRef) -> Option<OffsetDateTime> {
+    let diff = Asn1Time::from_unix(0).ok()?.diff(t).ok()?;
+    OffsetDateTime::from_unix_timestamp(i64::from(diff.days) * 86_400 + i64::from(diff.secs)).ok()
 }
 
 /// `t` as an ASN.1 time (UTCTime up to 2049, GeneralizedTime after).

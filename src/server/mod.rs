@@ -13,6 +13,7 @@ mod digest;
 mod listen;
 mod manage;
 mod oauth;
+mod ocsp;
 mod registry_cache;
 mod respond;
 mod routes;
@@ -23,10 +24,11 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::api::Error;
+use crate::api::{Error, Responder};
 use crate::issuing::KeyPool;
-use crate::pki::KeyType;
+use crate::pki::{KeyType, escape_hidden};
 use crate::store::Home;
+use crate::tools::ocsp_dir;
 
 pub use digest::DigestAuth;
 use registry_cache::RegistryCache;
@@ -50,6 +52,13 @@ pub struct ServeOptions {
     /// The subject key type of the certificates it creates: Atlas's
     /// RSA-4096 unless asked otherwise (not in Atlas: for fast local tests).
     pub key_type: KeyType,
+    /// `pki apply` output directories whose CAs the OCSP responder answers
+    /// for too, from their CRLs.
+    pub pki_dirs: Vec<std::path::PathBuf>,
+    /// Sign those answers with a delegated responder where there is one.
+    pub ocsp_delegate: bool,
+    /// From an OCSP answer's thisUpdate to its nextUpdate.
+    pub ocsp_validity: Duration,
 }
 
 /// Where `serve --tls` gets its certificate.
@@ -74,12 +83,29 @@ struct AppState {
     scheme: &'static str,
     /// The subject key type of created certificates.
     key_type: KeyType,
+    /// What the OCSP responder answers for.
+    ocsp: Responder,
 }
 
 /// Runs the server until SIGINT or SIGTERM, then finishes the requests in
 /// flight. Prints the base URL as the first line on stdout.
 pub fn serve(home: Home, options: ServeOptions) -> Result<(), Error> {
     let registry = RegistryCache::new(home.registry_path())?;
+    let mut fixed = Vec::new();
+    for dir in &options.pki_dirs {
+        let (cas, notes) = ocsp_dir::load(dir, options.ocsp_delegate)?;
+        for note in notes {
+            eprintln!("atlas-ca: {}", escape_hidden(&note));
+        }
+        eprintln!(
+            "atlas-ca: OCSP for {} CA(s) of {}",
+            cas.len(),
+            escape_hidden(&dir.display().to_string())
+        );
+        fixed.extend(cas);
+    }
+    let validity = time::Duration::try_from(options.ocsp_validity)
+        .map_err(|e| Error::Internal(format!("OCSP validity: {e}")))?;
     let digest = digest::DigestAuth::new(options.nonce_ttl)?;
     let state = Arc::new(AppState {
         home,
@@ -105,6 +131,7 @@ pub fn serve(home: Home, options: ServeOptions) -> Result<(), Error> {
             "http"
         },
         key_type: options.key_type,
+        ocsp: Responder { fixed, validity },
     });
     // The port first: a busy one refuses the run before the TLS
     // certificate below is issued and recorded.
@@ -137,6 +164,7 @@ pub fn serve(home: Home, options: ServeOptions) -> Result<(), Error> {
             .map_err(Error::system("writing to stdout"))?;
         drop(out);
         eprintln!("atlas-ca: serving the Atlas API on {scheme}://{addr}/api/atlas/{{v1.0,v2}}");
+        eprintln!("atlas-ca: answering OCSP on {scheme}://{addr}/ocsp");
         let app = routes::router(Arc::clone(&state));
         listen::serve(
             listener,

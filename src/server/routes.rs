@@ -18,6 +18,7 @@ use super::access::{Allowance, USERS_RATE_LIMIT};
 use super::call::{Call, Reader, Writer, blocking, log_and_rate, resource_not_found};
 use super::manage;
 use super::oauth;
+use super::ocsp;
 use super::respond::{
     Answer, Version, api_error, entity, failure, fmt_of, outcome, page, query_pairs, respond,
 };
@@ -63,6 +64,8 @@ pub(super) fn router(state: Arc<AppState>) -> Router {
     Router::new()
         .route("/api/oauth/token", axum::routing::post(oauth::token))
         .route("/api/oauth/revoke", axum::routing::post(oauth::revoke))
+        .route("/ocsp", axum::routing::post(ocsp::post))
+        .route("/ocsp/{*request}", get(ocsp::get))
         .nest("/api/atlas/v1.0", api(Version::V1))
         .nest("/api/atlas/v2", api(Version::V2))
         .fallback(not_found)

@@ -8,6 +8,7 @@ mod kit_cluster;
 mod kit_files;
 pub(crate) mod kit_topology;
 mod names;
+pub(crate) mod ocsp_dir;
 mod outputs;
 pub mod pki_apply;
 mod pki_spec;

@@ -20,6 +20,7 @@ mod ledger;
 mod manage;
 mod manage_http;
 mod names;
+mod ocsp;
 mod pki_apply;
 mod profile;
 mod refusals;

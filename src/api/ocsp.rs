@@ -1,0 +1,115 @@
+//! The OCSP responder's answers: for every project CA, from the ledger (a
+//! revocation shows in the next answer), and for fixed CAs loaded at start
+//! (a `pki apply` directory), from what they list.
+
+use std::collections::{HashMap, HashSet};
+
+use openssl::pkey::{PKey, Private};
+use openssl::x509::X509;
+use time::{Duration, OffsetDateTime};
+
+use super::error::Error;
+use crate::pki::ocsp::{Query, Refused, Request, Signer, Status, parse_request, respond};
+use crate::store::{Home, Registry, ca};
+
+/// A CA answered for with statuses fixed at start.
+pub struct FixedCa {
+    /// The CA's certificate, which queries name by its hashes.
+    pub cert: X509,
+    /// Who signs: the CA itself or its delegated responder.
+    pub signer: (X509, PKey<Private>),
+    /// Serials the CA issued.
+    pub issued: HashSet<u64>,
+    /// Serials it revoked, and when.
+    pub revoked: HashMap<u64, OffsetDateTime>,
+}
+
+impl FixedCa {
+    fn status(&self, serial: Option<u64>) -> Status {
+        match serial {
+            Some(s) if self.revoked.contains_key(&s) => Status::Revoked(self.revoked[&s]),
+            Some(s) if self.issued.contains(&s) => Status::Good,
+            _ => Status::Unknown,
+        }
+    }
+}
+
+/// What an OCSP responder answers for, and for how long an answer holds.
+pub struct Responder {
+    /// CAs loaded at start, besides the projects'.
+    pub fixed: Vec<FixedCa>,
+    /// From thisUpdate to nextUpdate.
+    pub validity: Duration,
+}
+
+impl Responder {
+    /// The DER OCSP response to the DER request `der`: signed statuses, or
+    /// an unsigned `malformedRequest` or `unauthorized`.
+    pub fn answer(&self, home: &Home, registry: &Registry, der: &[u8]) -> Result<Vec<u8>, Error> {
+        let request = match parse_request(der) {
+            Ok(r) => r,
+            Err(refused) => return Ok(refused.response()?),
+        };
+        let now = OffsetDateTime::now_utc();
+        let next = now + self.validity;
+        let first = &request.queries[0];
+        // The first query's issuer signs; queries about other issuers are
+        // answered `unknown`.
+        if let Some(fixed) = self.fixed.iter().find(|c| first.is_issued_by(&c.cert)) {
+            let statuses = statuses(&request, |q| {
+                if q.is_issued_by(&fixed.cert) {
+                    fixed.status(q.serial)
+                } else {
+                    Status::Unknown
+                }
+            });
+            let signer = Signer {
+                cert: &fixed.signer.0,
+                key: &fixed.signer.1,
+            };
+            return Ok(respond(&request, &statuses, &signer, now, next)?);
+        }
+        for project in &registry.projects {
+            let Some(cert) = ca::current_cert(home.root(), &project.id)? else {
+                continue;
+            };
+            if !first.is_issued_by(&cert) {
+                continue;
+            }
+            let (authority, _) = home.project_ca(&project.id)?;
+            let mut statuses = Vec::new();
+            for q in &request.queries {
+                statuses.push(match q.serial {
+                    Some(serial) if q.is_issued_by(&cert) => {
+                        ledger_status(home, &project.id, serial)?
+                    }
+                    _ => Status::Unknown,
+                });
+            }
+            let signer = Signer {
+                cert: authority.cert(),
+                key: authority.key(),
+            };
+            return Ok(respond(&request, &statuses, &signer, now, next)?);
+        }
+        Ok(Refused::Unauthorized.response()?)
+    }
+}
+
+fn statuses(request: &Request, f: impl Fn(&Query) -> Status) -> Vec<Status> {
+    request.queries.iter().map(f).collect()
+}
+
+/// `good` for a certificate the ledger holds, `revoked` once revoked,
+/// `unknown` for any other serial.
+fn ledger_status(home: &Home, project_id: &str, serial: u64) -> Result<Status, Error> {
+    home.with_existing_ledger(|ledger| {
+        let Some(ledger) = ledger else {
+            return Ok(Status::Unknown);
+        };
+        Ok(match ledger.get(project_id, serial)? {
+            Some(record) => record.revoked_at.map_or(Status::Good, Status::Revoked),
+            None => Status::Unknown,
+        })
+    })
+}
