@@ -157,6 +157,17 @@ pub(super) struct KitArgs {
     pub(super) membership: Option<String>,
     #[command(flatten)]
     pub(super) ocsp: OcspArg,
+    /// Also write each user's PKCS#12 (users/<user>.p12) and ca.der, for
+    /// Java and .NET drivers; the password is printed once unless given.
+    #[arg(long)]
+    pub(super) pkcs12: bool,
+    /// The PKCS#12 password, from the first line of this file.
+    #[arg(
+        long = "pkcs12-password-file",
+        value_name = "FILE",
+        requires = "pkcs12"
+    )]
+    pub(super) pkcs12_password_file: Option<PathBuf>,
     /// Replace an existing kit.
     #[arg(long)]
     pub(super) force: bool,

@@ -19,7 +19,7 @@ use crate::api::json::CLI_QUERY;
 use crate::api::{self, Error, Paging, ServerCert};
 use crate::issuing::Fresh;
 use crate::pki::custom::Extras;
-use crate::pki::escape_hidden;
+use crate::pki::{escape_hidden, random_letters};
 use crate::server::{self, ServeOptions, Tls};
 use crate::store::files::read_input;
 use crate::store::{CertRecord, Holder, Home, ca};
@@ -76,6 +76,22 @@ pub(super) fn server_cert(home: &Home, a: ServerCertArgs) -> Outcome {
 pub(super) fn local_kit(home: &Home, a: KitArgs) -> Outcome {
     let registry = home.registry()?;
     let gid = select_project(&registry, &a.project)?;
+    let (pkcs12_password, generated) = match (&a.pkcs12_password_file, a.pkcs12) {
+        (Some(file), _) => {
+            let bytes = read_input(file).map_err(Error::io(file))?;
+            let text = String::from_utf8_lossy(&bytes);
+            let line = text.lines().next().unwrap_or("").to_string();
+            if line.is_empty() {
+                return Err(Failure::Usage(format!(
+                    "{}: the PKCS#12 password is empty",
+                    escape_hidden(&file.display().to_string())
+                )));
+            }
+            (Some(line), false)
+        }
+        (None, true) => (Some(random_letters(20)?), true),
+        (None, false) => (None, false),
+    };
     let options = KitOptions {
         group_id: gid,
         out: a.out.clone(),
@@ -87,9 +103,13 @@ pub(super) fn local_kit(home: &Home, a: KitArgs) -> Outcome {
         roles_in_cert: a.roles_in_cert,
         membership: a.membership,
         ocsp: a.ocsp.urls,
+        pkcs12_password,
         force: a.force,
     };
     let files = kit::local_kit(home, &registry, &options)?;
+    if let (true, Some(password)) = (generated, &options.pkcs12_password) {
+        eprintln!("atlas-ca: the users' PKCS#12 password (shown once, stored nowhere): {password}");
+    }
     eprintln!(
         "atlas-ca: wrote {} files to {}; see README.txt there",
         files.len(),

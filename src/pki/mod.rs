@@ -30,6 +30,6 @@ pub(crate) use rsa::openssl_rsa;
 pub use text::{escape_hidden, is_hidden, is_valid_username};
 pub use validity::{OutOfRange, Validity};
 pub use x509::{
-    asn1_time, fingerprint, integer_u64, mongod_subject, pem_bundle, random_serial, serial_of,
-    time_of,
+    asn1_time, fingerprint, integer_u64, mongod_subject, pem_bundle, pkcs12_der, random_serial,
+    serial_of, time_of,
 };

@@ -6,7 +6,7 @@ use openssl::bn::BigNum;
 use openssl::error::ErrorStack;
 use openssl::hash::MessageDigest;
 use openssl::nid::Nid;
-use openssl::pkey::{PKey, Private};
+use openssl::pkey::{PKey, PKeyRef, Private};
 use openssl::x509::{X509, X509Name, X509NameBuilder, X509Ref};
 use time::OffsetDateTime;
 
@@ -106,6 +106,28 @@ pub fn rfc2253_subject(cn: &str) -> String {
         out.push(c);
     }
     out
+}
+
+/// A PKCS#12 file (OpenSSL's defaults: PBES2 with AES-256 and a SHA-256
+/// MAC, which Java 11+ and .NET read) of `key`, `cert` and `chain`, under
+/// `password`, with the friendly name `name`.
+pub fn pkcs12_der(
+    key: &PKeyRef<Private>,
+    cert: &X509Ref,
+    chain: &[X509],
+    name: Option<&str>,
+    password: &str,
+) -> Result<Vec<u8>, ErrorStack> {
+    let mut stack = openssl::stack::Stack::new()?;
+    for c in chain {
+        stack.push(c.clone())?;
+    }
+    let mut builder = openssl::pkcs12::Pkcs12::builder();
+    builder.pkey(key).cert(cert).ca(stack);
+    if let Some(name) = name {
+        builder.name(name);
+    }
+    builder.build2(password)?.to_der()
 }
 
 /// The user name mongod derives from the subject `CN=<cn>`: the RFC 2253

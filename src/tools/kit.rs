@@ -13,10 +13,12 @@
 
 use std::path::{Path, PathBuf};
 
+use openssl::pkey::PKey;
+use openssl::x509::X509;
 use rayon::prelude::*;
 
 use super::kit_cluster::{Settings, Text, cluster_texts, member_file, text};
-use super::kit_files::{create_users_js, mongod_conf, readme};
+use super::kit_files::{create_users_js, mongod_conf, readme, sh};
 use super::kit_topology::Topology;
 use super::names::FileNames;
 use super::outputs::{check_outputs, create_dirs, remove_made};
@@ -26,7 +28,7 @@ use crate::api::{
 };
 use crate::issuing::{self, Fresh, IssueRequest};
 use crate::pki::custom::{Extras, Grant};
-use crate::pki::{Host, KeyType, Profile};
+use crate::pki::{Host, KeyType, Profile, pkcs12_der};
 use crate::store::files::{Dir, Staged};
 use crate::store::{DatabaseUser, Home, Project, Registry, X509Type, ca};
 
@@ -57,6 +59,9 @@ pub struct KitOptions {
     /// OCSP addresses for every certificate (authorityInfoAccess); the
     /// configs then turn on mongod's OCSP checks and stapling.
     pub ocsp: Vec<String>,
+    /// Also write each user's PKCS#12 (`users/<user>.p12`, under this
+    /// password) and the CA as DER (`ca.der`), for Java and .NET drivers.
+    pub pkcs12_password: Option<String>,
     /// Replace an existing kit.
     pub force: bool,
 }
@@ -126,12 +131,23 @@ pub fn local_kit(
             settings,
         ));
     }
+    if opts.pkcs12_password.is_some()
+        && let Some(readme) = texts.iter_mut().find(|t| t.name == "README.txt")
+    {
+        readme.content.push_str(&java_note(&out));
+    }
     let all: Vec<String> = ["ca.pem", "crl.pem"]
         .into_iter()
         .map(String::from)
         .chain(servers.iter().map(|(file, _)| file.clone()))
         .chain(texts.iter().map(|t| t.name.clone()))
         .chain(users.iter().map(|(_, n)| n.clone()))
+        .chain(opts.pkcs12_password.iter().flat_map(|_| {
+            users
+                .iter()
+                .map(|(_, n)| p12_name(n))
+                .chain(["ca.der".into()])
+        }))
         .collect();
     let client_requests = client_requests(project, opts, &users);
     let mut requests = Vec::new();
@@ -247,6 +263,25 @@ fn client_requests(
         .collect()
 }
 
+/// How Java and .NET drivers load the kit's PKCS#12 files and CA.
+fn java_note(out: &Path) -> String {
+    let q = |f: &str| sh(&out.join(f).display().to_string());
+    format!(
+        "\nJava and .NET: users/<user>.p12 holds each user's certificate, key and the CA\n\
+         (the password atlas-ca printed, or the one given); ca.der is the CA for a truststore:\n\
+         \x20  keytool -importcert -noprompt -alias atlas-ca -file {} \\\n\
+         \x20    -keystore truststore.p12 -storetype PKCS12 -storepass changeit\n\
+         then -Djavax.net.ssl.keyStore=users/<user>.p12 -Djavax.net.ssl.keyStoreType=PKCS12\n\
+         and -Djavax.net.ssl.trustStore=truststore.p12.\n",
+        q("ca.der")
+    )
+}
+
+/// `users/<user>.p12` beside `users/<user>.pem`.
+fn p12_name(pem: &str) -> String {
+    format!("{}.p12", pem.strip_suffix(".pem").unwrap_or(pem))
+}
+
 /// A user's roles as MongoDB role grants: those on a whole database (a
 /// collection-scoped role has no built-in equivalent).
 pub(super) fn grants(user: &DatabaseUser) -> Vec<Grant> {
@@ -309,16 +344,32 @@ fn execute(
         staged.push(stage(&t.name, t.content.as_bytes(), mode)?);
     }
     let servers = kit.servers.len();
+    if opts.pkcs12_password.is_some() {
+        staged.push(stage("ca.der", &authority.cert().to_der()?, 0o644)?);
+    }
+    let chain = [authority.cert().clone()];
     let certs = home.with_ledger(|ledger| {
         issuing::commit(&authority, ledger, signed, |i, issued| {
-            let name = match i.checked_sub(servers) {
-                None => &kit.servers[i].0,
-                Some(u) => &kit.users[u].1,
+            let (name, user) = match i.checked_sub(servers) {
+                None => (&kit.servers[i].0, None),
+                Some(u) => (&kit.users[u].1, Some(&kit.users[u].0)),
             };
-            stage(name, issued.pem.as_bytes(), 0o600)
+            let mut files = vec![stage(name, issued.pem.as_bytes(), 0o600)?];
+            if let (Some(password), Some(user)) = (&opts.pkcs12_password, user) {
+                let pem = issued.pem.as_bytes();
+                let der = X509::from_pem(pem)
+                    .and_then(|cert| {
+                        // Unencrypted PKCS#8: the empty passphrase is never asked for.
+                        let key = PKey::private_key_from_pem_passphrase(pem, b"")?;
+                        pkcs12_der(&key, &cert, &chain, Some(user), password)
+                    })
+                    .map_err(Error::from)?;
+                files.push(stage(&p12_name(name), &der, 0o600)?);
+            }
+            Ok::<_, Error>(files)
         })
     })?;
-    staged.extend(certs.into_iter().map(|(_, file)| file));
+    staged.extend(certs.into_iter().flat_map(|(_, files)| files));
     for file in staged {
         let target = file.target().to_path_buf();
         file.publish_or_keep(opts.force)

@@ -11,9 +11,7 @@
 
 use std::path::Path;
 
-use openssl::pkcs12::Pkcs12;
 use openssl::pkey::{PKey, Private};
-use openssl::stack::Stack;
 use openssl::symm::Cipher;
 use openssl::x509::X509;
 use rayon::prelude::*;
@@ -23,9 +21,9 @@ use super::outputs::{check_outputs, create_dirs, remove_made};
 use super::pki_spec::{AtlasLeaf, Files, KeyEncryption, Plan, Planned, plan};
 use crate::api::{CreateCert, Error, validate_create};
 use crate::issuing::{self, Fresh, IssueRequest, Signed};
-use crate::pki::Authority;
 use crate::pki::crl::build_by;
 use crate::pki::custom::{Issuer, build};
+use crate::pki::{Authority, pkcs12_der};
 use crate::store::files::{Dir, Staged, read_input};
 use crate::store::{Home, Registry};
 
@@ -267,20 +265,9 @@ fn render(
         );
     }
     if let Some((password, friendly)) = &p.pkcs12 {
-        let mut chain = Stack::new()?;
-        for &i in &p.append {
-            chain.push(all[i].clone())?;
-        }
-        let mut builder = Pkcs12::builder();
-        builder.pkey(key).cert(cert).ca(chain);
-        if let Some(name) = friendly {
-            builder.name(name);
-        }
-        push(
-            format!("{}.pfx", p.name),
-            builder.build2(password)?.to_der()?,
-            true,
-        );
+        let chain: Vec<X509> = p.append.iter().map(|&i| all[i].clone()).collect();
+        let der = pkcs12_der(key, cert, &chain, friendly.as_deref(), password)?;
+        push(format!("{}.pfx", p.name), der, true);
     }
     Ok(outputs)
 }

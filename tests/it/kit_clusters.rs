@@ -460,3 +460,121 @@ fn roles_membership_and_ocsp_go_into_the_certificates() {
     );
     assert!(!home.path().join("no").exists());
 }
+
+#[test]
+fn pkcs12_files_for_java_and_dotnet_drivers() {
+    let home = TestHome::new(&registry(""));
+    let kit = home.path().join("p12");
+    let password = home.path().join("password.txt");
+    std::fs::write(&password, "s3cret pass\n").unwrap();
+    home.ok(&[
+        "local-kit",
+        "--out",
+        s(&kit),
+        "--key-type",
+        "ec-p256",
+        "--pkcs12",
+        "--pkcs12-password-file",
+        s(&password),
+    ]);
+    let p12 = kit.join("users/alice.p12");
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(
+        std::fs::metadata(&p12).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    // Python's cryptography reads it with the password: alice's key and
+    // certificate, the CA as the chain, alice as the friendly name.
+    let python = python_with(&["cryptography"]);
+    let script = r#"
+import sys
+from cryptography.hazmat.primitives.serialization import pkcs12
+from cryptography.x509 import load_der_x509_certificate
+data = open(sys.argv[1], "rb").read()
+p = pkcs12.load_pkcs12(data, b"s3cret pass")
+ca = load_der_x509_certificate(open(sys.argv[2], "rb").read())
+assert p.key is not None
+assert p.cert.friendly_name == b"alice", p.cert.friendly_name
+assert [c.certificate for c in p.additional_certs] == [ca]
+print(p.cert.certificate.subject.rfc4514_string())
+"#;
+    let out = script_ok(
+        Command::new(python)
+            .args(["-c", script])
+            .arg(&p12)
+            .arg(kit.join("ca.der")),
+    );
+    assert_eq!(out.trim(), "CN=alice");
+    // A wrong password is refused by OpenSSL too.
+    let (ok, _) = openssl(&[
+        "pkcs12",
+        "-in",
+        s(&p12),
+        "-info",
+        "-noout",
+        "-passin",
+        "pass:wrong",
+    ]);
+    assert!(!ok);
+    openssl_ok(&[
+        "pkcs12",
+        "-in",
+        s(&p12),
+        "-info",
+        "-noout",
+        "-passin",
+        &format!("file:{}", s(&password)),
+    ]);
+    assert!(text(&kit, "README.txt").contains("keytool -importcert"));
+    // Java's own keytool, where installed: a private key entry, and a
+    // truststore made from ca.der as the README says.
+    if Command::new("keytool").arg("-help").output().is_ok() {
+        let listed = script_ok(
+            Command::new("keytool")
+                .args([
+                    "-list",
+                    "-storetype",
+                    "PKCS12",
+                    "-storepass",
+                    "s3cret pass",
+                    "-keystore",
+                ])
+                .arg(&p12),
+        );
+        assert!(
+            listed.contains("alice, ") && listed.contains("PrivateKeyEntry"),
+            "{listed}"
+        );
+        let store = home.path().join("truststore.p12");
+        script_ok(
+            Command::new("keytool")
+                .args([
+                    "-importcert",
+                    "-noprompt",
+                    "-alias",
+                    "atlas-ca",
+                    "-storetype",
+                    "PKCS12",
+                    "-storepass",
+                    "changeit",
+                    "-file",
+                ])
+                .arg(kit.join("ca.der"))
+                .arg("-keystore")
+                .arg(&store),
+        );
+        let trusted = script_ok(
+            Command::new("keytool")
+                .args([
+                    "-list",
+                    "-storetype",
+                    "PKCS12",
+                    "-storepass",
+                    "changeit",
+                    "-keystore",
+                ])
+                .arg(&store),
+        );
+        assert!(trusted.contains("trustedCertEntry"), "{trusted}");
+    }
+}
