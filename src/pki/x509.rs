@@ -130,22 +130,39 @@ pub fn pkcs12_der(
     builder.build2(password)?.to_der()
 }
 
-/// The user name mongod derives from the subject `CN=<cn>`: the RFC 2253
-/// form of [`rfc2253_subject`] with every byte at or above 0x80 written
-/// `\XX` (mongod's `escapeRfc2253`, and OpenSSL's `-nameopt RFC2253`).
+/// The user name mongod derives from the subject `CN=<cn>`, by mongod's
+/// own RFC 2253 rules (`escapeRfc2253` in its `ssl_manager.cpp`): a
+/// leading space or `#` and any of `,+"\<>;` get a backslash, every byte
+/// from 0x80 up is written `\XX`, and a trailing space gets a backslash
+/// when the escaped value is longer than two bytes (so `a ` stays as it
+/// is, where OpenSSL's `-nameopt RFC2253` prints `a\ `).
 pub fn mongod_subject(cn: &str) -> String {
-    let mut out = String::new();
-    for c in rfc2253_subject(cn).chars() {
+    let mut value = String::new();
+    let bytes = cn.as_bytes();
+    let mut start = 0;
+    if let Some(&first @ (b' ' | b'#')) = bytes.first() {
+        value.push('\\');
+        value.push(char::from(first));
+        start = 1;
+    }
+    for c in cn[start..].chars() {
         if c.is_ascii() {
-            out.push(c);
+            if matches!(c, ',' | '+' | '"' | '\\' | '<' | '>' | ';') {
+                value.push('\\');
+            }
+            value.push(c);
         } else {
-            let mut utf8 = [0; 4];
-            for b in c.encode_utf8(&mut utf8).bytes() {
-                out.push_str(&format!("\\{b:02X}"));
+            let mut buf = [0; 4];
+            for b in c.encode_utf8(&mut buf).bytes() {
+                value.push_str(&format!("\\{b:02X}"));
             }
         }
     }
-    out
+    if value.len() > 2 && value.ends_with(' ') {
+        value.pop();
+        value.push_str("\\ ");
+    }
+    format!("CN={value}")
 }
 
 #[cfg(test)]
@@ -159,6 +176,10 @@ mod tests {
             "CN=\\D0\\9A\\D0\\B0\\D0\\BB\\D0\\BE\\D1\\8F\\D0\\BD"
         );
         assert_eq!(mongod_subject("a,é "), "CN=a\\,\\C3\\A9\\ ");
+        assert_eq!(mongod_subject("# x "), "CN=\\# x\\ ");
+        assert_eq!(mongod_subject(" "), "CN=\\ ");
+        // mongod's quirk: a two-byte value keeps its trailing space bare.
+        assert_eq!(mongod_subject("a "), "CN=a ");
     }
 
     #[test]

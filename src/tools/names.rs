@@ -3,11 +3,18 @@
 
 use std::collections::BTreeSet;
 
+/// Longest stem, in bytes: a name of up to 1024 characters would exceed
+/// every file system's 255-byte limit; clashes of cut names fall back to
+/// `~2`, `~3`, ... as any other.
+const MAX_STEM: usize = 64;
+
 /// A file-system-safe stem for a user's certificate file: ASCII letters,
-/// digits, `-`, `_` and `.` kept, everything else `_`, never a leading dot.
+/// digits, `-`, `_` and `.` kept, everything else `_`, from the first
+/// [`MAX_STEM`] characters, never a leading dot.
 fn stem(username: &str) -> String {
     let safe: String = username
         .chars()
+        .take(MAX_STEM)
         .map(|c| {
             if c.is_ascii_alphanumeric() || "-_.".contains(c) {
                 c
@@ -61,6 +68,7 @@ mod tests {
         assert_eq!(stem("alice"), "alice");
         assert_eq!(stem("../x y"), "_.._x_y");
         assert_eq!(stem("zoë/1"), "zo__1");
+        assert_eq!(stem(&"x".repeat(1024)).len(), MAX_STEM);
     }
 
     #[test]

@@ -311,6 +311,51 @@ fn hostile_usernames_are_escaped_or_refused() {
         ]);
         assert_eq!(cn.lines().count(), 2, "{name:?}: {cn}");
     }
+    // The kit creates each user under the name mongod derives, which for
+    // these is OpenSSL's RFC 2253 form with bytes from 0x80 up as \XX.
+    let mut text = registry("");
+    for name in accepted.iter().chain([&long.as_str()]) {
+        let quoted = toml::Value::String(name.to_string()).to_string();
+        text.push_str(&format!(
+            "\n[[projects.databaseUsers]]\nusername = {quoted}\nx509Type = \"MANAGED\"\n"
+        ));
+    }
+    let kit_home = TestHome::new(&text);
+    let kit = kit_home.path().join("kit");
+    kit_home.ok(&[
+        "local-kit",
+        "--out",
+        kit.to_str().unwrap(),
+        "--key-type",
+        "ec-p256",
+    ]);
+    let js = std::fs::read_to_string(kit.join("create-users.js")).unwrap();
+    let users: Vec<_> = std::fs::read_dir(kit.join("users")).unwrap().collect();
+    assert_eq!(
+        users.len(),
+        accepted.len() + 3,
+        "alice, bob and the long one too"
+    );
+    for user in users {
+        let pem = user.unwrap().path();
+        let subject = openssl_ok(&[
+            "x509",
+            "-in",
+            pem.to_str().unwrap(),
+            "-noout",
+            "-subject",
+            "-nameopt",
+            "RFC2253",
+        ]);
+        let name = subject
+            .trim_end_matches('\n')
+            .trim_start_matches("subject=");
+        let literal = serde_json::to_string(name).unwrap();
+        assert!(
+            js.contains(&format!("user: {literal}")),
+            "{literal} in {js}"
+        );
+    }
     for name in refused {
         // NUL cannot be passed as an argument at all; the others reach the check.
         if name.contains('\0') {
