@@ -271,3 +271,25 @@ for example in drivers-x509gen mongod-jstests; do
   pm=$(median "${pki[@]}"); om=$(median "${ossl[@]}")
   echo "- $example ($certs certificates): atlas-ca pki apply $pm ms; openssl CLI one by one $om ms ($(ratio "$om" "$pm"))"
 done
+
+echo
+echo "## local-kit: a 3-member replica set and a sharded cluster (rsa-2048)"
+echo
+# The kit's certificates (one per process and one per user: alice) against
+# the openssl CLI making as many one by one; the openssl side writes no
+# configs or scripts, so it is a lower bound. Medians of 3 runs.
+for shape in "--replset rs0 --members 3" "--sharded --shards 2 --members 3"; do
+  kit=() ossl=() files=0
+  for _ in 1 2 3; do
+    h=$(new_home); "$ATLAS" --home "$h" ca cert >/dev/null 2>&1
+    t0=$(now)
+    # shellcheck disable=SC2086
+    "$ATLAS" --home "$h" local-kit --out "$h/kit" --key-type rsa-2048 $shape 2>/dev/null
+    kit+=("$(per "$t0" "$(now)" 1)")
+    files=$(find "$h/kit" -type f | wc -l)
+    certs=$(find "$h/kit/members" "$h/kit/users" -name '*.pem' | wc -l)
+    ossl+=("$(python3 -c "print(float('$(N=$certs openssl_pipeline rsa-2048)') * $certs)")")
+  done
+  km=$(median "${kit[@]}"); om=$(median "${ossl[@]}")
+  echo "- local-kit $shape: $certs certificates, $files files in $km ms; openssl CLI, the certificates alone, $om ms ($(ratio "$om" "$km"))"
+done
