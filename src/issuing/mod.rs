@@ -98,20 +98,29 @@ impl Signed<'_> {
     /// Signs again under a fresh serial (after a serial collision).
     fn reserial(&mut self, ca: &Authority) -> Result<(), ErrorStack> {
         let serial = random_serial()?;
-        let req = &self.request;
-        self.cert = certificate(
-            ca,
-            &self.key,
-            req.subject,
-            &req.validity,
-            serial,
-            req.profile,
-            &req.extras,
-        )?;
+        self.cert = certificate_for(ca, &self.key, &self.request, serial)?;
         self.record.serial = serial;
         self.record.fingerprint = fingerprint(&self.cert)?;
         Ok(())
     }
+}
+
+/// The certificate `req` asks for, for `key`, under `serial`.
+fn certificate_for(
+    ca: &Authority,
+    key: &PKey<Private>,
+    req: &IssueRequest<'_>,
+    serial: u64,
+) -> Result<X509, ErrorStack> {
+    certificate(
+        ca,
+        key,
+        req.subject,
+        &req.validity,
+        serial,
+        req.profile,
+        &req.extras,
+    )
 }
 
 /// Signs a certificate for `req` with a key from `keys` and a random
@@ -139,15 +148,7 @@ pub fn sign<'r>(
         ),
     };
     let serial = random_serial()?;
-    let cert = certificate(
-        ca,
-        &key,
-        req.subject,
-        &req.validity,
-        serial,
-        req.profile,
-        &req.extras,
-    )?;
+    let cert = certificate_for(ca, &key, req, serial)?;
     let record = CertRecord {
         project_id: req.project_id.to_string(),
         serial,

@@ -278,18 +278,12 @@ fn hostile_usernames_are_escaped_or_refused() {
         "zero\u{200b}width",
         "bom\u{feff}",
     ];
-    let mut text = registry("");
-    for name in accepted
-        .iter()
-        .chain(refused.iter())
-        .chain([&long.as_str()])
-    {
-        let quoted = toml::Value::String(name.to_string()).to_string();
-        text.push_str(&format!(
-            "\n[[projects.databaseUsers]]\nusername = {quoted}\nx509Type = \"MANAGED\"\n"
-        ));
-    }
-    let home = TestHome::new(&text);
+    let home = TestHome::new(&with_users(
+        accepted
+            .iter()
+            .chain(refused.iter())
+            .chain([&long.as_str()]),
+    ));
     for name in accepted.iter().chain([&long.as_str()]) {
         let pem = home.issue(name, &["--key-type", "ec-p256"]);
         let p = pem.to_str().unwrap();
@@ -313,14 +307,7 @@ fn hostile_usernames_are_escaped_or_refused() {
     }
     // The kit creates each user under the name mongod derives, which for
     // these is OpenSSL's RFC 2253 form with bytes from 0x80 up as \XX.
-    let mut text = registry("");
-    for name in accepted.iter().chain([&long.as_str()]) {
-        let quoted = toml::Value::String(name.to_string()).to_string();
-        text.push_str(&format!(
-            "\n[[projects.databaseUsers]]\nusername = {quoted}\nx509Type = \"MANAGED\"\n"
-        ));
-    }
-    let kit_home = TestHome::new(&text);
+    let kit_home = TestHome::new(&with_users(accepted.iter().chain([&long.as_str()])));
     let kit = kit_home.path().join("kit");
     kit_home.ok(&[
         "local-kit",
@@ -338,19 +325,7 @@ fn hostile_usernames_are_escaped_or_refused() {
     );
     for user in users {
         let pem = user.unwrap().path();
-        let subject = openssl_ok(&[
-            "x509",
-            "-in",
-            pem.to_str().unwrap(),
-            "-noout",
-            "-subject",
-            "-nameopt",
-            "RFC2253",
-        ]);
-        let name = subject
-            .trim_end_matches('\n')
-            .trim_start_matches("subject=");
-        let literal = serde_json::to_string(name).unwrap();
+        let literal = serde_json::to_string(&mongod_name_of(&pem)).unwrap();
         assert!(
             js.contains(&format!("user: {literal}")),
             "{literal} in {js}"
@@ -369,6 +344,18 @@ fn hostile_usernames_are_escaped_or_refused() {
             stderr(&out)
         );
     }
+}
+
+/// The test registry with a MANAGED user for each name.
+fn with_users<'a>(names: impl Iterator<Item = &'a &'a str>) -> String {
+    let mut text = registry("");
+    for name in names {
+        let quoted = toml::Value::String(name.to_string()).to_string();
+        text.push_str(&format!(
+            "\n[[projects.databaseUsers]]\nusername = {quoted}\nx509Type = \"MANAGED\"\n"
+        ));
+    }
+    text
 }
 
 fn raw(base: &str, request: &[u8]) -> String {

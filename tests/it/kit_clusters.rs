@@ -8,9 +8,10 @@ use std::process::Command;
 
 use crate::common::*;
 
-/// mongod's configuration file options a kit may write (MongoDB's
-/// configuration file reference), as dotted paths.
-const MONGOD_OPTIONS: &[&str] = &[
+/// The configuration file options (MongoDB's configuration file
+/// reference, as dotted paths) that mongod and mongos share, as a kit
+/// writes them.
+const SHARED_OPTIONS: &[&str] = &[
     "net.port",
     "net.bindIp",
     "net.tls.mode",
@@ -18,39 +19,33 @@ const MONGOD_OPTIONS: &[&str] = &[
     "net.tls.clusterFile",
     "net.tls.CAFile",
     "net.tls.CRLFile",
+    "net.tls.clusterAuthX509.extensionValue",
+    "setParameter.ocspEnabled",
+    "setParameter.ocspStaplingRefreshPeriodSecs",
     "systemLog.destination",
     "systemLog.path",
     "systemLog.logAppend",
     "processManagement.fork",
     "processManagement.pidFilePath",
+    "security.clusterAuthMode",
+];
+
+/// mongod's own: storage, replication, its cluster role, authorization.
+const MONGOD_ONLY: &[&str] = &[
     "storage.dbPath",
     "replication.replSetName",
     "sharding.clusterRole",
     "security.authorization",
-    "security.clusterAuthMode",
-    "net.tls.clusterAuthX509.extensionValue",
-    "setParameter.ocspEnabled",
-    "setParameter.ocspStaplingRefreshPeriodSecs",
 ];
 
-/// mongos has no storage, replication or `security.authorization`; it
-/// names the config servers.
-const MONGOS_OPTIONS: &[&str] = &[
-    "net.port",
-    "net.bindIp",
-    "net.tls.mode",
-    "net.tls.certificateKeyFile",
-    "net.tls.clusterFile",
-    "net.tls.CAFile",
-    "net.tls.CRLFile",
-    "systemLog.destination",
-    "systemLog.path",
-    "systemLog.logAppend",
-    "processManagement.fork",
-    "processManagement.pidFilePath",
-    "sharding.configDB",
-    "security.clusterAuthMode",
-];
+/// mongos's own: the config servers (it has no storage, replication or
+/// `security.authorization`).
+const MONGOS_ONLY: &[&str] = &["sharding.configDB"];
+
+fn allowed(option: &str, mongos: bool) -> bool {
+    SHARED_OPTIONS.contains(&option)
+        || if mongos { MONGOS_ONLY } else { MONGOD_ONLY }.contains(&option)
+}
 
 fn cluster_home() -> TestHome {
     let home = TestHome::new(&registry(""));
@@ -166,7 +161,7 @@ fn replica_set_kit_follows_mongods_member_rules() {
     );
     for (i, (name, conf)) in confs.iter().enumerate() {
         for key in conf.as_object().unwrap().keys() {
-            assert!(MONGOD_OPTIONS.contains(&key.as_str()), "{name}: {key}");
+            assert!(allowed(key, false), "{name}: {key}");
         }
         let member = abs.join(format!("members/mongod-{i}.pem"));
         assert_eq!(conf["net.port"], 28017 + i as u64, "{name}");
@@ -232,17 +227,7 @@ fn replica_set_kit_follows_mongods_member_rules() {
     let js = text(&kit, "create-users.js");
     for user in std::fs::read_dir(kit.join("users")).unwrap() {
         let pem = user.unwrap().path();
-        let subject = openssl_ok(&[
-            "x509",
-            "-in",
-            s(&pem),
-            "-noout",
-            "-subject",
-            "-nameopt",
-            "RFC2253",
-        ]);
-        let name = subject.trim().trim_start_matches("subject=");
-        let literal = serde_json::to_string(name).unwrap();
+        let literal = serde_json::to_string(&mongod_name_of(&pem)).unwrap();
         assert!(
             js.contains(&format!("user: {literal}")),
             "{literal} in {js}"
@@ -299,13 +284,8 @@ fn sharded_kit_has_config_servers_shards_and_mongos() {
     assert_eq!(confs.len(), 3 + 2 * 3 + 1);
     let mut ports = std::collections::BTreeSet::new();
     for (name, conf) in confs {
-        let allowed = if name == "mongos.conf" {
-            MONGOS_OPTIONS
-        } else {
-            MONGOD_OPTIONS
-        };
         for key in conf.as_object().unwrap().keys() {
-            assert!(allowed.contains(&key.as_str()), "{name}: {key}");
+            assert!(allowed(key, name == "mongos.conf"), "{name}: {key}");
         }
         assert!(
             ports.insert(conf["net.port"].as_u64().unwrap()),

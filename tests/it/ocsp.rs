@@ -258,7 +258,7 @@ fn a_pki_directory_is_answered_from_its_crls_by_the_ca_or_its_responder() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let port = accept_port(&mut s_server);
+    let (port, _) = accept_port(&mut s_server);
     let client = Command::new("openssl")
         .args([
             "s_client",
@@ -277,19 +277,6 @@ fn a_pki_directory_is_answered_from_its_crls_by_the_ca_or_its_responder() {
     let text = String::from_utf8_lossy(&client.stdout);
     assert!(text.contains("OCSP Response Status: successful"), "{text}");
     assert!(text.contains("Cert Status: good"), "{text}");
-}
-
-/// The port `s_server -accept 0` printed ("ACCEPT 0.0.0.0:PORT").
-fn accept_port(child: &mut std::process::Child) -> String {
-    use std::io::BufRead;
-    let out = std::io::BufReader::new(child.stdout.take().unwrap());
-    for line in out.lines() {
-        let line = line.unwrap();
-        if let Some(addr) = line.strip_prefix("ACCEPT ") {
-            return addr.rsplit_once(':').unwrap().1.to_string();
-        }
-    }
-    panic!("s_server printed no ACCEPT line");
 }
 
 #[test]

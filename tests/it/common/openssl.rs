@@ -84,6 +84,41 @@ pub fn skeleton_of(asn1parse: &str) -> Vec<String> {
         })
         .collect()
 }
+/// The port an `openssl s_server -accept 0` printed (`ACCEPT 0.0.0.0:PORT`),
+/// and the rest of its output.
+pub fn accept_port(
+    server: &mut std::process::Child,
+) -> (String, BufReader<std::process::ChildStdout>) {
+    let mut out = BufReader::new(server.stdout.take().unwrap());
+    let mut line = String::new();
+    while out.read_line(&mut line).unwrap() > 0 {
+        if let Some(rest) = line.strip_prefix("ACCEPT ") {
+            return (rest.trim().rsplit(':').next().unwrap().to_string(), out);
+        }
+        line.clear();
+    }
+    panic!("s_server printed no ACCEPT line");
+}
+
+/// The certificate's subject as `-nameopt RFC2253` prints it (bytes from
+/// 0x80 up as `\XX`): the user name mongod derives, for names of more
+/// than two bytes.
+pub fn mongod_name_of(pem: &Path) -> String {
+    let out = openssl_ok(&[
+        "x509",
+        "-in",
+        s(pem),
+        "-noout",
+        "-subject",
+        "-nameopt",
+        "RFC2253",
+    ]);
+    out.trim_end_matches('\n')
+        .strip_prefix("subject=")
+        .unwrap()
+        .to_string()
+}
+
 /// The certificate's subject in RFC 2253 form as OpenSSL (and so mongod)
 /// derives it: `-nameopt RFC2253,-esc_msb`.
 pub fn rfc2253_subject_of(pem: &Path) -> String {
@@ -137,15 +172,7 @@ pub fn openssl_handshake(
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let mut out = BufReader::new(server.stdout.take().unwrap());
-    let mut port = String::new();
-    let mut line = String::new();
-    while port.is_empty() && out.read_line(&mut line).unwrap() > 0 {
-        if let Some(rest) = line.strip_prefix("ACCEPT ") {
-            port = rest.trim().rsplit(':').next().unwrap().to_string();
-        }
-        line.clear();
-    }
+    let (port, mut out) = accept_port(&mut server);
     let mut client_run = Command::new("openssl")
         .args([
             "s_client",
