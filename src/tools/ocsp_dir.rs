@@ -160,26 +160,28 @@ fn pem_blocks(bytes: &[u8]) -> Vec<Block<'_>> {
     blocks
 }
 
-fn issued_by(child: &X509Ref, ca: &X509Ref) -> bool {
-    let same_name = match (child.issuer_name().to_der(), ca.subject_name().to_der()) {
+/// Whether `ca` signed a certificate or CRL that names `issuer` as its
+/// issuer, as `verify` with the CA's key says.
+fn signed_by(
+    issuer: &openssl::x509::X509NameRef,
+    ca: &X509Ref,
+    verify: impl Fn(&PKey<openssl::pkey::Public>) -> bool,
+) -> bool {
+    let same_name = match (issuer.to_der(), ca.subject_name().to_der()) {
         (Ok(a), Ok(b)) => a == b,
         _ => false,
     };
-    same_name
-        && ca
-            .public_key()
-            .is_ok_and(|k| child.verify(&k).unwrap_or(false))
+    same_name && ca.public_key().is_ok_and(|k| verify(&k))
+}
+
+fn issued_by(child: &X509Ref, ca: &X509Ref) -> bool {
+    signed_by(child.issuer_name(), ca, |k| {
+        child.verify(k).unwrap_or(false)
+    })
 }
 
 fn crl_of(crl: &X509Crl, ca: &X509Ref) -> bool {
-    let same_name = match (crl.issuer_name().to_der(), ca.subject_name().to_der()) {
-        (Ok(a), Ok(b)) => a == b,
-        _ => false,
-    };
-    same_name
-        && ca
-            .public_key()
-            .is_ok_and(|k| crl.verify(&k).unwrap_or(false))
+    signed_by(crl.issuer_name(), ca, |k| crl.verify(k).unwrap_or(false))
 }
 
 fn key_of(keys: &[PKey<Private>], cert: &X509Ref) -> Option<PKey<Private>> {

@@ -117,18 +117,7 @@ fn members(kit: &Path) -> Vec<PathBuf> {
 
 /// O, OU and DC of a subject, as `openssl` prints them.
 fn member_attributes(pem: &Path) -> Vec<String> {
-    let subject = openssl_ok(&[
-        "x509",
-        "-in",
-        s(pem),
-        "-noout",
-        "-subject",
-        "-nameopt",
-        "RFC2253",
-    ]);
-    subject
-        .trim()
-        .trim_start_matches("subject=")
+    mongod_name_of(pem)
         .split(',')
         .filter(|a| a.starts_with("O=") || a.starts_with("OU=") || a.starts_with("DC="))
         .map(String::from)

@@ -219,6 +219,52 @@ fn local_kit_onto_existing_or_linked_files_records_nothing() {
 }
 
 #[test]
+fn cluster_kits_refused_late_record_nothing() {
+    let home = TestHome::new(&registry("maxCertsPerUser = 1"));
+    home.ok(&as_strs(&create("bob", &[])));
+    let kit = home.path().join("rs");
+    // Over bob's limit: no member certificate is recorded either.
+    let args = [
+        &[
+            "local-kit",
+            "--out",
+            kit.to_str().unwrap(),
+            "--replset",
+            "rs0",
+        ][..],
+        &EC,
+    ]
+    .concat();
+    refused(
+        &home,
+        &args,
+        Some(&kit),
+        "ATLAS_GENERATED_CERTS_LIMIT_EXCEEDED",
+    );
+    assert!(!kit.exists());
+    // One member's config in the way of a sharded kit, bob out of it.
+    let text = registry("maxCertsPerUser = 1").replace(
+        "username = \"bob\"\nx509Type = \"MANAGED\"",
+        "username = \"bob\"\nx509Type = \"NONE\"",
+    );
+    std::fs::write(home.path().join("users.toml"), text).unwrap();
+    std::fs::create_dir(&kit).unwrap();
+    std::fs::write(kit.join("shard1-2.conf"), "mine\n").unwrap();
+    let sharded = [
+        &["local-kit", "--out", kit.to_str().unwrap(), "--sharded"][..],
+        &EC,
+    ]
+    .concat();
+    refused(
+        &home,
+        &sharded,
+        Some(&kit),
+        "shard1-2.conf already exists; pass --force",
+    );
+    assert!(!kit.join("members").exists());
+}
+
+#[test]
 fn fixtures_over_a_limit_or_onto_existing_files_record_nothing() {
     let home = limited_home();
     let out = home.path().join("fx");
