@@ -213,13 +213,6 @@ pub struct ChallengeBody {
     error_code: &'static str,
 }
 
-impl ChallengeBody {
-    /// The challenge's error code.
-    pub fn error_code(&self) -> &'static str {
-        self.error_code
-    }
-}
-
 /// The body Atlas sends with `401` and `WWW-Authenticate: Digest ...`.
 pub const CHALLENGE_BODY: ChallengeBody = ChallengeBody {
     error: 401,

@@ -112,11 +112,14 @@ pub(crate) fn validate_create<'r>(
 ) -> Result<IssueRequest<'r>, Error> {
     let project = project(registry, &req.group_id)?;
     let months = req.months_until_expiration;
+    let range = format!("monthsUntilExpiration is 1 to {MAX_MONTHS}, not {months}");
     if months > MAX_MONTHS {
-        return Err(ApiError::new(ErrorCode::CertExpiryCannotExceedTwoYears, &[]).into());
+        let e = ApiError::new(ErrorCode::CertExpiryCannotExceedTwoYears, &[]).with_note(range);
+        return Err(e.into());
     }
     if months < 1 {
-        return Err(ApiError::new(ErrorCode::InvalidAttribute, &["monthsUntilExpiration"]).into());
+        let e = ApiError::new(ErrorCode::InvalidAttribute, &["monthsUntilExpiration"]);
+        return Err(e.with_note(range).into());
     }
     let user = project
         .user(&req.username)

@@ -21,7 +21,7 @@ mod revoke;
 pub(crate) mod users;
 
 pub use atlas_error::{ApiError, CHALLENGE_BODY, ErrorCode};
-pub use certs::{CreateCert, Created, DEFAULT_MONTHS, MAX_MONTHS, create_cert, list_certs};
+pub use certs::{CreateCert, Created, DEFAULT_MONTHS, create_cert, list_certs};
 pub(crate) use certs::{cert_page, certs_url, create_cert_with, issue, validate_create};
 pub use error::{Error, Invalid};
 pub use json::{Envelope, MAX_ITEMS_PER_PAGE, Page, Paging, timestamp};

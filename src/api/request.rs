@@ -21,18 +21,9 @@ const READ_ONLY_FIELDS: [&str; 6] = [
 /// Parses a create body, `{"monthsUntilExpiration": N}`, into the months;
 /// an empty body means the default. Errors are Atlas's for bad JSON.
 pub fn parse_create_body(body: &[u8]) -> Result<i64, ApiError> {
-    if body.iter().all(u8::is_ascii_whitespace) {
-        return Ok(DEFAULT_MONTHS);
-    }
-    let value: serde_json::Value =
-        serde_json::from_slice(body).map_err(|_| ApiError::new(ErrorCode::MalformedJson, &[]))?;
-    let object = value
-        .as_object()
-        .ok_or_else(|| ApiError::new(ErrorCode::InvalidJson, &[]))?;
     let mut months = DEFAULT_MONTHS;
-    for (key, v) in object {
+    for (key, v) in object(body)? {
         match key.as_str() {
-            "monthsUntilExpiration" if v.is_null() => {}
             "monthsUntilExpiration" => {
                 months = v.as_i64().ok_or_else(|| {
                     ApiError::new(ErrorCode::InvalidJsonAttribute, &["monthsUntilExpiration"])
@@ -70,7 +61,9 @@ pub fn parse_paging<'a>(
     Ok(paging)
 }
 
-/// The JSON object of a request body; an empty body is `{}`.
+/// The JSON object of a request body; an empty body is `{}`. A `null`
+/// member means the member is absent, as on Atlas (`go.mongodb.org/atlas`
+/// sends `"scopes":null`, the Atlas CLI `"roles":null` to keep the roles).
 fn object(body: &[u8]) -> Result<serde_json::Map<String, serde_json::Value>, ApiError> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(serde_json::Map::new());
@@ -78,7 +71,10 @@ fn object(body: &[u8]) -> Result<serde_json::Map<String, serde_json::Value>, Api
     let value: serde_json::Value =
         serde_json::from_slice(body).map_err(|_| ApiError::new(ErrorCode::MalformedJson, &[]))?;
     match value {
-        serde_json::Value::Object(map) => Ok(map),
+        serde_json::Value::Object(mut map) => {
+            map.retain(|_, v| !v.is_null());
+            Ok(map)
+        }
         _ => Err(ApiError::new(ErrorCode::InvalidJson, &[])),
     }
 }
@@ -229,6 +225,15 @@ mod tests {
         let code = |b: &str| parse_user_body(b.as_bytes()).unwrap_err();
         assert_eq!(code("{").code, ErrorCode::MalformedJson);
         assert_eq!(code("[]").code, ErrorCode::InvalidJson);
+        // null means absent: roles left alone, scopes and labels unset.
+        let kept =
+            parse_user_body(br#"{"roles":null,"scopes":null,"labels":null,"password":null}"#)
+                .unwrap();
+        assert_eq!(kept.roles, None);
+        assert_eq!(
+            parse_user_security_body(br#"{"customerX509":null}"#),
+            Ok(None)
+        );
         assert_eq!(
             code(r#"{"x509Type":"SOMETIMES"}"#).code,
             ErrorCode::InvalidJsonAttribute

@@ -139,8 +139,8 @@ pub(super) struct KitArgs {
     /// More hosts for the server and member certificates (localhost and 127.0.0.1 are always in).
     #[arg(long = "host", value_parser = Host::parse)]
     pub(super) hosts: Vec<Host>,
-    /// Months until the certificates expire (user certificates: at most
-    /// 24, Atlas's limit).
+    /// Months until the certificates expire (at most 24 when the kit has
+    /// users: Atlas's limit for their certificates).
     #[arg(long = "monthsUntilExpiration", default_value_t = 12, value_parser = clap::value_parser!(u32).range(1..=i64::from(MAX_SERVER_MONTHS)))]
     pub(super) months: u32,
     #[command(flatten)]
@@ -230,8 +230,10 @@ pub(super) struct VerifyArgs {
 
 #[derive(Debug, Args)]
 pub(super) struct ServeArgs {
-    /// Address to listen on; port 0 picks a free port.
-    #[arg(long, default_value = "127.0.0.1:8080")]
+    /// Address to listen on: HOST:PORT (a name such as localhost is
+    /// resolved, its IPv4 address first) or a bare PORT on 127.0.0.1; port
+    /// 0 picks a free port.
+    #[arg(long, default_value = "127.0.0.1:8080", value_parser = parse_listen)]
     pub(super) listen: SocketAddr,
     /// Seconds a Digest nonce stays valid before clients must renew it.
     #[arg(long = "nonce-ttl", default_value_t = 300, value_parser = clap::value_parser!(u64).range(1..=86_400))]
@@ -269,6 +271,27 @@ pub(super) struct ServeArgs {
     /// Seconds from an OCSP answer's thisUpdate to its nextUpdate.
     #[arg(long = "ocsp-next-update", default_value_t = 3600, value_parser = clap::value_parser!(u64).range(1..=31_536_000))]
     pub(super) ocsp_next_update: u64,
+}
+
+/// `--listen`: `HOST:PORT`, `[v6]:PORT`, or a bare port on 127.0.0.1.
+fn parse_listen(s: &str) -> Result<SocketAddr, String> {
+    use std::net::ToSocketAddrs;
+    if let Ok(port) = s.parse::<u16>() {
+        return Ok(SocketAddr::from(([127, 0, 0, 1], port)));
+    }
+    if let Ok(addr) = s.parse::<SocketAddr>() {
+        return Ok(addr);
+    }
+    let addrs: Vec<SocketAddr> = s
+        .to_socket_addrs()
+        .map_err(|e| format!("{s:?} is not HOST:PORT or PORT: {e}"))?
+        .collect();
+    addrs
+        .iter()
+        .find(|a| a.is_ipv4())
+        .or(addrs.first())
+        .copied()
+        .ok_or_else(|| format!("{s:?} resolves to no address"))
 }
 
 #[derive(Debug, Subcommand)]

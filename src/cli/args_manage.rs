@@ -43,8 +43,9 @@ pub(super) struct UserCreateArgs {
 /// What `dbusers create` and `dbusers update` both take.
 #[derive(Debug, Args)]
 pub(super) struct UserArgs {
-    /// A role as name@database[.collection] (repeat, or separate by
-    /// commas); on update, the roles replace the old ones.
+    /// A role as name[@database[.collection]] (the database defaults to
+    /// admin; repeat, or separate by commas); on update, the roles replace
+    /// the old ones.
     #[arg(long = "role", value_delimiter = ',', value_parser = parse_role)]
     pub(super) roles: Vec<Role>,
     /// Accepted so that Atlas CLI scripts run; atlas-ca has no password
@@ -233,9 +234,11 @@ pub(super) enum CustomerCertsCommand {
 
 /// `name@database[.collection]`, as the Atlas CLI's `--role`.
 fn parse_role(s: &str) -> Result<Role, String> {
-    let (name, rest) = s
-        .split_once('@')
-        .ok_or_else(|| format!("{s:?} is not name@database[.collection]"))?;
+    // The Atlas CLI's own rule: no `@db` means `@admin`.
+    let (name, rest) = s.split_once('@').unwrap_or((s, "admin"));
+    if name.is_empty() || rest.is_empty() {
+        return Err(format!("{s:?} is not name[@database[.collection]]"));
+    }
     let (database, collection) = match rest.split_once('.') {
         Some((d, c)) => (d, Some(c.to_string())),
         None => (rest, None),
@@ -266,6 +269,12 @@ mod tests {
             parse_role("atlasAdmin@admin").unwrap().collection_name,
             None
         );
-        assert!(parse_role("atlasAdmin").is_err());
+        let bare = parse_role("readWrite").unwrap();
+        assert_eq!(
+            (bare.role_name.as_str(), bare.database_name.as_str()),
+            ("readWrite", "admin")
+        );
+        assert!(parse_role("@app").is_err());
+        assert!(parse_role("read@").is_err());
     }
 }

@@ -17,9 +17,10 @@ use crate::api::customer_x509;
 use crate::api::json::{CLI_QUERY, UserEntry};
 use crate::api::manage::{self, UserSpec};
 use crate::api::projects::{self, ProjectEntry, masked};
-use crate::api::{self, Error, Page, Paging};
+use crate::api::{self, ApiError, Error, ErrorCode, Page, Paging};
+use crate::pki::escape_hidden;
 use crate::store::files::read_input;
-use crate::store::{DatabaseUser, Home, KeyRole, KeyRoleName, Role, ServiceAccount};
+use crate::store::{DatabaseUser, Home, KeyRole, KeyRoleName, Registry, Role, ServiceAccount};
 
 /// The API root written into `links` by the command line.
 fn api_root() -> String {
@@ -77,9 +78,55 @@ pub(super) fn create_user(home: &Home, a: UserCreateArgs) -> Outcome {
     }
 }
 
+/// Checks `--authDB` before a user is looked up in it: only `admin` and
+/// `$external` exist, and a user who lives in the other one is named with
+/// the exact command that finds it (`verb` is `describe` or `delete`).
+fn check_auth_db(
+    registry: &Registry,
+    gid: &str,
+    auth_db: &str,
+    username: &str,
+    verb: &str,
+) -> Outcome {
+    if !["admin", "$external"].contains(&auth_db) {
+        return Err(Failure::Usage(format!(
+            "--authDB {}: use admin or '$external' (in single quotes, so that the shell keeps the $)",
+            escape_hidden(&format!("{auth_db:?}"))
+        )));
+    }
+    let project = api::project(registry, gid)?;
+    let here = |u: &&DatabaseUser| u.username == username;
+    let users: Vec<&DatabaseUser> = project.database_users.iter().filter(here).collect();
+    if !users.is_empty() && !users.iter().any(|u| u.database_name == auth_db) {
+        let other = &users[0].database_name;
+        let note = format!(
+            "{} is in {other}: atlas-ca dbusers {verb} {} --authDB '{other}'",
+            escape_hidden(username),
+            sh_word(username)
+        );
+        return Err(ApiError::new(ErrorCode::UsernameNotFound, &[username])
+            .with_note(note)
+            .into());
+    }
+    Ok(())
+}
+
+/// `s` as one shell word: as it is when it is plain, else single-quoted.
+fn sh_word(s: &str) -> String {
+    if !s.is_empty()
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_.@".contains(&b))
+    {
+        s.to_string()
+    } else {
+        format!("'{}'", escape_hidden(&s.replace('\'', "'\\''")))
+    }
+}
+
 pub(super) fn describe_user(home: &Home, a: UserRefArgs) -> Outcome {
     let registry = home.registry()?;
     let gid = select_project(&registry, &a.project)?;
+    check_auth_db(&registry, &gid, &a.auth_db, &a.username, "describe")?;
     let entry = api::users::get_user(&registry, &gid, &a.auth_db, &a.username, &api_root())?;
     match a.output {
         Some(Output::Json) => print_json(&entry),
@@ -112,7 +159,9 @@ pub(super) fn update_user(home: &Home, a: UserUpdateArgs) -> Outcome {
 }
 
 pub(super) fn delete_user(home: &Home, a: UserDeleteArgs) -> Outcome {
-    let gid = select_project(&home.registry()?, &a.project)?;
+    let registry = home.registry()?;
+    let gid = select_project(&registry, &a.project)?;
+    check_auth_db(&registry, &gid, &a.auth_db, &a.username, "delete")?;
     if !a.force {
         confirm(&format!(
             "Are you sure you want to delete: {}? [y/N] ",

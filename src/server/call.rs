@@ -273,6 +273,11 @@ impl<P: Params, N: Needs> FromRequestParts<Arc<AppState>> for Call<P, N> {
             N::NEED,
         )
         .map_err(|refusal| Refused::from(refuse(state, fmt, refusal)))?;
+        // A project that does not exist is refused before the resource, as
+        // Atlas does: without rate-limit headers.
+        if let Some(Err(e)) = params.group().map(|gid| api::project(&registry, gid)) {
+            return Err(api_error(fmt, &e).into());
+        }
         // The route's allowance (the router sets it), else the default.
         let limit = parts
             .extensions

@@ -110,10 +110,11 @@ pub(super) async fn get_group(call: Call<String, Reader>) -> Answer {
     ))
 }
 
-/// `GET /groups/{id}/userSecurity`.
+/// `GET /groups/{id}/userSecurity`: Project Owner (the spec's
+/// `x-rolesRequirements`).
 pub(super) async fn get_security(
     State(state): State<Arc<AppState>>,
-    call: Call<String, Reader>,
+    call: Call<String, ProjectOwner>,
 ) -> Answer {
     let home = state.home.clone();
     let gid = call.params;

@@ -135,9 +135,20 @@ pub fn serve(home: Home, options: ServeOptions) -> Result<(), Error> {
     });
     // The port first: a busy one refuses the run before the TLS
     // certificate below is issued and recorded.
+    let busy = |e: &std::io::Error| e.kind() == std::io::ErrorKind::AddrInUse;
     let bound = std::net::TcpListener::bind(options.listen)
         .and_then(|l| l.set_nonblocking(true).map(|()| l))
-        .map_err(Error::system(format!("listening on {}", options.listen)))?;
+        .map_err(|e| {
+            let what = if busy(&e) {
+                format!(
+                    "listening on {} (the port is in use; --listen 127.0.0.1:0 picks a free one)",
+                    options.listen
+                )
+            } else {
+                format!("listening on {}", options.listen)
+            };
+            Error::System { what, source: e }
+        })?;
     let acceptor = match &options.tls {
         None => None,
         Some(Tls::Issued) => Some(tls::acceptor(&state.home, options.listen, None)?),

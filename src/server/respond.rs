@@ -36,12 +36,16 @@ impl Version {
     }
 }
 
-/// The only version date of the endpoints served here.
+/// The only version date of the endpoints served here (the first and the
+/// newest).
 const VERSION_DATE: &str = "2023-01-01";
 
-/// Whether the request's `Accept` allows the version served: on v2, an
-/// Atlas media type must name [`VERSION_DATE`] if any is named (no `Accept`,
-/// `*/*` or `application/json` are fine).
+/// Whether the request's `Accept` allows the version served. On v2, every
+/// Atlas media type it names must carry a well-formed date, and one of them
+/// a date on or after [`VERSION_DATE`]: Atlas serves the newest version not
+/// later than the date asked for (its own curl samples ask for 2025-03-12
+/// on these 2023-01-01 endpoints). No Atlas media type at all (`*/*`,
+/// `application/json`, no `Accept`) is served too (ours).
 pub(super) fn acceptable(version: Version, headers: &HeaderMap) -> bool {
     let Version::V2 = version else {
         return true;
@@ -58,7 +62,13 @@ pub(super) fn acceptable(version: Version, headers: &HeaderMap) -> bool {
                 .strip_suffix("+json")
         })
         .collect();
-    dates.is_empty() || dates.contains(&VERSION_DATE)
+    let well_formed = |d: &str| {
+        time::Date::parse(d, time::macros::format_description!("[year]-[month]-[day]")).is_ok()
+    };
+    dates.is_empty()
+        || (dates.iter().all(|d| well_formed(d))
+            // ISO dates compare as strings.
+            && dates.iter().any(|d| *d >= VERSION_DATE))
 }
 
 /// A response sent instead of the endpoint's own: a refusal before or
@@ -186,9 +196,6 @@ pub(super) fn challenge(state: &AppState, stale: bool) -> Response {
     if let Ok(v) = HeaderValue::from_str(&state.digest.challenge(stale)) {
         response.headers_mut().insert(header::WWW_AUTHENTICATE, v);
     }
-    response.headers_mut().insert(
-        "X-Error-Code",
-        HeaderValue::from_static(api::CHALLENGE_BODY.error_code()),
-    );
+    // No X-Error-Code: none of Atlas's recorded Digest 401s carries one.
     response
 }

@@ -15,7 +15,7 @@ use axum::{Extension, Router};
 
 use super::AppState;
 use super::access::{Allowance, USERS_RATE_LIMIT};
-use super::call::{Call, Reader, Writer, blocking, log_and_rate, resource_not_found};
+use super::call::{Call, ProjectOwner, Reader, blocking, log_and_rate, resource_not_found};
 use super::manage;
 use super::oauth;
 use super::ocsp;
@@ -76,7 +76,7 @@ pub(super) fn router(state: Arc<AppState>) -> Router {
 
 async fn create_cert(
     State(state): State<Arc<AppState>>,
-    call: Call<(String, String), Writer>,
+    call: Call<(String, String), ProjectOwner>,
     body: Body,
 ) -> Answer {
     let months = call.body(&state, body, api::parse_create_body).await?;

@@ -23,8 +23,7 @@ use super::kit_topology::Topology;
 use super::names::FileNames;
 use super::outputs::{check_outputs, create_dirs, remove_made};
 use crate::api::{
-    self, CreateCert, Error, Invalid, MAX_MONTHS, ServerCert, plan_server_cert, project,
-    validate_create,
+    self, CreateCert, Error, Invalid, ServerCert, plan_server_cert, project, validate_create,
 };
 use crate::issuing::{self, Fresh, IssueRequest};
 use crate::pki::custom::{Extras, Grant};
@@ -240,8 +239,9 @@ fn client_requests(
     opts: &KitOptions,
     users: &[(String, String)],
 ) -> Vec<CreateCert> {
-    // Lossless: MAX_MONTHS is 24.
-    let months = i64::from(opts.months).min(MAX_MONTHS);
+    // Not clamped: a lifetime over Atlas's 24 months is refused for the
+    // users' certificates, as `certs create` refuses it.
+    let months = i64::from(opts.months);
     users
         .iter()
         .map(|(username, _)| {

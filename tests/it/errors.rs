@@ -32,15 +32,15 @@ fn atlas_errors_exactly() {
         ),
         (
             &["--username", "alice", "--monthsUntilExpiration", "25"],
-            "CERT_EXPIRY_CANNOT_EXCEED_TWO_YEARS: Atlas-generated X.509 certificates have a maximum expiration of 24 months.".into(),
+            "CERT_EXPIRY_CANNOT_EXCEED_TWO_YEARS: Atlas-generated X.509 certificates have a maximum expiration of 24 months. (monthsUntilExpiration is 1 to 24, not 25)".into(),
         ),
         (
             &["--username", "alice", "--monthsUntilExpiration", "0"],
-            "INVALID_ATTRIBUTE: Invalid attribute monthsUntilExpiration specified.".into(),
+            "INVALID_ATTRIBUTE: Invalid attribute monthsUntilExpiration specified. (monthsUntilExpiration is 1 to 24, not 0)".into(),
         ),
         (
             &["--username", "alice", "--monthsUntilExpiration", "-3"],
-            "INVALID_ATTRIBUTE: Invalid attribute monthsUntilExpiration specified.".into(),
+            "INVALID_ATTRIBUTE: Invalid attribute monthsUntilExpiration specified. (monthsUntilExpiration is 1 to 24, not -3)".into(),
         ),
         (
             &["--username", "alice", "--projectId", "111111111111111111111111"],

@@ -106,8 +106,13 @@ fn every_error_carries_x_error_code_and_version_dates_are_checked() {
         args.extend(extra);
         get(url, &args)
     };
+    // The Digest challenge carries no X-Error-Code (none of Atlas's
+    // recorded 401s does), and no rate headers.
+    let challenge = curl(&[&certs]);
+    assert_eq!(challenge.status, 401);
+    assert_eq!(challenge.header("x-error-code"), None);
+    assert_eq!(challenge.header("ratelimit-limit"), None);
     let cases: Vec<(Reply, u16, &str)> = vec![
-        (curl(&[&certs]), 401, "UNEXPECTED_ERROR"),
         (
             get(
                 &format!("{v2}/groups/111111111111111111111111/databaseUsers"),
@@ -141,10 +146,19 @@ fn every_error_carries_x_error_code_and_version_dates_are_checked() {
             409,
             "USER_ALREADY_EXISTS",
         ),
+        // Before the first version, or not a date.
         (
             get(
                 &certs,
-                &["-H", "Accept: application/vnd.atlas.2024-08-05+json"],
+                &["-H", "Accept: application/vnd.atlas.2022-12-31+json"],
+            ),
+            406,
+            "INVALID_VERSION_DATE",
+        ),
+        (
+            get(
+                &certs,
+                &["-H", "Accept: application/vnd.atlas.2023-13-01+json"],
             ),
             406,
             "INVALID_VERSION_DATE",
@@ -163,10 +177,19 @@ fn every_error_carries_x_error_code_and_version_dates_are_checked() {
         "application/json",
         "*/*",
         "application/vnd.atlas.2023-01-01+json;charset=utf-8, application/json",
+        // Later dates get the newest version not later than them, as the
+        // Atlas docs' own curl samples ask.
+        "application/vnd.atlas.2025-03-12+json",
+        "application/vnd.atlas.2024-08-05+json",
     ] {
         let reply = get(&certs, &["-H", &format!("Accept: {accept}")]);
         assert_eq!(reply.status, 200, "{accept}: {}", reply.body);
         assert_eq!(reply.header("x-error-code"), None);
+        assert_eq!(
+            reply.header("content-type"),
+            Some("application/vnd.atlas.2023-01-01+json;charset=utf-8"),
+            "{accept}"
+        );
     }
     // v1.0 has no version dates.
     let v1 = get(
@@ -244,4 +267,47 @@ fn digest_signed_over_the_path_alone_is_accepted_with_a_query() {
     );
     let refused = curl(&["-X", "POST", "-H", &format!("Authorization: {auth}"), &bare]);
     assert_eq!(refused.status, 401);
+}
+
+#[test]
+fn rate_windows_are_counted_as_atlas_counts_them() {
+    let (_home, server) = start();
+    let v2 = server.api("v2");
+    let users = format!("{v2}/groups/{GID}/databaseUsers");
+    let remaining = |r: &Reply| r.header("ratelimit-remaining").map(str::to_string);
+    // One count for every databaseUsers method and path.
+    assert_eq!(remaining(&get(&users, &[])).as_deref(), Some("9999"));
+    assert_eq!(
+        remaining(&get(&format!("{users}/$external/alice"), &[])).as_deref(),
+        Some("9998")
+    );
+    let created = get(
+        &users,
+        &[
+            "-X",
+            "POST",
+            "-H",
+            "Content-Type: application/json",
+            "--data",
+            r#"{"databaseName":"$external","username":"erin","x509Type":"MANAGED","roles":[{"databaseName":"app","roleName":"read"}]}"#,
+        ],
+    );
+    assert_eq!(created.status, 201, "{}", created.body);
+    assert_eq!(remaining(&created).as_deref(), Some("9997"));
+    // The certificate endpoints count apart.
+    let certs = get(&format!("{users}/alice/certs"), &[]);
+    assert_eq!(certs.header("ratelimit-limit"), Some("1200"));
+    assert_eq!(remaining(&certs).as_deref(), Some("1199"));
+    assert_eq!(remaining(&get(&users, &[])).as_deref(), Some("9996"));
+    // A project that does not exist is refused before the resource: no
+    // rate headers (an Organization Owner's key sees every project).
+    let missing = curl(&[
+        "--digest",
+        "--user",
+        "orgowner:orgowner-secret",
+        &format!("{v2}/groups/aaaaaaaaaaaaaaaaaaaaaaaa/databaseUsers"),
+    ]);
+    assert_eq!(missing.status, 404, "{}", missing.body);
+    assert_eq!(missing.header("x-error-code"), Some("GROUP_NOT_FOUND"));
+    assert_eq!(missing.header("ratelimit-limit"), None);
 }

@@ -20,6 +20,7 @@ mod ledger;
 mod manage;
 mod manage_http;
 mod names;
+mod newcomer;
 mod ocsp;
 mod pki_apply;
 mod profile;

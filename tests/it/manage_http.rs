@@ -299,7 +299,13 @@ fn customer_x509_over_http_and_the_cli() {
         "{}/groups/{GID}/databaseUsers/alice/certs",
         server.api("v2")
     );
-    let off = json(&call(READER, "GET", &security, None));
+    // Reading the settings needs Project Owner (the spec's x-rolesRequirements).
+    let read = call(READER, "GET", &security, None);
+    assert_eq!(
+        (read.status, json(&read)["errorCode"].as_str()),
+        (401, Some("USER_UNAUTHORIZED"))
+    );
+    let off = json(&call(OWNER, "GET", &security, None));
     assert_eq!(off["customerX509"], serde_json::json!({}));
 
     // A PEM that is not a CA is refused and nothing changes.
@@ -313,7 +319,7 @@ fn customer_x509_over_http_and_the_cli() {
     let garbage = serde_json::json!({"customerX509": {"cas": "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"}}).to_string();
     assert_eq!(call(OWNER, "PATCH", &security, Some(&garbage)).status, 400);
     assert_eq!(
-        json(&call(READER, "GET", &security, None))["customerX509"],
+        json(&call(OWNER, "GET", &security, None))["customerX509"],
         serde_json::json!({})
     );
     assert_eq!(
@@ -416,4 +422,37 @@ fn customer_x509_over_http_and_the_cli() {
         "/nonexistent",
     ]);
     assert!(!out.status.success());
+}
+
+#[test]
+fn null_means_absent_in_request_bodies() {
+    let (_home, server) = home_and_server();
+    let users = format!("{}/groups/{GID}/databaseUsers", server.api("v2"));
+    // go.mongodb.org/atlas sends "scopes":null (and "labels":null) when unset.
+    let created = call(
+        OWNER,
+        "POST",
+        &users,
+        Some(
+            r#"{"databaseName":"$external","groupId":"5efda6aea3f2ed2e7dd6ce05","username":"erin","x509Type":"MANAGED","roles":[{"databaseName":"app","roleName":"read"}],"scopes":null,"labels":null}"#,
+        ),
+    );
+    assert_eq!(created.status, 201, "{}", created.body);
+    // The Atlas CLI's `dbusers update --password` sends "roles":null: 200,
+    // the roles kept.
+    let patched = call(
+        OWNER,
+        "PATCH",
+        &format!("{users}/$external/erin"),
+        Some(r#"{"roles":null,"x509Type":"MANAGED"}"#),
+    );
+    assert_eq!(patched.status, 200, "{}", patched.body);
+    assert_eq!(
+        json(&patched)["roles"],
+        serde_json::json!([{"databaseName": "app", "roleName": "read"}])
+    );
+    let security = format!("{}/groups/{GID}/userSecurity", server.api("v2"));
+    let same = call(OWNER, "PATCH", &security, Some(r#"{"customerX509":null}"#));
+    assert_eq!(same.status, 202, "{}", same.body);
+    assert_eq!(json(&same)["customerX509"], serde_json::json!({}));
 }

@@ -222,7 +222,20 @@ fn authentication_and_roles() {
         )
     );
     assert_eq!(get(&url, "orgowner:orgowner-secret").status, 200);
-    assert_eq!(create(&url, "dbadmin:dbadmin-secret", "").status, 201);
+    // Certificates need Project Owner (the spec's x-rolesRequirements for
+    // createDatabaseUserCert); Database Access Admin is not enough.
+    let reply = create(&url, "dbadmin:dbadmin-secret", "");
+    assert_eq!(
+        (reply.status, reply.body.as_str()),
+        (
+            401,
+            compact(
+                "USER_UNAUTHORIZED",
+                "Current user is not authorized to perform this action."
+            )
+            .as_str()
+        )
+    );
 
     // A hand-made MD5 response: accepted once per nc, then stale after the TTL.
     let uri = format!("/api/atlas/v2/groups/{GID}/databaseUsers/alice/certs");
