@@ -122,7 +122,8 @@ pub(super) fn fixtures(home: &Home, a: FixturesArgs) -> Outcome {
     let registry = home.registry()?;
     let gid = select_project(&registry, &a.project)?;
     let mut options = FixtureOptions::new(&a.out, a.cert.request(&gid, ""));
-    options.users = a.users;
+    // `--users "alice, dave"`: the names without the spaces around them.
+    options.users = a.users.iter().map(|u| u.trim().to_string()).collect();
     options.count_per_user = a.count_per_user;
     options.jobs = a.jobs;
     options.force = a.force;

@@ -30,15 +30,15 @@ fn api_root() -> String {
 pub(super) fn init(home: &Home, explicit: bool, id: Option<&str>, name: &str) -> Outcome {
     let project = projects::init_home(home, id, name)?;
     let flag = if explicit {
-        format!(" --home {}", home.root().display())
+        format!(" --home {}", sh_word(&home.root().display().to_string()))
     } else {
         String::new()
     };
     print_line(&format!(
         "Created the atlas-ca home {} with project {} ({name:?}) in {} and no users yet.\n\
          Next:\n  \
-         atlas-ca{flag} dbusers create --username alice --x509Type MANAGED\n  \
-         atlas-ca{flag} dbusers certs create --username alice > alice.pem\n  \
+         atlas-ca{flag} dbusers create --username alice --x509Type MANAGED --role readWrite@app\n  \
+         atlas-ca{flag} dbusers certs create --username alice --out alice.pem   (0600: it holds the key)\n  \
          atlas-ca{flag} local-kit --out kit",
         home.root().display(),
         project.id,
@@ -69,6 +69,14 @@ pub(super) fn create_user(home: &Home, a: UserCreateArgs) -> Outcome {
         roles: Some(roles),
     };
     let (gid, user) = manage::create_user(home, &gid, &spec)?;
+    if user.roles.is_empty() {
+        eprintln!(
+            "atlas-ca: warning: {} has no roles (the Atlas CLI refuses that: \"missing role for the user\"); \
+             mongod would let it log in and do nothing. Add one with: atlas-ca dbusers update {} --role readWrite@app",
+            escape_hidden(&user.username),
+            sh_word(&user.username)
+        );
+    }
     match a.user.output {
         Some(Output::Json) => print_json(&user_entry(&gid, &user)),
         _ => print_line(&format!(

@@ -17,9 +17,13 @@ pub(super) fn describe(failure: &Failure) -> String {
         Failure::Core(Error::Registry(RegistryError::Read { path, source }))
             if source.kind() == std::io::ErrorKind::NotFound =>
         {
+            let home = path
+                .parent()
+                .filter(|d| !d.as_os_str().is_empty())
+                .map_or_else(|| ".".to_string(), |d| d.display().to_string());
             format!(
-                "cannot read registry {}: {source}; create a home with `atlas-ca init`, \
-                 or name an existing one with --home or ATLAS_CA_HOME",
+                "cannot read registry {}: {source}; create a home there with \
+                 `atlas-ca --home '{home}' init`, or name an existing one with --home or ATLAS_CA_HOME",
                 path.display()
             )
         }

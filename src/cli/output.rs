@@ -303,17 +303,19 @@ pub(super) fn print_checks(checks: &[Check]) -> Outcome {
         text.push_str(&format!("{mark}  {:<26}  {}\n", c.name, c.detail));
     }
     print_bytes(text.as_bytes())?;
-    let failed: Vec<&str> = checks
+    // What failed, as its line says it ("revoked 2026-...", not the
+    // check's name alone).
+    let failed: Vec<String> = checks
         .iter()
         .filter(|c| !c.passed)
-        .map(|c| c.name)
+        .map(|c| format!("{} (check \"{}\")", c.detail, c.name))
         .collect();
     if failed.is_empty() {
         Ok(())
     } else {
         Err(Failure::Usage(format!(
             "verification failed: {}",
-            failed.join(", ")
+            failed.join("; ")
         )))
     }
 }

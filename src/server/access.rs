@@ -9,9 +9,10 @@ use axum::http::{HeaderMap, HeaderValue, Method, Uri, header};
 use axum::response::Response;
 
 use super::AppState;
-use super::digest::Failure;
+use super::digest::{Failure, Why};
 use super::respond::{Fmt, api_error, challenge};
 use crate::api::{ApiError, ErrorCode};
+use crate::pki::escape_hidden;
 use crate::store::registry::is_project_id;
 use crate::store::{KeyRole, KeyRoleName, Registry};
 
@@ -115,7 +116,23 @@ pub(super) fn begin(
                 id: k.public_key.clone(),
                 roles: k.roles.clone(),
             })
-            .map_err(|f| Refusal::Challenge(f == Failure::Stale))?,
+            .map_err(|f| {
+                // Why, for the log; the first leg of a Digest exchange
+                // (no credentials yet) is not worth a line.
+                match f {
+                    Failure::Denied(Why::Missing) => {}
+                    Failure::Denied(why) => eprintln!(
+                        "atlas-ca: refused {method} {}: {}",
+                        escape_hidden(uri.path()),
+                        why.text()
+                    ),
+                    Failure::Stale => eprintln!(
+                        "atlas-ca: refused {method} {}: stale nonce (the client retries)",
+                        escape_hidden(uri.path())
+                    ),
+                }
+                Refusal::Challenge(f == Failure::Stale)
+            })?,
     };
     match gid {
         Some(gid) if !is_project_id(gid) => {
@@ -124,7 +141,16 @@ pub(super) fn begin(
                 &[gid],
             )));
         }
-        Some(gid) => authorize(&caller.roles, gid, need).map_err(Refusal::Api)?,
+        Some(gid) => authorize(&caller.roles, gid, need).map_err(|e| {
+            eprintln!(
+                "atlas-ca: refused {method} {} for {}: {} (its roles: {})",
+                escape_hidden(uri.path()),
+                escape_hidden(&caller.id),
+                e.code.name(),
+                roles_text(&caller.roles)
+            );
+            Refusal::Api(e)
+        })?,
         None if need == Need::Org && !is_org_owner(&caller.roles) => {
             return Err(Refusal::Api(ApiError::new(
                 ErrorCode::UserUnauthorized,
@@ -134,6 +160,21 @@ pub(super) fn begin(
         None => {}
     }
     Ok((registry, caller))
+}
+
+/// `roles` for the log: `GROUP_OWNER@<id>, ORG_OWNER`.
+fn roles_text(roles: &[KeyRole]) -> String {
+    if roles.is_empty() {
+        return "none".into();
+    }
+    let text: Vec<String> = roles
+        .iter()
+        .map(|r| match &r.group_id {
+            Some(g) => format!("{}@{g}", r.role_name.name()),
+            None => r.role_name.name().to_string(),
+        })
+        .collect();
+    escape_hidden(&text.join(", "))
 }
 
 /// Whether `roles` make an Organization Owner.

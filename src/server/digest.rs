@@ -31,9 +31,38 @@ const MAX_NONCES: usize = 65_536;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Failure {
     /// No usable credentials: challenge afresh.
-    Denied,
+    Denied(Why),
     /// The credentials were right but the nonce is expired or unknown.
     Stale,
+}
+
+/// Why credentials were refused, for the server's log (never a secret).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Why {
+    /// No Digest credentials at all: the first leg of every Digest exchange.
+    Missing,
+    /// A header that is not Digest as Atlas speaks it (realm, qop, uri,
+    /// algorithm).
+    Malformed,
+    /// A public key the registry does not have.
+    UnknownKey,
+    /// A response that the key's secret does not give (a wrong secret).
+    WrongResponse,
+    /// A nonce count that did not rise: a replay.
+    Replayed,
+}
+
+impl Why {
+    /// The reason, worded for the log.
+    pub fn text(self) -> &'static str {
+        match self {
+            Why::Missing => "no credentials",
+            Why::Malformed => "malformed Digest header",
+            Why::UnknownKey => "unknown API key",
+            Why::WrongResponse => "bad digest (wrong secret?)",
+            Why::Replayed => "replayed nonce count",
+        }
+    }
 }
 
 /// Issues and checks nonces, and verifies Digest responses.
@@ -105,9 +134,10 @@ impl DigestAuth {
         uri: &str,
         registry: &'r Registry,
     ) -> Result<&'r ApiKey, Failure> {
-        let params = header.and_then(parse).ok_or(Failure::Denied)?;
+        let params = header.ok_or(Failure::Denied(Why::Missing))?;
+        let params = parse(params).ok_or(Failure::Denied(Why::Malformed))?;
         let get = |k: &str| params.get(k).map(String::as_str);
-        let field = |k: &str| get(k).ok_or(Failure::Denied);
+        let field = |k: &str| get(k).ok_or(Failure::Denied(Why::Malformed));
         let (username, nonce, response) = (field("username")?, field("nonce")?, field("response")?);
         // The signed `uri` is the request's path and query; some clients
         // (an npm Axios Digest client; Apache's AuthDigestEnableQueryStringHack)
@@ -115,18 +145,20 @@ impl DigestAuth {
         let signed = field("uri")?;
         let path_only = uri.split_once('?').is_some_and(|(path, _)| signed == path);
         if field("realm")? != REALM || (signed != uri && !path_only) || field("qop")? != "auth" {
-            return Err(Failure::Denied);
+            return Err(Failure::Denied(Why::Malformed));
         }
         let nc_text = field("nc")?;
-        let nc = u32::from_str_radix(nc_text, 16).map_err(|_| Failure::Denied)?;
+        let nc = u32::from_str_radix(nc_text, 16).map_err(|_| Failure::Denied(Why::Malformed))?;
         let cnonce = field("cnonce")?;
         let hash: fn(&str) -> String = match get("algorithm") {
             None => md5_hex,
             Some(a) if a.eq_ignore_ascii_case("MD5") => md5_hex,
             Some(a) if a.eq_ignore_ascii_case("SHA-256") => sha256_hex,
-            Some(_) => return Err(Failure::Denied),
+            Some(_) => return Err(Failure::Denied(Why::Malformed)),
         };
-        let key = registry.api_key(username).ok_or(Failure::Denied)?;
+        let key = registry
+            .api_key(username)
+            .ok_or(Failure::Denied(Why::UnknownKey))?;
         let ha1 = hash(&format!("{username}:{REALM}:{}", key.private_key));
         let ha2 = hash(&format!("{method}:{signed}"));
         let expected = hash(&format!("{ha1}:{nonce}:{nc_text}:{cnonce}:auth:{ha2}"));
@@ -136,7 +168,7 @@ impl DigestAuth {
                 response.to_ascii_lowercase().as_bytes(),
             );
         if !matches {
-            return Err(Failure::Denied);
+            return Err(Failure::Denied(Why::WrongResponse));
         }
         let now = now_secs();
         let issued = self.issued(nonce).ok_or(Failure::Stale)?;
@@ -168,7 +200,7 @@ impl DigestAuth {
             self.floor.fetch_max(cutoff, Ordering::Relaxed);
         }
         match used.get_mut(nonce) {
-            Some((last, _)) if nc <= *last => Err(Failure::Denied),
+            Some((last, _)) if nc <= *last => Err(Failure::Denied(Why::Replayed)),
             Some((last, _)) => {
                 *last = nc;
                 Ok(())
@@ -296,14 +328,14 @@ mod tests {
             Ok("pub".into())
         );
         // Replays and lower counts are refused.
-        assert_eq!(
+        assert!(matches!(
             ok(&header(&nonce, "00000003", "secret", None)),
-            Err(Failure::Denied)
-        );
-        assert_eq!(
+            Err(Failure::Denied(Why::Replayed))
+        ));
+        assert!(matches!(
             ok(&header(&nonce, "00000002", "secret", None)),
-            Err(Failure::Denied)
-        );
+            Err(Failure::Denied(Why::Replayed))
+        ));
     }
 
     #[test]
@@ -312,33 +344,33 @@ mod tests {
         let reg = registry();
         let nonce = auth.nonce_at(now_secs());
         let h = header(&nonce, "00000001", "wrong", None);
-        assert_eq!(
+        assert!(matches!(
             auth.verify(Some(&h), "GET", URI, &reg).err(),
-            Some(Failure::Denied)
-        );
+            Some(Failure::Denied(Why::WrongResponse))
+        ));
         let h = header(&nonce, "00000001", "secret", None);
-        assert_eq!(
+        assert!(matches!(
             auth.verify(Some(&h), "GET", "/other", &reg).err(),
-            Some(Failure::Denied)
-        );
-        assert_eq!(
+            Some(Failure::Denied(Why::Malformed))
+        ));
+        assert!(matches!(
             auth.verify(Some(&h), "POST", URI, &reg).err(),
-            Some(Failure::Denied)
-        );
+            Some(Failure::Denied(Why::WrongResponse))
+        ));
         let wrong_realm = h.replace(REALM, "Other");
-        assert_eq!(
+        assert!(matches!(
             auth.verify(Some(&wrong_realm), "GET", URI, &reg).err(),
-            Some(Failure::Denied)
-        );
-        assert_eq!(
+            Some(Failure::Denied(Why::Malformed))
+        ));
+        assert!(matches!(
             auth.verify(None, "GET", URI, &reg).err(),
-            Some(Failure::Denied)
-        );
-        assert_eq!(
+            Some(Failure::Denied(Why::Missing))
+        ));
+        assert!(matches!(
             auth.verify(Some("Basic cHViOnNlY3JldA=="), "GET", URI, &reg)
                 .err(),
-            Some(Failure::Denied)
-        );
+            Some(Failure::Denied(Why::Malformed))
+        ));
     }
 
     #[test]
@@ -361,10 +393,10 @@ mod tests {
         );
         // ...but only with the right password.
         let h = header(&foreign, "00000001", "nope", None);
-        assert_eq!(
+        assert!(matches!(
             auth.verify(Some(&h), "GET", URI, &reg).err(),
-            Some(Failure::Denied)
-        );
+            Some(Failure::Denied(_))
+        ));
     }
 
     #[test]

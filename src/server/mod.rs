@@ -91,6 +91,7 @@ struct AppState {
 /// flight. Prints the base URL as the first line on stdout.
 pub fn serve(home: Home, options: ServeOptions) -> Result<(), Error> {
     let registry = RegistryCache::new(home.registry_path())?;
+    warn_if_locked_out(&home, &registry.current());
     let mut fixed = Vec::new();
     for dir in &options.pki_dirs {
         let (cas, notes) = ocsp_dir::load(dir, options.ocsp_delegate)?;
@@ -189,6 +190,25 @@ pub fn serve(home: Home, options: ServeOptions) -> Result<(), Error> {
         eprintln!("atlas-ca: stopped");
         Ok(())
     })
+}
+
+/// Says at start when no API key or service account has a role, so that
+/// every request would be answered 401, and how to make one.
+fn warn_if_locked_out(home: &Home, registry: &crate::store::Registry) {
+    let keys = registry.api_keys.iter().any(|k| !k.roles.is_empty());
+    let accounts = registry
+        .service_accounts
+        .iter()
+        .any(|a| !a.roles.is_empty());
+    if !keys && !accounts {
+        eprintln!(
+            "atlas-ca: warning: no API key or service account in {} has a role, so every \
+             request will be refused (401). Make one, then use its keys with curl --digest:\n  \
+             atlas-ca --home '{}' projects apiKeys create --desc local --role GROUP_OWNER",
+            escape_hidden(&home.registry_path().display().to_string()),
+            escape_hidden(&home.root().display().to_string())
+        );
+    }
 }
 
 /// Installs the SIGINT and SIGTERM handlers now; the future completes

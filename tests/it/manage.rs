@@ -114,7 +114,8 @@ fn init_refuses_an_existing_registry_and_commands_say_how_to_begin() {
     let out = home.run(&["dbusers", "list"]);
     assert!(!out.status.success());
     let err = stderr(&out);
-    for needle in ["atlas-ca init", "--home", "ATLAS_CA_HOME"] {
+    let with_home = format!("atlas-ca --home '{}' init", home.path().display());
+    for needle in [with_home.as_str(), "ATLAS_CA_HOME"] {
         assert!(err.contains(needle), "{err}");
     }
     home.ok(&["init"]);

@@ -133,3 +133,128 @@ fn a_kit_refuses_user_lifetimes_atlas_refuses() {
     );
     assert!(!kit.exists());
 }
+
+#[test]
+fn serve_says_when_no_key_can_reach_a_project_and_why_it_refuses() {
+    let bare = TestHome::new(&registry(""));
+    let mut server = Server::start(&bare, &[]);
+    let url = format!("{}/groups/{GID}/databaseUsers", server.api("v2"));
+    assert_eq!(curl(&["--digest", "--user", "nobody:x", &url]).status, 401);
+    server.stop();
+    let log = server.log();
+    assert!(
+        log.contains("has a role, so every request will be refused (401)"),
+        "{log}"
+    );
+    assert!(
+        log.contains("projects apiKeys create --desc local --role GROUP_OWNER"),
+        "{log}"
+    );
+    assert!(log.contains("refused GET /api/atlas/v2/groups/5efda6aea3f2ed2e7dd6ce05/databaseUsers: unknown API key"), "{log}");
+
+    let home = TestHome::new(&format!("{}{API_KEYS}", registry("")));
+    let mut server = Server::start(&home, &[]);
+    assert_eq!(
+        curl(&[
+            "--digest",
+            "--user",
+            "owner:wrong",
+            &url.replace(&bare_port(&url), &bare_port(&server.base))
+        ])
+        .status,
+        401
+    );
+    let certs = format!(
+        "{}/groups/{GID}/databaseUsers/alice/certs",
+        server.api("v2")
+    );
+    let post = curl(&[
+        "--digest",
+        "--user",
+        "reader:reader-secret",
+        "-X",
+        "POST",
+        &certs,
+    ]);
+    assert_eq!(post.status, 401);
+    server.stop();
+    let log = server.log();
+    assert!(!log.contains("has a role, so every request"), "{log}");
+    assert!(log.contains(": bad digest (wrong secret?)"), "{log}");
+    assert!(
+        log.contains(
+            "for reader: USER_UNAUTHORIZED (its roles: GROUP_READ_ONLY@5efda6aea3f2ed2e7dd6ce05)"
+        ),
+        "{log}"
+    );
+    assert!(
+        !log.contains("reader-secret") && !log.contains("response="),
+        "no secrets: {log}"
+    );
+}
+
+/// The `host:port` part of a URL.
+fn bare_port(url: &str) -> String {
+    url.trim_start_matches("http://")
+        .split('/')
+        .next()
+        .unwrap()
+        .to_string()
+}
+
+#[test]
+fn unsupported_atlas_cli_flags_and_role_less_users_are_named() {
+    let home = TestHome::new(&registry(""));
+    let out = home.run(&[
+        "dbusers",
+        "create",
+        "--username",
+        "zed",
+        "--x509Type",
+        "MANAGED",
+        "--scope",
+        "c1",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        stderr(&out),
+        "Error: --scope is an Atlas CLI flag that atlas-ca does not support (see `atlas-ca help`)\n"
+    );
+    let out = home.run(&[
+        "dbusers",
+        "create",
+        "--username",
+        "zed",
+        "--x509Type",
+        "MANAGED",
+    ]);
+    assert!(out.status.success());
+    assert!(
+        stderr(&out).contains("warning: zed has no roles"),
+        "{}",
+        stderr(&out)
+    );
+    // Names in a --users list are trimmed.
+    let fx = home.path().join("fx");
+    home.ok(&[
+        "fixtures",
+        "--out",
+        s(&fx),
+        "--users",
+        "alice, bob",
+        "--key-type",
+        "ec-p256",
+        "--quiet",
+    ]);
+    assert!(fx.join("bob.pem").is_file());
+    // A missing registry under --home names the command with that home.
+    let out = Command::new(env!("CARGO_BIN_EXE_atlas-ca"))
+        .args(["--home", "/nonexistent/h", "dbusers", "list"])
+        .output()
+        .unwrap();
+    assert!(
+        stderr(&out).contains("`atlas-ca --home '/nonexistent/h' init`"),
+        "{}",
+        stderr(&out)
+    );
+}
