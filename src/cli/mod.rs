@@ -183,6 +183,16 @@ fn passphrase(file: Option<PathBuf>) -> Result<Option<Passphrase>, Failure> {
 /// the registry's only project.
 fn select_project(registry: &Registry, arg: &ProjectArg) -> Result<String, Failure> {
     if let Some(id) = &arg.project_id {
+        // A project's name where its id is asked, as Atlas CLI users try;
+        // an id is always taken as an id.
+        if !crate::store::registry::is_project_id(id)
+            && let Some(p) = registry
+                .projects
+                .iter()
+                .find(|p| p.name.as_deref() == Some(id.as_str()))
+        {
+            return Ok(p.id.clone());
+        }
         return Ok(api::project(registry, id)?.id.clone());
     }
     match registry.projects.as_slice() {
@@ -190,9 +200,20 @@ fn select_project(registry: &Registry, arg: &ProjectArg) -> Result<String, Failu
         [] => Err(Failure::Usage(
             "the registry has no projects; add a [[projects]] table".into(),
         )),
-        many => Err(Failure::Usage(format!(
-            "the registry has {} projects; choose one with --projectId or MONGODB_ATLAS_PROJECT_ID",
-            many.len()
-        ))),
+        many => {
+            let listed: Vec<String> = many
+                .iter()
+                .map(|p| match &p.name {
+                    Some(name) => format!("{} ({name})", p.id),
+                    None => p.id.clone(),
+                })
+                .collect();
+            Err(Failure::Usage(format!(
+                "the registry has {} projects: {}; choose one with --projectId ID or NAME \
+                 (or MONGODB_ATLAS_PROJECT_ID)",
+                many.len(),
+                listed.join(", ")
+            )))
+        }
     }
 }

@@ -258,3 +258,23 @@ fn unsupported_atlas_cli_flags_and_role_less_users_are_named() {
         stderr(&out)
     );
 }
+
+#[test]
+fn a_second_project_is_named_and_chosen_by_name() {
+    let home = TestHome::new(&registry(""));
+    home.ok(&["projects", "create", "staging"]);
+    let out = home.run(&["dbusers", "list"]);
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(
+        err.contains(&format!("the registry has 2 projects: {GID} (test), "))
+            && err.contains(" (staging); choose one with --projectId ID or NAME"),
+        "{err}"
+    );
+    // By name, as by id.
+    let by_name = home.ok(&["dbusers", "list", "--projectId", "test", "-o", "json"]);
+    let by_id = home.ok(&["dbusers", "list", "--projectId", GID, "-o", "json"]);
+    assert_eq!(by_name, by_id);
+    let staging = home.ok(&["dbusers", "list", "--projectId", "staging", "-o", "json"]);
+    assert!(staging.contains("\"totalCount\": 0"), "{staging}");
+}
