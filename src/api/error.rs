@@ -120,6 +120,9 @@ pub enum Invalid {
         /// What is wrong, and how to say it instead.
         message: String,
     },
+    /// A per-user setting for a user the run does not issue to.
+    #[error("{0:?} is not among the users this run issues to")]
+    NotInRun(String),
     /// A serial that is neither decimal nor hex.
     #[error("{0:?} is not a serial number (decimal, or hex with or without 0x and colons)")]
     Serial(String),

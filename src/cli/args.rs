@@ -186,6 +186,10 @@ pub(super) struct FixturesArgs {
     /// Certificates per user.
     #[arg(long = "count-per-user", default_value_t = 1)]
     pub(super) count_per_user: u32,
+    /// USER=RFC3339: this user's certificates are issued at that time
+    /// (repeat; e.g. some expired, the rest valid, in one run).
+    #[arg(long = "issued-at-for", value_name = "USER=TIME", value_parser = user_time)]
+    pub(super) issued_at_for: Vec<(String, OffsetDateTime)>,
     #[command(flatten)]
     pub(super) cert: CertArgs,
     /// Parallel jobs [default: one per core].
@@ -271,6 +275,14 @@ pub(super) struct ServeArgs {
     /// Seconds from an OCSP answer's thisUpdate to its nextUpdate.
     #[arg(long = "ocsp-next-update", default_value_t = 3600, value_parser = clap::value_parser!(u64).range(1..=31_536_000))]
     pub(super) ocsp_next_update: u64,
+}
+
+/// `USER=RFC3339` of `--issued-at-for`.
+fn user_time(s: &str) -> Result<(String, OffsetDateTime), String> {
+    let (user, at) = s
+        .rsplit_once('=')
+        .ok_or_else(|| format!("{s:?} is not USER=RFC3339"))?;
+    Ok((user.trim().to_string(), parse_time(at)?))
 }
 
 /// `--listen`: `HOST:PORT`, `[v6]:PORT`, or a bare port on 127.0.0.1.

@@ -125,6 +125,7 @@ pub(super) fn fixtures(home: &Home, a: FixturesArgs) -> Outcome {
     // `--users "alice, dave"`: the names without the spaces around them.
     options.users = a.users.iter().map(|u| u.trim().to_string()).collect();
     options.count_per_user = a.count_per_user;
+    options.issued_at_for = a.issued_at_for;
     options.jobs = a.jobs;
     options.force = a.force;
     let started = Instant::now();

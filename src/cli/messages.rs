@@ -51,6 +51,7 @@ fn invalid_request(invalid: &Invalid) -> String {
         | Invalid::Spec { .. }
         | Invalid::Topology(_)
         | Invalid::Serial(_)
+        | Invalid::NotInRun(_)
         | Invalid::AmbiguousSerial { .. } => invalid.to_string(),
         Invalid::Jobs { jobs, reason } => format!("--jobs {jobs}: {reason}"),
         Invalid::TooMany { asked, max } => format!(

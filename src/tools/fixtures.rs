@@ -16,6 +16,7 @@ use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
 use serde::Serialize;
+use time::OffsetDateTime;
 
 use super::names::FileNames;
 use super::outputs::check_outputs;
@@ -50,6 +51,9 @@ pub struct FixtureOptions {
     /// The request every certificate is issued with (its `username` is
     /// replaced by each user's).
     pub template: CreateCert,
+    /// Issuance times for some users, instead of the template's: expired
+    /// and valid certificates from one run.
+    pub issued_at_for: Vec<(String, OffsetDateTime)>,
     /// Worker threads (0: one per core).
     pub jobs: usize,
     /// Replace existing files.
@@ -65,6 +69,7 @@ impl FixtureOptions {
             users: Vec::new(),
             count_per_user: 1,
             template,
+            issued_at_for: Vec::new(),
             jobs: 0,
             force: false,
         }
@@ -261,11 +266,17 @@ fn plan<'r>(
         }
         .into());
     }
+    if let Some((stray, _)) = opts.issued_at_for.iter().find(|(u, _)| !users.contains(u)) {
+        return Err(Invalid::NotInRun(stray.clone()).into());
+    }
     let mut tasks = Vec::new();
     let mut names = FileNames::default();
     for username in &users {
         let mut req = opts.template.clone();
         req.username = username.clone();
+        if let Some((_, at)) = opts.issued_at_for.iter().find(|(u, _)| u == username) {
+            req.issued_at = Some(*at);
+        }
         let request = api::validate_create(home, registry, &req, opts.count_per_user)?;
         for i in 1..=opts.count_per_user {
             let number = (opts.count_per_user > 1).then_some(i);

@@ -311,3 +311,57 @@ fn progress_bar_on_a_terminal_unless_quiet() {
     assert_eq!(shown, "", "--quiet prints nothing");
     assert_eq!(manifest(&quiet).len(), 24);
 }
+
+#[test]
+fn one_run_mixes_expired_and_valid_certificates() {
+    let home = TestHome::new(&registry(""));
+    let out = home.path().join("mixed");
+    home.ok(&[
+        "fixtures",
+        "--out",
+        out.to_str().unwrap(),
+        "--key-type",
+        "ec-p256",
+        "--monthsUntilExpiration",
+        "1",
+        "--issued-at-for",
+        "alice=2020-01-01T00:00:00Z",
+        "--quiet",
+    ]);
+    let ca = home.ca_cert();
+    let verify = |user: &str| {
+        openssl(&[
+            "verify",
+            "-CAfile",
+            ca.to_str().unwrap(),
+            out.join(format!("{user}.pem")).to_str().unwrap(),
+        ])
+    };
+    let (ok, text) = verify("alice");
+    assert!(!ok && text.contains("certificate has expired"), "{text}");
+    assert!(verify("bob").0);
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("manifest.json")).unwrap()).unwrap();
+    let text = manifest.to_string();
+    assert!(
+        text.contains("2020-02-01T00:00:00Z"),
+        "alice's notAfter: {text}"
+    );
+    // A user the run does not issue to is refused, and nothing is written.
+    let again = home.path().join("again");
+    let run = home.run(&[
+        "fixtures",
+        "--out",
+        again.to_str().unwrap(),
+        "--users",
+        "bob",
+        "--issued-at-for",
+        "alice=2020-01-01T00:00:00Z",
+    ]);
+    assert!(
+        stderr(&run).contains("\"alice\" is not among the users this run issues to"),
+        "{}",
+        stderr(&run)
+    );
+    assert!(!again.exists());
+}
