@@ -21,27 +21,41 @@ use crate::pki::{Host, KeyType, Profile};
 /// `atlas-ca serve` listens by default.
 pub(super) const DEFAULT_BASE: &str = "http://localhost:8080";
 
+/// The heading of the options every command takes.
+const GLOBAL: &str = "Global options";
+
 /// Offline MongoDB Atlas X.509 certificate authority.
 #[derive(Debug, Parser)]
-#[command(name = "atlas-ca", version, about)]
+#[command(
+    name = "atlas-ca",
+    version,
+    about,
+    next_line_help = true,
+    after_help = "Start here:\n  \
+      atlas-ca init                                       a home with one project\n  \
+      atlas-ca dbusers create --username alice --x509Type MANAGED --role readWrite@app\n  \
+      atlas-ca dbusers certs create --username alice --out alice.pem   what Atlas answers\n  \
+      atlas-ca local-kit --out kit                        a local mongod with TLS and users\n\n\
+      Each command's --help has examples."
+)]
 pub(super) struct Cli {
     /// The CA home: registry, project CAs and ledger [default: ./ca when it
     /// holds a users.toml, else $XDG_DATA_HOME/atlas-ca].
-    #[arg(long, global = true, env = "ATLAS_CA_HOME")]
+    #[arg(long, global = true, env = "ATLAS_CA_HOME", help_heading = GLOBAL)]
     pub(super) home: Option<PathBuf>,
     /// The registry file [default: users.toml in the home].
-    #[arg(long, global = true)]
+    #[arg(long, global = true, help_heading = GLOBAL)]
     pub(super) registry: Option<PathBuf>,
     /// A file holding the CA key passphrase (else $ATLAS_CA_PASSPHRASE).
-    #[arg(long = "passphrase-file", global = true)]
+    #[arg(long = "passphrase-file", global = true, help_heading = GLOBAL)]
     pub(super) passphrase_file: Option<PathBuf>,
     /// Seconds a registry edit waits for another writer's lock before it
     /// fails naming the holder (0 to 600).
-    #[arg(long = "lock-wait", global = true, default_value_t = 10, value_parser = clap::value_parser!(u64).range(0..=600))]
+    #[arg(long = "lock-wait", global = true, help_heading = GLOBAL, default_value_t = 10, value_parser = clap::value_parser!(u64).range(0..=600))]
     pub(super) lock_wait: u64,
     /// The Atlas CLI's configuration profile: accepted so that its
     /// scripts run unchanged, and without effect.
-    #[arg(short = 'P', long = "profile", global = true, value_name = "NAME")]
+    #[arg(short = 'P', long = "profile", global = true, help_heading = GLOBAL, value_name = "NAME")]
     pub(super) atlas_profile: Option<String>,
     #[command(subcommand)]
     pub(super) command: Command,
@@ -49,9 +63,10 @@ pub(super) struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub(super) enum Command {
-    /// Prints the home in force.
-    Home,
     /// Creates a home with a registry of one project and no users.
+    #[command(after_help = "Examples:\n  \
+      atlas-ca init                         ./ca, or $XDG_DATA_HOME/atlas-ca\n  \
+      atlas-ca --home /tmp/ca init --name dev")]
     Init {
         /// The project id [default: a fresh random one].
         #[arg(long = "projectId")]
@@ -60,6 +75,11 @@ pub(super) enum Command {
         #[arg(long, default_value = "local")]
         name: String,
     },
+    /// Database users and their certificates.
+    #[command(subcommand, visible_alias = "dbuser")]
+    Dbusers(DbusersCommand),
+    /// Prints the home in force.
+    Home,
     /// Projects and their API keys.
     #[command(subcommand)]
     Projects(ProjectsCommand),
@@ -69,15 +89,20 @@ pub(super) enum Command {
     /// The project CA.
     #[command(subcommand)]
     Ca(CaCommand),
-    /// Database users and their certificates.
-    #[command(subcommand, visible_alias = "dbuser")]
-    Dbusers(DbusersCommand),
     /// Issues a server certificate (for net.tls.certificateKeyFile).
     ServerCert(ServerCertArgs),
     /// Writes a local MongoDB TLS kit: CA, server and user certificates,
     /// CRL, mongod.conf, create-users.js and a README.
+    #[command(after_help = "Examples:\n  \
+      atlas-ca local-kit --out kit                      one mongod\n  \
+      atlas-ca local-kit --out rs --replset rs0         a 3-member replica set\n  \
+      atlas-ca local-kit --out sh --sharded --shards 2  a sharded cluster\n\n\
+      Users' certificates live at most 24 months (Atlas's limit).")]
     LocalKit(KitArgs),
     /// Issues many client certificates in parallel, with a manifest.
+    #[command(after_help = "Examples:\n  \
+      atlas-ca fixtures --out fx --count-per-user 10 --key-type ec-p256\n  \
+      atlas-ca fixtures --out fx --issued-at-for alice=2020-01-01T00:00:00Z   alice's expired")]
     Fixtures(FixturesArgs),
     /// Test PKIs beyond Atlas: roots, intermediates, any leaf (see
     /// examples/pki/).
@@ -97,6 +122,11 @@ pub(super) enum Command {
     /// Checks a PEM bundle: key, chain, validity, revocation, user.
     Verify(VerifyArgs),
     /// Serves the Atlas Administration API locally (Digest-authenticated).
+    #[command(after_help = "Examples:\n  \
+      atlas-ca serve                              http://127.0.0.1:8080\n  \
+      atlas-ca serve --listen 0 --tls             HTTPS on a free port\n  \
+      atlas-ca serve --pki x509gen                also OCSP for a pki apply output\n\n\
+      Requests need an API key: atlas-ca projects apiKeys create --desc local --role GROUP_OWNER")]
     Serve(ServeArgs),
     /// Prints the CA that `serve --tls` certificates chain to (created on
     /// first use), for clients to trust.
@@ -193,7 +223,7 @@ pub(super) struct FixturesArgs {
     #[command(flatten)]
     pub(super) cert: CertArgs,
     /// Parallel jobs [default: one per core].
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = 0, hide_default_value = true)]
     pub(super) jobs: usize,
     /// Replace existing files.
     #[arg(long)]
@@ -207,6 +237,9 @@ pub(super) struct FixturesArgs {
 pub(super) enum PkiCommand {
     /// Writes every certificate, key and bundle a PKI file declares, or
     /// nothing when any of it cannot be written.
+    #[command(after_help = "Examples:\n  \
+      atlas-ca pki apply examples/pki/drivers-x509gen.toml --out x509gen\n  \
+      atlas-ca pki apply examples/pki/mongod-jstests.toml --out jstests-libs --force")]
     Apply {
         /// The PKI file (TOML; see examples/pki/ and the README).
         file: PathBuf,
@@ -373,6 +406,10 @@ pub(super) enum DbusersCommand {
 #[derive(Debug, Subcommand)]
 pub(super) enum CertsCommand {
     /// Issues a certificate; prints the Atlas response body (cert + key PEM).
+    #[command(after_help = "Examples:\n  \
+      atlas-ca dbusers certs create --username alice --out alice.pem       PEM: certificate, key (0600)\n  \
+      atlas-ca dbusers certs create -u alice --monthsUntilExpiration 24 -o json\n  \
+      atlas-ca dbusers certs create -u alice --key-type ec-p256 --ocsp-url http://127.0.0.1:8080/ocsp --out a.pem")]
     Create(CertsCreateArgs),
     /// Lists a user's unexpired certificates, oldest first.
     #[command(visible_alias = "ls")]
@@ -380,7 +417,7 @@ pub(super) enum CertsCommand {
     /// Revokes one of a user's certificates (Atlas cannot); idempotent.
     Revoke {
         /// The database user.
-        #[arg(long)]
+        #[arg(short = 'u', long)]
         username: String,
         /// The certificate's serial number: decimal (as `_id` in the list) or
         /// hex as OpenSSL prints it (with or without 0x and colons).
@@ -394,7 +431,7 @@ pub(super) enum CertsCommand {
 #[derive(Debug, Args)]
 pub(super) struct CertsCreateArgs {
     /// The database user.
-    #[arg(long)]
+    #[arg(short = 'u', long)]
     pub(super) username: String,
     #[command(flatten)]
     pub(super) cert: CertArgs,
@@ -453,7 +490,7 @@ pub(super) struct CertArgs {
 #[derive(Debug, Args)]
 pub(super) struct KeyArgs {
     /// Certificate profile: Atlas's exactly, or with key identifiers.
-    #[arg(long = "certProfile", value_parser = profile(), default_value_t = Profile::Atlas)]
+    #[arg(long = "cert-profile", alias = "certProfile", value_parser = profile(), default_value_t = Profile::Atlas)]
     pub(super) profile: Profile,
     /// Subject key type (Atlas: rsa-4096).
     #[arg(long = "key-type", value_parser = key_type(), default_value_t = KeyType::Rsa4096)]
@@ -574,7 +611,7 @@ mod tests {
                 "fixtures",
                 "--out",
                 "f",
-                "--certProfile",
+                "--cert-profile",
                 "strict"
             ])
             .is_ok()

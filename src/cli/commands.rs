@@ -285,6 +285,13 @@ fn note_revoked(record: &CertRecord) {
 }
 
 fn create_cert(home: &Home, a: CertsCreateArgs) -> Outcome {
+    if a.output == Some(Output::Table) {
+        return Err(Failure::Usage(
+            "certs create prints the PEM (certificate, then key), or with -o json the PEM as one \
+             JSON string; there is no table"
+                .into(),
+        ));
+    }
     let registry = home.registry()?;
     let gid = select_project(&registry, &a.project)?;
     let request = a.cert.request(&gid, &a.username);

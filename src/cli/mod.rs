@@ -97,7 +97,7 @@ fn run(cli: Cli) -> Outcome {
     if let Some(name @ ("atlas" | "strict")) = cli.atlas_profile.as_deref() {
         eprintln!(
             "atlas-ca: note: -P/--profile {name} is the Atlas CLI's configuration profile and has \
-             no effect; the certificate profile is --certProfile {name}"
+             no effect; the certificate profile is --cert-profile {name}"
         );
     }
     let explicit = cli.home.is_some();

@@ -13,6 +13,7 @@ mod faults;
 mod fidelity;
 mod fixtures;
 mod hardening;
+mod help;
 mod https;
 mod keys;
 mod kit_clusters;

@@ -365,7 +365,7 @@ fn rustls_client_verifier_accepts_both_profiles() {
             .unwrap();
     let now = UnixTime::now();
     for profile in ["atlas", "strict"] {
-        let pem = f.client("alice", &["--certProfile", profile]);
+        let pem = f.client("alice", &["--cert-profile", profile]);
         let cert = CertificateDer::from_pem_file(&pem).unwrap();
         verifier
             .verify_client_cert(&cert, &[], now)
@@ -480,7 +480,7 @@ fn pkilint_finds_nothing_in_ca_server_strict_client_and_crl() {
         "--out",
         s(&server),
     ]);
-    let strict_pem = f.client("alice", &["--certProfile", "strict"]);
+    let strict_pem = f.client("alice", &["--cert-profile", "strict"]);
     let strict = cert_only(&strict_pem);
     // The strict profile also passes OpenSSL's RFC 5280 strict mode; the
     // Atlas profile does not (no authority key identifier, as on Atlas).
