@@ -25,6 +25,7 @@ mod newcomer;
 mod ocsp;
 mod pki_apply;
 mod profile;
+mod readme;
 mod refusals;
 mod registry_files;
 mod server;
