@@ -7,7 +7,7 @@ use serde::Serialize;
 use time::OffsetDateTime;
 use time::macros::format_description;
 
-use crate::store::{CertRecord, DatabaseUser, Role, X509Type};
+use crate::store::{CertRecord, DatabaseUser, Label, Role, Scope, X509Type};
 
 /// Characters left as they are in a path segment (RFC 3986 unreserved).
 const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
@@ -184,13 +184,17 @@ pub struct UserEntry {
     #[serde(rename = "awsIAMType")]
     aws_iam_type: &'static str,
     database_name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    delete_after_date: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    description: Option<String>,
     group_id: String,
-    labels: [(); 0],
+    labels: Vec<Label>,
     ldap_auth_type: &'static str,
     links: Vec<Link>,
     oidc_auth_type: &'static str,
     roles: Vec<Role>,
-    scopes: [(); 0],
+    scopes: Vec<Scope>,
     username: String,
     #[serde(rename = "x509Type")]
     x509_type: X509Type,
@@ -208,13 +212,15 @@ impl UserEntry {
         UserEntry {
             aws_iam_type: "NONE",
             database_name: user.database_name.clone(),
+            delete_after_date: user.details.delete_after_date.map(timestamp),
+            description: user.details.description.clone(),
             group_id: group_id.to_string(),
-            labels: [],
+            labels: user.details.labels.clone(),
             ldap_auth_type: "NONE",
             links: vec![Link { href, rel: "self" }],
             oidc_auth_type: "NONE",
             roles: user.roles.clone(),
-            scopes: [],
+            scopes: user.details.scopes.clone(),
             username: user.username.clone(),
             x509_type: user.x509_type,
         }

@@ -3,13 +3,15 @@
 //! the registry under its lock. Certificates issued to a deleted user stay
 //! in the ledger, so revocation and CRLs keep covering them.
 
+use time::OffsetDateTime;
+
 use super::atlas_error::{ApiError, ErrorCode};
 use super::error::Error;
 use super::users::project_at;
 use crate::pki::{is_hidden, is_valid_username};
 use crate::store::registry::MAX_USERS_PER_PROJECT;
 use crate::store::registry_edit::Edit;
-use crate::store::{DatabaseUser, Home, Project, Role, X509Type};
+use crate::store::{DatabaseUser, Home, Label, Project, Role, Scope, UserDetails, X509Type};
 
 /// Roles that exist only on the `admin` database.
 const ADMIN_ONLY_ROLES: [&str; 13] = [
@@ -51,6 +53,26 @@ pub struct UserSpec {
     pub x509_type: Option<X509Type>,
     /// The role grants, replacing the old ones.
     pub roles: Option<Vec<Role>>,
+    /// Scopes, replacing the old ones.
+    pub scopes: Option<Vec<Scope>>,
+    /// Labels, replacing the old ones.
+    pub labels: Option<Vec<Label>>,
+    /// The description.
+    pub description: Option<String>,
+    /// When a temporary user is deleted.
+    pub delete_after_date: Option<OffsetDateTime>,
+}
+
+impl UserSpec {
+    /// The details this spec sets over `old`'s.
+    fn details(&self, old: &UserDetails) -> UserDetails {
+        UserDetails {
+            scopes: self.scopes.clone().unwrap_or_else(|| old.scopes.clone()),
+            labels: self.labels.clone().unwrap_or_else(|| old.labels.clone()),
+            description: self.description.clone().or_else(|| old.description.clone()),
+            delete_after_date: self.delete_after_date.or(old.delete_after_date),
+        }
+    }
 }
 
 /// The project's id and the user as stored after a change.
@@ -77,6 +99,7 @@ pub fn create_user(home: &Home, group_id: &str, spec: &UserSpec) -> Result<Chang
         database_name,
         x509_type,
         roles: spec.roles.clone().unwrap_or_default(),
+        details: spec.details(&UserDetails::default()),
     };
     check_user(&user)?;
     if project.user(&user.username).is_some() {
@@ -124,6 +147,7 @@ pub fn update_user(
         database_name,
         x509_type,
         roles: spec.roles.clone().unwrap_or_else(|| old.roles.clone()),
+        details: spec.details(&old.details),
     };
     check_user(&new)?;
     edit.update_user(index, at, &old, &new)?;
@@ -226,6 +250,7 @@ mod tests {
             database_name: db.into(),
             x509_type,
             roles,
+            details: UserDetails::default(),
         }
     }
 

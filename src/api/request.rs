@@ -1,10 +1,14 @@
 //! Parsing what a client sends: the create body and the list query's
 //! paging parameters, with Atlas's errors for anything malformed.
 
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
 use super::atlas_error::{ApiError, ErrorCode};
 use super::certs::DEFAULT_MONTHS;
 use super::json::{MAX_ITEMS_PER_PAGE, Paging};
 use super::manage::UserSpec;
+use crate::store::registry::MAX_DESCRIPTION;
 use crate::store::{Role, X509Type};
 
 /// Read-only fields of Atlas's certificate entity, which a create body may
@@ -79,6 +83,11 @@ fn object(body: &[u8]) -> Result<serde_json::Map<String, serde_json::Value>, Api
     }
 }
 
+/// An attribute of type `T`, or Atlas's error for another shape.
+fn typed<T: serde::de::DeserializeOwned>(key: &str, v: serde_json::Value) -> Result<T, ApiError> {
+    serde_json::from_value(v).map_err(|_| ApiError::new(ErrorCode::InvalidJsonAttribute, &[key]))
+}
+
 /// A string attribute, or Atlas's error for another type.
 fn string(key: &str, v: &serde_json::Value) -> Result<String, ApiError> {
     v.as_str()
@@ -91,9 +100,10 @@ fn string(key: &str, v: &serde_json::Value) -> Result<String, ApiError> {
 const USER_ECHOES: [&str; 4] = ["awsIAMType", "ldapAuthType", "oidcAuthType", "links"];
 
 /// Parses a database user body (`POST` or `PATCH .../databaseUsers`):
-/// `username`, `databaseName`, `x509Type`, `roles`; `groupId`, `password`,
-/// `labels`, `scopes` and the entity's read-only fields are accepted and
-/// not stored (a password is never kept). Other authentication types than
+/// `username`, `databaseName`, `x509Type`, `roles`, `scopes`, `labels`,
+/// `description`, `deleteAfterDate`; `groupId`, `password` and the
+/// entity's read-only fields are accepted and not stored (a password is
+/// never kept). Other authentication types than
 /// `NONE` are refused, as atlas-ca has only X.509.
 pub fn parse_user_body(body: &[u8]) -> Result<UserSpec, ApiError> {
     let mut spec = UserSpec::default();
@@ -113,14 +123,24 @@ pub fn parse_user_body(body: &[u8]) -> Result<UserSpec, ApiError> {
                         .map_err(|_| ApiError::new(ErrorCode::InvalidJsonAttribute, &[&key]))?,
                 );
             }
-            "groupId" | "password" | "description" => {
+            "groupId" | "password" => {
                 string(&key, &v)?;
             }
-            "labels" | "scopes" => {
-                if !v.is_array() {
-                    return Err(ApiError::new(ErrorCode::InvalidJsonAttribute, &[&key]));
+            "description" => {
+                let text = string(&key, &v)?;
+                if text.chars().count() > MAX_DESCRIPTION {
+                    return Err(ApiError::new(ErrorCode::InvalidAttribute, &[&key]));
                 }
+                spec.description = Some(text);
             }
+            "deleteAfterDate" => {
+                let text = string(&key, &v)?;
+                let at = OffsetDateTime::parse(&text, &Rfc3339)
+                    .map_err(|_| ApiError::new(ErrorCode::InvalidAttribute, &[&key]))?;
+                spec.delete_after_date = Some(at);
+            }
+            "labels" => spec.labels = Some(typed(&key, v)?),
+            "scopes" => spec.scopes = Some(typed(&key, v)?),
             k if USER_ECHOES.contains(&k) => {
                 if k != "links" && v.as_str().is_some_and(|s| s != "NONE") {
                     return Err(ApiError::new(ErrorCode::InvalidAttribute, &[k]));

@@ -6,9 +6,10 @@ use std::path::PathBuf;
 
 use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
 use clap::{Args, Subcommand};
+use time::OffsetDateTime;
 
 use super::args_shared::{Output, ProjectArg};
-use crate::store::{KeyRoleName, Role, X509Type};
+use crate::store::{KeyRoleName, Role, Scope, ScopeKind, X509Type};
 
 /// `--x509Type`: the types [`X509Type`] knows, each with its description.
 fn x509_type() -> impl TypedValueParser<Value = X509Type> {
@@ -48,6 +49,16 @@ pub(super) struct UserArgs {
     /// the old ones.
     #[arg(long = "role", value_delimiter = ',', value_parser = parse_role)]
     pub(super) roles: Vec<Role>,
+    /// A cluster or data lake the user is limited to, NAME[:CLUSTER|DATA_LAKE]
+    /// (repeat, or separate by commas); on update, the scopes replace the old ones.
+    #[arg(long = "scope", value_delimiter = ',', value_parser = parse_scope)]
+    pub(super) scopes: Vec<Scope>,
+    /// A description (at most 100 characters).
+    #[arg(long = "desc")]
+    pub(super) description: Option<String>,
+    /// When Atlas deletes this temporary user (RFC 3339).
+    #[arg(long = "deleteAfter", value_parser = parse_instant)]
+    pub(super) delete_after: Option<OffsetDateTime>,
     /// Accepted so that Atlas CLI scripts run; atlas-ca has no password
     /// users and never stores it.
     #[arg(short = 'p', long)]
@@ -233,6 +244,29 @@ pub(super) enum CustomerCertsCommand {
 }
 
 /// `name@database[.collection]`, as the Atlas CLI's `--role`.
+/// `--scope NAME[:TYPE]`, as the Atlas CLI writes it (TYPE: CLUSTER by default).
+fn parse_scope(s: &str) -> Result<Scope, String> {
+    let (name, kind) = s.split_once(':').unwrap_or((s, "CLUSTER"));
+    let kind = match kind {
+        "CLUSTER" => ScopeKind::Cluster,
+        "DATA_LAKE" => ScopeKind::DataLake,
+        other => return Err(format!("scope type {other:?}: CLUSTER or DATA_LAKE")),
+    };
+    if name.is_empty() {
+        return Err(format!("{s:?} is not NAME[:CLUSTER|DATA_LAKE]"));
+    }
+    Ok(Scope {
+        name: name.to_string(),
+        kind,
+    })
+}
+
+/// An RFC 3339 time.
+fn parse_instant(s: &str) -> Result<OffsetDateTime, String> {
+    OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
+        .map_err(|e| format!("expected an RFC 3339 time such as 2026-12-31T00:00:00Z ({e})"))
+}
+
 fn parse_role(s: &str) -> Result<Role, String> {
     // The Atlas CLI's own rule: no `@db` means `@admin`.
     let (name, rest) = s.split_once('@').unwrap_or((s, "admin"));

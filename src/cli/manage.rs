@@ -67,6 +67,10 @@ pub(super) fn create_user(home: &Home, a: UserCreateArgs) -> Outcome {
         database_name: None,
         x509_type: Some(a.x509_type),
         roles: Some(roles),
+        scopes: Some(a.user.scopes),
+        labels: None,
+        description: a.user.description,
+        delete_after_date: a.user.delete_after,
     };
     let (gid, user) = manage::create_user(home, &gid, &spec)?;
     if user.roles.is_empty() {
@@ -155,6 +159,10 @@ pub(super) fn update_user(home: &Home, a: UserUpdateArgs) -> Outcome {
         database_name: None,
         x509_type: a.x509_type,
         roles: (!a.user.roles.is_empty()).then_some(a.user.roles),
+        scopes: (!a.user.scopes.is_empty()).then_some(a.user.scopes),
+        labels: None,
+        description: a.user.description,
+        delete_after_date: a.user.delete_after,
     };
     let (gid, user) = manage::update_user(home, &gid, None, &a.username, &spec)?;
     match a.user.output {

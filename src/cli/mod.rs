@@ -53,10 +53,7 @@ pub fn main() -> ExitCode {
 
 /// The Atlas CLI's flags around database users that atlas-ca lacks: clap
 /// would suggest `-- --scope`, which is no help.
-const ATLAS_CLI_ONLY: [&str; 8] = [
-    "--scope",
-    "--deleteAfter",
-    "--desc",
+const ATLAS_CLI_ONLY: [&str; 5] = [
     "--awsIAMType",
     "--ldapType",
     "--oidcType",

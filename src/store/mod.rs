@@ -14,6 +14,6 @@ pub use files::Refusal;
 pub use home::{Home, default_root};
 pub use ledger::{CertRecord, Holder, LedgerError};
 pub use registry::{
-    ApiKey, DatabaseUser, KeyRole, KeyRoleName, Project, Registry, RegistryError, Role,
-    ServiceAccount, UnknownName, X509Type,
+    ApiKey, DatabaseUser, KeyRole, KeyRoleName, Label, Project, Registry, RegistryError, Role,
+    Scope, ScopeKind, ServiceAccount, UnknownName, UserDetails, X509Type,
 };

@@ -80,6 +80,55 @@ pub struct Role {
     pub role_name: String,
 }
 
+/// A cluster or data lake a user is limited to (Atlas's `scopes`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scope {
+    /// The cluster's or data lake's name.
+    pub name: String,
+    /// `CLUSTER` or `DATA_LAKE`.
+    #[serde(rename = "type")]
+    pub kind: ScopeKind,
+}
+
+/// What a scope names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ScopeKind {
+    /// A cluster.
+    Cluster,
+    /// A data lake (Atlas Data Federation).
+    DataLake,
+}
+
+/// A key-value label on a user (Atlas's `labels`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Label {
+    /// The key.
+    pub key: String,
+    /// The value.
+    pub value: String,
+}
+
+/// What Atlas stores about a user beyond authentication and roles, and
+/// echoes: scopes, labels, a description and the time a temporary user
+/// is deleted.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct UserDetails {
+    /// Clusters and data lakes the user is limited to (none: all).
+    pub scopes: Vec<Scope>,
+    /// Key-value labels.
+    pub labels: Vec<Label>,
+    /// A description, at most [`MAX_DESCRIPTION`] characters.
+    pub description: Option<String>,
+    /// When Atlas deletes a temporary user.
+    pub delete_after_date: Option<time::OffsetDateTime>,
+}
+
+/// Longest user description, in characters (the spec's).
+pub const MAX_DESCRIPTION: usize = 100;
+
 /// One database user of a project.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DatabaseUser {
@@ -91,6 +140,8 @@ pub struct DatabaseUser {
     pub x509_type: X509Type,
     /// The user's role grants.
     pub roles: Vec<Role>,
+    /// Scopes, labels, description, deletion time.
+    pub details: UserDetails,
 }
 
 /// One Atlas project (group): the unit that owns a CA and database users.
@@ -361,6 +412,12 @@ struct RawUser {
     x509_type: X509Type,
     #[serde(default)]
     roles: Vec<Role>,
+    #[serde(default)]
+    scopes: Vec<Scope>,
+    #[serde(default)]
+    labels: Vec<Label>,
+    description: Option<Spanned<String>>,
+    delete_after_date: Option<Spanned<String>>,
 }
 
 /// True when `id` has the form of an Atlas project id: 24 hexadecimal digits.
@@ -535,11 +592,47 @@ fn user(
         }
         None => u.x509_type.default_database().to_string(),
     };
+    let description = match u.description {
+        Some(d) if d.get_ref().chars().count() > MAX_DESCRIPTION => {
+            return Err(fail(
+                d.span().start,
+                format!(
+                    "description of user {} is over {MAX_DESCRIPTION} characters",
+                    quoted(name)
+                ),
+            ));
+        }
+        d => d.map(Spanned::into_inner),
+    };
+    let delete_after_date = match u.delete_after_date {
+        None => None,
+        Some(t) => Some(
+            time::OffsetDateTime::parse(
+                t.get_ref(),
+                &time::format_description::well_known::Rfc3339,
+            )
+            .map_err(|_| {
+                fail(
+                    t.span().start,
+                    format!(
+                        "deleteAfterDate {} is not an RFC 3339 time",
+                        quoted(t.get_ref())
+                    ),
+                )
+            })?,
+        ),
+    };
     Ok(DatabaseUser {
         username: u.username.into_inner(),
         database_name,
         x509_type: u.x509_type,
         roles: u.roles,
+        details: UserDetails {
+            scopes: u.scopes,
+            labels: u.labels,
+            description,
+            delete_after_date,
+        },
     })
 }
 

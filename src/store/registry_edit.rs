@@ -9,11 +9,13 @@
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
+use time::format_description::well_known::Rfc3339;
 use toml_edit::{Array, ArrayOfTables, DocumentMut, InlineTable, Item, Table, value};
 
 use super::files::{Dir, file_name, lock_file};
 use super::registry::{
-    ApiKey, DatabaseUser, KeyRoleName, Registry, RegistryError, ServiceAccount, read_text,
+    ApiKey, DatabaseUser, KeyRoleName, Registry, RegistryError, ScopeKind, ServiceAccount,
+    UserDetails, read_text,
 };
 
 /// An open edit of the registry: the validated registry as it is now, and
@@ -215,6 +217,7 @@ impl Edit {
         table.insert("databaseName", value(user.database_name.as_str()));
         table.insert("x509Type", value(user.x509_type.to_string()));
         table.insert("roles", value(roles(user)));
+        set_details(&mut table, &UserDetails::default(), &user.details);
         self.users(project)?.push(table);
         Ok(())
     }
@@ -246,6 +249,7 @@ impl Edit {
         if from.roles != to.roles {
             table.insert("roles", value(roles(to)));
         }
+        set_details(table, &from.details, &to.details);
         Ok(())
     }
 
@@ -345,6 +349,61 @@ impl CredentialKind {
             CredentialKind::ServiceAccount => {
                 ["serviceAccounts", "name", "clientId", "clientSecret"]
             }
+        }
+    }
+}
+
+/// Writes the details that differ from `from` (an empty one is removed).
+fn set_details(table: &mut Table, from: &UserDetails, to: &UserDetails) {
+    if from.scopes != to.scopes {
+        let mut scopes = Array::new();
+        for scope in &to.scopes {
+            let mut t = InlineTable::new();
+            t.insert("name", scope.name.as_str().into());
+            let kind = match scope.kind {
+                ScopeKind::Cluster => "CLUSTER",
+                ScopeKind::DataLake => "DATA_LAKE",
+            };
+            t.insert("type", kind.into());
+            scopes.push(t);
+        }
+        put(
+            table,
+            "scopes",
+            (!to.scopes.is_empty()).then(|| value(scopes)),
+        );
+    }
+    if from.labels != to.labels {
+        let mut labels = Array::new();
+        for label in &to.labels {
+            let mut t = InlineTable::new();
+            t.insert("key", label.key.as_str().into());
+            t.insert("value", label.value.as_str().into());
+            labels.push(t);
+        }
+        put(
+            table,
+            "labels",
+            (!to.labels.is_empty()).then(|| value(labels)),
+        );
+    }
+    if from.description != to.description {
+        put(table, "description", to.description.as_deref().map(value));
+    }
+    if from.delete_after_date != to.delete_after_date {
+        let text = to.delete_after_date.and_then(|t| t.format(&Rfc3339).ok());
+        put(table, "deleteAfterDate", text.map(value));
+    }
+}
+
+/// Sets `key` to `item`, or removes it for `None`.
+fn put(table: &mut Table, key: &str, item: Option<Item>) {
+    match item {
+        Some(item) => {
+            table.insert(key, item);
+        }
+        None => {
+            table.remove(key);
         }
     }
 }

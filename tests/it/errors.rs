@@ -125,10 +125,12 @@ fn project_selection() {
     let home = TestHome::without_ca(&two);
     let out = home.create("alice", &[]);
     assert!(!out.status.success());
-    assert!(
-        stderr(&out).contains("--projectId or MONGODB_ATLAS_PROJECT_ID"),
-        "{}",
-        stderr(&out)
+    assert_eq!(
+        stderr(&out),
+        format!(
+            "Error: the registry has 2 projects: {GID} (test), {OTHER_GID}; choose one with \
+             --projectId ID or NAME (or MONGODB_ATLAS_PROJECT_ID)\n"
+        )
     );
     assert_eq!(home.files(), vec!["users.toml".to_string()]);
 

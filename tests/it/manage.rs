@@ -560,3 +560,97 @@ fn tables_follow_the_atlas_cli_templates_and_page() {
     assert_eq!(json["totalCount"], 4);
     assert_eq!(json["results"][0]["links"][0]["rel"], "self");
 }
+
+/// The Atlas CLI's own `TestDBUserWithFlags` sequence, as its recorded
+/// exchanges run it: a password user with --deleteAfter and --scope, list,
+/// update roles and scopes with a password, only the password, describe,
+/// delete in admin.
+#[test]
+fn the_atlas_cli_user_flags_sequence() {
+    let home = TestHome::new(&registry(""));
+    let json = |args: &[&str]| -> serde_json::Value {
+        let mut all = args.to_vec();
+        all.extend(["-o", "json"]);
+        serde_json::from_str(&home.ok(&all)).unwrap()
+    };
+    let created = json(&[
+        "dbusers",
+        "create",
+        "atlasAdmin",
+        "--username",
+        "flags-user",
+        "--password",
+        "passW0rd!",
+        "--deleteAfter",
+        "2099-06-30T00:00:00Z",
+        "--scope",
+        "Cluster0",
+    ]);
+    assert_eq!(created["deleteAfterDate"], "2099-06-30T00:00:00Z");
+    assert_eq!(
+        created["scopes"],
+        serde_json::json!([{"name": "Cluster0", "type": "CLUSTER"}])
+    );
+    assert_eq!(created["databaseName"], "admin");
+    let keys: Vec<&String> = created.as_object().unwrap().keys().collect();
+    let mut sorted = keys.clone();
+    sorted.sort();
+    assert_eq!(keys, sorted, "alphabetical, as Atlas serializes");
+    let listed = json(&["dbusers", "ls"]);
+    assert!(
+        listed["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|u| u["username"] == "flags-user")
+    );
+    let updated = json(&[
+        "dbusers",
+        "update",
+        "flags-user",
+        "--role",
+        "readWrite",
+        "--scope",
+        "Cluster1:CLUSTER",
+        "--password",
+        "newPassW0rd!",
+    ]);
+    assert_eq!(
+        updated["roles"],
+        serde_json::json!([{"databaseName": "admin", "roleName": "readWrite"}])
+    );
+    assert_eq!(
+        updated["scopes"],
+        serde_json::json!([{"name": "Cluster1", "type": "CLUSTER"}])
+    );
+    let password_only = json(&[
+        "dbusers",
+        "update",
+        "flags-user",
+        "--password",
+        "onlyPassW0rd!",
+    ]);
+    assert_eq!(password_only["roles"], updated["roles"]);
+    assert_eq!(password_only["scopes"], updated["scopes"]);
+    assert_eq!(password_only["deleteAfterDate"], "2099-06-30T00:00:00Z");
+    let described = json(&["dbusers", "describe", "flags-user"]);
+    assert_eq!(described, password_only);
+    let text = std::fs::read_to_string(home.path().join("users.toml")).unwrap();
+    assert!(
+        text.contains(r#"deleteAfterDate = "2099-06-30T00:00:00Z""#),
+        "{text}"
+    );
+    assert!(
+        !text.contains("PassW0rd"),
+        "a password is never stored: {text}"
+    );
+    let deleted = home.ok(&[
+        "dbusers",
+        "delete",
+        "flags-user",
+        "--force",
+        "--authDB",
+        "admin",
+    ]);
+    assert_eq!(deleted, "DB user 'flags-user' deleted\n");
+}

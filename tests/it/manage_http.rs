@@ -456,3 +456,59 @@ fn null_means_absent_in_request_bodies() {
     assert_eq!(same.status, 202, "{}", same.body);
     assert_eq!(json(&same)["customerX509"], serde_json::json!({}));
 }
+
+#[test]
+fn scopes_labels_description_and_delete_after_date_are_stored_and_echoed() {
+    let (_home, server) = home_and_server();
+    let users = format!("{}/groups/{GID}/databaseUsers", server.api("v2"));
+    let body = r#"{"databaseName":"$external","groupId":"5efda6aea3f2ed2e7dd6ce05","username":"erin","x509Type":"MANAGED","roles":[{"databaseName":"app","roleName":"read"}],"scopes":[{"name":"Cluster0","type":"CLUSTER"}],"labels":[{"key":"team","value":"core"}],"description":"CI user","deleteAfterDate":"2099-01-02T03:04:05Z"}"#;
+    let created = call(OWNER, "POST", &users, Some(body));
+    assert_eq!(created.status, 201, "{}", created.body);
+    let href = format!("{users}/$external/erin");
+    assert_eq!(
+        created.body,
+        format!(
+            r#"{{"awsIAMType":"NONE","databaseName":"$external","deleteAfterDate":"2099-01-02T03:04:05Z","description":"CI user","groupId":"{GID}","labels":[{{"key":"team","value":"core"}}],"ldapAuthType":"NONE","links":[{{"href":"{href}","rel":"self"}}],"oidcAuthType":"NONE","roles":[{{"databaseName":"app","roleName":"read"}}],"scopes":[{{"name":"Cluster0","type":"CLUSTER"}}],"username":"erin","x509Type":"MANAGED"}}"#
+        )
+    );
+    // Given scopes replace the old ones; the rest stays.
+    let patched = call(
+        OWNER,
+        "PATCH",
+        &href,
+        Some(r#"{"scopes":[{"name":"Lake","type":"DATA_LAKE"}]}"#),
+    );
+    assert_eq!(patched.status, 200, "{}", patched.body);
+    let v = json(&patched);
+    assert_eq!(
+        v["scopes"],
+        serde_json::json!([{"name": "Lake", "type": "DATA_LAKE"}])
+    );
+    assert_eq!(
+        v["labels"],
+        serde_json::json!([{"key": "team", "value": "core"}])
+    );
+    assert_eq!(json(&call(READER, "GET", &href, None)), v);
+    // What the spec refuses.
+    for (bad, code) in [
+        (
+            format!(r#"{{"description":"{}"}}"#, "d".repeat(101)),
+            "INVALID_ATTRIBUTE",
+        ),
+        (
+            r#"{"deleteAfterDate":"tomorrow"}"#.to_string(),
+            "INVALID_ATTRIBUTE",
+        ),
+        (
+            r#"{"scopes":[{"name":"x","type":"SHARD"}]}"#.to_string(),
+            "INVALID_JSON_ATTRIBUTE",
+        ),
+    ] {
+        let reply = call(OWNER, "PATCH", &href, Some(&bad));
+        assert_eq!(
+            (reply.status, json(&reply)["errorCode"].as_str()),
+            (400, Some(code)),
+            "{bad}"
+        );
+    }
+}

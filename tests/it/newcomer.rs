@@ -212,13 +212,13 @@ fn unsupported_atlas_cli_flags_and_role_less_users_are_named() {
         "zed",
         "--x509Type",
         "MANAGED",
-        "--scope",
-        "c1",
+        "--awsIAMType",
+        "USER",
     ]);
     assert_eq!(out.status.code(), Some(2));
     assert_eq!(
         stderr(&out),
-        "Error: --scope is an Atlas CLI flag that atlas-ca does not support (see `atlas-ca help`)\n"
+        "Error: --awsIAMType is an Atlas CLI flag that atlas-ca does not support (see `atlas-ca help`)\n"
     );
     let out = home.run(&[
         "dbusers",
