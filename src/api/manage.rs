@@ -107,7 +107,7 @@ pub fn create_user(home: &Home, group_id: &str, spec: &UserSpec) -> Result<Chang
             ApiError::new(ErrorCode::UserAlreadyExists, &[&user.username, &project.id]).into(),
         );
     }
-    if project.database_users.len() >= MAX_USERS_PER_PROJECT {
+    if project.users().count() >= MAX_USERS_PER_PROJECT {
         return Err(ApiError::new(
             ErrorCode::DatabaseUserLimitExceeded,
             &[&MAX_USERS_PER_PROJECT.to_string()],
@@ -115,6 +115,16 @@ pub fn create_user(home: &Home, group_id: &str, spec: &UserSpec) -> Result<Chang
         .into());
     }
     let id = project.id.clone();
+    // A temporary user past its date is gone: its name is free again, and
+    // its table goes as Atlas would have deleted it.
+    let now = OffsetDateTime::now_utc();
+    if let Some(at) = project
+        .database_users
+        .iter()
+        .position(|u| u.username == user.username && u.is_gone(now))
+    {
+        edit.remove_user(index, at)?;
+    }
     edit.add_user(index, &user)?;
     edit.commit()?;
     Ok((id, user))
@@ -183,11 +193,14 @@ fn find_user(
     database_name: Option<&str>,
     username: &str,
 ) -> Result<(usize, DatabaseUser), ApiError> {
+    let now = OffsetDateTime::now_utc();
     project
         .database_users
         .iter()
         .position(|u| {
-            u.username == username && database_name.is_none_or(|db| u.database_name == db)
+            u.username == username
+                && database_name.is_none_or(|db| u.database_name == db)
+                && !u.is_gone(now)
         })
         .map(|i| (i, project.database_users[i].clone()))
         .ok_or_else(|| ApiError::new(ErrorCode::UsernameNotFound, &[username]))

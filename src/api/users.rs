@@ -35,8 +35,7 @@ pub fn list_users(
 ) -> Result<Vec<UserEntry>, ApiError> {
     let project = project(registry, group_id)?;
     Ok(project
-        .database_users
-        .iter()
+        .users()
         .map(|u| UserEntry::new(&project.id, u, api_root))
         .collect())
 }

@@ -44,7 +44,7 @@ pub(super) fn list_users(
         }
         Output::Table => {
             let project = api::project(&registry, &gid)?;
-            print_users(&paging.select(project.database_users.iter().cloned()))
+            print_users(&paging.select(project.users().cloned()))
         }
     }
 }
@@ -304,6 +304,10 @@ fn create_cert(home: &Home, a: CertsCreateArgs) -> Outcome {
             // The Atlas CLI prints the PEM body as one JSON string.
             let body = serde_json::Value::String(issued.pem.clone()).to_string() + "\n";
             target.stage(body.as_bytes())
+        } else if matches!(target, Target::Stdout) {
+            // The Atlas CLI's template, `{{.}}` and a newline; a file gets
+            // the body exactly.
+            target.stage(format!("{}\n", issued.pem).as_bytes())
         } else {
             target.stage(issued.pem.as_bytes())
         }

@@ -108,7 +108,7 @@ fn check_auth_db(
     }
     let project = api::project(registry, gid)?;
     let here = |u: &&DatabaseUser| u.username == username;
-    let users: Vec<&DatabaseUser> = project.database_users.iter().filter(here).collect();
+    let users: Vec<&DatabaseUser> = project.users().filter(here).collect();
     if !users.is_empty() && !users.iter().any(|u| u.database_name == auth_db) {
         let other = &users[0].database_name;
         let note = format!(
@@ -445,9 +445,8 @@ pub(super) fn security(home: &Home, command: SecurityCommand) -> Outcome {
             let bytes = read_input(&cas_file).map_err(Error::io(&cas_file))?;
             // Not UTF-8 is not PEM either: the parse below says so.
             customer_x509::enable(home, &gid, &String::from_utf8_lossy(&bytes))?;
-            print_line(&format!(
-                "Customer-managed X.509 is on for project {gid}: Atlas-managed certificates are refused."
-            ))
+            // The Atlas CLI's sentence.
+            print_line("Certificate successfully created.")
         }
         CustomerCertsCommand::Describe { project, output } => {
             let gid = select_project(&home.registry()?, &project)?;
@@ -463,7 +462,9 @@ pub(super) fn security(home: &Home, command: SecurityCommand) -> Outcome {
         CustomerCertsCommand::Disable { project } => {
             let gid = select_project(&home.registry()?, &project)?;
             customer_x509::disable(home, &gid)?;
-            print_line(&format!("Customer-managed X.509 is off for project {gid}."))
+            print_line(&format!(
+                "X.509 configuration for project {gid} was deleted."
+            ))
         }
     }
 }

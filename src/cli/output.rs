@@ -130,12 +130,22 @@ pub(super) fn print_certs(records: &[CertRecord], all: bool) -> Outcome {
                 vec![
                     r.serial.to_string(),
                     r.subject.clone(),
-                    timestamp(r.created_at),
+                    go_time(r.created_at),
                 ]
             }),
         )
     };
     print_bytes(text.as_bytes())
+}
+
+/// `t` as Go prints a `time.Time` in the Atlas CLI's templates:
+/// `2026-06-02 13:56:22 +0000 UTC`.
+fn go_time(t: OffsetDateTime) -> String {
+    let utc = t.to_offset(time::UtcOffset::UTC);
+    utc.format(time::macros::format_description!(
+        "[year]-[month]-[day] [hour]:[minute]:[second] +0000 UTC"
+    ))
+    .unwrap_or_else(|_| timestamp(t))
 }
 
 /// Database users as the Atlas CLI's template shows them (`USERNAME`,

@@ -160,9 +160,24 @@ pub struct Project {
 }
 
 impl Project {
-    /// The database user with this exact name, if any.
+    /// The database user with this exact name, if any (a temporary user
+    /// past its deleteAfterDate is gone, as on Atlas).
     pub fn user(&self, username: &str) -> Option<&DatabaseUser> {
-        self.database_users.iter().find(|u| u.username == username)
+        self.users().find(|u| u.username == username)
+    }
+
+    /// The users that exist now: those without a deleteAfterDate, or
+    /// before it.
+    pub fn users(&self) -> impl Iterator<Item = &DatabaseUser> {
+        let now = time::OffsetDateTime::now_utc();
+        self.database_users.iter().filter(move |u| !u.is_gone(now))
+    }
+}
+
+impl DatabaseUser {
+    /// Whether a temporary user's deleteAfterDate has passed at `now`.
+    pub fn is_gone(&self, now: time::OffsetDateTime) -> bool {
+        self.details.delete_after_date.is_some_and(|at| at <= now)
     }
 }
 

@@ -240,8 +240,7 @@ fn plan<'r>(
     let project = api::project(registry, &opts.template.group_id)?;
     let users: Vec<String> = if opts.users.is_empty() {
         project
-            .database_users
-            .iter()
+            .users()
             .filter(|u| u.x509_type == X509Type::Managed)
             .map(|u| u.username.clone())
             .collect()

@@ -77,8 +77,7 @@ pub fn local_kit(
     let project = project(registry, &opts.group_id)?;
     let mut names = FileNames::default();
     let users: Vec<(String, String)> = project
-        .database_users
-        .iter()
+        .users()
         // With customer-managed X.509 on, Atlas makes no user certificates.
         .filter(|u| u.x509_type == X509Type::Managed && !project.self_managed_x509)
         .map(|u| (u.username.clone(), names.name("users/", &u.username, None)))
@@ -251,12 +250,7 @@ fn client_requests(
             req.key_type = opts.key_type;
             req.extras.ocsp = opts.ocsp.clone();
             if opts.roles_in_cert {
-                req.extras.mongo_roles = project
-                    .database_users
-                    .iter()
-                    .find(|u| &u.username == username)
-                    .map(grants)
-                    .unwrap_or_default();
+                req.extras.mongo_roles = project.user(username).map(grants).unwrap_or_default();
             }
             req
         })

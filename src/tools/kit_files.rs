@@ -61,11 +61,7 @@ pub(super) fn create_users_js(project: &Project, roles_in_cert: bool) -> String 
          const ext = db.getSiblingDB(\"$external\");\n",
         project.id
     );
-    for u in project
-        .database_users
-        .iter()
-        .filter(|u| u.x509_type == X509Type::Managed)
-    {
+    for u in project.users().filter(|u| u.x509_type == X509Type::Managed) {
         let mut roles = Vec::new();
         for r in &u.roles {
             match &r.collection_name {

@@ -225,8 +225,7 @@ fn names_customer_user(project: &Project, cert: &X509) -> Check {
     };
     let same = |username: &str| Name::from_str(username).is_ok_and(|n| n.to_string() == subject);
     let user = project
-        .database_users
-        .iter()
+        .users()
         .find(|u| u.x509_type == X509Type::Customer && same(&u.username));
     match user {
         Some(u) => check(NAME, true, format!("{} in $external", u.username)),

@@ -654,3 +654,107 @@ fn the_atlas_cli_user_flags_sequence() {
     ]);
     assert_eq!(deleted, "DB user 'flags-user' deleted\n");
 }
+
+#[test]
+fn a_temporary_user_past_its_date_is_gone_everywhere() {
+    let text = format!(
+        "{}\n[[projects.databaseUsers]]\nusername = \"temp\"\nx509Type = \"MANAGED\"\ndeleteAfterDate = \"2020-01-01T00:00:00Z\"\n",
+        registry("")
+    );
+    let home = TestHome::new(&text);
+    let listed = home.ok(&["dbusers", "list", "-o", "json"]);
+    assert!(!listed.contains("\"temp\""), "{listed}");
+    for args in [
+        vec!["dbusers", "describe", "temp", "--authDB", "$external"],
+        vec![
+            "dbusers",
+            "certs",
+            "create",
+            "--username",
+            "temp",
+            "--key-type",
+            "ec-p256",
+        ],
+    ] {
+        let out = home.run(&args);
+        assert!(
+            stderr(&out)
+                .starts_with("Error: USERNAME_NOT_FOUND: No user with username temp exists."),
+            "{args:?}: {}",
+            stderr(&out)
+        );
+    }
+    // Its name is free again; the old table is gone from the file.
+    home.ok(&[
+        "dbusers",
+        "create",
+        "--username",
+        "temp",
+        "--x509Type",
+        "MANAGED",
+        "--role",
+        "read@app",
+    ]);
+    let text = std::fs::read_to_string(home.path().join("users.toml")).unwrap();
+    assert_eq!(text.matches("username = \"temp\"").count(), 1, "{text}");
+    assert!(!text.contains("2020-01-01"), "{text}");
+}
+
+#[test]
+fn certs_and_customer_certs_print_as_the_atlas_cli_templates() {
+    let home = TestHome::new(&registry(""));
+    // `{{.}}` and a newline on stdout; --out gets the body exactly.
+    let out = home.ok(&[
+        "dbusers",
+        "certs",
+        "create",
+        "--username",
+        "alice",
+        "--key-type",
+        "ec-p256",
+    ]);
+    assert!(out.starts_with("-----BEGIN CERTIFICATE-----\n"));
+    assert!(out.ends_with("-----END PRIVATE KEY-----\n\n"), "{out}");
+    // CreatedAt as Go prints a time.Time.
+    let table = home.ok(&["dbusers", "certs", "list", "alice"]);
+    let row = table.lines().nth(1).unwrap();
+    let created = row.split("CN=alice").nth(1).unwrap().trim();
+    assert_eq!(
+        created.len(),
+        "2026-06-02 13:56:22 +0000 UTC".len(),
+        "{row}"
+    );
+    assert!(created.ends_with(" +0000 UTC"), "{row}");
+    let dir = tempfile::tempdir().unwrap();
+    let ca = dir.path().join("ca.pem");
+    openssl_ok(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-nodes",
+        "-keyout",
+        dir.path().join("ca.key").to_str().unwrap(),
+        "-out",
+        ca.to_str().unwrap(),
+        "-subj",
+        "/CN=customer",
+        "-days",
+        "30",
+    ]);
+    let created = home.ok(&[
+        "security",
+        "customerCerts",
+        "create",
+        "--casFile",
+        ca.to_str().unwrap(),
+    ]);
+    assert_eq!(created, "Certificate successfully created.\n");
+    let disabled = home.ok(&["security", "customerCerts", "disable"]);
+    assert_eq!(
+        disabled,
+        format!("X.509 configuration for project {GID} was deleted.\n")
+    );
+}

@@ -103,9 +103,11 @@ impl TestHome {
 
     /// Issues a certificate for `user`; returns the PEM written to a file.
     pub fn issue(&self, user: &str, extra: &[&str]) -> PathBuf {
-        let pem = self.ok(&create_args(user, extra));
         let path = self.path().join(format!("issued-{}.pem", unique()));
-        std::fs::write(&path, pem).unwrap();
+        let out = path.to_str().unwrap().to_string();
+        let mut args = create_args(user, extra);
+        args.extend(["--out", out.as_str()]);
+        self.ok(&args);
         path
     }
 
