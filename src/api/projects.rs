@@ -2,23 +2,30 @@
 //! registry: created with fresh random ids and secrets, listed, removed.
 
 use serde::Serialize;
+use time::OffsetDateTime;
 
 use super::atlas_error::{ApiError, ErrorCode};
 use super::error::Error;
-use super::json::Link;
-use super::users::project;
+use super::json::{Link, timestamp};
+use super::users::{project, project_at};
 use crate::pki::{is_hidden, random_hex, random_letters};
 use crate::store::registry_edit::{CredentialKind, Edit, NewCredential};
-use crate::store::{ApiKey, Home, KeyRole, Project, Registry, ServiceAccount};
+use crate::store::{ApiKey, Home, KeyRole, Label, Project, Registry, ServiceAccount};
 
 /// A project in the Admin API's shape (the fields that apply offline).
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ProjectEntry {
     cluster_count: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    created: Option<String>,
     id: String,
     links: Vec<Link>,
     name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    org_id: Option<String>,
+    tags: Vec<Label>,
+    with_default_alerts_settings: bool,
 }
 
 impl ProjectEntry {
@@ -26,12 +33,16 @@ impl ProjectEntry {
     pub fn new(project: &Project, api_root: &str) -> ProjectEntry {
         ProjectEntry {
             cluster_count: 0,
+            created: project.created.map(timestamp),
             id: project.id.clone(),
             links: vec![Link {
                 href: format!("{api_root}/groups/{}", project.id),
                 rel: "self",
             }],
             name: project.name.clone().unwrap_or_default(),
+            org_id: project.org_id.clone(),
+            tags: project.tags.clone(),
+            with_default_alerts_settings: true,
         }
     }
 
@@ -48,7 +59,12 @@ impl ProjectEntry {
 
 /// `POST /groups`: a new project named `name` (unique) with a fresh random
 /// id, or `id` when given (it must be a free 24-hex id).
-pub fn create_project(home: &Home, name: &str, id: Option<&str>) -> Result<Project, Error> {
+pub fn create_project(
+    home: &Home,
+    name: &str,
+    id: Option<&str>,
+    tags: &[Label],
+) -> Result<Project, Error> {
     let mut edit = home.edit_registry()?;
     check_project_name(name)?;
     if edit
@@ -72,9 +88,57 @@ pub fn create_project(home: &Home, name: &str, id: Option<&str>) -> Result<Proje
         }
         None => fresh_project_id(&edit.registry)?,
     };
-    edit.add_project(&id, Some(name))?;
+    // The registry's organization (the first project's that records one),
+    // else a new one.
+    let org = match edit.registry.projects.iter().find_map(|p| p.org_id.clone()) {
+        Some(org) => org,
+        None => random_hex(12)?,
+    };
+    let index = edit.registry.projects.len();
+    edit.add_project(&id, Some(name), &org, OffsetDateTime::now_utc())?;
+    if !tags.is_empty() {
+        edit.set_project(index, None, Some(tags))?;
+    }
     let registry = edit.commit()?;
     Ok(project(&registry, &id)?.clone())
+}
+
+/// `PATCH /groups/{id}`: a new name (unique, Atlas's pattern) and, when
+/// given, new tags.
+pub fn update_project(
+    home: &Home,
+    group_id: &str,
+    name: Option<&str>,
+    tags: Option<&[Label]>,
+) -> Result<Project, Error> {
+    let mut edit = home.edit_registry()?;
+    let (index, old) = project_at(&edit.registry, group_id)?;
+    let id = old.id.clone();
+    if let Some(name) = name {
+        check_project_name(name)?;
+        if edit
+            .registry
+            .projects
+            .iter()
+            .any(|p| p.id != id && p.name.as_deref() == Some(name))
+        {
+            return Err(ApiError::new(ErrorCode::GroupAlreadyExists, &[name]).into());
+        }
+    }
+    edit.set_project(index, name, tags)?;
+    let registry = edit.commit()?;
+    Ok(project(&registry, &id)?.clone())
+}
+
+/// `DELETE /groups/{id}`: the project and its users leave the registry;
+/// its CA files and ledger rows stay (what it issued can still be verified).
+pub fn delete_project(home: &Home, group_id: &str) -> Result<Project, Error> {
+    let mut edit = home.edit_registry()?;
+    let (index, old) = project_at(&edit.registry, group_id)?;
+    let old = old.clone();
+    edit.remove_project(index)?;
+    edit.commit()?;
+    Ok(old)
 }
 
 /// `atlas-ca init`: creates the home with a commented registry of one
@@ -87,7 +151,9 @@ pub fn init_home(home: &Home, id: Option<&str>, name: &str) -> Result<Project, E
         None => random_hex(12)?,
     };
     check_project_name(name)?;
-    let text = crate::store::registry_edit::initial_text(&id, name);
+    let org = random_hex(12)?;
+    let created = timestamp(OffsetDateTime::now_utc());
+    let text = crate::store::registry_edit::initial_text(&id, name, &org, &created);
     let registry = Registry::parse(&text, home.registry_path())?;
     home.create_registry(&text)?;
     Ok(project(&registry, &id)?.clone())

@@ -9,7 +9,7 @@ use super::certs::DEFAULT_MONTHS;
 use super::json::{MAX_ITEMS_PER_PAGE, Paging};
 use super::manage::UserSpec;
 use crate::store::registry::MAX_DESCRIPTION;
-use crate::store::{Role, X509Type};
+use crate::store::{Label, Role, X509Type};
 
 /// Read-only fields of Atlas's certificate entity, which a create body may
 /// carry (SDKs echo them) and which are ignored.
@@ -152,19 +152,29 @@ pub fn parse_user_body(body: &[u8]) -> Result<UserSpec, ApiError> {
     Ok(spec)
 }
 
-/// Parses a project body (`POST /groups`): `name` is required; `orgId`
-/// and the entity's read-only fields are accepted and ignored.
-pub fn parse_project_body(body: &[u8]) -> Result<String, ApiError> {
-    let mut name = None;
+/// Parses a project body (`POST /groups`): `name` is required, `tags`
+/// optional; `orgId` and the entity's read-only fields are accepted and
+/// ignored.
+pub fn parse_project_body(body: &[u8]) -> Result<(String, Vec<Label>), ApiError> {
+    let (name, tags) = parse_project_patch(body)?;
+    let name = name.ok_or_else(|| ApiError::new(ErrorCode::MissingAttribute, &["name"]))?;
+    Ok((name, tags.unwrap_or_default()))
+}
+
+/// Parses a `PATCH /groups/{id}` body: a new `name` and `tags`, either
+/// left out to keep it; the entity's read-only fields are ignored.
+pub fn parse_project_patch(body: &[u8]) -> Result<(Option<String>, Option<Vec<Label>>), ApiError> {
+    let (mut name, mut tags) = (None, None);
     for (key, v) in object(body)? {
         match key.as_str() {
             "name" => name = Some(string(&key, &v)?),
+            "tags" => tags = Some(typed(&key, v)?),
             "orgId" | "id" | "links" | "clusterCount" | "created" | "withDefaultAlertsSettings" => {
             }
             k => return Err(ApiError::new(ErrorCode::InvalidAttribute, &[k])),
         }
     }
-    name.ok_or_else(|| ApiError::new(ErrorCode::MissingAttribute, &["name"]))
+    Ok((name, tags))
 }
 
 /// Parses a `PATCH /groups/{id}/userSecurity` body: the customer CAs' PEM
@@ -277,7 +287,7 @@ mod tests {
     fn project_and_security_bodies() {
         assert_eq!(
             parse_project_body(br#"{"name":"p","orgId":"o"}"#),
-            Ok("p".into())
+            Ok(("p".into(), Vec::new()))
         );
         assert_eq!(
             parse_project_body(b"{}").unwrap_err().code,

@@ -9,7 +9,7 @@ use clap::{Args, Subcommand};
 use time::OffsetDateTime;
 
 use super::args_shared::{Output, ProjectArg};
-use crate::store::{KeyRoleName, Role, Scope, ScopeKind, X509Type};
+use crate::store::{KeyRoleName, Label, Role, Scope, ScopeKind, X509Type};
 
 /// `--x509Type`: the types [`X509Type`] knows, each with its description.
 fn x509_type() -> impl TypedValueParser<Value = X509Type> {
@@ -115,6 +115,9 @@ pub(super) enum ProjectsCommand {
     Create {
         /// The project's name.
         name: String,
+        /// A tag KEY=VALUE (repeat for more).
+        #[arg(long = "tag", value_parser = parse_tag)]
+        tags: Vec<Label>,
         /// Output format (`json`: the Atlas project body).
         #[arg(short, long, value_enum)]
         output: Option<Output>,
@@ -259,6 +262,17 @@ fn parse_scope(s: &str) -> Result<Scope, String> {
         name: name.to_string(),
         kind,
     })
+}
+
+/// `--tag KEY=VALUE`.
+fn parse_tag(s: &str) -> Result<Label, String> {
+    match s.split_once('=') {
+        Some((key, value)) if !key.is_empty() => Ok(Label {
+            key: key.to_string(),
+            value: value.to_string(),
+        }),
+        _ => Err(format!("{s:?} is not KEY=VALUE")),
+    }
 }
 
 /// An RFC 3339 time.

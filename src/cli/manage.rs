@@ -213,8 +213,8 @@ fn confirm(question: &str) -> Outcome {
 
 pub(super) fn projects_command(home: &Home, command: ProjectsCommand) -> Outcome {
     match command {
-        ProjectsCommand::Create { name, output } => {
-            let project = projects::create_project(home, &name, None)?;
+        ProjectsCommand::Create { name, tags, output } => {
+            let project = projects::create_project(home, &name, None, &tags)?;
             match output {
                 Some(Output::Json) => print_json(&ProjectEntry::new(&project, &api_root())),
                 _ => print_line(&format!("Project '{}' created.", project.id)),

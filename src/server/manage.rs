@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use axum::body::Body;
 use axum::extract::State;
+use axum::http::{HeaderValue, header};
 
 use super::AppState;
 use super::access::sees;
@@ -90,13 +91,54 @@ pub(super) async fn create_group(
     call: Call<(), OrgOwner>,
     body: Body,
 ) -> Answer {
-    let name = call.body(&state, body, api::parse_project_body).await?;
+    let (name, tags) = call.body(&state, body, api::parse_project_body).await?;
     let home = state.home.clone();
-    let project = blocking(move || projects::create_project(&home, &name, None)).await;
-    Ok(outcome(
+    let project = blocking(move || projects::create_project(&home, &name, None, &tags)).await;
+    // Atlas answers 201 with the new project's address in `Location`.
+    let location = project
+        .as_ref()
+        .ok()
+        .map(|p| format!("{}/groups/{}", call.root, p.id));
+    let mut response = outcome(
         call.fmt,
         201,
         project.map(|p| ProjectEntry::new(&p, &call.root)),
+    );
+    if let Some(v) = location.and_then(|l| HeaderValue::from_str(&l).ok()) {
+        response.headers_mut().insert(header::LOCATION, v);
+    }
+    Ok(response)
+}
+
+/// `PATCH /groups/{id}`: name and tags; 200 with the project. Project Owner.
+pub(super) async fn patch_group(
+    State(state): State<Arc<AppState>>,
+    call: Call<String, ProjectOwner>,
+    body: Body,
+) -> Answer {
+    let (name, tags) = call.body(&state, body, api::parse_project_patch).await?;
+    let (home, gid) = (state.home.clone(), call.params.clone());
+    let project =
+        blocking(move || projects::update_project(&home, &gid, name.as_deref(), tags.as_deref()))
+            .await;
+    Ok(outcome(
+        call.fmt,
+        200,
+        project.map(|p| ProjectEntry::new(&p, &call.root)),
+    ))
+}
+
+/// `DELETE /groups/{id}`: 202 with `{}`, as recorded. Project Owner.
+pub(super) async fn delete_group(
+    State(state): State<Arc<AppState>>,
+    call: Call<String, ProjectOwner>,
+) -> Answer {
+    let (home, gid) = (state.home.clone(), call.params.clone());
+    let deleted = blocking(move || projects::delete_project(&home, &gid)).await;
+    Ok(outcome(
+        call.fmt,
+        202,
+        deleted.map(|_| serde_json::json!({})),
     ))
 }
 

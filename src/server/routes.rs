@@ -46,7 +46,12 @@ pub(super) fn router(state: Arc<AppState>) -> Router {
                 "/groups",
                 get(manage::list_groups).post(manage::create_group),
             )
-            .route("/groups/{gid}", get(manage::get_group))
+            .route(
+                "/groups/{gid}",
+                get(manage::get_group)
+                    .patch(manage::patch_group)
+                    .delete(manage::delete_group),
+            )
             .route(
                 "/groups/{gid}/userSecurity",
                 get(manage::get_security).patch(manage::patch_security),

@@ -157,6 +157,12 @@ pub struct Project {
     pub max_certs_per_user: Option<u32>,
     /// The project's database users.
     pub database_users: Vec<DatabaseUser>,
+    /// The organization the project belongs to (24 hex), when recorded.
+    pub org_id: Option<String>,
+    /// When the project was created, when recorded.
+    pub created: Option<time::OffsetDateTime>,
+    /// Key-value tags (Atlas's resource tags).
+    pub tags: Vec<Label>,
 }
 
 impl Project {
@@ -414,6 +420,10 @@ struct RawProject {
     #[serde(default, rename = "selfManagedX509")]
     self_managed_x509: bool,
     max_certs_per_user: Option<Spanned<u32>>,
+    org_id: Option<Spanned<String>>,
+    created: Option<Spanned<String>>,
+    #[serde(default)]
+    tags: Vec<Label>,
     #[serde(default)]
     database_users: Vec<Spanned<RawUser>>,
 }
@@ -559,12 +569,41 @@ fn project(p: RawProject, before: &[Project], fail: Fail<'_>) -> Result<Project,
         let user = user(spanned.into_inner(), id, &users, fail)?;
         users.push(user);
     }
+    if let Some(org) = &p.org_id
+        && !is_project_id(org.get_ref())
+    {
+        return Err(fail(
+            org.span().start,
+            format!(
+                "orgId {} must be 24 hexadecimal characters",
+                quoted(org.get_ref())
+            ),
+        ));
+    }
+    let created = match p.created {
+        None => None,
+        Some(t) => Some(
+            time::OffsetDateTime::parse(
+                t.get_ref(),
+                &time::format_description::well_known::Rfc3339,
+            )
+            .map_err(|_| {
+                fail(
+                    t.span().start,
+                    format!("created {} is not an RFC 3339 time", quoted(t.get_ref())),
+                )
+            })?,
+        ),
+    };
     Ok(Project {
         id: p.id.into_inner(),
         name: p.name,
         self_managed_x509: p.self_managed_x509,
         max_certs_per_user: p.max_certs_per_user.map(Spanned::into_inner),
         database_users: users,
+        org_id: p.org_id.map(Spanned::into_inner),
+        created,
+        tags: p.tags,
     })
 }
 

@@ -14,7 +14,7 @@ use toml_edit::{Array, ArrayOfTables, DocumentMut, InlineTable, Item, Table, val
 
 use super::files::{Dir, file_name, lock_file};
 use super::registry::{
-    ApiKey, DatabaseUser, KeyRoleName, Registry, RegistryError, ScopeKind, ServiceAccount,
+    ApiKey, DatabaseUser, KeyRoleName, Label, Registry, RegistryError, ScopeKind, ServiceAccount,
     UserDetails, read_text,
 };
 
@@ -199,14 +199,55 @@ impl Edit {
     }
 
     /// Appends a project.
-    pub fn add_project(&mut self, id: &str, name: Option<&str>) -> Result<(), RegistryError> {
+    pub fn add_project(
+        &mut self,
+        id: &str,
+        name: Option<&str>,
+        org_id: &str,
+        created: time::OffsetDateTime,
+    ) -> Result<(), RegistryError> {
         let mut table = Table::new();
         table.insert("id", value(id));
         if let Some(name) = name {
             table.insert("name", value(name));
         }
+        table.insert("orgId", value(org_id));
+        if let Ok(text) = created.format(&Rfc3339) {
+            table.insert("created", value(text));
+        }
         let path = self.path.clone();
         Edit::tables(&path, self.doc.as_table_mut(), "projects")?.push(table);
+        Ok(())
+    }
+
+    /// Renames the project at `project` and, when given, replaces its tags.
+    pub fn set_project(
+        &mut self,
+        project: usize,
+        name: Option<&str>,
+        tags: Option<&[Label]>,
+    ) -> Result<(), RegistryError> {
+        let table = self.project(project)?;
+        if let Some(name) = name {
+            table.insert("name", value(name));
+        }
+        if let Some(tags) = tags {
+            let mut array = Array::new();
+            for tag in tags {
+                let mut t = InlineTable::new();
+                t.insert("key", tag.key.as_str().into());
+                t.insert("value", tag.value.as_str().into());
+                array.push(t);
+            }
+            put(table, "tags", (!tags.is_empty()).then(|| value(array)));
+        }
+        Ok(())
+    }
+
+    /// Removes the project at `project`, its users with it.
+    pub fn remove_project(&mut self, project: usize) -> Result<(), RegistryError> {
+        let path = self.path.clone();
+        Edit::tables(&path, self.doc.as_table_mut(), "projects")?.remove(project);
         Ok(())
     }
 
@@ -425,7 +466,7 @@ fn roles(user: &DatabaseUser) -> Array {
 
 /// The text of a new registry: one project, no users, comments that say
 /// what goes where.
-pub fn initial_text(project_id: &str, name: &str) -> String {
+pub fn initial_text(project_id: &str, name: &str, org_id: &str, created: &str) -> String {
     let name = toml_edit::Value::from(name).decorated(" ", "").to_string();
     format!(
         "# atlas-ca registry: the projects, database users and API keys that Atlas\n\
@@ -444,6 +485,8 @@ pub fn initial_text(project_id: &str, name: &str) -> String {
          \n\
          [[projects]]\n\
          id = \"{project_id}\"\n\
-         name ={name}\n"
+         name ={name}\n\
+         orgId = \"{org_id}\"\n\
+         created = \"{created}\"\n"
     )
 }

@@ -133,7 +133,7 @@ fn every_error_carries_x_error_code_and_version_dates_are_checked() {
             "RESOURCE_NOT_FOUND",
         ),
         (
-            get(&format!("{v2}/groups/{GID}"), &["-X", "DELETE"]),
+            get(&format!("{v2}/groups/{GID}"), &["-X", "PUT"]),
             405,
             "METHOD_NOT_ALLOWED",
         ),

@@ -512,3 +512,92 @@ fn scopes_labels_description_and_delete_after_date_are_stored_and_echoed() {
         );
     }
 }
+
+#[test]
+fn projects_are_created_renamed_tagged_and_deleted_as_atlas_records() {
+    let (home, server) = home_and_server();
+    let groups = format!("{}/groups", server.api("v2"));
+    let created = call(
+        ORG,
+        "POST",
+        &groups,
+        Some(
+            r#"{"name":"staging","orgId":"a0123456789abcdef012345a","tags":[{"key":"env","value":"dev"}]}"#,
+        ),
+    );
+    assert_eq!(created.status, 201, "{}", created.body);
+    let v = json(&created);
+    let id = v["id"].as_str().unwrap().to_string();
+    assert_eq!(
+        created.header("location"),
+        Some(format!("{groups}/{id}").as_str())
+    );
+    let keys: Vec<&String> = v.as_object().unwrap().keys().collect();
+    assert_eq!(
+        keys,
+        [
+            "clusterCount",
+            "created",
+            "id",
+            "links",
+            "name",
+            "orgId",
+            "tags",
+            "withDefaultAlertsSettings"
+        ]
+    );
+    assert_eq!(
+        v["tags"],
+        serde_json::json!([{"key": "env", "value": "dev"}])
+    );
+    assert_eq!(v["withDefaultAlertsSettings"], true);
+    let org = v["orgId"].as_str().unwrap();
+    assert!(
+        org.len() == 24 && org.bytes().all(|b| b.is_ascii_hexdigit()),
+        "{org}"
+    );
+    // A second project joins the same organization.
+    let other = json(&call(ORG, "POST", &groups, Some(r#"{"name":"prod"}"#)));
+    assert_eq!(other["orgId"], org);
+    // PATCH: name and tags, 200.
+    let one = format!("{groups}/{id}");
+    let patched = call(
+        ORG,
+        "PATCH",
+        &one,
+        Some(r#"{"name":"staging-2","tags":[]}"#),
+    );
+    assert_eq!(patched.status, 200, "{}", patched.body);
+    assert_eq!(json(&patched)["name"], "staging-2");
+    assert_eq!(json(&patched)["tags"], serde_json::json!([]));
+    let taken = call(ORG, "PATCH", &one, Some(r#"{"name":"prod"}"#));
+    assert_eq!(
+        (taken.status, json(&taken)["errorCode"].as_str()),
+        (409, Some("GROUP_ALREADY_EXISTS"))
+    );
+    // DELETE: 202 with {}, then the project is gone.
+    let deleted = call(ORG, "DELETE", &one, None);
+    assert_eq!((deleted.status, deleted.body.as_str()), (202, "{}"));
+    let gone = call(ORG, "GET", &one, None);
+    assert_eq!(
+        (gone.status, json(&gone)["errorCode"].as_str()),
+        (404, Some("GROUP_NOT_FOUND"))
+    );
+    let text = std::fs::read_to_string(home.path().join("users.toml")).unwrap();
+    assert!(!text.contains("staging"), "{text}");
+    // The CLI's --tag.
+    let cli: serde_json::Value = serde_json::from_str(&home.ok(&[
+        "projects",
+        "create",
+        "qa",
+        "--tag",
+        "team=core",
+        "-o",
+        "json",
+    ]))
+    .unwrap();
+    assert_eq!(
+        cli["tags"],
+        serde_json::json!([{"key": "team", "value": "core"}])
+    );
+}
