@@ -306,11 +306,38 @@ pub fn delete_api_key(home: &Home, public_key: &str) -> Result<ApiKey, Error> {
     Ok(key)
 }
 
-/// A secret as lists show it: every character masked (dashes kept, as
-/// Atlas shows its UUID keys) but the last twelve, and never more than a
-/// third of it: an Atlas-style UUID key shows its last 12, a short secret
-/// at most a third.
+/// A secret as lists show it: a UUID key as Atlas masks it
+/// (`********-****-****-<last 12>`); any other secret masked but its last
+/// characters (dashes kept), never more than a third of it nor twelve.
 pub fn masked(secret: &str) -> String {
+    // A UUID (what Atlas's private keys are) as Atlas masks it: three
+    // starred groups and the last twelve characters.
+    let uuid = secret.len() == 36
+        && secret.char_indices().all(|(i, c)| {
+            if [8, 13, 18, 23].contains(&i) {
+                c == '-'
+            } else {
+                c.is_ascii_hexdigit()
+            }
+        });
+    if uuid {
+        return format!("********-****-****-{}", &secret[24..]);
+    }
+    masked_chars(secret)
+}
+
+/// An API key's id as the Admin API shows it (24 hex): for a key the
+/// registry names by its public key alone, the first 12 bytes of that
+/// public key's SHA-256, so it stays the same from run to run (ours).
+pub fn key_id(public_key: &str) -> String {
+    openssl::sha::sha256(public_key.as_bytes())[..12]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Every character starred but the last ones, dashes kept.
+fn masked_chars(secret: &str) -> String {
     let chars = secret.chars().count();
     let shown = (chars / 3).min(12);
     secret
@@ -334,7 +361,8 @@ mod tests {
     fn private_keys_are_masked_but_their_end() {
         assert_eq!(
             masked("2ad3e8c5-1b2c-4d5e-8f90-a1b2c3d4e5f6"),
-            "********-****-****-****-a1b2c3d4e5f6"
+            // As Atlas's recorded list shows a UUID key: three starred groups.
+            "********-****-****-a1b2c3d4e5f6"
         );
         // README's example secret: 18 characters, 6 shown.
         assert_eq!(masked("local-owner-secret"), "*****-*****-secret");

@@ -14,7 +14,7 @@ use super::args_manage::{
 use super::output::{print_bytes, print_json, print_line, table};
 use super::{Failure, Outcome, select_project};
 use crate::api::customer_x509;
-use crate::api::json::{CLI_QUERY, UserEntry};
+use crate::api::json::{CLI_QUERY, Link, UserEntry};
 use crate::api::manage::{self, UserSpec};
 use crate::api::projects::{self, ProjectEntry, masked};
 use crate::api::{self, ApiError, Error, ErrorCode, Page, Paging};
@@ -267,6 +267,8 @@ pub(super) fn projects_command(home: &Home, command: ProjectsCommand) -> Outcome
 #[serde(rename_all = "camelCase")]
 struct KeyView {
     desc: String,
+    id: String,
+    links: Vec<Link>,
     private_key: String,
     public_key: String,
     roles: Vec<KeyRoleView>,
@@ -277,15 +279,43 @@ struct KeyView {
 struct KeyRoleView {
     #[serde(skip_serializing_if = "Option::is_none")]
     group_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    org_id: Option<String>,
     role_name: &'static str,
 }
 
-fn key_view(key: &crate::store::ApiKey, private_key: String) -> KeyView {
+/// A project API key as Atlas answers it: its organization's ORG_MEMBER
+/// role first, then its project roles, and a link under the organization.
+fn key_view(registry: &Registry, key: &crate::store::ApiKey, private_key: String) -> KeyView {
+    let id = projects::key_id(&key.public_key);
+    let org = key
+        .roles
+        .iter()
+        .filter_map(|r| r.group_id.as_deref())
+        .find_map(|g| registry.project(g).and_then(|p| p.org_id.clone()));
+    let mut roles: Vec<KeyRoleView> = org
+        .iter()
+        .map(|o| KeyRoleView {
+            group_id: None,
+            org_id: Some(o.clone()),
+            role_name: "ORG_MEMBER",
+        })
+        .collect();
+    roles.extend(role_views(&key.roles));
+    let links = org
+        .map(|o| Link {
+            href: format!("{}/orgs/{o}/apiKeys/{id}", api_root()),
+            rel: "self",
+        })
+        .into_iter()
+        .collect();
     KeyView {
         desc: key.desc.clone().unwrap_or_default(),
+        id,
+        links,
         private_key,
         public_key: key.public_key.clone(),
-        roles: role_views(&key.roles),
+        roles,
     }
 }
 
@@ -294,6 +324,7 @@ fn role_views(roles: &[KeyRole]) -> Vec<KeyRoleView> {
         .iter()
         .map(|r| KeyRoleView {
             group_id: r.group_id.clone(),
+            org_id: None,
             role_name: r.role_name.name(),
         })
         .collect()
@@ -402,11 +433,17 @@ fn api_keys(home: &Home, command: ApiKeysCommand) -> Outcome {
         } => {
             let roles = key_roles(home, roles, &project)?;
             let key = projects::create_api_key(home, &desc, roles)?;
+            let registry = home.registry()?;
             match output {
-                Some(Output::Json) => print_json(&key_view(&key, key.private_key.clone())),
+                Some(Output::Json) => {
+                    print_json(&key_view(&registry, &key, key.private_key.clone()))
+                }
+                // The Atlas CLI's template.
                 _ => print_line(&format!(
                     "API Key '{}' created.\nPublic API Key {}\nPrivate API Key {}",
-                    key.public_key, key.public_key, key.private_key
+                    projects::key_id(&key.public_key),
+                    key.public_key,
+                    key.private_key
                 )),
             }
         }
@@ -415,16 +452,20 @@ fn api_keys(home: &Home, command: ApiKeysCommand) -> Outcome {
             let keys: Vec<KeyView> = registry
                 .api_keys
                 .iter()
-                .map(|k| key_view(k, masked(&k.private_key)))
+                .map(|k| key_view(&registry, k, masked(&k.private_key)))
                 .collect();
             match output {
-                Some(Output::Json) => print_json(&keys),
+                // Paged, as Atlas lists them.
+                Some(Output::Json) => {
+                    let url = format!("{}/groups/apiKeys", api_root());
+                    print_json(&Page::of(keys, Paging::default(), &url, CLI_QUERY))
+                }
+                // The Atlas CLI's columns.
                 _ => print_bytes(
                     table(
-                        &["PUBLIC KEY", "PRIVATE KEY", "DESCRIPTION"],
-                        keys.iter().map(|k| {
-                            vec![k.public_key.clone(), k.private_key.clone(), k.desc.clone()]
-                        }),
+                        &["ID", "PUBLIC KEY", "DESCRIPTION"],
+                        keys.iter()
+                            .map(|k| vec![k.id.clone(), k.public_key.clone(), k.desc.clone()]),
                     )
                     .as_bytes(),
                 ),

@@ -414,7 +414,7 @@ fn more_than_100_users_is_refused_with_the_limit() {
 
 #[test]
 fn api_keys_are_shown_once_and_masked_after() {
-    let home = TestHome::new(&registry(""));
+    let home = TestHome::new(&registry("orgId = \"a0123456789abcdef012345a\""));
     let out = home.ok(&[
         "projects",
         "apiKeys",
@@ -434,13 +434,61 @@ fn api_keys_are_shown_once_and_masked_after() {
         "{public}"
     );
     assert_eq!(private.len(), 36);
-    assert_eq!(key["roles"][0]["groupId"], GID);
+    // Atlas's shape: desc, id (24 hex), links under the organization,
+    // privateKey, publicKey, roles (ORG_MEMBER with the org, then the
+    // project role).
+    let id = key["id"].as_str().unwrap().to_string();
+    assert!(
+        id.len() == 24 && id.bytes().all(|b| b.is_ascii_hexdigit()),
+        "{id}"
+    );
+    let keys: Vec<&String> = key.as_object().unwrap().keys().collect();
+    assert_eq!(
+        keys,
+        ["desc", "id", "links", "privateKey", "publicKey", "roles"]
+    );
+    assert_eq!(
+        key["links"][0]["href"],
+        format!("http://localhost:8080/api/atlas/v2/orgs/a0123456789abcdef012345a/apiKeys/{id}")
+    );
+    assert_eq!(
+        key["roles"],
+        serde_json::json!([
+            {"orgId": "a0123456789abcdef012345a", "roleName": "ORG_MEMBER"},
+            {"groupId": GID, "roleName": "GROUP_OWNER"}
+        ])
+    );
+    let text = home.ok(&[
+        "projects",
+        "apiKeys",
+        "create",
+        "--desc",
+        "two",
+        "--role",
+        "GROUP_READ_ONLY",
+    ]);
+    assert!(
+        text.lines().next().unwrap().starts_with("API Key '") && text.contains("Public API Key "),
+        "{text}"
+    );
     let listed = home.ok(&["projects", "apiKeys", "ls"]);
     assert!(
-        listed.contains(&public) && !listed.contains(&private),
+        listed.starts_with("ID "),
+        "the Atlas CLI's columns: {listed}"
+    );
+    assert!(
+        listed.contains(&public) && listed.contains(&id) && !listed.contains(&private),
         "{listed}"
     );
-    assert!(listed.contains(&private[24..]), "{listed}");
+    // The list is paged, private keys masked as Atlas masks them.
+    let page: Value =
+        serde_json::from_str(&home.ok(&["projects", "apiKeys", "ls", "-o", "json"])).unwrap();
+    assert_eq!(page["totalCount"], 2);
+    let first = &page["results"][0];
+    assert_eq!(
+        first["privateKey"],
+        format!("********-****-****-{}", &private[24..])
+    );
     // The new key works against the server at once.
     let server = Server::start(&home, &[]);
     let url = format!("{}/groups/{GID}/databaseUsers", server.api("v2"));

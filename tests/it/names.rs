@@ -112,7 +112,7 @@ fn lists_escape_what_a_hand_edited_registry_holds() {
         "the value is unchanged"
     );
     // A short secret shows at most a third of itself.
-    let keys = home.ok(&["projects", "apiKeys", "list"]);
+    let keys = home.ok(&["projects", "apiKeys", "list", "-o", "json"]);
     assert!(keys.contains("******-******-value"), "{keys}");
 }
 
