@@ -458,13 +458,20 @@ pub(super) struct PageArgs {
     /// Items per page (Atlas `itemsPerPage`, 1 to 500).
     #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..=i64::from(MAX_ITEMS_PER_PAGE)))]
     pub(super) limit: u32,
+    /// Leave `totalCount` out of the JSON list (Atlas `includeCount=false`).
+    #[arg(long = "omitCount")]
+    pub(super) omit_count: bool,
+    /// With `-o json`, print the list's results alone, as the Atlas CLI's
+    /// `--compact` does.
+    #[arg(short = 'c', long)]
+    pub(super) compact: bool,
 }
 
 impl PageArgs {
-    /// The paging these select (with `totalCount`).
+    /// The paging these select (with `totalCount` unless `--omitCount`).
     pub(super) fn paging(&self) -> api::Paging {
         api::Paging {
-            include_count: true,
+            include_count: !self.omit_count,
             items_per_page: self.limit,
             page_num: self.page,
         }

@@ -8,7 +8,7 @@ use time::OffsetDateTime;
 use super::args::DEFAULT_BASE;
 use super::args::{
     CaCommand, CertsCommand, CertsCreateArgs, CertsListArgs, FixturesArgs, KitArgs, Output,
-    ProjectArg, ServeArgs, ServerCertArgs, VerifyArgs,
+    PageArgs, ProjectArg, ServeArgs, ServerCertArgs, VerifyArgs,
 };
 use super::output::{
     Target, note_created, print_bytes, print_certs, print_checks, print_json, print_users,
@@ -31,16 +31,22 @@ pub(super) fn list_users(
     home: &Home,
     project: &ProjectArg,
     output: Output,
-    paging: Paging,
+    page: &PageArgs,
 ) -> Outcome {
     let registry = home.registry()?;
     let gid = select_project(&registry, project)?;
+    let paging = page.paging();
     match output {
         Output::Json => {
             let root = format!("{DEFAULT_BASE}/api/atlas/v2");
             let users = api::users::list_users(&registry, &gid, &root)?;
             let url = format!("{root}/groups/{gid}/databaseUsers");
-            print_json(&api::Page::of(users, paging, &url, CLI_QUERY))
+            let listed = api::Page::of(users, paging, &url, CLI_QUERY);
+            if page.compact {
+                print_json(&listed.results)
+            } else {
+                print_json(&listed)
+            }
         }
         Output::Table => {
             let project = api::project(&registry, &gid)?;
@@ -320,12 +326,21 @@ fn list_certs(home: &Home, a: CertsListArgs) -> Outcome {
     let registry = home.registry()?;
     let gid = select_project(&registry, &a.project)?;
     let records = api::list_certs(home, &registry, &gid, &a.username, a.all)?;
-    let paging = a.paging.paging();
+    // The Atlas CLI's certs list ignores --omitCount.
+    let paging = Paging {
+        include_count: true,
+        ..a.paging.paging()
+    };
     match a.output {
         Output::Json => {
             let base = format!("{}/api/atlas/v2", a.base_url.trim_end_matches('/'));
             let url = api::certs_url(&base, &gid, &a.username);
-            print_json(&api::cert_page(&records, paging, &url, CLI_QUERY))
+            let listed = api::cert_page(&records, paging, &url, CLI_QUERY);
+            if a.paging.compact {
+                print_json(&listed.results)
+            } else {
+                print_json(&listed)
+            }
         }
         Output::Table => print_certs(&paging.select(records), a.all),
     }

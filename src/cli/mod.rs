@@ -53,13 +53,7 @@ pub fn main() -> ExitCode {
 
 /// The Atlas CLI's flags around database users that atlas-ca lacks: clap
 /// would suggest `-- --scope`, which is no help.
-const ATLAS_CLI_ONLY: [&str; 5] = [
-    "--awsIAMType",
-    "--ldapType",
-    "--oidcType",
-    "--compact",
-    "--omitCount",
-];
+const ATLAS_CLI_ONLY: [&str; 3] = ["--awsIAMType", "--ldapType", "--oidcType"];
 
 /// The unknown flag of a parse error, when it is one of [`ATLAS_CLI_ONLY`].
 fn atlas_cli_only_flag(e: &clap::Error) -> Option<&'static str> {
@@ -122,7 +116,7 @@ fn run(cli: Cli) -> Outcome {
             project,
             output,
             paging,
-        }) => commands::list_users(&home, &project, output, paging.paging()),
+        }) => commands::list_users(&home, &project, output, &paging),
         Command::Dbusers(DbusersCommand::Certs(c)) => commands::certs(&home, c),
         Command::ServerCert(a) => commands::server_cert(&home, a),
         Command::LocalKit(a) => commands::local_kit(&home, a),

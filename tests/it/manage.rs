@@ -806,3 +806,30 @@ fn certs_and_customer_certs_print_as_the_atlas_cli_templates() {
         format!("X.509 configuration for project {GID} was deleted.\n")
     );
 }
+
+#[test]
+fn lists_take_the_atlas_cli_compact_and_omit_count_flags() {
+    let home = TestHome::new(&registry(""));
+    let compact: Value =
+        serde_json::from_str(&home.ok(&["dbusers", "ls", "-o", "json", "-c"])).unwrap();
+    assert_eq!(compact.as_array().map(Vec::len), Some(4), "{compact}");
+    let counted: Value = serde_json::from_str(&home.ok(&["dbusers", "ls", "-o", "json"])).unwrap();
+    assert_eq!(counted["totalCount"], 4);
+    let omitted: Value =
+        serde_json::from_str(&home.ok(&["dbusers", "ls", "-o", "json", "--omitCount"])).unwrap();
+    assert!(omitted.get("totalCount").is_none(), "{omitted}");
+    assert_eq!(omitted["results"].as_array().map(Vec::len), Some(4));
+    // certs list ignores --omitCount, as the Atlas CLI's does.
+    home.issue("alice", &[]);
+    let certs: Value = serde_json::from_str(&home.ok(&[
+        "dbusers",
+        "certs",
+        "ls",
+        "alice",
+        "-o",
+        "json",
+        "--omitCount",
+    ]))
+    .unwrap();
+    assert_eq!(certs["totalCount"], 1);
+}
