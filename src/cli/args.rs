@@ -7,12 +7,12 @@ use std::path::PathBuf;
 use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand};
 use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
 
 use super::args_kit::TopologyArgs;
 use super::args_manage::{
     ProjectsCommand, SecurityCommand, UserCreateArgs, UserDeleteArgs, UserRefArgs, UserUpdateArgs,
 };
+use super::args_shared::parse_time;
 pub(super) use super::args_shared::{OcspArg, Output, ProjectArg};
 use crate::api::{self, CreateCert, MAX_ITEMS_PER_PAGE, MAX_SERVER_MONTHS};
 use crate::pki::{Host, KeyType, Profile};
@@ -534,11 +534,6 @@ pub(super) struct CertsListArgs {
     /// Base URL written into the `self` link of the JSON body.
     #[arg(long = "base-url", default_value = DEFAULT_BASE)]
     pub(super) base_url: String,
-}
-
-fn parse_time(s: &str) -> Result<OffsetDateTime, String> {
-    OffsetDateTime::parse(s, &Rfc3339)
-        .map_err(|e| format!("expected an RFC 3339 time such as 2024-01-31T12:00:00Z ({e})"))
 }
 
 /// `--key-type`: the names [`KeyType`] knows, each with its description.

@@ -8,7 +8,7 @@ use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
 use clap::{Args, Subcommand};
 use time::OffsetDateTime;
 
-use super::args_shared::{Output, ProjectArg};
+use super::args_shared::{Output, ProjectArg, parse_time};
 use crate::store::{KeyRoleName, Label, Role, Scope, ScopeKind, X509Type};
 
 /// `--x509Type`: the types [`X509Type`] knows, each with its description.
@@ -57,7 +57,7 @@ pub(super) struct UserArgs {
     #[arg(long = "desc")]
     pub(super) description: Option<String>,
     /// When Atlas deletes this temporary user (RFC 3339).
-    #[arg(long = "deleteAfter", value_parser = parse_instant)]
+    #[arg(long = "deleteAfter", value_parser = parse_time)]
     pub(super) delete_after: Option<OffsetDateTime>,
     /// Accepted so that Atlas CLI scripts run; atlas-ca has no password
     /// users and never stores it.
@@ -273,12 +273,6 @@ fn parse_tag(s: &str) -> Result<Label, String> {
         }),
         _ => Err(format!("{s:?} is not KEY=VALUE")),
     }
-}
-
-/// An RFC 3339 time.
-fn parse_instant(s: &str) -> Result<OffsetDateTime, String> {
-    OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
-        .map_err(|e| format!("expected an RFC 3339 time such as 2026-12-31T00:00:00Z ({e})"))
 }
 
 fn parse_role(s: &str) -> Result<Role, String> {

@@ -30,3 +30,9 @@ pub(super) struct OcspArg {
     #[arg(long = "ocsp-url", value_name = "URL", value_parser = ocsp_url)]
     pub(super) urls: Vec<String>,
 }
+
+/// An RFC 3339 time (`--issued-at`, `--deleteAfter`, ...).
+pub(super) fn parse_time(s: &str) -> Result<time::OffsetDateTime, String> {
+    time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
+        .map_err(|e| format!("expected an RFC 3339 time such as 2024-01-31T12:00:00Z ({e})"))
+}

@@ -580,21 +580,7 @@ fn project(p: RawProject, before: &[Project], fail: Fail<'_>) -> Result<Project,
             ),
         ));
     }
-    let created = match p.created {
-        None => None,
-        Some(t) => Some(
-            time::OffsetDateTime::parse(
-                t.get_ref(),
-                &time::format_description::well_known::Rfc3339,
-            )
-            .map_err(|_| {
-                fail(
-                    t.span().start,
-                    format!("created {} is not an RFC 3339 time", quoted(t.get_ref())),
-                )
-            })?,
-        ),
-    };
+    let created = instant("created", p.created, fail)?;
     Ok(Project {
         id: p.id.into_inner(),
         name: p.name,
@@ -605,6 +591,25 @@ fn project(p: RawProject, before: &[Project], fail: Fail<'_>) -> Result<Project,
         created,
         tags: p.tags,
     })
+}
+
+/// An optional RFC 3339 time of the registry, or the error at its place.
+fn instant(
+    field: &str,
+    text: Option<Spanned<String>>,
+    fail: Fail<'_>,
+) -> Result<Option<time::OffsetDateTime>, RegistryError> {
+    let Some(t) = text else {
+        return Ok(None);
+    };
+    time::OffsetDateTime::parse(t.get_ref(), &time::format_description::well_known::Rfc3339)
+        .map(Some)
+        .map_err(|_| {
+            fail(
+                t.span().start,
+                format!("{field} {} is not an RFC 3339 time", quoted(t.get_ref())),
+            )
+        })
 }
 
 /// Validates one database user of project `id` against those before it.
@@ -658,24 +663,7 @@ fn user(
         }
         d => d.map(Spanned::into_inner),
     };
-    let delete_after_date = match u.delete_after_date {
-        None => None,
-        Some(t) => Some(
-            time::OffsetDateTime::parse(
-                t.get_ref(),
-                &time::format_description::well_known::Rfc3339,
-            )
-            .map_err(|_| {
-                fail(
-                    t.span().start,
-                    format!(
-                        "deleteAfterDate {} is not an RFC 3339 time",
-                        quoted(t.get_ref())
-                    ),
-                )
-            })?,
-        ),
-    };
+    let delete_after_date = instant("deleteAfterDate", u.delete_after_date, fail)?;
     Ok(DatabaseUser {
         username: u.username.into_inner(),
         database_name,

@@ -424,3 +424,51 @@ fn pki_apply_over_a_limit_or_onto_existing_files_records_nothing() {
     std::fs::write(out.join("root.pem"), "keep me\n").unwrap();
     refused(&home, &apply, None, "already exists");
 }
+
+#[test]
+fn new_issuing_options_refused_late_record_nothing() {
+    let home = TestHome::new(&registry(""));
+    // fixtures --issued-at-for a user the run does not issue to.
+    let fx = home.path().join("fx");
+    let args = [
+        &["fixtures", "--out", fx.to_str().unwrap(), "--users", "bob"][..],
+        &["--issued-at-for", "alice=2020-01-01T00:00:00Z"],
+        &EC,
+    ]
+    .concat();
+    refused(
+        &home,
+        &args,
+        None,
+        "\"alice\" is not among the users this run issues to",
+    );
+    assert!(!fx.exists());
+    // A kit with --pkcs12 whose .p12 is in the way.
+    let kit = home.path().join("kit");
+    std::fs::create_dir_all(kit.join("users")).unwrap();
+    std::fs::write(kit.join("users/alice.p12"), "mine\n").unwrap();
+    let args = [
+        &["local-kit", "--out", kit.to_str().unwrap(), "--pkcs12"][..],
+        &EC,
+    ]
+    .concat();
+    refused(
+        &home,
+        &args,
+        Some(&kit),
+        "alice.p12 already exists; pass --force",
+    );
+    // certs create with an OCSP address onto an existing file.
+    let out = home.path().join("taken.pem");
+    std::fs::write(&out, "keep\n").unwrap();
+    let args = create(
+        "alice",
+        &[
+            "--ocsp-url",
+            "http://127.0.0.1:1/ocsp",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+    );
+    refused(&home, &args, None, "already exists; pass --force");
+}
