@@ -7,7 +7,9 @@ use serde::Serialize;
 use time::OffsetDateTime;
 use time::macros::format_description;
 
-use crate::store::{CertRecord, DatabaseUser, Label, Role, Scope, X509Type};
+use crate::store::{
+    AwsIamType, CertRecord, DatabaseUser, Label, LdapAuthType, OidcAuthType, Role, Scope, X509Type,
+};
 
 /// Characters left as they are in a path segment (RFC 3986 unreserved).
 const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
@@ -182,7 +184,7 @@ impl From<&CertRecord> for CertEntry {
 #[serde(rename_all = "camelCase")]
 pub struct UserEntry {
     #[serde(rename = "awsIAMType")]
-    aws_iam_type: &'static str,
+    aws_iam_type: AwsIamType,
     database_name: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     delete_after_date: Option<String>,
@@ -190,9 +192,9 @@ pub struct UserEntry {
     description: Option<String>,
     group_id: String,
     labels: Vec<Label>,
-    ldap_auth_type: &'static str,
+    ldap_auth_type: LdapAuthType,
     links: Vec<Link>,
-    oidc_auth_type: &'static str,
+    oidc_auth_type: OidcAuthType,
     roles: Vec<Role>,
     scopes: Vec<Scope>,
     username: String,
@@ -210,15 +212,15 @@ impl UserEntry {
             path_segment(&user.username)
         );
         UserEntry {
-            aws_iam_type: "NONE",
+            aws_iam_type: user.auth.aws_iam,
             database_name: user.database_name.clone(),
             delete_after_date: user.details.delete_after_date.map(timestamp),
             description: user.details.description.clone(),
             group_id: group_id.to_string(),
             labels: user.details.labels.clone(),
-            ldap_auth_type: "NONE",
+            ldap_auth_type: user.auth.ldap,
             links: vec![Link { href, rel: "self" }],
-            oidc_auth_type: "NONE",
+            oidc_auth_type: user.auth.oidc,
             roles: user.roles.clone(),
             scopes: user.details.scopes.clone(),
             username: user.username.clone(),

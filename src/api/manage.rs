@@ -11,7 +11,10 @@ use super::users::project_at;
 use crate::pki::{is_hidden, is_valid_username};
 use crate::store::registry::MAX_USERS_PER_PROJECT;
 use crate::store::registry_edit::Edit;
-use crate::store::{DatabaseUser, Home, Label, Project, Role, Scope, UserDetails, X509Type};
+use crate::store::{
+    AuthTypes, AwsIamType, DatabaseUser, Home, Label, LdapAuthType, OidcAuthType, Project, Role,
+    Scope, UserDetails, X509Type,
+};
 
 /// Roles that exist only on the `admin` database.
 const ADMIN_ONLY_ROLES: [&str; 13] = [
@@ -47,6 +50,8 @@ const COLLECTION_ROLES: [&str; 2] = ["read", "readWrite"];
 pub struct UserSpec {
     /// The user name (required on create; an update names the user apart).
     pub username: Option<String>,
+    /// The project, when the body names it: it must be the one addressed.
+    pub group_id: Option<String>,
     /// `admin` or `$external`.
     pub database_name: Option<String>,
     /// How the user authenticates with X.509.
@@ -61,6 +66,34 @@ pub struct UserSpec {
     pub description: Option<String>,
     /// When a temporary user is deleted.
     pub delete_after_date: Option<OffsetDateTime>,
+    /// `awsIAMType`.
+    pub aws_iam: Option<AwsIamType>,
+    /// `ldapAuthType`.
+    pub ldap: Option<LdapAuthType>,
+    /// `oidcAuthType`.
+    pub oidc: Option<OidcAuthType>,
+    /// A password, when one was given (checked, never kept).
+    pub password: Option<Password>,
+}
+
+/// Shortest password Atlas accepts, in characters (the spec's).
+pub const MIN_PASSWORD_CHARS: usize = 8;
+
+/// That a password was given, and its length: all a check needs. The
+/// password itself is never kept, here or on disk (atlas-ca has no
+/// password database).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Password {
+    chars: usize,
+}
+
+impl Password {
+    /// Notes `password`, keeping only its length.
+    pub fn given(password: &str) -> Password {
+        Password {
+            chars: password.chars().count(),
+        }
+    }
 }
 
 impl UserSpec {
@@ -73,6 +106,15 @@ impl UserSpec {
             delete_after_date: self.delete_after_date.or(old.delete_after_date),
         }
     }
+
+    /// The authentication types this spec sets over `old`'s.
+    fn auth(&self, old: AuthTypes) -> AuthTypes {
+        AuthTypes {
+            aws_iam: self.aws_iam.unwrap_or(old.aws_iam),
+            ldap: self.ldap.unwrap_or(old.ldap),
+            oidc: self.oidc.unwrap_or(old.oidc),
+        }
+    }
 }
 
 /// The project's id and the user as stored after a change.
@@ -82,6 +124,7 @@ pub type Changed = (String, DatabaseUser);
 pub fn create_user(home: &Home, group_id: &str, spec: &UserSpec) -> Result<Changed, Error> {
     let mut edit = home.edit_registry()?;
     let (index, project) = locate(&edit, group_id)?;
+    check_group(spec, &project)?;
     let username = spec
         .username
         .clone()
@@ -90,18 +133,20 @@ pub fn create_user(home: &Home, group_id: &str, spec: &UserSpec) -> Result<Chang
         return Err(ApiError::new(ErrorCode::InvalidAttribute, &["username"]).into());
     }
     let x509_type = spec.x509_type.unwrap_or_default();
+    let auth = spec.auth(AuthTypes::default());
     let database_name = spec
         .database_name
         .clone()
-        .unwrap_or_else(|| x509_type.default_database().to_string());
+        .unwrap_or_else(|| auth.databases(x509_type)[0].to_string());
     let user = DatabaseUser {
         username,
         database_name,
         x509_type,
+        auth,
         roles: spec.roles.clone().unwrap_or_default(),
         details: spec.details(&UserDetails::default()),
     };
-    check_user(&user)?;
+    check_user(&user, spec.password)?;
     if project.user(&user.username).is_some() {
         return Err(
             ApiError::new(ErrorCode::UserAlreadyExists, &[&user.username, &project.id]).into(),
@@ -141,25 +186,30 @@ pub fn update_user(
 ) -> Result<Changed, Error> {
     let mut edit = home.edit_registry()?;
     let (index, project) = locate(&edit, group_id)?;
+    check_group(spec, &project)?;
     let (at, old) = find_user(&project, database_name, username)?;
     if spec.username.as_ref().is_some_and(|u| u != username) {
         return Err(ApiError::new(ErrorCode::InvalidAttribute, &["username"]).into());
     }
     let x509_type = spec.x509_type.unwrap_or(old.x509_type);
+    let auth = spec.auth(old.auth);
     let database_name = match &spec.database_name {
         Some(db) => db.clone(),
-        // A change of x509Type moves the user where that type lives.
-        None if x509_type != old.x509_type => x509_type.default_database().to_string(),
+        // A change of kind moves the user where that kind lives.
+        None if (x509_type, auth) != (old.x509_type, old.auth) => {
+            auth.databases(x509_type)[0].to_string()
+        }
         None => old.database_name.clone(),
     };
     let new = DatabaseUser {
         username: old.username.clone(),
         database_name,
         x509_type,
+        auth,
         roles: spec.roles.clone().unwrap_or_else(|| old.roles.clone()),
         details: spec.details(&old.details),
     };
-    check_user(&new)?;
+    check_user(&new, spec.password)?;
     edit.update_user(index, at, &old, &new)?;
     edit.commit()?;
     Ok((project.id, new))
@@ -178,6 +228,22 @@ pub fn delete_user(
     edit.remove_user(index, at)?;
     edit.commit()?;
     Ok((project.id, old))
+}
+
+/// A body's `groupId`, when it has one, names the project addressed
+/// (ours: Atlas's path decides, and a body naming another project is
+/// more likely a mistake than a wish).
+fn check_group(spec: &UserSpec, project: &Project) -> Result<(), ApiError> {
+    match &spec.group_id {
+        Some(g) if !g.eq_ignore_ascii_case(&project.id) => {
+            let note = format!(
+                "the body's groupId is not the path's project {}",
+                project.id
+            );
+            Err(ApiError::new(ErrorCode::InvalidAttribute, &["groupId"]).with_note(note))
+        }
+        _ => Ok(()),
+    }
 }
 
 /// The project's index in file order and a copy of it.
@@ -206,16 +272,43 @@ fn find_user(
         .ok_or_else(|| ApiError::new(ErrorCode::UsernameNotFound, &[username]))
 }
 
-/// The database and roles of `user` as Atlas accepts them: X.509 users in
-/// `$external`, others in `admin` or `$external`; each role named, on a
-/// database, admin-only roles on `admin`, collections only for `read` and
-/// `readWrite`.
-fn check_user(user: &DatabaseUser) -> Result<(), ApiError> {
-    if !user.x509_type.allows_database(&user.database_name) {
-        return Err(ApiError::new(
-            ErrorCode::InvalidAttribute,
-            &["databaseName"],
-        ));
+/// `user` as Atlas accepts it: at most one authentication type; a name of
+/// that type's form; the database that type lives in (X.509, AWS IAM and
+/// LDAP users in `$external`, groups in `admin`, password users in either);
+/// a password only for a password user outside `$external`, of at least
+/// [`MIN_PASSWORD_CHARS`]; each role named, on a database, admin-only
+/// roles on `admin`, collections only for `read` and `readWrite`.
+fn check_user(user: &DatabaseUser, password: Option<Password>) -> Result<(), ApiError> {
+    let set = user.auth.set_fields(user.x509_type);
+    if let [first, second, ..] = set[..] {
+        let note = format!("{first} and {second} are both set: a user authenticates one way");
+        return Err(ApiError::new(ErrorCode::InvalidAttribute, &[second]).with_note(note));
+    }
+    if !user.auth.accepts_name(&user.username) {
+        let e = ApiError::new(ErrorCode::InvalidAttribute, &["username"]);
+        return Err(e.with_note(user.auth.name_form().to_string()));
+    }
+    let databases = user.auth.databases(user.x509_type);
+    if !databases.contains(&user.database_name.as_str()) {
+        let note = format!(
+            "this user's databaseName must be {}",
+            databases.join(" or ")
+        );
+        return Err(ApiError::new(ErrorCode::InvalidAttribute, &["databaseName"]).with_note(note));
+    }
+    if let Some(p) = password {
+        let note = if !set.is_empty() || user.database_name == "$external" {
+            Some("only a password (SCRAM) user in admin has a password".to_string())
+        } else if p.chars < MIN_PASSWORD_CHARS {
+            Some(format!(
+                "a password has at least {MIN_PASSWORD_CHARS} characters"
+            ))
+        } else {
+            None
+        };
+        if let Some(note) = note {
+            return Err(ApiError::new(ErrorCode::InvalidAttribute, &["password"]).with_note(note));
+        }
     }
     let name_ok = |s: &str| {
         !s.is_empty()
@@ -262,14 +355,80 @@ mod tests {
             username: "u".into(),
             database_name: db.into(),
             x509_type,
+            auth: AuthTypes::default(),
             roles,
             details: UserDetails::default(),
         }
     }
 
     #[test]
+    fn kinds_names_databases_and_passwords_are_checked() {
+        let with = |auth: AuthTypes, name: &str, db: &str, password: Option<&str>| {
+            let mut u = user(X509Type::None, db, vec![]);
+            u.auth = auth;
+            u.username = name.into();
+            check_user(&u, password.map(Password::given)).map_err(|e| e.parameters[0].clone())
+        };
+        let scram = AuthTypes::default();
+        let oidc = AuthTypes {
+            oidc: OidcAuthType::IdpGroup,
+            ..scram
+        };
+        let aws = AuthTypes {
+            aws_iam: AwsIamType::Role,
+            ..scram
+        };
+        let ldap_group = AuthTypes {
+            ldap: LdapAuthType::Group,
+            ..scram
+        };
+        assert_eq!(with(scram, "u", "admin", Some("12345678")), Ok(()));
+        assert_eq!(
+            with(scram, "u", "admin", Some("1234567")),
+            Err("password".into())
+        );
+        assert_eq!(
+            with(scram, "u", "$external", Some("12345678")),
+            Err("password".into())
+        );
+        assert_eq!(with(oidc, "idp/group", "admin", None), Ok(()));
+        assert_eq!(
+            with(oidc, "idp/group", "admin", Some("12345678")),
+            Err("password".into())
+        );
+        assert_eq!(with(oidc, "group", "admin", None), Err("username".into()));
+        assert_eq!(
+            with(oidc, "idp/group", "$external", None),
+            Err("databaseName".into())
+        );
+        assert_eq!(
+            with(aws, "arn:aws:iam::1:role/r", "$external", None),
+            Ok(())
+        );
+        assert_eq!(
+            with(aws, "arn:aws:iam::1:role/r", "admin", None),
+            Err("databaseName".into())
+        );
+        assert_eq!(with(ldap_group, "CN=g,DC=x", "admin", None), Ok(()));
+        let both = AuthTypes {
+            ldap: LdapAuthType::User,
+            ..aws
+        };
+        assert_eq!(
+            with(both, "arn:x", "$external", None),
+            Err("ldapAuthType".into())
+        );
+        let mut managed_aws = user(X509Type::Managed, "$external", vec![]);
+        managed_aws.auth = aws;
+        assert_eq!(
+            check_user(&managed_aws, None).unwrap_err().parameters,
+            ["awsIAMType"]
+        );
+    }
+
+    #[test]
     fn databases_and_roles_are_checked() {
-        let ok = |u: &DatabaseUser| check_user(u).map_err(|e| e.parameters[0].clone());
+        let ok = |u: &DatabaseUser| check_user(u, None).map_err(|e| e.parameters[0].clone());
         assert_eq!(ok(&user(X509Type::Managed, "$external", vec![])), Ok(()));
         assert_eq!(
             ok(&user(X509Type::Managed, "admin", vec![])),

@@ -7,9 +7,9 @@ use time::format_description::well_known::Rfc3339;
 use super::atlas_error::{ApiError, ErrorCode};
 use super::certs::DEFAULT_MONTHS;
 use super::json::{MAX_ITEMS_PER_PAGE, Paging};
-use super::manage::UserSpec;
+use super::manage::{Password, UserSpec};
+use crate::store::Label;
 use crate::store::registry::MAX_DESCRIPTION;
-use crate::store::{Label, Role, X509Type};
 
 /// Read-only fields of Atlas's certificate entity, which a create body may
 /// carry (SDKs echo them) and which are ignored.
@@ -95,37 +95,24 @@ fn string(key: &str, v: &serde_json::Value) -> Result<String, ApiError> {
         .ok_or_else(|| ApiError::new(ErrorCode::InvalidJsonAttribute, &[key]))
 }
 
-/// Read-only or unsupported fields of Atlas's database user that a body
-/// may carry with their neutral values (SDKs send whole entities).
-const USER_ECHOES: [&str; 4] = ["awsIAMType", "ldapAuthType", "oidcAuthType", "links"];
-
-/// Parses a database user body (`POST` or `PATCH .../databaseUsers`):
-/// `username`, `databaseName`, `x509Type`, `roles`, `scopes`, `labels`,
-/// `description`, `deleteAfterDate`; `groupId`, `password` and the
-/// entity's read-only fields are accepted and not stored (a password is
-/// never kept). Other authentication types than
-/// `NONE` are refused, as atlas-ca has only X.509.
+/// Parses a database user body (`PATCH .../databaseUsers/{db}/{user}`):
+/// `username`, `databaseName`, `groupId`, the four authentication types,
+/// `password`, `roles`, `scopes`, `labels`, `description`,
+/// `deleteAfterDate`; `links` (read-only) is accepted and ignored. A
+/// password is noted, never kept; `null` means absent.
 pub fn parse_user_body(body: &[u8]) -> Result<UserSpec, ApiError> {
     let mut spec = UserSpec::default();
     for (key, v) in object(body)? {
         match key.as_str() {
             "username" => spec.username = Some(string(&key, &v)?),
             "databaseName" => spec.database_name = Some(string(&key, &v)?),
-            "x509Type" => {
-                spec.x509_type = Some(
-                    serde_json::from_value::<X509Type>(v)
-                        .map_err(|_| ApiError::new(ErrorCode::InvalidJsonAttribute, &[&key]))?,
-                );
-            }
-            "roles" => {
-                spec.roles = Some(
-                    serde_json::from_value::<Vec<Role>>(v)
-                        .map_err(|_| ApiError::new(ErrorCode::InvalidJsonAttribute, &[&key]))?,
-                );
-            }
-            "groupId" | "password" => {
-                string(&key, &v)?;
-            }
+            "groupId" => spec.group_id = Some(string(&key, &v)?),
+            "x509Type" => spec.x509_type = Some(typed(&key, v)?),
+            "awsIAMType" => spec.aws_iam = Some(typed(&key, v)?),
+            "ldapAuthType" => spec.ldap = Some(typed(&key, v)?),
+            "oidcAuthType" => spec.oidc = Some(typed(&key, v)?),
+            "roles" => spec.roles = Some(typed(&key, v)?),
+            "password" => spec.password = Some(Password::given(&string(&key, &v)?)),
             "description" => {
                 let text = string(&key, &v)?;
                 if text.chars().count() > MAX_DESCRIPTION {
@@ -141,15 +128,28 @@ pub fn parse_user_body(body: &[u8]) -> Result<UserSpec, ApiError> {
             }
             "labels" => spec.labels = Some(typed(&key, v)?),
             "scopes" => spec.scopes = Some(typed(&key, v)?),
-            k if USER_ECHOES.contains(&k) => {
-                if k != "links" && v.as_str().is_some_and(|s| s != "NONE") {
-                    return Err(ApiError::new(ErrorCode::InvalidAttribute, &[k]));
-                }
-            }
+            "links" => {}
             k => return Err(ApiError::new(ErrorCode::InvalidAttribute, &[k])),
         }
     }
     Ok(spec)
+}
+
+/// Parses a new database user (`POST .../databaseUsers`): as
+/// [`parse_user_body`], with the spec's required `databaseName`,
+/// `groupId`, `roles` and `username`.
+pub fn parse_new_user_body(body: &[u8]) -> Result<UserSpec, ApiError> {
+    let spec = parse_user_body(body)?;
+    let required = [
+        ("databaseName", spec.database_name.is_some()),
+        ("groupId", spec.group_id.is_some()),
+        ("roles", spec.roles.is_some()),
+        ("username", spec.username.is_some()),
+    ];
+    match required.iter().find(|(_, given)| !given) {
+        Some((name, _)) => Err(ApiError::new(ErrorCode::MissingAttribute, &[name])),
+        None => Ok(spec),
+    }
 }
 
 /// Parses a project body (`POST /groups`): `name` is required, `tags`
@@ -207,6 +207,7 @@ pub fn parse_user_security_body(body: &[u8]) -> Result<Option<String>, ApiError>
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::X509Type;
 
     #[test]
     fn create_bodies() {
@@ -276,11 +277,36 @@ mod tests {
             code(r#"{"roles":[{"role":"x"}]}"#).code,
             ErrorCode::InvalidJsonAttribute
         );
+        let ldap = parse_user_body(br#"{"ldapAuthType":"GROUP","password":"secret12"}"#).unwrap();
+        assert_eq!(ldap.ldap, Some(crate::store::LdapAuthType::Group));
+        assert_eq!(ldap.password, Some(Password::given("12345678")));
         assert_eq!(
-            code(r#"{"ldapAuthType":"USER"}"#).parameters,
-            ["ldapAuthType"]
+            code(r#"{"oidcAuthType":"WORKLOAD"}"#).code,
+            ErrorCode::InvalidJsonAttribute
         );
+        assert_eq!(code(r#"{"password":8}"#).parameters, ["password"]);
         assert_eq!(code(r#"{"nickname":"x"}"#).parameters, ["nickname"]);
+    }
+
+    #[test]
+    fn new_users_name_the_required_attributes() {
+        let full = r#"{"username":"u","databaseName":"admin","groupId":"g","roles":[]}"#;
+        assert!(parse_new_user_body(full.as_bytes()).is_ok());
+        for (drop, name) in [
+            (r#""username":"u","#, "username"),
+            (r#""databaseName":"admin","#, "databaseName"),
+            (r#""groupId":"g","#, "groupId"),
+            (r#","roles":[]"#, "roles"),
+        ] {
+            let e = parse_new_user_body(full.replace(drop, "").as_bytes()).unwrap_err();
+            assert_eq!(
+                (e.code, e.parameters),
+                (ErrorCode::MissingAttribute, vec![name.to_string()])
+            );
+        }
+        // A null is absent, so a required one is missing.
+        let e = parse_new_user_body(full.replace("[]", "null").as_bytes()).unwrap_err();
+        assert_eq!(e.parameters, ["roles"]);
     }
 
     #[test]

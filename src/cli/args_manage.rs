@@ -9,12 +9,27 @@ use clap::{Args, Subcommand};
 use time::OffsetDateTime;
 
 use super::args_shared::{Output, ProjectArg, parse_time};
-use crate::store::{KeyRoleName, Label, Role, Scope, ScopeKind, X509Type};
+use crate::store::{
+    AtlasName, AwsIamType, KeyRoleName, Label, LdapAuthType, OidcAuthType, Role, Scope, ScopeKind,
+    X509Type,
+};
 
 /// `--x509Type`: the types [`X509Type`] knows, each with its description.
 fn x509_type() -> impl TypedValueParser<Value = X509Type> {
     let values = X509Type::ALL.map(|t| PossibleValue::new(t.name()).help(t.about()));
     PossibleValuesParser::new(values).try_map(|s| s.parse::<X509Type>())
+}
+
+/// `--awsIAMType`, `--ldapType`, `--oidcType`: the names the type knows.
+fn auth_type<T: AtlasName>() -> impl TypedValueParser<Value = T> {
+    let values = T::all().iter().map(|t| PossibleValue::new(t.atlas_name()));
+    PossibleValuesParser::new(values).try_map(|s| {
+        T::all()
+            .iter()
+            .copied()
+            .find(|t| t.atlas_name() == s)
+            .ok_or("unknown name")
+    })
 }
 
 /// `--role` of an API key or service account: the roles [`KeyRoleName`]
@@ -37,6 +52,20 @@ pub(super) struct UserCreateArgs {
     /// How the user authenticates with X.509.
     #[arg(long = "x509Type", value_parser = x509_type(), default_value_t = X509Type::None)]
     pub(super) x509_type: X509Type,
+    /// AWS IAM authentication: the user name is an IAM user's or role's ARN.
+    #[arg(long = "awsIAMType", value_parser = auth_type::<AwsIamType>(),
+          conflicts_with_all = ["x509_type", "ldap_type", "oidc_type"])]
+    pub(super) aws_iam_type: Option<AwsIamType>,
+    /// LDAP authentication: the user name is a DN (GROUP: an LDAP group,
+    /// in admin).
+    #[arg(long = "ldapType", value_parser = auth_type::<LdapAuthType>(),
+          conflicts_with_all = ["x509_type", "oidc_type"])]
+    pub(super) ldap_type: Option<LdapAuthType>,
+    /// OIDC federated authentication: the user name is IDP_ID/NAME
+    /// (IDP_GROUP: a workforce group; USER: a workload user).
+    #[arg(long = "oidcType", value_parser = auth_type::<OidcAuthType>(),
+          conflicts_with_all = ["x509_type", "password"])]
+    pub(super) oidc_type: Option<OidcAuthType>,
     #[command(flatten)]
     pub(super) user: UserArgs,
 }
@@ -59,8 +88,9 @@ pub(super) struct UserArgs {
     /// When Atlas deletes this temporary user (RFC 3339).
     #[arg(long = "deleteAfter", value_parser = parse_time)]
     pub(super) delete_after: Option<OffsetDateTime>,
-    /// Accepted so that Atlas CLI scripts run; atlas-ca has no password
-    /// users and never stores it.
+    /// The password of a password (SCRAM) user: checked as Atlas checks
+    /// it (at least 8 characters, not for $external users), never stored
+    /// (atlas-ca has no password database, so it does not ask for one).
     #[arg(short = 'p', long)]
     pub(super) password: Option<String>,
     #[command(flatten)]

@@ -15,7 +15,7 @@ use super::output::{print_bytes, print_json, print_line, table};
 use super::{Failure, Outcome, select_project};
 use crate::api::customer_x509;
 use crate::api::json::{CLI_QUERY, Link, UserEntry};
-use crate::api::manage::{self, UserSpec};
+use crate::api::manage::{self, Password, UserSpec};
 use crate::api::projects::{self, ProjectEntry, masked};
 use crate::api::{self, ApiError, Error, ErrorCode, Page, Paging};
 use crate::pki::escape_hidden;
@@ -62,6 +62,13 @@ pub(super) fn create_user(home: &Home, a: UserCreateArgs) -> Outcome {
         })
         .collect();
     roles.extend(a.user.roles);
+    if roles.is_empty() {
+        return Err(Failure::Usage(
+            "missing role for the user (as the Atlas CLI says): give one, as --role readWrite@app \
+             or a built-in role such as readWriteAnyDatabase"
+                .into(),
+        ));
+    }
     let spec = UserSpec {
         username: Some(a.username),
         database_name: None,
@@ -71,16 +78,13 @@ pub(super) fn create_user(home: &Home, a: UserCreateArgs) -> Outcome {
         labels: None,
         description: a.user.description,
         delete_after_date: a.user.delete_after,
+        aws_iam: a.aws_iam_type,
+        ldap: a.ldap_type,
+        oidc: a.oidc_type,
+        password: a.user.password.as_deref().map(Password::given),
+        group_id: None,
     };
     let (gid, user) = manage::create_user(home, &gid, &spec)?;
-    if user.roles.is_empty() {
-        eprintln!(
-            "atlas-ca: warning: {} has no roles (the Atlas CLI refuses that: \"missing role for the user\"); \
-             mongod would let it log in and do nothing. Add one with: atlas-ca dbusers update {} --role readWrite@app",
-            escape_hidden(&user.username),
-            sh_word(&user.username)
-        );
-    }
     match a.user.output {
         Some(Output::Json) => print_json(&user_entry(&gid, &user)),
         _ => print_line(&format!(
@@ -163,6 +167,8 @@ pub(super) fn update_user(home: &Home, a: UserUpdateArgs) -> Outcome {
         labels: None,
         description: a.user.description,
         delete_after_date: a.user.delete_after,
+        password: a.user.password.as_deref().map(Password::given),
+        ..UserSpec::default()
     };
     let (gid, user) = manage::update_user(home, &gid, None, &a.username, &spec)?;
     match a.user.output {

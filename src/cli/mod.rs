@@ -28,18 +28,7 @@ use args::{Cli, Command, DbusersCommand, PkiCommand, ProjectArg};
 /// Runs the command line (the `atlas-ca` binary) and returns the process
 /// exit status: 0, 1 for a failure, 2 for command-line syntax.
 pub fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
-        Ok(cli) => cli,
-        Err(e) => {
-            if let Some(flag) = atlas_cli_only_flag(&e) {
-                eprintln!(
-                    "Error: {flag} is an Atlas CLI flag that atlas-ca does not support (see `atlas-ca help`)"
-                );
-                return ExitCode::from(2);
-            }
-            e.exit()
-        }
-    };
+    let cli = Cli::parse();
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -49,23 +38,6 @@ pub fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
-}
-
-/// The Atlas CLI's flags around database users that atlas-ca lacks: clap
-/// would suggest `-- --scope`, which is no help.
-const ATLAS_CLI_ONLY: [&str; 3] = ["--awsIAMType", "--ldapType", "--oidcType"];
-
-/// The unknown flag of a parse error, when it is one of [`ATLAS_CLI_ONLY`].
-fn atlas_cli_only_flag(e: &clap::Error) -> Option<&'static str> {
-    use clap::error::{ContextKind, ContextValue, ErrorKind};
-    if e.kind() != ErrorKind::UnknownArgument {
-        return None;
-    }
-    let Some(ContextValue::String(arg)) = e.get(ContextKind::InvalidArg) else {
-        return None;
-    };
-    let name = arg.split('=').next().unwrap_or(arg);
-    ATLAS_CLI_ONLY.iter().copied().find(|f| *f == name)
 }
 
 /// Why a command failed: the library's error, or a command line that asks

@@ -32,7 +32,7 @@ pub(super) async fn create_user(
     call: Call<String, Writer>,
     body: Body,
 ) -> Answer {
-    let spec = call.body(&state, body, api::parse_user_body).await?;
+    let spec = call.body(&state, body, api::parse_new_user_body).await?;
     let home = state.home.clone();
     let gid = call.params.clone();
     let changed = blocking(move || manage::create_user(&home, &gid, &spec)).await;

@@ -2,6 +2,7 @@
 //! ledger and atomic private files. It knows certificates only through
 //! [`crate::pki`].
 
+mod auth;
 pub(crate) mod ca;
 pub(crate) mod files;
 mod home;
@@ -9,6 +10,7 @@ pub(crate) mod ledger;
 pub(crate) mod registry;
 pub(crate) mod registry_edit;
 
+pub use auth::{AtlasName, AuthTypes, AwsIamType, LdapAuthType, OidcAuthType};
 pub use ca::{CaError, KeyFile, Passphrase};
 pub use files::Refusal;
 pub use home::{Home, default_root};

@@ -11,6 +11,8 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use toml::Spanned;
 
+use super::auth::{AuthTypes, AwsIamType, LdapAuthType, OidcAuthType};
+
 /// Atlas allows at most this many database users in one project.
 pub const MAX_USERS_PER_PROJECT: usize = 100;
 
@@ -48,21 +50,6 @@ impl X509Type {
             X509Type::Managed => "Atlas-managed X.509: atlas-ca issues the certificates",
             X509Type::Customer => "Customer-managed X.509: the project's customer CAs issue them",
         }
-    }
-
-    /// Where a user of this type lives when no database is named:
-    /// `$external` for X.509 users, `admin` for the others.
-    pub fn default_database(self) -> &'static str {
-        match self {
-            X509Type::None => "admin",
-            X509Type::Managed | X509Type::Customer => "$external",
-        }
-    }
-
-    /// Whether a user of this type may live in `database`: X.509 users in
-    /// `$external` only, the others in `admin` or `$external`.
-    pub fn allows_database(self, database: &str) -> bool {
-        database == "$external" || (database == "admin" && self == X509Type::None)
     }
 }
 
@@ -138,6 +125,8 @@ pub struct DatabaseUser {
     pub database_name: String,
     /// How the user authenticates with X.509.
     pub x509_type: X509Type,
+    /// How the user authenticates otherwise (AWS IAM, LDAP, OIDC).
+    pub auth: AuthTypes,
     /// The user's role grants.
     pub roles: Vec<Role>,
     /// Scopes, labels, description, deletion time.
@@ -435,6 +424,12 @@ struct RawUser {
     database_name: Option<Spanned<String>>,
     #[serde(default, rename = "x509Type")]
     x509_type: X509Type,
+    #[serde(default, rename = "awsIAMType")]
+    aws_iam_type: AwsIamType,
+    #[serde(default)]
+    ldap_auth_type: LdapAuthType,
+    #[serde(default)]
+    oidc_auth_type: OidcAuthType,
     #[serde(default)]
     roles: Vec<Role>,
     #[serde(default)]
@@ -629,27 +624,46 @@ fn user(
             format!("duplicate username {} in project {id}", quoted(name)),
         ));
     }
-    let x509 = u.x509_type != X509Type::None;
+    let auth = AuthTypes {
+        aws_iam: u.aws_iam_type,
+        ldap: u.ldap_auth_type,
+        oidc: u.oidc_auth_type,
+    };
+    let set = auth.set_fields(u.x509_type);
+    if set.len() > 1 {
+        return Err(fail(
+            u.username.span().start,
+            format!(
+                "user {} sets {}: at most one of x509Type, awsIAMType, ldapAuthType and oidcAuthType",
+                quoted(name),
+                set.join(" and ")
+            ),
+        ));
+    }
+    if !auth.accepts_name(name) {
+        return Err(fail(
+            u.username.span().start,
+            format!("username {}: {}", quoted(name), auth.name_form()),
+        ));
+    }
+    let databases = auth.databases(u.x509_type);
     let database_name = match u.database_name {
         Some(db) => {
-            if !u.x509_type.allows_database(db.get_ref()) {
-                let want = if x509 {
-                    "\"$external\""
-                } else {
-                    "\"admin\" or \"$external\""
-                };
+            if !databases.contains(&db.get_ref().as_str()) {
+                let want: Vec<String> = databases.iter().map(|d| format!("{d:?}")).collect();
                 return Err(fail(
                     db.span().start,
                     format!(
-                        "databaseName {} of user {} must be {want}",
+                        "databaseName {} of user {} must be {}",
                         quoted(db.get_ref()),
-                        quoted(name)
+                        quoted(name),
+                        want.join(" or ")
                     ),
                 ));
             }
             db.into_inner()
         }
-        None => u.x509_type.default_database().to_string(),
+        None => databases[0].to_string(),
     };
     let description = match u.description {
         Some(d) if d.get_ref().chars().count() > MAX_DESCRIPTION => {
@@ -668,6 +682,7 @@ fn user(
         username: u.username.into_inner(),
         database_name,
         x509_type: u.x509_type,
+        auth,
         roles: u.roles,
         details: UserDetails {
             scopes: u.scopes,
@@ -821,10 +836,6 @@ mod tests {
         }
         assert!("group_owner".parse::<KeyRoleName>().is_err());
         assert!("managed".parse::<X509Type>().is_err());
-        assert!(X509Type::Managed.allows_database("$external"));
-        assert!(!X509Type::Managed.allows_database("admin"));
-        assert!(X509Type::None.allows_database("admin"));
-        assert_eq!(X509Type::Customer.default_database(), "$external");
     }
 
     fn err(text: &str) -> (usize, usize, String) {
@@ -846,7 +857,9 @@ mod tests {
         let text = format!(
             "{P}[[projects.databaseUsers]]\nusername = \"alice\"\nx509Type = \"MANAGED\"\n\
              roles = [{{ roleName = \"readWrite\", databaseName = \"app\" }}]\n\
-             [[projects.databaseUsers]]\nusername = \"bob\"\n"
+             [[projects.databaseUsers]]\nusername = \"bob\"\n\
+             [[projects.databaseUsers]]\nusername = \"CN=ops,DC=example\"\nldapAuthType = \"GROUP\"\n\
+             [[projects.databaseUsers]]\nusername = \"CN=ann,DC=example\"\nldapAuthType = \"USER\"\n"
         );
         let r = Registry::parse(&text, Path::new("r.toml")).unwrap();
         let p = r.project("5EFDA6AEA3F2ED2E7DD6CE05").unwrap();
@@ -854,6 +867,15 @@ mod tests {
         assert_eq!(p.user("alice").unwrap().roles[0].role_name, "readWrite");
         assert_eq!(p.user("bob").unwrap().database_name, "admin");
         assert_eq!(p.user("bob").unwrap().x509_type, X509Type::None);
+        let group = p.user("CN=ops,DC=example").unwrap();
+        assert_eq!(
+            (group.auth.ldap, group.database_name.as_str()),
+            (LdapAuthType::Group, "admin")
+        );
+        assert_eq!(
+            p.user("CN=ann,DC=example").unwrap().database_name,
+            "$external"
+        );
     }
 
     #[test]
@@ -898,6 +920,30 @@ mod tests {
                 5,
                 12,
                 "unknown variant",
+            ),
+            (
+                format!(
+                    "{P}[[projects.databaseUsers]]\nusername = \"a\"\nx509Type = \"MANAGED\"\nldapAuthType = \"USER\"\n"
+                ),
+                4,
+                12,
+                "sets x509Type and ldapAuthType",
+            ),
+            (
+                format!(
+                    "{P}[[projects.databaseUsers]]\nusername = \"ci\"\nawsIAMType = \"ROLE\"\n"
+                ),
+                4,
+                12,
+                "ARN",
+            ),
+            (
+                format!(
+                    "{P}[[projects.databaseUsers]]\nusername = \"idp/g\"\noidcAuthType = \"IDP_GROUP\"\ndatabaseName = \"$external\"\n"
+                ),
+                6,
+                16,
+                "must be \"admin\"",
             ),
         ];
         for (text, line, column, needle) in cases {

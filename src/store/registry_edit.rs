@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use time::format_description::well_known::Rfc3339;
 use toml_edit::{Array, ArrayOfTables, DocumentMut, InlineTable, Item, Table, value};
 
+use super::auth::AuthTypes;
 use super::files::{Dir, file_name, lock_file};
 use super::registry::{
     ApiKey, DatabaseUser, KeyRoleName, Label, Registry, RegistryError, ScopeKind, ServiceAccount,
@@ -257,6 +258,7 @@ impl Edit {
         table.insert("username", value(user.username.as_str()));
         table.insert("databaseName", value(user.database_name.as_str()));
         table.insert("x509Type", value(user.x509_type.to_string()));
+        set_auth(&mut table, AuthTypes::default(), user.auth);
         table.insert("roles", value(roles(user)));
         set_details(&mut table, &UserDetails::default(), &user.details);
         self.users(project)?.push(table);
@@ -287,6 +289,7 @@ impl Edit {
         if from.x509_type != to.x509_type {
             table.insert("x509Type", value(to.x509_type.to_string()));
         }
+        set_auth(table, from.auth, to.auth);
         if from.roles != to.roles {
             table.insert("roles", value(roles(to)));
         }
@@ -394,6 +397,21 @@ impl CredentialKind {
     }
 }
 
+/// Writes the authentication types that differ from `from` (`NONE` is
+/// left out).
+fn set_auth(table: &mut Table, from: AuthTypes, to: AuthTypes) {
+    let fields = [
+        ("awsIAMType", from.aws_iam.name(), to.aws_iam.name()),
+        ("ldapAuthType", from.ldap.name(), to.ldap.name()),
+        ("oidcAuthType", from.oidc.name(), to.oidc.name()),
+    ];
+    for (key, old, new) in fields {
+        if old != new {
+            put(table, key, (new != "NONE").then(|| value(new)));
+        }
+    }
+}
+
 /// Writes the details that differ from `from` (an empty one is removed).
 fn set_details(table: &mut Table, from: &UserDetails, to: &UserDetails) {
     if from.scopes != to.scopes {
@@ -482,6 +500,9 @@ pub fn initial_text(project_id: &str, name: &str, org_id: &str, created: &str) -
          #   databaseName = \"$external\"\n\
          #   x509Type = \"MANAGED\"      # NONE | MANAGED | CUSTOMER\n\
          #   roles = [{{ roleName = \"readWrite\", databaseName = \"app\" }}]\n\
+         # Other kinds of users set awsIAMType (USER | ROLE), ldapAuthType\n\
+         # (USER | GROUP) or oidcAuthType (IDP_GROUP | USER) instead of x509Type;\n\
+         # all NONE is a password user (no password is stored).\n\
          \n\
          [[projects]]\n\
          id = \"{project_id}\"\n\

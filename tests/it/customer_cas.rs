@@ -61,6 +61,7 @@ fn customer_home() -> TestHome {
     home.ok(&[
         "dbusers",
         "create",
+        "readAnyDatabase",
         "--username",
         "CN=carol,O=Acme",
         "--x509Type",

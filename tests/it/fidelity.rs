@@ -140,7 +140,9 @@ fn every_error_carries_x_error_code_and_version_dates_are_checked() {
         (
             post(
                 &format!("{v2}/groups/{GID}/databaseUsers"),
-                r#"{"username":"alice","x509Type":"MANAGED"}"#,
+                &format!(
+                    r#"{{"username":"alice","x509Type":"MANAGED","databaseName":"$external","groupId":"{GID}","roles":[]}}"#
+                ),
                 &[],
             ),
             409,
@@ -289,7 +291,9 @@ fn rate_windows_are_counted_as_atlas_counts_them() {
             "-H",
             "Content-Type: application/json",
             "--data",
-            r#"{"databaseName":"$external","username":"erin","x509Type":"MANAGED","roles":[{"databaseName":"app","roleName":"read"}]}"#,
+            &format!(
+                r#"{{"databaseName":"$external","groupId":"{GID}","username":"erin","x509Type":"MANAGED","roles":[{{"databaseName":"app","roleName":"read"}}]}}"#
+            ),
         ],
     );
     assert_eq!(created.status, 201, "{}", created.body);

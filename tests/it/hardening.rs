@@ -416,7 +416,7 @@ fn modes_are_explicit_whatever_the_umask() {
     assert_eq!(mode(&project.join(".lock")), 0o600);
     assert_eq!(mode(&project.join("ca.key.pem")), 0o600);
     let script = format!(
-        "umask 000 && exec {} --home {} dbusers create --username zed",
+        "umask 000 && exec {} --home {} dbusers create readAnyDatabase --username zed",
         env!("CARGO_BIN_EXE_atlas-ca"),
         home.path().display()
     );

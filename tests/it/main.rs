@@ -32,3 +32,4 @@ mod server;
 mod server_limits;
 mod service_accounts;
 mod tls;
+mod user_kinds;

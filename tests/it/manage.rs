@@ -100,6 +100,7 @@ fn the_atlas_cli_certificate_test_runs_unchanged_after_init() {
     home.ok(&[
         "dbusers",
         "create",
+        "readAnyDatabase",
         "--username",
         "user389",
         "--x509Type",
@@ -247,6 +248,7 @@ fn every_kind_of_edit_keeps_the_untouched_lines_byte_for_byte() {
             vec![
                 "dbusers",
                 "create",
+                "readAnyDatabase",
                 "--username",
                 "carol",
                 "--x509Type",
@@ -327,7 +329,13 @@ fn refused_edits_change_nothing() {
     let p = ["--projectId", GID];
     let cases: Vec<(Vec<&str>, &str)> = vec![
         (
-            vec!["dbusers", "create", "--username", "alice"],
+            vec![
+                "dbusers",
+                "create",
+                "readAnyDatabase",
+                "--username",
+                "alice",
+            ],
             "USER_ALREADY_EXISTS",
         ),
         (
@@ -353,7 +361,13 @@ fn refused_edits_change_nothing() {
             "Invalid attribute roles",
         ),
         (
-            vec!["dbusers", "create", "--username", "a\u{202e}b"],
+            vec![
+                "dbusers",
+                "create",
+                "readAnyDatabase",
+                "--username",
+                "a\u{202e}b",
+            ],
             "Invalid attribute username",
         ),
         (
@@ -400,9 +414,15 @@ fn more_than_100_users_is_refused_with_the_limit() {
         ));
     }
     let home = TestHome::new(&text);
-    home.ok(&["dbusers", "create", "--username", "last"]);
+    home.ok(&["dbusers", "create", "readAnyDatabase", "--username", "last"]);
     let before = registry_text(&home);
-    let out = home.run(&["dbusers", "create", "--username", "one-too-many"]);
+    let out = home.run(&[
+        "dbusers",
+        "create",
+        "readAnyDatabase",
+        "--username",
+        "one-too-many",
+    ]);
     assert!(
         stderr(&out).contains("DATABASE_USER_LIMIT_EXCEEDED")
             && stderr(&out).contains("maximum of 100"),
@@ -507,7 +527,13 @@ fn concurrent_writers_lose_nothing_and_kills_never_tear_the_registry() {
     let cli: Vec<_> = (0..16)
         .map(|i| {
             home.cmd()
-                .args(["dbusers", "create", "--username", &format!("cli{i}")])
+                .args([
+                    "dbusers",
+                    "create",
+                    "readAnyDatabase",
+                    "--username",
+                    &format!("cli{i}"),
+                ])
                 .stdout(Stdio::null())
                 .stderr(Stdio::piped())
                 .spawn()
@@ -529,7 +555,7 @@ fn concurrent_writers_lose_nothing_and_kills_never_tear_the_registry() {
                 ])
                 .args(["-H", "Content-Type: application/json", "--data"])
                 .arg(format!(
-                    r#"{{"username":"http{i}","x509Type":"MANAGED","databaseName":"$external"}}"#
+                    r#"{{"username":"http{i}","x509Type":"MANAGED","databaseName":"$external","groupId":"{GID}","roles":[]}}"#
                 ))
                 .arg(&url)
                 .stdout(Stdio::piped())
@@ -562,7 +588,13 @@ fn concurrent_writers_lose_nothing_and_kills_never_tear_the_registry() {
     for round in 0..12 {
         let mut child = home
             .cmd()
-            .args(["dbusers", "create", "--username", &format!("k{round}")])
+            .args([
+                "dbusers",
+                "create",
+                "readAnyDatabase",
+                "--username",
+                &format!("k{round}"),
+            ])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()

@@ -87,67 +87,135 @@ fn user_errors_over_http_change_nothing() {
     let (home, server) = home_and_server();
     let users = format!("{}/groups/{GID}/databaseUsers", server.api("v2"));
     let before = std::fs::read_to_string(home.path().join("users.toml")).unwrap();
-    let cases: [(&str, &str, Option<&str>, u16, &str); 9] = [
+    // A whole body with `fields` over the required ones.
+    let full = |fields: &str| {
+        let mut body: Value = serde_json::from_str(&format!(
+            r#"{{"username":"x","databaseName":"admin","groupId":"{GID}","roles":[]}}"#
+        ))
+        .unwrap();
+        let over: Value = serde_json::from_str(fields).unwrap();
+        for (k, v) in over.as_object().unwrap() {
+            body[k] = v.clone();
+        }
+        body.to_string()
+    };
+    let cases: Vec<(&str, &str, Option<String>, u16, &str)> = vec![
         (
             OWNER,
             "POST",
-            Some(r#"{"username":"alice","databaseName":"$external","x509Type":"MANAGED"}"#),
+            Some(full(
+                r#"{"username":"alice","databaseName":"$external","x509Type":"MANAGED"}"#,
+            )),
             409,
             "USER_ALREADY_EXISTS",
         ),
         (
             OWNER,
             "POST",
-            Some(r#"{"x509Type":"MANAGED"}"#),
+            Some(r#"{"x509Type":"MANAGED"}"#.into()),
             400,
             "MISSING_ATTRIBUTE",
         ),
         (
             OWNER,
             "POST",
-            Some(r#"{"username":"x","databaseName":"admin","x509Type":"MANAGED"}"#),
+            Some(full(r#"{"x509Type":"MANAGED"}"#)),
             400,
             "INVALID_ATTRIBUTE",
         ),
         (
             OWNER,
             "POST",
-            Some(r#"{"username":"x","roles":[{"roleName":"atlasAdmin","databaseName":"app"}]}"#),
+            Some(full(
+                r#"{"roles":[{"roleName":"atlasAdmin","databaseName":"app"}]}"#,
+            )),
             400,
             "INVALID_ATTRIBUTE",
         ),
         (
             OWNER,
             "POST",
-            Some(r#"{"username":"x","x509Type":"SOMETIMES"}"#),
+            Some(full(r#"{"x509Type":"SOMETIMES"}"#)),
             400,
             "INVALID_JSON_ATTRIBUTE",
         ),
+        // LDAP users live in $external, LDAP groups in admin.
         (
             OWNER,
             "POST",
-            Some(r#"{"username":"x","ldapAuthType":"USER"}"#),
+            Some(full(r#"{"ldapAuthType":"USER"}"#)),
             400,
             "INVALID_ATTRIBUTE",
         ),
-        (OWNER, "POST", Some("{"), 400, "MALFORMED_JSON"),
+        // Two kinds at once; a short password; a password for $external.
         (
-            READER,
+            OWNER,
             "POST",
-            Some(r#"{"username":"x"}"#),
-            401,
-            "USER_UNAUTHORIZED",
+            Some(full(
+                r#"{"databaseName":"$external","x509Type":"MANAGED","ldapAuthType":"USER"}"#,
+            )),
+            400,
+            "INVALID_ATTRIBUTE",
         ),
+        (
+            OWNER,
+            "POST",
+            Some(full(r#"{"password":"short"}"#)),
+            400,
+            "INVALID_ATTRIBUTE",
+        ),
+        (
+            OWNER,
+            "POST",
+            Some(full(
+                r#"{"databaseName":"$external","password":"long enough"}"#,
+            )),
+            400,
+            "INVALID_ATTRIBUTE",
+        ),
+        // An AWS IAM user is named by an ARN; an OIDC one IDP/NAME.
+        (
+            OWNER,
+            "POST",
+            Some(full(r#"{"databaseName":"$external","awsIAMType":"USER"}"#)),
+            400,
+            "INVALID_ATTRIBUTE",
+        ),
+        (
+            OWNER,
+            "POST",
+            Some(full(r#"{"oidcAuthType":"IDP_GROUP"}"#)),
+            400,
+            "INVALID_ATTRIBUTE",
+        ),
+        // A longer name than the spec's 1024 characters.
+        (
+            OWNER,
+            "POST",
+            Some(full(&format!(r#"{{"username":"{}"}}"#, "u".repeat(1025)))),
+            400,
+            "INVALID_ATTRIBUTE",
+        ),
+        // The body's project is the path's.
+        (
+            OWNER,
+            "POST",
+            Some(full(r#"{"groupId":"111111111111111111111111"}"#)),
+            400,
+            "INVALID_ATTRIBUTE",
+        ),
+        (OWNER, "POST", Some("{".into()), 400, "MALFORMED_JSON"),
+        (READER, "POST", Some(full("{}")), 401, "USER_UNAUTHORIZED"),
         (
             "outsider:outsider-secret",
             "POST",
-            Some(r#"{"username":"x"}"#),
+            Some(full("{}")),
             401,
             "NOT_IN_GROUP",
         ),
     ];
     for (user, method, body, status, code) in cases {
-        let reply = call(user, method, &users, body);
+        let reply = call(user, method, &users, body.as_deref());
         assert_eq!(
             (reply.status, json(&reply)["errorCode"].as_str()),
             (status, Some(code)),
@@ -172,6 +240,7 @@ fn the_cli_and_the_server_see_each_others_changes() {
     home.ok(&[
         "dbusers",
         "create",
+        "readAnyDatabase",
         "--username",
         "from-cli",
         "--x509Type",
@@ -198,7 +267,10 @@ fn the_cli_and_the_server_see_each_others_changes() {
     ]);
     let described: Value = serde_json::from_str(&described).unwrap();
     assert_eq!(described["roles"][0]["collectionName"], "orders");
-    let created = call(OWNER, "POST", &users, Some(r#"{"username":"from-http"}"#));
+    let body = format!(
+        r#"{{"username":"from-http","databaseName":"admin","groupId":"{GID}","roles":[]}}"#
+    );
+    let created = call(OWNER, "POST", &users, Some(&body));
     assert_eq!(created.status, 201, "{}", created.body);
     assert!(home.ok(&["dbusers", "ls"]).contains("from-http "));
 }
@@ -353,6 +425,7 @@ fn customer_x509_over_http_and_the_cli() {
     home.ok(&[
         "dbusers",
         "create",
+        "readAnyDatabase",
         "--username",
         "CN=carol",
         "--x509Type",

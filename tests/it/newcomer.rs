@@ -203,11 +203,14 @@ fn bare_port(url: &str) -> String {
 }
 
 #[test]
-fn unsupported_atlas_cli_flags_and_role_less_users_are_named() {
+fn conflicting_kinds_and_role_less_users_are_refused() {
     let home = TestHome::new(&registry(""));
+    // Two ways to authenticate: clap refuses, as cobra's mutually
+    // exclusive flags do.
     let out = home.run(&[
         "dbusers",
         "create",
+        "readAnyDatabase",
         "--username",
         "zed",
         "--x509Type",
@@ -216,10 +219,13 @@ fn unsupported_atlas_cli_flags_and_role_less_users_are_named() {
         "USER",
     ]);
     assert_eq!(out.status.code(), Some(2));
-    assert_eq!(
-        stderr(&out),
-        "Error: --awsIAMType is an Atlas CLI flag that atlas-ca does not support (see `atlas-ca help`)\n"
+    assert!(
+        stderr(&out).contains("cannot be used with '--awsIAMType <AWS_IAM_TYPE>'"),
+        "{}",
+        stderr(&out)
     );
+    // No role: refused as the Atlas CLI refuses it, and nothing written.
+    let before = std::fs::read(home.path().join("users.toml")).unwrap();
     let out = home.run(&[
         "dbusers",
         "create",
@@ -228,12 +234,26 @@ fn unsupported_atlas_cli_flags_and_role_less_users_are_named() {
         "--x509Type",
         "MANAGED",
     ]);
-    assert!(out.status.success());
+    assert_eq!(out.status.code(), Some(1));
     assert!(
-        stderr(&out).contains("warning: zed has no roles"),
+        stderr(&out).starts_with("Error: missing role for the user"),
         "{}",
         stderr(&out)
     );
+    assert_eq!(
+        std::fs::read(home.path().join("users.toml")).unwrap(),
+        before
+    );
+    home.ok(&[
+        "dbusers",
+        "create",
+        "--username",
+        "zed",
+        "--x509Type",
+        "MANAGED",
+        "--role",
+        "read@app",
+    ]);
     // Names in a --users list are trimmed.
     let fx = home.path().join("fx");
     home.ok(&[

@@ -134,6 +134,7 @@ fn a_trailing_comment_stays_at_the_end() {
     home.ok(&[
         "dbusers",
         "create",
+        "readAnyDatabase",
         "--username",
         "zed",
         "--x509Type",
