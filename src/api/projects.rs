@@ -28,17 +28,43 @@ pub struct ProjectEntry {
     with_default_alerts_settings: bool,
 }
 
+/// The relations of a project's own answer besides `self`, in Atlas's
+/// order (seen: GET, POST and PATCH carry them; list items do not).
+const PROJECT_RELATIONS: [(&str, &str); 6] = [
+    ("containers", "https://cloud.mongodb.com/containers"),
+    ("clusters", "https://cloud.mongodb.com/clusters"),
+    ("databaseUsers", "https://cloud.mongodb.com/databaseUsers"),
+    ("peers", "https://cloud.mongodb.com/peers"),
+    ("processes", "https://cloud.mongodb.com/processes"),
+    ("whitelist", "https://cloud.mongodb.com/whitelist"),
+];
+
 impl ProjectEntry {
-    /// The entry for `project`, its `self` link under `api_root`.
+    /// The entry for `project` as a list shows it: its `self` link under
+    /// `api_root`.
+    pub fn in_list(project: &Project, api_root: &str) -> ProjectEntry {
+        let mut entry = ProjectEntry::new(project, api_root);
+        entry.links.truncate(1);
+        entry
+    }
+
+    /// The entry for `project` as its own answer (GET, POST, PATCH): the
+    /// `self` link and Atlas's six related resources under `api_root`.
     pub fn new(project: &Project, api_root: &str) -> ProjectEntry {
+        let href = format!("{api_root}/groups/{}", project.id);
+        let mut links = vec![Link {
+            href: href.clone(),
+            rel: "self",
+        }];
+        links.extend(PROJECT_RELATIONS.iter().map(|(path, rel)| Link {
+            href: format!("{href}/{path}"),
+            rel,
+        }));
         ProjectEntry {
             cluster_count: 0,
             created: project.created.map(timestamp),
             id: project.id.clone(),
-            links: vec![Link {
-                href: format!("{api_root}/groups/{}", project.id),
-                rel: "self",
-            }],
+            links,
             name: project.name.clone().unwrap_or_default(),
             org_id: project.org_id.clone(),
             tags: project.tags.clone(),

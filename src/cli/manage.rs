@@ -231,7 +231,7 @@ pub(super) fn projects_command(home: &Home, command: ProjectsCommand) -> Outcome
             let entries: Vec<ProjectEntry> = registry
                 .projects
                 .iter()
-                .map(|p| ProjectEntry::new(p, &api_root()))
+                .map(|p| ProjectEntry::in_list(p, &api_root()))
                 .collect();
             match output {
                 Some(Output::Json) => {

@@ -260,10 +260,6 @@ impl<P: Params, N: Needs> FromRequestParts<Arc<AppState>> for Call<P, N> {
         let Some(params) = P::read(parts).await else {
             return Err(resource_not_found(&uri).into());
         };
-        if !acceptable(version, &parts.headers) {
-            let e = ApiError::new(ErrorCode::InvalidVersionDate, &[]);
-            return Err(api_error(fmt, &e).into());
-        }
         let (registry, caller) = begin(
             state,
             &parts.method,
@@ -273,6 +269,12 @@ impl<P: Params, N: Needs> FromRequestParts<Arc<AppState>> for Call<P, N> {
             N::NEED,
         )
         .map_err(|refusal| Refused::from(refuse(state, fmt, refusal)))?;
+        // After authentication: a Digest client's first request, which
+        // carries no credentials, gets its challenge whatever it accepts.
+        if !acceptable(version, &parts.headers) {
+            let e = ApiError::new(ErrorCode::InvalidVersionDate, &[]);
+            return Err(api_error(fmt, &e).into());
+        }
         // A project that does not exist is refused before the resource, as
         // Atlas does: without rate-limit headers.
         if let Some(Err(e)) = params.group().map(|gid| api::project(&registry, gid)) {

@@ -79,7 +79,7 @@ pub(super) async fn list_groups(call: Call<(), Anyone>) -> Answer {
         .projects
         .iter()
         .filter(|p| sees(&call.caller, &p.id))
-        .map(|p| ProjectEntry::new(p, &call.root))
+        .map(|p| ProjectEntry::in_list(p, &call.root))
         .collect();
     let url = format!("{}/groups", call.root);
     Ok(page(call.fmt, Page::of(groups, paging, &url, &call.pairs)))

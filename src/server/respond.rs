@@ -44,8 +44,8 @@ const VERSION_DATE: &str = "2023-01-01";
 /// Atlas media type it names must carry a well-formed date, and one of them
 /// a date on or after [`VERSION_DATE`]: Atlas serves the newest version not
 /// later than the date asked for (its own curl samples ask for 2025-03-12
-/// on these 2023-01-01 endpoints). No Atlas media type at all (`*/*`,
-/// `application/json`, no `Accept`) is served too (ours).
+/// on these 2023-01-01 endpoints). A v2 request that names no version
+/// (`*/*`, `application/json`, no `Accept`) is refused, as Atlas refuses it.
 pub(super) fn acceptable(version: Version, headers: &HeaderMap) -> bool {
     let Version::V2 = version else {
         return true;
@@ -65,8 +65,8 @@ pub(super) fn acceptable(version: Version, headers: &HeaderMap) -> bool {
     let well_formed = |d: &str| {
         time::Date::parse(d, time::macros::format_description!("[year]-[month]-[day]")).is_ok()
     };
-    dates.is_empty()
-        || (dates.iter().all(|d| well_formed(d))
+    !dates.is_empty()
+        && (dates.iter().all(|d| well_formed(d))
             // ISO dates compare as strings.
             && dates.iter().any(|d| *d >= VERSION_DATE))
 }

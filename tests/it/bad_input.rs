@@ -456,7 +456,7 @@ fn http_abuse_is_answered_and_survived() {
     let authorization =
         digest_authorization("owner", "owner-secret", "POST", &uri, &nonce, "00000001");
     let request = format!(
-        "POST {uri} HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\nAuthorization: {authorization}\r\n\r\n{{\"monthsUntilExpiration\""
+        "POST {uri} HTTP/1.1\r\nHost: x\r\n{ACCEPT_V2}\r\nContent-Length: 1000\r\nAuthorization: {authorization}\r\n\r\n{{\"monthsUntilExpiration\""
     );
     let reply = raw(&server.base, request.as_bytes());
     assert!(reply.starts_with("HTTP/1.1 408"), "{reply:.300}");

@@ -94,7 +94,8 @@ from requests.auth import HTTPDigestAuth
 url, n = sys.argv[1], int(sys.argv[2])
 # Over http.client's 2000 bytes, so that the body goes in its own write.
 body = '{"monthsUntilExpiration": 3' + ' ' * 3500 + '}'
-headers = {"Content-Type": "application/json"}
+headers = {"Content-Type": "application/json",
+           "Accept": "application/vnd.atlas.2023-01-01+json"}
 failed = 0
 with requests.Session() as s:
     for _ in range(n):

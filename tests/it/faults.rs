@@ -211,6 +211,8 @@ fn two_hundred_concurrent_mixed_requests() {
                 "--digest",
                 "--user",
                 "owner:owner-secret",
+                "-H",
+                ACCEPT_V2,
                 "--write-out",
                 "\n%{http_code}",
             ]);

@@ -174,10 +174,19 @@ fn every_error_carries_x_error_code_and_version_dates_are_checked() {
             assert_eq!(v["detail"], "Invalid accept header or version date.");
         }
     }
+    // A v2 request that names no version is refused (after the Digest
+    // challenge: curl's first request still gets it).
+    for accept in ["application/json", "*/*"] {
+        let reply = get(&certs, &["-H", &format!("Accept: {accept}")]);
+        assert_eq!(reply.status, 406, "{accept}: {}", reply.body);
+        assert_eq!(reply.header("x-error-code"), Some("INVALID_VERSION_DATE"));
+    }
+    let bare = curl(&["-H", "Accept:", &certs]);
+    assert_eq!(bare.status, 401, "no credentials: the challenge first");
+    let bare = get(&certs, &["-H", "Accept:"]);
+    assert_eq!(bare.status, 406, "no Accept at all: {}", bare.body);
     for accept in [
         "application/vnd.atlas.2023-01-01+json",
-        "application/json",
-        "*/*",
         "application/vnd.atlas.2023-01-01+json;charset=utf-8, application/json",
         // Later dates get the newest version not later than them, as the
         // Atlas docs' own curl samples ask.

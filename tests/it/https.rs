@@ -65,7 +65,8 @@ fn https_with_the_local_api_ca() {
     let script = r#"
 import sys, requests
 from requests.auth import HTTPDigestAuth
-r = requests.get(sys.argv[1], auth=HTTPDigestAuth("owner", "owner-secret"), verify=sys.argv[2])
+r = requests.get(sys.argv[1], auth=HTTPDigestAuth("owner", "owner-secret"), verify=sys.argv[2],
+                 headers={"Accept": "application/vnd.atlas.2023-01-01+json"})
 print(r.status_code, r.json()["totalCount"])
 "#;
     let out = script_ok(Command::new(&python).args(["-c", script, &certs, cafile]));

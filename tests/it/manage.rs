@@ -553,7 +553,7 @@ fn concurrent_writers_lose_nothing_and_kills_never_tear_the_registry() {
                     "--user",
                     "owner:owner-secret",
                 ])
-                .args(["-H", "Content-Type: application/json", "--data"])
+                .args(["-H", ACCEPT_V2, "-H", "Content-Type: application/json", "--data"])
                 .arg(format!(
                     r#"{{"username":"http{i}","x509Type":"MANAGED","databaseName":"$external","groupId":"{GID}","roles":[]}}"#
                 ))

@@ -643,6 +643,37 @@ fn projects_are_created_renamed_tagged_and_deleted_as_atlas_records() {
     assert_eq!(patched.status, 200, "{}", patched.body);
     assert_eq!(json(&patched)["name"], "staging-2");
     assert_eq!(json(&patched)["tags"], serde_json::json!([]));
+    // GET one, as recorded (TestAtlasProjects/Describe): the whole body,
+    // with the self link and six related resources; list items carry the
+    // self link only.
+    let got = call(ORG, "GET", &one, None);
+    let created_at = v["created"].as_str().unwrap();
+    let rels = [
+        "containers",
+        "clusters",
+        "databaseUsers",
+        "peers",
+        "processes",
+        "whitelist",
+    ];
+    let mut links = format!(r#"{{"href":"{one}","rel":"self"}}"#);
+    for rel in rels {
+        links.push_str(&format!(
+            r#",{{"href":"{one}/{rel}","rel":"https://cloud.mongodb.com/{rel}"}}"#
+        ));
+    }
+    assert_eq!(
+        got.body,
+        format!(
+            r#"{{"clusterCount":0,"created":"{created_at}","id":"{id}","links":[{links}],"name":"staging-2","orgId":"{org}","tags":[],"withDefaultAlertsSettings":true}}"#
+        )
+    );
+    assert_eq!(json(&patched)["links"], json(&got)["links"]);
+    assert_eq!(v["links"].as_array().unwrap().len(), 7);
+    let listed = json(&call(ORG, "GET", &groups, None));
+    for item in listed["results"].as_array().unwrap() {
+        assert_eq!(item["links"].as_array().unwrap().len(), 1, "{item}");
+    }
     let taken = call(ORG, "PATCH", &one, Some(r#"{"name":"prod"}"#));
     assert_eq!(
         (taken.status, json(&taken)["errorCode"].as_str()),

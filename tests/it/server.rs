@@ -541,6 +541,7 @@ from requests.auth import HTTPDigestAuth
 base, gid = sys.argv[1], sys.argv[2]
 auth = HTTPDigestAuth("owner", "owner-secret")
 s = requests.Session()
+s.headers["Accept"] = "application/vnd.atlas.2023-01-01+json"
 url = f"{base}/api/atlas/v2/groups/{gid}/databaseUsers/alice/certs"
 r = s.post(url, auth=auth, json={"monthsUntilExpiration": 6})
 assert r.status_code == 201, (r.status_code, r.text)

@@ -98,7 +98,8 @@ fn client_credentials_then_bearer_from_curl_and_python() {
 
     let script = r#"
 import sys, requests
-r = requests.get(sys.argv[1], headers={"Authorization": "Bearer " + sys.argv[2]})
+r = requests.get(sys.argv[1], headers={"Authorization": "Bearer " + sys.argv[2],
+                                      "Accept": "application/vnd.atlas.2023-01-01+json"})
 print(r.status_code, r.json()["totalCount"])
 "#;
     let out = script_ok(Command::new(&python).args(["-c", script, &certs, &access]));

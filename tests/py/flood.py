@@ -37,6 +37,7 @@ def idle(base, n, create_url, user):
     out = subprocess.run(
         ["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "60",
          "--digest", "--user", user, "-X", "POST", "-H", "Content-Type: application/json",
+         "-H", "Accept: application/vnd.atlas.2023-01-01+json",
          "--data", "{}", create_url],
         capture_output=True, text=True)
     took = time.time() - started

@@ -32,9 +32,23 @@ impl Reply {
     }
 }
 /// Runs `curl` with `args` (plus `-s -i`); parses the last response.
+/// The `Accept` header every Atlas client sends on v2 (the SDK's, the
+/// Atlas CLI's, the docs' curl samples).
+pub const ACCEPT_V2: &str = "Accept: application/vnd.atlas.2023-01-01+json";
+
+/// Runs curl with `args`, adding [`ACCEPT_V2`] unless `args` set an
+/// `Accept` header themselves.
 pub fn curl(args: &[&str]) -> Reply {
+    let own_accept = args
+        .iter()
+        .any(|a| a.to_ascii_lowercase().starts_with("accept:"));
     let out = Command::new("curl")
         .args(["-s", "-S", "-i"])
+        .args(if own_accept {
+            &[][..]
+        } else {
+            &["-H", ACCEPT_V2][..]
+        })
         .args(args)
         .output()
         .expect("curl");
@@ -102,6 +116,8 @@ pub fn spawn_curl_create(url: &str, user: &str) -> std::process::Child {
             user,
             "-X",
             "POST",
+            "-H",
+            ACCEPT_V2,
             "--write-out",
             "\n%{http_code}",
             url,
