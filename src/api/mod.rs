@@ -11,6 +11,7 @@ mod certs;
 pub(crate) mod customer_x509;
 mod error;
 pub(crate) mod json;
+pub(crate) mod keys;
 mod local;
 pub(crate) mod manage;
 mod ocsp;

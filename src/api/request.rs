@@ -68,7 +68,7 @@ pub fn parse_paging<'a>(
 /// The JSON object of a request body; an empty body is `{}`. A `null`
 /// member means the member is absent, as on Atlas (`go.mongodb.org/atlas`
 /// sends `"scopes":null`, the Atlas CLI `"roles":null` to keep the roles).
-fn object(body: &[u8]) -> Result<serde_json::Map<String, serde_json::Value>, ApiError> {
+pub(crate) fn object(body: &[u8]) -> Result<serde_json::Map<String, serde_json::Value>, ApiError> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(serde_json::Map::new());
     }

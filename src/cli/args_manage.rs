@@ -231,7 +231,10 @@ pub(super) enum ApiKeysCommand {
     /// Lists the keys, private keys masked.
     #[command(visible_alias = "ls")]
     List {
-        /// Output format.
+        #[command(flatten)]
+        project: ProjectArg,
+        /// Output format (`json`: the project's paged list, as Atlas
+        /// answers it).
         #[arg(short, long, value_enum)]
         output: Option<Output>,
     },

@@ -14,7 +14,8 @@ use super::args_manage::{
 use super::output::{print_bytes, print_json, print_line, table};
 use super::{Failure, Outcome, select_project};
 use crate::api::customer_x509;
-use crate::api::json::{CLI_QUERY, Link, UserEntry};
+use crate::api::json::{CLI_QUERY, UserEntry};
+use crate::api::keys::{self, ApiKeyEntry, KeyRoleEntry, role_entries};
 use crate::api::manage::{self, Password, UserSpec};
 use crate::api::projects::{self, ProjectEntry, masked};
 use crate::api::{self, ApiError, Error, ErrorCode, Page, Paging};
@@ -268,74 +269,6 @@ pub(super) fn projects_command(home: &Home, command: ProjectsCommand) -> Outcome
     }
 }
 
-/// An API key as lists and `-o json` show it.
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct KeyView {
-    desc: String,
-    id: String,
-    links: Vec<Link>,
-    private_key: String,
-    public_key: String,
-    roles: Vec<KeyRoleView>,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct KeyRoleView {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    group_id: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    org_id: Option<String>,
-    role_name: &'static str,
-}
-
-/// A project API key as Atlas answers it: its organization's ORG_MEMBER
-/// role first, then its project roles, and a link under the organization.
-fn key_view(registry: &Registry, key: &crate::store::ApiKey, private_key: String) -> KeyView {
-    let id = projects::key_id(&key.public_key);
-    let org = key
-        .roles
-        .iter()
-        .filter_map(|r| r.group_id.as_deref())
-        .find_map(|g| registry.project(g).and_then(|p| p.org_id.clone()));
-    let mut roles: Vec<KeyRoleView> = org
-        .iter()
-        .map(|o| KeyRoleView {
-            group_id: None,
-            org_id: Some(o.clone()),
-            role_name: "ORG_MEMBER",
-        })
-        .collect();
-    roles.extend(role_views(&key.roles));
-    let links = org
-        .map(|o| Link {
-            href: format!("{}/orgs/{o}/apiKeys/{id}", api_root()),
-            rel: "self",
-        })
-        .into_iter()
-        .collect();
-    KeyView {
-        desc: key.desc.clone().unwrap_or_default(),
-        id,
-        links,
-        private_key,
-        public_key: key.public_key.clone(),
-        roles,
-    }
-}
-
-fn role_views(roles: &[KeyRole]) -> Vec<KeyRoleView> {
-    roles
-        .iter()
-        .map(|r| KeyRoleView {
-            group_id: r.group_id.clone(),
-            org_id: None,
-            role_name: r.role_name.name(),
-        })
-        .collect()
-}
-
 /// The roles of a new credential: project roles in the selected project,
 /// `ORG_OWNER` in none.
 fn key_roles(
@@ -370,7 +303,7 @@ struct AccountView {
     client_id: String,
     client_secret: String,
     name: String,
-    roles: Vec<KeyRoleView>,
+    roles: Vec<KeyRoleEntry>,
 }
 
 fn account_view(account: &ServiceAccount, client_secret: String) -> AccountView {
@@ -378,7 +311,7 @@ fn account_view(account: &ServiceAccount, client_secret: String) -> AccountView 
         client_id: account.client_id.clone(),
         client_secret,
         name: account.name.clone().unwrap_or_default(),
-        roles: role_views(&account.roles),
+        roles: role_entries(&account.roles),
     }
 }
 
@@ -441,9 +374,12 @@ fn api_keys(home: &Home, command: ApiKeysCommand) -> Outcome {
             let key = projects::create_api_key(home, &desc, roles)?;
             let registry = home.registry()?;
             match output {
-                Some(Output::Json) => {
-                    print_json(&key_view(&registry, &key, key.private_key.clone()))
-                }
+                Some(Output::Json) => print_json(&ApiKeyEntry::new(
+                    &registry,
+                    &key,
+                    key.private_key.clone(),
+                    &api_root(),
+                )),
                 // The Atlas CLI's template.
                 _ => print_line(&format!(
                     "API Key '{}' created.\nPublic API Key {}\nPrivate API Key {}",
@@ -453,25 +389,29 @@ fn api_keys(home: &Home, command: ApiKeysCommand) -> Outcome {
                 )),
             }
         }
-        ApiKeysCommand::List { output } => {
+        ApiKeysCommand::List { project, output } => {
             let registry = home.registry()?;
-            let keys: Vec<KeyView> = registry
-                .api_keys
-                .iter()
-                .map(|k| key_view(&registry, k, masked(&k.private_key)))
+            let gid = select_project(&registry, &project)?;
+            let entries: Vec<ApiKeyEntry> = keys::project_keys(&registry, &gid)
+                .map(|k| ApiKeyEntry::in_list(&registry, k, &api_root()))
                 .collect();
             match output {
-                // Paged, as Atlas lists them.
+                // Paged, as Atlas lists a project's keys.
                 Some(Output::Json) => {
-                    let url = format!("{}/groups/apiKeys", api_root());
-                    print_json(&Page::of(keys, Paging::default(), &url, CLI_QUERY))
+                    let url = format!("{}/groups/{gid}/apiKeys", api_root());
+                    print_json(&Page::of(entries, Paging::default(), &url, CLI_QUERY))
                 }
                 // The Atlas CLI's columns.
                 _ => print_bytes(
                     table(
                         &["ID", "PUBLIC KEY", "DESCRIPTION"],
-                        keys.iter()
-                            .map(|k| vec![k.id.clone(), k.public_key.clone(), k.desc.clone()]),
+                        entries.iter().map(|k| {
+                            vec![
+                                k.id().to_string(),
+                                k.public_key().to_string(),
+                                k.desc().to_string(),
+                            ]
+                        }),
                     )
                     .as_bytes(),
                 ),

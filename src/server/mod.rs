@@ -10,6 +10,7 @@
 mod access;
 mod call;
 mod digest;
+mod keys;
 mod listen;
 mod manage;
 mod oauth;

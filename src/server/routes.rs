@@ -16,6 +16,7 @@ use axum::{Extension, Router};
 use super::AppState;
 use super::access::{Allowance, USERS_RATE_LIMIT};
 use super::call::{Call, ProjectOwner, Reader, blocking, log_and_rate, resource_not_found};
+use super::keys;
 use super::manage;
 use super::oauth;
 use super::ocsp;
@@ -51,6 +52,14 @@ pub(super) fn router(state: Arc<AppState>) -> Router {
                 get(manage::get_group)
                     .patch(manage::patch_group)
                     .delete(manage::delete_group),
+            )
+            .route(
+                "/groups/{gid}/apiKeys",
+                get(keys::list_keys).post(keys::create_key),
+            )
+            .route(
+                "/groups/{gid}/apiKeys/{id}",
+                axum::routing::delete(keys::delete_key),
             )
             .route(
                 "/groups/{gid}/userSecurity",

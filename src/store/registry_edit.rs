@@ -15,8 +15,8 @@ use toml_edit::{Array, ArrayOfTables, DocumentMut, InlineTable, Item, Table, val
 use super::auth::AuthTypes;
 use super::files::{Dir, file_name, lock_file};
 use super::registry::{
-    ApiKey, DatabaseUser, KeyRoleName, Label, Registry, RegistryError, ScopeKind, ServiceAccount,
-    UserDetails, read_text,
+    ApiKey, DatabaseUser, KeyRole, KeyRoleName, Label, Registry, RegistryError, ScopeKind,
+    ServiceAccount, UserDetails, read_text,
 };
 
 /// An open edit of the registry: the validated registry as it is now, and
@@ -340,18 +340,27 @@ impl Edit {
         }
         table.insert(id, value(id_value.as_str()));
         table.insert(secret, value(secret_value.as_str()));
-        let mut roles = Array::new();
-        for role in key_roles {
-            let mut r = InlineTable::new();
-            r.insert("roleName", KeyRoleName::name(role.role_name).into());
-            if let Some(g) = &role.group_id {
-                r.insert("groupId", g.as_str().into());
-            }
-            roles.push(r);
-        }
-        table.insert("roles", value(roles));
+        table.insert("roles", value(key_roles_array(key_roles)));
         let path = self.path.clone();
         Edit::tables(&path, self.doc.as_table_mut(), section)?.push(table);
+        Ok(())
+    }
+
+    /// Replaces the roles of the credential of `kind` at `index`.
+    pub fn set_credential_roles(
+        &mut self,
+        kind: CredentialKind,
+        index: usize,
+        roles: &[KeyRole],
+    ) -> Result<(), RegistryError> {
+        let path = self.path.clone();
+        let table = Edit::tables(&path, self.doc.as_table_mut(), kind.names()[0])?
+            .get_mut(index)
+            .ok_or_else(|| RegistryError::NotEditable {
+                path: path.clone(),
+                what: format!("credential {index} is missing"),
+            })?;
+        table.insert("roles", value(key_roles_array(roles)));
         Ok(())
     }
 
@@ -365,6 +374,20 @@ impl Edit {
         Edit::tables(&path, self.doc.as_table_mut(), kind.names()[0])?.remove(index);
         Ok(())
     }
+}
+
+/// The roles array of a credential's table.
+fn key_roles_array(key_roles: &[KeyRole]) -> Array {
+    let mut roles = Array::new();
+    for role in key_roles {
+        let mut r = InlineTable::new();
+        r.insert("roleName", KeyRoleName::name(role.role_name).into());
+        if let Some(g) = &role.group_id {
+            r.insert("groupId", g.as_str().into());
+        }
+        roles.push(r);
+    }
+    roles
 }
 
 /// A credential to add, of either kind.

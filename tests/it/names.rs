@@ -86,7 +86,7 @@ fn lists_escape_what_a_hand_edited_registry_holds() {
     let text = format!(
         "{}\n[[projects.databaseUsers]]\nusername = \"mal\\u202Eory\"\nx509Type = \"MANAGED\"\n\
          \n[[apiKeys]]\npublicKey = \"hidden\"\nprivateKey = \"hidden-secret-value\"\n\
-         desc = \"key\\u200Bdesc\"\nroles = [{{ roleName = \"ORG_OWNER\" }}]\n",
+         desc = \"key\\u200Bdesc\"\nroles = [{{ roleName = \"GROUP_READ_ONLY\", groupId = \"{GID}\" }}]\n",
         registry("").replace("name = \"test\"", "name = \"te\\u202Est\"")
     );
     let home = TestHome::new(&text);

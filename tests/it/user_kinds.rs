@@ -328,3 +328,132 @@ fn the_cli_creates_users_of_every_kind_as_the_atlas_cli_sends_them() {
         "{text}"
     );
 }
+
+/// Project API keys over HTTP, as `TestAtlasProjectAPIKeys` records them:
+/// create 200 with the private key once, ORG_MEMBER first; the paged list
+/// masks it and puts the project role first; DELETE 204. The new key
+/// authenticates until it is removed.
+#[test]
+fn project_api_keys_over_http_as_atlas_records_them() {
+    let org = "a0123456789abcdef012345a";
+    let home = TestHome::new(&format!(
+        "{}{API_KEYS}",
+        registry(&format!("orgId = \"{org}\""))
+    ));
+    let server = Server::start(&home, &[]);
+    let v2 = server.api("v2");
+    let host = server.base.trim_start_matches("http://").to_string();
+    let keys = format!("{v2}/groups/{GID}/apiKeys");
+    let created = call(
+        "POST",
+        &keys,
+        Some(r#"{"desc":"e2e-test","roles":["GROUP_READ_ONLY"]}"#),
+    );
+    assert_eq!(created.status, 200, "{}", created.body);
+    let v: Value = serde_json::from_str(&created.body).unwrap();
+    let (id, public, private) = (
+        v["id"].as_str().unwrap().to_string(),
+        v["publicKey"].as_str().unwrap().to_string(),
+        v["privateKey"].as_str().unwrap().to_string(),
+    );
+    assert!(
+        id.len() == 24 && id.bytes().all(|b| b.is_ascii_hexdigit()),
+        "{id}"
+    );
+    assert!(
+        public.len() == 8 && public.bytes().all(|b| b.is_ascii_lowercase()),
+        "{public}"
+    );
+    let tail = &private[private.len() - 12..];
+    assert_eq!(
+        created.body,
+        format!(
+            r#"{{"desc":"e2e-test","id":"{id}","links":[{{"href":"http://{host}/api/atlas/v2/orgs/{org}/apiKeys/{id}","rel":"self"}}],"privateKey":"{private}","publicKey":"{public}","roles":[{{"orgId":"{org}","roleName":"ORG_MEMBER"}},{{"groupId":"{GID}","roleName":"GROUP_READ_ONLY"}}]}}"#
+        )
+    );
+    // The new key reads the project, and may not write.
+    let as_new = |method: &str, url: &str| {
+        curl(&[
+            "--digest",
+            "--user",
+            &format!("{public}:{private}"),
+            "-X",
+            method,
+            url,
+        ])
+    };
+    assert_eq!(as_new("GET", &format!("{v2}/groups/{GID}")).status, 200);
+    assert_eq!(
+        as_new("GET", &keys).status,
+        401,
+        "listing keys is the owner's"
+    );
+    // The list: the owner key and the new one, masked, project role first.
+    let listed: Value = serde_json::from_str(&call("GET", &keys, None).body).unwrap();
+    assert_eq!(
+        listed["links"][0]["href"],
+        format!("http://{host}/api/atlas/v2/groups/{GID}/apiKeys?pageNum=1&itemsPerPage=100")
+    );
+    let mine = listed["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["id"] == id.as_str())
+        .unwrap()
+        .clone();
+    assert_eq!(mine["privateKey"], format!("********-****-****-{tail}"));
+    assert_eq!(
+        mine["roles"],
+        serde_json::json!([
+            {"groupId": GID, "roleName": "GROUP_READ_ONLY"},
+            {"orgId": org, "roleName": "ORG_MEMBER"}
+        ])
+    );
+    assert!(
+        listed["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|k| k["publicKey"] != "orgowner"),
+        "an organization key is not the project's"
+    );
+    assert!(!listed.to_string().contains(&private), "masked in lists");
+    // The CLI lists the same keys.
+    let cli: Value =
+        serde_json::from_str(&home.ok(&["projects", "apiKeys", "list", "-o", "json"])).unwrap();
+    assert_eq!(
+        cli["results"].to_string().replace("localhost:8080", &host),
+        listed["results"].to_string()
+    );
+    // Refusals change nothing.
+    let before = std::fs::read_to_string(home.path().join("users.toml")).unwrap();
+    for (body, status, code) in [
+        (
+            r#"{"desc":"x","roles":["ORG_OWNER"]}"#,
+            400,
+            "INVALID_ATTRIBUTE",
+        ),
+        (r#"{"roles":["GROUP_OWNER"]}"#, 400, "MISSING_ATTRIBUTE"),
+        (r#"{"desc":"x"}"#, 400, "MISSING_ATTRIBUTE"),
+    ] {
+        let reply = call("POST", &keys, Some(body));
+        let e: Value = serde_json::from_str(&reply.body).unwrap();
+        assert_eq!(
+            (reply.status, e["errorCode"].as_str()),
+            (status, Some(code)),
+            "{body}"
+        );
+    }
+    let missing = call("DELETE", &format!("{keys}/ffffffffffffffffffffffff"), None);
+    assert_eq!(missing.status, 404, "{}", missing.body);
+    assert_eq!(
+        std::fs::read_to_string(home.path().join("users.toml")).unwrap(),
+        before
+    );
+    // DELETE: 204, and the key no longer authenticates.
+    let deleted = call("DELETE", &format!("{keys}/{id}"), None);
+    assert_eq!((deleted.status, deleted.body.as_str()), (204, ""));
+    assert_eq!(as_new("GET", &format!("{v2}/groups/{GID}")).status, 401);
+    let text = std::fs::read_to_string(home.path().join("users.toml")).unwrap();
+    assert!(!text.contains(&public), "{text}");
+}

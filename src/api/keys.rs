@@ -1,0 +1,255 @@
+//! Project API keys as Atlas answers them (`/groups/{id}/apiKeys` and the
+//! CLI's `projects apiKeys`): the entity with its organization role and
+//! link, the project's keys, the create body, and removal from a project.
+
+use serde::Serialize;
+
+use super::atlas_error::{ApiError, ErrorCode};
+use super::error::Error;
+use super::json::Link;
+use super::projects::{create_api_key, key_id, masked};
+use super::request::object;
+use super::users::project;
+use crate::store::registry_edit::CredentialKind;
+use crate::store::{ApiKey, Home, KeyRole, KeyRoleName, Registry};
+
+/// A project API key in Atlas's shape (`ApiKeyUserDetails`).
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ApiKeyEntry {
+    desc: String,
+    id: String,
+    links: Vec<Link>,
+    private_key: String,
+    public_key: String,
+    roles: Vec<KeyRoleEntry>,
+}
+
+/// One role of a key or service account: a project role with its
+/// `groupId`, or the organization's with its `orgId`.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct KeyRoleEntry {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    group_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    org_id: Option<String>,
+    role_name: &'static str,
+}
+
+impl ApiKeyEntry {
+    /// The key as its own answer shows it (seen: create and PATCH): its
+    /// organization's `ORG_MEMBER` role first, then its own roles; the
+    /// link under the organization; `private_key` as given (whole only in
+    /// the answer that creates the key).
+    pub fn new(registry: &Registry, key: &ApiKey, private_key: String, api_root: &str) -> Self {
+        let org = org_of(registry, key);
+        let mut roles: Vec<KeyRoleEntry> = org.as_deref().map(org_member).into_iter().collect();
+        roles.extend(role_entries(&key.roles));
+        let id = key_id(&key.public_key);
+        let links = org
+            .map(|o| Link {
+                href: format!("{api_root}/orgs/{o}/apiKeys/{id}"),
+                rel: "self",
+            })
+            .into_iter()
+            .collect();
+        ApiKeyEntry {
+            desc: key.desc.clone().unwrap_or_default(),
+            id,
+            links,
+            private_key,
+            public_key: key.public_key.clone(),
+            roles,
+        }
+    }
+
+    /// The key as a list shows it (seen): the private key masked, its own
+    /// roles first, then `ORG_MEMBER`.
+    pub fn in_list(registry: &Registry, key: &ApiKey, api_root: &str) -> Self {
+        let mut entry = ApiKeyEntry::new(registry, key, masked(&key.private_key), api_root);
+        if org_of(registry, key).is_some() {
+            entry.roles.rotate_left(1);
+        }
+        entry
+    }
+
+    /// The key's id (24 hex).
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// The public key (the Digest user name).
+    pub fn public_key(&self) -> &str {
+        &self.public_key
+    }
+
+    /// The description.
+    pub fn desc(&self) -> &str {
+        &self.desc
+    }
+}
+
+/// The organization of the first project `key` holds a role in, if the
+/// registry records one.
+fn org_of(registry: &Registry, key: &ApiKey) -> Option<String> {
+    key.roles
+        .iter()
+        .filter_map(|r| r.group_id.as_deref())
+        .find_map(|g| registry.project(g).and_then(|p| p.org_id.clone()))
+}
+
+fn org_member(org: &str) -> KeyRoleEntry {
+    KeyRoleEntry {
+        group_id: None,
+        org_id: Some(org.to_string()),
+        role_name: "ORG_MEMBER",
+    }
+}
+
+/// The roles as Atlas writes them.
+pub fn role_entries(roles: &[KeyRole]) -> Vec<KeyRoleEntry> {
+    roles
+        .iter()
+        .map(|r| KeyRoleEntry {
+            group_id: r.group_id.clone(),
+            org_id: None,
+            role_name: r.role_name.name(),
+        })
+        .collect()
+}
+
+/// Whether `key` holds a role in project `group_id`.
+fn holds_role_in(key: &ApiKey, group_id: &str) -> bool {
+    key.roles.iter().any(|r| {
+        r.group_id
+            .as_deref()
+            .is_some_and(|g| g.eq_ignore_ascii_case(group_id))
+    })
+}
+
+/// The keys that hold a role in project `group_id`, in file order.
+pub fn project_keys<'a>(
+    registry: &'a Registry,
+    group_id: &'a str,
+) -> impl Iterator<Item = &'a ApiKey> + 'a {
+    registry
+        .api_keys
+        .iter()
+        .filter(move |k| holds_role_in(k, group_id))
+}
+
+/// Parses `POST /groups/{id}/apiKeys`: `desc` and `roles` (project role
+/// names) are required; `ORG_OWNER` is an organization role, not one a
+/// project grants.
+pub fn parse_key_body(body: &[u8]) -> Result<(String, Vec<KeyRoleName>), ApiError> {
+    let invalid = |k: &str| ApiError::new(ErrorCode::InvalidAttribute, &[k]);
+    let json = |k: &str| ApiError::new(ErrorCode::InvalidJsonAttribute, &[k]);
+    let map = object(body)?;
+    let (mut desc, mut roles) = (None, None);
+    for (key, v) in map {
+        match key.as_str() {
+            "desc" => desc = Some(v.as_str().ok_or_else(|| json(&key))?.to_string()),
+            "roles" => {
+                let names: Vec<String> = serde_json::from_value(v).map_err(|_| json(&key))?;
+                let parsed = names
+                    .iter()
+                    .map(|n| {
+                        n.parse::<KeyRoleName>()
+                            .ok()
+                            .filter(|r| *r != KeyRoleName::OrgOwner)
+                    })
+                    .collect::<Option<Vec<_>>>()
+                    .ok_or_else(|| invalid("roles"))?;
+                roles = Some(parsed);
+            }
+            k => return Err(invalid(k)),
+        }
+    }
+    let desc = desc.ok_or_else(|| ApiError::new(ErrorCode::MissingAttribute, &["desc"]))?;
+    match roles {
+        Some(r) if !r.is_empty() => Ok((desc, r)),
+        _ => Err(ApiError::new(ErrorCode::MissingAttribute, &["roles"])),
+    }
+}
+
+/// `POST /groups/{id}/apiKeys`: a new key holding `roles` in the project.
+pub fn create_project_key(
+    home: &Home,
+    group_id: &str,
+    desc: &str,
+    roles: &[KeyRoleName],
+) -> Result<ApiKey, Error> {
+    let gid = project(&home.registry()?, group_id)?.id.clone();
+    let roles = roles
+        .iter()
+        .map(|&role_name| KeyRole {
+            role_name,
+            group_id: Some(gid.clone()),
+        })
+        .collect();
+    create_api_key(home, desc, roles)
+}
+
+/// `DELETE /groups/{id}/apiKeys/{apiUserId}`: the key with this id (or
+/// public key) loses its roles in the project; a key left with no role
+/// at all is removed (ours: atlas-ca has no organization to keep it in).
+pub fn remove_from_project(home: &Home, group_id: &str, key: &str) -> Result<ApiKey, Error> {
+    let mut edit = home.edit_registry()?;
+    let gid = project(&edit.registry, group_id)?.id.clone();
+    let index = edit
+        .registry
+        .api_keys
+        .iter()
+        .position(|k| {
+            holds_role_in(k, &gid) && (key_id(&k.public_key) == key || k.public_key == key)
+        })
+        .ok_or_else(|| ApiError::new(ErrorCode::ApiKeyNotFound, &[key]))?;
+    let found = edit.registry.api_keys[index].clone();
+    let left: Vec<KeyRole> = found
+        .roles
+        .iter()
+        .filter(|r| r.group_id.as_deref() != Some(gid.as_str()))
+        .cloned()
+        .collect();
+    if left.is_empty() {
+        edit.remove_credential(CredentialKind::ApiKey, index)?;
+    } else {
+        edit.set_credential_roles(CredentialKind::ApiKey, index, &left)?;
+    }
+    edit.commit()?;
+    Ok(found)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn create_bodies_need_a_description_and_project_roles() {
+        assert_eq!(
+            parse_key_body(br#"{"desc":"ci","roles":["GROUP_READ_ONLY"]}"#),
+            Ok(("ci".into(), vec![KeyRoleName::GroupReadOnly]))
+        );
+        let code = |b: &str| parse_key_body(b.as_bytes()).map_err(|e| (e.code, e.parameters));
+        let missing = |p: &str| Err((ErrorCode::MissingAttribute, vec![p.to_string()]));
+        assert_eq!(code(r#"{"roles":["GROUP_OWNER"]}"#), missing("desc"));
+        assert_eq!(code(r#"{"desc":"x","roles":[]}"#), missing("roles"));
+        assert_eq!(code(r#"{"desc":"x","roles":null}"#), missing("roles"));
+        let invalid = |p: &str| Err((ErrorCode::InvalidAttribute, vec![p.to_string()]));
+        assert_eq!(
+            code(r#"{"desc":"x","roles":["ORG_OWNER"]}"#),
+            invalid("roles")
+        );
+        assert_eq!(code(r#"{"desc":"x","roles":["ROOT"]}"#), invalid("roles"));
+        assert_eq!(
+            code(r#"{"desc":"x","roles":["GROUP_OWNER"],"k":1}"#),
+            invalid("k")
+        );
+        assert_eq!(
+            code(r#"{"desc":1,"roles":[]}"#).unwrap_err().0,
+            ErrorCode::InvalidJsonAttribute
+        );
+        assert_eq!(code("[]").unwrap_err().0, ErrorCode::InvalidJson);
+    }
+}

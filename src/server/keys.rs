@@ -1,0 +1,63 @@
+//! Project API keys over HTTP (`/groups/{id}/apiKeys`), as the Atlas CLI's
+//! `projects apiKeys` records them: create (200, the private key once),
+//! the project's paged list (private keys masked), removal (204). Project
+//! Owner, as atlas-ca has no Project User Admin role.
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::extract::State;
+
+use super::AppState;
+use super::call::{Call, ProjectOwner, blocking};
+use super::respond::{Answer, failure, outcome, page, respond};
+use crate::api::keys::{self, ApiKeyEntry};
+use crate::api::{Error, Page};
+
+/// `GET /groups/{id}/apiKeys`.
+pub(super) async fn list_keys(call: Call<String, ProjectOwner>) -> Answer {
+    let paging = call.paging()?;
+    let gid = &call.params;
+    let entries: Vec<ApiKeyEntry> = keys::project_keys(&call.registry, gid)
+        .map(|k| ApiKeyEntry::in_list(&call.registry, k, &call.root))
+        .collect();
+    let url = format!("{}/groups/{gid}/apiKeys", call.root);
+    Ok(page(call.fmt, Page::of(entries, paging, &url, &call.pairs)))
+}
+
+/// `POST /groups/{id}/apiKeys`: 200 (recorded) with the whole private key.
+pub(super) async fn create_key(
+    State(state): State<Arc<AppState>>,
+    call: Call<String, ProjectOwner>,
+    body: Body,
+) -> Answer {
+    let (desc, roles) = call.body(&state, body, keys::parse_key_body).await?;
+    let (home, gid) = (state.home.clone(), call.params.clone());
+    let created = blocking(move || {
+        let key = keys::create_project_key(&home, &gid, &desc, &roles)?;
+        Ok::<_, Error>((home.registry()?, key))
+    })
+    .await;
+    Ok(outcome(
+        call.fmt,
+        200,
+        created.map(|(registry, key)| {
+            ApiKeyEntry::new(&registry, &key, key.private_key.clone(), &call.root)
+        }),
+    ))
+}
+
+/// `DELETE /groups/{id}/apiKeys/{apiUserId}`: 204.
+pub(super) async fn delete_key(
+    State(state): State<Arc<AppState>>,
+    call: Call<(String, String), ProjectOwner>,
+) -> Answer {
+    let home = state.home.clone();
+    let (gid, id) = call.params;
+    Ok(
+        match blocking(move || keys::remove_from_project(&home, &gid, &id)).await {
+            Ok(_) => respond(204, call.fmt.version.content_type(), Body::empty()),
+            Err(e) => failure(call.fmt, e),
+        },
+    )
+}
