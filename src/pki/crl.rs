@@ -84,20 +84,19 @@ pub fn build_by(
             })
         })
         .collect::<Result<Vec<_>, der::Error>>()?;
-    let aki = AuthorityKeyIdentifier {
-        key_identifier: issuer
-            .subject_key_id()
-            .map(|id| OctetString::new(id.as_slice()))
-            .transpose()?,
-        ..Default::default()
-    };
     // Seconds since the epoch: increases with every CRL made later.
     let number =
         CrlNumber::try_from(u64::try_from(this_update.unix_timestamp()).unwrap_or_default())?;
-    let extensions = vec![
-        (&aki).to_extension(&issuer_name, &[])?,
-        (&number).to_extension(&issuer_name, &[])?,
-    ];
+    let mut extensions = Vec::with_capacity(2);
+    // The issuer's key id, when its certificate has one.
+    if let Some(id) = issuer.subject_key_id() {
+        let aki = AuthorityKeyIdentifier {
+            key_identifier: Some(OctetString::new(id.as_slice())?),
+            ..Default::default()
+        };
+        extensions.push((&aki).to_extension(&issuer_name, &[])?);
+    }
+    extensions.push((&number).to_extension(&issuer_name, &[])?);
     let tbs = TbsCertList {
         version: x509_cert::Version::V2,
         signature: algorithm.clone(),

@@ -115,8 +115,10 @@ pub struct Spec {
     pub not_after: Option<OffsetDateTime>,
     /// basicConstraints: `None` leaves it out; `Some(ca, pathlen, critical)`.
     pub basic_constraints: Option<(bool, Option<u32>, bool)>,
-    /// keyUsage bits by name (critical); `None` leaves it out.
+    /// keyUsage bits by name; `None` leaves it out.
     pub key_usage: Option<Vec<String>>,
+    /// Whether keyUsage is critical.
+    pub key_usage_critical: bool,
     /// extendedKeyUsage purposes by name; `None` leaves it out.
     pub extended_key_usage: Option<Vec<String>>,
     /// subjectAltName entries; empty leaves it out.
@@ -235,7 +237,9 @@ fn extensions(
     }
     if let Some(usages) = &spec.key_usage {
         let mut ku = KeyUsage::new();
-        ku.critical();
+        if spec.key_usage_critical {
+            ku.critical();
+        }
         for usage in usages {
             match usage.as_str() {
                 "digitalSignature" => ku.digital_signature(),
@@ -285,7 +289,9 @@ fn extensions(
         let ext = SubjectKeyIdentifier::new().build(&b.x509v3_context(issuer, None))?;
         b.append_extension(ext)?;
     }
-    if spec.authority_key_id && issuer.is_some() {
+    // The issuer's key id, when it has one: an issuer without a subject
+    // key identifier (as drivers-evergreen-tools' CA) gives none.
+    if spec.authority_key_id && issuer.is_some_and(|c| c.subject_key_id().is_some()) {
         let ext = AuthorityKeyIdentifier::new()
             .keyid(true)
             .build(&b.x509v3_context(issuer, None))?;

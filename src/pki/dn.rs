@@ -46,6 +46,44 @@ pub fn name_der(text: &str) -> Result<Vec<u8>, DnError> {
         .map_err(|e| DnError::BadValue(text.to_string(), e.to_string()))
 }
 
+/// A certificate's subject `own` merged with the `defaults` (both RFC
+/// 4514), as mongod's certs.yml merges them: an attribute of `own` in an
+/// RDN of its own replaces the defaults' attribute of the same type in
+/// place; the rest of `own` comes first (most specific). Types compare by
+/// OID, so `CN` and `commonName` are one type.
+pub fn merged_subject(own: &str, defaults: &str) -> Result<String, DnError> {
+    let single_type = |rdn: &str| -> Result<Option<ObjectIdentifier>, DnError> {
+        if split_unescaped(rdn, b'+').len() > 1 {
+            return Ok(None);
+        }
+        let (key, _) = rdn
+            .split_once('=')
+            .ok_or_else(|| DnError::NotAnAttribute(rdn.to_string()))?;
+        oid_of(key.trim())
+            .map(Some)
+            .ok_or_else(|| DnError::UnknownType(key.to_string()))
+    };
+    let mut own: Vec<(&str, Option<ObjectIdentifier>)> = split_unescaped(own, b',')
+        .into_iter()
+        .map(|r| Ok((r, single_type(r)?)))
+        .collect::<Result<_, DnError>>()?;
+    let mut merged_defaults = Vec::new();
+    for rdn in split_unescaped(defaults, b',') {
+        let kind = single_type(rdn)?;
+        let replaced = kind.and_then(|k| own.iter().position(|(_, t)| *t == Some(k)));
+        merged_defaults.push(match replaced {
+            Some(i) => own.remove(i).0,
+            None => rdn,
+        });
+    }
+    Ok(own
+        .into_iter()
+        .map(|(r, _)| r)
+        .chain(merged_defaults)
+        .collect::<Vec<_>>()
+        .join(","))
+}
+
 /// One `TYPE=value`, its type resolved to a dotted OID first so that the
 /// value gets `x509-cert`'s encoding rules (PrintableString for C, ...).
 fn attribute(ava: &str) -> Result<AttributeTypeAndValue, DnError> {
@@ -131,6 +169,21 @@ mod tests {
             })
             .collect();
         assert_eq!(texts, ["OU=u", "CN=a,b", "GN=g", "dmdName=d", "role=r"]);
+    }
+
+    #[test]
+    fn defaults_are_merged_by_type_as_certs_yml_merges_them() {
+        let defaults = "OU=Kernel,O=MongoDB,L=New York City,ST=New York,C=US";
+        assert_eq!(
+            merged_subject("CN=client,OU=KernelUser", defaults).unwrap(),
+            "CN=client,OU=KernelUser,O=MongoDB,L=New York City,ST=New York,C=US"
+        );
+        // By OID; a multi-valued RDN replaces nothing; escapes stay.
+        assert_eq!(
+            merged_subject("commonName=a\\,b,organizationName=X+OU=y", "CN=z,O=MongoDB").unwrap(),
+            "organizationName=X+OU=y,commonName=a\\,b,O=MongoDB"
+        );
+        assert!(merged_subject("nope=x", "CN=z").is_err());
     }
 
     #[test]

@@ -22,7 +22,7 @@ mod x509;
 
 pub use authority::{Authority, CA_MONTHS};
 pub use backend::Backend;
-pub use dn::name_der;
+pub use dn::{merged_subject, name_der};
 pub use keys::{KeyType, UnknownKeyType};
 pub use profile::{Host, Profile, Subject, UnknownProfile, certificate, subject_text};
 pub use random::{random_hex, random_letters};

@@ -11,5 +11,6 @@ mod names;
 pub(crate) mod ocsp_dir;
 mod outputs;
 pub mod pki_apply;
+mod pki_keys;
 mod pki_spec;
 pub(crate) mod verify;

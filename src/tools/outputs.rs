@@ -13,6 +13,7 @@ use crate::store::files::{Refusal, check_target};
 /// ever. Nothing is changed.
 pub(crate) fn check_outputs(out: &Path, files: &[String], force: bool) -> Result<(), Error> {
     for file in files {
+        check_parents(out, file)?;
         let path = out.join(file);
         match check_target(&path, force).map_err(Error::io(&path))? {
             None => {}
@@ -27,6 +28,42 @@ pub(crate) fn check_outputs(out: &Path, files: &[String], force: bool) -> Result
         }
     }
     Ok(())
+}
+
+/// Refuses a `file` under a directory of `out` that is a link or not a
+/// directory: nothing is written through a link. Missing ones are made.
+fn check_parents(out: &Path, file: &str) -> Result<(), Error> {
+    let Some(parent) = Path::new(file).parent() else {
+        return Ok(());
+    };
+    let mut dir = out.to_path_buf();
+    for part in parent.components() {
+        dir.push(part);
+        let refusal = match std::fs::symlink_metadata(&dir) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            Err(e) => return Err(Error::io(&dir)(e)),
+            Ok(m) if m.file_type().is_symlink() => Refusal::Symlink,
+            Ok(m) if !m.is_dir() => Refusal::NotRegular,
+            Ok(_) => continue,
+        };
+        return Err(Invalid::Target { path: dir, refusal }.into());
+    }
+    Ok(())
+}
+
+/// Creates the directories under `out` that `files` (relative paths) are
+/// in (0700); returns those made, for [`remove_made`].
+pub(crate) fn create_parents(out: &Path, files: &[String]) -> Result<Vec<PathBuf>, Error> {
+    let mut made = Vec::new();
+    for file in files {
+        if let Some(parent) = Path::new(file)
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+        {
+            made.extend(create_dirs(&out.join(parent))?);
+        }
+    }
+    Ok(made)
 }
 
 /// Creates `dir` and its missing ancestors (0700); returns those made,

@@ -12,13 +12,13 @@
 use std::path::Path;
 
 use openssl::pkey::{PKey, Private};
-use openssl::symm::Cipher;
 use openssl::x509::X509;
 use rayon::prelude::*;
 use time::OffsetDateTime;
 
-use super::outputs::{check_outputs, create_dirs, remove_made};
-use super::pki_spec::{AtlasLeaf, Files, KeyEncryption, Plan, Planned, plan};
+use super::outputs::{check_outputs, create_dirs, create_parents, remove_made};
+use super::pki_keys::{joined, key_pem};
+use super::pki_spec::{AtlasLeaf, Files, Plan, Planned, file_names, plan};
 use crate::api::{CreateCert, Error, validate_create};
 use crate::issuing::{self, Fresh, IssueRequest, Signed};
 use crate::pki::crl::build_by;
@@ -101,8 +101,8 @@ pub fn apply(home: &Home, file: &Path, out: &Path, force: bool) -> Result<Applie
     };
     let mut names: Vec<String> = planned.iter().flat_map(file_names).collect();
     names.extend(atlas.iter().map(|a| format!("{}.pem", a.name)));
-    names.extend(crls.iter().map(|c| format!("{}.pem", c.name)));
-    names.extend(bundles.iter().map(|(name, _)| format!("{name}.pem")));
+    names.extend(crls.iter().map(|c| format!("{}.pem", c.file)));
+    names.extend(bundles.iter().map(|b| format!("{}.pem", b.file)));
     check_outputs(out, &names, force)?;
     let keys = planned
         .par_iter()
@@ -138,20 +138,23 @@ pub fn apply(home: &Home, file: &Path, out: &Path, force: bool) -> Result<Applie
             c.next_update,
         )?;
         outputs.push(Output {
-            name: format!("{}.pem", c.name),
+            name: format!("{}.pem", c.file),
             bytes: pem.into_bytes(),
             private: false,
         });
     }
-    for (name, members) in &bundles {
+    for b in &bundles {
         let mut pem = Vec::new();
-        for &i in members {
+        for &i in &b.certs {
             pem.extend(certs[i].to_pem()?);
         }
+        if let Some((i, form)) = &b.key {
+            pem = joined(&pem, &key_pem(&keys[*i], form)?, form);
+        }
         outputs.push(Output {
-            name: format!("{name}.pem"),
+            name: format!("{}.pem", b.file),
             bytes: pem,
-            private: false,
+            private: b.key.is_some(),
         });
     }
     let atlas_signed = match &atlas_plan {
@@ -165,7 +168,15 @@ pub fn apply(home: &Home, file: &Path, out: &Path, force: bool) -> Result<Applie
         }
         None => None,
     };
-    let made = create_dirs(out)?;
+    let mut made = create_dirs(out)?;
+    let parents: Vec<String> = outputs.iter().map(|o| o.name.clone()).collect();
+    match create_parents(out, &parents) {
+        Ok(more) => made.extend(more),
+        Err(e) => {
+            remove_made(&made);
+            return Err(e);
+        }
+    }
     let written = stage_and_publish(home, out, &outputs, &atlas, atlas_signed, force);
     if written.is_err() {
         remove_made(&made);
@@ -182,26 +193,6 @@ pub fn apply(home: &Home, file: &Path, out: &Path, force: bool) -> Result<Applie
     })
 }
 
-/// The files a planned certificate writes.
-fn file_names(p: &Planned) -> Vec<String> {
-    let mut names = match p.files {
-        Files::Pem | Files::CertOnly => vec![format!("{}.pem", p.name)],
-        Files::Split => vec![format!("{}.crt", p.name), format!("{}.key", p.name)],
-        Files::PemAndSplit => vec![
-            format!("{}.pem", p.name),
-            format!("{}.crt", p.name),
-            format!("{}.key", p.name),
-        ],
-    };
-    if p.public_key {
-        names.push(format!("{}-public.pem", p.name));
-    }
-    if p.pkcs12.is_some() {
-        names.push(format!("{}.pfx", p.name));
-    }
-    names
-}
-
 /// The files of one certificate, in the order of [`file_names`].
 fn render(
     p: &Planned,
@@ -213,22 +204,7 @@ fn render(
     for &i in &p.append {
         cert_pem.extend(all[i].to_pem()?);
     }
-    let key_pem = || -> Result<Vec<u8>, Error> {
-        Ok(match &p.key_encryption {
-            None => key.private_key_to_pem_pkcs8()?,
-            Some((password, KeyEncryption::Pkcs1)) => key
-                .rsa()?
-                .private_key_to_pem_passphrase(Cipher::aes_256_cbc(), password.as_bytes())?,
-            Some((password, e)) => {
-                let cipher = match e {
-                    KeyEncryption::Pkcs8Aes128 => Cipher::aes_128_cbc(),
-                    KeyEncryption::Pkcs8Des3 => Cipher::des_ede3_cbc(),
-                    _ => Cipher::aes_256_cbc(),
-                };
-                key.private_key_to_pem_pkcs8_passphrase(cipher, password.as_bytes())?
-            }
-        })
-    };
+    let base = &p.file;
     let mut outputs = Vec::new();
     let mut push = |name: String, bytes: Vec<u8>, private: bool| {
         outputs.push(Output {
@@ -239,27 +215,29 @@ fn render(
     };
     match p.files {
         Files::Pem => {
-            let mut pem = cert_pem;
-            pem.extend(key_pem()?);
-            push(format!("{}.pem", p.name), pem, true);
+            let pem = joined(&cert_pem, &key_pem(key, &p.key_form)?, &p.key_form);
+            push(format!("{base}.pem"), pem, true);
         }
-        Files::CertOnly => push(format!("{}.pem", p.name), cert_pem, false),
+        Files::CertOnly => push(format!("{base}.pem"), cert_pem, false),
         Files::Split => {
-            push(format!("{}.crt", p.name), cert_pem, false);
-            push(format!("{}.key", p.name), key_pem()?, true);
+            push(format!("{base}.crt"), cert_pem, false);
+            push(format!("{base}.key"), key_pem(key, &p.key_form)?, true);
         }
         Files::PemAndSplit => {
-            let key = key_pem()?;
-            let mut pem = cert_pem.clone();
-            pem.extend(&key);
-            push(format!("{}.pem", p.name), pem, true);
-            push(format!("{}.crt", p.name), cert_pem, false);
-            push(format!("{}.key", p.name), key, true);
+            let key = key_pem(key, &p.key_form)?;
+            push(
+                format!("{base}.pem"),
+                joined(&cert_pem, &key, &p.key_form),
+                true,
+            );
+            push(format!("{base}.crt"), cert_pem, false);
+            push(format!("{base}.key"), key, true);
         }
+        Files::None => {}
     }
     if p.public_key {
         push(
-            format!("{}-public.pem", p.name),
+            format!("{base}-public.pem"),
             key.public_key_to_pem()?,
             false,
         );
@@ -267,7 +245,7 @@ fn render(
     if let Some((password, friendly)) = &p.pkcs12 {
         let chain: Vec<X509> = p.append.iter().map(|&i| all[i].clone()).collect();
         let der = pkcs12_der(key, cert, &chain, friendly.as_deref(), password)?;
-        push(format!("{}.pfx", p.name), der, true);
+        push(format!("{base}.pfx"), der, true);
     }
     Ok(outputs)
 }

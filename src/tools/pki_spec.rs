@@ -11,9 +11,10 @@ use serde::Deserialize;
 use time::OffsetDateTime;
 use toml::Spanned;
 
+use super::pki_keys::{KeyForm, RawKeyForm, key_form};
 use crate::api::{Error, Invalid};
 use crate::pki::custom::{AltName, EXTENDED_KEY_USAGES, Extras, Grant, KEY_USAGES, Spec};
-use crate::pki::{KeyType, name_der, random_serial};
+use crate::pki::{KeyType, merged_subject, name_der, random_serial};
 
 /// The file as written.
 #[derive(Debug, Deserialize)]
@@ -33,13 +34,22 @@ struct RawFile {
 #[serde(deny_unknown_fields)]
 struct RawBundle {
     name: Spanned<String>,
+    file: Option<Spanned<String>>,
+    #[serde(default)]
     certs: Vec<Spanned<String>>,
+    key: Option<Spanned<String>>,
+    #[serde(default)]
+    key_first: bool,
+    key_format: Option<Spanned<String>>,
+    key_password: Option<String>,
+    key_encryption: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawCrl {
     name: Spanned<String>,
+    file: Option<Spanned<String>>,
     issuer: Spanned<String>,
     #[serde(default)]
     revoked: Vec<Spanned<String>>,
@@ -68,15 +78,27 @@ pub(crate) struct Plan {
     pub(crate) certs: Vec<Planned>,
     pub(crate) atlas: Vec<AtlasLeaf>,
     pub(crate) crls: Vec<PlannedCrl>,
-    /// `<name>.pem` holding the named certificates, in order.
-    pub(crate) bundles: Vec<(String, Vec<usize>)>,
+    pub(crate) bundles: Vec<PlannedBundle>,
+}
+
+/// One bundle of the plan: `<file>.pem` holding the named certificates,
+/// in order, and one certificate's key before or after them.
+#[derive(Debug)]
+pub(crate) struct PlannedBundle {
+    /// The base of its file name, relative to the output directory.
+    pub(crate) file: String,
+    pub(crate) certs: Vec<usize>,
+    /// The certificate whose key the file holds, and how.
+    pub(crate) key: Option<(usize, KeyForm)>,
 }
 
 /// One CRL of the plan, resolved.
 #[derive(Debug)]
 pub(crate) struct PlannedCrl {
-    /// Its name: `<name>.pem`.
+    /// Its name.
     pub(crate) name: String,
+    /// The base of its file name (`<file>.pem`).
+    pub(crate) file: String,
     /// The index of its issuer among the planned certificates.
     pub(crate) issuer: usize,
     /// The indexes of the certificates it revokes.
@@ -98,6 +120,7 @@ struct RawDefaults {
 #[serde(deny_unknown_fields)]
 struct RawCert {
     name: Spanned<String>,
+    file: Option<Spanned<String>>,
     issuer: Spanned<String>,
     #[serde(default)]
     subject: Option<Spanned<String>>,
@@ -111,6 +134,7 @@ struct RawCert {
     #[serde(default)]
     basic_constraints_critical: Option<bool>,
     key_usage: Option<Spanned<Vec<String>>>,
+    key_usage_critical: Option<bool>,
     extended_key_usage: Option<Spanned<Vec<String>>>,
     #[serde(default)]
     san: Vec<Spanned<String>>,
@@ -133,6 +157,9 @@ struct RawCert {
     files: Option<Spanned<String>>,
     key_password: Option<String>,
     key_encryption: Option<Spanned<String>>,
+    key_format: Option<Spanned<String>>,
+    #[serde(default)]
+    key_first: bool,
     pkcs12: Option<RawPkcs12>,
     #[serde(default)]
     public_key: bool,
@@ -169,33 +196,25 @@ pub(crate) enum Files {
     /// `<name>.pem` as [`Files::Pem`], and `<name>.crt` and `<name>.key` too
     /// (as certs.yml's `keyfile`/`crtfile` beside the PEM).
     PemAndSplit,
-}
-
-/// How a written private key is encrypted.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum KeyEncryption {
-    /// PKCS#8 PBES2 with AES-256-CBC.
-    Pkcs8Aes256,
-    /// PKCS#8 PBES2 with AES-128-CBC.
-    Pkcs8Aes128,
-    /// PKCS#8 PBES2 with DES-EDE3-CBC.
-    Pkcs8Des3,
-    /// The legacy PKCS#1 PEM encryption (`Proc-Type: 4,ENCRYPTED`), AES-256.
-    Pkcs1,
+    /// No file of its own: its certificate and key go into bundles.
+    None,
 }
 
 /// One certificate of the plan, resolved.
 #[derive(Debug)]
 pub(crate) struct Planned {
-    /// Its name: the base of its file names, and how others name it.
+    /// Its name: how others name it.
     pub(crate) name: String,
+    /// The base of its file names, relative to the output directory (its
+    /// name unless the table says `file`).
+    pub(crate) file: String,
     /// The index of its issuer among the planned ones; `None`: self-signed.
     pub(crate) issuer: Option<usize>,
     pub(crate) key_type: KeyType,
     pub(crate) spec: Spec,
     pub(crate) files: Files,
-    /// The password and encryption of the written key, if encrypted.
-    pub(crate) key_encryption: Option<(String, KeyEncryption)>,
+    /// How its own files hold the key.
+    pub(crate) key_form: KeyForm,
     /// A PKCS#12 file: password and friendly name.
     pub(crate) pkcs12: Option<(String, Option<String>)>,
     /// `<name>-public.pem` with the public key.
@@ -359,6 +378,7 @@ pub(crate) fn plan(path: &Path, text: &str, now: OffsetDateTime) -> Result<Plan,
         };
         crls.push(PlannedCrl {
             name: name.clone(),
+            file: file_base(c.file.as_ref(), name, &fail)?,
             issuer: named(&c.issuer, "issuer")?,
             revoked: c
                 .revoked
@@ -376,8 +396,77 @@ pub(crate) fn plan(path: &Path, text: &str, now: OffsetDateTime) -> Result<Plan,
             .certs
             .iter()
             .map(|c| named(c, "bundle"))
-            .collect::<Result<_, _>>()?;
-        bundles.push((b.name.get_ref().clone(), members));
+            .collect::<Result<Vec<_>, _>>()?;
+        let raw_form = RawKeyForm {
+            password: b.key_password.as_ref(),
+            encryption: b.key_encryption.as_ref(),
+            format: b.key_format.as_ref(),
+            first: b.key_first,
+        };
+        let key = match &b.key {
+            Some(k) => {
+                let i = named(k, "key")?;
+                Some((
+                    i,
+                    key_form(&raw_form, certs[i].key_type, true, k.span().start, &fail)?,
+                ))
+            }
+            None => {
+                key_form(
+                    &raw_form,
+                    KeyType::Rsa2048,
+                    false,
+                    b.name.span().start,
+                    &fail,
+                )?;
+                None
+            }
+        };
+        if members.is_empty() && key.is_none() {
+            return Err(fail(
+                b.name.span().start,
+                "a bundle holds certificates, a key, or both".into(),
+            ));
+        }
+        bundles.push(PlannedBundle {
+            file: file_base(b.file.as_ref(), b.name.get_ref(), &fail)?,
+            certs: members,
+            key,
+        });
+    }
+    // No two tables may write one file.
+    let mut written: HashMap<String, &str> = HashMap::new();
+    let tables = order
+        .iter()
+        .zip(&certs)
+        .map(|(&i, p)| (&raw.certs[i].name, file_names(p)))
+        .chain(
+            atlas_raw
+                .iter()
+                .zip(&atlas)
+                .map(|(c, a)| (&c.name, vec![format!("{}.pem", a.name)])),
+        )
+        .chain(
+            raw.crls
+                .iter()
+                .zip(&crls)
+                .map(|(c, p)| (&c.name, vec![format!("{}.pem", p.file)])),
+        )
+        .chain(
+            raw.bundles
+                .iter()
+                .zip(&bundles)
+                .map(|(b, p)| (&b.name, vec![format!("{}.pem", p.file)])),
+        );
+    for (name, files) in tables {
+        for file in files {
+            if let Some(other) = written.insert(file.clone(), name.get_ref()) {
+                return Err(fail(
+                    name.span().start,
+                    format!("{file} is written by {other:?} already"),
+                ));
+            }
+        }
     }
     Ok(Plan {
         certs,
@@ -400,6 +489,7 @@ fn atlas_leaf(c: &RawCert, fail: &dyn Fn(usize, String) -> Error) -> Result<Atla
         && c.basic_constraints.is_none()
         && c.basic_constraints_critical.is_none()
         && c.key_usage.is_none()
+        && c.key_usage_critical.is_none()
         && c.extended_key_usage.is_none()
         && c.san.is_empty()
         && !c.san_critical
@@ -416,6 +506,9 @@ fn atlas_leaf(c: &RawCert, fail: &dyn Fn(usize, String) -> Error) -> Result<Atla
         && c.files.is_none()
         && c.key_password.is_none()
         && c.key_encryption.is_none()
+        && c.key_format.is_none()
+        && !c.key_first
+        && c.file.is_none()
         && c.pkcs12.is_none()
         && !c.public_key
         && c.append.is_empty();
@@ -457,6 +550,49 @@ fn is_file_base(name: &str) -> bool {
         && name
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+}
+
+/// The files a planned certificate writes, relative to the output
+/// directory.
+pub(crate) fn file_names(p: &Planned) -> Vec<String> {
+    let base = &p.file;
+    let mut names = match p.files {
+        Files::Pem | Files::CertOnly => vec![format!("{base}.pem")],
+        Files::Split => vec![format!("{base}.crt"), format!("{base}.key")],
+        Files::PemAndSplit => vec![
+            format!("{base}.pem"),
+            format!("{base}.crt"),
+            format!("{base}.key"),
+        ],
+        Files::None => Vec::new(),
+    };
+    if p.public_key {
+        names.push(format!("{base}-public.pem"));
+    }
+    if p.pkcs12.is_some() {
+        names.push(format!("{base}.pfx"));
+    }
+    names
+}
+
+/// The base of a table's file names: its `file` (a relative path whose
+/// parts are each a file base; directories are made) or its name.
+fn file_base(
+    file: Option<&Spanned<String>>,
+    name: &str,
+    fail: &dyn Fn(usize, String) -> Error,
+) -> Result<String, Error> {
+    match file {
+        None => Ok(name.to_string()),
+        Some(f) if f.get_ref().split('/').all(is_file_base) => Ok(f.get_ref().clone()),
+        Some(f) => Err(fail(
+            f.span().start,
+            format!(
+                "file {:?}: a relative path of names made of letters, digits, '.', '_', '-'",
+                f.get_ref()
+            ),
+        )),
+    }
 }
 
 /// The certificates in an order where each one's issuer comes before it;
@@ -611,6 +747,7 @@ fn resolve(
             c.basic_constraints_critical.unwrap_or(c.ca),
         )),
         key_usage,
+        key_usage_critical: c.key_usage_critical.unwrap_or(true),
         extended_key_usage,
         alt_names,
         alt_names_critical: c.san_critical,
@@ -640,29 +777,22 @@ fn resolve(
         Some(("split", _)) => Files::Split,
         Some(("cert-only", _)) => Files::CertOnly,
         Some(("pem+split", _)) => Files::PemAndSplit,
+        Some(("none", _)) => Files::None,
         Some((other, at)) => {
             return Err(fail(
                 at,
-                format!("files {other:?}: one of pem, split, pem+split, cert-only"),
+                format!("files {other:?}: one of pem, split, pem+split, cert-only, none"),
             ));
         }
     };
-    let key_encryption = match (&c.key_password, &c.key_encryption) {
-        (None, None) => None,
-        (None, Some(e)) => {
-            return Err(fail(
-                e.span().start,
-                "key_encryption needs a key_password".into(),
-            ));
-        }
-        (Some(_), _) if files == Files::CertOnly => {
-            return Err(fail(
-                c.name.span().start,
-                "key_password on a certificate whose key is not written".into(),
-            ));
-        }
-        (Some(p), e) => Some((p.clone(), encryption(e.as_ref(), key_type, fail)?)),
+    let raw_form = RawKeyForm {
+        password: c.key_password.as_ref(),
+        encryption: c.key_encryption.as_ref(),
+        format: c.key_format.as_ref(),
+        first: c.key_first,
     };
+    let writes_key = !matches!(files, Files::CertOnly | Files::None);
+    let key_form = key_form(&raw_form, key_type, writes_key, c.name.span().start, fail)?;
     let append = c
         .append
         .iter()
@@ -677,11 +807,12 @@ fn resolve(
         .collect::<Result<_, _>>()?;
     Ok(Planned {
         name: c.name.get_ref().clone(),
+        file: file_base(c.file.as_ref(), c.name.get_ref(), fail)?,
         issuer,
         key_type,
         spec,
         files,
-        key_encryption,
+        key_form,
         pkcs12: c
             .pkcs12
             .as_ref()
@@ -723,7 +854,12 @@ fn subject(
             )
         })?;
     }
-    let joined = parts.iter().map(|(s, _)| *s).collect::<Vec<_>>().join(",");
+    let joined = match parts[..] {
+        [(own, at), (defaults, _)] => {
+            merged_subject(own, defaults).map_err(|e| fail(at, format!("subject {own:?}: {e}")))?
+        }
+        _ => parts[0].0.to_string(),
+    };
     name_der(&joined).map_err(|e| fail(parts[0].1, format!("subject {joined:?}: {e}")))
 }
 
@@ -759,36 +895,6 @@ fn alt_name(s: &str) -> Option<AltName> {
         "email" if value.is_ascii() => AltName::Email(value.to_string()),
         "URI" if value.is_ascii() => AltName::Uri(value.to_string()),
         _ => return None,
-    })
-}
-
-fn encryption(
-    e: Option<&Spanned<String>>,
-    key_type: KeyType,
-    fail: &dyn Fn(usize, String) -> Error,
-) -> Result<KeyEncryption, Error> {
-    let Some(e) = e else {
-        return Ok(KeyEncryption::Pkcs8Aes256);
-    };
-    Ok(match e.get_ref().as_str() {
-        "pkcs8-aes256" => KeyEncryption::Pkcs8Aes256,
-        "pkcs8-aes128" => KeyEncryption::Pkcs8Aes128,
-        "pkcs8-3des" => KeyEncryption::Pkcs8Des3,
-        "pkcs1" if key_type.rsa_bits().is_some() => KeyEncryption::Pkcs1,
-        "pkcs1" => {
-            return Err(fail(
-                e.span().start,
-                "pkcs1 encryption is for RSA keys".into(),
-            ));
-        }
-        other => {
-            return Err(fail(
-                e.span().start,
-                format!(
-                    "key_encryption {other:?}: one of pkcs8-aes256, pkcs8-aes128, pkcs8-3des, pkcs1"
-                ),
-            ));
-        }
     })
 }
 
@@ -836,7 +942,7 @@ mod tests {
         );
         let pass = "[[cert]]\nname = \"a\"\nissuer = \"self\"\nfiles = \"cert-only\"\nkey_password = \"x\"\n";
         assert!(
-            err(pass).contains("key_password on a certificate whose key is not written"),
+            err(pass).contains("on a table whose key is not written"),
             "{}",
             err(pass)
         );

@@ -59,7 +59,7 @@ fn the_drivers_set_is_what_drivers_load() {
         "client.pem",
         "wild.pem",
         "altname.pem",
-        "client_roles.pem",
+        "extra/client_roles.pem",
     ] {
         let (ok, text) = openssl(&["verify", "-CAfile", &ca, &s(leaf)]);
         assert!(ok, "{leaf}: {text}");
@@ -69,8 +69,8 @@ fn the_drivers_set_is_what_drivers_load() {
     let (ok, text) = openssl(&[
         "verify",
         "-CAfile",
-        &s("ocsp-ecdsa-ca.pem"),
-        &s("ocsp-ecdsa-server-mustStaple.pem"),
+        &s("ocsp/ecdsa/ca.pem"),
+        &s("ocsp/ecdsa/server-mustStaple.pem"),
     ]);
     assert!(ok, "{text}");
 
@@ -81,7 +81,7 @@ fn the_drivers_set_is_what_drivers_load() {
     let (ok, log) = openssl_handshake(
         &f("server.pem"),
         &f("ca.pem"),
-        &f("ocsp-rsa-server.pem"),
+        &f("ocsp/rsa/server.pem"),
         None,
     );
     assert!(!ok, "a client of another CA got through: {log}");
@@ -99,14 +99,20 @@ fn the_drivers_set_is_what_drivers_load() {
         server.contains("DNS:localhost, IP Address:127.0.0.1, IP Address:0:0:0:0:0:0:0:1"),
         "{server}"
     );
-    assert!(server.contains("TLS Web Server Authentication, TLS Web Client Authentication"));
-    assert!(server.contains("Subject: C = US, ST = New York, L = New York, O = MongoDB, OU = Drivers, CN = localhost"), "{server}");
+    // drivers-evergreen-tools' servers carry a subjectAltName and nothing
+    // else; their names put CN first in the certificate.
+    assert_eq!(
+        server.matches("X509v3 ").count(),
+        2,
+        "extensions and SAN only: {server}"
+    );
+    assert!(server.contains("Subject: CN = localhost, OU = Drivers, O = MongoDB, L = New York City, ST = New York, C = US"), "{server}");
     let plain = openssl_ok(&["x509", "-in", &s("wrong-host.pem"), "-noout", "-text"]);
     assert!(!plain.contains("X509v3 extensions"), "{plain}");
     let staple = openssl_ok(&[
         "x509",
         "-in",
-        &s("ocsp-rsa-server-mustStaple.pem"),
+        &s("ocsp/rsa/server-mustStaple.pem"),
         "-noout",
         "-text",
     ]);
@@ -115,26 +121,30 @@ fn the_drivers_set_is_what_drivers_load() {
         "{staple}"
     );
     assert!(
-        staple.contains("OCSP - URI:http://localhost:8100/status")
-            && staple.contains("OCSP - URI:http://localhost:9001/power/level"),
-        "{staple}"
+        staple.contains(
+            "OCSP - URI:http://localhost:9001/power/level\n                OCSP - URI:http://localhost:8100/status"
+        ),
+        "both addresses, the mock's second: {staple}"
     );
     let responder = openssl_ok(&[
         "x509",
         "-in",
-        &s("ocsp-rsa-responder.pem"),
+        &s("ocsp/rsa/ocsp-responder.crt"),
         "-noout",
         "-text",
     ]);
     assert!(responder.contains("OCSP Signing"), "{responder}");
 
     // MongoDB's own extensions, byte for byte as mongod's files carry them.
-    let roles = extension_hex(&f("client_roles.pem"), "1.3.6.1.4.1.34601.2.1.1");
+    let roles = extension_hex(&f("extra/client_roles.pem"), "1.3.6.1.4.1.34601.2.1.1");
     assert_eq!(
         roles,
         "312B300F0C066261636B75700C0561646D696E30180C0F72656164416E7944617461626173650C0561646D696E"
     );
-    let member = extension_hex(&f("cluster-member-foo.pem"), "1.3.6.1.4.1.34601.2.1.2");
+    let member = extension_hex(
+        &f("extra/cluster-member-foo.pem"),
+        "1.3.6.1.4.1.34601.2.1.2",
+    );
     assert_eq!(member, "0C03666F6F");
 
     // Key encodings and passwords.
@@ -167,7 +177,7 @@ fn the_drivers_set_is_what_drivers_load() {
     let (ok, info) = openssl(&[
         "pkcs12",
         "-in",
-        &s("trusted-client.pfx"),
+        &s("extra/trusted-client.pfx"),
         "-passin",
         "pass:qwerty",
         "-info",
@@ -177,19 +187,13 @@ fn the_drivers_set_is_what_drivers_load() {
         ok && info.contains("friendlyName: trusted-client"),
         "{info}"
     );
-    let public = std::fs::read_to_string(f("client-private-public.pem")).unwrap();
-    assert!(public.starts_with("-----BEGIN PUBLIC KEY-----"));
-    assert!(
-        std::fs::read_to_string(f("client-private.key"))
-            .unwrap()
-            .starts_with("-----BEGIN PRIVATE KEY-----")
-    );
     assert!(
         !std::fs::read_to_string(f("ca.pem"))
             .unwrap()
             .contains("PRIVATE KEY"),
         "the CA's key is not written"
     );
+    drop_in_checks(&out);
 
     // Python's ssl, as a driver loads them.
     let script = r#"
@@ -224,6 +228,148 @@ print("loaded", seen["client"])
     assert_eq!(loaded.trim(), "loaded client");
 }
 
+/// What a driver's suite relies on in drivers-evergreen-tools' files,
+/// stated here as that repository has them: the X.509 user name drivers
+/// hard-code, the CA's subject hash (its `82e9b7a6.0` link), each file's
+/// PEM blocks in order, one key shared by the client's five files, and
+/// the OCSP sets under ocsp/rsa and ocsp/ecdsa.
+fn drop_in_checks(out: &Path) {
+    let s = |name: &str| out.join(name).to_str().unwrap().to_string();
+    let user = openssl_ok(&[
+        "x509",
+        "-in",
+        &s("client.pem"),
+        "-noout",
+        "-subject",
+        "-nameopt",
+        "RFC2253",
+    ]);
+    assert_eq!(
+        user.trim(),
+        "subject=C=US,ST=New York,L=New York City,O=MDB,OU=Drivers,CN=client"
+    );
+    assert_eq!(
+        mongod_name_of(&out.join("client.pem")),
+        "C=US,ST=New York,L=New York City,O=MDB,OU=Drivers,CN=client"
+    );
+    let hash = openssl_ok(&["x509", "-in", &s("ca.pem"), "-noout", "-hash"]);
+    assert_eq!(hash.trim(), "82e9b7a6");
+    let blocks = |name: &str| -> Vec<String> {
+        std::fs::read_to_string(out.join(name))
+            .unwrap()
+            .lines()
+            .filter_map(|l| {
+                l.strip_prefix("-----BEGIN ")
+                    .and_then(|l| l.strip_suffix("-----"))
+            })
+            .map(String::from)
+            .collect()
+    };
+    let (rsa, cert, pkcs8, encrypted) = (
+        "RSA PRIVATE KEY",
+        "CERTIFICATE",
+        "PRIVATE KEY",
+        "ENCRYPTED PRIVATE KEY",
+    );
+    for (name, expected) in [
+        ("ca.pem", vec![cert]),
+        ("server.pem", vec![rsa, cert]),
+        ("client.pem", vec![rsa, cert]),
+        ("client-pkcs8-unencrypted.pem", vec![pkcs8, cert]),
+        ("client-pkcs8-encrypted.pem", vec![encrypted, cert]),
+        ("client-private.pem", vec![rsa]),
+        ("client-public.pem", vec![cert]),
+        ("password_protected.pem", vec![encrypted, cert]),
+        ("altname.pem", vec![rsa, cert]),
+        ("wild.pem", vec![rsa, cert]),
+        ("commonName.pem", vec![rsa, cert]),
+        ("wrong-host.pem", vec![rsa, cert]),
+        ("expired.pem", vec![rsa, cert]),
+        ("crl.pem", vec!["X509 CRL"]),
+        ("ocsp/rsa/ca.pem", vec![cert, pkcs8]),
+        ("ocsp/rsa/ca.crt", vec![cert]),
+        ("ocsp/rsa/ca.key", vec![pkcs8]),
+        ("ocsp/rsa/ocsp-responder.crt", vec![cert]),
+        ("ocsp/rsa/ocsp-responder.key", vec![pkcs8]),
+        ("ocsp/rsa/server.pem", vec![cert, pkcs8]),
+        ("ocsp/rsa/server-mustStaple.pem", vec![cert, pkcs8]),
+        ("ocsp/rsa/server-singleEndpoint.pem", vec![cert, pkcs8]),
+        (
+            "ocsp/rsa/server-mustStaple-singleEndpoint.pem",
+            vec![cert, pkcs8],
+        ),
+        ("ocsp/ecdsa/ca.pem", vec![cert, pkcs8]),
+        ("ocsp/ecdsa/ocsp-responder.crt", vec![cert]),
+        ("ocsp/ecdsa/server.pem", vec![cert, pkcs8]),
+        (
+            "ocsp/ecdsa/server-mustStaple-singleEndpoint.pem",
+            vec![cert, pkcs8],
+        ),
+    ] {
+        assert_eq!(blocks(name), expected, "{name}");
+    }
+    // One key and one certificate in the client's files.
+    let modulus = |name: &str, args: &[&str]| {
+        let path = s(name);
+        let mut all = vec!["rsa", "-in", path.as_str(), "-noout", "-modulus"];
+        all.extend(args);
+        openssl_ok(&all)
+    };
+    let key = modulus("client-private.pem", &[]);
+    assert_eq!(modulus("client.pem", &[]), key);
+    assert_eq!(modulus("client-pkcs8-unencrypted.pem", &[]), key);
+    assert_eq!(
+        modulus("client-pkcs8-encrypted.pem", &["-passin", "pass:password"]),
+        key
+    );
+    let cert_modulus = openssl_ok(&["x509", "-in", &s("client-public.pem"), "-noout", "-modulus"]);
+    assert_eq!(cert_modulus, key);
+    // The OCSP sets: the subjects and the key types the mock expects.
+    for (name, subject, key) in [
+        (
+            "ocsp/rsa/ca.pem",
+            "CN=Kernel Test CA,OU=Kernel,O=MongoDB,L=New York City,ST=New York,C=US",
+            "rsaEncryption",
+        ),
+        (
+            "ocsp/rsa/server.pem",
+            "L=OCSP-1,ST=NY,C=US,CN=localhost,OU=Kernel,O=MongoDB",
+            "rsaEncryption",
+        ),
+        (
+            "ocsp/rsa/ocsp-responder.crt",
+            "L=OCSP-3,ST=NY,C=US,CN=localhost,OU=Kernel,O=MongoDB",
+            "rsaEncryption",
+        ),
+        (
+            "ocsp/ecdsa/ca.pem",
+            "CN=Kernel Test ESCDA CA,OU=Kernel,O=MongoDB,L=New York City,ST=New York,C=US",
+            "id-ecPublicKey",
+        ),
+        (
+            "ocsp/ecdsa/server.pem",
+            "CN=server,OU=Kernel,O=MongoDB,L=New York City,ST=New York,C=US",
+            "id-ecPublicKey",
+        ),
+    ] {
+        let text = openssl_ok(&[
+            "x509",
+            "-in",
+            &s(name),
+            "-noout",
+            "-subject",
+            "-nameopt",
+            "RFC2253",
+            "-text",
+        ]);
+        assert!(
+            text.starts_with(&format!("subject={subject}\n")),
+            "{name}: {text}"
+        );
+        assert!(text.contains(key), "{name}: {key}");
+    }
+}
+
 #[test]
 fn a_bad_file_or_an_existing_output_writes_nothing() {
     // No registry at all: a test PKI alone needs no home.
@@ -252,6 +398,30 @@ fn a_bad_file_or_an_existing_output_writes_nothing() {
             "[[cert]]\nname = \"../a\"\nissuer = \"self\"\n",
             "it names files",
         ),
+        (
+            "[[cert]]\nname = \"a\"\nfile = \"x/../../a\"\nissuer = \"self\"\n",
+            "bad.toml:3:",
+        ),
+        (
+            "[[cert]]\nname = \"a\"\nissuer = \"self\"\nkey_format = \"pkcs1\"\nkey_password = \"p\"\n",
+            "an encrypted PKCS#1 key is key_encryption",
+        ),
+        (
+            "[[cert]]\nname = \"a\"\nissuer = \"self\"\nkey = \"ec-p256\"\nkey_format = \"pkcs1\"\n",
+            "pkcs1 is for RSA keys",
+        ),
+        (
+            "[[cert]]\nname = \"a\"\nissuer = \"self\"\n[[bundle]]\nname = \"b\"\ncerts = [\"a\"]\nkey_password = \"p\"\n",
+            "whose key is not written",
+        ),
+        (
+            "[[cert]]\nname = \"a\"\nissuer = \"self\"\n[[bundle]]\nname = \"b\"\nfile = \"a\"\ncerts = [\"a\"]\n",
+            "a.pem is written by \"a\" already",
+        ),
+        (
+            "[[cert]]\nname = \"a\"\nissuer = \"self\"\n[[bundle]]\nname = \"b\"\n",
+            "a bundle holds certificates, a key, or both",
+        ),
     ] {
         std::fs::write(&bad, text).unwrap();
         let run = apply(&home, &bad, &out, &[]);
@@ -266,6 +436,24 @@ fn a_bad_file_or_an_existing_output_writes_nothing() {
             stderr(&checked)
         );
     }
+    // A directory of the output that is a link is never written through.
+    let elsewhere = home.path().join("elsewhere");
+    std::fs::create_dir(&elsewhere).unwrap();
+    let linked = home.path().join("linked");
+    std::fs::create_dir(&linked).unwrap();
+    std::os::unix::fs::symlink(&elsewhere, linked.join("sub")).unwrap();
+    std::fs::write(
+        &bad,
+        "[[cert]]\nname = \"a\"\nfile = \"sub/a\"\nissuer = \"self\"\nkey = \"ec-p256\"\n",
+    )
+    .unwrap();
+    let run = apply(&home, &bad, &linked, &[]);
+    assert!(stderr(&run).contains("symbolic link"), "{}", stderr(&run));
+    assert_eq!(
+        std::fs::read_dir(&elsewhere).unwrap().count(),
+        0,
+        "nothing through the link"
+    );
     // An existing file: refused whole without --force, replaced with it.
     let good = home.path().join("good.toml");
     std::fs::write(&good, "[[cert]]\nname = \"a\"\nissuer = \"self\"\nca = true\nkey = \"ec-p256\"\n[[cert]]\nname = \"b\"\nissuer = \"a\"\nkey = \"ec-p256\"\n").unwrap();

@@ -1,0 +1,162 @@
+//! How `pki apply` writes a private key: PKCS#8 or PKCS#1, in the clear or
+//! encrypted with a password, before or after its certificate. One form,
+//! checked once, for a certificate's own files and for a bundle's.
+
+use openssl::pkey::{PKey, Private};
+use openssl::symm::Cipher;
+use toml::Spanned;
+
+use crate::api::Error;
+use crate::pki::KeyType;
+
+/// How a written private key is encrypted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum KeyEncryption {
+    /// PKCS#8 PBES2 with AES-256-CBC.
+    Pkcs8Aes256,
+    /// PKCS#8 PBES2 with AES-128-CBC.
+    Pkcs8Aes128,
+    /// PKCS#8 PBES2 with DES-EDE3-CBC.
+    Pkcs8Des3,
+    /// The legacy PKCS#1 PEM encryption (`Proc-Type: 4,ENCRYPTED`), AES-256.
+    Pkcs1,
+}
+
+/// How one file holds a key.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub(crate) struct KeyForm {
+    /// The password and encryption, if encrypted.
+    pub(crate) encryption: Option<(String, KeyEncryption)>,
+    /// In the clear as PKCS#1 (`RSA PRIVATE KEY`) rather than PKCS#8.
+    pub(crate) pkcs1: bool,
+    /// The key before the certificates (as drivers-evergreen-tools'
+    /// x509gen files have it) rather than after.
+    pub(crate) first: bool,
+}
+
+/// A table's key fields, as written.
+pub(crate) struct RawKeyForm<'a> {
+    pub(crate) password: Option<&'a String>,
+    pub(crate) encryption: Option<&'a Spanned<String>>,
+    pub(crate) format: Option<&'a Spanned<String>>,
+    pub(crate) first: bool,
+}
+
+impl RawKeyForm<'_> {
+    /// Whether the table says anything about its key.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.password.is_none() && self.encryption.is_none() && self.format.is_none() && !self.first
+    }
+}
+
+/// Checks a table's key fields for a key of `key_type`; `written` says
+/// whether the table writes a key at all (a form for a key that is not
+/// written is an error at `at`).
+pub(crate) fn key_form(
+    raw: &RawKeyForm<'_>,
+    key_type: KeyType,
+    written: bool,
+    at: usize,
+    fail: &dyn Fn(usize, String) -> Error,
+) -> Result<KeyForm, Error> {
+    if !written && !raw.is_empty() {
+        return Err(fail(
+            at,
+            "key_password, key_encryption, key_format or key_first on a table whose key is not written"
+                .into(),
+        ));
+    }
+    let pkcs1 = match raw.format.map(|f| (f.get_ref().as_str(), f.span().start)) {
+        None | Some(("pkcs8", _)) => false,
+        Some(("pkcs1", at)) => {
+            if key_type.rsa_bits().is_none() {
+                return Err(fail(at, "pkcs1 is for RSA keys".into()));
+            }
+            if raw.password.is_some() {
+                return Err(fail(
+                    at,
+                    "key_format is for a key in the clear; an encrypted PKCS#1 key is key_encryption = \"pkcs1\""
+                        .into(),
+                ));
+            }
+            true
+        }
+        Some((other, at)) => {
+            return Err(fail(at, format!("key_format {other:?}: pkcs8 or pkcs1")));
+        }
+    };
+    let encryption = match (raw.password, raw.encryption) {
+        (None, None) => None,
+        (None, Some(e)) => {
+            return Err(fail(
+                e.span().start,
+                "key_encryption needs a key_password".into(),
+            ));
+        }
+        (Some(p), e) => Some((p.clone(), encryption(e, key_type, fail)?)),
+    };
+    Ok(KeyForm {
+        encryption,
+        pkcs1,
+        first: raw.first,
+    })
+}
+
+fn encryption(
+    e: Option<&Spanned<String>>,
+    key_type: KeyType,
+    fail: &dyn Fn(usize, String) -> Error,
+) -> Result<KeyEncryption, Error> {
+    let Some(e) = e else {
+        return Ok(KeyEncryption::Pkcs8Aes256);
+    };
+    Ok(match e.get_ref().as_str() {
+        "pkcs8-aes256" => KeyEncryption::Pkcs8Aes256,
+        "pkcs8-aes128" => KeyEncryption::Pkcs8Aes128,
+        "pkcs8-3des" => KeyEncryption::Pkcs8Des3,
+        "pkcs1" if key_type.rsa_bits().is_some() => KeyEncryption::Pkcs1,
+        "pkcs1" => {
+            return Err(fail(
+                e.span().start,
+                "pkcs1 encryption is for RSA keys".into(),
+            ));
+        }
+        other => {
+            return Err(fail(
+                e.span().start,
+                format!(
+                    "key_encryption {other:?}: one of pkcs8-aes256, pkcs8-aes128, pkcs8-3des, pkcs1"
+                ),
+            ));
+        }
+    })
+}
+
+/// `key` as PEM in `form`.
+pub(crate) fn key_pem(key: &PKey<Private>, form: &KeyForm) -> Result<Vec<u8>, Error> {
+    Ok(match &form.encryption {
+        None if form.pkcs1 => key.rsa()?.private_key_to_pem()?,
+        None => key.private_key_to_pem_pkcs8()?,
+        Some((password, KeyEncryption::Pkcs1)) => key
+            .rsa()?
+            .private_key_to_pem_passphrase(Cipher::aes_256_cbc(), password.as_bytes())?,
+        Some((password, e)) => {
+            let cipher = match e {
+                KeyEncryption::Pkcs8Aes128 => Cipher::aes_128_cbc(),
+                KeyEncryption::Pkcs8Des3 => Cipher::des_ede3_cbc(),
+                _ => Cipher::aes_256_cbc(),
+            };
+            key.private_key_to_pem_pkcs8_passphrase(cipher, password.as_bytes())?
+        }
+    })
+}
+
+/// Certificates and key in one file, in `form`'s order.
+pub(crate) fn joined(certs: &[u8], key: &[u8], form: &KeyForm) -> Vec<u8> {
+    let (a, b) = if form.first {
+        (key, certs)
+    } else {
+        (certs, key)
+    };
+    [a, b].concat()
+}
