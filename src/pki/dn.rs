@@ -47,10 +47,11 @@ pub fn name_der(text: &str) -> Result<Vec<u8>, DnError> {
 }
 
 /// A certificate's subject `own` merged with the `defaults` (both RFC
-/// 4514), as mongod's certs.yml merges them: an attribute of `own` in an
-/// RDN of its own replaces the defaults' attribute of the same type in
-/// place; the rest of `own` comes first (most specific). Types compare by
-/// OID, so `CN` and `commonName` are one type.
+/// 4514), as mongod's certs.yml merges them (pyOpenSSL's `X509Name`
+/// deletes an attribute of the type it sets, then appends): the defaults'
+/// attributes of a type `own` has are dropped, and `own` comes first
+/// (most specific). Types compare by OID, so `CN` and `commonName` are
+/// one type; a multi-valued RDN of the defaults stays.
 pub fn merged_subject(own: &str, defaults: &str) -> Result<String, DnError> {
     let single_type = |rdn: &str| -> Result<Option<ObjectIdentifier>, DnError> {
         if split_unescaped(rdn, b'+').len() > 1 {
@@ -63,25 +64,20 @@ pub fn merged_subject(own: &str, defaults: &str) -> Result<String, DnError> {
             .map(Some)
             .ok_or_else(|| DnError::UnknownType(key.to_string()))
     };
-    let mut own: Vec<(&str, Option<ObjectIdentifier>)> = split_unescaped(own, b',')
-        .into_iter()
-        .map(|r| Ok((r, single_type(r)?)))
-        .collect::<Result<_, DnError>>()?;
-    let mut merged_defaults = Vec::new();
+    let mut types = Vec::new();
+    for rdn in split_unescaped(own, b',') {
+        for ava in split_unescaped(rdn, b'+') {
+            types.push(single_type(ava)?);
+        }
+    }
+    let mut merged: Vec<&str> = split_unescaped(own, b',');
     for rdn in split_unescaped(defaults, b',') {
         let kind = single_type(rdn)?;
-        let replaced = kind.and_then(|k| own.iter().position(|(_, t)| *t == Some(k)));
-        merged_defaults.push(match replaced {
-            Some(i) => own.remove(i).0,
-            None => rdn,
-        });
+        if kind.is_none() || !types.contains(&kind) {
+            merged.push(rdn);
+        }
     }
-    Ok(own
-        .into_iter()
-        .map(|(r, _)| r)
-        .chain(merged_defaults)
-        .collect::<Vec<_>>()
-        .join(","))
+    Ok(merged.join(","))
 }
 
 /// One `TYPE=value`, its type resolved to a dotted OID first so that the
@@ -178,10 +174,15 @@ mod tests {
             merged_subject("CN=client,OU=KernelUser", defaults).unwrap(),
             "CN=client,OU=KernelUser,O=MongoDB,L=New York City,ST=New York,C=US"
         );
-        // By OID; a multi-valued RDN replaces nothing; escapes stay.
+        // certs.yml's OCSP certificates: L, ST and C set after CN.
         assert_eq!(
-            merged_subject("commonName=a\\,b,organizationName=X+OU=y", "CN=z,O=MongoDB").unwrap(),
-            "organizationName=X+OU=y,commonName=a\\,b,O=MongoDB"
+            merged_subject("L=OCSP-1,ST=NY,C=US,CN=localhost", defaults).unwrap(),
+            "L=OCSP-1,ST=NY,C=US,CN=localhost,OU=Kernel,O=MongoDB"
+        );
+        // By OID, inside a multi-valued RDN too; escapes stay.
+        assert_eq!(
+            merged_subject("commonName=a\\,b,organizationName=X+OU=y", "CN=z,O=MongoDB,C=US").unwrap(),
+            "commonName=a\\,b,organizationName=X+OU=y,C=US"
         );
         assert!(merged_subject("nope=x", "CN=z").is_err());
     }
