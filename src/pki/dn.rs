@@ -181,7 +181,11 @@ mod tests {
         );
         // By OID, inside a multi-valued RDN too; escapes stay.
         assert_eq!(
-            merged_subject("commonName=a\\,b,organizationName=X+OU=y", "CN=z,O=MongoDB,C=US").unwrap(),
+            merged_subject(
+                "commonName=a\\,b,organizationName=X+OU=y",
+                "CN=z,O=MongoDB,C=US"
+            )
+            .unwrap(),
             "commonName=a\\,b,organizationName=X+OU=y,C=US"
         );
         assert!(merged_subject("nope=x", "CN=z").is_err());

@@ -631,27 +631,50 @@ fn the_mongod_set_has_every_kind_certs_yml_has() {
     };
     // mongod's own test logs in as exactly this name.
     assert!(
-        subject("client_utf8.pem")
+        subject("libs/client_utf8.pem")
             .starts_with("CN=\\D0\\9A\\D0\\B0\\D0\\BB\\D0\\BE\\D1\\8F\\D0\\BD,OU=Kernel Users"),
         "{}",
-        subject("client_utf8.pem")
+        subject("libs/client_utf8.pem")
     );
     assert_eq!(
-        subject("client_escape.pem"),
+        subject("libs/client_escape.pem"),
         "CN=Test,OU=Escape,O=\\;\\ ,L=\\ \\>,ST=\\\"\\\\\\<,C=\\,\\+"
     );
     assert_eq!(
-        subject("client-multivalue-rdn.pem"),
-        "OU=KernelUser+O=MongoDB+CN=client"
+        subject("libs/client-multivalue-rdn.pem"),
+        "L=New York City+ST=New York+C=US,OU=KernelUser+O=MongoDB+CN=client"
     );
+    // The defaults merged as mkcert.py merges them: the certificate's OU
+    // replaces the default one; certs.yml's OCSP names keep its order.
+    assert_eq!(
+        subject("libs/client.pem"),
+        "CN=client,OU=KernelUser,O=MongoDB,L=New York City,ST=New York,C=US"
+    );
+    assert_eq!(
+        subject("libs/ocsp/server_ocsp.pem"),
+        "L=OCSP-1,ST=NY,C=US,CN=localhost,OU=Kernel,O=MongoDB"
+    );
+    // Every directory certs.yml writes to.
+    for file in [
+        "libs/ocsp/ocsp_responder.crt",
+        "ssl/libs/cluster-member-foo.pem",
+        "ssl/libs/localhost-cn-with-san.pem",
+        "ssl/x509/trusted-client-testdb-roles.pem",
+        "ssl/x509/root-and-trusted-ca.pem",
+        "libs/crl_from_intermediate_ca_B.pem",
+        "libs/splithorizon-server.pem",
+        "libs/tenant_migration_donor.pem",
+    ] {
+        assert!(out.join(file).is_file(), "{file}");
+    }
     // The name mongod's x509_all_the_oids.js expects for this certificate.
-    assert_eq!(subject("client-all-the-oids.pem"), ALL_THE_OIDS);
-    assert!(subject("client-custom-oids.pem").starts_with("1.2.3.45=#"));
-    assert_eq!(subject("server_no_subject.pem"), "");
+    assert_eq!(subject("libs/client-all-the-oids.pem"), ALL_THE_OIDS);
+    assert!(subject("libs/client-custom-oids.pem").starts_with("1.2.3.45=#"));
+    assert_eq!(subject("libs/server_no_subject.pem"), "");
     let no_subject = openssl_ok(&[
         "x509",
         "-in",
-        &s("server_no_subject.pem"),
+        &s("libs/server_no_subject.pem"),
         "-noout",
         "-text",
     ]);
@@ -660,43 +683,51 @@ fn the_mongod_set_has_every_kind_certs_yml_has() {
         "{no_subject}"
     );
 
-    let ca = s("ca.pem");
-    let (ok, text) = openssl(&["verify", "-CAfile", &ca, &s("not_yet_valid.pem")]);
+    let ca = s("libs/ca.pem");
+    let (ok, text) = openssl(&["verify", "-CAfile", &ca, &s("libs/not_yet_valid.pem")]);
     assert!(!ok && text.contains("not yet valid"), "{text}");
-    let (ok, text) = openssl(&["verify", "-CAfile", &ca, &s("expired.pem")]);
+    let (ok, text) = openssl(&["verify", "-CAfile", &ca, &s("libs/expired.pem")]);
     assert!(!ok && text.contains("expired"), "{text}");
     let (ok, text) = openssl(&[
         "verify",
         "-CAfile",
         &ca,
         "-untrusted",
-        &s("server-intermediate-ca.pem"),
-        &s("server-intermediate-ca.pem"),
+        &s("libs/server-intermediate-ca.pem"),
+        &s("libs/server-intermediate-ca.pem"),
     ]);
     assert!(ok, "{text}");
     let (ok, text) = openssl(&[
         "verify",
         "-CAfile",
-        &s("ecdsa-ca.pem"),
-        &s("ecdsa-server.pem"),
+        &s("libs/ecdsa-ca.pem"),
+        &s("libs/ecdsa-server.pem"),
     ]);
     assert!(ok, "{text}");
     // The revoked client (serial 4) and the expired CRL.
-    let (ok, text) = crl_verify(&ca, &s("crl_client_revoked.pem"), &s("client_revoked.pem"));
+    let (ok, text) = crl_verify(
+        &ca,
+        &s("libs/crl_client_revoked.pem"),
+        &s("libs/client_revoked.pem"),
+    );
     assert!(!ok && text.contains("certificate revoked"), "{text}");
-    assert_eq!(serial_of(&out.join("client_revoked.pem")), 4);
-    let (ok, text) = crl_verify(&ca, &s("crl_expired.pem"), &s("client.pem"));
+    assert_eq!(serial_of(&out.join("libs/client_revoked.pem")), 4);
+    let (ok, text) = crl_verify(&ca, &s("libs/crl_expired.pem"), &s("libs/client.pem"));
     assert!(!ok && text.contains("CRL has expired"), "{text}");
-    let (ok, text) = crl_verify(&ca, &s("crl.pem"), &s("client.pem"));
+    let (ok, text) = crl_verify(&ca, &s("libs/crl.pem"), &s("libs/client.pem"));
     assert!(ok, "{text}");
 
     // Keys and containers.
-    let legacy = std::fs::read_to_string(out.join("password_protected.pem")).unwrap();
-    assert!(legacy.contains("Proc-Type: 4,ENCRYPTED"), "{legacy}");
+    // As upstream's stored file: PKCS#8, PBES2 with AES-256, "qwerty".
+    let protected = std::fs::read_to_string(out.join("libs/password_protected.pem")).unwrap();
+    assert!(
+        protected.contains("-----BEGIN ENCRYPTED PRIVATE KEY-----"),
+        "{protected}"
+    );
     let (ok, _) = openssl(&[
         "rsa",
         "-in",
-        &s("password_protected.pem"),
+        &s("libs/password_protected.pem"),
         "-passin",
         "pass:qwerty",
         "-noout",
@@ -706,21 +737,22 @@ fn the_mongod_set_has_every_kind_certs_yml_has() {
     let (ok, info) = openssl(&[
         "pkcs12",
         "-in",
-        &s("trusted-server.pfx"),
+        &s("libs/trusted-server.pfx"),
         "-passin",
         "pass:qwerty",
         "-info",
         "-nokeys",
     ]);
+    // With its issuer inside, as mkcert's -certfile puts it.
     assert!(
-        ok && info.contains("friendlyName: trusted-server"),
+        ok && info.matches("BEGIN CERTIFICATE").count() == 2,
         "{info}"
     );
-    let merged = std::fs::read_to_string(out.join("rollover_ca_merged.pem")).unwrap();
+    let merged = std::fs::read_to_string(out.join("libs/rollover_ca_merged.pem")).unwrap();
     assert_eq!(merged.matches("BEGIN CERTIFICATE").count(), 2);
-    let whole = std::fs::read_to_string(out.join("ca_ocsp.pem")).unwrap();
-    let crt = std::fs::read_to_string(out.join("ca_ocsp.crt")).unwrap();
-    let key = std::fs::read_to_string(out.join("ca_ocsp.key")).unwrap();
+    let whole = std::fs::read_to_string(out.join("libs/ocsp/ca_ocsp.pem")).unwrap();
+    let crt = std::fs::read_to_string(out.join("libs/ocsp/ca_ocsp.crt")).unwrap();
+    let key = std::fs::read_to_string(out.join("libs/ocsp/ca_ocsp.key")).unwrap();
     assert_eq!(
         whole,
         format!("{crt}{key}"),
@@ -729,7 +761,7 @@ fn the_mongod_set_has_every_kind_certs_yml_has() {
     let comment = openssl_ok(&[
         "x509",
         "-in",
-        &s("client-self-signed.pem"),
+        &s("libs/client-self-signed.pem"),
         "-noout",
         "-text",
     ]);
@@ -825,3 +857,41 @@ fn atlas_certificates_in_a_pki_file_are_certs_creates_and_recorded() {
 /// mongod's own rendering of certs.yml's client-all-the-oids subject
 /// (mongodb/mongo jstests/ssl/x509_all_the_oids.js).
 const ALL_THE_OIDS: &str = "role=Datum-72,pseudonym=Datum-65,dmdName=Datum-54,deltaRevocationList=Datum-53,supportedAlgorithms=Datum-52,houseIdentifier=Datum-51,uniqueMember=Datum-50,distinguishedName=Datum-49,protocolInformation=Datum-48,enhancedSearchGuide=Datum-47,dnQualifier=Datum-46,x500UniqueIdentifier=Datum-45,generationQualifier=Datum-44,initials=Datum-43,GN=Datum-42,name=Datum-41,crossCertificatePair=Datum-40,certificateRevocationList=Datum-39,authorityRevocationList=Datum-38,cACertificate=Datum-37,userCertificate=Datum-36,userPassword=Datum-35,seeAlso=Datum-34,roleOccupant=Datum-33,owner=Datum-32,member=Datum-31,supportedApplicationContext=Datum-30,presentationAddress=Datum-29,preferredDeliveryMethod=Datum-28,destinationIndicator=Datum-27,registeredAddress=Datum-26,internationaliSDNNumber=Datum-25,x121Address=Datum-24,facsimileTelephoneNumber=Datum-23,teletexTerminalIdentifier=Datum-22,telexNumber=Datum-21,telephoneNumber=Datum-20,physicalDeliveryOfficeName=Datum-19,postOfficeBox=Datum-18,postalCode=Datum-17,postalAddress=Datum-16,businessCategory=Datum-15,searchGuide=Datum-14,description=Datum-13,title=Datum-12,OU=Datum-11,O=Datum-10,street=Datum-9,ST=NY,L=Datum-7,C=US,serialNumber=Datum-5,SN=Datum-4,CN=Datum-3";
+
+#[test]
+fn keys_take_every_encoding_a_suite_loads() {
+    let home = TestHome::without_ca(&registry(""));
+    let file = home.path().join("keys.toml");
+    std::fs::write(
+        &file,
+        "[[cert]]\nname = \"ca\"\nissuer = \"self\"\nca = true\nfiles = \"none\"\n\
+         [[cert]]\nname = \"legacy\"\nissuer = \"ca\"\nkey_password = \"qwerty\"\nkey_encryption = \"pkcs1\"\n\
+         [[cert]]\nname = \"clear\"\nissuer = \"ca\"\nkey_format = \"pkcs1\"\nfiles = \"split\"\n\
+         [[bundle]]\nname = \"ca-only\"\ncerts = [\"ca\"]\n",
+    )
+    .unwrap();
+    let out = home.path().join("k");
+    let run = apply(&home, &file, &out, &[]);
+    assert!(run.status.success(), "{}", stderr(&run));
+    let read = |name: &str| std::fs::read_to_string(out.join(name)).unwrap();
+    let legacy = read("legacy.pem");
+    assert!(
+        legacy.contains("Proc-Type: 4,ENCRYPTED") && legacy.contains("DEK-Info: AES-256-CBC"),
+        "{legacy}"
+    );
+    let path = out.join("legacy.pem");
+    let (ok, _) = openssl(&[
+        "rsa",
+        "-in",
+        path.to_str().unwrap(),
+        "-passin",
+        "pass:qwerty",
+        "-noout",
+        "-check",
+    ]);
+    assert!(ok, "opens with its password");
+    assert!(read("clear.key").starts_with("-----BEGIN RSA PRIVATE KEY-----"));
+    // files = "none": the CA's only file is the bundle.
+    assert!(!out.join("ca.pem").exists());
+    assert!(!read("ca-only.pem").contains("PRIVATE KEY"));
+}
