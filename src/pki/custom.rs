@@ -129,6 +129,9 @@ pub struct Spec {
     pub subject_key_id: bool,
     /// authorityKeyIdentifier (the issuer's key id).
     pub authority_key_id: bool,
+    /// authorityKeyIdentifier by the issuer's name and serial (as
+    /// mongod's certs.yml asks with `issuer`).
+    pub authority_key_issuer: bool,
     /// MongoDB's roles and cluster-membership extensions, OCSP addresses.
     pub extras: Extras,
     /// The must-staple TLS feature.
@@ -291,10 +294,17 @@ fn extensions(
     }
     // The issuer's key id, when it has one: an issuer without a subject
     // key identifier (as drivers-evergreen-tools' CA) gives none.
-    if spec.authority_key_id && issuer.is_some_and(|c| c.subject_key_id().is_some()) {
-        let ext = AuthorityKeyIdentifier::new()
-            .keyid(true)
-            .build(&b.x509v3_context(issuer, None))?;
+    let keyid = spec.authority_key_id && issuer.is_some_and(|c| c.subject_key_id().is_some());
+    let by_issuer = spec.authority_key_issuer && issuer.is_some();
+    if keyid || by_issuer {
+        let mut aki = AuthorityKeyIdentifier::new();
+        if keyid {
+            aki.keyid(true);
+        }
+        if by_issuer {
+            aki.issuer(true);
+        }
+        let ext = aki.build(&b.x509v3_context(issuer, None))?;
         b.append_extension(ext)?;
     }
     append_extras(b, &spec.extras)?;

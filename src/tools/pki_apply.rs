@@ -200,10 +200,20 @@ fn render(
     cert: &X509,
     all: &[X509],
 ) -> Result<Vec<Output>, Error> {
-    let mut cert_pem = cert.to_pem()?;
+    let own = cert.to_pem()?;
+    let mut appended = Vec::new();
     for &i in &p.append {
-        cert_pem.extend(all[i].to_pem()?);
+        appended.extend(all[i].to_pem()?);
     }
+    let cert_pem = [own.as_slice(), appended.as_slice()].concat();
+    // The PEM file: certificates and key in the table's order.
+    let whole = |key: &[u8]| {
+        if p.append_after_key {
+            [joined(&own, key, &p.key_form), appended.clone()].concat()
+        } else {
+            joined(&cert_pem, key, &p.key_form)
+        }
+    };
     let base = &p.file;
     let mut outputs = Vec::new();
     let mut push = |name: String, bytes: Vec<u8>, private: bool| {
@@ -215,7 +225,7 @@ fn render(
     };
     match p.files {
         Files::Pem => {
-            let pem = joined(&cert_pem, &key_pem(key, &p.key_form)?, &p.key_form);
+            let pem = whole(&key_pem(key, &p.key_form)?);
             push(format!("{base}.pem"), pem, true);
         }
         Files::CertOnly => push(format!("{base}.pem"), cert_pem, false),
@@ -225,11 +235,7 @@ fn render(
         }
         Files::PemAndSplit => {
             let key = key_pem(key, &p.key_form)?;
-            push(
-                format!("{base}.pem"),
-                joined(&cert_pem, &key, &p.key_form),
-                true,
-            );
+            push(format!("{base}.pem"), whole(&key), true);
             push(format!("{base}.crt"), cert_pem, false);
             push(format!("{base}.key"), key, true);
         }

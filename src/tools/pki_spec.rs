@@ -143,6 +143,8 @@ struct RawCert {
     subject_key_id: Option<bool>,
     authority_key_id: Option<bool>,
     #[serde(default)]
+    authority_key_issuer: bool,
+    #[serde(default)]
     mongo_roles: Vec<RawGrant>,
     cluster_membership: Option<String>,
     #[serde(default)]
@@ -165,6 +167,8 @@ struct RawCert {
     public_key: bool,
     #[serde(default)]
     append: Vec<Spanned<String>>,
+    #[serde(default)]
+    append_after_key: bool,
     project: Option<Spanned<String>>,
     username: Option<Spanned<String>>,
     months: Option<i64>,
@@ -221,6 +225,9 @@ pub(crate) struct Planned {
     pub(crate) public_key: bool,
     /// Indexes of the certificates appended after it in its PEM file.
     pub(crate) append: Vec<usize>,
+    /// The appended certificates after the key rather than before it (as
+    /// mkcert.py's `append_cert` writes them).
+    pub(crate) append_after_key: bool,
 }
 
 /// Reads and checks the file at `path` (its text is `text`) against `now`;
@@ -495,6 +502,8 @@ fn atlas_leaf(c: &RawCert, fail: &dyn Fn(usize, String) -> Error) -> Result<Atla
         && !c.san_critical
         && c.subject_key_id.is_none()
         && c.authority_key_id.is_none()
+        && !c.authority_key_issuer
+        && !c.append_after_key
         && c.mongo_roles.is_empty()
         && c.cluster_membership.is_none()
         && c.ocsp.is_empty()
@@ -753,6 +762,7 @@ fn resolve(
         alt_names_critical: c.san_critical,
         subject_key_id: c.subject_key_id.unwrap_or(true),
         authority_key_id: c.authority_key_id.unwrap_or(true),
+        authority_key_issuer: c.authority_key_issuer,
         extras: Extras {
             mongo_roles: c
                 .mongo_roles
@@ -819,6 +829,7 @@ fn resolve(
             .map(|p| (p.password.clone(), p.friendly_name.clone())),
         public_key: c.public_key,
         append,
+        append_after_key: c.append_after_key,
     })
 }
 

@@ -718,6 +718,29 @@ fn the_mongod_set_has_every_kind_certs_yml_has() {
     assert!(ok, "{text}");
 
     // Keys and containers.
+    // mkcert.py's block order (cert, key, appended cert) and certs.yml's
+    // issuer-and-serial authority key identifier.
+    let ca_blocks: Vec<String> = std::fs::read_to_string(out.join("libs/ca.pem"))
+        .unwrap()
+        .lines()
+        .filter(|l| l.starts_with("-----BEGIN "))
+        .map(String::from)
+        .collect();
+    assert_eq!(
+        ca_blocks,
+        [
+            "-----BEGIN CERTIFICATE-----",
+            "-----BEGIN PRIVATE KEY-----",
+            "-----BEGIN CERTIFICATE-----"
+        ]
+    );
+    let server = openssl_ok(&["x509", "-in", &s("libs/server.pem"), "-noout", "-text"]);
+    assert!(
+        server.contains(
+            "DirName:/C=US/ST=New York/L=New York City/O=MongoDB/OU=Kernel/CN=Kernel Test CA"
+        ),
+        "{server}"
+    );
     // As upstream's stored file: PKCS#8, PBES2 with AES-256, "qwerty".
     let protected = std::fs::read_to_string(out.join("libs/password_protected.pem")).unwrap();
     assert!(
