@@ -1,4 +1,5 @@
-//! The create body and list query parsers: any input gives a value or an
+//! The request body parsers (certificate create, database users, project
+//! API keys) and the list query parser: any input gives a value or an
 //! Atlas error, never a panic.
 #![no_main]
 
@@ -8,6 +9,15 @@ use libfuzzer_sys::fuzz_target;
 fuzz_target!(|data: &[u8]| {
     if let Ok(months) = api::parse_create_body(data) {
         let _ = months;
+    }
+    // A new user names what the spec requires; a key has a description
+    // and at least one role.
+    if let Ok(spec) = api::parse_new_user_body(data) {
+        assert!(spec.username.is_some() && spec.roles.is_some());
+    }
+    let _ = api::parse_user_body(data);
+    if let Ok((_, roles)) = api::parse_key_body(data) {
+        assert!(!roles.is_empty());
     }
     if let Ok(text) = std::str::from_utf8(data) {
         let pairs: Vec<(&str, &str)> = text
