@@ -22,7 +22,7 @@ use crate::pki::custom::Extras;
 use crate::pki::{escape_hidden, random_letters};
 use crate::server::{self, ServeOptions, Tls};
 use crate::store::files::read_input;
-use crate::store::{CertRecord, Holder, Home, ca};
+use crate::store::{CertRecord, Holder, Home, X509Type, ca};
 use crate::tools::fixtures::{self, FixtureOptions};
 use crate::tools::kit::{self, KitOptions};
 use crate::tools::verify;
@@ -113,6 +113,19 @@ pub(super) fn local_kit(home: &Home, a: KitArgs) -> Outcome {
         force: a.force,
     };
     let files = kit::local_kit(home, &registry, &options)?;
+    // A registry edited by hand may hold a user without a role, which
+    // `dbusers create` refuses: mongod would let it log in and do nothing.
+    if let Ok(project) = api::project(&registry, &options.group_id) {
+        for u in project
+            .users()
+            .filter(|u| u.x509_type == X509Type::Managed && u.roles.is_empty())
+        {
+            eprintln!(
+                "atlas-ca: warning: {} has no roles in the registry: its mongod user can log in and do nothing",
+                escape_hidden(&u.username)
+            );
+        }
+    }
     if let (true, Some(password)) = (generated, &options.pkcs12_password) {
         eprintln!("atlas-ca: the users' PKCS#12 password (shown once, stored nowhere): {password}");
     }

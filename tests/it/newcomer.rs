@@ -254,6 +254,22 @@ fn conflicting_kinds_and_role_less_users_are_refused() {
         "--role",
         "read@app",
     ]);
+    // A role-less user written by hand: the kit says what mongod will do.
+    let kit = home.path().join("kit");
+    let out = home.run(&[
+        "local-kit",
+        "--out",
+        kit.to_str().unwrap(),
+        "--key-type",
+        "ec-p256",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("warning: bob has no roles in the registry"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!stderr(&out).contains("warning: zed"), "{}", stderr(&out));
     // Names in a --users list are trimmed.
     let fx = home.path().join("fx");
     home.ok(&[
