@@ -67,8 +67,9 @@ pub use tools::pki_apply::{Applied, Declared, apply as pki_apply, check as pki_c
 /// API and not covered by semantic versioning.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::api::keys::parse_key_body;
-    pub use crate::api::{parse_create_body, parse_new_user_body, parse_paging, parse_user_body};
+    pub use crate::api::{
+        parse_create_body, parse_key_body, parse_new_user_body, parse_paging, parse_user_body,
+    };
     pub use crate::server::DigestAuth;
 
     /// Generates one key of `key_type` exactly as issuing does, and drops it.

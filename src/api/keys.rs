@@ -1,6 +1,7 @@
 //! Project API keys as Atlas answers them (`/groups/{id}/apiKeys` and the
 //! CLI's `projects apiKeys`): the entity with its organization role and
-//! link, the project's keys, the create body, and removal from a project.
+//! link, the project's keys, and removal from a project (the create body
+//! is parsed with the other bodies, in `request`).
 
 use serde::Serialize;
 
@@ -8,7 +9,6 @@ use super::atlas_error::{ApiError, ErrorCode};
 use super::error::Error;
 use super::json::Link;
 use super::projects::{create_api_key, key_id, masked};
-use super::request::object;
 use super::users::project;
 use crate::store::registry_edit::CredentialKind;
 use crate::store::{ApiKey, Home, KeyRole, KeyRoleName, Registry};
@@ -68,7 +68,7 @@ impl ApiKeyEntry {
     /// roles first, then `ORG_MEMBER`.
     pub fn in_list(registry: &Registry, key: &ApiKey, api_root: &str) -> Self {
         let mut entry = ApiKeyEntry::new(registry, key, masked(&key.private_key), api_root);
-        if org_of(registry, key).is_some() {
+        if entry.roles.first().is_some_and(|r| r.org_id.is_some()) {
             entry.roles.rotate_left(1);
         }
         entry
@@ -119,15 +119,6 @@ pub fn role_entries(roles: &[KeyRole]) -> Vec<KeyRoleEntry> {
         .collect()
 }
 
-/// Whether `key` holds a role in project `group_id`.
-fn holds_role_in(key: &ApiKey, group_id: &str) -> bool {
-    key.roles.iter().any(|r| {
-        r.group_id
-            .as_deref()
-            .is_some_and(|g| g.eq_ignore_ascii_case(group_id))
-    })
-}
-
 /// The keys that hold a role in project `group_id`, in file order.
 pub fn project_keys<'a>(
     registry: &'a Registry,
@@ -136,41 +127,7 @@ pub fn project_keys<'a>(
     registry
         .api_keys
         .iter()
-        .filter(move |k| holds_role_in(k, group_id))
-}
-
-/// Parses `POST /groups/{id}/apiKeys`: `desc` and `roles` (project role
-/// names) are required; `ORG_OWNER` is an organization role, not one a
-/// project grants.
-pub fn parse_key_body(body: &[u8]) -> Result<(String, Vec<KeyRoleName>), ApiError> {
-    let invalid = |k: &str| ApiError::new(ErrorCode::InvalidAttribute, &[k]);
-    let json = |k: &str| ApiError::new(ErrorCode::InvalidJsonAttribute, &[k]);
-    let map = object(body)?;
-    let (mut desc, mut roles) = (None, None);
-    for (key, v) in map {
-        match key.as_str() {
-            "desc" => desc = Some(v.as_str().ok_or_else(|| json(&key))?.to_string()),
-            "roles" => {
-                let names: Vec<String> = serde_json::from_value(v).map_err(|_| json(&key))?;
-                let parsed = names
-                    .iter()
-                    .map(|n| {
-                        n.parse::<KeyRoleName>()
-                            .ok()
-                            .filter(|r| *r != KeyRoleName::OrgOwner)
-                    })
-                    .collect::<Option<Vec<_>>>()
-                    .ok_or_else(|| invalid("roles"))?;
-                roles = Some(parsed);
-            }
-            k => return Err(invalid(k)),
-        }
-    }
-    let desc = desc.ok_or_else(|| ApiError::new(ErrorCode::MissingAttribute, &["desc"]))?;
-    match roles {
-        Some(r) if !r.is_empty() => Ok((desc, r)),
-        _ => Err(ApiError::new(ErrorCode::MissingAttribute, &["roles"])),
-    }
+        .filter(move |k| k.roles.iter().any(|r| r.is_in(group_id)))
 }
 
 /// `POST /groups/{id}/apiKeys`: a new key holding `roles` in the project.
@@ -202,14 +159,15 @@ pub fn remove_from_project(home: &Home, group_id: &str, key: &str) -> Result<Api
         .api_keys
         .iter()
         .position(|k| {
-            holds_role_in(k, &gid) && (key_id(&k.public_key) == key || k.public_key == key)
+            k.roles.iter().any(|r| r.is_in(&gid))
+                && (key_id(&k.public_key) == key || k.public_key == key)
         })
         .ok_or_else(|| ApiError::new(ErrorCode::ApiKeyNotFound, &[key]))?;
     let found = edit.registry.api_keys[index].clone();
     let left: Vec<KeyRole> = found
         .roles
         .iter()
-        .filter(|r| r.group_id.as_deref() != Some(gid.as_str()))
+        .filter(|r| !r.is_in(&gid))
         .cloned()
         .collect();
     if left.is_empty() {
@@ -219,37 +177,4 @@ pub fn remove_from_project(home: &Home, group_id: &str, key: &str) -> Result<Api
     }
     edit.commit()?;
     Ok(found)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn create_bodies_need_a_description_and_project_roles() {
-        assert_eq!(
-            parse_key_body(br#"{"desc":"ci","roles":["GROUP_READ_ONLY"]}"#),
-            Ok(("ci".into(), vec![KeyRoleName::GroupReadOnly]))
-        );
-        let code = |b: &str| parse_key_body(b.as_bytes()).map_err(|e| (e.code, e.parameters));
-        let missing = |p: &str| Err((ErrorCode::MissingAttribute, vec![p.to_string()]));
-        assert_eq!(code(r#"{"roles":["GROUP_OWNER"]}"#), missing("desc"));
-        assert_eq!(code(r#"{"desc":"x","roles":[]}"#), missing("roles"));
-        assert_eq!(code(r#"{"desc":"x","roles":null}"#), missing("roles"));
-        let invalid = |p: &str| Err((ErrorCode::InvalidAttribute, vec![p.to_string()]));
-        assert_eq!(
-            code(r#"{"desc":"x","roles":["ORG_OWNER"]}"#),
-            invalid("roles")
-        );
-        assert_eq!(code(r#"{"desc":"x","roles":["ROOT"]}"#), invalid("roles"));
-        assert_eq!(
-            code(r#"{"desc":"x","roles":["GROUP_OWNER"],"k":1}"#),
-            invalid("k")
-        );
-        assert_eq!(
-            code(r#"{"desc":1,"roles":[]}"#).unwrap_err().0,
-            ErrorCode::InvalidJsonAttribute
-        );
-        assert_eq!(code("[]").unwrap_err().0, ErrorCode::InvalidJson);
-    }
 }

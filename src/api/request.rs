@@ -8,8 +8,8 @@ use super::atlas_error::{ApiError, ErrorCode};
 use super::certs::DEFAULT_MONTHS;
 use super::json::{MAX_ITEMS_PER_PAGE, Paging};
 use super::manage::{Password, UserSpec};
-use crate::store::Label;
 use crate::store::registry::MAX_DESCRIPTION;
+use crate::store::{KeyRoleName, Label};
 
 /// Read-only fields of Atlas's certificate entity, which a create body may
 /// carry (SDKs echo them) and which are ignored.
@@ -68,7 +68,7 @@ pub fn parse_paging<'a>(
 /// The JSON object of a request body; an empty body is `{}`. A `null`
 /// member means the member is absent, as on Atlas (`go.mongodb.org/atlas`
 /// sends `"scopes":null`, the Atlas CLI `"roles":null` to keep the roles).
-pub(crate) fn object(body: &[u8]) -> Result<serde_json::Map<String, serde_json::Value>, ApiError> {
+fn object(body: &[u8]) -> Result<serde_json::Map<String, serde_json::Value>, ApiError> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(serde_json::Map::new());
     }
@@ -149,6 +149,39 @@ pub fn parse_new_user_body(body: &[u8]) -> Result<UserSpec, ApiError> {
     match required.iter().find(|(_, given)| !given) {
         Some((name, _)) => Err(ApiError::new(ErrorCode::MissingAttribute, &[name])),
         None => Ok(spec),
+    }
+}
+
+/// Parses `POST /groups/{id}/apiKeys`: `desc` and `roles` (project role
+/// names) are required; `ORG_OWNER` is an organization role, not one a
+/// project grants.
+pub fn parse_key_body(body: &[u8]) -> Result<(String, Vec<KeyRoleName>), ApiError> {
+    let invalid = |k: &str| ApiError::new(ErrorCode::InvalidAttribute, &[k]);
+    let map = object(body)?;
+    let (mut desc, mut roles) = (None, None);
+    for (key, v) in map {
+        match key.as_str() {
+            "desc" => desc = Some(string(&key, &v)?),
+            "roles" => {
+                let names: Vec<String> = typed(&key, v)?;
+                let parsed = names
+                    .iter()
+                    .map(|n| {
+                        n.parse::<KeyRoleName>()
+                            .ok()
+                            .filter(|r| *r != KeyRoleName::OrgOwner)
+                    })
+                    .collect::<Option<Vec<_>>>()
+                    .ok_or_else(|| invalid("roles"))?;
+                roles = Some(parsed);
+            }
+            k => return Err(invalid(k)),
+        }
+    }
+    let desc = desc.ok_or_else(|| ApiError::new(ErrorCode::MissingAttribute, &["desc"]))?;
+    match roles {
+        Some(r) if !r.is_empty() => Ok((desc, r)),
+        _ => Err(ApiError::new(ErrorCode::MissingAttribute, &["roles"])),
     }
 }
 
@@ -307,6 +340,34 @@ mod tests {
         // A null is absent, so a required one is missing.
         let e = parse_new_user_body(full.replace("[]", "null").as_bytes()).unwrap_err();
         assert_eq!(e.parameters, ["roles"]);
+    }
+
+    #[test]
+    fn create_bodies_need_a_description_and_project_roles() {
+        assert_eq!(
+            parse_key_body(br#"{"desc":"ci","roles":["GROUP_READ_ONLY"]}"#),
+            Ok(("ci".into(), vec![KeyRoleName::GroupReadOnly]))
+        );
+        let code = |b: &str| parse_key_body(b.as_bytes()).map_err(|e| (e.code, e.parameters));
+        let missing = |p: &str| Err((ErrorCode::MissingAttribute, vec![p.to_string()]));
+        assert_eq!(code(r#"{"roles":["GROUP_OWNER"]}"#), missing("desc"));
+        assert_eq!(code(r#"{"desc":"x","roles":[]}"#), missing("roles"));
+        assert_eq!(code(r#"{"desc":"x","roles":null}"#), missing("roles"));
+        let invalid = |p: &str| Err((ErrorCode::InvalidAttribute, vec![p.to_string()]));
+        assert_eq!(
+            code(r#"{"desc":"x","roles":["ORG_OWNER"]}"#),
+            invalid("roles")
+        );
+        assert_eq!(code(r#"{"desc":"x","roles":["ROOT"]}"#), invalid("roles"));
+        assert_eq!(
+            code(r#"{"desc":"x","roles":["GROUP_OWNER"],"k":1}"#),
+            invalid("k")
+        );
+        assert_eq!(
+            code(r#"{"desc":1,"roles":[]}"#).unwrap_err().0,
+            ErrorCode::InvalidJsonAttribute
+        );
+        assert_eq!(code("[]").unwrap_err().0, ErrorCode::InvalidJson);
     }
 
     #[test]

@@ -218,14 +218,7 @@ fn authorize(roles: &[KeyRole], gid: &str, need: Need) -> Result<(), ApiError> {
     if is_org_owner(roles) {
         return Ok(());
     }
-    let mut in_group = roles
-        .iter()
-        .filter(|r| {
-            r.group_id
-                .as_deref()
-                .is_some_and(|g| g.eq_ignore_ascii_case(gid))
-        })
-        .peekable();
+    let mut in_group = roles.iter().filter(|r| r.is_in(gid)).peekable();
     if in_group.peek().is_none() {
         return Err(ApiError::new(ErrorCode::NotInGroup, &[]));
     }

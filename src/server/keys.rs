@@ -12,7 +12,7 @@ use super::AppState;
 use super::call::{Call, ProjectOwner, blocking};
 use super::respond::{Answer, failure, outcome, page, respond};
 use crate::api::keys::{self, ApiKeyEntry};
-use crate::api::{Error, Page};
+use crate::api::{self, Error, Page};
 
 /// `GET /groups/{id}/apiKeys`.
 pub(super) async fn list_keys(call: Call<String, ProjectOwner>) -> Answer {
@@ -31,7 +31,7 @@ pub(super) async fn create_key(
     call: Call<String, ProjectOwner>,
     body: Body,
 ) -> Answer {
-    let (desc, roles) = call.body(&state, body, keys::parse_key_body).await?;
+    let (desc, roles) = call.body(&state, body, api::parse_key_body).await?;
     let (home, gid) = (state.home.clone(), call.params.clone());
     let created = blocking(move || {
         let key = keys::create_project_key(&home, &gid, &desc, &roles)?;

@@ -260,6 +260,16 @@ pub struct KeyRole {
     pub group_id: Option<String>,
 }
 
+impl KeyRole {
+    /// Whether the role applies in project `gid` (ids compare without
+    /// regard to case, as project lookups do).
+    pub fn is_in(&self, gid: &str) -> bool {
+        self.group_id
+            .as_deref()
+            .is_some_and(|g| g.eq_ignore_ascii_case(gid))
+    }
+}
+
 /// A programmatic API key: the HTTP Digest user name and password.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]

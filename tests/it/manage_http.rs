@@ -17,15 +17,6 @@ fn home_and_server() -> (TestHome, Server) {
     (home, server)
 }
 
-fn call(user: &str, method: &str, url: &str, body: Option<&str>) -> Reply {
-    let mut args = vec!["--digest", "--user", user, "-X", method];
-    if let Some(body) = body {
-        args.extend(["-H", "Content-Type: application/json", "--data", body]);
-    }
-    args.push(url);
-    curl(&args)
-}
-
 fn json(reply: &Reply) -> Value {
     serde_json::from_str(&reply.body).unwrap_or_else(|e| panic!("{e}: {}", reply.body))
 }
@@ -34,7 +25,7 @@ fn json(reply: &Reply) -> Value {
 fn the_certificate_flow_over_http() {
     let (_home, server) = home_and_server();
     let users = format!("{}/groups/{GID}/databaseUsers", server.api("v2"));
-    let created = call(
+    let created = digest_call(
         OWNER,
         "POST",
         &users,
@@ -54,16 +45,16 @@ fn the_certificate_flow_over_http() {
             r#"{{"awsIAMType":"NONE","databaseName":"$external","groupId":"{GID}","labels":[],"ldapAuthType":"NONE","links":[{{"href":"http://{host}/api/atlas/v2/groups/{GID}/databaseUsers/$external/user389","rel":"self"}}],"oidcAuthType":"NONE","roles":[{{"databaseName":"admin","roleName":"atlasAdmin"}}],"scopes":[],"username":"user389","x509Type":"MANAGED"}}"#
         )
     );
-    let got = call(READER, "GET", &format!("{users}/$external/user389"), None);
+    let got = digest_call(READER, "GET", &format!("{users}/$external/user389"), None);
     assert_eq!(
         (got.status, got.body.as_str()),
         (200, created.body.as_str())
     );
 
-    let cert = call(OWNER, "POST", &format!("{users}/user389/certs"), Some("{}"));
+    let cert = digest_call(OWNER, "POST", &format!("{users}/user389/certs"), Some("{}"));
     assert_eq!(cert.status, 201, "{}", cert.body);
     assert!(cert.body.starts_with("-----BEGIN CERTIFICATE-----\n"));
-    let list = json(&call(
+    let list = json(&digest_call(
         READER,
         "GET",
         &format!("{users}/user389/certs"),
@@ -71,14 +62,14 @@ fn the_certificate_flow_over_http() {
     ));
     assert_eq!(list["totalCount"], 1);
 
-    let deleted = call(OWNER, "DELETE", &format!("{users}/$external/user389"), None);
+    let deleted = digest_call(OWNER, "DELETE", &format!("{users}/$external/user389"), None);
     assert_eq!(deleted.status, 204);
     assert_eq!(deleted.body, "");
     assert_eq!(
         deleted.header("content-type"),
         Some("application/vnd.atlas.2023-01-01+json;charset=utf-8")
     );
-    let gone = call(READER, "GET", &format!("{users}/$external/user389"), None);
+    let gone = digest_call(READER, "GET", &format!("{users}/$external/user389"), None);
     assert_eq!(json(&gone)["errorCode"], "USERNAME_NOT_FOUND");
 }
 
@@ -215,7 +206,7 @@ fn user_errors_over_http_change_nothing() {
         ),
     ];
     for (user, method, body, status, code) in cases {
-        let reply = call(user, method, &users, body.as_deref());
+        let reply = digest_call(user, method, &users, body.as_deref());
         assert_eq!(
             (reply.status, json(&reply)["errorCode"].as_str()),
             (status, Some(code)),
@@ -223,9 +214,9 @@ fn user_errors_over_http_change_nothing() {
             reply.body
         );
     }
-    let patch = call(OWNER, "PATCH", &format!("{users}/admin/alice"), Some("{}"));
+    let patch = digest_call(OWNER, "PATCH", &format!("{users}/admin/alice"), Some("{}"));
     assert_eq!(json(&patch)["errorCode"], "USERNAME_NOT_FOUND");
-    let delete = call(READER, "DELETE", &format!("{users}/$external/alice"), None);
+    let delete = digest_call(READER, "DELETE", &format!("{users}/$external/alice"), None);
     assert_eq!(json(&delete)["errorCode"], "USER_UNAUTHORIZED");
     assert_eq!(
         std::fs::read_to_string(home.path().join("users.toml")).unwrap(),
@@ -246,9 +237,9 @@ fn the_cli_and_the_server_see_each_others_changes() {
         "--x509Type",
         "MANAGED",
     ]);
-    let got = call(READER, "GET", &format!("{users}/$external/from-cli"), None);
+    let got = digest_call(READER, "GET", &format!("{users}/$external/from-cli"), None);
     assert_eq!(got.status, 200, "{}", got.body);
-    let patched = call(
+    let patched = digest_call(
         OWNER,
         "PATCH",
         &format!("{users}/$external/from-cli"),
@@ -270,7 +261,7 @@ fn the_cli_and_the_server_see_each_others_changes() {
     let body = format!(
         r#"{{"username":"from-http","databaseName":"admin","groupId":"{GID}","roles":[]}}"#
     );
-    let created = call(OWNER, "POST", &users, Some(&body));
+    let created = digest_call(OWNER, "POST", &users, Some(&body));
     assert_eq!(created.status, 201, "{}", created.body);
     assert!(home.ok(&["dbusers", "ls"]).contains("from-http "));
 }
@@ -279,10 +270,10 @@ fn the_cli_and_the_server_see_each_others_changes() {
 fn projects_over_http() {
     let (_home, server) = home_and_server();
     let groups = format!("{}/groups", server.api("v2"));
-    let mine = json(&call(OWNER, "GET", &groups, None));
+    let mine = json(&digest_call(OWNER, "GET", &groups, None));
     assert_eq!(mine["totalCount"], 1, "a key sees its own projects");
     assert_eq!(mine["results"][0]["id"], GID);
-    let refused = call(
+    let refused = digest_call(
         OWNER,
         "POST",
         &groups,
@@ -292,17 +283,20 @@ fn projects_over_http() {
         (refused.status, json(&refused)["errorCode"].as_str()),
         (401, Some("USER_UNAUTHORIZED"))
     );
-    let created = call(ORG, "POST", &groups, Some(r#"{"name":"new","orgId":"x"}"#));
+    let created = digest_call(ORG, "POST", &groups, Some(r#"{"name":"new","orgId":"x"}"#));
     assert_eq!(created.status, 201, "{}", created.body);
     let project = json(&created);
     let id = project["id"].as_str().unwrap();
     assert_eq!(id.len(), 24);
     assert_eq!(project["name"], "new");
-    let got = json(&call(ORG, "GET", &format!("{groups}/{id}"), None));
+    let got = json(&digest_call(ORG, "GET", &format!("{groups}/{id}"), None));
     assert_eq!(got["name"], "new");
-    let duplicate = call(ORG, "POST", &groups, Some(r#"{"name":"new"}"#));
+    let duplicate = digest_call(ORG, "POST", &groups, Some(r#"{"name":"new"}"#));
     assert_eq!(json(&duplicate)["errorCode"], "GROUP_ALREADY_EXISTS");
-    assert_eq!(json(&call(ORG, "GET", &groups, None))["totalCount"], 2);
+    assert_eq!(
+        json(&digest_call(ORG, "GET", &groups, None))["totalCount"],
+        2
+    );
 }
 
 /// A CA certificate and key made by the openssl CLI, and a client
@@ -372,30 +366,33 @@ fn customer_x509_over_http_and_the_cli() {
         server.api("v2")
     );
     // Reading the settings needs Project Owner (the spec's x-rolesRequirements).
-    let read = call(READER, "GET", &security, None);
+    let read = digest_call(READER, "GET", &security, None);
     assert_eq!(
         (read.status, json(&read)["errorCode"].as_str()),
         (401, Some("USER_UNAUTHORIZED"))
     );
-    let off = json(&call(OWNER, "GET", &security, None));
+    let off = json(&digest_call(OWNER, "GET", &security, None));
     assert_eq!(off["customerX509"], serde_json::json!({}));
 
     // A PEM that is not a CA is refused and nothing changes.
     let leaf = std::fs::read_to_string(home.path().join("client.crt")).unwrap();
     let body = serde_json::json!({"customerX509": {"cas": leaf}}).to_string();
-    let refused = call(OWNER, "PATCH", &security, Some(&body));
+    let refused = digest_call(OWNER, "PATCH", &security, Some(&body));
     assert_eq!(
         (refused.status, json(&refused)["errorCode"].as_str()),
         (400, Some("INVALID_CUSTOMER_X509_CA"))
     );
     let garbage = serde_json::json!({"customerX509": {"cas": "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"}}).to_string();
-    assert_eq!(call(OWNER, "PATCH", &security, Some(&garbage)).status, 400);
     assert_eq!(
-        json(&call(OWNER, "GET", &security, None))["customerX509"],
+        digest_call(OWNER, "PATCH", &security, Some(&garbage)).status,
+        400
+    );
+    assert_eq!(
+        json(&digest_call(OWNER, "GET", &security, None))["customerX509"],
         serde_json::json!({})
     );
     assert_eq!(
-        call(OWNER, "POST", &certs, Some("{}")).status,
+        digest_call(OWNER, "POST", &certs, Some("{}")).status,
         201,
         "still managed"
     );
@@ -403,12 +400,12 @@ fn customer_x509_over_http_and_the_cli() {
     // On: managed creation is refused, the CAs are shown.
     let pem = std::fs::read_to_string(&ca).unwrap();
     let body = serde_json::json!({"customerX509": {"cas": pem}}).to_string();
-    let reader = call(READER, "PATCH", &security, Some(&body));
+    let reader = digest_call(READER, "PATCH", &security, Some(&body));
     assert_eq!(json(&reader)["errorCode"], "USER_UNAUTHORIZED");
-    let on = call(OWNER, "PATCH", &security, Some(&body));
+    let on = digest_call(OWNER, "PATCH", &security, Some(&body));
     assert_eq!(on.status, 202, "{}", on.body);
     assert_eq!(json(&on)["customerX509"]["cas"], pem.as_str());
-    let refused = call(OWNER, "POST", &certs, Some("{}"));
+    let refused = digest_call(OWNER, "POST", &certs, Some("{}"));
     assert_eq!(
         json(&refused)["errorCode"],
         "CANNOT_GENERATE_CERT_IF_ADVANCED_X509"
@@ -460,10 +457,10 @@ fn customer_x509_over_http_and_the_cli() {
     assert!(ok, "{out}");
 
     // Off over HTTP, then on and off again with the CLI.
-    let off = call(OWNER, "DELETE", &format!("{security}/customerX509"), None);
+    let off = digest_call(OWNER, "DELETE", &format!("{security}/customerX509"), None);
     assert_eq!(off.status, 202, "{}", off.body);
     assert_eq!(json(&off)["customerX509"], serde_json::json!({}));
-    assert_eq!(call(OWNER, "POST", &certs, Some("{}")).status, 201);
+    assert_eq!(digest_call(OWNER, "POST", &certs, Some("{}")).status, 201);
     home.ok(&[
         "security",
         "customerCerts",
@@ -502,7 +499,7 @@ fn null_means_absent_in_request_bodies() {
     let (_home, server) = home_and_server();
     let users = format!("{}/groups/{GID}/databaseUsers", server.api("v2"));
     // go.mongodb.org/atlas sends "scopes":null (and "labels":null) when unset.
-    let created = call(
+    let created = digest_call(
         OWNER,
         "POST",
         &users,
@@ -513,7 +510,7 @@ fn null_means_absent_in_request_bodies() {
     assert_eq!(created.status, 201, "{}", created.body);
     // The Atlas CLI's `dbusers update --password` sends "roles":null: 200,
     // the roles kept.
-    let patched = call(
+    let patched = digest_call(
         OWNER,
         "PATCH",
         &format!("{users}/$external/erin"),
@@ -525,7 +522,7 @@ fn null_means_absent_in_request_bodies() {
         serde_json::json!([{"databaseName": "app", "roleName": "read"}])
     );
     let security = format!("{}/groups/{GID}/userSecurity", server.api("v2"));
-    let same = call(OWNER, "PATCH", &security, Some(r#"{"customerX509":null}"#));
+    let same = digest_call(OWNER, "PATCH", &security, Some(r#"{"customerX509":null}"#));
     assert_eq!(same.status, 202, "{}", same.body);
     assert_eq!(json(&same)["customerX509"], serde_json::json!({}));
 }
@@ -535,7 +532,7 @@ fn scopes_labels_description_and_delete_after_date_are_stored_and_echoed() {
     let (_home, server) = home_and_server();
     let users = format!("{}/groups/{GID}/databaseUsers", server.api("v2"));
     let body = r#"{"databaseName":"$external","groupId":"5efda6aea3f2ed2e7dd6ce05","username":"erin","x509Type":"MANAGED","roles":[{"databaseName":"app","roleName":"read"}],"scopes":[{"name":"Cluster0","type":"CLUSTER"}],"labels":[{"key":"team","value":"core"}],"description":"CI user","deleteAfterDate":"2099-01-02T03:04:05Z"}"#;
-    let created = call(OWNER, "POST", &users, Some(body));
+    let created = digest_call(OWNER, "POST", &users, Some(body));
     assert_eq!(created.status, 201, "{}", created.body);
     let href = format!("{users}/$external/erin");
     assert_eq!(
@@ -545,7 +542,7 @@ fn scopes_labels_description_and_delete_after_date_are_stored_and_echoed() {
         )
     );
     // Given scopes replace the old ones; the rest stays.
-    let patched = call(
+    let patched = digest_call(
         OWNER,
         "PATCH",
         &href,
@@ -561,7 +558,7 @@ fn scopes_labels_description_and_delete_after_date_are_stored_and_echoed() {
         v["labels"],
         serde_json::json!([{"key": "team", "value": "core"}])
     );
-    assert_eq!(json(&call(READER, "GET", &href, None)), v);
+    assert_eq!(json(&digest_call(READER, "GET", &href, None)), v);
     // What the spec refuses.
     for (bad, code) in [
         (
@@ -577,7 +574,7 @@ fn scopes_labels_description_and_delete_after_date_are_stored_and_echoed() {
             "INVALID_JSON_ATTRIBUTE",
         ),
     ] {
-        let reply = call(OWNER, "PATCH", &href, Some(&bad));
+        let reply = digest_call(OWNER, "PATCH", &href, Some(&bad));
         assert_eq!(
             (reply.status, json(&reply)["errorCode"].as_str()),
             (400, Some(code)),
@@ -590,7 +587,7 @@ fn scopes_labels_description_and_delete_after_date_are_stored_and_echoed() {
 fn projects_are_created_renamed_tagged_and_deleted_as_atlas_records() {
     let (home, server) = home_and_server();
     let groups = format!("{}/groups", server.api("v2"));
-    let created = call(
+    let created = digest_call(
         ORG,
         "POST",
         &groups,
@@ -630,11 +627,16 @@ fn projects_are_created_renamed_tagged_and_deleted_as_atlas_records() {
         "{org}"
     );
     // A second project joins the same organization.
-    let other = json(&call(ORG, "POST", &groups, Some(r#"{"name":"prod"}"#)));
+    let other = json(&digest_call(
+        ORG,
+        "POST",
+        &groups,
+        Some(r#"{"name":"prod"}"#),
+    ));
     assert_eq!(other["orgId"], org);
     // PATCH: name and tags, 200.
     let one = format!("{groups}/{id}");
-    let patched = call(
+    let patched = digest_call(
         ORG,
         "PATCH",
         &one,
@@ -646,7 +648,7 @@ fn projects_are_created_renamed_tagged_and_deleted_as_atlas_records() {
     // GET one, as recorded (TestAtlasProjects/Describe): the whole body,
     // with the self link and six related resources; list items carry the
     // self link only.
-    let got = call(ORG, "GET", &one, None);
+    let got = digest_call(ORG, "GET", &one, None);
     let created_at = v["created"].as_str().unwrap();
     let rels = [
         "containers",
@@ -670,19 +672,19 @@ fn projects_are_created_renamed_tagged_and_deleted_as_atlas_records() {
     );
     assert_eq!(json(&patched)["links"], json(&got)["links"]);
     assert_eq!(v["links"].as_array().unwrap().len(), 7);
-    let listed = json(&call(ORG, "GET", &groups, None));
+    let listed = json(&digest_call(ORG, "GET", &groups, None));
     for item in listed["results"].as_array().unwrap() {
         assert_eq!(item["links"].as_array().unwrap().len(), 1, "{item}");
     }
-    let taken = call(ORG, "PATCH", &one, Some(r#"{"name":"prod"}"#));
+    let taken = digest_call(ORG, "PATCH", &one, Some(r#"{"name":"prod"}"#));
     assert_eq!(
         (taken.status, json(&taken)["errorCode"].as_str()),
         (409, Some("GROUP_ALREADY_EXISTS"))
     );
     // DELETE: 202 with {}, then the project is gone.
-    let deleted = call(ORG, "DELETE", &one, None);
+    let deleted = digest_call(ORG, "DELETE", &one, None);
     assert_eq!((deleted.status, deleted.body.as_str()), (202, "{}"));
-    let gone = call(ORG, "GET", &one, None);
+    let gone = digest_call(ORG, "GET", &one, None);
     assert_eq!(
         (gone.status, json(&gone)["errorCode"].as_str()),
         (404, Some("GROUP_NOT_FOUND"))

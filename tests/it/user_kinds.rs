@@ -10,12 +10,7 @@ use serde_json::Value;
 const OWNER: &str = "owner:owner-secret";
 
 fn call(method: &str, url: &str, body: Option<&str>) -> Reply {
-    let mut args = vec!["--digest", "--user", OWNER, "-X", method];
-    if let Some(body) = body {
-        args.extend(["-H", "Content-Type: application/json", "--data", body]);
-    }
-    args.push(url);
-    curl(&args)
+    digest_call(OWNER, method, url, body)
 }
 
 fn start() -> (TestHome, Server) {

@@ -136,11 +136,16 @@ impl TestHome {
 
     /// Every file under the home, relative, sorted (to prove nothing was written).
     pub fn files(&self) -> Vec<String> {
-        let mut out = Vec::new();
-        walk(self.path(), self.path(), &mut out);
-        out.sort();
-        out
+        files_under(self.path())
     }
+}
+
+/// Every file under `dir`, relative, sorted.
+pub fn files_under(dir: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    walk(dir, dir, &mut out);
+    out.sort();
+    out
 }
 fn walk(root: &Path, dir: &Path, out: &mut Vec<String>) {
     for e in std::fs::read_dir(dir).unwrap() {

@@ -105,6 +105,17 @@ pub fn digest_authorization(
          cnonce=\"c0ffee\", nc={nc}, qop=auth, response=\"{response}\""
     )
 }
+/// `method` on `url` with curl, Digest as `user` (`key:secret`), with a
+/// JSON `body` if any.
+pub fn digest_call(user: &str, method: &str, url: &str, body: Option<&str>) -> Reply {
+    let mut args = vec!["--digest", "--user", user, "-X", method];
+    if let Some(body) = body {
+        args.extend(["-H", "Content-Type: application/json", "--data", body]);
+    }
+    args.push(url);
+    curl(&args)
+}
+
 /// Starts `curl --digest -X POST` on `url` as `user:password`, printing the
 /// body then the status code on a last line; read it with [`body_and_status`].
 pub fn spawn_curl_create(url: &str, user: &str) -> std::process::Child {
