@@ -428,6 +428,24 @@ fn a_bad_file_or_an_existing_output_writes_nothing() {
         0,
         "nothing through the link"
     );
+    // An existing file in a subdirectory: refused before any directory or
+    // file is made.
+    let drivers = home.path().join("drivers");
+    std::fs::create_dir_all(drivers.join("ocsp/rsa")).unwrap();
+    std::fs::write(drivers.join("ocsp/rsa/server.pem"), "mine").unwrap();
+    let run = apply(&home, &example(), &drivers, &[]);
+    assert!(stderr(&run).contains("already exists"), "{}", stderr(&run));
+    assert_eq!(
+        files_under(&drivers),
+        ["ocsp/rsa/server.pem"],
+        "nothing added"
+    );
+    let dirs = |d: &Path| std::fs::read_dir(d).unwrap().count();
+    assert_eq!(
+        (dirs(&drivers), dirs(&drivers.join("ocsp"))),
+        (1, 1),
+        "no directory made"
+    );
     // An existing file: refused whole without --force, replaced with it.
     let good = home.path().join("good.toml");
     std::fs::write(&good, "[[cert]]\nname = \"a\"\nissuer = \"self\"\nca = true\nkey = \"ec-p256\"\n[[cert]]\nname = \"b\"\nissuer = \"a\"\nkey = \"ec-p256\"\n").unwrap();
