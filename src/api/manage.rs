@@ -12,8 +12,8 @@ use crate::pki::{is_hidden, is_valid_username};
 use crate::store::registry::MAX_USERS_PER_PROJECT;
 use crate::store::registry_edit::Edit;
 use crate::store::{
-    AuthTypes, AwsIamType, DatabaseUser, Home, Label, LdapAuthType, OidcAuthType, Project, Role,
-    Scope, UserDetails, X509Type,
+    AuthProblem, AuthTypes, AwsIamType, DatabaseUser, Home, Label, LdapAuthType, OidcAuthType,
+    Project, Role, Scope, UserDetails, X509Type,
 };
 
 /// Roles that exist only on the `admin` database.
@@ -279,25 +279,29 @@ fn find_user(
 /// [`MIN_PASSWORD_CHARS`]; each role named, on a database, admin-only
 /// roles on `admin`, collections only for `read` and `readWrite`.
 fn check_user(user: &DatabaseUser, password: Option<Password>) -> Result<(), ApiError> {
-    let set = user.auth.set_fields(user.x509_type);
-    if let [first, second, ..] = set[..] {
-        let note = format!("{first} and {second} are both set: a user authenticates one way");
-        return Err(ApiError::new(ErrorCode::InvalidAttribute, &[second]).with_note(note));
-    }
-    if !user.auth.accepts_name(&user.username) {
-        let e = ApiError::new(ErrorCode::InvalidAttribute, &["username"]);
-        return Err(e.with_note(user.auth.name_form().to_string()));
-    }
-    let databases = user.auth.databases(user.x509_type);
-    if !databases.contains(&user.database_name.as_str()) {
-        let note = format!(
-            "this user's databaseName must be {}",
-            databases.join(" or ")
-        );
-        return Err(ApiError::new(ErrorCode::InvalidAttribute, &["databaseName"]).with_note(note));
+    if let Err(problem) = user
+        .auth
+        .check(user.x509_type, &user.username, Some(&user.database_name))
+    {
+        let (attribute, note) = match problem {
+            AuthProblem::TwoKinds(first, second) => (
+                second,
+                format!("{first} and {second} are both set: a user authenticates one way"),
+            ),
+            AuthProblem::NameForm => ("username", user.auth.name_form().to_string()),
+            AuthProblem::Database(databases) => (
+                "databaseName",
+                format!(
+                    "this user's databaseName must be {}",
+                    databases.join(" or ")
+                ),
+            ),
+        };
+        return Err(ApiError::new(ErrorCode::InvalidAttribute, &[attribute]).with_note(note));
     }
     if let Some(p) = password {
-        let note = if !set.is_empty() || user.database_name == "$external" {
+        let scram = user.auth.is_scram(user.x509_type);
+        let note = if !scram || user.database_name == "$external" {
             Some("only a password (SCRAM) user in admin has a password".to_string())
         } else if p.chars < MIN_PASSWORD_CHARS {
             Some(format!(

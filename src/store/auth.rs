@@ -174,6 +174,29 @@ impl AuthTypes {
         true
     }
 
+    /// Checks that a user of `x509` and these types, named `name`, may live
+    /// in `database` (`None`: the default, which always fits), in this
+    /// order: one type at most, the name's form, the database. The one
+    /// rule the registry and the API both apply.
+    pub fn check(
+        &self,
+        x509: X509Type,
+        name: &str,
+        database: Option<&str>,
+    ) -> Result<(), AuthProblem> {
+        if let [first, second, ..] = self.set_fields(x509)[..] {
+            return Err(AuthProblem::TwoKinds(first, second));
+        }
+        if !self.accepts_name(name) {
+            return Err(AuthProblem::NameForm);
+        }
+        let databases = self.databases(x509);
+        match database {
+            Some(db) if !databases.contains(&db) => Err(AuthProblem::Database(databases)),
+            _ => Ok(()),
+        }
+    }
+
     /// The form [`AuthTypes::accepts_name`] asks for, for messages.
     pub fn name_form(&self) -> &'static str {
         if self.aws_iam != AwsIamType::None {
@@ -184,6 +207,17 @@ impl AuthTypes {
             "any name"
         }
     }
+}
+
+/// Why a user's kind, name and database do not go together.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthProblem {
+    /// Two authentication types are set (the first two, by Atlas name).
+    TwoKinds(&'static str, &'static str),
+    /// The name is not of the kind's form ([`AuthTypes::name_form`]).
+    NameForm,
+    /// The database is not one the kind lives in: these are.
+    Database(&'static [&'static str]),
 }
 
 #[cfg(test)]
@@ -245,6 +279,31 @@ mod tests {
         );
         assert!(none.is_scram(X509Type::None));
         assert!(!two.is_scram(X509Type::None));
+    }
+
+    #[test]
+    fn one_check_in_the_order_both_callers_report() {
+        let aws = AuthTypes {
+            aws_iam: AwsIamType::User,
+            ..AuthTypes::default()
+        };
+        let check = |t: AuthTypes, x: X509Type, name: &str, db: Option<&str>| t.check(x, name, db);
+        assert_eq!(
+            check(aws, X509Type::Managed, "ci", Some("admin")),
+            Err(AuthProblem::TwoKinds("x509Type", "awsIAMType"))
+        );
+        assert_eq!(
+            check(aws, X509Type::None, "ci", Some("admin")),
+            Err(AuthProblem::NameForm)
+        );
+        assert_eq!(
+            check(aws, X509Type::None, "arn:aws:iam::1:user/ci", Some("admin")),
+            Err(AuthProblem::Database(&["$external"]))
+        );
+        assert_eq!(
+            check(aws, X509Type::None, "arn:aws:iam::1:user/ci", None),
+            Ok(())
+        );
     }
 
     #[test]

@@ -10,7 +10,7 @@ pub(crate) mod ledger;
 pub(crate) mod registry;
 pub(crate) mod registry_edit;
 
-pub use auth::{AtlasName, AuthTypes, AwsIamType, LdapAuthType, OidcAuthType};
+pub use auth::{AtlasName, AuthProblem, AuthTypes, AwsIamType, LdapAuthType, OidcAuthType};
 pub use ca::{CaError, KeyFile, Passphrase};
 pub use files::Refusal;
 pub use home::{Home, default_root};

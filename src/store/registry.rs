@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use toml::Spanned;
 
-use super::auth::{AuthTypes, AwsIamType, LdapAuthType, OidcAuthType};
+use super::auth::{AuthProblem, AuthTypes, AwsIamType, LdapAuthType, OidcAuthType};
 
 /// Atlas allows at most this many database users in one project.
 pub const MAX_USERS_PER_PROJECT: usize = 100;
@@ -639,41 +639,42 @@ fn user(
         ldap: u.ldap_auth_type,
         oidc: u.oidc_auth_type,
     };
-    let set = auth.set_fields(u.x509_type);
-    if set.len() > 1 {
-        return Err(fail(
-            u.username.span().start,
-            format!(
-                "user {} sets {}: at most one of x509Type, awsIAMType, ldapAuthType and oidcAuthType",
-                quoted(name),
-                set.join(" and ")
-            ),
-        ));
-    }
-    if !auth.accepts_name(name) {
-        return Err(fail(
-            u.username.span().start,
-            format!("username {}: {}", quoted(name), auth.name_form()),
-        ));
-    }
-    let databases = auth.databases(u.x509_type);
-    let database_name = match u.database_name {
-        Some(db) => {
-            if !databases.contains(&db.get_ref().as_str()) {
-                let want: Vec<String> = databases.iter().map(|d| format!("{d:?}")).collect();
-                return Err(fail(
-                    db.span().start,
-                    format!(
-                        "databaseName {} of user {} must be {}",
-                        quoted(db.get_ref()),
-                        quoted(name),
-                        want.join(" or ")
-                    ),
-                ));
-            }
-            db.into_inner()
+    let db = u.database_name.as_ref();
+    match auth.check(u.x509_type, name, db.map(|d| d.get_ref().as_str())) {
+        Ok(()) => {}
+        Err(AuthProblem::TwoKinds(first, second)) => {
+            return Err(fail(
+                u.username.span().start,
+                format!(
+                    "user {} sets {first} and {second}: at most one of x509Type, awsIAMType, ldapAuthType and oidcAuthType",
+                    quoted(name)
+                ),
+            ));
         }
-        None => databases[0].to_string(),
+        Err(AuthProblem::NameForm) => {
+            return Err(fail(
+                u.username.span().start,
+                format!("username {}: {}", quoted(name), auth.name_form()),
+            ));
+        }
+        Err(AuthProblem::Database(databases)) => {
+            // `check` names a database only when one was given.
+            let at = db.map_or(u.username.span().start, |d| d.span().start);
+            let want: Vec<String> = databases.iter().map(|d| format!("{d:?}")).collect();
+            return Err(fail(
+                at,
+                format!(
+                    "databaseName {} of user {} must be {}",
+                    quoted(db.map_or("", |d| d.get_ref().as_str())),
+                    quoted(name),
+                    want.join(" or ")
+                ),
+            ));
+        }
+    }
+    let database_name = match u.database_name {
+        Some(db) => db.into_inner(),
+        None => auth.databases(u.x509_type)[0].to_string(),
     };
     let description = match u.description {
         Some(d) if d.get_ref().chars().count() > MAX_DESCRIPTION => {
