@@ -13,6 +13,7 @@ mod keys;
 pub mod ocsp;
 mod pkcs8;
 mod prime;
+mod probable_prime;
 mod profile;
 mod random;
 mod rsa;

@@ -1,17 +1,14 @@
-//! The two primes of an RSA modulus, searched by two workers at once with
-//! OpenSSL's own prime generator (`BN_generate_prime_ex`: its private DRBG,
-//! top two bits set, a small-prime sieve, 64 Miller-Rabin rounds). Each
-//! worker keeps searching until two primes are in, and the second one
-//! stops the search still running through the generator's progress
-//! callback: a worker that finds its prime early helps with the other one
-//! instead of waiting for the slower search to end.
+//! The two primes of an RSA modulus, searched by two workers at once
+//! (`probable_prime.rs`). Each worker keeps searching until two primes are
+//! in, and the second one stops the search still running: a worker that
+//! finds its prime early helps with the other one instead of waiting for
+//! the slower search to end.
 //!
 //! OpenSSL's whole RSA generator (`RSA_generate_key_ex`, for CA keys) is
-//! raced the same way: one run per worker, the first key ends the others.
-//!
-//! The Rust bindings do not expose the callback, so this is the crate's
-//! only foreign call, kept to the four functions of `BN_GENCB` and the two
-//! generators that take one.
+//! raced the same way: one run per worker, the first key ends the others,
+//! through the generator's progress callback. The Rust bindings do not
+//! expose that callback, so this is the crate's only foreign call, kept to
+//! the four functions of `BN_GENCB` and the generator that takes one.
 
 use std::ffi::{c_int, c_void};
 use std::sync::Mutex;
@@ -24,6 +21,8 @@ use openssl::pkey::Private;
 use openssl::rsa::Rsa;
 use openssl_sys::{BIGNUM, BN_GENCB, RSA};
 
+use super::probable_prime::search;
+
 // OpenSSL's BN_GENCB API (bn.h, since 1.1.0), from the libcrypto that
 // openssl-sys links.
 unsafe extern "C" {
@@ -35,14 +34,6 @@ unsafe extern "C" {
         arg: *mut c_void,
     );
     fn BN_GENCB_get_arg(cb: *mut BN_GENCB) -> *mut c_void;
-    fn BN_generate_prime_ex(
-        ret: *mut BIGNUM,
-        bits: c_int,
-        safe: c_int,
-        add: *const BIGNUM,
-        rem: *const BIGNUM,
-        cb: *mut BN_GENCB,
-    ) -> c_int;
     fn RSA_generate_key_ex(rsa: *mut RSA, bits: c_int, e: *mut BIGNUM, cb: *mut BN_GENCB) -> c_int;
 }
 
@@ -120,35 +111,6 @@ extern "C" fn keep_going(_: c_int, _: c_int, cb: *mut BN_GENCB) -> c_int {
     c_int::from(!stop.load(Ordering::Relaxed))
 }
 
-/// A random `bits`-bit prime from OpenSSL's generator, or `None` once
-/// `stop` is set.
-fn until(bits: c_int, stop: &AtomicBool) -> Result<Option<BigNum>, ErrorStack> {
-    let prime = BigNum::new()?;
-    let found = with_callback(stop, |cb| {
-        // SAFETY: `prime` is a live BIGNUM owned here, which OpenSSL fills.
-        unsafe {
-            BN_generate_prime_ex(
-                prime.as_ptr(),
-                bits,
-                0,
-                std::ptr::null(),
-                std::ptr::null(),
-                cb,
-            )
-        }
-    })?;
-    if found == 1 {
-        return Ok(Some(prime));
-    }
-    // Stopped, which OpenSSL reports as a failure: no error to keep.
-    let errors = ErrorStack::get();
-    if stop.load(Ordering::Relaxed) {
-        Ok(None)
-    } else {
-        Err(errors)
-    }
-}
-
 /// Two random `bits`-bit primes for which `accept` holds, searched by two
 /// workers on the current rayon pool: each keeps searching until two have
 /// been found between them, and the second stops whatever search is still
@@ -162,7 +124,7 @@ pub(super) fn two_primes(
     let stop = AtomicBool::new(false);
     let found = Mutex::new(Vec::with_capacity(2));
     let worker = || -> Result<(), ErrorStack> {
-        while let Some(prime) = until(bits, &stop)? {
+        while let Some(prime) = search(bits, &stop)? {
             if accept(&prime)? {
                 // A poisoned lock only interrupted a push onto a plain list.
                 let mut found = found.lock().unwrap_or_else(|p| p.into_inner());
@@ -215,12 +177,5 @@ mod tests {
         assert_eq!(key.size(), 128);
         assert!(key.check_key().unwrap());
         assert_eq!(key.e().to_dec_str().unwrap().to_string(), "65537");
-    }
-
-    #[test]
-    fn a_stopped_search_returns_nothing_and_leaves_no_error() {
-        let stop = AtomicBool::new(true);
-        assert!(until(2048, &stop).unwrap().is_none());
-        assert!(ErrorStack::get().errors().is_empty());
     }
 }

@@ -2,10 +2,11 @@
 //!
 //! OpenSSL 3's `RSA_generate_key` follows SP 800-56B with FIPS 186-4
 //! auxiliary primes on one thread, which costs two to three times what
-//! searching the two primes costs. Here the two primes come from OpenSSL's
-//! own prime generator (`BN_generate_prime_ex`: private DRBG, top two bits
-//! set, 64 Miller-Rabin rounds), searched by two workers of the current
-//! rayon pool that both keep searching until two are found (`prime.rs`);
+//! searching the two primes costs. Here the two primes are random probable
+//! primes as FIPS 186-5 asks for them (`probable_prime.rs`: private DRBG,
+//! top two bits set, a small-prime sieve, Table B.1's Miller-Rabin rounds),
+//! searched by two workers of the current rayon pool that both keep
+//! searching until two are found (`prime.rs`);
 //! the key is then assembled as SP 800-56B 6.3.1 prescribes
 //! (d = e^-1 mod lcm(p-1, q-1)) with its checks on |p-q| and d, and proven
 //! by a consistency check of its components and a pairwise sign/verify
@@ -118,9 +119,9 @@ fn minus(a: &BigNumRef, b: &BigNumRef) -> Result<BigNum, ErrorStack> {
 /// lcm(p-1, q-1), and the CRT values dP, dQ, qInv), then a pairwise
 /// sign/verify test with the public half, as FIPS 140 asks of a new key.
 /// False (never an error) when the key is inconsistent. The primes are not
-/// tested again: `BN_generate_prime_ex` ran 64 Miller-Rabin rounds on them,
-/// and OpenSSL's `RSA_check_key` repeating that costs more than the
-/// generation itself (64 ms at 2048 bits, 360 ms at 4096 bits here).
+/// tested again: the search ran FIPS 186-5's Miller-Rabin rounds on them,
+/// and OpenSSL's `RSA_check_key` repeating its 64 rounds costs more than
+/// the generation itself (64 ms at 2048 bits, 360 ms at 4096 bits here).
 fn self_test(key: &Rsa<Private>) -> Result<bool, ErrorStack> {
     if !consistent(key)? {
         return Ok(false);

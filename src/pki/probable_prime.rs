@@ -1,0 +1,276 @@
+//! Random probable primes for RSA moduli, as FIPS 186-5 (Appendix A.1.3
+//! and B.3) asks for them: a random number of the size asked with its top
+//! two bits set, from OpenSSL's private DRBG; the odd numbers after it
+//! sieved by every odd prime below 2^13; each survivor then tested with as
+//! many Miller-Rabin rounds to random bases as Table B.1 requires (5 for
+//! the 1024-bit primes of RSA-2048, 4 for RSA-3072 and RSA-4096).
+//!
+//! OpenSSL 3's own generator (`BN_generate_prime_ex`) runs 64 rounds on
+//! every prime whatever its size, and has no way to ask for fewer: at 1024
+//! bits those 59 extra rounds cost more than the whole search for the
+//! prime. The arithmetic stays OpenSSL's (`BN_mod_exp`, `BN_mod_word`);
+//! only the loop around it is here, and tests check every prime it makes
+//! with OpenSSL's own 64-round test.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use openssl::bn::{BigNum, BigNumContext, BigNumRef};
+use openssl::error::ErrorStack;
+
+/// The sieve removes multiples of every odd prime below this.
+const SIEVE_BOUND: u32 = 1 << 13;
+
+/// The odd primes below `SIEVE_BOUND`, computed at compile time.
+const SIEVE_PRIMES: [u32; odd_prime_count(SIEVE_BOUND)] = odd_primes();
+
+/// How many odd numbers after one random start are sieved and tested:
+/// about eleven times the mean gap between two 1024-bit primes, so that a
+/// second start is needed about once in 10^5 searches at that size.
+const WINDOW: usize = 4096;
+
+/// Whether an odd `k` above 1 is prime, by trial division (compile time).
+const fn odd_is_prime(k: u32) -> bool {
+    let mut d = 3;
+    while d * d <= k {
+        if k.is_multiple_of(d) {
+            return false;
+        }
+        d += 2;
+    }
+    true
+}
+
+const fn odd_prime_count(bound: u32) -> usize {
+    let (mut count, mut k) = (0, 3);
+    while k < bound {
+        if odd_is_prime(k) {
+            count += 1;
+        }
+        k += 2;
+    }
+    count
+}
+
+const fn odd_primes<const N: usize>() -> [u32; N] {
+    let mut primes = [0; N];
+    let (mut i, mut k) = (0, 3);
+    while i < N {
+        if odd_is_prime(k) {
+            primes[i] = k;
+            i += 1;
+        }
+        k += 2;
+    }
+    primes
+}
+
+/// Miller-Rabin rounds for a random candidate of `bits` bits: FIPS 186-5
+/// Table B.1 for RSA's primes (5 at 1024 bits, 4 at 1536 and 2048 bits),
+/// and for the sizes it does not list, OpenSSL 1.1's table (FIPS 186-4
+/// Appendix F.1), never fewer than 4.
+fn rounds(bits: i32) -> u32 {
+    match bits {
+        1345.. => 4,
+        476.. => 5,
+        400.. => 6,
+        347.. => 7,
+        308.. => 8,
+        55.. => 27,
+        _ => 34,
+    }
+}
+
+/// A random `bits`-bit probable prime (`bits` at least 16), or `None` once
+/// `stop` is set, which is looked at before every candidate is tested.
+pub(super) fn search(bits: i32, stop: &AtomicBool) -> Result<Option<BigNum>, ErrorStack> {
+    let mut ctx = BigNumContext::new()?;
+    let rounds = rounds(bits);
+    loop {
+        let start = random_start(bits)?;
+        let composite = sieve(&start)?;
+        for (offset, _) in composite.iter().enumerate().filter(|(_, c)| !**c) {
+            if stop.load(Ordering::Relaxed) {
+                return Ok(None);
+            }
+            let mut candidate = start.to_owned()?;
+            // Lossless: offset < WINDOW = 4096.
+            candidate.add_word(2 * offset as u32)?;
+            if candidate.num_bits() != bits {
+                break;
+            }
+            if miller_rabin(&candidate, rounds, &mut ctx)? {
+                return Ok(Some(candidate));
+            }
+        }
+    }
+}
+
+/// A random odd `bits`-bit number with its top two bits set (so that the
+/// product of two has exactly twice the bits), from the private DRBG.
+fn random_start(bits: i32) -> Result<BigNum, ErrorStack> {
+    // Lossless: bits is positive and at most the 8192 of an RSA-16384 prime.
+    let bits_u = bits.unsigned_abs() as usize;
+    let mut bytes = vec![0u8; bits_u.div_ceil(8)];
+    openssl::rand::rand_priv_bytes(&mut bytes)?;
+    // Only the low `bits` bits: the excess of the first (top) byte cleared.
+    bytes[0] &= 0xff >> (8 * bytes.len() - bits_u);
+    let mut start = BigNum::from_slice(&bytes)?;
+    start.set_bit(bits - 1)?;
+    start.set_bit(bits - 2)?;
+    start.set_bit(0)?;
+    Ok(start)
+}
+
+/// For each odd number `start + 2k` (k below `WINDOW`), whether a sieve
+/// prime divides it.
+fn sieve(start: &BigNumRef) -> Result<Vec<bool>, ErrorStack> {
+    let mut composite = vec![false; WINDOW];
+    for p in SIEVE_PRIMES {
+        // Lossless: the remainder is below p < 2^13.
+        let r = start.mod_word(p)? as usize;
+        let p = p as usize;
+        // start + 2k = 0 (mod p) exactly when k = -r / 2 (mod p), and the
+        // inverse of 2 mod an odd p is (p + 1) / 2.
+        let mut k = (p - r) % p * p.div_ceil(2) % p;
+        while k < WINDOW {
+            composite[k] = true;
+            k += p;
+        }
+    }
+    Ok(composite)
+}
+
+/// FIPS 186-5 B.3.1: whether the odd `w` (above 3) passes `rounds`
+/// Miller-Rabin rounds with random bases in [2, w-2].
+fn miller_rabin(w: &BigNumRef, rounds: u32, ctx: &mut BigNumContext) -> Result<bool, ErrorStack> {
+    let one = BigNum::from_u32(1)?;
+    let mut w1 = w.to_owned()?;
+    w1.sub_word(1)?;
+    // w - 1 = 2^a * m with m odd; w - 1 is even and not zero.
+    let mut a = 1;
+    while !w1.is_bit_set(a) {
+        a += 1;
+    }
+    let mut m = BigNum::new()?;
+    m.rshift(&w1, a)?;
+    let mut span = w.to_owned()?;
+    span.sub_word(3)?;
+    let (mut b, mut z, mut square) = (BigNum::new()?, BigNum::new()?, BigNum::new()?);
+    'round: for _ in 0..rounds {
+        span.rand_range(&mut b)?;
+        b.add_word(2)?;
+        z.mod_exp(&b, &m, w, ctx)?;
+        if z == one || z == w1 {
+            continue;
+        }
+        for _ in 1..a {
+            square.mod_sqr(&z, w, ctx)?;
+            std::mem::swap(&mut z, &mut square);
+            if z == w1 {
+                continue 'round;
+            }
+            if z == one {
+                return Ok(false);
+            }
+        }
+        return Ok(false);
+    }
+    Ok(true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_sieve_primes_are_the_odd_primes_below_its_bound() {
+        // 1028 primes below 8192, 2 among them.
+        assert_eq!(SIEVE_PRIMES.len(), 1027);
+        assert_eq!(SIEVE_PRIMES[..5], [3, 5, 7, 11, 13]);
+        assert_eq!(SIEVE_PRIMES[SIEVE_PRIMES.len() - 1], 8191);
+        let mut ctx = BigNumContext::new().unwrap();
+        for p in SIEVE_PRIMES {
+            assert!(BigNum::from_u32(p).unwrap().is_prime(64, &mut ctx).unwrap());
+        }
+    }
+
+    #[test]
+    fn rounds_are_fips_186_5s_for_rsa_primes() {
+        assert_eq!(rounds(1024), 5);
+        assert_eq!(rounds(1536), 4);
+        assert_eq!(rounds(2048), 4);
+        assert_eq!(rounds(8192), 4);
+        assert!(rounds(512) >= 5);
+    }
+
+    #[test]
+    fn the_sieve_marks_exactly_the_multiples_of_small_primes() {
+        let start = random_start(256).unwrap();
+        let composite = sieve(&start).unwrap();
+        for (k, marked) in composite.iter().enumerate().take(600) {
+            let mut n = start.to_owned().unwrap();
+            n.add_word(2 * k as u32).unwrap();
+            let divisible = SIEVE_PRIMES.iter().any(|&p| n.mod_word(p).unwrap() == 0);
+            assert_eq!(*marked, divisible, "offset {k}");
+        }
+    }
+
+    #[test]
+    fn miller_rabin_agrees_with_openssl_on_odd_numbers() {
+        // Primes and composites alike, among them Carmichael numbers and
+        // strong pseudoprimes to base 2, which a single fixed base passes.
+        let mut ctx = BigNumContext::new().unwrap();
+        for n in [
+            5u32,
+            7,
+            561,
+            1105,
+            1729,
+            2047,
+            3277,
+            4033,
+            8321,
+            41041,
+            825_265,
+            3_215_031_751,
+        ] {
+            let w = BigNum::from_u32(n).unwrap();
+            let want = w.is_prime(64, &mut ctx).unwrap();
+            // 20 rounds: a composite passes with probability below 4^-20.
+            assert_eq!(miller_rabin(&w, 20, &mut ctx).unwrap(), want, "{n}");
+        }
+        let mut composites = 0;
+        for _ in 0..400 {
+            let w = random_start(128).unwrap();
+            let want = w.is_prime(64, &mut ctx).unwrap();
+            assert_eq!(miller_rabin(&w, rounds(128), &mut ctx).unwrap(), want);
+            composites += usize::from(!want);
+        }
+        assert!(composites > 300, "{composites}");
+        let mut p = BigNum::new().unwrap();
+        p.generate_prime(512, false, None, None).unwrap();
+        assert!(miller_rabin(&p, rounds(512), &mut ctx).unwrap());
+        let mut product = BigNum::new().unwrap();
+        product.checked_mul(&p, &p, &mut ctx).unwrap();
+        assert!(!miller_rabin(&product, rounds(1024), &mut ctx).unwrap());
+    }
+
+    #[test]
+    fn searched_primes_have_the_size_and_pass_openssls_test() {
+        let mut ctx = BigNumContext::new().unwrap();
+        let go = AtomicBool::new(false);
+        for bits in [256, 512, 1024] {
+            let p = search(bits, &go).unwrap().unwrap();
+            assert_eq!(p.num_bits(), bits);
+            assert!(p.is_bit_set(bits - 2), "top two bits set");
+            assert!(p.is_prime(64, &mut ctx).unwrap(), "{bits}");
+        }
+    }
+
+    #[test]
+    fn a_stopped_search_returns_nothing_and_leaves_no_error() {
+        let stop = AtomicBool::new(true);
+        assert!(search(2048, &stop).unwrap().is_none());
+        assert!(ErrorStack::get().errors().is_empty());
+    }
+}
