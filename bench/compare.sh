@@ -31,6 +31,7 @@ mkdir -p target
 WORK=$(mktemp -d -p "$PWD/target" bench.XXXXXX)
 trap 'rm -rf "$WORK"' EXIT
 GID=5efda6aea3f2ed2e7dd6ce05
+ACCEPT_V2="application/vnd.atlas.2023-01-01+json"
 
 now() { date +%s.%N; }
 # Milliseconds per certificate between two `now` stamps.
@@ -195,20 +196,22 @@ server_run() { # $1 = key pool size; prints median and mean seconds
   # A full pool: wait as long as filling it takes (about one key a second).
   [ "$1" -gt 0 ] && sleep $(( $1 * 3 / 2 + 2 ))
   for _ in $(seq "$SERVER_N"); do
-    curl -s -o /dev/null -w '%{time_total}\n' --digest --user b:s -X POST "$url"
+    # Every Atlas client sends a versioned Accept; without one, 406.
+    curl -sf -o /dev/null -w '%{time_total}\n' --digest --user b:s -X POST \
+      -H "Accept: $ACCEPT_V2" "$url" || { echo "a create failed" >&2; exit 1; }
   done > "$h/times"
   python3 -c "import statistics,sys; t=[float(x) for x in open(sys.argv[1])]; print(f'{statistics.median(t)*1000:.1f} ms median, {statistics.mean(t)*1000:.1f} ms mean')" "$h/times"
   # List throughput: 4 concurrent clients, 200 requests each.
   local py=${PYTHON:-target/tmp/test-venv/bin/python}
   if [ "$1" -gt 0 ] && "$py" -c "import requests" 2>/dev/null; then
-    "$py" - "$url" <<'EOF' >&2
+    "$py" - "$url" "$ACCEPT_V2" <<'EOF' >&2
 import sys, time, threading, requests
 from requests.auth import HTTPDigestAuth
 url = sys.argv[1]
 def client(n):
     s = requests.Session(); a = HTTPDigestAuth("b", "s")
     for _ in range(n):
-        assert s.get(url, auth=a).status_code == 200
+        assert s.get(url, auth=a, headers={"Accept": sys.argv[2]}).status_code == 200
 t = time.time(); th = [threading.Thread(target=client, args=(200,)) for _ in range(4)]
 [x.start() for x in th]; [x.join() for x in th]
 print(f"list: {800 / (time.time() - t):.0f} requests/s with 4 concurrent clients")
@@ -239,7 +242,7 @@ EDITS=${EDITS:-20}
 last=$(printf '%024x' 99)
 t0=$(now)
 for i in $(seq "$EDITS"); do
-  "$ATLAS" --home "$big" dbusers create --username bench --x509Type MANAGED --projectId "$last" >/dev/null
+  "$ATLAS" --home "$big" dbusers create --username bench --x509Type MANAGED --role readWrite@app --projectId "$last" >/dev/null
   "$ATLAS" --home "$big" dbusers delete bench --force --authDB '$external' --projectId "$last" >/dev/null
 done
 t1=$(now)
