@@ -10,7 +10,7 @@
 
 use std::collections::HashMap;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use md5::Md5;
@@ -21,7 +21,7 @@ use crate::store::{ApiKey, Registry};
 /// The realm Atlas uses.
 pub const REALM: &str = "MMS Public API";
 
-/// Remembered nonces beyond which expired ones are pruned.
+/// Remembered nonces beyond which expired ones are first pruned.
 const PRUNE_AT: usize = 4096;
 /// Most nonces remembered at all: past it the older half is forgotten (their
 /// clients are answered `stale=true` and simply take a new nonce).
@@ -74,6 +74,10 @@ pub struct DigestAuth {
     /// Nonces issued at or before this time were forgotten while still
     /// valid: they are answered `stale=true`, so that none can be replayed.
     floor: AtomicU64,
+    /// The table size at which expired nonces are pruned next: twice what
+    /// was left by the last pruning (from `PRUNE_AT` to `MAX_NONCES`), so that a table
+    /// of live nonces is not scanned again on every request.
+    prune_at: AtomicUsize,
 }
 
 impl DigestAuth {
@@ -87,6 +91,7 @@ impl DigestAuth {
             next: AtomicU64::new(0),
             used: Mutex::new(HashMap::new()),
             floor: AtomicU64::new(0),
+            prune_at: AtomicUsize::new(PRUNE_AT),
         })
     }
 
@@ -184,9 +189,12 @@ impl DigestAuth {
         // A poisoned lock only means another request panicked mid-update of
         // a plain map; its contents are still usable.
         let mut used = self.used.lock().unwrap_or_else(|p| p.into_inner());
-        if used.len() >= PRUNE_AT {
+        if used.len() >= self.prune_at.load(Ordering::Relaxed) {
             let ttl = self.ttl.as_secs();
             used.retain(|_, (_, at)| now.saturating_sub(*at) <= ttl);
+            // Under the table's lock: no other pruning runs in between.
+            let next = (2 * used.len()).clamp(PRUNE_AT, MAX_NONCES);
+            self.prune_at.store(next, Ordering::Relaxed);
         }
         if used.len() >= MAX_NONCES {
             let mut issued: Vec<u64> = used.values().map(|(_, at)| *at).collect();
@@ -421,6 +429,19 @@ mod tests {
         assert!(parse(r#"Digest a="unterminated"#).is_none());
         assert!(parse("Digest =x").is_none());
         assert!(parse("Basic x").is_none());
+    }
+
+    #[test]
+    fn expired_nonces_are_pruned_and_live_ones_kept() {
+        let auth = DigestAuth::new(Duration::from_secs(600)).unwrap();
+        let now = now_secs();
+        for i in 0..PRUNE_AT as u64 + 10 {
+            let issued = if i < 100 { now } else { now - 1000 };
+            assert_eq!(auth.use_nc(&format!("n{i}"), 1, issued, now), Ok(()));
+        }
+        let used = auth.used.lock().unwrap();
+        assert!(used.len() < 200, "{}", used.len());
+        assert!((0..100).all(|i| used.contains_key(&format!("n{i}"))));
     }
 
     #[test]
