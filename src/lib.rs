@@ -36,7 +36,8 @@
 //! ```
 //!
 //! Inside, the modules are layers, each using only those below it:
-//! `pki` (certificate mechanics), `store` (home, registry, CA files,
+//! `model` (projects, users, credentials and their rules, as plain
+//! values), `pki` (certificate mechanics), `store` (home, registry, CA files,
 //! ledger), `issuing`, `api` (the Atlas model), `tools` (kit, fixtures,
 //! verify), then `cli` and `server`. `ARCHITECTURE.md` describes them.
 
@@ -45,6 +46,7 @@
 mod api;
 pub mod cli;
 mod issuing;
+mod model;
 mod pki;
 mod server;
 mod store;
@@ -54,11 +56,14 @@ pub use api::{
     ApiError, CreateCert, Created, Error, ErrorCode, Invalid, create_cert, list_certs, revoke_cert,
 };
 pub use issuing::IssueError;
-pub use pki::{Backend, KeyType, OutOfRange, Profile, UnknownKeyType, UnknownProfile};
+pub use model::{
+    Credential, CredentialKind, Database, DatabaseUser, KeyRole, KeyRoleName, Months, Project,
+    Role, UnknownName, UserKind, X509Type,
+};
+pub use pki::{Backend, KeyType, OutOfRange, Profile};
 pub use store::{
-    ApiKey, CaError, CertRecord, DatabaseUser, Holder, Home, KeyFile, KeyRole, KeyRoleName,
-    LedgerError, Passphrase, Project, Refusal, Registry, RegistryError, Role, ServiceAccount,
-    UnknownName, X509Type,
+    CaError, CertRecord, Holder, Home, KeyFile, LedgerError, Passphrase, Refusal, Registry,
+    RegistryError,
 };
 pub use tools::fixtures::{FixtureOptions, ManifestEntry, issue_fixtures};
 pub use tools::pki_apply::{Applied, Declared, apply as pki_apply, check as pki_check};

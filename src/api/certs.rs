@@ -9,15 +9,15 @@ use super::error::{Error, Invalid};
 use super::json::{self, CertEntry, Page, Paging};
 use super::users::project;
 use crate::issuing::{self, Fresh, IssueRequest, Issued, KeySource};
+use crate::model::names::name_or_none;
+use crate::model::{Months, is_valid_username};
 use crate::pki::custom::Extras;
-use crate::pki::{KeyType, Profile, Subject, Validity, is_valid_username};
+use crate::pki::{KeyType, Profile, Subject, Validity};
 use crate::store::ledger::Filter;
-use crate::store::{CertRecord, Home, Registry, X509Type};
+use crate::store::{CertRecord, Home, Registry};
 
 /// Default `monthsUntilExpiration`.
-pub const DEFAULT_MONTHS: i64 = 3;
-/// Largest `monthsUntilExpiration` Atlas accepts.
-pub const MAX_MONTHS: i64 = 24;
+pub const DEFAULT_MONTHS: i64 = Months::DEFAULT.get() as i64;
 
 /// `POST .../databaseUsers/{username}/certs`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,7 +27,8 @@ pub struct CreateCert {
     pub group_id: String,
     /// The database user.
     pub username: String,
-    /// Requested lifetime in months; Atlas's default is 3.
+    /// Requested lifetime in months as the client wrote it (Atlas's
+    /// default is 3); checked into [`Months`] with Atlas's errors.
     pub months_until_expiration: i64,
     /// Issuance time; `None` means now. (Not in Atlas: for fixtures.)
     pub issued_at: Option<OffsetDateTime>,
@@ -111,18 +112,18 @@ pub(crate) fn validate_create<'r>(
     count: u32,
 ) -> Result<IssueRequest<'r>, Error> {
     let project = project(registry, &req.group_id)?;
-    let months = req.months_until_expiration;
-    let range = format!("monthsUntilExpiration is 1 to {MAX_MONTHS}, not {months}");
-    if months > MAX_MONTHS {
-        let e = ApiError::new(ErrorCode::CertExpiryCannotExceedTwoYears, &[]).with_note(range);
-        return Err(e.into());
-    }
-    if months < 1 {
-        let e = ApiError::new(ErrorCode::InvalidAttribute, &["monthsUntilExpiration"]);
-        return Err(e.with_note(range).into());
-    }
+    let asked = req.months_until_expiration;
+    let months = Months::new(asked).ok_or_else(|| {
+        let range = format!("monthsUntilExpiration is 1 to {}, not {asked}", Months::MAX);
+        if asked > 0 {
+            ApiError::new(ErrorCode::CertExpiryCannotExceedTwoYears, &[]).with_note(range)
+        } else {
+            ApiError::new(ErrorCode::InvalidAttribute, &["monthsUntilExpiration"]).with_note(range)
+        }
+    })?;
+    let now = OffsetDateTime::now_utc();
     let user = project
-        .user(&req.username)
+        .user(&req.username, now)
         .ok_or_else(|| ApiError::new(ErrorCode::UsernameNotFound, &[&req.username]))?;
     if project.self_managed_x509 {
         let note = format!("project {} uses customer-managed X.509", project.id);
@@ -132,8 +133,12 @@ pub(crate) fn validate_create<'r>(
                 .into(),
         );
     }
-    if user.x509_type != X509Type::Managed {
-        let note = format!("user {} has x509Type {}", user.username, user.x509_type);
+    if !user.is_managed_x509() {
+        let note = format!(
+            "user {} has x509Type {}",
+            user.username,
+            name_or_none(user.kind.x509())
+        );
         return Err(ApiError::new(ErrorCode::UserNotManagedX509, &[])
             .with_note(note)
             .into());
@@ -143,7 +148,6 @@ pub(crate) fn validate_create<'r>(
             ApiError::new(ErrorCode::AtlasManagedX509NameInvalid, &[&user.username]).into(),
         );
     }
-    let now = OffsetDateTime::now_utc();
     let limit = project.max_certs_per_user.map(|n| (n, now));
     if let Some(n) = project.max_certs_per_user {
         let active = home.with_existing_ledger(|ledger| match ledger {
@@ -164,13 +168,10 @@ pub(crate) fn validate_create<'r>(
             );
         }
     }
-    // Within 1..=24 here, so it converts; the error is Atlas's all the same.
-    let months = u32::try_from(months)
-        .map_err(|_| ApiError::new(ErrorCode::InvalidAttribute, &["monthsUntilExpiration"]))?;
     Ok(IssueRequest {
         project_id: &project.id,
         subject: Subject::Client(&user.username),
-        validity: validity(req.issued_at.unwrap_or(now), months)?,
+        validity: user_validity(req.issued_at.unwrap_or(now), months)?,
         limit,
         profile: req.profile,
         key_type: req.key_type,
@@ -181,6 +182,14 @@ pub(crate) fn validate_create<'r>(
 /// The Atlas validity for `months` from `issued_at`, or the request's error.
 pub(crate) fn validity(issued_at: OffsetDateTime, months: u32) -> Result<Validity, Invalid> {
     Validity::atlas(issued_at, months).map_err(Invalid::IssuedAt)
+}
+
+/// A user certificate's validity: [`validity`] for a lifetime Atlas issues.
+pub(crate) fn user_validity(
+    issued_at: OffsetDateTime,
+    months: Months,
+) -> Result<Validity, Invalid> {
+    validity(issued_at, months.get())
 }
 
 /// Issues under the project's CA (created on first use): the execute step
@@ -215,7 +224,7 @@ pub fn list_certs(
     all: bool,
 ) -> Result<Vec<CertRecord>, Error> {
     let project = project(registry, group_id)?;
-    if project.user(username).is_none() {
+    if project.user(username, OffsetDateTime::now_utc()).is_none() {
         return Err(ApiError::new(ErrorCode::UsernameNotFound, &[username]).into());
     }
     let filter = if all {

@@ -7,9 +7,9 @@ use serde::Serialize;
 use time::OffsetDateTime;
 use time::macros::format_description;
 
-use crate::store::{
-    AwsIamType, CertRecord, DatabaseUser, Label, LdapAuthType, OidcAuthType, Role, Scope, X509Type,
-};
+use crate::model::names::name_or_none;
+use crate::model::{DatabaseUser, Label, Role, Scope};
+use crate::store::CertRecord;
 
 /// Characters left as they are in a path segment (RFC 3986 unreserved).
 const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
@@ -184,22 +184,22 @@ impl From<&CertRecord> for CertEntry {
 #[serde(rename_all = "camelCase")]
 pub struct UserEntry {
     #[serde(rename = "awsIAMType")]
-    aws_iam_type: AwsIamType,
-    database_name: String,
+    aws_iam_type: &'static str,
+    database_name: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     delete_after_date: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     description: Option<String>,
     group_id: String,
     labels: Vec<Label>,
-    ldap_auth_type: LdapAuthType,
+    ldap_auth_type: &'static str,
     links: Vec<Link>,
-    oidc_auth_type: OidcAuthType,
+    oidc_auth_type: &'static str,
     roles: Vec<Role>,
     scopes: Vec<Scope>,
     username: String,
     #[serde(rename = "x509Type")]
-    x509_type: X509Type,
+    x509_type: &'static str,
 }
 
 impl UserEntry {
@@ -208,23 +208,24 @@ impl UserEntry {
     pub fn new(group_id: &str, user: &DatabaseUser, api_root: &str) -> UserEntry {
         let href = format!(
             "{api_root}/groups/{group_id}/databaseUsers/{}/{}",
-            user.database_name,
+            user.database(),
             path_segment(&user.username)
         );
+        let fields = user.kind.fields();
         UserEntry {
-            aws_iam_type: user.auth.aws_iam,
-            database_name: user.database_name.clone(),
+            aws_iam_type: name_or_none(fields.aws_iam),
+            database_name: user.database().name(),
             delete_after_date: user.details.delete_after_date.map(timestamp),
             description: user.details.description.clone(),
             group_id: group_id.to_string(),
             labels: user.details.labels.clone(),
-            ldap_auth_type: user.auth.ldap,
+            ldap_auth_type: name_or_none(fields.ldap),
             links: vec![Link { href, rel: "self" }],
-            oidc_auth_type: user.auth.oidc,
+            oidc_auth_type: name_or_none(fields.oidc),
             roles: user.roles.clone(),
             scopes: user.details.scopes.clone(),
             username: user.username.clone(),
-            x509_type: user.x509_type,
+            x509_type: name_or_none(fields.x509),
         }
     }
 }

@@ -10,8 +10,8 @@ use super::error::Error;
 use super::json::Link;
 use super::projects::{create_api_key, key_id, masked};
 use super::users::project;
-use crate::store::registry_edit::CredentialKind;
-use crate::store::{ApiKey, Home, KeyRole, KeyRoleName, Registry};
+use crate::model::{Credential, CredentialKind, KeyRole, KeyRoleName};
+use crate::store::{Home, Registry};
 
 /// A project API key in Atlas's shape (`ApiKeyUserDetails`).
 #[derive(Debug, Clone, Serialize)]
@@ -42,11 +42,11 @@ impl ApiKeyEntry {
     /// organization's `ORG_MEMBER` role first, then its own roles; the
     /// link under the organization; `private_key` as given (whole only in
     /// the answer that creates the key).
-    pub fn new(registry: &Registry, key: &ApiKey, private_key: String, api_root: &str) -> Self {
+    pub fn new(registry: &Registry, key: &Credential, private_key: String, api_root: &str) -> Self {
         let org = org_of(registry, key);
         let mut roles: Vec<KeyRoleEntry> = org.as_deref().map(org_member).into_iter().collect();
         roles.extend(role_entries(&key.roles));
-        let id = key_id(&key.public_key);
+        let id = key_id(&key.id);
         let links = org
             .map(|o| Link {
                 href: format!("{api_root}/orgs/{o}/apiKeys/{id}"),
@@ -55,19 +55,19 @@ impl ApiKeyEntry {
             .into_iter()
             .collect();
         ApiKeyEntry {
-            desc: key.desc.clone().unwrap_or_default(),
+            desc: key.label.clone().unwrap_or_default(),
             id,
             links,
             private_key,
-            public_key: key.public_key.clone(),
+            public_key: key.id.clone(),
             roles,
         }
     }
 
     /// The key as a list shows it (seen): the private key masked, its own
     /// roles first, then `ORG_MEMBER`.
-    pub fn in_list(registry: &Registry, key: &ApiKey, api_root: &str) -> Self {
-        let mut entry = ApiKeyEntry::new(registry, key, masked(&key.private_key), api_root);
+    pub fn in_list(registry: &Registry, key: &Credential, api_root: &str) -> Self {
+        let mut entry = ApiKeyEntry::new(registry, key, masked(&key.secret), api_root);
         if entry.roles.first().is_some_and(|r| r.org_id.is_some()) {
             entry.roles.rotate_left(1);
         }
@@ -92,7 +92,7 @@ impl ApiKeyEntry {
 
 /// The organization of the first project `key` holds a role in, if the
 /// registry records one.
-fn org_of(registry: &Registry, key: &ApiKey) -> Option<String> {
+fn org_of(registry: &Registry, key: &Credential) -> Option<String> {
     key.roles
         .iter()
         .filter_map(|r| r.group_id.as_deref())
@@ -123,7 +123,7 @@ pub fn role_entries(roles: &[KeyRole]) -> Vec<KeyRoleEntry> {
 pub fn project_keys<'a>(
     registry: &'a Registry,
     group_id: &'a str,
-) -> impl Iterator<Item = &'a ApiKey> + 'a {
+) -> impl Iterator<Item = &'a Credential> + 'a {
     registry
         .api_keys
         .iter()
@@ -136,7 +136,7 @@ pub fn create_project_key(
     group_id: &str,
     desc: &str,
     roles: &[KeyRoleName],
-) -> Result<ApiKey, Error> {
+) -> Result<Credential, Error> {
     let gid = project(&home.registry()?, group_id)?.id.clone();
     let roles = roles
         .iter()
@@ -151,7 +151,7 @@ pub fn create_project_key(
 /// `DELETE /groups/{id}/apiKeys/{apiUserId}`: the key with this id (or
 /// public key) loses its roles in the project; a key left with no role
 /// at all is removed (ours: atlas-ca has no organization to keep it in).
-pub fn remove_from_project(home: &Home, group_id: &str, key: &str) -> Result<ApiKey, Error> {
+pub fn remove_from_project(home: &Home, group_id: &str, key: &str) -> Result<Credential, Error> {
     let mut edit = home.edit_registry()?;
     let gid = project(&edit.registry, group_id)?.id.clone();
     let index = edit
@@ -159,8 +159,7 @@ pub fn remove_from_project(home: &Home, group_id: &str, key: &str) -> Result<Api
         .api_keys
         .iter()
         .position(|k| {
-            k.roles.iter().any(|r| r.is_in(&gid))
-                && (key_id(&k.public_key) == key || k.public_key == key)
+            k.roles.iter().any(|r| r.is_in(&gid)) && (key_id(&k.id) == key || k.id == key)
         })
         .ok_or_else(|| ApiError::new(ErrorCode::ApiKeyNotFound, &[key]))?;
     let found = edit.registry.api_keys[index].clone();

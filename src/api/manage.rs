@@ -8,40 +8,13 @@ use time::OffsetDateTime;
 use super::atlas_error::{ApiError, ErrorCode};
 use super::error::Error;
 use super::users::project_at;
-use crate::pki::{is_hidden, is_valid_username};
-use crate::store::registry::MAX_USERS_PER_PROJECT;
-use crate::store::registry_edit::Edit;
-use crate::store::{
-    AuthProblem, AuthTypes, AwsIamType, DatabaseUser, Home, Label, LdapAuthType, OidcAuthType,
-    Project, Role, Scope, UserDetails, X509Type,
+use crate::model::rules::{self, UserProblem};
+use crate::model::{
+    AuthFields, AwsIamType, DatabaseUser, Label, LdapAuthType, MAX_USERS_PER_PROJECT, OidcAuthType,
+    Project, Role, Scope, UserDetails, X509Type, is_valid_username,
 };
-
-/// Roles that exist only on the `admin` database.
-const ADMIN_ONLY_ROLES: [&str; 13] = [
-    "atlasAdmin",
-    "backup",
-    "clusterAdmin",
-    "clusterManager",
-    "clusterMonitor",
-    "dbAdminAnyDatabase",
-    "enableSharding",
-    "hostManager",
-    "readAnyDatabase",
-    "readWriteAnyDatabase",
-    "restore",
-    "root",
-    "userAdminAnyDatabase",
-];
-
-/// Most role grants one user holds (ours: Atlas states none; a bound keeps
-/// one write key from growing the registry without end).
-pub const MAX_ROLES_PER_USER: usize = 100;
-
-/// MongoDB's longest namespace (`database.collection`), in bytes.
-const MAX_NAMESPACE_BYTES: usize = 255;
-
-/// Roles that may be limited to one collection.
-const COLLECTION_ROLES: [&str; 2] = ["read", "readWrite"];
+use crate::store::Home;
+use crate::store::registry_edit::Edit;
 
 /// What a create sets, or an update changes (`None`: as it is; on create,
 /// the defaults: `NONE`, `admin` or `$external`, no roles).
@@ -52,10 +25,11 @@ pub struct UserSpec {
     pub username: Option<String>,
     /// The project, when the body names it: it must be the one addressed.
     pub group_id: Option<String>,
-    /// `admin` or `$external`.
+    /// `admin` or `$external`, as the client wrote it (checked against
+    /// the user's kind).
     pub database_name: Option<String>,
-    /// How the user authenticates with X.509.
-    pub x509_type: Option<X509Type>,
+    /// `x509Type` (`Some(None)`: `NONE`).
+    pub x509_type: Option<Option<X509Type>>,
     /// The role grants, replacing the old ones.
     pub roles: Option<Vec<Role>>,
     /// Scopes, replacing the old ones.
@@ -66,18 +40,15 @@ pub struct UserSpec {
     pub description: Option<String>,
     /// When a temporary user is deleted.
     pub delete_after_date: Option<OffsetDateTime>,
-    /// `awsIAMType`.
-    pub aws_iam: Option<AwsIamType>,
-    /// `ldapAuthType`.
-    pub ldap: Option<LdapAuthType>,
-    /// `oidcAuthType`.
-    pub oidc: Option<OidcAuthType>,
+    /// `awsIAMType` (`Some(None)`: `NONE`).
+    pub aws_iam: Option<Option<AwsIamType>>,
+    /// `ldapAuthType` (`Some(None)`: `NONE`).
+    pub ldap: Option<Option<LdapAuthType>>,
+    /// `oidcAuthType` (`Some(None)`: `NONE`).
+    pub oidc: Option<Option<OidcAuthType>>,
     /// A password, when one was given (checked, never kept).
     pub password: Option<Password>,
 }
-
-/// Shortest password Atlas accepts, in characters (the spec's).
-pub const MIN_PASSWORD_CHARS: usize = 8;
 
 /// That a password was given, and its length: all a check needs. The
 /// password itself is never kept, here or on disk (atlas-ca has no
@@ -107,9 +78,10 @@ impl UserSpec {
         }
     }
 
-    /// The authentication types this spec sets over `old`'s.
-    fn auth(&self, old: AuthTypes) -> AuthTypes {
-        AuthTypes {
+    /// The authentication fields this spec sets over `old`'s.
+    fn fields(&self, old: AuthFields) -> AuthFields {
+        AuthFields {
+            x509: self.x509_type.unwrap_or(old.x509),
             aws_iam: self.aws_iam.unwrap_or(old.aws_iam),
             ldap: self.ldap.unwrap_or(old.ldap),
             oidc: self.oidc.unwrap_or(old.oidc),
@@ -132,27 +104,22 @@ pub fn create_user(home: &Home, group_id: &str, spec: &UserSpec) -> Result<Chang
     if !is_valid_username(&username) {
         return Err(ApiError::new(ErrorCode::InvalidAttribute, &["username"]).into());
     }
-    let x509_type = spec.x509_type.unwrap_or_default();
-    let auth = spec.auth(AuthTypes::default());
-    let database_name = spec
-        .database_name
-        .clone()
-        .unwrap_or_else(|| auth.databases(x509_type)[0].to_string());
+    let fields = spec.fields(AuthFields::default());
+    let kind = rules::kind(&username, fields, spec.database_name.as_deref()).map_err(atlas)?;
     let user = DatabaseUser {
         username,
-        database_name,
-        x509_type,
-        auth,
+        kind,
         roles: spec.roles.clone().unwrap_or_default(),
         details: spec.details(&UserDetails::default()),
     };
     check_user(&user, spec.password)?;
-    if project.user(&user.username).is_some() {
+    let now = OffsetDateTime::now_utc();
+    if project.user(&user.username, now).is_some() {
         return Err(
             ApiError::new(ErrorCode::UserAlreadyExists, &[&user.username, &project.id]).into(),
         );
     }
-    if project.users().count() >= MAX_USERS_PER_PROJECT {
+    if project.users(now).count() >= MAX_USERS_PER_PROJECT {
         return Err(ApiError::new(
             ErrorCode::DatabaseUserLimitExceeded,
             &[&MAX_USERS_PER_PROJECT.to_string()],
@@ -162,7 +129,6 @@ pub fn create_user(home: &Home, group_id: &str, spec: &UserSpec) -> Result<Chang
     let id = project.id.clone();
     // A temporary user past its date is gone: its name is free again, and
     // its table goes as Atlas would have deleted it.
-    let now = OffsetDateTime::now_utc();
     if let Some(at) = project
         .database_users
         .iter()
@@ -191,21 +157,17 @@ pub fn update_user(
     if spec.username.as_ref().is_some_and(|u| u != username) {
         return Err(ApiError::new(ErrorCode::InvalidAttribute, &["username"]).into());
     }
-    let x509_type = spec.x509_type.unwrap_or(old.x509_type);
-    let auth = spec.auth(old.auth);
-    let database_name = match &spec.database_name {
-        Some(db) => db.clone(),
+    let fields = spec.fields(old.kind.fields());
+    let database = match &spec.database_name {
+        Some(db) => Some(db.as_str()),
         // A change of kind moves the user where that kind lives.
-        None if (x509_type, auth) != (old.x509_type, old.auth) => {
-            auth.databases(x509_type)[0].to_string()
-        }
-        None => old.database_name.clone(),
+        None if fields != old.kind.fields() => None,
+        None => Some(old.database().name()),
     };
+    let kind = rules::kind(&old.username, fields, database).map_err(atlas)?;
     let new = DatabaseUser {
         username: old.username.clone(),
-        database_name,
-        x509_type,
-        auth,
+        kind,
         roles: spec.roles.clone().unwrap_or_else(|| old.roles.clone()),
         details: spec.details(&old.details),
     };
@@ -265,81 +227,31 @@ fn find_user(
         .iter()
         .position(|u| {
             u.username == username
-                && database_name.is_none_or(|db| u.database_name == db)
+                && database_name.is_none_or(|db| u.database().name() == db)
                 && !u.is_gone(now)
         })
         .map(|i| (i, project.database_users[i].clone()))
         .ok_or_else(|| ApiError::new(ErrorCode::UsernameNotFound, &[username]))
 }
 
-/// `user` as Atlas accepts it: at most one authentication type; a name of
-/// that type's form; the database that type lives in (X.509, AWS IAM and
-/// LDAP users in `$external`, groups in `admin`, password users in either);
-/// a password only for a password user outside `$external`, of at least
-/// [`MIN_PASSWORD_CHARS`]; each role named, on a database, admin-only
-/// roles on `admin`, collections only for `read` and `readWrite`.
+/// `user` as Atlas accepts it, its kind already checked: a password only
+/// for a password user in `admin`, long enough; then the model's rules
+/// (name, description, roles).
 fn check_user(user: &DatabaseUser, password: Option<Password>) -> Result<(), ApiError> {
-    if let Err(problem) = user
-        .auth
-        .check(user.x509_type, &user.username, Some(&user.database_name))
-    {
-        let (attribute, note) = match problem {
-            AuthProblem::TwoKinds(first, second) => (
-                second,
-                format!("{first} and {second} are both set: a user authenticates one way"),
-            ),
-            AuthProblem::NameForm => ("username", user.auth.name_form().to_string()),
-            AuthProblem::Database(databases) => (
-                "databaseName",
-                format!(
-                    "this user's databaseName must be {}",
-                    databases.join(" or ")
-                ),
-            ),
-        };
-        return Err(ApiError::new(ErrorCode::InvalidAttribute, &[attribute]).with_note(note));
-    }
     if let Some(p) = password {
-        let scram = user.auth.is_scram(user.x509_type);
-        let note = if !scram || user.database_name == "$external" {
-            Some("only a password (SCRAM) user in admin has a password".to_string())
-        } else if p.chars < MIN_PASSWORD_CHARS {
-            Some(format!(
-                "a password has at least {MIN_PASSWORD_CHARS} characters"
-            ))
-        } else {
-            None
-        };
-        if let Some(note) = note {
-            return Err(ApiError::new(ErrorCode::InvalidAttribute, &["password"]).with_note(note));
-        }
+        rules::check_password(user.kind, p.chars).map_err(atlas)?;
     }
-    let name_ok = |s: &str| {
-        !s.is_empty()
-            && s.len() <= 64
-            && s.bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
-    };
-    if user.roles.len() > MAX_ROLES_PER_USER {
-        return Err(ApiError::new(ErrorCode::InvalidAttribute, &["roles"]));
+    rules::check(user).map_err(atlas)
+}
+
+/// A rule's problem as Atlas's error: the attribute it is about, and what
+/// the rule asks for as a note.
+fn atlas(problem: UserProblem) -> ApiError {
+    let e = ApiError::new(ErrorCode::InvalidAttribute, &[problem.attribute()]);
+    match problem {
+        UserProblem::TooManyRoles | UserProblem::Role(_) => e,
+        _ => e.with_note(problem.rule()),
     }
-    for role in &user.roles {
-        let admin_only = ADMIN_ONLY_ROLES.contains(&role.role_name.as_str());
-        let ok = name_ok(&role.role_name)
-            && name_ok(&role.database_name)
-            && (!admin_only || role.database_name == "admin")
-            && role.collection_name.as_deref().is_none_or(|c| {
-                COLLECTION_ROLES.contains(&role.role_name.as_str())
-                    && !c.is_empty()
-                    && role.database_name.len() + 1 + c.len() <= MAX_NAMESPACE_BYTES
-                    && !c.contains('$')
-                    && !c.chars().any(is_hidden)
-            });
-        if !ok {
-            return Err(ApiError::new(ErrorCode::InvalidAttribute, &["roles"]));
-        }
-    }
-    Ok(())
 }
 
 #[cfg(test)]
@@ -354,36 +266,42 @@ mod tests {
         }
     }
 
-    fn user(x509_type: X509Type, db: &str, roles: Vec<Role>) -> DatabaseUser {
-        DatabaseUser {
-            username: "u".into(),
-            database_name: db.into(),
-            x509_type,
-            auth: AuthTypes::default(),
+    fn user(fields: AuthFields, name: &str, db: &str, roles: Vec<Role>) -> Result<(), String> {
+        let kind =
+            rules::kind(name, fields, Some(db)).map_err(|e| atlas(e).parameters[0].clone())?;
+        let u = DatabaseUser {
+            username: name.into(),
+            kind,
             roles,
             details: UserDetails::default(),
-        }
+        };
+        check_user(&u, None).map_err(|e| e.parameters[0].clone())
     }
 
     #[test]
     fn kinds_names_databases_and_passwords_are_checked() {
-        let with = |auth: AuthTypes, name: &str, db: &str, password: Option<&str>| {
-            let mut u = user(X509Type::None, db, vec![]);
-            u.auth = auth;
-            u.username = name.into();
+        let with = |fields: AuthFields, name: &str, db: &str, password: Option<&str>| {
+            let kind =
+                rules::kind(name, fields, Some(db)).map_err(|e| atlas(e).parameters[0].clone())?;
+            let u = DatabaseUser {
+                username: name.into(),
+                kind,
+                roles: vec![],
+                details: UserDetails::default(),
+            };
             check_user(&u, password.map(Password::given)).map_err(|e| e.parameters[0].clone())
         };
-        let scram = AuthTypes::default();
-        let oidc = AuthTypes {
-            oidc: OidcAuthType::IdpGroup,
+        let scram = AuthFields::default();
+        let oidc = AuthFields {
+            oidc: Some(OidcAuthType::IdpGroup),
             ..scram
         };
-        let aws = AuthTypes {
-            aws_iam: AwsIamType::Role,
+        let aws = AuthFields {
+            aws_iam: Some(AwsIamType::Role),
             ..scram
         };
-        let ldap_group = AuthTypes {
-            ldap: LdapAuthType::Group,
+        let ldap_group = AuthFields {
+            ldap: Some(LdapAuthType::Group),
             ..scram
         };
         assert_eq!(with(scram, "u", "admin", Some("12345678")), Ok(()));
@@ -414,63 +332,50 @@ mod tests {
             Err("databaseName".into())
         );
         assert_eq!(with(ldap_group, "CN=g,DC=x", "admin", None), Ok(()));
-        let both = AuthTypes {
-            ldap: LdapAuthType::User,
+        let both = AuthFields {
+            ldap: Some(LdapAuthType::User),
             ..aws
         };
         assert_eq!(
             with(both, "arn:x", "$external", None),
             Err("ldapAuthType".into())
         );
-        let mut managed_aws = user(X509Type::Managed, "$external", vec![]);
-        managed_aws.auth = aws;
+        let managed_aws = AuthFields {
+            x509: Some(X509Type::Managed),
+            ..aws
+        };
         assert_eq!(
-            check_user(&managed_aws, None).unwrap_err().parameters,
-            ["awsIAMType"]
+            with(managed_aws, "arn:x", "$external", None),
+            Err("awsIAMType".into())
         );
     }
 
     #[test]
     fn databases_and_roles_are_checked() {
-        let ok = |u: &DatabaseUser| check_user(u, None).map_err(|e| e.parameters[0].clone());
-        assert_eq!(ok(&user(X509Type::Managed, "$external", vec![])), Ok(()));
+        let managed = AuthFields {
+            x509: Some(X509Type::Managed),
+            ..AuthFields::default()
+        };
+        let customer = AuthFields {
+            x509: Some(X509Type::Customer),
+            ..AuthFields::default()
+        };
+        let scram = AuthFields::default();
+        assert_eq!(user(managed, "u", "$external", vec![]), Ok(()));
         assert_eq!(
-            ok(&user(X509Type::Managed, "admin", vec![])),
+            user(managed, "u", "admin", vec![]),
             Err("databaseName".into())
         );
-        assert_eq!(ok(&user(X509Type::None, "admin", vec![])), Ok(()));
-        assert_eq!(
-            ok(&user(X509Type::None, "app", vec![])),
-            Err("databaseName".into())
-        );
+        assert_eq!(user(scram, "u", "admin", vec![]), Ok(()));
+        assert_eq!(user(scram, "u", "app", vec![]), Err("databaseName".into()));
         let good = vec![
             role("atlasAdmin", "admin", None),
             role("readWrite", "app", Some("orders")),
         ];
-        assert_eq!(ok(&user(X509Type::Customer, "$external", good)), Ok(()));
-        let longest = role("read", "app", Some(&"c".repeat(MAX_NAMESPACE_BYTES - 4)));
-        assert_eq!(ok(&user(X509Type::None, "admin", vec![longest])), Ok(()));
-        let many = vec![role("read", "app", None); MAX_ROLES_PER_USER];
-        assert_eq!(ok(&user(X509Type::None, "admin", many.clone())), Ok(()));
-        let mut too_many = many;
-        too_many.push(role("read", "app", None));
-        assert_eq!(
-            ok(&user(X509Type::None, "admin", too_many)),
-            Err("roles".into())
-        );
-        for bad in [
-            role("atlasAdmin", "app", None),
-            role("dbAdmin", "app", Some("orders")),
-            role("", "app", None),
-            role("read", "a b", None),
-            role("read", "app", Some("")),
-            role("read", "app", Some(&"c".repeat(MAX_NAMESPACE_BYTES - 3))),
-        ] {
-            assert_eq!(
-                ok(&user(X509Type::None, "admin", vec![bad.clone()])),
-                Err("roles".into()),
-                "{bad:?}"
-            );
-        }
+        assert_eq!(user(customer, "u", "$external", good), Ok(()));
+        let too_many = vec![role("read", "app", None); rules::MAX_ROLES_PER_USER + 1];
+        assert_eq!(user(scram, "u", "admin", too_many), Err("roles".into()));
+        let bad = role("atlasAdmin", "app", None);
+        assert_eq!(user(scram, "u", "admin", vec![bad]), Err("roles".into()));
     }
 }

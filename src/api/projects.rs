@@ -8,9 +8,10 @@ use super::atlas_error::{ApiError, ErrorCode};
 use super::error::Error;
 use super::json::{Link, timestamp};
 use super::users::{project, project_at};
-use crate::pki::{is_hidden, random_hex, random_letters};
-use crate::store::registry_edit::{CredentialKind, Edit, NewCredential};
-use crate::store::{ApiKey, Home, KeyRole, Label, Project, Registry, ServiceAccount};
+use crate::model::{Credential, CredentialKind, KeyRole, Label, Project, is_hidden};
+use crate::pki::{random_hex, random_letters};
+use crate::store::registry_edit::Edit;
+use crate::store::{Home, Registry};
 
 /// A project in the Admin API's shape (the fields that apply offline).
 #[derive(Debug, Clone, Serialize)]
@@ -104,7 +105,7 @@ pub fn create_project(
     let id = match id {
         Some(id) => {
             let id = id.to_ascii_lowercase();
-            if !crate::store::registry::is_project_id(&id) {
+            if !crate::model::is_project_id(&id) {
                 return Err(ApiError::new(ErrorCode::InvalidGroupId, &[&id]).into());
             }
             if edit.registry.project(&id).is_some() {
@@ -172,7 +173,7 @@ pub fn delete_project(home: &Home, group_id: &str) -> Result<Project, Error> {
 /// existing registry is left alone and is an error.
 pub fn init_home(home: &Home, id: Option<&str>, name: &str) -> Result<Project, Error> {
     let id = match id {
-        Some(id) if crate::store::registry::is_project_id(id) => id.to_ascii_lowercase(),
+        Some(id) if crate::model::is_project_id(id) => id.to_ascii_lowercase(),
         Some(id) => return Err(ApiError::new(ErrorCode::InvalidGroupId, &[id]).into()),
         None => random_hex(12)?,
     };
@@ -229,7 +230,7 @@ pub fn fresh_project_id(registry: &Registry) -> Result<String, Error> {
 /// `projects apiKeys create`: a key with a fresh public key (eight
 /// lowercase letters, as Atlas's) and a random private key (a UUID, as
 /// Atlas's), holding `roles`. The private key is shown only in the result.
-pub fn create_api_key(home: &Home, desc: &str, roles: Vec<KeyRole>) -> Result<ApiKey, Error> {
+pub fn create_api_key(home: &Home, desc: &str, roles: Vec<KeyRole>) -> Result<Credential, Error> {
     check_text("desc", desc, MAX_KEY_DESC)?;
     let mut edit = home.edit_registry()?;
     check_roles(&edit, &roles)?;
@@ -248,13 +249,14 @@ pub fn create_api_key(home: &Home, desc: &str, roles: Vec<KeyRole>) -> Result<Ap
         &hex[16..20],
         &hex[20..]
     );
-    let key = ApiKey {
-        desc: Some(desc.to_string()),
+    let key = Credential::new(
+        CredentialKind::ApiKey,
+        Some(desc.to_string()),
         public_key,
         private_key,
         roles,
-    };
-    edit.add_credential(NewCredential::ApiKey(&key))?;
+    );
+    edit.add_credential(&key)?;
     edit.commit()?;
     Ok(key)
 }
@@ -267,7 +269,7 @@ pub fn create_service_account(
     home: &Home,
     name: &str,
     roles: Vec<KeyRole>,
-) -> Result<ServiceAccount, Error> {
+) -> Result<Credential, Error> {
     check_text("name", name, MAX_ACCOUNT_NAME)?;
     let mut edit = home.edit_registry()?;
     check_roles(&edit, &roles)?;
@@ -277,26 +279,27 @@ pub fn create_service_account(
             break id;
         }
     };
-    let account = ServiceAccount {
-        name: Some(name.to_string()),
+    let account = Credential::new(
+        CredentialKind::ServiceAccount,
+        Some(name.to_string()),
         client_id,
-        client_secret: format!("mdb_sa_sk_{}", random_hex(24)?),
+        format!("mdb_sa_sk_{}", random_hex(24)?),
         roles,
-    };
-    edit.add_credential(NewCredential::ServiceAccount(&account))?;
+    );
+    edit.add_credential(&account)?;
     edit.commit()?;
     Ok(account)
 }
 
 /// `projects serviceAccounts delete`: removes the account with this
 /// client id (its tokens stop working at once).
-pub fn delete_service_account(home: &Home, client_id: &str) -> Result<ServiceAccount, Error> {
+pub fn delete_service_account(home: &Home, client_id: &str) -> Result<Credential, Error> {
     let mut edit = home.edit_registry()?;
     let index = edit
         .registry
         .service_accounts
         .iter()
-        .position(|a| a.client_id == client_id)
+        .position(|a| a.id == client_id)
         .ok_or_else(|| ApiError::new(ErrorCode::ServiceAccountNotFound, &[client_id]))?;
     let account = edit.registry.service_accounts[index].clone();
     edit.remove_credential(CredentialKind::ServiceAccount, index)?;
@@ -318,13 +321,13 @@ fn check_roles(edit: &Edit, roles: &[KeyRole]) -> Result<(), ApiError> {
 }
 
 /// `projects apiKeys delete`: removes the key with this public key.
-pub fn delete_api_key(home: &Home, public_key: &str) -> Result<ApiKey, Error> {
+pub fn delete_api_key(home: &Home, public_key: &str) -> Result<Credential, Error> {
     let mut edit = home.edit_registry()?;
     let index = edit
         .registry
         .api_keys
         .iter()
-        .position(|k| k.public_key == public_key)
+        .position(|k| k.id == public_key)
         .ok_or_else(|| ApiError::new(ErrorCode::ApiKeyNotFound, &[public_key]))?;
     let key = edit.registry.api_keys[index].clone();
     edit.remove_credential(CredentialKind::ApiKey, index)?;

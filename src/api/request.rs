@@ -8,8 +8,8 @@ use super::atlas_error::{ApiError, ErrorCode};
 use super::certs::DEFAULT_MONTHS;
 use super::json::{MAX_ITEMS_PER_PAGE, Paging};
 use super::manage::{Password, UserSpec};
-use crate::store::registry::MAX_DESCRIPTION;
-use crate::store::{KeyRoleName, Label};
+use crate::model::names::parse_or_none;
+use crate::model::{KeyRoleName, Label};
 
 /// Read-only fields of Atlas's certificate entity, which a create body may
 /// carry (SDKs echo them) and which are ignored.
@@ -88,6 +88,15 @@ fn typed<T: serde::de::DeserializeOwned>(key: &str, v: serde_json::Value) -> Res
     serde_json::from_value(v).map_err(|_| ApiError::new(ErrorCode::InvalidJsonAttribute, &[key]))
 }
 
+/// A name of `T`'s or `NONE`, or Atlas's error for anything else.
+fn or_none<T: crate::model::AtlasName>(
+    key: &str,
+    v: &serde_json::Value,
+) -> Result<Option<T>, ApiError> {
+    parse_or_none(&string(key, v)?)
+        .map_err(|_| ApiError::new(ErrorCode::InvalidJsonAttribute, &[key]))
+}
+
 /// A string attribute, or Atlas's error for another type.
 fn string(key: &str, v: &serde_json::Value) -> Result<String, ApiError> {
     v.as_str()
@@ -107,19 +116,13 @@ pub fn parse_user_body(body: &[u8]) -> Result<UserSpec, ApiError> {
             "username" => spec.username = Some(string(&key, &v)?),
             "databaseName" => spec.database_name = Some(string(&key, &v)?),
             "groupId" => spec.group_id = Some(string(&key, &v)?),
-            "x509Type" => spec.x509_type = Some(typed(&key, v)?),
-            "awsIAMType" => spec.aws_iam = Some(typed(&key, v)?),
-            "ldapAuthType" => spec.ldap = Some(typed(&key, v)?),
-            "oidcAuthType" => spec.oidc = Some(typed(&key, v)?),
+            "x509Type" => spec.x509_type = Some(or_none(&key, &v)?),
+            "awsIAMType" => spec.aws_iam = Some(or_none(&key, &v)?),
+            "ldapAuthType" => spec.ldap = Some(or_none(&key, &v)?),
+            "oidcAuthType" => spec.oidc = Some(or_none(&key, &v)?),
             "roles" => spec.roles = Some(typed(&key, v)?),
             "password" => spec.password = Some(Password::given(&string(&key, &v)?)),
-            "description" => {
-                let text = string(&key, &v)?;
-                if text.chars().count() > MAX_DESCRIPTION {
-                    return Err(ApiError::new(ErrorCode::InvalidAttribute, &[&key]));
-                }
-                spec.description = Some(text);
-            }
+            "description" => spec.description = Some(string(&key, &v)?),
             "deleteAfterDate" => {
                 let text = string(&key, &v)?;
                 let at = OffsetDateTime::parse(&text, &Rfc3339)
@@ -240,7 +243,6 @@ pub fn parse_user_security_body(body: &[u8]) -> Result<Option<String>, ApiError>
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::X509Type;
 
     #[test]
     fn create_bodies() {
@@ -284,7 +286,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(spec.username.as_deref(), Some("u"));
-        assert_eq!(spec.x509_type, Some(X509Type::Managed));
+        assert_eq!(spec.x509_type, Some(Some(crate::model::X509Type::Managed)));
         assert_eq!(spec.roles.unwrap()[0].role_name, "atlasAdmin");
         let code = |b: &str| parse_user_body(b.as_bytes()).unwrap_err();
         assert_eq!(code("{").code, ErrorCode::MalformedJson);
@@ -311,7 +313,7 @@ mod tests {
             ErrorCode::InvalidJsonAttribute
         );
         let ldap = parse_user_body(br#"{"ldapAuthType":"GROUP","password":"secret12"}"#).unwrap();
-        assert_eq!(ldap.ldap, Some(crate::store::LdapAuthType::Group));
+        assert_eq!(ldap.ldap, Some(Some(crate::model::LdapAuthType::Group)));
         assert_eq!(ldap.password, Some(Password::given("12345678")));
         assert_eq!(
             code(r#"{"oidcAuthType":"WORKLOAD"}"#).code,

@@ -2,8 +2,10 @@
 
 use super::atlas_error::{ApiError, ErrorCode};
 use super::json::UserEntry;
-use crate::store::registry::is_project_id;
-use crate::store::{Project, Registry};
+use crate::model::Project;
+use crate::model::is_project_id;
+use crate::store::Registry;
+use time::OffsetDateTime;
 
 /// Finds the project, with Atlas's errors for a malformed or unknown id.
 pub fn project<'r>(registry: &'r Registry, group_id: &str) -> Result<&'r Project, ApiError> {
@@ -35,7 +37,7 @@ pub fn list_users(
 ) -> Result<Vec<UserEntry>, ApiError> {
     let project = project(registry, group_id)?;
     Ok(project
-        .users()
+        .users(OffsetDateTime::now_utc())
         .map(|u| UserEntry::new(&project.id, u, api_root))
         .collect())
 }
@@ -50,8 +52,8 @@ pub fn get_user(
 ) -> Result<UserEntry, ApiError> {
     let project = project(registry, group_id)?;
     project
-        .user(username)
-        .filter(|u| u.database_name == database_name)
+        .user(username, OffsetDateTime::now_utc())
+        .filter(|u| u.database().name() == database_name)
         .map(|u| UserEntry::new(&project.id, u, api_root))
         .ok_or_else(|| ApiError::new(ErrorCode::UsernameNotFound, &[username]))
 }

@@ -4,7 +4,7 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
+use clap::builder::TypedValueParser;
 use clap::{Args, Parser, Subcommand};
 use time::OffsetDateTime;
 
@@ -12,8 +12,8 @@ use super::args_kit::TopologyArgs;
 use super::args_manage::{
     ProjectsCommand, SecurityCommand, UserCreateArgs, UserDeleteArgs, UserRefArgs, UserUpdateArgs,
 };
-use super::args_shared::parse_time;
 pub(super) use super::args_shared::{OcspArg, Output, ProjectArg};
+use super::args_shared::{named, parse_time};
 use crate::api::{self, CreateCert, MAX_ITEMS_PER_PAGE, MAX_SERVER_MONTHS};
 use crate::pki::{Host, KeyType, Profile};
 
@@ -144,7 +144,7 @@ pub(super) struct ServerCertArgs {
     #[arg(long = "monthsUntilExpiration", default_value_t = 12)]
     pub(super) months: u32,
     /// Subject key type.
-    #[arg(long = "key-type", value_parser = key_type(), default_value_t = KeyType::Rsa4096)]
+    #[arg(long = "key-type", value_parser = named::<KeyType>(), default_value_t = KeyType::Rsa4096)]
     pub(super) key_type: KeyType,
     /// Write the PEM here (mode 0600, atomically) instead of stdout.
     #[arg(long)]
@@ -295,7 +295,7 @@ pub(super) struct ServeArgs {
     pub(super) token_ttl: u64,
     /// Subject key type of the certificates it creates (Atlas: rsa-4096;
     /// the key pool holds rsa-4096 only).
-    #[arg(long = "key-type", value_parser = key_type(), default_value_t = KeyType::Rsa4096)]
+    #[arg(long = "key-type", value_parser = named::<KeyType>(), default_value_t = KeyType::Rsa4096)]
     pub(super) key_type: KeyType,
     /// Also answer OCSP for the CAs of this `pki apply` output directory,
     /// from its CRLs (repeat for more).
@@ -497,10 +497,10 @@ pub(super) struct CertArgs {
 #[derive(Debug, Args)]
 pub(super) struct KeyArgs {
     /// Certificate profile: Atlas's exactly, or with key identifiers.
-    #[arg(long = "cert-profile", alias = "certProfile", value_parser = profile(), default_value_t = Profile::Atlas)]
+    #[arg(long = "cert-profile", alias = "certProfile", value_parser = named::<Profile>(), default_value_t = Profile::Atlas)]
     pub(super) profile: Profile,
     /// Subject key type (Atlas: rsa-4096).
-    #[arg(long = "key-type", value_parser = key_type(), default_value_t = KeyType::Rsa4096)]
+    #[arg(long = "key-type", value_parser = named::<KeyType>(), default_value_t = KeyType::Rsa4096)]
     pub(super) key_type: KeyType,
 }
 
@@ -534,18 +534,6 @@ pub(super) struct CertsListArgs {
     /// Base URL written into the `self` link of the JSON body.
     #[arg(long = "base-url", default_value = DEFAULT_BASE)]
     pub(super) base_url: String,
-}
-
-/// `--key-type`: the names [`KeyType`] knows, each with its description.
-fn key_type() -> impl TypedValueParser<Value = KeyType> {
-    let values = KeyType::ALL.map(|t| PossibleValue::new(t.name()).help(t.about()));
-    PossibleValuesParser::new(values).try_map(|s| s.parse::<KeyType>())
-}
-
-/// `--profile`: the names [`Profile`] knows, each with its description.
-fn profile() -> impl TypedValueParser<Value = Profile> {
-    let values = Profile::ALL.map(|p| PossibleValue::new(p.name()).help(p.about()));
-    PossibleValuesParser::new(values).try_map(|s| s.parse::<Profile>())
 }
 
 #[cfg(test)]

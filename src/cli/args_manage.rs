@@ -4,40 +4,13 @@
 
 use std::path::PathBuf;
 
-use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
 use clap::{Args, Subcommand};
 use time::OffsetDateTime;
 
-use super::args_shared::{Output, ProjectArg, parse_time};
-use crate::store::{
-    AtlasName, AwsIamType, KeyRoleName, Label, LdapAuthType, OidcAuthType, Role, Scope, ScopeKind,
-    X509Type,
+use super::args_shared::{OrNone, Output, ProjectArg, named, named_or_none, parse_time};
+use crate::model::{
+    AwsIamType, KeyRoleName, Label, LdapAuthType, OidcAuthType, Role, Scope, ScopeKind, X509Type,
 };
-
-/// `--x509Type`: the types [`X509Type`] knows, each with its description.
-fn x509_type() -> impl TypedValueParser<Value = X509Type> {
-    let values = X509Type::ALL.map(|t| PossibleValue::new(t.name()).help(t.about()));
-    PossibleValuesParser::new(values).try_map(|s| s.parse::<X509Type>())
-}
-
-/// `--awsIAMType`, `--ldapType`, `--oidcType`: the names the type knows.
-fn auth_type<T: AtlasName>() -> impl TypedValueParser<Value = T> {
-    let values = T::all().iter().map(|t| PossibleValue::new(t.atlas_name()));
-    PossibleValuesParser::new(values).try_map(|s| {
-        T::all()
-            .iter()
-            .copied()
-            .find(|t| t.atlas_name() == s)
-            .ok_or("unknown name")
-    })
-}
-
-/// `--role` of an API key or service account: the roles [`KeyRoleName`]
-/// knows, each with its description.
-fn key_role() -> impl TypedValueParser<Value = KeyRoleName> {
-    let values = KeyRoleName::ALL.map(|r| PossibleValue::new(r.name()).help(r.about()));
-    PossibleValuesParser::new(values).try_map(|s| s.parse::<KeyRoleName>())
-}
 
 #[derive(Debug, Args)]
 pub(super) struct UserCreateArgs {
@@ -50,22 +23,22 @@ pub(super) struct UserCreateArgs {
     #[arg(short = 'u', long)]
     pub(super) username: String,
     /// How the user authenticates with X.509.
-    #[arg(long = "x509Type", value_parser = x509_type(), default_value_t = X509Type::None)]
-    pub(super) x509_type: X509Type,
+    #[arg(long = "x509Type", value_parser = named_or_none::<X509Type>(), default_value = "NONE")]
+    pub(super) x509_type: OrNone<X509Type>,
     /// AWS IAM authentication: the user name is an IAM user's or role's ARN.
-    #[arg(long = "awsIAMType", value_parser = auth_type::<AwsIamType>(),
+    #[arg(long = "awsIAMType", value_parser = named_or_none::<AwsIamType>(),
           conflicts_with_all = ["x509_type", "ldap_type", "oidc_type"])]
-    pub(super) aws_iam_type: Option<AwsIamType>,
+    pub(super) aws_iam_type: Option<OrNone<AwsIamType>>,
     /// LDAP authentication: the user name is a DN (GROUP: an LDAP group,
     /// in admin).
-    #[arg(long = "ldapType", value_parser = auth_type::<LdapAuthType>(),
+    #[arg(long = "ldapType", value_parser = named_or_none::<LdapAuthType>(),
           conflicts_with_all = ["x509_type", "oidc_type"])]
-    pub(super) ldap_type: Option<LdapAuthType>,
+    pub(super) ldap_type: Option<OrNone<LdapAuthType>>,
     /// OIDC federated authentication: the user name is IDP_ID/NAME
     /// (IDP_GROUP: a workforce group; USER: a workload user).
-    #[arg(long = "oidcType", value_parser = auth_type::<OidcAuthType>(),
+    #[arg(long = "oidcType", value_parser = named_or_none::<OidcAuthType>(),
           conflicts_with_all = ["x509_type", "password"])]
-    pub(super) oidc_type: Option<OidcAuthType>,
+    pub(super) oidc_type: Option<OrNone<OidcAuthType>>,
     #[command(flatten)]
     pub(super) user: UserArgs,
 }
@@ -119,8 +92,8 @@ pub(super) struct UserUpdateArgs {
     /// The database user.
     pub(super) username: String,
     /// A new X.509 type.
-    #[arg(long = "x509Type", value_parser = x509_type())]
-    pub(super) x509_type: Option<X509Type>,
+    #[arg(long = "x509Type", value_parser = named_or_none::<X509Type>())]
+    pub(super) x509_type: Option<OrNone<X509Type>>,
     #[command(flatten)]
     pub(super) user: UserArgs,
 }
@@ -188,7 +161,7 @@ pub(super) enum ServiceAccountsCommand {
         #[arg(long)]
         name: String,
         /// A role (repeat), as for API keys.
-        #[arg(long = "role", required = true, value_delimiter = ',', value_parser = key_role())]
+        #[arg(long = "role", required = true, value_delimiter = ',', value_parser = named::<KeyRoleName>())]
         roles: Vec<KeyRoleName>,
         #[command(flatten)]
         project: ProjectArg,
@@ -220,7 +193,7 @@ pub(super) enum ApiKeysCommand {
         desc: String,
         /// A role (repeat): GROUP_OWNER, GROUP_DATABASE_ACCESS_ADMIN,
         /// GROUP_READ_ONLY (in the project), ORG_OWNER.
-        #[arg(long = "role", required = true, value_delimiter = ',', value_parser = key_role())]
+        #[arg(long = "role", required = true, value_delimiter = ',', value_parser = named::<KeyRoleName>())]
         roles: Vec<KeyRoleName>,
         #[command(flatten)]
         project: ProjectArg,

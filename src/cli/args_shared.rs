@@ -1,9 +1,35 @@
 //! Argument shapes that both the CA's own verbs (`args`) and the registry
 //! verbs (`args_manage`) use: kept apart so neither imports the other.
 
+use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
 use clap::{Args, ValueEnum};
 
+use crate::model::AtlasName;
+use crate::model::names::{NONE, parse, parse_or_none};
 use crate::pki::custom::ocsp_url;
+
+/// A flag whose values are an enum's names (`--key-type`, `--x509Type`,
+/// `--role`): the names listed with their meaning in `--help`.
+pub(super) fn named<T: AtlasName>() -> impl TypedValueParser<Value = T> {
+    let values = T::all()
+        .iter()
+        .map(|t| PossibleValue::new(t.name()).help(t.about()));
+    PossibleValuesParser::new(values).try_map(|s| parse::<T>(&s))
+}
+
+/// A flag that takes `NONE` or one of an enum's names (`--x509Type`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct OrNone<T>(pub(super) Option<T>);
+
+/// The parser of an [`OrNone`] flag.
+pub(super) fn named_or_none<T: AtlasName>() -> impl TypedValueParser<Value = OrNone<T>> {
+    let none = PossibleValue::new(NONE).help("none of these");
+    let values = T::all()
+        .iter()
+        .map(|t| PossibleValue::new(t.name()).help(t.about()));
+    PossibleValuesParser::new(std::iter::once(none).chain(values))
+        .try_map(|s| parse_or_none::<T>(&s).map(OrNone))
+}
 
 // `--projectId`.
 #[derive(Debug, Args)]

@@ -18,11 +18,12 @@ use super::{Failure, Outcome, select_project};
 use crate::api::json::CLI_QUERY;
 use crate::api::{self, Error, Paging, ServerCert};
 use crate::issuing::Fresh;
+use crate::model::escape_hidden;
 use crate::pki::custom::Extras;
-use crate::pki::{escape_hidden, random_letters};
+use crate::pki::random_letters;
 use crate::server::{self, ServeOptions, Tls};
 use crate::store::files::read_input;
-use crate::store::{CertRecord, Holder, Home, X509Type, ca};
+use crate::store::{CertRecord, Holder, Home, ca};
 use crate::tools::fixtures::{self, FixtureOptions};
 use crate::tools::kit::{self, KitOptions};
 use crate::tools::verify;
@@ -50,7 +51,7 @@ pub(super) fn list_users(
         }
         Output::Table => {
             let project = api::project(&registry, &gid)?;
-            print_users(&paging.select(project.users().cloned()))
+            print_users(&paging.select(project.users(time::OffsetDateTime::now_utc()).cloned()))
         }
     }
 }
@@ -117,8 +118,8 @@ pub(super) fn local_kit(home: &Home, a: KitArgs) -> Outcome {
     // `dbusers create` refuses: mongod would let it log in and do nothing.
     if let Ok(project) = api::project(&registry, &options.group_id) {
         for u in project
-            .users()
-            .filter(|u| u.x509_type == X509Type::Managed && u.roles.is_empty())
+            .users(time::OffsetDateTime::now_utc())
+            .filter(|u| u.is_managed_x509() && u.roles.is_empty())
         {
             eprintln!(
                 "atlas-ca: warning: {} has no roles in the registry: its mongod user can log in and do nothing",

@@ -19,9 +19,9 @@ use crate::api::keys::{self, ApiKeyEntry, KeyRoleEntry, role_entries};
 use crate::api::manage::{self, Password, UserSpec};
 use crate::api::projects::{self, ProjectEntry, masked};
 use crate::api::{self, ApiError, Error, ErrorCode, Page, Paging};
-use crate::pki::escape_hidden;
+use crate::model::{Credential, DatabaseUser, KeyRole, KeyRoleName, Role, escape_hidden};
 use crate::store::files::read_input;
-use crate::store::{DatabaseUser, Home, KeyRole, KeyRoleName, Registry, Role, ServiceAccount};
+use crate::store::{Home, Registry};
 
 /// The API root written into `links` by the command line.
 fn api_root() -> String {
@@ -73,15 +73,15 @@ pub(super) fn create_user(home: &Home, a: UserCreateArgs) -> Outcome {
     let spec = UserSpec {
         username: Some(a.username),
         database_name: None,
-        x509_type: Some(a.x509_type),
+        x509_type: Some(a.x509_type.0),
         roles: Some(roles),
         scopes: Some(a.user.scopes),
         labels: None,
         description: a.user.description,
         delete_after_date: a.user.delete_after,
-        aws_iam: a.aws_iam_type,
-        ldap: a.ldap_type,
-        oidc: a.oidc_type,
+        aws_iam: a.aws_iam_type.map(|t| t.0),
+        ldap: a.ldap_type.map(|t| t.0),
+        oidc: a.oidc_type.map(|t| t.0),
         password: a.user.password.as_deref().map(Password::given),
         group_id: None,
     };
@@ -113,9 +113,10 @@ fn check_auth_db(
     }
     let project = api::project(registry, gid)?;
     let here = |u: &&DatabaseUser| u.username == username;
-    let users: Vec<&DatabaseUser> = project.users().filter(here).collect();
-    if !users.is_empty() && !users.iter().any(|u| u.database_name == auth_db) {
-        let other = &users[0].database_name;
+    let now = time::OffsetDateTime::now_utc();
+    let users: Vec<&DatabaseUser> = project.users(now).filter(here).collect();
+    if !users.is_empty() && !users.iter().any(|u| u.database().name() == auth_db) {
+        let other = users[0].database().name();
         let note = format!(
             "{} is in {other}: atlas-ca dbusers {verb} {} --authDB '{other}'",
             escape_hidden(username),
@@ -162,7 +163,7 @@ pub(super) fn update_user(home: &Home, a: UserUpdateArgs) -> Outcome {
     let spec = UserSpec {
         username: None,
         database_name: None,
-        x509_type: a.x509_type,
+        x509_type: a.x509_type.map(|t| t.0),
         roles: (!a.user.roles.is_empty()).then_some(a.user.roles),
         scopes: (!a.user.scopes.is_empty()).then_some(a.user.scopes),
         labels: None,
@@ -306,11 +307,11 @@ struct AccountView {
     roles: Vec<KeyRoleEntry>,
 }
 
-fn account_view(account: &ServiceAccount, client_secret: String) -> AccountView {
+fn account_view(account: &Credential, client_secret: String) -> AccountView {
     AccountView {
-        client_id: account.client_id.clone(),
+        client_id: account.id.clone(),
         client_secret,
-        name: account.name.clone().unwrap_or_default(),
+        name: account.label.clone().unwrap_or_default(),
         roles: role_entries(&account.roles),
     }
 }
@@ -326,12 +327,10 @@ fn service_accounts(home: &Home, command: ServiceAccountsCommand) -> Outcome {
             let roles = key_roles(home, roles, &project)?;
             let account = projects::create_service_account(home, &name, roles)?;
             match output {
-                Some(Output::Json) => {
-                    print_json(&account_view(&account, account.client_secret.clone()))
-                }
+                Some(Output::Json) => print_json(&account_view(&account, account.secret.clone())),
                 _ => print_line(&format!(
                     "Service account '{name}' created.\nClient ID {}\nClient Secret {}",
-                    account.client_id, account.client_secret
+                    account.id, account.secret
                 )),
             }
         }
@@ -340,7 +339,7 @@ fn service_accounts(home: &Home, command: ServiceAccountsCommand) -> Outcome {
             let accounts: Vec<AccountView> = registry
                 .service_accounts
                 .iter()
-                .map(|a| account_view(a, masked(&a.client_secret)))
+                .map(|a| account_view(a, masked(&a.secret)))
                 .collect();
             match output {
                 Some(Output::Json) => print_json(&accounts),
@@ -357,7 +356,7 @@ fn service_accounts(home: &Home, command: ServiceAccountsCommand) -> Outcome {
         }
         ServiceAccountsCommand::Delete { client_id } => {
             let account = projects::delete_service_account(home, &client_id)?;
-            print_line(&format!("Service account '{}' deleted", account.client_id))
+            print_line(&format!("Service account '{}' deleted", account.id))
         }
     }
 }
@@ -377,15 +376,15 @@ fn api_keys(home: &Home, command: ApiKeysCommand) -> Outcome {
                 Some(Output::Json) => print_json(&ApiKeyEntry::new(
                     &registry,
                     &key,
-                    key.private_key.clone(),
+                    key.secret.clone(),
                     &api_root(),
                 )),
                 // The Atlas CLI's template.
                 _ => print_line(&format!(
                     "API Key '{}' created.\nPublic API Key {}\nPrivate API Key {}",
-                    projects::key_id(&key.public_key),
-                    key.public_key,
-                    key.private_key
+                    projects::key_id(&key.id),
+                    key.id,
+                    key.secret
                 )),
             }
         }
@@ -419,7 +418,7 @@ fn api_keys(home: &Home, command: ApiKeysCommand) -> Outcome {
         }
         ApiKeysCommand::Delete { public_key } => {
             let key = projects::delete_api_key(home, &public_key)?;
-            print_line(&format!("API Key '{}' deleted", key.public_key))
+            print_line(&format!("API Key '{}' deleted", key.id))
         }
     }
 }

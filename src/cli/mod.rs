@@ -20,7 +20,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use crate::api::{self, Error};
-use crate::pki::escape_hidden;
+use crate::model::escape_hidden;
 use crate::store::files::read_input;
 use crate::store::{Home, Passphrase, Registry, default_root};
 use args::{Cli, Command, DbusersCommand, PkiCommand, ProjectArg};
@@ -148,7 +148,7 @@ fn select_project(registry: &Registry, arg: &ProjectArg) -> Result<String, Failu
     if let Some(id) = &arg.project_id {
         // A project's name where its id is asked, as Atlas CLI users try;
         // an id is always taken as an id.
-        if !crate::store::registry::is_project_id(id)
+        if !crate::model::is_project_id(id)
             && let Some(p) = registry
                 .projects
                 .iter()

@@ -10,9 +10,10 @@ use time::OffsetDateTime;
 
 use super::{Failure, Outcome};
 use crate::api::{Error, timestamp};
-use crate::pki::{escape_hidden, is_hidden};
+use crate::model::names::name_or_none;
+use crate::model::{DatabaseUser, escape_hidden, is_hidden};
 use crate::store::files::{Dir, Refusal, Staged, check_target, file_name};
-use crate::store::{CertRecord, DatabaseUser, Home};
+use crate::store::{CertRecord, Home};
 use crate::tools::verify::Check;
 
 pub(super) fn note_created(home: &Home, gid: &str, created: bool) {
@@ -162,8 +163,8 @@ pub(super) fn print_users(users: &[DatabaseUser]) -> Outcome {
             .collect();
         vec![
             u.username.clone(),
-            u.database_name.clone(),
-            u.x509_type.to_string(),
+            u.database().name().to_string(),
+            name_or_none(u.kind.x509()).to_string(),
             roles.join(","),
         ]
     });

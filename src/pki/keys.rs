@@ -8,66 +8,32 @@ use openssl::pkey::{PKey, Private};
 
 use super::rsa;
 
-/// A subject key type. Atlas issues RSA-4096 only; the others are for
-/// fixtures and local set-ups (the CA still signs with RSA-4096/SHA-256).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-#[non_exhaustive]
-pub enum KeyType {
-    /// RSA, 2048-bit modulus.
-    Rsa2048,
-    /// RSA, 3072-bit modulus.
-    Rsa3072,
-    /// RSA, 4096-bit modulus: what Atlas issues.
-    #[default]
-    Rsa4096,
-    /// ECDSA on NIST P-256.
-    EcP256,
-    /// ECDSA on NIST P-384.
-    EcP384,
-    /// Ed25519.
-    Ed25519,
+use crate::model::names::atlas_enum;
+
+atlas_enum! {
+    /// A subject key type. Atlas issues RSA-4096 only; the others are for
+    /// fixtures and local set-ups (the CA still signs with RSA-4096/SHA-256).
+    /// Names are read without regard to case.
+    #[derive(Default)]
+    #[non_exhaustive]
+    pub enum KeyType("key type", Insensitive) {
+        /// RSA, 2048-bit modulus.
+        Rsa2048 = "rsa-2048", "RSA, 2048-bit modulus";
+        /// RSA, 3072-bit modulus.
+        Rsa3072 = "rsa-3072", "RSA, 3072-bit modulus";
+        /// RSA, 4096-bit modulus: what Atlas issues.
+        #[default]
+        Rsa4096 = "rsa-4096", "RSA, 4096-bit modulus: what Atlas issues";
+        /// ECDSA on NIST P-256.
+        EcP256 = "ec-p256", "ECDSA on NIST P-256";
+        /// ECDSA on NIST P-384.
+        EcP384 = "ec-p384", "ECDSA on NIST P-384";
+        /// Ed25519.
+        Ed25519 = "ed25519", "Ed25519";
+    }
 }
 
-/// A key type name that [`KeyType`] does not know.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown key type {0:?}")]
-pub struct UnknownKeyType(pub String);
-
 impl KeyType {
-    /// Every key type, in the order help texts list them.
-    pub const ALL: [KeyType; 6] = [
-        KeyType::Rsa2048,
-        KeyType::Rsa3072,
-        KeyType::Rsa4096,
-        KeyType::EcP256,
-        KeyType::EcP384,
-        KeyType::Ed25519,
-    ];
-
-    /// The type's name, as `--key-type` and the documentation spell it.
-    pub fn name(self) -> &'static str {
-        match self {
-            KeyType::Rsa2048 => "rsa-2048",
-            KeyType::Rsa3072 => "rsa-3072",
-            KeyType::Rsa4096 => "rsa-4096",
-            KeyType::EcP256 => "ec-p256",
-            KeyType::EcP384 => "ec-p384",
-            KeyType::Ed25519 => "ed25519",
-        }
-    }
-
-    /// One line on what the type is.
-    pub fn about(self) -> &'static str {
-        match self {
-            KeyType::Rsa2048 => "RSA, 2048-bit modulus",
-            KeyType::Rsa3072 => "RSA, 3072-bit modulus",
-            KeyType::Rsa4096 => "RSA, 4096-bit modulus: what Atlas issues",
-            KeyType::EcP256 => "ECDSA on NIST P-256",
-            KeyType::EcP384 => "ECDSA on NIST P-384",
-            KeyType::Ed25519 => "Ed25519",
-        }
-    }
-
     /// The RSA modulus size, for RSA types.
     pub fn rsa_bits(self) -> Option<u32> {
         match self {
@@ -97,29 +63,6 @@ impl KeyType {
     }
 }
 
-/// The one of `all` whose `name` is `s`, ignoring ASCII case.
-pub(super) fn by_name<T: Copy, const N: usize>(
-    all: [T; N],
-    name: fn(T) -> &'static str,
-    s: &str,
-) -> Option<T> {
-    all.into_iter().find(|t| name(*t).eq_ignore_ascii_case(s))
-}
-
-impl std::fmt::Display for KeyType {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-impl std::str::FromStr for KeyType {
-    type Err = UnknownKeyType;
-
-    fn from_str(s: &str) -> Result<KeyType, UnknownKeyType> {
-        by_name(KeyType::ALL, KeyType::name, s).ok_or_else(|| UnknownKeyType(s.to_string()))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -140,7 +83,7 @@ mod tests {
 
     #[test]
     fn names_round_trip() {
-        for t in KeyType::ALL {
+        for &t in KeyType::ALL {
             assert_eq!(t.name().parse::<KeyType>(), Ok(t));
         }
         assert_eq!("EC-P256".parse::<KeyType>(), Ok(KeyType::EcP256));

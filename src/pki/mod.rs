@@ -1,7 +1,6 @@
 //! Certificate mechanics, pure: serials, times, names, key types and RSA
 //! generation, validity periods, the certificate profiles and CRLs; with
-//! them the username policy and text escaping (`text`), random ids and
-//! secrets (`random`) and the opaque library error (`backend`). Nothing
+//! them random ids and secrets (`random`) and the opaque library error (`backend`). Nothing
 //! here touches the file system or the ledger.
 
 mod authority;
@@ -17,18 +16,16 @@ mod probable_prime;
 mod profile;
 mod random;
 mod rsa;
-mod text;
 mod validity;
 mod x509;
 
 pub use authority::{Authority, CA_MONTHS};
 pub use backend::Backend;
 pub use dn::{merged_subject, name_der};
-pub use keys::{KeyType, UnknownKeyType};
-pub use profile::{Host, Profile, Subject, UnknownProfile, certificate, subject_text};
+pub use keys::KeyType;
+pub use profile::{Host, Profile, Subject, certificate, subject_text};
 pub use random::{random_hex, random_letters};
 pub(crate) use rsa::openssl_rsa;
-pub use text::{escape_hidden, is_hidden, is_valid_username};
 pub use validity::{OutOfRange, Validity};
 pub use x509::{
     asn1_time, fingerprint, integer_u64, mongod_subject, pem_bundle, pkcs12_der, random_serial,

@@ -25,60 +25,21 @@ use openssl::x509::{X509, X509Builder};
 
 use super::authority::Authority;
 use super::custom::{Extras, append_extras};
-use super::keys::by_name;
 use super::validity::Validity;
 use super::x509::{asn1_time, name, rfc2253_subject, serial_integer};
+use crate::model::names::atlas_enum;
 
-/// Which extensions a client certificate carries.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-#[non_exhaustive]
-pub enum Profile {
-    /// Exactly what Atlas issues.
-    #[default]
-    Atlas,
-    /// Atlas's profile plus subject and authority key identifiers (RFC 5280).
-    Strict,
-}
-
-/// A profile name that [`Profile`] does not know.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown profile {0:?}")]
-pub struct UnknownProfile(pub String);
-
-impl Profile {
-    /// Every profile, in the order help texts list them.
-    pub const ALL: [Profile; 2] = [Profile::Atlas, Profile::Strict];
-
-    /// The profile's name, as `--profile` and the documentation spell it.
-    pub fn name(self) -> &'static str {
-        match self {
-            Profile::Atlas => "atlas",
-            Profile::Strict => "strict",
-        }
-    }
-
-    /// One line on what the profile is.
-    pub fn about(self) -> &'static str {
-        match self {
-            Profile::Atlas => "exactly what Atlas issues",
-            Profile::Strict => {
-                "Atlas's profile plus subject and authority key identifiers (RFC 5280)"
-            }
-        }
-    }
-}
-
-impl std::fmt::Display for Profile {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-impl std::str::FromStr for Profile {
-    type Err = UnknownProfile;
-
-    fn from_str(s: &str) -> Result<Profile, UnknownProfile> {
-        by_name(Profile::ALL, Profile::name, s).ok_or_else(|| UnknownProfile(s.to_string()))
+atlas_enum! {
+    /// Which extensions a client certificate carries (names read without
+    /// regard to case).
+    #[derive(Default)]
+    #[non_exhaustive]
+    pub enum Profile("profile", Insensitive) {
+        /// Exactly what Atlas issues.
+        #[default]
+        Atlas = "atlas", "exactly what Atlas issues";
+        /// Atlas's profile plus subject and authority key identifiers (RFC 5280).
+        Strict = "strict", "Atlas's profile plus subject and authority key identifiers (RFC 5280)";
     }
 }
 
@@ -259,7 +220,7 @@ mod tests {
 
     #[test]
     fn profile_names_round_trip() {
-        for p in Profile::ALL {
+        for &p in Profile::ALL {
             assert_eq!(p.name().parse::<Profile>(), Ok(p));
         }
         assert!("lax".parse::<Profile>().is_err());

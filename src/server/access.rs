@@ -12,9 +12,9 @@ use super::AppState;
 use super::digest::{Failure, Why};
 use super::respond::{Fmt, api_error, challenge};
 use crate::api::{ApiError, ErrorCode};
-use crate::pki::escape_hidden;
-use crate::store::registry::is_project_id;
-use crate::store::{KeyRole, KeyRoleName, Registry};
+use crate::model::is_project_id;
+use crate::model::{KeyRole, KeyRoleName, escape_hidden};
+use crate::store::Registry;
 
 /// Atlas's per-minute request allowance on most endpoints, reported in
 /// `Ratelimit-Limit`.
@@ -105,7 +105,7 @@ pub(super) fn begin(
             .tokens
             .holder(token.trim(), &registry)
             .map(|a| Caller {
-                id: a.client_id.clone(),
+                id: a.id.clone(),
                 roles: a.roles.clone(),
             })
             .ok_or(Refusal::Token)?,
@@ -113,7 +113,7 @@ pub(super) fn begin(
             .digest
             .verify(authorization, method.as_str(), request_uri, &registry)
             .map(|k| Caller {
-                id: k.public_key.clone(),
+                id: k.id.clone(),
                 roles: k.roles.clone(),
             })
             .map_err(|f| {

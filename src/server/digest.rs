@@ -16,7 +16,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use md5::Md5;
 use sha2::{Digest as _, Sha256};
 
-use crate::store::{ApiKey, Registry};
+use crate::model::Credential;
+use crate::store::Registry;
 
 /// The realm Atlas uses.
 pub const REALM: &str = "MMS Public API";
@@ -138,7 +139,7 @@ impl DigestAuth {
         method: &str,
         uri: &str,
         registry: &'r Registry,
-    ) -> Result<&'r ApiKey, Failure> {
+    ) -> Result<&'r Credential, Failure> {
         let params = header.ok_or(Failure::Denied(Why::Missing))?;
         let params = parse(params).ok_or(Failure::Denied(Why::Malformed))?;
         let get = |k: &str| params.get(k).map(String::as_str);
@@ -164,7 +165,7 @@ impl DigestAuth {
         let key = registry
             .api_key(username)
             .ok_or(Failure::Denied(Why::UnknownKey))?;
-        let ha1 = hash(&format!("{username}:{REALM}:{}", key.private_key));
+        let ha1 = hash(&format!("{username}:{REALM}:{}", key.secret));
         let ha2 = hash(&format!("{method}:{signed}"));
         let expected = hash(&format!("{ha1}:{nonce}:{nc_text}:{cnonce}:auth:{ha2}"));
         let matches = expected.len() == response.len()
@@ -319,10 +320,7 @@ mod tests {
         let auth = DigestAuth::new(Duration::from_secs(60)).unwrap();
         let reg = registry();
         let nonce = auth.nonce_at(now_secs());
-        let ok = |h: &str| {
-            auth.verify(Some(h), "GET", URI, &reg)
-                .map(|k| k.public_key.clone())
-        };
+        let ok = |h: &str| auth.verify(Some(h), "GET", URI, &reg).map(|k| k.id.clone());
         assert_eq!(
             ok(&header(&nonce, "00000001", "secret", Some("MD5"))),
             Ok("pub".into())

@@ -42,7 +42,7 @@ pub(super) async fn create_key(
         call.fmt,
         200,
         created.map(|(registry, key)| {
-            ApiKeyEntry::new(&registry, &key, key.private_key.clone(), &call.root)
+            ApiKeyEntry::new(&registry, &key, key.secret.clone(), &call.root)
         }),
     ))
 }

@@ -27,10 +27,11 @@ use std::time::Duration;
 
 use crate::api::{Error, Responder};
 use crate::issuing::KeyPool;
-use crate::pki::{KeyType, escape_hidden};
+use crate::pki::KeyType;
 use crate::store::Home;
 use crate::tools::ocsp_dir;
 
+use crate::model::escape_hidden;
 pub use digest::DigestAuth;
 use registry_cache::RegistryCache;
 pub use tls::api_ca_pem;

@@ -20,8 +20,9 @@ use sha2::{Digest, Sha256};
 use super::AppState;
 use super::call::{declared_length, read_body};
 use super::respond::{Fmt, Version, respond};
+use crate::model::Credential;
 use crate::pki::random_hex;
-use crate::store::{Registry, ServiceAccount};
+use crate::store::Registry;
 
 /// Most live tokens in all; when they are all live and held by accounts
 /// below their own bound, a new token is refused (never another account's
@@ -40,8 +41,8 @@ struct Grant {
     until: Instant,
 }
 
-fn secret_digest(account: &ServiceAccount) -> [u8; 32] {
-    Sha256::digest(account.client_secret.as_bytes()).into()
+fn secret_digest(account: &Credential) -> [u8; 32] {
+    Sha256::digest(account.secret.as_bytes()).into()
 }
 
 /// Why no token was issued.
@@ -74,14 +75,14 @@ impl Tokens {
 
     /// A new token for `account`. Expired tokens go first; an account at
     /// its bound loses its own token that expires first.
-    fn issue(&self, account: &ServiceAccount) -> Result<String, NoToken> {
+    fn issue(&self, account: &Credential) -> Result<String, NoToken> {
         let token = random_hex(32).map_err(NoToken::Random)?;
         let now = Instant::now();
         let mut live = self.lock();
         live.retain(|_, g| g.until > now);
         let own: Vec<(&String, Instant)> = live
             .iter()
-            .filter(|(_, g)| g.client_id == account.client_id)
+            .filter(|(_, g)| g.client_id == account.id)
             .map(|(t, g)| (t, g.until))
             .collect();
         if own.len() >= MAX_TOKENS_PER_ACCOUNT {
@@ -98,7 +99,7 @@ impl Tokens {
         live.insert(
             token.clone(),
             Grant {
-                client_id: account.client_id.clone(),
+                client_id: account.id.clone(),
                 secret: secret_digest(account),
                 until: now + self.ttl,
             },
@@ -109,11 +110,7 @@ impl Tokens {
     /// The service account in `registry` that holds the live `token`: the
     /// account must still exist with the secret the token was granted for.
     /// A token whose account is gone or changed ends here for good.
-    pub(super) fn holder<'r>(
-        &self,
-        token: &str,
-        registry: &'r Registry,
-    ) -> Option<&'r ServiceAccount> {
+    pub(super) fn holder<'r>(&self, token: &str, registry: &'r Registry) -> Option<&'r Credential> {
         let mut live = self.lock();
         let grant = live.get(token)?;
         let account = registry
@@ -167,7 +164,7 @@ fn oauth_error(status: u16, error: &'static str, description: &'static str) -> R
 }
 
 /// The service account that HTTP Basic `headers` authenticate, if any.
-fn client<'r>(headers: &HeaderMap, registry: &'r Registry) -> Option<&'r ServiceAccount> {
+fn client<'r>(headers: &HeaderMap, registry: &'r Registry) -> Option<&'r Credential> {
     let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let encoded = value
         .strip_prefix("Basic ")
@@ -178,7 +175,7 @@ fn client<'r>(headers: &HeaderMap, registry: &'r Registry) -> Option<&'r Service
     let text = String::from_utf8(decoded).ok()?;
     let (id, secret) = text.split_once(':')?;
     let account = registry.service_account(id)?;
-    let expected = account.client_secret.as_bytes();
+    let expected = account.secret.as_bytes();
     (expected.len() == secret.len() && openssl::memcmp::eq(expected, secret.as_bytes()))
         .then_some(account)
 }
@@ -199,7 +196,7 @@ const FMT: Fmt = Fmt {
 async fn authenticated(
     state: &AppState,
     request: Request,
-) -> Result<(ServiceAccount, HashMap<String, String>), Response> {
+) -> Result<(Credential, HashMap<String, String>), Response> {
     let (parts, body) = request.into_parts();
     let registry = state.registry.current();
     let Some(account) = client(&parts.headers, &registry).cloned() else {
@@ -258,7 +255,7 @@ pub(super) async fn revoke(State(state): State<Arc<AppState>>, request: Request)
         Err(response) => return response,
     };
     if let Some(token) = form.get("token") {
-        state.tokens.revoke(token, &account.client_id);
+        state.tokens.revoke(token, &account.id);
     }
     respond(200, "application/json", Body::empty())
 }

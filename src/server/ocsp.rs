@@ -57,7 +57,7 @@ async fn answer(state: Arc<AppState>, der: Vec<u8>) -> Response {
         Err(e) => {
             eprintln!(
                 "atlas-ca: OCSP answer failed: {}",
-                crate::pki::escape_hidden(&e.to_string())
+                crate::model::escape_hidden(&e.to_string())
             );
             // internalError (2), unsigned.
             respond(

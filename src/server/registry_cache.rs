@@ -1,13 +1,12 @@
 //! The registry as the server sees it: re-read when the file changes, the
 //! last good version kept when an edit does not parse.
 
+use crate::model::escape_hidden;
+use crate::store::{Registry, RegistryError};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
-
-use crate::pki::escape_hidden;
-use crate::store::{Registry, RegistryError};
 
 /// What identifies a version of the file: inode (every atomic rewrite
 /// makes a new one), modification time and size.

@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use super::AppState;
 use crate::api::{self, ApiError, Envelope, Error, ErrorCode, Page};
-use crate::pki::escape_hidden;
+use crate::model::escape_hidden;
 
 /// Which API version a request came in on; it decides the Content-Type.
 #[derive(Debug, Clone, Copy)]

@@ -319,7 +319,7 @@ fn sweep(dir: &Path) {
         eprintln!(
             "atlas-ca: removed {removed} temporary file{} that an interrupted run left in {}",
             if removed == 1 { "" } else { "s" },
-            crate::pki::escape_hidden(&dir.display().to_string())
+            crate::model::escape_hidden(&dir.display().to_string())
         );
     }
 }

@@ -1,8 +1,8 @@
 //! Storage: the home's layout, the registry, the project CA files, the
 //! ledger and atomic private files. It knows certificates only through
-//! [`crate::pki`].
+//! [`crate::pki`], and projects, users and credentials through
+//! [`crate::model`].
 
-mod auth;
 pub(crate) mod ca;
 pub(crate) mod files;
 mod home;
@@ -10,12 +10,8 @@ pub(crate) mod ledger;
 pub(crate) mod registry;
 pub(crate) mod registry_edit;
 
-pub use auth::{AtlasName, AuthProblem, AuthTypes, AwsIamType, LdapAuthType, OidcAuthType};
 pub use ca::{CaError, KeyFile, Passphrase};
 pub use files::Refusal;
 pub use home::{Home, default_root};
 pub use ledger::{CertRecord, Holder, LedgerError};
-pub use registry::{
-    ApiKey, DatabaseUser, KeyRole, KeyRoleName, Label, Project, Registry, RegistryError, Role,
-    Scope, ScopeKind, ServiceAccount, UnknownName, UserDetails, X509Type,
-};
+pub use registry::{Registry, RegistryError};

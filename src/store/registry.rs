@@ -1,313 +1,34 @@
-//! The registry: the projects and database users that Atlas would hold, read
-//! from a TOML file whose field names follow the Atlas Admin API.
+//! The registry file: `users.toml`, the projects, database users and
+//! credentials that Atlas would hold, mapped from TOML whose field names
+//! follow the Atlas Admin API onto the model's types, and checked by the
+//! model's rules.
 //!
 //! Every problem is reported with the file, line and column it comes from, so
 //! a typo in `users.toml` is an error that points at itself, never a silently
 //! ignored key.
 
-use std::fmt;
 use std::path::{Path, PathBuf};
 
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use toml::Spanned;
 
-use super::auth::{AuthProblem, AuthTypes, AwsIamType, LdapAuthType, OidcAuthType};
-
-/// Atlas allows at most this many database users in one project.
-pub const MAX_USERS_PER_PROJECT: usize = 100;
-
-/// How a database user authenticates with X.509, as the Admin API's `x509Type`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]
-#[serde(rename_all = "UPPERCASE")]
-#[non_exhaustive]
-pub enum X509Type {
-    /// No X.509 authentication (password users).
-    #[default]
-    None,
-    /// Atlas-managed X.509: Atlas (here: atlas-ca) issues the certificates.
-    Managed,
-    /// Self-managed X.509: the customer's own CA issues the certificates.
-    Customer,
-}
-
-impl X509Type {
-    /// Every type, in the order help texts list them.
-    pub const ALL: [X509Type; 3] = [X509Type::None, X509Type::Managed, X509Type::Customer];
-
-    /// The type's name, as Atlas spells it (and serde reads and writes it).
-    pub fn name(self) -> &'static str {
-        match self {
-            X509Type::None => "NONE",
-            X509Type::Managed => "MANAGED",
-            X509Type::Customer => "CUSTOMER",
-        }
-    }
-
-    /// One line on what the type means.
-    pub fn about(self) -> &'static str {
-        match self {
-            X509Type::None => "Password (SCRAM) users",
-            X509Type::Managed => "Atlas-managed X.509: atlas-ca issues the certificates",
-            X509Type::Customer => "Customer-managed X.509: the project's customer CAs issue them",
-        }
-    }
-}
-
-/// A role grant, as the Admin API spells it (fields in the alphabetical
-/// order Atlas serializes them).
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct Role {
-    /// Optional collection the role is limited to.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub collection_name: Option<String>,
-    /// The database the role applies to.
-    pub database_name: String,
-    /// The role, for example `readWrite`.
-    pub role_name: String,
-}
-
-/// A cluster or data lake a user is limited to (Atlas's `scopes`).
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct Scope {
-    /// The cluster's or data lake's name.
-    pub name: String,
-    /// `CLUSTER` or `DATA_LAKE`.
-    #[serde(rename = "type")]
-    pub kind: ScopeKind,
-}
-
-/// What a scope names.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum ScopeKind {
-    /// A cluster.
-    Cluster,
-    /// A data lake (Atlas Data Federation).
-    DataLake,
-}
-
-/// A key-value label on a user (Atlas's `labels`).
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct Label {
-    /// The key.
-    pub key: String,
-    /// The value.
-    pub value: String,
-}
-
-/// What Atlas stores about a user beyond authentication and roles, and
-/// echoes: scopes, labels, a description and the time a temporary user
-/// is deleted.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct UserDetails {
-    /// Clusters and data lakes the user is limited to (none: all).
-    pub scopes: Vec<Scope>,
-    /// Key-value labels.
-    pub labels: Vec<Label>,
-    /// A description, at most [`MAX_DESCRIPTION`] characters.
-    pub description: Option<String>,
-    /// When Atlas deletes a temporary user.
-    pub delete_after_date: Option<time::OffsetDateTime>,
-}
-
-/// Longest user description, in characters (the spec's).
-pub const MAX_DESCRIPTION: usize = 100;
-
-/// One database user of a project.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DatabaseUser {
-    /// The user name; for X.509 users the certificate's CN.
-    pub username: String,
-    /// `admin` or `$external` (X.509 users live in `$external`).
-    pub database_name: String,
-    /// How the user authenticates with X.509.
-    pub x509_type: X509Type,
-    /// How the user authenticates otherwise (AWS IAM, LDAP, OIDC).
-    pub auth: AuthTypes,
-    /// The user's role grants.
-    pub roles: Vec<Role>,
-    /// Scopes, labels, description, deletion time.
-    pub details: UserDetails,
-}
-
-/// One Atlas project (group): the unit that owns a CA and database users.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Project {
-    /// The 24-hex-character project id.
-    pub id: String,
-    /// Optional human-readable name.
-    pub name: Option<String>,
-    /// The project uses self-managed ("advanced") X.509: Atlas will not issue.
-    pub self_managed_x509: bool,
-    /// Per-user limit on unexpired certificates; `None` means no limit.
-    pub max_certs_per_user: Option<u32>,
-    /// The project's database users.
-    pub database_users: Vec<DatabaseUser>,
-    /// The organization the project belongs to (24 hex), when recorded.
-    pub org_id: Option<String>,
-    /// When the project was created, when recorded.
-    pub created: Option<time::OffsetDateTime>,
-    /// Key-value tags (Atlas's resource tags).
-    pub tags: Vec<Label>,
-}
-
-impl Project {
-    /// The database user with this exact name, if any (a temporary user
-    /// past its deleteAfterDate is gone, as on Atlas).
-    pub fn user(&self, username: &str) -> Option<&DatabaseUser> {
-        self.users().find(|u| u.username == username)
-    }
-
-    /// The users that exist now: those without a deleteAfterDate, or
-    /// before it.
-    pub fn users(&self) -> impl Iterator<Item = &DatabaseUser> {
-        let now = time::OffsetDateTime::now_utc();
-        self.database_users.iter().filter(move |u| !u.is_gone(now))
-    }
-}
-
-impl DatabaseUser {
-    /// Whether a temporary user's deleteAfterDate has passed at `now`.
-    pub fn is_gone(&self, now: time::OffsetDateTime) -> bool {
-        self.details.delete_after_date.is_some_and(|at| at <= now)
-    }
-}
-
-/// A programmatic API key role, as Atlas names them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-#[non_exhaustive]
-pub enum KeyRoleName {
-    /// Project Owner: everything in the project.
-    GroupOwner,
-    /// Project Database Access Admin: manages database users and certificates.
-    GroupDatabaseAccessAdmin,
-    /// Project Read Only: may list.
-    GroupReadOnly,
-    /// Organization Owner: everything in every project.
-    OrgOwner,
-}
-
-impl KeyRoleName {
-    /// Every role, in the order help texts list them.
-    pub const ALL: [KeyRoleName; 4] = [
-        KeyRoleName::GroupOwner,
-        KeyRoleName::GroupDatabaseAccessAdmin,
-        KeyRoleName::GroupReadOnly,
-        KeyRoleName::OrgOwner,
-    ];
-
-    /// The role's name, as Atlas spells it (and serde reads it).
-    pub fn name(self) -> &'static str {
-        match self {
-            KeyRoleName::GroupOwner => "GROUP_OWNER",
-            KeyRoleName::GroupDatabaseAccessAdmin => "GROUP_DATABASE_ACCESS_ADMIN",
-            KeyRoleName::GroupReadOnly => "GROUP_READ_ONLY",
-            KeyRoleName::OrgOwner => "ORG_OWNER",
-        }
-    }
-
-    /// One line on what the role may do.
-    pub fn about(self) -> &'static str {
-        match self {
-            KeyRoleName::GroupOwner => "Project Owner",
-            KeyRoleName::GroupDatabaseAccessAdmin => "Project Database Access Admin",
-            KeyRoleName::GroupReadOnly => "Project Read Only",
-            KeyRoleName::OrgOwner => "Organization Owner (every project)",
-        }
-    }
-}
-
-impl std::str::FromStr for KeyRoleName {
-    type Err = UnknownName;
-
-    fn from_str(s: &str) -> Result<KeyRoleName, UnknownName> {
-        by_name(KeyRoleName::ALL, KeyRoleName::name, s).ok_or_else(|| UnknownName {
-            what: "API key role",
-            name: s.to_string(),
-        })
-    }
-}
-
-/// A name that none of a type's values has (a role, an X.509 type).
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown {what} {name:?}")]
-pub struct UnknownName {
-    /// What kind of name it is.
-    pub what: &'static str,
-    /// The name.
-    pub name: String,
-}
-
-/// The value of `all` whose `name` is `s`, exactly.
-fn by_name<T: Copy, const N: usize>(
-    all: [T; N],
-    name: fn(T) -> &'static str,
-    s: &str,
-) -> Option<T> {
-    all.into_iter().find(|t| name(*t) == s)
-}
-
-/// One role of an API key: a project role with its `groupId`, or `ORG_OWNER`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct KeyRole {
-    /// The role.
-    pub role_name: KeyRoleName,
-    /// The project it applies to (`None` for `ORG_OWNER`).
-    pub group_id: Option<String>,
-}
-
-impl KeyRole {
-    /// Whether the role applies in project `gid` (ids compare without
-    /// regard to case, as project lookups do).
-    pub fn is_in(&self, gid: &str) -> bool {
-        self.group_id
-            .as_deref()
-            .is_some_and(|g| g.eq_ignore_ascii_case(gid))
-    }
-}
-
-/// A programmatic API key: the HTTP Digest user name and password.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct ApiKey {
-    /// What the key is for, as Atlas's `desc`.
-    pub desc: Option<String>,
-    /// The public key (Digest user name).
-    pub public_key: String,
-    /// The private key (Digest password).
-    pub private_key: String,
-    /// What the key may do.
-    pub roles: Vec<KeyRole>,
-}
-
-/// A service account: OAuth 2.0 client credentials that
-/// `POST /api/oauth/token` exchanges for a bearer token with its roles.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct ServiceAccount {
-    /// Its name.
-    pub name: Option<String>,
-    /// The client id (`mdb_sa_id_...`).
-    pub client_id: String,
-    /// The client secret (`mdb_sa_sk_...`).
-    pub client_secret: String,
-    /// What its tokens may do.
-    pub roles: Vec<KeyRole>,
-}
+use crate::model::names::deserialize_or_none;
+use crate::model::rules::{self, UserProblem};
+use crate::model::{
+    AuthFields, AwsIamType, Credential, CredentialKind, DatabaseUser, KeyRole, KeyRoleName,
+    KeyRoleProblem, Label, LdapAuthType, MAX_USERS_PER_PROJECT, OidcAuthType, Project, Role, Scope,
+    UserDetails, X509Type, is_credential_id, is_project_id,
+};
 
 /// A parsed and validated registry.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Registry {
     /// The projects in file order.
     pub projects: Vec<Project>,
-    /// The API keys the server accepts.
-    pub api_keys: Vec<ApiKey>,
-    /// The service accounts (OAuth 2.0 client credentials).
-    pub service_accounts: Vec<ServiceAccount>,
+    /// The API keys the server accepts (`[[apiKeys]]`).
+    pub api_keys: Vec<Credential>,
+    /// The service accounts (`[[serviceAccounts]]`).
+    pub service_accounts: Vec<Credential>,
 }
 
 /// Why a registry could not be used.
@@ -371,6 +92,16 @@ struct RawRegistry {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct RawApiKey {
+    desc: Option<String>,
+    public_key: Spanned<String>,
+    private_key: Spanned<String>,
+    #[serde(default)]
+    roles: Vec<Spanned<RawKeyRole>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
 struct RawServiceAccount {
     name: Option<String>,
     client_id: Spanned<String>,
@@ -379,29 +110,34 @@ struct RawServiceAccount {
     roles: Vec<Spanned<RawKeyRole>>,
 }
 
-/// What the two kinds of credentials call their id and secret.
-struct Labels {
-    id: &'static str,
-    secret: &'static str,
+/// A credential of either kind, its fields by their meaning.
+struct RawCredential {
+    label: Option<String>,
+    id: Spanned<String>,
+    secret: Spanned<String>,
+    roles: Vec<Spanned<RawKeyRole>>,
 }
 
-const API_KEY_LABELS: Labels = Labels {
-    id: "publicKey",
-    secret: "privateKey",
-};
-const SERVICE_ACCOUNT_LABELS: Labels = Labels {
-    id: "clientId",
-    secret: "clientSecret",
-};
+impl From<RawApiKey> for RawCredential {
+    fn from(k: RawApiKey) -> RawCredential {
+        RawCredential {
+            label: k.desc,
+            id: k.public_key,
+            secret: k.private_key,
+            roles: k.roles,
+        }
+    }
+}
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-struct RawApiKey {
-    desc: Option<String>,
-    public_key: Spanned<String>,
-    private_key: Spanned<String>,
-    #[serde(default)]
-    roles: Vec<Spanned<RawKeyRole>>,
+impl From<RawServiceAccount> for RawCredential {
+    fn from(a: RawServiceAccount) -> RawCredential {
+        RawCredential {
+            label: a.name,
+            id: a.client_id,
+            secret: a.client_secret,
+            roles: a.roles,
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -432,27 +168,26 @@ struct RawProject {
 struct RawUser {
     username: Spanned<String>,
     database_name: Option<Spanned<String>>,
-    #[serde(default, rename = "x509Type")]
-    x509_type: X509Type,
-    #[serde(default, rename = "awsIAMType")]
-    aws_iam_type: AwsIamType,
+    #[serde(default, rename = "x509Type", deserialize_with = "deserialize_or_none")]
+    x509_type: Option<X509Type>,
+    #[serde(
+        default,
+        rename = "awsIAMType",
+        deserialize_with = "deserialize_or_none"
+    )]
+    aws_iam_type: Option<AwsIamType>,
+    #[serde(default, deserialize_with = "deserialize_or_none")]
+    ldap_auth_type: Option<LdapAuthType>,
+    #[serde(default, deserialize_with = "deserialize_or_none")]
+    oidc_auth_type: Option<OidcAuthType>,
     #[serde(default)]
-    ldap_auth_type: LdapAuthType,
-    #[serde(default)]
-    oidc_auth_type: OidcAuthType,
-    #[serde(default)]
-    roles: Vec<Role>,
+    roles: Vec<Spanned<Role>>,
     #[serde(default)]
     scopes: Vec<Scope>,
     #[serde(default)]
     labels: Vec<Label>,
     description: Option<Spanned<String>>,
     delete_after_date: Option<Spanned<String>>,
-}
-
-/// True when `id` has the form of an Atlas project id: 24 hexadecimal digits.
-pub fn is_project_id(id: &str) -> bool {
-    id.len() == 24 && id.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
 impl Registry {
@@ -473,43 +208,23 @@ impl Registry {
             let project = project(p, &projects, &fail)?;
             projects.push(project);
         }
-        let api_keys = credentials(raw.api_keys, &fail, &API_KEY_LABELS)?;
-        let accounts = raw
-            .service_accounts
-            .into_iter()
-            .map(|a| RawApiKey {
-                desc: a.name,
-                public_key: a.client_id,
-                private_key: a.client_secret,
-                roles: a.roles,
-            })
-            .collect();
-        let service_accounts = credentials(accounts, &fail, &SERVICE_ACCOUNT_LABELS)?
-            .into_iter()
-            .map(|k| ServiceAccount {
-                name: k.desc,
-                client_id: k.public_key,
-                client_secret: k.private_key,
-                roles: k.roles,
-            })
-            .collect();
+        let keys = raw.api_keys.into_iter().map(RawCredential::from);
+        let accounts = raw.service_accounts.into_iter().map(RawCredential::from);
         Ok(Registry {
             projects,
-            api_keys,
-            service_accounts,
+            api_keys: credentials(CredentialKind::ApiKey, keys, &fail)?,
+            service_accounts: credentials(CredentialKind::ServiceAccount, accounts, &fail)?,
         })
     }
 
     /// The service account with this client id, if any.
-    pub fn service_account(&self, client_id: &str) -> Option<&ServiceAccount> {
-        self.service_accounts
-            .iter()
-            .find(|a| a.client_id == client_id)
+    pub fn service_account(&self, client_id: &str) -> Option<&Credential> {
+        self.service_accounts.iter().find(|a| a.id == client_id)
     }
 
     /// The API key with this public key, if any.
-    pub fn api_key(&self, public_key: &str) -> Option<&ApiKey> {
-        self.api_keys.iter().find(|k| k.public_key == public_key)
+    pub fn api_key(&self, public_key: &str) -> Option<&Credential> {
+        self.api_keys.iter().find(|k| k.id == public_key)
     }
 
     /// The project with this id (compared without regard to case).
@@ -617,7 +332,8 @@ fn instant(
         })
 }
 
-/// Validates one database user of project `id` against those before it.
+/// Validates one database user of project `id` against those before it,
+/// by the model's rules, each problem at the field it is about.
 fn user(
     u: RawUser,
     id: &str,
@@ -625,153 +341,129 @@ fn user(
     fail: Fail<'_>,
 ) -> Result<DatabaseUser, RegistryError> {
     let name = u.username.get_ref();
-    if name.is_empty() {
-        return Err(fail(u.username.span().start, "username is empty".into()));
-    }
+    let name_at = u.username.span().start;
     if before.iter().any(|v| &v.username == name) {
         return Err(fail(
-            u.username.span().start,
+            name_at,
             format!("duplicate username {} in project {id}", quoted(name)),
         ));
     }
-    let auth = AuthTypes {
+    let fields = AuthFields {
+        x509: u.x509_type,
         aws_iam: u.aws_iam_type,
         ldap: u.ldap_auth_type,
         oidc: u.oidc_auth_type,
     };
     let db = u.database_name.as_ref();
-    match auth.check(u.x509_type, name, db.map(|d| d.get_ref().as_str())) {
-        Ok(()) => {}
-        Err(AuthProblem::TwoKinds(first, second)) => {
-            return Err(fail(
-                u.username.span().start,
-                format!(
-                    "user {} sets {first} and {second}: at most one of x509Type, awsIAMType, ldapAuthType and oidcAuthType",
-                    quoted(name)
-                ),
-            ));
-        }
-        Err(AuthProblem::NameForm) => {
-            return Err(fail(
-                u.username.span().start,
-                format!("username {}: {}", quoted(name), auth.name_form()),
-            ));
-        }
-        Err(AuthProblem::Database(databases)) => {
-            // `check` names a database only when one was given.
-            let at = db.map_or(u.username.span().start, |d| d.span().start);
-            let want: Vec<String> = databases.iter().map(|d| format!("{d:?}")).collect();
-            return Err(fail(
-                at,
-                format!(
-                    "databaseName {} of user {} must be {}",
-                    quoted(db.map_or("", |d| d.get_ref().as_str())),
-                    quoted(name),
-                    want.join(" or ")
-                ),
-            ));
-        }
-    }
-    let database_name = match u.database_name {
-        Some(db) => db.into_inner(),
-        None => auth.databases(u.x509_type)[0].to_string(),
+    let role_spans: Vec<usize> = u.roles.iter().map(|r| r.span().start).collect();
+    let description_at = u.description.as_ref().map_or(name_at, |d| d.span().start);
+    let word = |problem: UserProblem| {
+        let at = match problem {
+            UserProblem::Database(_) => db.map_or(name_at, |d| d.span().start),
+            UserProblem::Description => description_at,
+            UserProblem::Role(i) => role_spans.get(i).copied().unwrap_or(name_at),
+            _ => name_at,
+        };
+        let message = match problem {
+            UserProblem::EmptyName => "username is empty".to_string(),
+            UserProblem::TwoKinds(first, second) => format!(
+                "user {} sets {first} and {second}: at most one of x509Type, awsIAMType, ldapAuthType and oidcAuthType",
+                quoted(name)
+            ),
+            UserProblem::Database(_) => format!(
+                "databaseName {} of user {}: {}",
+                quoted(db.map_or("", |d| d.get_ref().as_str())),
+                quoted(name),
+                problem.rule()
+            ),
+            UserProblem::NameForm(_) => format!("username {}: {}", quoted(name), problem.rule()),
+            _ => format!(
+                "{} of user {}: {}",
+                problem.attribute(),
+                quoted(name),
+                problem.rule()
+            ),
+        };
+        fail(at, message)
     };
-    let description = match u.description {
-        Some(d) if d.get_ref().chars().count() > MAX_DESCRIPTION => {
-            return Err(fail(
-                d.span().start,
-                format!(
-                    "description of user {} is over {MAX_DESCRIPTION} characters",
-                    quoted(name)
-                ),
-            ));
-        }
-        d => d.map(Spanned::into_inner),
-    };
+    let kind = rules::kind(name, fields, db.map(|d| d.get_ref().as_str())).map_err(word)?;
     let delete_after_date = instant("deleteAfterDate", u.delete_after_date, fail)?;
-    Ok(DatabaseUser {
-        username: u.username.into_inner(),
-        database_name,
-        x509_type: u.x509_type,
-        auth,
-        roles: u.roles,
+    let user = DatabaseUser {
+        username: u.username.get_ref().clone(),
+        kind,
+        roles: u.roles.iter().map(|r| r.get_ref().clone()).collect(),
         details: UserDetails {
             scopes: u.scopes,
             labels: u.labels,
-            description,
+            description: u.description.map(Spanned::into_inner),
             delete_after_date,
         },
-    })
+    };
+    rules::check(&user).map_err(word)?;
+    Ok(user)
 }
 
-/// Validates API keys (or service accounts, with their `labels`).
+/// Validates the credentials of `kind`, in file order.
 fn credentials(
-    raw: Vec<RawApiKey>,
+    kind: CredentialKind,
+    raw: impl Iterator<Item = RawCredential>,
     fail: Fail<'_>,
-    labels: &Labels,
-) -> Result<Vec<ApiKey>, RegistryError> {
-    let mut keys: Vec<ApiKey> = Vec::with_capacity(raw.len());
+) -> Result<Vec<Credential>, RegistryError> {
+    let fields = kind.fields();
+    let mut out: Vec<Credential> = Vec::new();
     for k in raw {
-        let public = k.public_key.get_ref();
-        if public.is_empty() || public.contains(['"', '\\']) || public.chars().any(char::is_control)
-        {
+        let id = k.id.get_ref();
+        if !is_credential_id(id) {
             return Err(fail(
-                k.public_key.span().start,
+                k.id.span().start,
                 format!(
                     "{} must be non-empty, without quotes, backslashes or control characters",
-                    labels.id
+                    fields.id
                 ),
             ));
         }
-        if keys.iter().any(|other| &other.public_key == public) {
+        if out.iter().any(|other| &other.id == id) {
             return Err(fail(
-                k.public_key.span().start,
-                format!("duplicate {} {}", labels.id, quoted(public)),
+                k.id.span().start,
+                format!("duplicate {} {}", fields.id, quoted(id)),
             ));
         }
-        if k.private_key.get_ref().is_empty() {
+        if k.secret.get_ref().is_empty() {
             return Err(fail(
-                k.private_key.span().start,
-                format!("{} is empty", labels.secret),
+                k.secret.span().start,
+                format!("{} is empty", fields.secret),
             ));
         }
         let mut roles = Vec::with_capacity(k.roles.len());
         for r in k.roles {
             let at = r.span().start;
             let r = r.into_inner();
-            match (r.role_name, &r.group_id) {
-                (KeyRoleName::OrgOwner, Some(_)) => {
-                    return Err(fail(
-                        at,
-                        "ORG_OWNER applies to every project: remove its groupId".into(),
-                    ));
-                }
-                (KeyRoleName::OrgOwner, None) => {}
-                (_, None) => return Err(fail(at, "a project role needs a groupId".into())),
-                (_, Some(id)) if !is_project_id(id) => {
-                    return Err(fail(
-                        at,
-                        format!(
-                            "groupId {} is not a 24-hex-character project id",
-                            quoted(id)
-                        ),
-                    ));
-                }
-                (_, Some(_)) => {}
-            }
-            roles.push(KeyRole {
-                role_name: r.role_name,
-                group_id: r.group_id.map(|g| g.to_ascii_lowercase()),
-            });
+            let role = KeyRole::new(r.role_name, r.group_id.as_deref()).map_err(|p| {
+                let message = match p {
+                    KeyRoleProblem::OrgRoleInProject => {
+                        "ORG_OWNER applies to every project: remove its groupId".to_string()
+                    }
+                    KeyRoleProblem::ProjectRoleWithoutProject => {
+                        "a project role needs a groupId".to_string()
+                    }
+                    KeyRoleProblem::NotAProjectId(id) => format!(
+                        "groupId {} is not a 24-hex-character project id",
+                        quoted(&id)
+                    ),
+                };
+                fail(at, message)
+            })?;
+            roles.push(role);
         }
-        keys.push(ApiKey {
-            desc: k.desc,
-            public_key: k.public_key.into_inner(),
-            private_key: k.private_key.into_inner(),
+        out.push(Credential::new(
+            kind,
+            k.label,
+            k.id.into_inner(),
+            k.secret.into_inner(),
             roles,
-        });
+        ));
     }
-    Ok(keys)
+    Ok(out)
 }
 
 /// `s` quoted for a message, cut to a readable length.
@@ -805,49 +497,10 @@ pub(crate) fn line_column(text: &str, at: usize) -> (usize, usize) {
     (line, before[line_start..].chars().count() + 1)
 }
 
-impl fmt::Display for X509Type {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-impl std::str::FromStr for X509Type {
-    type Err = UnknownName;
-
-    fn from_str(s: &str) -> Result<X509Type, UnknownName> {
-        by_name(X509Type::ALL, X509Type::name, s).ok_or_else(|| UnknownName {
-            what: "x509Type",
-            name: s.to_string(),
-        })
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn names_round_trip_and_match_serde() {
-        for r in KeyRoleName::ALL {
-            assert_eq!(r.name().parse::<KeyRoleName>(), Ok(r));
-            let toml = format!("role = \"{}\"", r.name());
-            #[derive(Deserialize)]
-            struct One {
-                role: KeyRoleName,
-            }
-            assert_eq!(toml::from_str::<One>(&toml).unwrap().role, r);
-        }
-        for t in X509Type::ALL {
-            assert_eq!(t.name().parse::<X509Type>(), Ok(t));
-            assert_eq!(
-                serde_json::to_string(&t).unwrap(),
-                format!("\"{}\"", t.name())
-            );
-            assert_eq!(t.to_string(), t.name());
-        }
-        assert!("group_owner".parse::<KeyRoleName>().is_err());
-        assert!("managed".parse::<X509Type>().is_err());
-    }
+    use crate::model::{Database, UserKind};
 
     fn err(text: &str) -> (usize, usize, String) {
         match Registry::parse(text, Path::new("r.toml")) {
@@ -874,19 +527,18 @@ mod tests {
         );
         let r = Registry::parse(&text, Path::new("r.toml")).unwrap();
         let p = r.project("5EFDA6AEA3F2ED2E7DD6CE05").unwrap();
-        assert_eq!(p.user("alice").unwrap().database_name, "$external");
-        assert_eq!(p.user("alice").unwrap().roles[0].role_name, "readWrite");
-        assert_eq!(p.user("bob").unwrap().database_name, "admin");
-        assert_eq!(p.user("bob").unwrap().x509_type, X509Type::None);
-        let group = p.user("CN=ops,DC=example").unwrap();
+        let now = time::OffsetDateTime::now_utc();
+        let user = |name: &str| p.user(name, now).unwrap();
+        assert_eq!(user("alice").kind, UserKind::X509(X509Type::Managed));
+        assert_eq!(user("alice").database(), Database::External);
+        assert_eq!(user("alice").roles[0].role_name, "readWrite");
+        assert_eq!(user("bob").kind, UserKind::Password(Database::Admin));
         assert_eq!(
-            (group.auth.ldap, group.database_name.as_str()),
-            (LdapAuthType::Group, "admin")
+            user("CN=ops,DC=example").kind,
+            UserKind::Ldap(LdapAuthType::Group)
         );
-        assert_eq!(
-            p.user("CN=ann,DC=example").unwrap().database_name,
-            "$external"
-        );
+        assert_eq!(user("CN=ops,DC=example").database(), Database::Admin);
+        assert_eq!(user("CN=ann,DC=example").database(), Database::External);
     }
 
     #[test]
@@ -994,6 +646,7 @@ mod tests {
             Some("5efda6aea3f2ed2e7dd6ce05")
         );
         assert_eq!(key.roles[1].role_name, KeyRoleName::OrgOwner);
+        assert_eq!(key.kind, CredentialKind::ApiKey);
         let bad = [
             (
                 "roles = [{ roleName = \"GROUP_READ_ONLY\" }]",

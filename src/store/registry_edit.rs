@@ -12,11 +12,11 @@ use std::path::{Path, PathBuf};
 use time::format_description::well_known::Rfc3339;
 use toml_edit::{Array, ArrayOfTables, DocumentMut, InlineTable, Item, Table, value};
 
-use super::auth::AuthTypes;
 use super::files::{Dir, file_name, lock_file};
-use super::registry::{
-    ApiKey, DatabaseUser, KeyRole, KeyRoleName, Label, Registry, RegistryError, ScopeKind,
-    ServiceAccount, UserDetails, read_text,
+use super::registry::{Registry, RegistryError, read_text};
+use crate::model::names::name_or_none;
+use crate::model::{
+    AuthFields, Credential, CredentialKind, DatabaseUser, KeyRole, Label, UserDetails,
 };
 
 /// An open edit of the registry: the validated registry as it is now, and
@@ -256,9 +256,10 @@ impl Edit {
     pub fn add_user(&mut self, project: usize, user: &DatabaseUser) -> Result<(), RegistryError> {
         let mut table = Table::new();
         table.insert("username", value(user.username.as_str()));
-        table.insert("databaseName", value(user.database_name.as_str()));
-        table.insert("x509Type", value(user.x509_type.to_string()));
-        set_auth(&mut table, AuthTypes::default(), user.auth);
+        let fields = user.kind.fields();
+        table.insert("databaseName", value(user.database().name()));
+        table.insert("x509Type", value(name_or_none(fields.x509)));
+        set_auth(&mut table, AuthFields::default(), fields);
         table.insert("roles", value(roles(user)));
         set_details(&mut table, &UserDetails::default(), &user.details);
         self.users(project)?.push(table);
@@ -283,13 +284,14 @@ impl Edit {
                     path,
                     what: format!("user {user} of project {project} is missing"),
                 })?;
-        if from.database_name != to.database_name {
-            table.insert("databaseName", value(to.database_name.as_str()));
+        if from.database() != to.database() {
+            table.insert("databaseName", value(to.database().name()));
         }
-        if from.x509_type != to.x509_type {
-            table.insert("x509Type", value(to.x509_type.to_string()));
+        let (old, new) = (from.kind.fields(), to.kind.fields());
+        if old.x509 != new.x509 {
+            table.insert("x509Type", value(name_or_none(new.x509)));
         }
-        set_auth(table, from.auth, to.auth);
+        set_auth(table, old, new);
         if from.roles != to.roles {
             table.insert("roles", value(roles(to)));
         }
@@ -314,35 +316,19 @@ impl Edit {
         Ok(())
     }
 
-    /// Appends `credential` to `[[kind]]`: an API key (`apiKeys`) or a
-    /// service account (`serviceAccounts`), with their own field names.
-    pub fn add_credential(&mut self, credential: NewCredential<'_>) -> Result<(), RegistryError> {
-        let (kind, label, id_value, secret_value, key_roles) = match credential {
-            NewCredential::ApiKey(k) => (
-                CredentialKind::ApiKey,
-                &k.desc,
-                &k.public_key,
-                &k.private_key,
-                &k.roles,
-            ),
-            NewCredential::ServiceAccount(a) => (
-                CredentialKind::ServiceAccount,
-                &a.name,
-                &a.client_id,
-                &a.client_secret,
-                &a.roles,
-            ),
-        };
-        let [section, desc, id, secret] = kind.names();
+    /// Appends `credential` to its kind's section (`apiKeys`,
+    /// `serviceAccounts`), with that kind's field names.
+    pub fn add_credential(&mut self, credential: &Credential) -> Result<(), RegistryError> {
+        let names = credential.kind.fields();
         let mut table = Table::new();
-        if let Some(d) = label {
-            table.insert(desc, value(d.as_str()));
+        if let Some(label) = &credential.label {
+            table.insert(names.label, value(label.as_str()));
         }
-        table.insert(id, value(id_value.as_str()));
-        table.insert(secret, value(secret_value.as_str()));
-        table.insert("roles", value(key_roles_array(key_roles)));
+        table.insert(names.id, value(credential.id.as_str()));
+        table.insert(names.secret, value(credential.secret.as_str()));
+        table.insert("roles", value(key_roles_array(&credential.roles)));
         let path = self.path.clone();
-        Edit::tables(&path, self.doc.as_table_mut(), section)?.push(table);
+        Edit::tables(&path, self.doc.as_table_mut(), names.section)?.push(table);
         Ok(())
     }
 
@@ -354,7 +340,7 @@ impl Edit {
         roles: &[KeyRole],
     ) -> Result<(), RegistryError> {
         let path = self.path.clone();
-        let table = Edit::tables(&path, self.doc.as_table_mut(), kind.names()[0])?
+        let table = Edit::tables(&path, self.doc.as_table_mut(), kind.fields().section)?
             .get_mut(index)
             .ok_or_else(|| RegistryError::NotEditable {
                 path: path.clone(),
@@ -371,7 +357,7 @@ impl Edit {
         index: usize,
     ) -> Result<(), RegistryError> {
         let path = self.path.clone();
-        Edit::tables(&path, self.doc.as_table_mut(), kind.names()[0])?.remove(index);
+        Edit::tables(&path, self.doc.as_table_mut(), kind.fields().section)?.remove(index);
         Ok(())
     }
 }
@@ -381,7 +367,7 @@ fn key_roles_array(key_roles: &[KeyRole]) -> Array {
     let mut roles = Array::new();
     for role in key_roles {
         let mut r = InlineTable::new();
-        r.insert("roleName", KeyRoleName::name(role.role_name).into());
+        r.insert("roleName", role.role_name.name().into());
         if let Some(g) = &role.group_id {
             r.insert("groupId", g.as_str().into());
         }
@@ -390,43 +376,25 @@ fn key_roles_array(key_roles: &[KeyRole]) -> Array {
     roles
 }
 
-/// A credential to add, of either kind.
-#[derive(Debug, Clone, Copy)]
-pub enum NewCredential<'a> {
-    /// An API key, under `[[apiKeys]]`.
-    ApiKey(&'a ApiKey),
-    /// A service account, under `[[serviceAccounts]]`.
-    ServiceAccount(&'a ServiceAccount),
-}
-
-/// The two kinds of credentials the registry holds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CredentialKind {
-    /// `[[apiKeys]]`: Digest credentials.
-    ApiKey,
-    /// `[[serviceAccounts]]`: OAuth 2.0 client credentials.
-    ServiceAccount,
-}
-
-impl CredentialKind {
-    /// The section, then the names of the description, id and secret.
-    fn names(self) -> [&'static str; 4] {
-        match self {
-            CredentialKind::ApiKey => ["apiKeys", "desc", "publicKey", "privateKey"],
-            CredentialKind::ServiceAccount => {
-                ["serviceAccounts", "name", "clientId", "clientSecret"]
-            }
-        }
-    }
-}
-
 /// Writes the authentication types that differ from `from` (`NONE` is
 /// left out).
-fn set_auth(table: &mut Table, from: AuthTypes, to: AuthTypes) {
+fn set_auth(table: &mut Table, from: AuthFields, to: AuthFields) {
     let fields = [
-        ("awsIAMType", from.aws_iam.name(), to.aws_iam.name()),
-        ("ldapAuthType", from.ldap.name(), to.ldap.name()),
-        ("oidcAuthType", from.oidc.name(), to.oidc.name()),
+        (
+            "awsIAMType",
+            name_or_none(from.aws_iam),
+            name_or_none(to.aws_iam),
+        ),
+        (
+            "ldapAuthType",
+            name_or_none(from.ldap),
+            name_or_none(to.ldap),
+        ),
+        (
+            "oidcAuthType",
+            name_or_none(from.oidc),
+            name_or_none(to.oidc),
+        ),
     ];
     for (key, old, new) in fields {
         if old != new {
@@ -442,11 +410,7 @@ fn set_details(table: &mut Table, from: &UserDetails, to: &UserDetails) {
         for scope in &to.scopes {
             let mut t = InlineTable::new();
             t.insert("name", scope.name.as_str().into());
-            let kind = match scope.kind {
-                ScopeKind::Cluster => "CLUSTER",
-                ScopeKind::DataLake => "DATA_LAKE",
-            };
-            t.insert("type", kind.into());
+            t.insert("type", scope.kind.name().into());
             scopes.push(t);
         }
         put(

@@ -25,7 +25,7 @@ use crate::issuing::{self, Fresh, IssueError, IssueRequest, Signed};
 use crate::pki::Authority;
 use crate::store::files::Dir;
 use crate::store::ledger::Ledger;
-use crate::store::{Home, Registry, X509Type};
+use crate::store::{Home, Registry};
 
 /// Rows committed per ledger transaction, at most.
 const BATCH: usize = 64;
@@ -240,8 +240,8 @@ fn plan<'r>(
     let project = api::project(registry, &opts.template.group_id)?;
     let users: Vec<String> = if opts.users.is_empty() {
         project
-            .users()
-            .filter(|u| u.x509_type == X509Type::Managed)
+            .users(time::OffsetDateTime::now_utc())
+            .filter(|u| u.is_managed_x509())
             .map(|u| u.username.clone())
             .collect()
     } else {

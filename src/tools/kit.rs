@@ -26,10 +26,11 @@ use crate::api::{
     self, CreateCert, Error, Invalid, ServerCert, plan_server_cert, project, validate_create,
 };
 use crate::issuing::{self, Fresh, IssueRequest};
+use crate::model::{DatabaseUser, Project};
 use crate::pki::custom::{Extras, Grant};
 use crate::pki::{Host, KeyType, Profile, pkcs12_der};
 use crate::store::files::{Dir, Staged};
-use crate::store::{DatabaseUser, Home, Project, Registry, X509Type, ca};
+use crate::store::{Home, Registry, ca};
 
 /// What to put in the kit.
 #[derive(Debug, Clone)]
@@ -77,9 +78,9 @@ pub fn local_kit(
     let project = project(registry, &opts.group_id)?;
     let mut names = FileNames::default();
     let users: Vec<(String, String)> = project
-        .users()
+        .users(time::OffsetDateTime::now_utc())
         // With customer-managed X.509 on, Atlas makes no user certificates.
-        .filter(|u| u.x509_type == X509Type::Managed && !project.self_managed_x509)
+        .filter(|u| u.is_managed_x509() && !project.self_managed_x509)
         .map(|u| (u.username.clone(), names.name("users/", &u.username, None)))
         .collect();
     let out = std::path::absolute(&opts.out).map_err(Error::io(&opts.out))?;
@@ -250,7 +251,10 @@ fn client_requests(
             req.key_type = opts.key_type;
             req.extras.ocsp = opts.ocsp.clone();
             if opts.roles_in_cert {
-                req.extras.mongo_roles = project.user(username).map(grants).unwrap_or_default();
+                req.extras.mongo_roles = project
+                    .user(username, time::OffsetDateTime::now_utc())
+                    .map(grants)
+                    .unwrap_or_default();
             }
             req
         })

@@ -7,8 +7,8 @@ use std::path::Path;
 
 use super::kit_files::{js, sh};
 use super::kit_topology::{Node, ReplicaSet, Role, Topology};
+use crate::model::Project;
 use crate::pki::Host;
-use crate::store::Project;
 
 /// A kit's text file: its name, its content and whether it runs.
 pub(super) struct Text {

@@ -5,8 +5,8 @@ use std::path::Path;
 
 use super::kit::grants;
 use super::kit_cluster::ocsp_parameters;
+use crate::model::Project;
 use crate::pki::{Host, mongod_subject};
-use crate::store::{Project, X509Type};
 
 /// `mongod.conf`: paths as YAML double-quoted scalars (JSON strings are
 /// exactly that), so spaces, `#` or `: ` in the kit's path cannot break it;
@@ -61,7 +61,10 @@ pub(super) fn create_users_js(project: &Project, roles_in_cert: bool) -> String 
          const ext = db.getSiblingDB(\"$external\");\n",
         project.id
     );
-    for u in project.users().filter(|u| u.x509_type == X509Type::Managed) {
+    for u in project
+        .users(time::OffsetDateTime::now_utc())
+        .filter(|u| u.is_managed_x509())
+    {
         let mut roles = Vec::new();
         for r in &u.roles {
             match &r.collection_name {
@@ -143,5 +146,15 @@ mod tests {
     fn shell_quoting_survives_any_path() {
         assert_eq!(sh("/a b/c#d: e"), "'/a b/c#d: e'");
         assert_eq!(sh("it's"), "'it'\\''s'");
+    }
+
+    #[test]
+    fn javascript_strings_cannot_end_a_line() {
+        let evil = "a\u{2028}b\u{2029}c\"d\\";
+        let lit = js(evil);
+        assert_eq!(lit, r#""a\u2028b\u2029c\"d\\""#);
+        assert!(!lit.contains(['\u{2028}', '\u{2029}', '\n']));
+        let back: String = serde_json::from_str(&lit).unwrap();
+        assert_eq!(back, evil);
     }
 }

@@ -14,9 +14,11 @@ use x509_cert::der::Decode;
 use x509_cert::name::Name;
 
 use crate::api::{Error, project, timestamp};
+use crate::model::names::name_or_none;
+use crate::model::{Project, X509Type};
 use crate::pki::{asn1_time, serial_of};
 use crate::store::ca;
-use crate::store::{CertRecord, Holder, Home, Project, Registry, X509Type};
+use crate::store::{CertRecord, Holder, Home, Registry};
 
 /// The outcome of one check.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -225,8 +227,8 @@ fn names_customer_user(project: &Project, cert: &X509) -> Check {
     };
     let same = |username: &str| Name::from_str(username).is_ok_and(|n| n.to_string() == subject);
     let user = project
-        .users()
-        .find(|u| u.x509_type == X509Type::Customer && same(&u.username));
+        .users(time::OffsetDateTime::now_utc())
+        .find(|u| u.kind.x509() == Some(X509Type::Customer) && same(&u.username));
     match user {
         Some(u) => check(NAME, true, format!("{} in $external", u.username)),
         None => check(NAME, false, format!("no CUSTOMER user named {subject}")),
@@ -247,8 +249,8 @@ fn names_subject(project: &Project, cert: &X509, record: Option<&CertRecord>) ->
     }
     const NAME: &str = "names a MANAGED user";
     let cn = common_name(cert);
-    match project.user(&cn) {
-        Some(u) if u.x509_type == X509Type::Managed => check(
+    match project.user(&cn, time::OffsetDateTime::now_utc()) {
+        Some(u) if u.is_managed_x509() => check(
             NAME,
             true,
             format!("CN={cn} is {} in $external", u.username),
@@ -256,7 +258,7 @@ fn names_subject(project: &Project, cert: &X509, record: Option<&CertRecord>) ->
         Some(u) => check(
             NAME,
             false,
-            format!("user {cn} has x509Type {}", u.x509_type),
+            format!("user {cn} has x509Type {}", name_or_none(u.kind.x509())),
         ),
         None => check(NAME, false, format!("no database user named {cn:?}")),
     }

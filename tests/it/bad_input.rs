@@ -115,7 +115,7 @@ fn malformed() -> Vec<(String, usize, usize, &'static str)> {
             format!("{h}[[projects.databaseUsers]]\nusername = \"a\"\nx509Type = 1\n"),
             5,
             12,
-            "wanted string or table",
+            "invalid type: integer `1`, expected a string",
         ),
         (
             "[[projects]]\nname = \"x\"\n".into(),
