@@ -3,76 +3,46 @@
 
 use serde::Serialize;
 
-/// An Atlas `errorCode`, with its HTTP status and detail template.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[allow(missing_docs)]
-pub enum ErrorCode {
-    GroupNotFound,
-    InvalidGroupId,
-    UsernameNotFound,
-    UserNotManagedX509,
-    CannotGenerateCertIfAdvancedX509,
-    CertExpiryCannotExceedTwoYears,
-    InvalidAttribute,
-    MalformedJson,
-    InvalidJson,
-    InvalidJsonAttribute,
-    AtlasGeneratedCertsLimitExceeded,
-    AtlasManagedX509NameInvalid,
-    UserUnauthorized,
-    NotInGroup,
-    ResourceNotFound,
-    MethodNotAllowed,
-    PayloadTooLarge,
-    RequestTimeout,
-    InvalidQueryParameter,
-    UnexpectedError,
-    UserAlreadyExists,
-    DatabaseUserLimitExceeded,
-    MissingAttribute,
-    GroupAlreadyExists,
-    ApiKeyNotFound,
-    InvalidCustomerCa,
-    InvalidVersionDate,
-    ServiceAccountNotFound,
+use crate::model::names::atlas_enum;
+
+atlas_enum! {
+    /// An Atlas `errorCode`, with its HTTP status; its `about` is Atlas's
+    /// detail template, each `%s` taking one parameter, in order.
+    #[allow(missing_docs)]
+    pub enum ErrorCode("errorCode", Exact) {
+        GroupNotFound = "GROUP_NOT_FOUND", "No group with ID %s exists.";
+        InvalidGroupId = "INVALID_GROUP_ID", "An invalid group ID %s was specified.";
+        UsernameNotFound = "USERNAME_NOT_FOUND", "No user with username %s exists.";
+        UserNotManagedX509 = "USER_NOT_MANAGED_X509", "The user does not have managed mode X509 enabled.";
+        CannotGenerateCertIfAdvancedX509 = "CANNOT_GENERATE_CERT_IF_ADVANCED_X509", "The user cannot create managed X.509 certs if advanced mode is on.";
+        CertExpiryCannotExceedTwoYears = "CERT_EXPIRY_CANNOT_EXCEED_TWO_YEARS", "Atlas-generated X.509 certificates have a maximum expiration of 24 months.";
+        InvalidAttribute = "INVALID_ATTRIBUTE", "Invalid attribute %s specified.";
+        MalformedJson = "MALFORMED_JSON", "Received JSON is malformed.";
+        InvalidJson = "INVALID_JSON", "Received JSON does not match expected format.";
+        InvalidJsonAttribute = "INVALID_JSON_ATTRIBUTE", "Received JSON for the %s attribute does not match expected format.";
+        AtlasGeneratedCertsLimitExceeded = "ATLAS_GENERATED_CERTS_LIMIT_EXCEEDED", "The limit on generated certificates per user has been reached.";
+        AtlasManagedX509NameInvalid = "ATLAS_MANAGED_X509_NAME_INVALID", "The username %s is invalid for Atlas-managed X.509 user auth. These usernames \
+                 must take the form CN=<username> with no additional OIDs.";
+        UserUnauthorized = "USER_UNAUTHORIZED", "Current user is not authorized to perform this action.";
+        NotInGroup = "NOT_IN_GROUP", "The current user is not in the group, or the group does not exist.";
+        ResourceNotFound = "RESOURCE_NOT_FOUND", "Cannot find resource %s.";
+        MethodNotAllowed = "METHOD_NOT_ALLOWED", "Method %s is not allowed for resource %s.";
+        PayloadTooLarge = "PAYLOAD_TOO_LARGE", "The request body exceeds the limit of %s bytes.";
+        RequestTimeout = "REQUEST_TIMEOUT", "The request body did not arrive within %s seconds.";
+        InvalidQueryParameter = "INVALID_QUERY_PARAMETER", "Invalid query parameter %s specified.";
+        UnexpectedError = "UNEXPECTED_ERROR", "Unexpected error.";
+        UserAlreadyExists = "USER_ALREADY_EXISTS", "A database user with username %s already exists in %s.";
+        DatabaseUserLimitExceeded = "DATABASE_USER_LIMIT_EXCEEDED", "The project already has the maximum of %s database users.";
+        MissingAttribute = "MISSING_ATTRIBUTE", "The required attribute %s was not specified.";
+        GroupAlreadyExists = "GROUP_ALREADY_EXISTS", "A group with name \"%s\" already exists.";
+        ApiKeyNotFound = "API_KEY_NOT_FOUND", "No API key with ID %s exists.";
+        InvalidCustomerCa = "INVALID_CUSTOMER_X509_CA", "The customer X.509 CAs are invalid: %s.";
+        InvalidVersionDate = "INVALID_VERSION_DATE", "Invalid accept header or version date.";
+        ServiceAccountNotFound = "SERVICE_ACCOUNT_NOT_FOUND", "No service account with client ID %s exists.";
+    }
 }
 
 impl ErrorCode {
-    /// The code as Atlas spells it.
-    pub fn name(self) -> &'static str {
-        use ErrorCode::*;
-        match self {
-            GroupNotFound => "GROUP_NOT_FOUND",
-            InvalidGroupId => "INVALID_GROUP_ID",
-            UsernameNotFound => "USERNAME_NOT_FOUND",
-            UserNotManagedX509 => "USER_NOT_MANAGED_X509",
-            CannotGenerateCertIfAdvancedX509 => "CANNOT_GENERATE_CERT_IF_ADVANCED_X509",
-            CertExpiryCannotExceedTwoYears => "CERT_EXPIRY_CANNOT_EXCEED_TWO_YEARS",
-            InvalidAttribute => "INVALID_ATTRIBUTE",
-            MalformedJson => "MALFORMED_JSON",
-            InvalidJson => "INVALID_JSON",
-            InvalidJsonAttribute => "INVALID_JSON_ATTRIBUTE",
-            AtlasGeneratedCertsLimitExceeded => "ATLAS_GENERATED_CERTS_LIMIT_EXCEEDED",
-            AtlasManagedX509NameInvalid => "ATLAS_MANAGED_X509_NAME_INVALID",
-            UserUnauthorized => "USER_UNAUTHORIZED",
-            NotInGroup => "NOT_IN_GROUP",
-            UnexpectedError => "UNEXPECTED_ERROR",
-            ResourceNotFound => "RESOURCE_NOT_FOUND",
-            MethodNotAllowed => "METHOD_NOT_ALLOWED",
-            PayloadTooLarge => "PAYLOAD_TOO_LARGE",
-            RequestTimeout => "REQUEST_TIMEOUT",
-            InvalidQueryParameter => "INVALID_QUERY_PARAMETER",
-            UserAlreadyExists => "USER_ALREADY_EXISTS",
-            DatabaseUserLimitExceeded => "DATABASE_USER_LIMIT_EXCEEDED",
-            MissingAttribute => "MISSING_ATTRIBUTE",
-            GroupAlreadyExists => "GROUP_ALREADY_EXISTS",
-            ApiKeyNotFound => "API_KEY_NOT_FOUND",
-            InvalidCustomerCa => "INVALID_CUSTOMER_X509_CA",
-            InvalidVersionDate => "INVALID_VERSION_DATE",
-            ServiceAccountNotFound => "SERVICE_ACCOUNT_NOT_FOUND",
-        }
-    }
-
     /// The HTTP status Atlas answers with.
     pub fn status(self) -> u16 {
         use ErrorCode::*;
@@ -91,54 +61,6 @@ impl ErrorCode {
             RequestTimeout => 408,
             UnexpectedError => 500,
             _ => 400,
-        }
-    }
-
-    /// The detail text; each `%s` takes one parameter, in order.
-    fn template(self) -> &'static str {
-        use ErrorCode::*;
-        match self {
-            GroupNotFound => "No group with ID %s exists.",
-            InvalidGroupId => "An invalid group ID %s was specified.",
-            UsernameNotFound => "No user with username %s exists.",
-            UserNotManagedX509 => "The user does not have managed mode X509 enabled.",
-            CannotGenerateCertIfAdvancedX509 => {
-                "The user cannot create managed X.509 certs if advanced mode is on."
-            }
-            CertExpiryCannotExceedTwoYears => {
-                "Atlas-generated X.509 certificates have a maximum expiration of 24 months."
-            }
-            InvalidAttribute => "Invalid attribute %s specified.",
-            MalformedJson => "Received JSON is malformed.",
-            InvalidJson => "Received JSON does not match expected format.",
-            InvalidJsonAttribute => {
-                "Received JSON for the %s attribute does not match expected format."
-            }
-            AtlasGeneratedCertsLimitExceeded => {
-                "The limit on generated certificates per user has been reached."
-            }
-            AtlasManagedX509NameInvalid => {
-                "The username %s is invalid for Atlas-managed X.509 user auth. These usernames \
-                 must take the form CN=<username> with no additional OIDs."
-            }
-            UserUnauthorized => "Current user is not authorized to perform this action.",
-            NotInGroup => "The current user is not in the group, or the group does not exist.",
-            ResourceNotFound => "Cannot find resource %s.",
-            MethodNotAllowed => "Method %s is not allowed for resource %s.",
-            PayloadTooLarge => "The request body exceeds the limit of %s bytes.",
-            RequestTimeout => "The request body did not arrive within %s seconds.",
-            InvalidQueryParameter => "Invalid query parameter %s specified.",
-            UnexpectedError => "Unexpected error.",
-            UserAlreadyExists => "A database user with username %s already exists in %s.",
-            DatabaseUserLimitExceeded => {
-                "The project already has the maximum of %s database users."
-            }
-            MissingAttribute => "The required attribute %s was not specified.",
-            GroupAlreadyExists => "A group with name \"%s\" already exists.",
-            ApiKeyNotFound => "No API key with ID %s exists.",
-            InvalidCustomerCa => "The customer X.509 CAs are invalid: %s.",
-            InvalidVersionDate => "Invalid accept header or version date.",
-            ServiceAccountNotFound => "No service account with client ID %s exists.",
         }
     }
 }
@@ -163,7 +85,7 @@ impl ApiError {
     /// The error `code`, its detail filled with `parameters`.
     pub fn new(code: ErrorCode, parameters: &[&str]) -> ApiError {
         let mut detail = String::new();
-        let mut rest = code.template();
+        let mut rest = code.about();
         let mut values = parameters.iter();
         while let Some(i) = rest.find("%s") {
             detail.push_str(&rest[..i]);

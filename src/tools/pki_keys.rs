@@ -7,19 +7,21 @@ use openssl::symm::Cipher;
 use toml::Spanned;
 
 use crate::api::Error;
+use crate::model::names::atlas_enum;
 use crate::pki::KeyType;
 
-/// How a written private key is encrypted.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum KeyEncryption {
-    /// PKCS#8 PBES2 with AES-256-CBC.
-    Pkcs8Aes256,
-    /// PKCS#8 PBES2 with AES-128-CBC.
-    Pkcs8Aes128,
-    /// PKCS#8 PBES2 with DES-EDE3-CBC.
-    Pkcs8Des3,
-    /// The legacy PKCS#1 PEM encryption (`Proc-Type: 4,ENCRYPTED`), AES-256.
-    Pkcs1,
+atlas_enum! {
+    /// How a written private key is encrypted (a pki file's `key_encryption`).
+    pub(crate) enum KeyEncryption("key_encryption", Exact) {
+        /// PKCS#8 PBES2 with AES-256-CBC.
+        Pkcs8Aes256 = "pkcs8-aes256", "PKCS#8 PBES2 with AES-256-CBC";
+        /// PKCS#8 PBES2 with AES-128-CBC.
+        Pkcs8Aes128 = "pkcs8-aes128", "PKCS#8 PBES2 with AES-128-CBC";
+        /// PKCS#8 PBES2 with DES-EDE3-CBC.
+        Pkcs8Des3 = "pkcs8-3des", "PKCS#8 PBES2 with DES-EDE3-CBC";
+        /// The legacy PKCS#1 PEM encryption (`Proc-Type: 4,ENCRYPTED`), AES-256.
+        Pkcs1 = "pkcs1", "the legacy PKCS#1 PEM encryption, AES-256 (RSA keys only)";
+    }
 }
 
 /// How one file holds a key.
@@ -110,26 +112,21 @@ fn encryption(
     let Some(e) = e else {
         return Ok(KeyEncryption::Pkcs8Aes256);
     };
-    Ok(match e.get_ref().as_str() {
-        "pkcs8-aes256" => KeyEncryption::Pkcs8Aes256,
-        "pkcs8-aes128" => KeyEncryption::Pkcs8Aes128,
-        "pkcs8-3des" => KeyEncryption::Pkcs8Des3,
-        "pkcs1" if key_type.rsa_bits().is_some() => KeyEncryption::Pkcs1,
-        "pkcs1" => {
-            return Err(fail(
-                e.span().start,
-                "pkcs1 encryption is for RSA keys".into(),
-            ));
-        }
-        other => {
-            return Err(fail(
-                e.span().start,
-                format!(
-                    "key_encryption {other:?}: one of pkcs8-aes256, pkcs8-aes128, pkcs8-3des, pkcs1"
-                ),
-            ));
-        }
-    })
+    match e.get_ref().parse::<KeyEncryption>() {
+        Ok(KeyEncryption::Pkcs1) if key_type.rsa_bits().is_none() => Err(fail(
+            e.span().start,
+            "pkcs1 encryption is for RSA keys".into(),
+        )),
+        Ok(encryption) => Ok(encryption),
+        Err(_) => Err(fail(
+            e.span().start,
+            format!(
+                "key_encryption {:?}: one of {}",
+                e.get_ref(),
+                KeyEncryption::NAMES.join(", ")
+            ),
+        )),
+    }
 }
 
 /// `key` as PEM in `form`.
