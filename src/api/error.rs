@@ -127,7 +127,7 @@ pub enum Invalid {
     #[error("{0:?} is not a serial number (decimal, or hex with or without 0x and colons)")]
     Serial(String),
     /// A serial found in more than one project.
-    #[error("serial {serial:?} is in projects {}; name one with --projectId", projects.join(", "))]
+    #[error("serial {serial:?} is in projects {}", projects.join(", "))]
     AmbiguousSerial {
         /// The serial as written.
         serial: String,

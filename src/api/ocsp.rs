@@ -9,7 +9,7 @@ use openssl::x509::X509;
 use time::{Duration, OffsetDateTime};
 
 use super::error::Error;
-use crate::pki::ocsp::{Query, Refused, Request, Signer, Status, parse_request, respond};
+use crate::pki::ocsp::{Query, Refused, Signer, Status, parse_request, respond};
 use crate::store::{Home, Registry, ca};
 
 /// A CA answered for with statuses fixed at start.
@@ -56,18 +56,19 @@ impl Responder {
         // The first query's issuer signs; queries about other issuers are
         // answered `unknown`.
         if let Some(fixed) = self.fixed.iter().find(|c| first.is_issued_by(&c.cert)) {
-            let statuses = statuses(&request, |q| {
-                if q.is_issued_by(&fixed.cert) {
-                    fixed.status(q.serial)
-                } else {
-                    Status::Unknown
-                }
-            });
+            let answers: Vec<(&Query, Status)> = request
+                .queries
+                .iter()
+                .map(|q| match q.is_issued_by(&fixed.cert) {
+                    true => (q, fixed.status(q.serial)),
+                    false => (q, Status::Unknown),
+                })
+                .collect();
             let signer = Signer {
                 cert: &fixed.signer.0,
                 key: &fixed.signer.1,
             };
-            return Ok(respond(&request, &statuses, &signer, now, next)?);
+            return Ok(respond(&request, &answers, &signer, now, next)?);
         }
         for project in &registry.projects {
             let Some(cert) = ca::current_cert(home.root(), &project.id)? else {
@@ -77,27 +78,24 @@ impl Responder {
                 continue;
             }
             let (authority, _) = home.project_ca(&project.id)?;
-            let mut statuses = Vec::new();
+            let mut answers = Vec::with_capacity(request.queries.len());
             for q in &request.queries {
-                statuses.push(match q.serial {
+                let status = match q.serial {
                     Some(serial) if q.is_issued_by(&cert) => {
                         ledger_status(home, &project.id, serial)?
                     }
                     _ => Status::Unknown,
-                });
+                };
+                answers.push((q, status));
             }
             let signer = Signer {
                 cert: authority.cert(),
                 key: authority.key(),
             };
-            return Ok(respond(&request, &statuses, &signer, now, next)?);
+            return Ok(respond(&request, &answers, &signer, now, next)?);
         }
         Ok(Refused::Unauthorized.response()?)
     }
-}
-
-fn statuses(request: &Request, f: impl Fn(&Query) -> Status) -> Vec<Status> {
-    request.queries.iter().map(f).collect()
 }
 
 /// `good` for a certificate the ledger holds, `revoked` once revoked,

@@ -74,7 +74,7 @@ pub(super) fn server_cert(home: &Home, a: ServerCertArgs) -> Outcome {
     let plan = api::plan_server_cert(&registry, &request)?;
     let target = Target::plan(a.out, a.force, true)?;
     let (created, staged) = api::issue(home, &plan, &Fresh, |issued| {
-        target.stage(issued.pem.as_bytes())
+        target.stage(issued.pem.as_bytes(), home.notes())
     })?;
     note_created(home, &gid, created.ca_created);
     staged.deliver()
@@ -244,7 +244,7 @@ pub(super) fn ca(home: &Home, command: CaCommand) -> Outcome {
             let target = Target::plan(out, force, false)?;
             let (pem, created) = api::crl_pem(home, &registry, &gid)?;
             note_created(home, &gid, created);
-            target.write(pem.as_bytes())
+            target.write(pem.as_bytes(), home.notes())
         }
     }
 }
@@ -323,13 +323,13 @@ fn create_cert(home: &Home, a: CertsCreateArgs) -> Outcome {
         if json {
             // The Atlas CLI prints the PEM body as one JSON string.
             let body = serde_json::Value::String(issued.pem.clone()).to_string() + "\n";
-            target.stage(body.as_bytes())
+            target.stage(body.as_bytes(), home.notes())
         } else if matches!(target, Target::Stdout) {
             // The Atlas CLI's template, `{{.}}` and a newline; a file gets
             // the body exactly.
-            target.stage(format!("{}\n", issued.pem).as_bytes())
+            target.stage(format!("{}\n", issued.pem).as_bytes(), home.notes())
         } else {
-            target.stage(issued.pem.as_bytes())
+            target.stage(issued.pem.as_bytes(), home.notes())
         }
     })?;
     note_created(home, &gid, created.ca_created);

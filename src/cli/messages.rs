@@ -14,6 +14,9 @@ pub(super) fn describe(failure: &Failure) -> String {
             "{of} {} is encrypted: set ATLAS_CA_PASSPHRASE or pass --passphrase-file",
             path.display()
         ),
+        Failure::Core(Error::Ca(e @ CaError::Exists(..))) => format!(
+            "{e}; `ca init --rotate` replaces it (the old certificate is kept to verify what it signed)"
+        ),
         Failure::Core(Error::Registry(RegistryError::Read { path, source }))
             if source.kind() == std::io::ErrorKind::NotFound =>
         {
@@ -51,8 +54,8 @@ fn invalid_request(invalid: &Invalid) -> String {
         | Invalid::Spec { .. }
         | Invalid::Topology(_)
         | Invalid::Serial(_)
-        | Invalid::NotInRun(_)
-        | Invalid::AmbiguousSerial { .. } => invalid.to_string(),
+        | Invalid::NotInRun(_) => invalid.to_string(),
+        Invalid::AmbiguousSerial { .. } => format!("{invalid}; name one with --projectId"),
         Invalid::Jobs { jobs, reason } => format!("--jobs {jobs}: {reason}"),
         Invalid::TooMany { asked, max } => format!(
             "{asked} certificates asked for (users x --count-per-user); one run issues at most {max}"

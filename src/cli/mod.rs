@@ -22,7 +22,7 @@ use clap::Parser;
 use crate::api::{self, Error};
 use crate::model::escape_hidden;
 use crate::store::files::read_input;
-use crate::store::{Home, Passphrase, Registry, default_root};
+use crate::store::{Home, Notes, Passphrase, Registry, default_root};
 use args::{Cli, Command, DbusersCommand, PkiCommand, ProjectArg};
 
 /// Runs the command line (the `atlas-ca` binary) and returns the process
@@ -65,7 +65,10 @@ fn run(cli: Cli) -> Outcome {
     }
     let explicit = cli.home.is_some();
     let mut home = Home::new(cli.home.unwrap_or_else(default_root))
-        .with_lock_wait(std::time::Duration::from_secs(cli.lock_wait));
+        .with_lock_wait(std::time::Duration::from_secs(cli.lock_wait))
+        .with_notes(Notes::to(|note| {
+            eprintln!("atlas-ca: {}", escape_hidden(&note.to_string()));
+        }));
     if let Some(registry) = cli.registry {
         home = home.with_registry(registry);
     }

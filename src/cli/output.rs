@@ -12,6 +12,7 @@ use super::{Failure, Outcome};
 use crate::api::{Error, timestamp};
 use crate::model::names::name_or_none;
 use crate::model::{DatabaseUser, escape_hidden, is_hidden};
+use crate::store::Notes;
 use crate::store::files::{Dir, Refusal, Staged, check_target, file_name};
 use crate::store::{CertRecord, Home};
 use crate::tools::verify::Check;
@@ -226,7 +227,7 @@ impl Target {
     }
 
     /// Writes `bytes` where nobody sees them yet (a synced temporary file).
-    pub(super) fn stage(&self, bytes: &[u8]) -> Result<Staging, Error> {
+    pub(super) fn stage(&self, bytes: &[u8], notes: &Notes) -> Result<Staging, Error> {
         match self {
             Target::Stdout => Ok(Staging::Stdout(bytes.to_vec())),
             Target::File {
@@ -235,7 +236,7 @@ impl Target {
                 mode,
                 force,
             } => {
-                let dir = Dir::of(path);
+                let dir = Dir::of(path, notes);
                 let file = dir
                     .stage(name, bytes, *mode, true)
                     .map_err(Error::io(path))?;
@@ -251,8 +252,8 @@ impl Target {
 
     /// Stages and delivers `bytes` at once: for output that records nothing
     /// (a CRL).
-    pub(super) fn write(&self, bytes: &[u8]) -> Outcome {
-        self.stage(bytes)?.deliver()
+    pub(super) fn write(&self, bytes: &[u8], notes: &Notes) -> Outcome {
+        self.stage(bytes, notes)?.deliver()
     }
 }
 

@@ -9,6 +9,7 @@ use openssl::error::ErrorStack;
 use openssl::pkey::{PKey, Private};
 
 use crate::pki::KeyType;
+use crate::store::{Note, Notes};
 
 /// Where issuing gets subject keys from.
 pub trait KeySource: Sync {
@@ -31,6 +32,7 @@ struct PoolState {
     wanted: Condvar,
     stop: AtomicBool,
     size: usize,
+    notes: Notes,
 }
 
 /// A warm pool of RSA-4096 keys (Atlas's type), kept at `size` by `threads`
@@ -49,7 +51,12 @@ impl KeyPool {
     /// Starts `threads` fillers keeping `size` keys ready. They run in a
     /// rayon pool of their own so that key generation, which splits its work
     /// over the current pool, never spreads onto the cores left for requests.
-    pub fn start(size: usize, threads: usize) -> Result<KeyPool, rayon::ThreadPoolBuildError> {
+    /// A filler that fails says so to `notes` and stops.
+    pub fn start(
+        size: usize,
+        threads: usize,
+        notes: &Notes,
+    ) -> Result<KeyPool, rayon::ThreadPoolBuildError> {
         let threads = threads.max(1);
         let cores = rayon::ThreadPoolBuilder::new()
             .num_threads(threads)
@@ -60,6 +67,7 @@ impl KeyPool {
             wanted: Condvar::new(),
             stop: AtomicBool::new(false),
             size,
+            notes: notes.clone(),
         });
         {
             let state = Arc::clone(&state);
@@ -105,7 +113,9 @@ fn fill(state: &PoolState) {
                 }
             }
             Err(e) => {
-                eprintln!("atlas-ca: key pool filler stopped: {e}");
+                state.notes.send(Note::KeyPoolStopped {
+                    error: e.to_string(),
+                });
                 return;
             }
         }
@@ -139,7 +149,7 @@ mod tests {
 
     #[test]
     fn pool_fills_hands_out_once_and_falls_back() {
-        let pool = KeyPool::start(2, 1).unwrap();
+        let pool = KeyPool::start(2, 1, &Notes::default()).unwrap();
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
         while pool.ready() < 2 && std::time::Instant::now() < deadline {
             std::thread::sleep(std::time::Duration::from_millis(20));
@@ -158,7 +168,7 @@ mod tests {
     #[test]
     fn an_empty_pool_falls_back_to_fresh_keys() {
         // A pool of size 0 never fills: every RSA-4096 key is the fallback.
-        let pool = KeyPool::start(0, 1).unwrap();
+        let pool = KeyPool::start(0, 1, &Notes::default()).unwrap();
         let a = pool.key(KeyType::Rsa4096).unwrap();
         let b = pool.key(KeyType::Rsa4096).unwrap();
         assert_eq!(pool.ready(), 0);

@@ -83,6 +83,8 @@ impl Refused {
 
 /// One certificate a request asks about: its issuer's hashes and its serial.
 pub struct Query {
+    /// Its place in the request, which holds its OpenSSL id.
+    index: usize,
     digest: MessageDigest,
     name_hash: Vec<u8>,
     key_hash: Vec<u8>,
@@ -141,12 +143,23 @@ pub fn parse_request(der: &[u8]) -> Result<Request, Refused> {
     Ok(Request { raw, queries })
 }
 
+/// The id of the request's `i`th query; `None` past its end.
 fn certid(raw: &OcspRequest, i: usize) -> Option<*mut OCSP_CERTID> {
     let i = c_int::try_from(i).ok()?;
-    // SAFETY: `i` is below the request's count; the id belongs to the
-    // request, which outlives its use.
-    let id = unsafe { OCSP_onereq_get0_id(OCSP_request_onereq_get0(raw.as_ptr(), i)) };
-    (!id.is_null()).then_some(id)
+    // SAFETY: `raw` is a live request; the count is read from it, and an
+    // entry is asked for only below it, then checked for null before use.
+    // The id belongs to the request, which outlives its use.
+    unsafe {
+        if i >= OCSP_request_onereq_count(raw.as_ptr()) {
+            return None;
+        }
+        let one = OCSP_request_onereq_get0(raw.as_ptr(), i);
+        if one.is_null() {
+            return None;
+        }
+        let id = OCSP_onereq_get0_id(one);
+        (!id.is_null()).then_some(id)
+    }
 }
 
 fn query(raw: &OcspRequest, i: usize) -> Option<Query> {
@@ -174,6 +187,7 @@ fn query(raw: &OcspRequest, i: usize) -> Option<Query> {
         let digest = MessageDigest::from_nid(Asn1ObjectRef::from_ptr(md).nid())?;
         let serial = integer_u64(Asn1IntegerRef::from_ptr(serial));
         Some(Query {
+            index: i,
             digest,
             name_hash: Asn1OctetStringRef::from_ptr(name).as_slice().to_vec(),
             key_hash: Asn1OctetStringRef::from_ptr(key).as_slice().to_vec(),
@@ -203,12 +217,13 @@ pub struct Signer<'a> {
     pub key: &'a PKeyRef<Private>,
 }
 
-/// The signed response answering `request` with one status per query,
-/// current from `now` until `next_update`; the request's nonce, if any, is
-/// copied into it.
+/// The signed response answering `request`: each of `answers` pairs one of
+/// its queries with the status to give, current from `now` until
+/// `next_update`; the request's nonce, if any, is copied into it. A query
+/// of another request is an error.
 pub fn respond(
     request: &Request,
-    statuses: &[Status],
+    answers: &[(&Query, Status)],
     signer: &Signer<'_>,
     now: OffsetDateTime,
     next_update: OffsetDateTime,
@@ -222,8 +237,12 @@ pub fn respond(
         OcspBasicResponse::from_ptr(raw)
     };
     let (this, next) = (asn1_time(now)?, asn1_time(next_update)?);
-    for (i, status) in statuses.iter().enumerate() {
-        let Some(id) = certid(&request.raw, i) else {
+    for (query, status) in answers {
+        let ours = request
+            .queries
+            .get(query.index)
+            .is_some_and(|q| std::ptr::eq(q, *query));
+        let Some(id) = certid(&request.raw, query.index).filter(|_| ours) else {
             return Err(ErrorStack::get());
         };
         let revoked: Option<Asn1Time> = match status {
@@ -273,4 +292,83 @@ pub fn respond(
         }
     }
     OcspResponse::create(OcspResponseStatus::SUCCESSFUL, Some(&basic))?.to_der()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use openssl::ec::{EcGroup, EcKey};
+    use openssl::hash::MessageDigest;
+    use openssl::nid::Nid;
+    use openssl::ocsp::{OcspCertId, OcspRequest};
+    use openssl::pkey::PKey;
+    use openssl::x509::{X509, X509NameBuilder};
+
+    /// A self-signed EC certificate with this serial, and its key.
+    fn cert(serial: u32) -> (X509, PKey<Private>) {
+        let key = PKey::from_ec_key(
+            EcKey::generate(&EcGroup::from_curve_name(Nid::X9_62_PRIME256V1).unwrap()).unwrap(),
+        )
+        .unwrap();
+        let mut name = X509NameBuilder::new().unwrap();
+        name.append_entry_by_text("CN", "t").unwrap();
+        let name = name.build();
+        let mut b = X509::builder().unwrap();
+        b.set_version(2).unwrap();
+        let serial = openssl::bn::BigNum::from_u32(serial).unwrap();
+        b.set_serial_number(&serial.to_asn1_integer().unwrap())
+            .unwrap();
+        b.set_subject_name(&name).unwrap();
+        b.set_issuer_name(&name).unwrap();
+        b.set_pubkey(&key).unwrap();
+        b.set_not_before(&Asn1Time::days_from_now(0).unwrap())
+            .unwrap();
+        b.set_not_after(&Asn1Time::days_from_now(1).unwrap())
+            .unwrap();
+        b.sign(&key, MessageDigest::sha256()).unwrap();
+        (b.build(), key)
+    }
+
+    fn request_for(certs: &[&X509], issuer: &X509) -> Request {
+        let mut req = OcspRequest::new().unwrap();
+        for c in certs {
+            let id = OcspCertId::from_cert(MessageDigest::sha1(), c, issuer).unwrap();
+            req.add_id(id).unwrap();
+        }
+        parse_request(&req.to_der().unwrap()).unwrap()
+    }
+
+    #[test]
+    fn answers_pair_a_request_s_own_queries_with_their_statuses() {
+        let (ca, key) = cert(1);
+        let (a, _) = cert(7);
+        let (b, _) = cert(8);
+        let two = request_for(&[&a, &b], &ca);
+        let one = request_for(&[&a], &ca);
+        assert_eq!(two.queries[1].serial, Some(8));
+        let signer = Signer {
+            cert: &ca,
+            key: &key,
+        };
+        let now = OffsetDateTime::now_utc();
+        let next = now + time::Duration::hours(1);
+        let answers: Vec<(&Query, Status)> =
+            two.queries.iter().map(|q| (q, Status::Good)).collect();
+        let der = respond(&two, &answers, &signer, now, next).unwrap();
+        let basic = openssl::ocsp::OcspResponse::from_der(&der)
+            .unwrap()
+            .basic()
+            .unwrap();
+        let id = OcspCertId::from_cert(MessageDigest::sha1(), &b, &ca).unwrap();
+        assert!(
+            basic.find_status(&id).is_some(),
+            "the second query is answered"
+        );
+        // The second query of a longer request, given with a shorter one:
+        // refused, never read past the shorter request's end.
+        let foreign = [(&two.queries[1], Status::Good)];
+        assert!(respond(&one, &foreign, &signer, now, next).is_err());
+        let borrowed = [(&two.queries[0], Status::Good)];
+        assert!(respond(&one, &borrowed, &signer, now, next).is_err());
+    }
 }

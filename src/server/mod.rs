@@ -110,6 +110,7 @@ pub fn serve(home: Home, options: ServeOptions) -> Result<(), Error> {
     let validity = time::Duration::try_from(options.ocsp_validity)
         .map_err(|e| Error::Internal(format!("OCSP validity: {e}")))?;
     let digest = digest::DigestAuth::new(options.nonce_ttl)?;
+    let notes = home.notes().clone();
     let state = Arc::new(AppState {
         home,
         registry,
@@ -119,7 +120,7 @@ pub fn serve(home: Home, options: ServeOptions) -> Result<(), Error> {
             .then(|| {
                 // Half the cores fill the pool; the rest stay free for requests.
                 let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-                KeyPool::start(options.key_pool, cores / 2)
+                KeyPool::start(options.key_pool, cores / 2, &notes)
             })
             .transpose()
             .map_err(|e| Error::System {

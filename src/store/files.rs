@@ -6,19 +6,27 @@
 //! ledger row commits and publishes it after, so that a file is never seen
 //! whose certificate is not on record, and a refused run leaves nothing.
 //!
-//! Temporary files are named `.tmp-atlas-ca-<pid>-<random>`: a run that is
-//! killed leaves its own behind (they may hold private keys), and the next
-//! run that writes in that directory removes those of processes that are
-//! gone, saying so on stderr.
+//! Temporary files are named `.tmp-atlas-ca-<owner>-<random>`, where the
+//! owner is a lock file `.tmp-atlas-ca-<owner>.lock` in the same directory
+//! that the writing process holds locked (`flock`) while any of its
+//! temporaries may exist. A run that is killed leaves its temporaries
+//! behind (they may hold private keys) and its lock free; the next run that
+//! writes in that directory removes every temporary whose owner's lock it
+//! can take, and sends a [`Note`]. A lock, unlike a process id, means the
+//! same in every pid namespace sharing the directory.
 
 use std::fs::{File, Permissions};
 use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::sync::Once;
+use std::sync::{Arc, OnceLock};
+
+use super::notes::{Note, Notes};
 
 /// The start of every temporary file's name.
 const TMP_PREFIX: &str = ".tmp-atlas-ca-";
+/// The end of an owner's lock file's name.
+const LOCK_SUFFIX: &str = ".lock";
 
 /// The most any input file the user names is read for (a PEM file, a
 /// passphrase, a CA bundle): far above any real one.
@@ -177,25 +185,93 @@ pub fn check_target(path: &Path, force: bool) -> std::io::Result<Option<Refusal>
 }
 
 /// A directory to write files in. The first file staged in it sweeps the
-/// temporaries that killed runs left there, once for all the files written
-/// through it; nothing is touched before that.
+/// temporaries that killed runs left there and claims the directory's
+/// temporaries for this process, once for all the files written through
+/// it; nothing is touched before that.
 pub struct Dir {
     path: PathBuf,
-    swept: Once,
+    notes: Notes,
+    claim: OnceLock<Arc<Claim>>,
+}
+
+/// A process's claim on its temporaries in one directory: their owner's
+/// lock file, held locked until the last of them is published or dropped,
+/// then removed.
+struct Claim {
+    lock: File,
+    path: PathBuf,
+    owner: String,
+}
+
+impl Drop for Claim {
+    fn drop(&mut self) {
+        // Removed while still locked, so no sweeper takes a live claim.
+        let _ = std::fs::remove_file(&self.path);
+        let _ = self.lock.unlock();
+    }
+}
+
+impl Claim {
+    /// Takes a fresh claim in `dir`. A sweeper that locked the new file in
+    /// the moment before this process did removes it; then the inode no
+    /// longer matches its name, and another is made.
+    fn take(dir: &Path) -> std::io::Result<Claim> {
+        use std::os::unix::fs::MetadataExt;
+        loop {
+            let tmp = tempfile::Builder::new()
+                .prefix(TMP_PREFIX)
+                .suffix(LOCK_SUFFIX)
+                .tempfile_in(dir)?;
+            if tmp.as_file().try_lock().is_err() {
+                continue;
+            }
+            let ours = tmp.as_file().metadata()?.ino();
+            let named = std::fs::symlink_metadata(tmp.path()).map(|m| m.ino());
+            if named.ok() != Some(ours) {
+                continue;
+            }
+            let (lock, path) = tmp.keep().map_err(|e| e.error)?;
+            let owner = path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .and_then(|n| n.strip_prefix(TMP_PREFIX))
+                .and_then(|n| n.strip_suffix(LOCK_SUFFIX))
+                .unwrap_or_default()
+                .to_string();
+            return Ok(Claim { lock, path, owner });
+        }
+    }
 }
 
 impl Dir {
-    /// The directory `path` is in (`.` for a bare name).
-    pub fn of(path: &Path) -> Dir {
-        Dir::new(parent(path))
+    /// The directory `path` is in (`.` for a bare name); notes go to `notes`.
+    pub fn of(path: &Path, notes: &Notes) -> Dir {
+        Dir::new(parent(path), notes)
     }
 
-    /// The directory `dir`.
-    pub fn new(dir: &Path) -> Dir {
+    /// The directory `dir`; notes go to `notes`.
+    pub fn new(dir: &Path, notes: &Notes) -> Dir {
         Dir {
             path: dir.to_path_buf(),
-            swept: Once::new(),
+            notes: notes.clone(),
+            claim: OnceLock::new(),
         }
+    }
+
+    /// This process's claim here, taken (after a sweep) on first use.
+    fn claim(&self) -> std::io::Result<Arc<Claim>> {
+        if let Some(c) = self.claim.get() {
+            return Ok(Arc::clone(c));
+        }
+        let removed = sweep(&self.path);
+        if removed > 0 {
+            self.notes.send(Note::TemporariesRemoved {
+                dir: self.path.clone(),
+                count: removed,
+            });
+        }
+        let claim = Arc::new(Claim::take(&self.path)?);
+        Ok(Arc::clone(self.claim.get_or_init(|| claim)))
     }
 
     /// The directory's path.
@@ -213,10 +289,10 @@ impl Dir {
         mode: u32,
         sync: bool,
     ) -> std::io::Result<Staged> {
-        self.swept.call_once(|| sweep(&self.path));
+        let claim = self.claim()?;
         // tempfile creates its files with mode 0600; widen only once complete.
         let mut tmp = tempfile::Builder::new()
-            .prefix(&format!("{TMP_PREFIX}{}-", std::process::id()))
+            .prefix(&format!("{TMP_PREFIX}{}-", claim.owner))
             .tempfile_in(&self.path)?;
         tmp.write_all(bytes)?;
         if sync {
@@ -229,6 +305,7 @@ impl Dir {
         Ok(Staged {
             tmp: tmp.into_temp_path(),
             target: self.path.join(name),
+            _claim: claim,
         })
     }
 
@@ -255,6 +332,8 @@ impl Dir {
 pub struct Staged {
     tmp: tempfile::TempPath,
     target: PathBuf,
+    /// Keeps the temporary claimed until it is published or dropped.
+    _claim: Arc<Claim>,
 }
 
 impl Staged {
@@ -294,41 +373,76 @@ impl Staged {
     }
 }
 
-/// Removes the temporaries that killed runs of this program left in `dir`.
-fn sweep(dir: &Path) {
+/// Removes the temporaries that killed runs of this program left in
+/// `dir`: those whose owner's lock is free (or gone), then the free locks;
+/// returns how many temporaries were removed.
+fn sweep(dir: &Path) -> usize {
     let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
+        return 0;
     };
-    let mut removed = 0;
+    let mut locks = Vec::new();
+    let mut temporaries = Vec::new();
     for entry in entries.flatten() {
+        let is_file = entry.file_type().is_ok_and(|t| t.is_file());
         let name = entry.file_name();
-        let Some(pid) = name
-            .to_str()
-            .and_then(|n| n.strip_prefix(TMP_PREFIX))
-            .and_then(|rest| rest.split_once('-'))
-            .and_then(|(pid, _)| pid.parse::<i32>().ok())
-        else {
+        let Some(rest) = name.to_str().and_then(|n| n.strip_prefix(TMP_PREFIX)) else {
             continue;
         };
-        let is_file = entry.file_type().is_ok_and(|t| t.is_file());
-        if is_file && !alive(pid) && std::fs::remove_file(entry.path()).is_ok() {
+        if !is_file {
+            continue;
+        }
+        match rest.strip_suffix(LOCK_SUFFIX) {
+            Some(owner) if !owner.contains('-') => locks.push(owner.to_string()),
+            _ => {
+                if let Some((owner, _)) = rest.split_once('-') {
+                    temporaries.push((owner.to_string(), entry.path()));
+                }
+            }
+        }
+    }
+    // Each owner's lock, taken when free: held while its temporaries go.
+    let mut free: Vec<(String, Option<File>)> = Vec::new();
+    let mut is_free = |owner: &str| -> bool {
+        if free.iter().any(|(o, _)| o == owner) {
+            return true;
+        }
+        match take_free_lock(&dir.join(format!("{TMP_PREFIX}{owner}{LOCK_SUFFIX}"))) {
+            Some(held) => {
+                free.push((owner.to_string(), held));
+                true
+            }
+            None => false,
+        }
+    };
+    let mut removed = 0;
+    for (owner, path) in temporaries {
+        if is_free(&owner) && std::fs::remove_file(path).is_ok() {
             removed += 1;
         }
     }
-    if removed > 0 {
-        eprintln!(
-            "atlas-ca: removed {removed} temporary file{} that an interrupted run left in {}",
-            if removed == 1 { "" } else { "s" },
-            crate::model::escape_hidden(&dir.display().to_string())
-        );
+    for owner in locks {
+        if is_free(&owner) {
+            let _ = std::fs::remove_file(dir.join(format!("{TMP_PREFIX}{owner}{LOCK_SUFFIX}")));
+        }
     }
+    removed
 }
 
-/// Whether process `pid` exists.
-fn alive(pid: i32) -> bool {
-    // SAFETY: kill with signal 0 sends nothing; it only checks the pid.
-    let found = unsafe { libc::kill(pid, 0) } == 0;
-    found || std::io::Error::last_os_error().raw_os_error() != Some(libc::ESRCH)
+/// The lock at `path` taken, when no process holds it: `Some(Some(file))`
+/// held, `Some(None)` when there is no lock file (its owner is gone),
+/// `None` when a live process holds it (or it cannot be opened).
+fn take_free_lock(path: &Path) -> Option<Option<File>> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+        .open(path);
+    match file {
+        Ok(f) if f.metadata().is_ok_and(|m| m.is_file()) => f.try_lock().ok().map(|()| Some(f)),
+        Ok(_) => None,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Some(None),
+        Err(_) => None,
+    }
 }
 
 /// Writes `bytes` to `path` atomically with mode 0600: a private temporary
@@ -348,7 +462,7 @@ pub fn write_public(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 /// Like [`write_private`], but fails (`AlreadyExists`) rather than replace
 /// a file that is there, even one created at the same moment.
 pub fn write_new_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let dir = Dir::of(path);
+    let dir = Dir::of(path, &Notes::default());
     dir.stage(file_name(path)?, bytes, 0o600, true)?
         .publish_new()?;
     dir.sync()
@@ -373,7 +487,63 @@ pub fn file_name(path: &Path) -> std::io::Result<&Path> {
 }
 
 fn write_atomic(path: &Path, bytes: &[u8], mode: u32) -> std::io::Result<()> {
-    let dir = Dir::of(path);
+    let dir = Dir::of(path, &Notes::default());
     dir.stage(file_name(path)?, bytes, mode, true)?.publish()?;
     dir.sync()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(dir: &Path) -> Vec<String> {
+        let mut v: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        v.sort();
+        v
+    }
+
+    #[test]
+    fn a_live_writer_s_temporaries_survive_a_sweep_and_dead_ones_do_not() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path();
+        let live = Dir::new(dir, &Notes::default());
+        let staged = live
+            .stage(Path::new("a.pem"), b"key", 0o600, false)
+            .unwrap();
+        // A run killed with its claim gone, and one whose lock file is
+        // still there but held by nobody (a lock is per open file, so this
+        // process's second open finds the live claim held, as another
+        // process in any pid namespace would).
+        std::fs::write(dir.join(format!("{TMP_PREFIX}gone00-x1")), "k").unwrap();
+        std::fs::write(dir.join(format!("{TMP_PREFIX}dead00{LOCK_SUFFIX}")), "").unwrap();
+        std::fs::write(dir.join(format!("{TMP_PREFIX}dead00-x2")), "k").unwrap();
+        std::fs::write(dir.join(".tmp-other-program"), "k").unwrap();
+        assert_eq!(sweep(dir), 2);
+        let left = names(dir);
+        assert_eq!(left.len(), 3, "{left:?}");
+        assert!(left.contains(&".tmp-other-program".to_string()));
+        assert!(staged.tmp.exists(), "the live temporary is kept");
+        staged.publish().unwrap();
+        drop(live);
+        assert_eq!(names(dir), [".tmp-other-program", "a.pem"]);
+    }
+
+    #[test]
+    fn a_sweep_is_a_note() {
+        let tmp = tempfile::tempdir().unwrap();
+        std::fs::write(tmp.path().join(format!("{TMP_PREFIX}1234-AbCdEf")), "k").unwrap();
+        let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let sink = Arc::clone(&seen);
+        let notes = Notes::to(move |n| sink.lock().unwrap().push(n));
+        let dir = Dir::new(tmp.path(), &notes);
+        drop(dir.stage(Path::new("b"), b"", 0o644, false).unwrap());
+        let seen = seen.lock().unwrap();
+        assert!(
+            matches!(&seen[..], [Note::TemporariesRemoved { count: 1, .. }]),
+            "{seen:?}"
+        );
+    }
 }

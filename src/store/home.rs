@@ -10,6 +10,7 @@ use std::time::Duration;
 use super::ca::{self, CaError, Passphrase};
 use super::files::{LOCK_WAIT, write_new_private};
 use super::ledger::{self, Ledger, LedgerError};
+use super::notes::Notes;
 use super::registry::{Registry, RegistryError};
 use super::registry_edit::Edit;
 use crate::pki::Authority;
@@ -35,6 +36,8 @@ pub struct Home {
     passphrase: Option<Passphrase>,
     /// How long a registry edit waits for another writer's lock.
     lock_wait: Duration,
+    /// Where notes for the user go (nowhere unless a front end says).
+    notes: Notes,
     open: Arc<Opened>,
 }
 
@@ -85,6 +88,7 @@ impl Home {
             registry,
             passphrase: None,
             lock_wait: LOCK_WAIT,
+            notes: Notes::default(),
             open: Arc::default(),
         }
     }
@@ -100,6 +104,17 @@ impl Home {
     pub fn with_lock_wait(mut self, wait: Duration) -> Home {
         self.lock_wait = wait;
         self
+    }
+
+    /// Sends the notes of work done in this home to `notes`.
+    pub fn with_notes(mut self, notes: Notes) -> Home {
+        self.notes = notes;
+        self
+    }
+
+    /// Where notes go.
+    pub fn notes(&self) -> &Notes {
+        &self.notes
     }
 
     /// Locks the registry (waiting at most the home's lock wait) and
@@ -171,7 +186,12 @@ impl Home {
 
     /// The CA of `serve --tls`'s server certificates, created on first use.
     pub(crate) fn api_ca(&self) -> Result<(Authority, bool), CaError> {
-        ca::open_or_create_api_ca(&self.root, self.passphrase.as_ref(), &self.open.cas)
+        ca::open_or_create_api_ca(
+            &self.root,
+            self.passphrase.as_ref(),
+            &self.open.cas,
+            &self.notes,
+        )
     }
 
     /// The directory holding the project's CA files.

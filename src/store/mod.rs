@@ -7,6 +7,7 @@ pub(crate) mod ca;
 pub(crate) mod files;
 mod home;
 pub(crate) mod ledger;
+mod notes;
 pub(crate) mod registry;
 pub(crate) mod registry_edit;
 
@@ -14,4 +15,5 @@ pub use ca::{CaError, KeyFile, Passphrase};
 pub use files::Refusal;
 pub use home::{Home, default_root};
 pub use ledger::{CertRecord, Holder, LedgerError};
+pub use notes::{Note, Notes};
 pub use registry::{Registry, RegistryError};

@@ -13,6 +13,7 @@ use time::format_description::well_known::Rfc3339;
 use toml_edit::{Array, ArrayOfTables, DocumentMut, InlineTable, Item, Table, value};
 
 use super::files::{Dir, file_name, lock_file};
+use super::notes::Notes;
 use super::registry::{Registry, RegistryError, read_text};
 use crate::model::names::name_or_none;
 use crate::model::{
@@ -156,7 +157,7 @@ impl Edit {
     }
 
     fn write(&self, bytes: &[u8]) -> std::io::Result<()> {
-        let dir = Dir::of(&self.path);
+        let dir = Dir::of(&self.path, &Notes::default());
         let staged = dir.stage(file_name(&self.path)?, bytes, 0o600, true)?;
         // SAFETY: geteuid only reads the process's credentials.
         if self.kept.uid != unsafe { libc::geteuid() } {

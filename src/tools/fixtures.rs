@@ -169,7 +169,7 @@ pub fn issue_fixtures(
             .mode(0o700)
             .create(&opts.out)
             .map_err(Error::io(&opts.out))?;
-        let dir = Dir::new(&opts.out);
+        let dir = Dir::new(&opts.out, home.notes());
         let earlier = earlier_files(&opts.out);
         let out = Out {
             dir: &dir,

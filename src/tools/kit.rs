@@ -317,9 +317,9 @@ fn execute(
     }
     let out = kit.out;
     let dirs = [
-        Dir::new(out),
-        Dir::new(&out.join(USERS)),
-        Dir::new(&out.join(MEMBERS)),
+        Dir::new(out, home.notes()),
+        Dir::new(&out.join(USERS), home.notes()),
+        Dir::new(&out.join(MEMBERS), home.notes()),
     ];
     let stage = |name: &str, bytes: &[u8], mode: u32| {
         let path = out.join(name);

@@ -108,7 +108,7 @@ impl Topology {
     ) -> Result<Topology, Error> {
         if !(1..=MAX_SHARDS).contains(&shards) {
             return Err(topology(format!(
-                "--shards must be 1 to {MAX_SHARDS}, not {shards}"
+                "a sharded cluster has 1 to {MAX_SHARDS} shards, not {shards}"
             )));
         }
         let set = |name: &str, role, offset| -> Result<ReplicaSet, Error> {

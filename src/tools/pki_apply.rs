@@ -290,7 +290,7 @@ fn stage_and_publish(
     atlas_signed: Option<(Authority, Vec<Signed<'_>>)>,
     force: bool,
 ) -> Result<(), Error> {
-    let dir = Dir::new(out);
+    let dir = Dir::new(out, home.notes());
     let stage = |name: &str, bytes: &[u8], private: bool| {
         let mode = if private { 0o600 } else { 0o644 };
         dir.stage(Path::new(name), bytes, mode, false)

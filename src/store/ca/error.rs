@@ -27,7 +27,7 @@ pub enum CaError {
         source: Backend,
     },
     /// `ca init` on a project that already has a CA.
-    #[error("project {0} already has a CA in {dir}; `ca init --rotate` replaces it (the old certificate is kept to verify what it signed)", dir = .1.display())]
+    #[error("project {0} already has a CA in {dir}", dir = .1.display())]
     Exists(String, PathBuf),
     /// A key file may be read by other users.
     #[error("{of} {} is readable by group or others (mode {mode:o}); fix it with: chmod 600 {}", path.display(), path.display())]

@@ -27,6 +27,7 @@ pub(crate) use keys::read_key;
 pub use layout::dir;
 
 use super::files::{write_private, write_public};
+use super::notes::{Note, Notes};
 use crate::pki::{Authority, Validity};
 use cache::load;
 use error::{crypto, io};
@@ -58,11 +59,12 @@ pub fn open_or_create_api_ca(
     home: &Path,
     passphrase: Option<&Passphrase>,
     cache: &Cache,
+    notes: &Notes,
 ) -> Result<(Authority, bool), CaError> {
     let dir = home.join(API_CA_DIR);
     let opened = open_or_create_in(&dir, Owner::LocalApi, passphrase, cache)?;
     if let Some(passphrase) = passphrase {
-        encrypt_if_plain(&dir, &opened.0, passphrase)?;
+        encrypt_if_plain(&dir, &opened.0, passphrase, notes)?;
     }
     Ok(opened)
 }
@@ -76,7 +78,12 @@ pub fn api_ca_cert(home: &Path) -> Result<Option<X509>, CaError> {
 const API_CA_DIR: &str = "api-ca";
 
 /// Rewrites the plain key of `ca` in `dir` encrypted with `passphrase`.
-fn encrypt_if_plain(dir: &Path, ca: &Authority, passphrase: &Passphrase) -> Result<(), CaError> {
+fn encrypt_if_plain(
+    dir: &Path,
+    ca: &Authority,
+    passphrase: &Passphrase,
+    notes: &Notes,
+) -> Result<(), CaError> {
     let path = dir.join(KEY_FILE);
     let pem = fs::read(&path).map_err(io("cannot read", &path))?;
     if is_encrypted(&pem) {
@@ -90,10 +97,7 @@ fn encrypt_if_plain(dir: &Path, ca: &Authority, passphrase: &Passphrase) -> Resu
             source,
         })?;
     write_private(&path, &key_pem).map_err(io("cannot write", &path))?;
-    eprintln!(
-        "atlas-ca: encrypted the local API CA's key {} with the passphrase",
-        path.display()
-    );
+    notes.send(Note::KeyEncrypted { path });
     Ok(())
 }
 
