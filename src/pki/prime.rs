@@ -7,8 +7,9 @@
 //! OpenSSL's whole RSA generator (`RSA_generate_key_ex`, for CA keys) is
 //! raced the same way: one run per worker, the first key ends the others,
 //! through the generator's progress callback. The Rust bindings do not
-//! expose that callback, so this is the crate's only foreign call, kept to
-//! the four functions of `BN_GENCB` and the generator that takes one.
+//! expose that callback, so it is declared here: the four functions of
+//! `BN_GENCB` and the generator that takes one (the crate's other foreign
+//! calls are the few OCSP functions `ocsp.rs` declares, and `libc`'s).
 
 use std::ffi::{c_int, c_void};
 use std::sync::Mutex;
@@ -105,8 +106,8 @@ pub(super) fn openssl_rsa(bits: c_int, e: u32) -> Result<Rsa<Private>, ErrorStac
 
 /// Called by OpenSSL at every step of a search: 1 to go on, 0 to stop.
 extern "C" fn keep_going(_: c_int, _: c_int, cb: *mut BN_GENCB) -> c_int {
-    // SAFETY: `cb` is the callback `until` set up, whose argument points at
-    // the `AtomicBool` that outlives the search.
+    // SAFETY: `cb` is the callback `with_callback` set up, whose argument
+    // points at the `AtomicBool` that outlives the search.
     let stop = unsafe { &*BN_GENCB_get_arg(cb).cast::<AtomicBool>() };
     c_int::from(!stop.load(Ordering::Relaxed))
 }

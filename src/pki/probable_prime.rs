@@ -1,9 +1,14 @@
-//! Random probable primes for RSA moduli, as FIPS 186-5 (Appendix A.1.3
-//! and B.3) asks for them: a random number of the size asked with its top
-//! two bits set, from OpenSSL's private DRBG; the odd numbers after it
-//! sieved by every odd prime below 2^13; each survivor then tested with as
-//! many Miller-Rabin rounds to random bases as Table B.1 requires (5 for
-//! the 1024-bit primes of RSA-2048, 4 for RSA-3072 and RSA-4096).
+//! Random probable primes for RSA moduli, tested as FIPS 186-5 (Appendix
+//! B.3, Table B.1) asks, but searched incrementally rather than by A.1.3's
+//! fresh random candidate per try: one random start of the size asked with
+//! its top two bits set, from OpenSSL's private DRBG; the odd numbers after
+//! it sieved by every odd prime below 2^13 (a window of `WINDOW`, a new
+//! start when it is used up); each survivor tested with as many
+//! Miller-Rabin rounds to random bases as Table B.1 requires (5 for the
+//! 1024-bit primes of RSA-2048, 4 for RSA-3072 and RSA-4096). Incremental
+//! search is an accepted method (it is OpenSSL's own, and HAC 4.51's); it
+//! favours primes after long gaps slightly, which costs no security at
+//! these sizes.
 //!
 //! OpenSSL 3's own generator (`BN_generate_prime_ex`) runs 64 rounds on
 //! every prime whatever its size, and has no way to ask for fewer: at 1024
