@@ -5,7 +5,7 @@ use clap::Args;
 
 use crate::api::{Error, Invalid};
 use crate::pki::Host;
-use crate::tools::kit_topology::{MAX_MEMBERS, MAX_SHARDS, Topology};
+use crate::tools::kit::topology::{MAX_MEMBERS, MAX_SHARDS, Topology};
 
 #[derive(Debug, Args)]
 pub(super) struct TopologyArgs {

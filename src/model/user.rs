@@ -28,6 +28,14 @@ pub struct Role {
     pub role_name: String,
 }
 
+impl Role {
+    /// Whether the role holds on a whole database (not one collection):
+    /// what MongoDB's built-in roles, and so role grants, can say.
+    pub fn is_database_wide(&self) -> bool {
+        self.collection_name.is_none()
+    }
+}
+
 atlas_enum! {
     /// What a scope names (Atlas's scope `type`).
     pub enum ScopeKind("scope type", Exact) {

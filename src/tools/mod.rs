@@ -4,9 +4,6 @@
 
 pub(crate) mod fixtures;
 pub(crate) mod kit;
-mod kit_cluster;
-mod kit_files;
-pub(crate) mod kit_topology;
 mod names;
 pub(crate) mod ocsp_dir;
 mod outputs;

@@ -5,8 +5,8 @@
 
 use std::path::Path;
 
-use super::kit_files::{js, sh};
-use super::kit_topology::{Node, ReplicaSet, Role, Topology};
+use super::quote::{js, ocsp_parameters, sh};
+use super::topology::{Node, ReplicaSet, Role, Topology};
 use crate::model::Project;
 use crate::pki::Host;
 
@@ -32,16 +32,6 @@ pub(super) struct Settings<'a> {
     pub(super) membership: Option<&'a str>,
     /// The certificates carry OCSP addresses: check and staple.
     pub(super) ocsp: bool,
-}
-
-/// `setParameter` turning on mongod's OCSP checks and stapling, when the
-/// certificates carry an OCSP address.
-pub(super) fn ocsp_parameters(ocsp: bool) -> &'static str {
-    if ocsp {
-        "setParameter:\n  ocspEnabled: true\n  ocspStaplingRefreshPeriodSecs: 300\n"
-    } else {
-        ""
-    }
 }
 
 /// Where a node's member certificate goes.

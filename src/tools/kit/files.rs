@@ -3,9 +3,8 @@
 
 use std::path::Path;
 
-use super::kit::grants;
-use super::kit_cluster::ocsp_parameters;
-use crate::model::Project;
+use super::quote::{js, ocsp_parameters, sh};
+use crate::model::{Project, Role};
 use crate::pki::{Host, mongod_subject};
 
 /// `mongod.conf`: paths as YAML double-quoted scalars (JSON strings are
@@ -32,23 +31,6 @@ pub(super) fn mongod_conf(out: &Path, hosts: &[Host], ocsp: bool) -> String {
         p("crl.pem"),
         ocsp_parameters(ocsp),
     )
-}
-
-/// `s` quoted for a POSIX shell: in single quotes, a single quote written
-/// as `'\''`.
-pub(super) fn sh(s: &str) -> String {
-    format!("'{}'", s.replace('\'', "'\\''"))
-}
-
-/// `s` as a JavaScript string literal: JSON's, with U+2028 and U+2029
-/// escaped too (JSON leaves them raw; in JavaScript they end a line, and
-/// so a comment, and older engines refuse them in strings).
-pub(super) fn js(s: &str) -> String {
-    // A string always serializes.
-    serde_json::to_string(s)
-        .expect("a string serializes")
-        .replace('\u{2028}', "\\u2028")
-        .replace('\u{2029}', "\\u2029")
 }
 
 /// `create-users.js`; with `roles_in_cert`, a user whose certificate
@@ -79,7 +61,7 @@ pub(super) fn create_users_js(project: &Project, roles_in_cert: bool) -> String 
             }
         }
         let name = js(&mongod_subject(&u.username));
-        if roles_in_cert && !grants(u).is_empty() {
+        if roles_in_cert && u.roles.iter().any(Role::is_database_wide) {
             js_text.push_str(&format!(
                 "print(\"not created: \" + {name} + \" (authorized by its certificate's mongoRoles)\");\n"
             ));
@@ -136,25 +118,4 @@ pub(super) fn readme(out: &Path, home: &Path, project: &Project, first_user: &st
             ""
         },
     )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn shell_quoting_survives_any_path() {
-        assert_eq!(sh("/a b/c#d: e"), "'/a b/c#d: e'");
-        assert_eq!(sh("it's"), "'it'\\''s'");
-    }
-
-    #[test]
-    fn javascript_strings_cannot_end_a_line() {
-        let evil = "a\u{2028}b\u{2029}c\"d\\";
-        let lit = js(evil);
-        assert_eq!(lit, r#""a\u2028b\u2029c\"d\\""#);
-        assert!(!lit.contains(['\u{2028}', '\u{2029}', '\n']));
-        let back: String = serde_json::from_str(&lit).unwrap();
-        assert_eq!(back, evil);
-    }
 }

@@ -17,9 +17,11 @@ use openssl::pkey::PKey;
 use openssl::x509::X509;
 use rayon::prelude::*;
 
-use super::kit_cluster::{Settings, Text, cluster_texts, member_file, text};
-use super::kit_files::{create_users_js, mongod_conf, readme, sh};
-use super::kit_topology::Topology;
+mod cluster;
+mod files;
+mod quote;
+pub(crate) mod topology;
+
 use super::names::FileNames;
 use super::outputs::{check_outputs, create_dirs, remove_made};
 use crate::api::{
@@ -31,6 +33,10 @@ use crate::pki::custom::{Extras, Grant};
 use crate::pki::{Host, KeyType, Profile, pkcs12_der};
 use crate::store::files::{Dir, Staged};
 use crate::store::{Home, Registry, ca};
+use cluster::{Settings, Text, cluster_texts, member_file, text};
+use files::{create_users_js, mongod_conf, readme};
+use quote::sh;
+use topology::Topology;
 
 /// What to put in the kit.
 #[derive(Debug, Clone)]
@@ -282,10 +288,10 @@ fn p12_name(pem: &str) -> String {
 
 /// A user's roles as MongoDB role grants: those on a whole database (a
 /// collection-scoped role has no built-in equivalent).
-pub(super) fn grants(user: &DatabaseUser) -> Vec<Grant> {
+fn grants(user: &DatabaseUser) -> Vec<Grant> {
     user.roles
         .iter()
-        .filter(|r| r.collection_name.is_none())
+        .filter(|r| r.is_database_wide())
         .map(|r| Grant {
             role: r.role_name.clone(),
             db: r.database_name.clone(),
