@@ -1,0 +1,247 @@
+//! Certificates resolved: issuers ordered before what they sign, and each
+//! table's fields turned into what signing needs.
+
+use std::collections::HashMap;
+
+use time::OffsetDateTime;
+use toml::Spanned;
+
+use super::names::{alt_name, file_base, subject};
+use super::raw::{RawCert, RawDefaults};
+use super::times::instant;
+use super::{Fail, Files, Planned};
+use crate::api::Error;
+use crate::pki::custom::{EXTENDED_KEY_USAGES, Extras, Grant, KEY_USAGES, Spec};
+use crate::pki::{KeyType, random_serial};
+use crate::tools::pki_keys::{RawKeyForm, key_form};
+
+/// The certificates in an order where each one's issuer comes before it;
+/// an unknown issuer or a cycle is an error at the cert that names it.
+pub(super) fn issuer_order(
+    certs: &[RawCert],
+    index: &HashMap<String, usize>,
+    fail: Fail<'_>,
+) -> Result<Vec<usize>, Error> {
+    let issuer_of = |i: usize| -> Result<Option<usize>, Error> {
+        let issuer = &certs[i].issuer;
+        match issuer.get_ref().as_str() {
+            "self" => Ok(None),
+            name => index.get(name).copied().map(Some).ok_or_else(|| {
+                fail(
+                    issuer.span().start,
+                    format!("unknown issuer {name:?} (no [[cert]] of that name, nor \"self\")"),
+                )
+            }),
+        }
+    };
+    // 0: not seen, 1: on the current path, 2: placed.
+    let mut state = vec![0u8; certs.len()];
+    let mut order = Vec::with_capacity(certs.len());
+    for start in 0..certs.len() {
+        let mut path = Vec::new();
+        let mut at = Some(start);
+        while let Some(i) = at {
+            match state[i] {
+                2 => break,
+                1 => {
+                    let issuer = &certs[i].issuer;
+                    return Err(fail(
+                        issuer.span().start,
+                        format!("issuers form a cycle through {:?}", certs[i].name.get_ref()),
+                    ));
+                }
+                _ => {
+                    state[i] = 1;
+                    path.push(i);
+                    at = issuer_of(i)?;
+                }
+            }
+        }
+        for &i in path.iter().rev() {
+            state[i] = 2;
+            order.push(i);
+        }
+    }
+    Ok(order)
+}
+
+/// One certificate's table resolved against the defaults: its issuer's
+/// place, subject, key, times, extensions, files and key encoding.
+pub(super) fn resolve(
+    c: &RawCert,
+    defaults: &RawDefaults,
+    index: &HashMap<String, usize>,
+    position: &[usize],
+    now: OffsetDateTime,
+    fail: Fail<'_>,
+) -> Result<Planned, Error> {
+    let issuer = match c.issuer.get_ref().as_str() {
+        "self" => None,
+        name => Some(position[index[name]]),
+    };
+    let subject_der = subject(c, defaults, fail)?;
+    let key = c.key.as_ref().or(defaults.key.as_ref());
+    let key_type = match key {
+        None => KeyType::Rsa2048,
+        Some(k) => k
+            .get_ref()
+            .parse::<KeyType>()
+            .map_err(|e| fail(k.span().start, e.to_string()))?,
+    };
+    let when =
+        |own: &Option<Spanned<String>>, default: &Option<Spanned<String>>, fallback: i64| match own
+            .as_ref()
+            .or(default.as_ref())
+        {
+            None => Ok(now + time::Duration::seconds(fallback)),
+            Some(s) => instant(s.get_ref(), now).ok_or_else(|| {
+                fail(
+                    s.span().start,
+                    format!(
+                        "{:?} is neither a date (RFC 3339) nor an offset like -3600s, +30d, -1h",
+                        s.get_ref()
+                    ),
+                )
+            }),
+        };
+    let not_before = when(&c.not_before, &defaults.not_before, -3600)?;
+    let not_after = when(&c.not_after, &defaults.not_after, 365 * 86_400)?;
+    let names = |list: &Option<Spanned<Vec<String>>>, allowed: &[&str], what: &str| {
+        list.as_ref()
+            .map(|l| {
+                for n in l.get_ref() {
+                    if !allowed.contains(&n.as_str()) {
+                        return Err(fail(
+                            l.span().start,
+                            format!("{n:?} is not {what}; one of: {}", allowed.join(", ")),
+                        ));
+                    }
+                }
+                Ok(l.get_ref().clone())
+            })
+            .transpose()
+    };
+    let key_usage = match names(&c.key_usage, &KEY_USAGES, "a key usage")? {
+        Some(list) if list.is_empty() => None,
+        Some(list) => Some(list),
+        None if c.ca => Some(vec!["keyCertSign".into(), "cRLSign".into()]),
+        None => Some(vec!["digitalSignature".into(), "keyEncipherment".into()]),
+    };
+    let extended_key_usage = match names(
+        &c.extended_key_usage,
+        &EXTENDED_KEY_USAGES,
+        "an extended key usage",
+    )? {
+        Some(list) if list.is_empty() => None,
+        other => other,
+    };
+    let mut alt_names = Vec::new();
+    for s in &c.san {
+        alt_names.push(alt_name(s.get_ref()).ok_or_else(|| {
+            fail(
+                s.span().start,
+                format!(
+                    "{:?}: a subjectAltName is DNS:, IP:, email: or URI: and a value",
+                    s.get_ref()
+                ),
+            )
+        })?);
+    }
+    for url in c.ocsp.iter().chain(c.comment.iter()) {
+        if !url.get_ref().is_ascii() {
+            return Err(fail(
+                url.span().start,
+                "OCSP addresses and comments are IA5 strings: ASCII only".into(),
+            ));
+        }
+    }
+    let spec = Spec {
+        subject_der,
+        serial: match c.serial {
+            Some(s) => s,
+            None => random_serial()?,
+        },
+        not_before: Some(not_before),
+        not_after: Some(not_after),
+        basic_constraints: c.basic_constraints.unwrap_or(true).then_some((
+            c.ca,
+            c.pathlen,
+            c.basic_constraints_critical.unwrap_or(c.ca),
+        )),
+        key_usage,
+        key_usage_critical: c.key_usage_critical.unwrap_or(true),
+        extended_key_usage,
+        alt_names,
+        alt_names_critical: c.san_critical,
+        subject_key_id: c.subject_key_id.unwrap_or(true),
+        authority_key_id: c.authority_key_id.unwrap_or(true),
+        authority_key_issuer: c.authority_key_issuer,
+        extras: Extras {
+            mongo_roles: c
+                .mongo_roles
+                .iter()
+                .map(|g| Grant {
+                    role: g.role.clone(),
+                    db: g.db.clone(),
+                })
+                .collect(),
+            cluster_membership: c.cluster_membership.clone(),
+            ocsp: c.ocsp.iter().map(|u| u.get_ref().clone()).collect(),
+        },
+        must_staple: c.must_staple,
+        comment: c.comment.as_ref().map(|s| s.get_ref().clone()),
+    };
+    let files = match c
+        .files
+        .as_ref()
+        .map(|f| (f.get_ref().as_str(), f.span().start))
+    {
+        None | Some(("pem", _)) => Files::Pem,
+        Some(("split", _)) => Files::Split,
+        Some(("cert-only", _)) => Files::CertOnly,
+        Some(("pem+split", _)) => Files::PemAndSplit,
+        Some(("none", _)) => Files::None,
+        Some((other, at)) => {
+            return Err(fail(
+                at,
+                format!("files {other:?}: one of pem, split, pem+split, cert-only, none"),
+            ));
+        }
+    };
+    let raw_form = RawKeyForm {
+        password: c.key_password.as_ref(),
+        encryption: c.key_encryption.as_ref(),
+        format: c.key_format.as_ref(),
+        first: c.key_first,
+    };
+    let writes_key = !matches!(files, Files::CertOnly | Files::None);
+    let key_form = key_form(&raw_form, key_type, writes_key, c.name.span().start, fail)?;
+    let append = c
+        .append
+        .iter()
+        .map(|a| {
+            index.get(a.get_ref()).map(|&i| position[i]).ok_or_else(|| {
+                fail(
+                    a.span().start,
+                    format!("append: no certificate named {:?}", a.get_ref()),
+                )
+            })
+        })
+        .collect::<Result<_, _>>()?;
+    Ok(Planned {
+        name: c.name.get_ref().clone(),
+        file: file_base(c.file.as_ref(), c.name.get_ref(), fail)?,
+        issuer,
+        key_type,
+        spec,
+        files,
+        key_form,
+        pkcs12: c
+            .pkcs12
+            .as_ref()
+            .map(|p| (p.password.clone(), p.friendly_name.clone())),
+        public_key: c.public_key,
+        append,
+        append_after_key: c.append_after_key,
+    })
+}
