@@ -38,7 +38,7 @@
 //! Inside, the modules are layers, each using only those below it:
 //! `model` (projects, users, credentials and their rules, as plain
 //! values), `pki` (certificate mechanics), `store` (home, registry, CA files,
-//! ledger), `issuing`, `api` (the Atlas model), `tools` (kit, fixtures,
+//! ledger), `issuing`, `api` (Atlas's requests and answers), `tools` (kit, fixtures,
 //! verify), then `cli` and `server`. `ARCHITECTURE.md` describes them.
 
 #![warn(missing_docs)]

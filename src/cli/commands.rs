@@ -10,11 +10,11 @@ use super::args::{
     CaCommand, CertsCommand, CertsCreateArgs, CertsListArgs, FixturesArgs, KitArgs, Output,
     PageArgs, ProjectArg, ServeArgs, ServerCertArgs, VerifyArgs,
 };
+use super::outcome::{Failure, Outcome, select_project};
 use super::output::{
     Target, note_created, print_bytes, print_certs, print_checks, print_json, print_users,
     with_progress,
 };
-use super::{Failure, Outcome, select_project};
 use crate::api::json::CLI_QUERY;
 use crate::api::{self, Error, Paging, ServerCert};
 use crate::issuing::Fresh;

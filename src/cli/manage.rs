@@ -11,8 +11,8 @@ use super::args_manage::{
     ApiKeysCommand, CustomerCertsCommand, ProjectsCommand, SecurityCommand, ServiceAccountsCommand,
     UserCreateArgs, UserDeleteArgs, UserRefArgs, UserUpdateArgs,
 };
+use super::outcome::{Failure, Outcome, select_project};
 use super::output::{print_bytes, print_json, print_line, table};
-use super::{Failure, Outcome, select_project};
 use crate::api::customer_x509;
 use crate::api::json::{CLI_QUERY, UserEntry};
 use crate::api::keys::{self, ApiKeyEntry, KeyRoleEntry, role_entries};

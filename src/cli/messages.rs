@@ -1,7 +1,7 @@
 //! Errors worded for the command line: where the library says what is
 //! wrong, this adds which flag or variable fixes it.
 
-use super::Failure;
+use super::outcome::Failure;
 use crate::api::{Error, Invalid};
 use crate::store::{CaError, RegistryError};
 

@@ -12,6 +12,7 @@ mod args_shared;
 mod commands;
 mod manage;
 mod messages;
+mod outcome;
 mod output;
 
 use std::path::PathBuf;
@@ -19,11 +20,12 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use crate::api::{self, Error};
+use crate::api::Error;
 use crate::model::escape_hidden;
 use crate::store::files::read_input;
-use crate::store::{Home, Notes, Passphrase, Registry, default_root};
-use args::{Cli, Command, DbusersCommand, PkiCommand, ProjectArg};
+use crate::store::{Home, Notes, Passphrase, default_root};
+use args::{Cli, Command, DbusersCommand, PkiCommand};
+use outcome::{Failure, Outcome};
 
 /// Runs the command line (the `atlas-ca` binary) and returns the process
 /// exit status: 0, 1 for a failure, 2 for command-line syntax.
@@ -39,22 +41,6 @@ pub fn main() -> ExitCode {
         }
     }
 }
-
-/// Why a command failed: the library's error, or a command line that asks
-/// for something impossible.
-#[derive(Debug)]
-enum Failure {
-    Core(Error),
-    Usage(String),
-}
-
-impl<E: Into<Error>> From<E> for Failure {
-    fn from(e: E) -> Failure {
-        Failure::Core(e.into())
-    }
-}
-
-type Outcome = Result<(), Failure>;
 
 fn run(cli: Cli) -> Outcome {
     if let Some(name @ ("atlas" | "strict")) = cli.atlas_profile.as_deref() {
@@ -143,43 +129,4 @@ fn passphrase(file: Option<PathBuf>) -> Result<Option<Passphrase>, Failure> {
         return Err(Failure::Usage("the CA key passphrase is empty".into()));
     }
     Ok(Some(passphrase))
-}
-
-/// The project to act on: `--projectId` / `MONGODB_ATLAS_PROJECT_ID`, else
-/// the registry's only project.
-fn select_project(registry: &Registry, arg: &ProjectArg) -> Result<String, Failure> {
-    if let Some(id) = &arg.project_id {
-        // A project's name where its id is asked, as Atlas CLI users try;
-        // an id is always taken as an id.
-        if !crate::model::is_project_id(id)
-            && let Some(p) = registry
-                .projects
-                .iter()
-                .find(|p| p.name.as_deref() == Some(id.as_str()))
-        {
-            return Ok(p.id.clone());
-        }
-        return Ok(api::project(registry, id)?.id.clone());
-    }
-    match registry.projects.as_slice() {
-        [only] => Ok(only.id.clone()),
-        [] => Err(Failure::Usage(
-            "the registry has no projects; add a [[projects]] table".into(),
-        )),
-        many => {
-            let listed: Vec<String> = many
-                .iter()
-                .map(|p| match &p.name {
-                    Some(name) => format!("{} ({name})", p.id),
-                    None => p.id.clone(),
-                })
-                .collect();
-            Err(Failure::Usage(format!(
-                "the registry has {} projects: {}; choose one with --projectId ID or NAME \
-                 (or MONGODB_ATLAS_PROJECT_ID)",
-                many.len(),
-                listed.join(", ")
-            )))
-        }
-    }
 }

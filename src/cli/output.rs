@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use time::OffsetDateTime;
 
-use super::{Failure, Outcome};
+use super::outcome::{Failure, Outcome};
 use crate::api::{Error, timestamp};
 use crate::model::names::name_or_none;
 use crate::model::{DatabaseUser, escape_hidden, is_hidden};

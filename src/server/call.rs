@@ -18,9 +18,9 @@ use axum::response::Response;
 use http_body::{Body as HttpBody, Frame, SizeHint};
 use serde::de::DeserializeOwned;
 
-use super::AppState;
 use super::access::{Allowance, Caller, Need, RATE_LIMIT, begin, refuse};
 use super::respond::{Fmt, Refused, Version, acceptable, api_error, fmt_of, query_pairs};
+use super::state::AppState;
 use crate::api::{self, ApiError, Error, ErrorCode};
 use crate::store::Registry;
 

@@ -8,9 +8,9 @@ use std::sync::Arc;
 use axum::body::Body;
 use axum::extract::State;
 
-use super::AppState;
 use super::call::{Call, ProjectOwner, blocking};
 use super::respond::{Answer, failure, outcome, page, respond};
+use super::state::AppState;
 use crate::api::keys::{self, ApiKeyEntry};
 use crate::api::{self, Error, Page};
 

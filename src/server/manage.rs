@@ -9,10 +9,10 @@ use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderValue, header};
 
-use super::AppState;
 use super::access::sees;
 use super::call::{Anyone, Call, OrgOwner, ProjectOwner, Reader, Writer, blocking};
 use super::respond::{Answer, failure, outcome, page, respond};
+use super::state::AppState;
 use crate::api::customer_x509;
 use crate::api::json::UserEntry;
 use crate::api::manage::{self, Changed};

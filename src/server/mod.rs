@@ -15,10 +15,13 @@ mod listen;
 mod manage;
 mod oauth;
 mod ocsp;
+mod rate;
 mod registry_cache;
 mod respond;
 mod routes;
+mod state;
 mod tls;
+mod tokens;
 
 use std::io::Write;
 use std::net::SocketAddr;
@@ -34,6 +37,7 @@ use crate::tools::ocsp_dir;
 use crate::model::escape_hidden;
 pub use digest::DigestAuth;
 use registry_cache::RegistryCache;
+use state::AppState;
 pub use tls::api_ca_pem;
 
 /// How the server runs.
@@ -72,23 +76,6 @@ pub enum Tls {
     File(std::path::PathBuf),
 }
 
-/// Shared by every request.
-struct AppState {
-    home: Home,
-    registry: RegistryCache,
-    digest: digest::DigestAuth,
-    rate: access::RateWindow,
-    keys: Option<KeyPool>,
-    client_timeout: Duration,
-    tokens: oauth::Tokens,
-    /// `https` with `--tls`, else `http`: the scheme of `self` links.
-    scheme: &'static str,
-    /// The subject key type of created certificates.
-    key_type: KeyType,
-    /// What the OCSP responder answers for.
-    ocsp: Responder,
-}
-
 /// Runs the server until SIGINT or SIGTERM, then finishes the requests in
 /// flight. Prints the base URL as the first line on stdout.
 pub fn serve(home: Home, options: ServeOptions) -> Result<(), Error> {
@@ -115,7 +102,7 @@ pub fn serve(home: Home, options: ServeOptions) -> Result<(), Error> {
         home,
         registry,
         digest,
-        rate: access::RateWindow::default(),
+        rate: rate::RateWindow::default(),
         keys: (options.key_pool > 0)
             .then(|| {
                 // Half the cores fill the pool; the rest stay free for requests.
@@ -128,7 +115,7 @@ pub fn serve(home: Home, options: ServeOptions) -> Result<(), Error> {
                 source: std::io::Error::other(e.to_string()),
             })?,
         client_timeout: options.client_timeout,
-        tokens: oauth::Tokens::new(options.token_ttl),
+        tokens: tokens::Tokens::new(options.token_ttl),
         scheme: if options.tls.is_some() {
             "https"
         } else {

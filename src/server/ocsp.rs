@@ -9,9 +9,9 @@ use axum::extract::{Path, State};
 use axum::response::Response;
 use base64::Engine;
 
-use super::AppState;
 use super::call::blocking;
 use super::respond::respond;
+use super::state::AppState;
 use crate::pki::ocsp::Refused;
 
 /// Largest OCSP request read (a request about 16 certificates is ~2 KiB).

@@ -6,7 +6,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
-use super::AppState;
+use super::state::AppState;
 use crate::api::{self, ApiError, Envelope, Error, ErrorCode, Page};
 use crate::model::escape_hidden;
 

@@ -13,7 +13,6 @@ use axum::response::Response;
 use axum::routing::get;
 use axum::{Extension, Router};
 
-use super::AppState;
 use super::access::{Allowance, USERS_RATE_LIMIT};
 use super::call::{Call, ProjectOwner, Reader, blocking, log_and_rate, resource_not_found};
 use super::keys;
@@ -23,6 +22,7 @@ use super::ocsp;
 use super::respond::{
     Answer, Version, api_error, entity, failure, fmt_of, outcome, page, query_pairs, respond,
 };
+use super::state::AppState;
 use crate::api::{self, ApiError, CreateCert, Error, ErrorCode, Page};
 use crate::issuing::{Fresh, KeySource};
 

@@ -17,6 +17,7 @@ mod help;
 mod https;
 mod keys;
 mod kit_clusters;
+mod layers;
 mod ledger;
 mod manage;
 mod manage_http;

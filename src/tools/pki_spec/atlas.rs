@@ -1,8 +1,8 @@
 //! Atlas's own certificates in a `pki apply` file (`issuer = "atlas"`):
 //! exactly what `certs create` issues, so a table takes nothing else.
 
+use super::planned::{AtlasLeaf, Fail};
 use super::raw::RawCert;
-use super::{AtlasLeaf, Fail};
 use crate::api::Error;
 use crate::pki::KeyType;
 

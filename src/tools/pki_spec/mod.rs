@@ -7,6 +7,7 @@
 
 mod atlas;
 mod names;
+mod planned;
 mod raw;
 mod resolve;
 mod times;
@@ -17,111 +18,17 @@ use std::path::Path;
 use time::OffsetDateTime;
 use toml::Spanned;
 
-use super::pki_keys::{KeyForm, RawKeyForm, key_form};
+use super::pki_keys::{RawKeyForm, key_form};
 use crate::api::{Error, Invalid};
 use crate::pki::KeyType;
-use crate::pki::custom::Spec;
 use atlas::{ATLAS, atlas_leaf};
 pub(crate) use names::file_names;
 use names::{file_base, is_file_base};
+use planned::Fail;
+pub(crate) use planned::{AtlasLeaf, Files, Plan, Planned, PlannedBundle, PlannedCrl};
 use raw::{RawBundle, RawCert, RawCrl, RawFile};
 use resolve::{issuer_order, resolve};
 use times::instant;
-
-/// Reports a problem at a byte offset of the file.
-type Fail<'a> = &'a dyn Fn(usize, String) -> Error;
-
-/// A certificate exactly as `certs create` issues it (`issuer = "atlas"`):
-/// signed by the project's CA and recorded in its ledger.
-#[derive(Debug)]
-pub(crate) struct AtlasLeaf {
-    /// `<name>.pem`: Atlas's body, certificate then key.
-    pub(crate) name: String,
-    pub(crate) project: String,
-    pub(crate) username: String,
-    /// monthsUntilExpiration (Atlas's default 3).
-    pub(crate) months: i64,
-    /// Atlas's RSA-4096 unless the table says otherwise.
-    pub(crate) key_type: KeyType,
-}
-
-/// The whole plan: certificates (issuers first), Atlas's certificates, CRLs
-/// and bundles.
-#[derive(Debug)]
-pub(crate) struct Plan {
-    pub(crate) certs: Vec<Planned>,
-    pub(crate) atlas: Vec<AtlasLeaf>,
-    pub(crate) crls: Vec<PlannedCrl>,
-    pub(crate) bundles: Vec<PlannedBundle>,
-}
-
-/// One bundle of the plan: `<file>.pem` holding the named certificates,
-/// in order, and one certificate's key before or after them.
-#[derive(Debug)]
-pub(crate) struct PlannedBundle {
-    /// The base of its file name, relative to the output directory.
-    pub(crate) file: String,
-    pub(crate) certs: Vec<usize>,
-    /// The certificate whose key the file holds, and how.
-    pub(crate) key: Option<(usize, KeyForm)>,
-}
-
-/// One CRL of the plan, resolved.
-#[derive(Debug)]
-pub(crate) struct PlannedCrl {
-    /// Its name.
-    pub(crate) name: String,
-    /// The base of its file name (`<file>.pem`).
-    pub(crate) file: String,
-    /// The index of its issuer among the planned certificates.
-    pub(crate) issuer: usize,
-    /// The indexes of the certificates it revokes.
-    pub(crate) revoked: Vec<usize>,
-    pub(crate) this_update: OffsetDateTime,
-    pub(crate) next_update: OffsetDateTime,
-}
-
-/// How a certificate's files are laid out.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Files {
-    /// `<name>.pem`: the certificate (and appended ones), then the key.
-    Pem,
-    /// `<name>.crt` and `<name>.key`.
-    Split,
-    /// `<name>.pem` with the certificate only; the key is not written.
-    CertOnly,
-    /// `<name>.pem` as [`Files::Pem`], and `<name>.crt` and `<name>.key` too
-    /// (as certs.yml's `keyfile`/`crtfile` beside the PEM).
-    PemAndSplit,
-    /// No file of its own: its certificate and key go into bundles.
-    None,
-}
-
-/// One certificate of the plan, resolved.
-#[derive(Debug)]
-pub(crate) struct Planned {
-    /// Its name: how others name it.
-    pub(crate) name: String,
-    /// The base of its file names, relative to the output directory (its
-    /// name unless the table says `file`).
-    pub(crate) file: String,
-    /// The index of its issuer among the planned ones; `None`: self-signed.
-    pub(crate) issuer: Option<usize>,
-    pub(crate) key_type: KeyType,
-    pub(crate) spec: Spec,
-    pub(crate) files: Files,
-    /// How its own files hold the key.
-    pub(crate) key_form: KeyForm,
-    /// A PKCS#12 file: password and friendly name.
-    pub(crate) pkcs12: Option<(String, Option<String>)>,
-    /// `<name>-public.pem` with the public key.
-    pub(crate) public_key: bool,
-    /// Indexes of the certificates appended after it in its PEM file.
-    pub(crate) append: Vec<usize>,
-    /// The appended certificates after the key rather than before it (as
-    /// mkcert.py's `append_cert` writes them).
-    pub(crate) append_after_key: bool,
-}
 
 /// Reads and checks the file at `path` (its text is `text`) against `now`;
 /// returns the certificates in an order where every issuer comes first,

@@ -5,8 +5,8 @@ use std::net::IpAddr;
 
 use toml::Spanned;
 
+use super::planned::{Fail, Files, Planned};
 use super::raw::{RawCert, RawDefaults};
-use super::{Fail, Files, Planned};
 use crate::api::Error;
 use crate::pki::custom::AltName;
 use crate::pki::{merged_subject, name_der};

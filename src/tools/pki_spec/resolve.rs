@@ -7,9 +7,9 @@ use time::OffsetDateTime;
 use toml::Spanned;
 
 use super::names::{alt_name, file_base, subject};
+use super::planned::{Fail, Files, Planned};
 use super::raw::{RawCert, RawDefaults};
 use super::times::instant;
-use super::{Fail, Files, Planned};
 use crate::api::Error;
 use crate::pki::custom::{EXTENDED_KEY_USAGES, Extras, Grant, KEY_USAGES, Spec};
 use crate::pki::{KeyType, random_serial};

@@ -1,0 +1,81 @@
+//! Unit tests of `ledger.rs`, apart to keep it short.
+
+use super::*;
+
+fn record(serial: u64) -> CertRecord {
+    let t = OffsetDateTime::from_unix_timestamp(1_800_000_000).unwrap();
+    CertRecord {
+        project_id: "5efda6aea3f2ed2e7dd6ce05".into(),
+        serial,
+        holder: Holder::User("alice".into()),
+        subject: "CN=alice".into(),
+        created_at: t,
+        not_after: t + time::Duration::days(90),
+        fingerprint: "00".into(),
+        revoked_at: None,
+    }
+}
+
+fn corrupt_with(sql: &str) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(FILE);
+    let mut ledger = Ledger::open(&path).unwrap();
+    assert!(
+        ledger
+            .insert(&[(&record(1 << 60), None)])
+            .unwrap()
+            .commit()
+            .unwrap()
+    );
+    ledger.conn.execute(sql, []).unwrap();
+    let every_row = ledger.query("", []);
+    every_row.unwrap_err().to_string()
+}
+
+#[test]
+fn a_corrupt_row_is_an_error() {
+    let kind = corrupt_with("UPDATE certificates SET kind = 'ghost'");
+    assert!(
+        kind.contains("unknown certificate kind \"ghost\""),
+        "{kind}"
+    );
+    let time = corrupt_with("UPDATE certificates SET not_after = 999999999999999");
+    assert!(time.contains("outside the years"), "{time}");
+    let serial = corrupt_with("UPDATE certificates SET serial = -5");
+    assert!(serial.contains("serial -5 is not positive"), "{serial}");
+    let text = corrupt_with("UPDATE certificates SET created_at = 'yesterday'");
+    assert!(text.contains("ledger "), "{text}");
+}
+
+#[test]
+fn schema_version_is_set_and_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(FILE);
+    let ledger = Ledger::open(&path).unwrap();
+    assert_eq!(version(&ledger), SCHEMA_VERSION);
+    ledger
+        .conn
+        .pragma_update(None, "user_version", SCHEMA_VERSION + 1)
+        .unwrap();
+    drop(ledger);
+    let e = Ledger::open(&path).err().unwrap();
+    assert!(matches!(e, LedgerError::TooNew { found: 2, .. }), "{e}");
+    assert!(e.to_string().contains("use a newer atlas-ca"), "{e}");
+}
+
+#[test]
+fn an_unversioned_ledger_is_stamped() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(FILE);
+    let conn = Connection::open(&path).unwrap();
+    conn.execute_batch(SCHEMA).unwrap();
+    drop(conn);
+    assert_eq!(version(&Ledger::open(&path).unwrap()), SCHEMA_VERSION);
+}
+
+fn version(ledger: &Ledger) -> i64 {
+    ledger
+        .conn
+        .pragma_query_value(None, "user_version", |r| r.get(0))
+        .unwrap()
+}
