@@ -73,7 +73,7 @@ pub(super) fn begin(
         // A service account's token, from POST /api/oauth/token.
         Some(token) => state
             .tokens
-            .holder(token.trim(), &registry)
+            .holder(token.trim(), &registry, std::time::Instant::now())
             .map(|a| Caller {
                 id: a.id.clone(),
                 roles: a.roles.clone(),

@@ -116,7 +116,7 @@ pub(super) async fn token(State(state): State<Arc<AppState>>, request: Request) 
             "Only grant_type=client_credentials is supported.",
         );
     }
-    match state.tokens.issue(&account) {
+    match state.tokens.issue(&account, std::time::Instant::now()) {
         Ok(access_token) => {
             let body = serde_json::to_string(&Granted {
                 access_token,

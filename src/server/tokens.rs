@@ -61,11 +61,11 @@ impl Tokens {
         self.live.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// A new token for `account`. Expired tokens go first; an account at
-    /// its bound loses its own token that expires first.
-    pub(super) fn issue(&self, account: &Credential) -> Result<String, NoToken> {
+    /// A new token for `account`, issued at `now`. Expired tokens go
+    /// first; an account at its bound loses its own token that expires
+    /// first.
+    pub(super) fn issue(&self, account: &Credential, now: Instant) -> Result<String, NoToken> {
         let token = random_hex(32).map_err(NoToken::Random)?;
-        let now = Instant::now();
         let mut live = self.lock();
         live.retain(|_, g| g.until > now);
         let own: Vec<(&String, Instant)> = live
@@ -95,15 +95,21 @@ impl Tokens {
         Ok(token)
     }
 
-    /// The service account in `registry` that holds the live `token`: the
-    /// account must still exist with the secret the token was granted for.
-    /// A token whose account is gone or changed ends here for good.
-    pub(super) fn holder<'r>(&self, token: &str, registry: &'r Registry) -> Option<&'r Credential> {
+    /// The service account in `registry` that holds `token`, live at
+    /// `now`: the account must still exist with the secret the token was
+    /// granted for. A token whose account is gone or changed, or that has
+    /// expired, ends here for good.
+    pub(super) fn holder<'r>(
+        &self,
+        token: &str,
+        registry: &'r Registry,
+        now: Instant,
+    ) -> Option<&'r Credential> {
         let mut live = self.lock();
         let grant = live.get(token)?;
         let account = registry
             .service_account(&grant.client_id)
-            .filter(|a| grant.until > Instant::now() && secret_digest(a) == grant.secret);
+            .filter(|a| grant.until > now && secret_digest(a) == grant.secret);
         if account.is_none() {
             live.remove(token);
         }
@@ -116,5 +122,36 @@ impl Tokens {
         if live.get(token).is_some_and(|g| g.client_id == client_id) {
             live.remove(token);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    const ACCOUNT: &str =
+        "[[serviceAccounts]]\nclientId = \"mdb_sa_id_1\"\nclientSecret = \"s1\"\n";
+
+    #[test]
+    fn a_token_lives_its_time_and_not_a_moment_more() {
+        let registry = Registry::parse(ACCOUNT, Path::new("r.toml")).unwrap();
+        let account = registry.service_account("mdb_sa_id_1").unwrap();
+        let tokens = Tokens::new(Duration::from_secs(8));
+        let t0 = Instant::now();
+        let Ok(token) = tokens.issue(account, t0) else {
+            panic!("no token")
+        };
+        let at = |secs: u64| t0 + Duration::from_secs(secs);
+        assert!(tokens.holder(&token, &registry, at(7)).is_some());
+        assert!(tokens.holder(&token, &registry, at(8)).is_none());
+        // Gone for good, even asked about at an earlier time.
+        assert!(tokens.holder(&token, &registry, t0).is_none());
+        // A changed secret ends a live token.
+        let Ok(other) = tokens.issue(account, t0) else {
+            panic!("no token")
+        };
+        let changed = Registry::parse(&ACCOUNT.replace("s1", "s2"), Path::new("r.toml")).unwrap();
+        assert!(tokens.holder(&other, &changed, t0).is_none());
     }
 }

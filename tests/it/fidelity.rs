@@ -232,6 +232,40 @@ fn read_only_links_in_a_create_body_are_ignored() {
         ],
     );
     assert_eq!(reply.status, 201, "{}", reply.body);
+    // The body is Atlas's: the certificate, then its key; the months asked
+    // for were taken, the echoed fields were not.
+    let blocks: Vec<&str> = reply
+        .body
+        .lines()
+        .filter(|l| l.starts_with("-----BEGIN "))
+        .collect();
+    assert_eq!(
+        blocks,
+        ["-----BEGIN CERTIFICATE-----", "-----BEGIN PRIVATE KEY-----"],
+        "{}",
+        reply.body
+    );
+    let pem = _home.path().join("links.pem");
+    std::fs::write(&pem, &reply.body).unwrap();
+    openssl_ok(&["verify", "-CAfile", s(&_home.ca_cert()), s(&pem)]);
+    assert!(
+        x509_field(&pem, "-subject").ends_with("CN=alice")
+            || x509_field(&pem, "-subject").ends_with("CN = alice")
+    );
+    let valid_after = |days: u32| {
+        openssl(&[
+            "x509",
+            "-in",
+            s(&pem),
+            "-noout",
+            "-checkend",
+            &(days * 86_400).to_string(),
+        ])
+        .0
+    };
+    assert!(valid_after(55), "two months, not less");
+    assert!(!valid_after(65), "two months, not the default three");
+    assert_ne!(serial_of(&pem), 1, "the body's _id is not taken");
 }
 
 #[test]

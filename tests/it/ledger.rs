@@ -183,11 +183,19 @@ fn users_list() {
 #[test]
 fn concurrent_processes_lose_nothing() {
     const N: usize = 8;
-    let home = TestHome::new(&registry(""));
+    let home = TestHome::without_ca(&registry(""));
+    assert!(!home.ca_cert().exists());
     // All start on a home without a CA: they must also agree on one CA
-    // (each certificate verifies against the one CA there is).
-    let serials = home.create_concurrently(N, &[]);
+    // (each certificate verifies against the one CA there is, and no
+    // other was made and retired or left beside it).
+    let serials = home.create_concurrently(N, &["--key-type", "ec-p256"]);
     assert_eq!(serials.len(), N);
+    let ca_dir = home.ca_cert().parent().unwrap().to_path_buf();
+    let made: Vec<String> = files_under(&ca_dir)
+        .into_iter()
+        .filter(|f| f != ".lock")
+        .collect();
+    assert_eq!(made, ["ca.cert.pem", "ca.key.pem"], "one CA, made once");
     let mut listed = BTreeSet::new();
     for user in ["alice", "bob"] {
         let v: Value =

@@ -69,7 +69,6 @@ fn client_credentials_then_bearer_from_curl_and_python() {
     let server = Server::start(&home, &["--token-ttl", "8", "--key-pool", "0"]);
 
     let granted = token(&server, &id, &secret, "client_credentials");
-    let issued = std::time::Instant::now();
     assert_eq!(granted.status, 200, "{}", granted.body);
     assert!(
         granted.body.starts_with("{\"access_token\":\""),
@@ -104,16 +103,8 @@ print(r.status_code, r.json()["totalCount"])
 "#;
     let out = script_ok(Command::new(&python).args(["-c", script, &certs, &access]));
     assert_eq!(out.trim(), "200 1");
-
-    // Expiry: after the token's lifetime it is refused.
-    let lifetime = std::time::Duration::from_secs(9);
-    std::thread::sleep(lifetime.saturating_sub(issued.elapsed()));
-    let expired = bearer("GET", &certs, &access);
-    assert_eq!(expired.status, 401);
-    assert_eq!(
-        expired.header("www-authenticate"),
-        Some("Bearer error=\"invalid_token\"")
-    );
+    // Expiry is unit-tested in server/tokens.rs with injected times; a
+    // token that is no longer live is refused as an expired one is.
 }
 
 #[test]

@@ -109,7 +109,7 @@ fn openssl_handshakes_accept_good_and_refuse_bad_clients() {
     assert!(log.contains("depth=0 CN = alice"), "{log}");
 
     // Another project's CA.
-    let other = TestHome::without_ca(&registry(""));
+    let other = TestHome::with_other_ca(&registry(""));
     let stranger = other.issue("alice", &[]);
     let (ok, log) = openssl_handshake(&f.server, &f.ca, &stranger, None);
     assert!(!ok, "a certificate from another CA was accepted: {log}");
@@ -296,7 +296,7 @@ fn verify_command_checks_each_property() {
             );
         }
     };
-    let other = TestHome::without_ca(&registry(""));
+    let other = TestHome::with_other_ca(&registry(""));
     // Another home's certificate: not this CA's, and not in this ledger.
     fails(
         &other.issue("alice", &[]),
@@ -383,7 +383,7 @@ fn rustls_client_verifier_accepts_both_profiles() {
     );
     let cert = CertificateDer::from_pem_file(&expired).unwrap();
     assert!(verifier.verify_client_cert(&cert, &[], now).is_err());
-    let other = TestHome::without_ca(&registry(""));
+    let other = TestHome::with_other_ca(&registry(""));
     let cert = CertificateDer::from_pem_file(other.issue("alice", &[])).unwrap();
     assert!(verifier.verify_client_cert(&cert, &[], now).is_err());
 }
@@ -398,7 +398,7 @@ fn python_ssl_accepts_the_single_pem_file() {
         script_ok(Command::new(&python).args([s(&script), s(&f.ca), s(&f.server), s(&alice)]));
     assert_eq!(stdout.trim(), "commonName=alice");
     // The server refuses a certificate from another CA.
-    let other = TestHome::without_ca(&registry(""));
+    let other = TestHome::with_other_ca(&registry(""));
     let out = Command::new(&python)
         .args([
             s(&script),

@@ -16,35 +16,49 @@ pub struct TestHome {
 /// binary (`ca init`) and copied into the homes that want one: each CA
 /// costs an RSA-4096 key from OpenSSL's generator, seconds of CPU, which
 /// only the tests about making CAs need to pay.
-fn shared_ca() -> &'static Path {
-    static CA: std::sync::OnceLock<tempfile::TempDir> = std::sync::OnceLock::new();
-    CA.get_or_init(|| {
-        let dir = tempfile::tempdir().unwrap();
-        let registry = format!("[[projects]]\nid = \"{GID}\"\n");
-        std::fs::write(dir.path().join("users.toml"), registry).unwrap();
-        let out = Command::new(env!("CARGO_BIN_EXE_atlas-ca"))
-            .arg("--home")
-            .arg(dir.path())
-            .args(["ca", "init", "--projectId", GID])
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        dir
-    })
-    .path()
+/// A home with a CA for project [`GID`], made once per test process:
+/// `0` is the one [`TestHome::new`] copies, `1` another (a stranger's).
+fn shared_ca(which: usize) -> &'static Path {
+    static CAS: [std::sync::OnceLock<tempfile::TempDir>; 2] =
+        [std::sync::OnceLock::new(), std::sync::OnceLock::new()];
+    CAS[which]
+        .get_or_init(|| {
+            let dir = tempfile::tempdir().unwrap();
+            let registry = format!("[[projects]]\nid = \"{GID}\"\n");
+            std::fs::write(dir.path().join("users.toml"), registry).unwrap();
+            let out = Command::new(env!("CARGO_BIN_EXE_atlas-ca"))
+                .arg("--home")
+                .arg(dir.path())
+                .args(["ca", "init", "--projectId", GID])
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            dir
+        })
+        .path()
 }
 
 impl TestHome {
     /// A home whose project [`GID`] (when the registry has it) already has
     /// a CA, a copy of the one shared by the test process.
     pub fn new(registry_text: &str) -> TestHome {
+        TestHome::with_shared_ca(registry_text, 0)
+    }
+
+    /// A home like [`TestHome::new`]'s whose CA is another one, made once
+    /// too: another home's CA without the cost of making one.
+    pub fn with_other_ca(registry_text: &str) -> TestHome {
+        TestHome::with_shared_ca(registry_text, 1)
+    }
+
+    fn with_shared_ca(registry_text: &str, which: usize) -> TestHome {
         let home = TestHome::without_ca(registry_text);
         if registry_text.contains(GID) {
-            let from = shared_ca().join("projects").join(GID);
+            let from = shared_ca(which).join("projects").join(GID);
             let to = home.path().join("projects").join(GID);
             std::fs::create_dir_all(&to).unwrap();
             std::fs::set_permissions(
