@@ -5,6 +5,7 @@
 
 mod common;
 
+mod atlas_cli;
 mod bad_input;
 mod connections;
 mod customer_cas;
@@ -25,12 +26,16 @@ mod names;
 mod newcomer;
 mod ocsp;
 mod pki_apply;
+mod pki_sets;
 mod profile;
+mod projects_http;
 mod readme;
 mod refusals;
 mod registry_files;
 mod server;
+mod server_clients;
 mod server_limits;
 mod service_accounts;
 mod tls;
+mod tls_lint;
 mod user_kinds;

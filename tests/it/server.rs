@@ -1,17 +1,16 @@
 //! `atlas-ca serve` driven by real clients: curl (the exact command from
 //! MongoDB's documentation), Python `requests`, and hand-made Digest headers.
 
-use std::collections::BTreeSet;
 use std::process::Command;
 
 use crate::common::*;
 use serde_json::Value;
 
-const OWNER: &str = "owner:owner-secret";
+pub(crate) const OWNER: &str = "owner:owner-secret";
 const SELF_MANAGED_GID: &str = "aaaaaaaaaaaaaaaaaaaaaaaa";
 const LIMITED_GID: &str = "bbbbbbbbbbbbbbbbbbbbbbbb";
 
-fn server_registry() -> String {
+pub(crate) fn server_registry() -> String {
     format!(
         r#"{}
 [[projects.databaseUsers]]
@@ -36,14 +35,14 @@ x509Type = "MANAGED"
     )
 }
 
-fn certs_url(server: &Server, version: &str, gid: &str, user: &str) -> String {
+pub(crate) fn certs_url(server: &Server, version: &str, gid: &str, user: &str) -> String {
     format!(
         "{}/groups/{gid}/databaseUsers/{user}/certs",
         server.api(version)
     )
 }
 
-fn create(url: &str, user: &str, body: &str) -> Reply {
+pub(crate) fn create(url: &str, user: &str, body: &str) -> Reply {
     curl(&[
         "--request",
         "POST",
@@ -58,11 +57,11 @@ fn create(url: &str, user: &str, body: &str) -> Reply {
     ])
 }
 
-fn get(url: &str, user: &str) -> Reply {
+pub(crate) fn get(url: &str, user: &str) -> Reply {
     curl(&["--user", user, "--digest", url])
 }
 
-fn serial_of_pem(home: &TestHome, pem: &str) -> u64 {
+pub(crate) fn serial_of_pem(home: &TestHome, pem: &str) -> u64 {
     let path = home.path().join(format!("serial-{}.pem", unique()));
     std::fs::write(&path, pem).unwrap();
     serial_of(&path)
@@ -519,90 +518,4 @@ fn pretty_envelope_users_and_reload() {
         "{}",
         server.log()
     );
-}
-
-#[test]
-fn python_requests_with_digest_auth() {
-    let home = TestHome::new(&server_registry());
-    let server = Server::start(&home, &[]);
-    let python = python_with(&["requests"]);
-    let script = r#"
-import sys, json, requests
-from requests.auth import HTTPDigestAuth
-base, gid = sys.argv[1], sys.argv[2]
-auth = HTTPDigestAuth("owner", "owner-secret")
-s = requests.Session()
-s.headers["Accept"] = "application/vnd.atlas.2023-01-01+json"
-url = f"{base}/api/atlas/v2/groups/{gid}/databaseUsers/alice/certs"
-r = s.post(url, auth=auth, json={"monthsUntilExpiration": 6})
-assert r.status_code == 201, (r.status_code, r.text)
-assert r.text.startswith("-----BEGIN CERTIFICATE-----"), r.text[:40]
-r = s.get(url, auth=auth)
-assert r.status_code == 200, r.text
-body = r.json()
-assert body["totalCount"] == 1, body
-print(body["results"][0]["_id"])
-"#;
-    let stdout = script_ok(Command::new(python).args(["-c", script, &server.base, GID]));
-    let serial: u64 = stdout.trim().parse().unwrap();
-    assert_eq!(home.list_json("alice", &[])["results"][0]["_id"], serial);
-}
-
-#[test]
-fn node_atlas_api_client() {
-    let home = TestHome::new(&server_registry());
-    let server = Server::start(&home, &[]);
-    let modules = node_with("mongodb-atlas-api-client@4");
-    let script =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/js/atlas_api_client.js");
-    let stdout = script_ok(
-        Command::new("node")
-            .arg(&script)
-            .args([&server.base, GID, "owner", "owner-secret"])
-            .env("NODE_PATH", &modules),
-    );
-    // JavaScript numbers are doubles: a 63-bit `_id` arrives rounded, as it
-    // does from Atlas itself.
-    let seen: f64 = stdout.trim().parse().unwrap();
-    let listed = home.list_json("alice", &[])["results"][0]["_id"]
-        .as_u64()
-        .unwrap();
-    assert_eq!(listed as f64, seen);
-}
-
-#[test]
-fn fifty_concurrent_creates_and_a_graceful_stop() {
-    let home = TestHome::new(&server_registry());
-    let mut server = Server::start(&home, &[]);
-    let urls: Vec<String> = ["alice", "bob"]
-        .iter()
-        .map(|u| certs_url(&server, "v2", GID, u))
-        .collect();
-    let handles: Vec<_> = (0..50)
-        .map(|i| spawn_curl_create(&urls[i % 2], OWNER))
-        .collect();
-    let mut serials = BTreeSet::new();
-    for h in handles {
-        let (pem, code) = body_and_status(h);
-        assert_eq!(code, "201", "{pem}");
-        assert!(
-            serials.insert(serial_of_pem(&home, &pem)),
-            "repeated serial"
-        );
-    }
-    let mut listed = BTreeSet::new();
-    for url in &urls {
-        let v: Value = serde_json::from_str(&get(url, OWNER).body).unwrap();
-        for r in v["results"].as_array().unwrap() {
-            listed.insert(r["_id"].as_u64().unwrap());
-        }
-    }
-    assert_eq!(listed, serials, "every certificate served is listed");
-
-    // SIGTERM while a create is in flight: it completes, then the server exits 0.
-    let inflight = spawn_curl_create(&urls[0], OWNER);
-    std::thread::sleep(std::time::Duration::from_millis(300));
-    assert!(server.stop(), "clean exit");
-    let (body, code) = body_and_status(inflight);
-    assert_eq!(code, "201", "{body}");
 }
