@@ -65,8 +65,14 @@ pub fn plan_server_cert<'r>(
 }
 
 /// The project's CRL (PEM): its revoked certificates that have not expired,
-/// signed by its CA (created on first use).
-pub fn crl_pem(home: &Home, registry: &Registry, group_id: &str) -> Result<(String, bool), Error> {
+/// signed by its CA (created on first use), current from now until
+/// `next_update` (30 days when `None`).
+pub fn crl_pem(
+    home: &Home,
+    registry: &Registry,
+    group_id: &str,
+    next_update: Option<OffsetDateTime>,
+) -> Result<(String, bool), Error> {
     let project = project(registry, group_id)?;
     let (ca, created) = home.project_ca(&project.id)?;
     let now = OffsetDateTime::now_utc();
@@ -78,6 +84,7 @@ pub fn crl_pem(home: &Home, registry: &Registry, group_id: &str) -> Result<(Stri
         .iter()
         .filter_map(|r| Some((r.serial, r.revoked_at?)))
         .collect();
-    let pem = crl::build(&ca, &revoked, now)?;
+    let next_update = next_update.unwrap_or(now + crl::CRL_LIFETIME);
+    let pem = crl::build(&ca, &revoked, now, next_update)?;
     Ok((pem, created))
 }

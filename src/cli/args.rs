@@ -366,6 +366,11 @@ pub(super) enum CaCommand {
     Crl {
         #[command(flatten)]
         project: ProjectArg,
+        /// Days until the CRL's nextUpdate, after which mongod refuses every
+        /// client until a new one is installed (at most ten years).
+        #[arg(long = "next-update", value_name = "DAYS", default_value_t = 30,
+              value_parser = clap::value_parser!(u32).range(1..=3650))]
+        next_update: u32,
         /// Write it here (atomically) instead of stdout.
         #[arg(long)]
         out: Option<PathBuf>,

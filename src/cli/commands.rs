@@ -113,7 +113,7 @@ pub(super) fn local_kit(home: &Home, a: KitArgs) -> Outcome {
         pkcs12_password,
         force: a.force,
     };
-    let files = kit::local_kit(home, &registry, &options)?;
+    let written = kit::local_kit(home, &registry, &options)?;
     // A registry edited by hand may hold a user without a role, which
     // `dbusers create` refuses: mongod would let it log in and do nothing.
     if let Ok(project) = api::project(&registry, &options.group_id) {
@@ -132,10 +132,22 @@ pub(super) fn local_kit(home: &Home, a: KitArgs) -> Outcome {
     }
     eprintln!(
         "atlas-ca: wrote {} files to {}; see README.txt there",
-        files.len(),
+        written.files.len(),
         escape_hidden(&a.out.display().to_string())
     );
+    eprintln!(
+        "atlas-ca: the kit's first certificate ends {}, its CRL {}; renew before then (README.txt says how)",
+        day(written.first_expiry),
+        day(written.crl_until)
+    );
     Ok(())
+}
+
+/// A time as people read a date: RFC 3339, to the second, in UTC.
+fn day(t: time::OffsetDateTime) -> String {
+    t.to_offset(time::UtcOffset::UTC)
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_else(|_| t.to_string())
 }
 
 pub(super) fn fixtures(home: &Home, a: FixturesArgs) -> Outcome {
@@ -237,12 +249,14 @@ pub(super) fn ca(home: &Home, command: CaCommand) -> Outcome {
         }
         CaCommand::Crl {
             project,
+            next_update,
             out,
             force,
         } => {
             let gid = select_project(&registry, &project)?;
             let target = Target::plan(out, force, false)?;
-            let (pem, created) = api::crl_pem(home, &registry, &gid)?;
+            let until = time::OffsetDateTime::now_utc() + time::Duration::days(next_update.into());
+            let (pem, created) = api::crl_pem(home, &registry, &gid, Some(until))?;
             note_created(home, &gid, created);
             target.write(pem.as_bytes(), home.notes())
         }

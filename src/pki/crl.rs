@@ -27,7 +27,8 @@ use x509_cert::time::Time;
 use super::authority::Authority;
 use super::backend::Backend;
 
-/// How long a CRL is current (its nextUpdate after thisUpdate).
+/// How long a CRL is current unless asked otherwise (its nextUpdate after
+/// thisUpdate).
 pub const CRL_LIFETIME: Duration = Duration::from_secs(30 * 24 * 3600);
 
 const SHA256_WITH_RSA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.11");
@@ -39,14 +40,15 @@ fn time(t: OffsetDateTime) -> Result<Time, der::Error> {
     Ok(DateTime::from_unix_duration(Duration::from_secs(secs))?.into())
 }
 
-/// A PEM CRL signed by `ca`, issued at `now`, listing the `revoked`
-/// serials with their revocation times.
+/// A PEM CRL signed by `ca`, issued at `now` and current until
+/// `next_update`, listing the `revoked` serials with their revocation times.
 pub fn build(
     ca: &Authority,
     revoked: &[(u64, OffsetDateTime)],
     now: OffsetDateTime,
+    next_update: OffsetDateTime,
 ) -> Result<String, Backend> {
-    build_by(ca.cert(), ca.key(), revoked, now, now + CRL_LIFETIME)
+    build_by(ca.cert(), ca.key(), revoked, now, next_update)
 }
 
 /// A PEM CRL by the CA whose certificate is `issuer` and key `key` (RSA,

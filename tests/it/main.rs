@@ -25,6 +25,7 @@ mod manage_http;
 mod names;
 mod newcomer;
 mod ocsp;
+mod over_time;
 mod pki_apply;
 mod pki_sets;
 mod profile;

@@ -363,7 +363,7 @@ fn cluster_readme(
          data/ and logs/ are made by start.sh.\n\n{}\n\n\
          Revoking: {atlas} dbusers certs revoke --projectId {id} --username U --serial S,\n\
          then {atlas} ca crl --projectId {id} --out {crl} --force and restart.\n\
-         The CRL is current for 30 days; make a new one before then.\n",
+",
         numbered.join("\n\n"),
         id = project.id,
         crl = q("crl.pem"),

@@ -3,6 +3,9 @@
 
 use std::path::Path;
 
+use time::OffsetDateTime;
+
+use super::KitOptions;
 use super::quote::{js, ocsp_parameters, sh};
 use crate::model::{Project, Role};
 use crate::pki::{Host, mongod_subject};
@@ -108,7 +111,7 @@ pub(super) fn readme(out: &Path, home: &Path, project: &Project, first_user: &st
          \x20    --tlsCAFile {ca} --tlsCertificateKeyFile {user}\n\n\
          Revoking: {atlas} dbusers certs revoke --projectId {id} --username U --serial S,\n\
          then {atlas} ca crl --projectId {id} --out {crl} --force and restart mongod.\n\
-         The CRL is current for 30 days; make a new one before then.\n{customer}",
+         {customer}",
         id = project.id,
         customer = if project.self_managed_x509 {
             "\nCustomer-managed X.509 is on for this project: ca.pem also holds the\n\
@@ -117,5 +120,23 @@ pub(super) fn readme(out: &Path, home: &Path, project: &Project, first_user: &st
         } else {
             ""
         },
+    )
+}
+
+/// The README's last section: when the kit ends, and how to renew it.
+pub(super) fn renewal(out: &Path, home: &Path, opts: &KitOptions, first: OffsetDateTime) -> String {
+    let date = first
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_else(|_| first.to_string());
+    let atlas = format!("atlas-ca --home {}", sh(&home.display().to_string()));
+    format!(
+        "\nRenewing: the first certificate of this kit ends {date}; crl.pem is current\n\
+         until the last one ends. Before then, run the local-kit command that made this\n\
+         kit again with --force: every certificate and the CRL are made anew under the\n\
+         same CA, so clients that trust ca.pem keep working; restart the processes.\n\
+         A new CRL alone (after a revocation, or to last longer):\n\
+         \x20  {atlas} ca crl --projectId {id} --next-update DAYS --out {crl} --force\n",
+        id = opts.group_id,
+        crl = sh(&out.join("crl.pem").display().to_string()),
     )
 }

@@ -16,6 +16,7 @@ use std::path::{Path, PathBuf};
 use openssl::pkey::PKey;
 use openssl::x509::X509;
 use rayon::prelude::*;
+use time::OffsetDateTime;
 
 mod cluster;
 mod files;
@@ -34,7 +35,7 @@ use crate::pki::{Host, KeyType, Profile, pkcs12_der};
 use crate::store::files::{Dir, Staged};
 use crate::store::{Home, Registry, ca};
 use cluster::{Settings, Text, cluster_texts, member_file, text};
-use files::{create_users_js, mongod_conf, readme};
+use files::{create_users_js, mongod_conf, readme, renewal};
 use quote::sh;
 use topology::Topology;
 
@@ -75,12 +76,21 @@ pub struct KitOptions {
 /// The subdirectory of the users' certificates.
 const USERS: &str = "users";
 
-/// Writes the kit; returns the files written (relative to `out`).
-pub fn local_kit(
-    home: &Home,
-    registry: &Registry,
-    opts: &KitOptions,
-) -> Result<Vec<String>, Error> {
+/// What a kit holds, once written.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct Written {
+    /// The files written, relative to the kit's directory.
+    pub files: Vec<String>,
+    /// When the first of its certificates ends (the CRL lasts as long as
+    /// the last): the date to renew the kit by.
+    pub first_expiry: OffsetDateTime,
+    /// The CRL's nextUpdate.
+    pub crl_until: OffsetDateTime,
+}
+
+/// Writes the kit; returns what it wrote and when it needs renewing.
+pub fn local_kit(home: &Home, registry: &Registry, opts: &KitOptions) -> Result<Written, Error> {
     let project = project(registry, &opts.group_id)?;
     let mut names = FileNames::default();
     let users: Vec<(String, String)> = project
@@ -162,6 +172,17 @@ pub fn local_kit(
     for req in &client_requests {
         requests.push(validate_create(home, registry, req, 1)?);
     }
+    // The CRL lasts as long as the longest-lived certificate: mongod
+    // refuses every client once its CRLFile's nextUpdate has passed.
+    let ends = requests.iter().map(|r| r.validity.not_after);
+    let (Some(first_expiry), Some(crl_until)) = (ends.clone().min(), ends.max()) else {
+        return Err(Invalid::NothingToIssue.into());
+    };
+    if let Some(readme) = texts.iter_mut().find(|t| t.name == "README.txt") {
+        readme
+            .content
+            .push_str(&renewal(&out, &home_dir, opts, first_expiry));
+    }
     check_outputs(&out, &all, opts.force)?;
     // Execute.
     let mut created = create_dirs(&out.join(USERS))?;
@@ -174,13 +195,17 @@ pub fn local_kit(
         servers: &servers,
         texts: &texts,
     };
-    let written = execute(home, registry, project, opts, &kit, &requests);
+    let written = execute(home, registry, project, opts, &kit, &requests, crl_until);
     if written.is_err() {
         // Directories this run made, now empty again, go too.
         remove_made(&created);
     }
     written?;
-    Ok(all)
+    Ok(Written {
+        files: all,
+        first_expiry,
+        crl_until,
+    })
 }
 
 /// The subdirectory of the member certificates.
@@ -307,6 +332,7 @@ fn execute(
     opts: &KitOptions,
     kit: &Kit<'_>,
     requests: &[IssueRequest<'_>],
+    crl_until: OffsetDateTime,
 ) -> Result<(), Error> {
     let (authority, _) = home.project_ca(&project.id)?;
     let signed = requests
@@ -314,7 +340,7 @@ fn execute(
         .map(|r| issuing::sign(&authority, r, &Fresh))
         .collect::<Result<Vec<_>, _>>()?;
     // The CRL lists earlier revocations only: nothing issued now is revoked.
-    let (crl, _) = api::crl_pem(home, registry, &project.id)?;
+    let (crl, _) = api::crl_pem(home, registry, &project.id, Some(crl_until))?;
     let mut ca_pem = authority.cert_pem()?;
     if project.self_managed_x509
         && let Some(customer) = ca::read_customer_cas(home.root(), &project.id)?
