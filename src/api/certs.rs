@@ -176,6 +176,7 @@ pub(crate) fn validate_create<'r>(
         profile: req.profile,
         key_type: req.key_type,
         extras: req.extras.clone(),
+        member: false,
     })
 }
 

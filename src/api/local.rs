@@ -61,6 +61,7 @@ pub fn plan_server_cert<'r>(
         profile: Profile::Strict,
         key_type: req.key_type,
         extras: req.extras.clone(),
+        member: false,
     })
 }
 

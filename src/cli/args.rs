@@ -121,6 +121,23 @@ pub(super) enum Command {
     },
     /// Checks a PEM bundle: key, chain, validity, revocation, user.
     Verify(VerifyArgs),
+    /// Lists every certificate this home issued (users', servers', kit
+    /// members'), the soonest to end first, with its state.
+    #[command(after_help = "Examples:\n  \
+      atlas-ca ledger                         every project, ending within 30 days marked\n  \
+      atlas-ca ledger --expiring 90 -o json   the same as JSON, a 90-day window")]
+    Ledger {
+        /// Only this project's [default: every project's].
+        #[arg(long = "projectId", env = "MONGODB_ATLAS_PROJECT_ID")]
+        project_id: Option<String>,
+        /// Days ahead that count as expiring.
+        #[arg(long, value_name = "DAYS", default_value_t = 30,
+              value_parser = clap::value_parser!(u32).range(0..=36_500))]
+        expiring: u32,
+        /// Output format (`json`: ours; Atlas has no such list).
+        #[arg(short, long, value_enum, default_value = "table")]
+        output: Output,
+    },
     /// Serves the Atlas Administration API locally (Digest-authenticated).
     #[command(after_help = "Examples:\n  \
       atlas-ca serve                              http://127.0.0.1:8080\n  \

@@ -12,7 +12,7 @@ use super::args::{
 };
 use super::outcome::{Failure, Outcome, select_project};
 use super::output::{
-    Target, note_created, print_bytes, print_certs, print_checks, print_json, print_users,
+    Target, note_created, print_bytes, print_certs, print_checks, print_json, print_users, table,
     with_progress,
 };
 use crate::api::json::CLI_QUERY;
@@ -310,6 +310,7 @@ fn note_revoked(record: &CertRecord) {
     let holder = match &record.holder {
         Holder::User(u) => format!("user {}", escape_hidden(u)),
         Holder::Hosts(h) => format!("hosts {}", escape_hidden(h)),
+        Holder::Member(h) => format!("member {}", escape_hidden(h)),
     };
     eprintln!(
         "atlas-ca: certificate {} (0x{:X}) of {holder} in project {} is revoked (since {at}); \
@@ -371,5 +372,73 @@ fn list_certs(home: &Home, a: CertsListArgs) -> Outcome {
             }
         }
         Output::Table => print_certs(&paging.select(records), a.all),
+    }
+}
+
+/// `atlas-ca ledger`: every certificate issued, the soonest to end first.
+pub(super) fn ledger(
+    home: &Home,
+    project_id: Option<&str>,
+    expiring: u32,
+    output: Output,
+) -> Outcome {
+    let project = match project_id {
+        // A registered project by id or name; an id alone for a project
+        // deleted since (its certificates stay in the ledger).
+        Some(id) if crate::model::is_project_id(id) => Some(id.to_ascii_lowercase()),
+        Some(id) => Some(select_project(
+            &home.registry()?,
+            &ProjectArg {
+                project_id: Some(id.to_string()),
+            },
+        )?),
+        None => None,
+    };
+    let report = api::issued(
+        home,
+        project.as_deref(),
+        expiring,
+        time::OffsetDateTime::now_utc(),
+    )?;
+    match output {
+        Output::Json => print_json(&report),
+        Output::Table => {
+            let rows = report.results.iter().map(|e| {
+                vec![
+                    e.not_after.clone(),
+                    e.days_left.to_string(),
+                    e.state.to_string(),
+                    e.kind.to_string(),
+                    e.holder.clone(),
+                    e.serial.clone(),
+                    e.project_id.clone(),
+                ]
+            });
+            let s = &report.summary;
+            let text = format!(
+                "{}{} certificate{}: {} live, {} expiring within {} days, {} expired, {} not yet valid, {} revoked\n",
+                table(
+                    &[
+                        "NOT AFTER",
+                        "DAYS",
+                        "STATE",
+                        "KIND",
+                        "HOLDER",
+                        "SERIAL",
+                        "PROJECT"
+                    ],
+                    rows
+                ),
+                s.total,
+                if s.total == 1 { "" } else { "s" },
+                s.live,
+                s.expiring,
+                report.expiring_within_days,
+                s.expired,
+                s.not_yet_valid,
+                s.revoked
+            );
+            print_bytes(text.as_bytes())
+        }
     }
 }

@@ -109,6 +109,11 @@ fn run(cli: Cli) -> Outcome {
             commands::revoke(&home, &serial, project_id.as_deref())
         }
         Command::Verify(a) => commands::verify(&home, a),
+        Command::Ledger {
+            project_id,
+            expiring,
+            output,
+        } => commands::ledger(&home, project_id.as_deref(), expiring, output),
         Command::Serve(a) => commands::serve(home, a),
         Command::ServeCa => output::print_bytes(&crate::server::api_ca_pem(&home)?),
     }

@@ -74,6 +74,9 @@ pub struct IssueRequest<'a> {
     pub key_type: KeyType,
     /// Extensions beyond the profile's (none for Atlas's own).
     pub extras: Extras,
+    /// A server certificate for a replica set or cluster member (recorded
+    /// as a member's, not a lone server's).
+    pub member: bool,
 }
 
 /// An issued certificate: its ledger record and the PEM bundle.
@@ -139,13 +142,18 @@ pub fn sign<'r>(
     let key = keys.key(req.key_type)?;
     let holder = match req.subject {
         Subject::Client(username) => Holder::User(username.to_string()),
-        Subject::Server(hosts) => Holder::Hosts(
-            hosts
+        Subject::Server(hosts) => {
+            let hosts = hosts
                 .iter()
                 .map(Host::to_string)
                 .collect::<Vec<_>>()
-                .join(","),
-        ),
+                .join(",");
+            if req.member {
+                Holder::Member(hosts)
+            } else {
+                Holder::Hosts(hosts)
+            }
+        }
     };
     let serial = random_serial()?;
     let cert = certificate_for(ca, &key, req, serial)?;

@@ -8,6 +8,7 @@
 //! the crate, so every layer above speaks of users in the same types.
 
 pub mod credential;
+pub mod expiry;
 pub mod kind;
 pub mod names;
 pub mod rules;

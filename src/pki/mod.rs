@@ -29,5 +29,5 @@ pub(crate) use rsa::openssl_rsa;
 pub use validity::{OutOfRange, Validity};
 pub use x509::{
     asn1_time, fingerprint, integer_u64, mongod_subject, pem_bundle, pkcs12_der, random_serial,
-    serial_of, time_of,
+    serial_hex, serial_of, time_of,
 };

@@ -165,9 +165,26 @@ pub fn mongod_subject(cn: &str) -> String {
     format!("CN={value}")
 }
 
+/// `serial` in lowercase hex with an even number of digits.
+pub fn serial_hex(serial: u64) -> String {
+    let hex = format!("{serial:x}");
+    if hex.len() % 2 == 1 {
+        format!("0{hex}")
+    } else {
+        hex
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn serial_hex_is_what_openssl_prints() {
+        assert_eq!(serial_hex(1 << 55), "80000000000000");
+        assert_eq!(serial_hex((1 << 56) + 1), "0100000000000001");
+        assert_eq!(serial_hex((1 << 63) - 1), "7fffffffffffffff");
+    }
 
     #[test]
     fn mongod_escapes_every_high_byte() {

@@ -78,6 +78,7 @@ fn issue(home: &Home, listen: SocketAddr) -> Result<(X509, PKey<Private>), Error
         profile: Profile::Strict,
         key_type: KeyType::EcP256,
         extras: Default::default(),
+        member: false,
     };
     let signed = issuing::sign(&authority, &request, &Fresh)?;
     let (issued, ()) = home.with_ledger(|ledger| {

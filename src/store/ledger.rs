@@ -26,7 +26,9 @@ use crate::pki::Backend;
 pub const FILE: &str = "ledger.sqlite3";
 
 /// The schema version this program writes and understands.
-const SCHEMA_VERSION: i64 = 1;
+/// 2: a certificate may be of kind `member` (a cluster member's, from a
+/// kit), which version 1 programs would refuse to read.
+const SCHEMA_VERSION: i64 = 2;
 
 /// How long a writer waits for another process's transaction.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(60);
@@ -121,6 +123,9 @@ pub enum Holder {
     User(String),
     /// A server certificate, by its hosts (comma-separated, in order).
     Hosts(String),
+    /// A replica set or cluster member's certificate (from a kit), by its
+    /// hosts (comma-separated, in order).
+    Member(String),
 }
 
 impl Holder {
@@ -129,13 +134,14 @@ impl Holder {
         match self {
             Holder::User(_) => "client",
             Holder::Hosts(_) => "server",
+            Holder::Member(_) => "member",
         }
     }
 
     /// The user, or the host list (the ledger's `username` column).
     pub fn name(&self) -> &str {
         match self {
-            Holder::User(name) | Holder::Hosts(name) => name,
+            Holder::User(name) | Holder::Hosts(name) | Holder::Member(name) => name,
         }
     }
 
@@ -144,6 +150,7 @@ impl Holder {
         match kind {
             "client" => Ok(Holder::User(name)),
             "server" => Ok(Holder::Hosts(name)),
+            "member" => Ok(Holder::Member(name)),
             other => Err(corrupt(format!("unknown certificate kind {other:?}"))),
         }
     }
@@ -300,8 +307,9 @@ fn sync_dir(path: &Path) -> std::io::Result<()> {
 }
 
 /// Brings the schema to [`SCHEMA_VERSION`]: creates it in a new ledger,
-/// stamps a ledger of the first, unversioned layout (the same tables), and
-/// refuses one from a newer program. The place for future migrations.
+/// stamps a ledger of an earlier version (the same tables: version 2 only
+/// adds a kind), and refuses one from a newer program. The place for
+/// future migrations.
 fn migrate(conn: &Connection, path: &Path) -> Result<(), LedgerError> {
     let err = |e| LedgerError::sqlite(path, e);
     let found: i64 = conn
@@ -440,6 +448,15 @@ impl Ledger {
             "WHERE project_id = ?1 AND username = ?2 AND kind = 'client' \
              AND (?3 OR (not_after > ?4 AND revoked_at IS NULL)) ORDER BY created_at, rowid",
             params![project_id, username, all, now],
+        )
+    }
+
+    /// Every certificate issued (in `project_id`, or in every project),
+    /// the soonest to end first.
+    pub fn all(&self, project_id: Option<&str>) -> Result<Vec<CertRecord>, LedgerError> {
+        self.query(
+            "WHERE ?1 IS NULL OR project_id = ?1 ORDER BY not_after, project_id, serial",
+            params![project_id],
         )
     }
 

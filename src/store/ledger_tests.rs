@@ -59,8 +59,32 @@ fn schema_version_is_set_and_checked() {
         .unwrap();
     drop(ledger);
     let e = Ledger::open(&path).err().unwrap();
-    assert!(matches!(e, LedgerError::TooNew { found: 2, .. }), "{e}");
+    assert!(
+        matches!(e, LedgerError::TooNew { found, .. } if found == SCHEMA_VERSION + 1),
+        "{e}"
+    );
     assert!(e.to_string().contains("use a newer atlas-ca"), "{e}");
+}
+
+#[test]
+fn a_version_1_ledger_is_stamped_and_reads_members() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(FILE);
+    let conn = Connection::open(&path).unwrap();
+    conn.execute_batch(SCHEMA).unwrap();
+    conn.pragma_update(None, "user_version", 1).unwrap();
+    drop(conn);
+    let ledger = Ledger::open(&path).unwrap();
+    assert_eq!(version(&ledger), SCHEMA_VERSION);
+    ledger
+        .conn
+        .execute(
+            "INSERT INTO certificates VALUES ('p', 7, 'localhost', 'CN=localhost', 'member', 0, 1, 'f', NULL)",
+            [],
+        )
+        .unwrap();
+    let all = ledger.all(None).unwrap();
+    assert_eq!(all[0].holder, Holder::Member("localhost".into()));
 }
 
 #[test]

@@ -23,6 +23,7 @@ use super::outputs::check_outputs;
 use crate::api::{self, CreateCert, Error, Invalid, timestamp};
 use crate::issuing::{self, Fresh, IssueError, IssueRequest, Signed};
 use crate::pki::Authority;
+use crate::pki::serial_hex;
 use crate::store::files::Dir;
 use crate::store::ledger::Ledger;
 use crate::store::{Home, Registry};
@@ -400,26 +401,4 @@ fn commit(
         ));
     }
     Ok(())
-}
-
-/// `serial` in lowercase hex with an even number of digits.
-fn serial_hex(serial: u64) -> String {
-    let hex = format!("{serial:x}");
-    if hex.len() % 2 == 1 {
-        format!("0{hex}")
-    } else {
-        hex
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::serial_hex;
-
-    #[test]
-    fn serial_hex_is_what_openssl_prints() {
-        assert_eq!(serial_hex(1 << 55), "80000000000000");
-        assert_eq!(serial_hex((1 << 56) + 1), "0100000000000001");
-        assert_eq!(serial_hex((1 << 63) - 1), "7fffffffffffffff");
-    }
 }

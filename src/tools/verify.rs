@@ -237,7 +237,7 @@ fn names_customer_user(project: &Project, cert: &X509) -> Check {
 
 fn names_subject(project: &Project, cert: &X509, record: Option<&CertRecord>) -> Check {
     if let Some(CertRecord {
-        holder: Holder::Hosts(hosts),
+        holder: Holder::Hosts(hosts) | Holder::Member(hosts),
         ..
     }) = record
     {

@@ -117,3 +117,100 @@ fn ca_crl_takes_any_lifetime_and_refuses_none() {
         assert_eq!(run.status.code(), Some(2), "{bad}: {}", stderr(&run));
     }
 }
+
+#[test]
+fn the_ledger_lists_every_kind_soonest_end_first() {
+    let home = TestHome::new(&registry(""));
+    let user = home.issue("alice", &["--monthsUntilExpiration", "2"]);
+    let expired = home.issue(
+        "bob",
+        &[
+            "--issued-at",
+            "2024-01-01T00:00:00Z",
+            "--monthsUntilExpiration",
+            "1",
+        ],
+    );
+    let revoked = home.issue("bob", &[]);
+    home.revoke("bob", serial_of(&revoked));
+    let server = home.path().join("server.pem");
+    home.ok(&[
+        "server-cert",
+        "--host",
+        "db.test",
+        "--key-type",
+        "ec-p256",
+        "--out",
+        s(&server),
+    ]);
+    let kit = home.path().join("kit");
+    home.ok(&[
+        "local-kit",
+        "--out",
+        s(&kit),
+        "--replset",
+        "rs0",
+        "--members",
+        "1",
+        "--key-type",
+        "ec-p256",
+    ]);
+    let member = kit.join("members/mongod-0.pem");
+
+    let json: serde_json::Value =
+        serde_json::from_str(&home.ok(&["ledger", "--expiring", "90", "-o", "json"])).unwrap();
+    let results = json["results"].as_array().unwrap();
+    let ends: Vec<&str> = results
+        .iter()
+        .map(|r| r["notAfter"].as_str().unwrap())
+        .collect();
+    let mut sorted = ends.clone();
+    sorted.sort();
+    assert_eq!(ends, sorted, "soonest end first");
+    // Each file's certificate is listed with its kind, serial (as openssl
+    // prints it), notAfter and state.
+    let find = |pem: &Path| {
+        let serial = x509_field(pem, "-serial")
+            .trim_start_matches("serial=")
+            .to_lowercase();
+        results
+            .iter()
+            .find(|r| r["serial"] == serial.as_str())
+            .unwrap_or_else(|| panic!("{serial} not listed: {json}"))
+            .clone()
+    };
+    for (pem, kind, state) in [
+        (&user, "user", "expiring"),
+        (&expired, "user", "expired"),
+        (&revoked, "user", "revoked"),
+        (&server, "server", "live"),
+        (&member, "member", "live"),
+    ] {
+        let entry = find(pem);
+        assert_eq!(entry["kind"], kind, "{entry}");
+        assert_eq!(entry["state"], state, "{entry}");
+        let end = date("x509", pem, "-enddate").replace(' ', "T");
+        assert_eq!(entry["notAfter"], end.as_str(), "{entry}");
+    }
+    assert!(find(&expired)["daysLeft"].as_i64().unwrap() < 0);
+    let summary = &json["summary"];
+    assert_eq!(summary["total"].as_u64(), Some(results.len() as u64));
+    assert_eq!(summary["expired"], 1);
+    assert_eq!(summary["revoked"], 1);
+    // The table ends with the same counts; one project's view is the same here.
+    let table = home.ok(&["ledger", "--expiring", "90", "--projectId", GID]);
+    assert!(table.starts_with("NOT AFTER "), "{table}");
+    assert!(
+        table.trim_end().ends_with(&format!(
+            "{} certificates: {} live, {} expiring within 90 days, 1 expired, 0 not yet valid, 1 revoked",
+            results.len(),
+            summary["live"],
+            summary["expiring"]
+        )),
+        "{table}"
+    );
+    assert_eq!(table.lines().count(), results.len() + 2, "{table}");
+    // Another project's view is empty, and says so.
+    let other = home.ok(&["ledger", "--projectId", OTHER_GID]);
+    assert!(other.contains("0 certificates: "), "{other}");
+}

@@ -167,7 +167,9 @@ pub fn local_kit(home: &Home, registry: &Registry, opts: &KitOptions) -> Result<
     let client_requests = client_requests(project, opts, &users);
     let mut requests = Vec::new();
     for (_, server) in &servers {
-        requests.push(plan_server_cert(registry, server)?);
+        let mut request = plan_server_cert(registry, server)?;
+        request.member = opts.topology != Topology::Standalone;
+        requests.push(request);
     }
     for req in &client_requests {
         requests.push(validate_create(home, registry, req, 1)?);
