@@ -272,6 +272,28 @@ pub(super) enum PkiCommand {
         /// The PKI file.
         file: PathBuf,
     },
+    /// Lists every certificate and CRL under a directory of PEM files (a
+    /// `pki apply` output, a kit), the soonest to end first; exits 1 when
+    /// any has ended, is not yet valid or ends within --within days, unless
+    /// the PKI file (--file) makes it so on purpose.
+    #[command(after_help = "Examples:\n  \
+      atlas-ca pki status x509gen --file examples/pki/drivers-x509gen.toml\n  \
+      atlas-ca pki status kit --within 60 -o json")]
+    Status {
+        /// The directory.
+        dir: PathBuf,
+        /// The PKI file that made it: what it makes expired or not yet
+        /// valid is intended, not an error.
+        #[arg(long)]
+        file: Option<PathBuf>,
+        /// Days ahead that count as ending soon.
+        #[arg(long, value_name = "DAYS", default_value_t = 30,
+              value_parser = clap::value_parser!(u32).range(0..=36_500))]
+        within: u32,
+        /// Output format (`json`: ours).
+        #[arg(short, long, value_enum, default_value = "table")]
+        output: Output,
+    },
 }
 
 #[derive(Debug, Args)]

@@ -442,3 +442,66 @@ pub(super) fn ledger(
         }
     }
 }
+
+/// `pki status DIR`: what ends when under a directory; exit 1 when
+/// anything needs a person.
+pub(super) fn pki_status(
+    dir: &std::path::Path,
+    file: Option<&std::path::Path>,
+    within: u32,
+    output: Output,
+) -> Outcome {
+    let text = file
+        .map(|f| read_input(f).map_err(Error::io(f)))
+        .transpose()?
+        .map(|b| String::from_utf8_lossy(&b).into_owned());
+    let spec = file.zip(text.as_deref());
+    let status = crate::tools::pki_status::status(dir, spec, within, OffsetDateTime::now_utc())?;
+    match output {
+        Output::Json => print_json(&status)?,
+        Output::Table => {
+            let rows = status.results.iter().map(|e| {
+                let files = match e.files.len() {
+                    1 => e.files[0].clone(),
+                    n => format!("{} (+{})", e.files[0], n - 1),
+                };
+                let state = if e.intended {
+                    format!("{} (intended)", e.state)
+                } else {
+                    e.state.to_string()
+                };
+                vec![
+                    e.not_after.clone(),
+                    e.days_left.to_string(),
+                    state,
+                    e.kind.to_string(),
+                    files,
+                    e.subject.clone(),
+                ]
+            });
+            let count = |kind: &str| status.results.iter().filter(|e| e.kind == kind).count();
+            let text = format!(
+                "{}{} certificates and {} CRLs; {} need attention (ended, not yet valid or ending within {} days, not on purpose)\n",
+                table(
+                    &["NOT AFTER", "DAYS", "STATE", "KIND", "FILE", "SUBJECT"],
+                    rows
+                ),
+                count("certificate"),
+                count("crl"),
+                status.needing_attention,
+                status.within_days
+            );
+            print_bytes(text.as_bytes())?;
+        }
+    }
+    match status.needing_attention {
+        0 => Ok(()),
+        n => Err(Failure::Usage(format!(
+            "{n} certificate{} or CRL{} in {} need{} attention",
+            if n == 1 { "" } else { "s" },
+            if n == 1 { "" } else { "s" },
+            dir.display(),
+            if n == 1 { "s" } else { "" }
+        ))),
+    }
+}

@@ -105,6 +105,12 @@ fn run(cli: Cli) -> Outcome {
                 d.bundles
             ))
         }
+        Command::Pki(PkiCommand::Status {
+            dir,
+            file,
+            within,
+            output,
+        }) => commands::pki_status(&dir, file.as_deref(), within, output),
         Command::Revoke { serial, project_id } => {
             commands::revoke(&home, &serial, project_id.as_deref())
         }

@@ -12,12 +12,11 @@ use openssl::x509::{X509, X509Crl, X509Ref};
 use x509_cert::der::Decode;
 use x509_cert::ext::pkix::ExtendedKeyUsage;
 
+use super::pem_dir::{pem_blocks, pem_files};
 use crate::api::{Error, FixedCa};
 use crate::pki::{integer_u64, serial_of, time_of};
 use crate::store::files::read_input;
 
-/// Most files read from one directory.
-const MAX_FILES: usize = 4096;
 /// id-kp-OCSPSigning.
 const OCSP_SIGNING: x509_cert::der::oid::ObjectIdentifier =
     x509_cert::der::oid::ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.3.9");
@@ -88,16 +87,7 @@ pub fn load(dir: &Path, delegate: bool) -> Result<(Vec<FixedCa>, Vec<String>), E
 
 fn read_dir(dir: &Path) -> Result<Contents, Error> {
     let mut contents = Contents::default();
-    let entries = std::fs::read_dir(dir).map_err(Error::io(dir))?;
-    let mut paths: Vec<_> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
-    paths.sort();
-    for path in paths.into_iter().take(MAX_FILES) {
-        let is_pem = path
-            .extension()
-            .is_some_and(|e| ["pem", "crt", "key", "crl"].contains(&e.to_string_lossy().as_ref()));
-        if !is_pem || !path.is_file() {
-            continue;
-        }
+    for path in pem_files(dir, false)? {
         let bytes = read_input(&path).map_err(Error::io(&path))?;
         for block in pem_blocks(&bytes) {
             let label = block.label;
@@ -126,38 +116,6 @@ fn read_dir(dir: &Path) -> Result<Contents, Error> {
         }
     }
     Ok(contents)
-}
-
-struct Block<'a> {
-    label: &'a str,
-    text: &'a [u8],
-}
-
-/// The PEM blocks of `bytes`, each with its BEGIN and END lines.
-fn pem_blocks(bytes: &[u8]) -> Vec<Block<'_>> {
-    let Ok(text) = std::str::from_utf8(bytes) else {
-        return Vec::new();
-    };
-    let mut blocks = Vec::new();
-    let mut rest = text;
-    while let Some(start) = rest.find("-----BEGIN ") {
-        let after = &rest[start + 11..];
-        let Some(label_end) = after.find("-----") else {
-            break;
-        };
-        let label = &after[..label_end];
-        let end_marker = format!("-----END {label}-----");
-        let Some(end) = rest[start..].find(&end_marker) else {
-            break;
-        };
-        let stop = start + end + end_marker.len();
-        blocks.push(Block {
-            label,
-            text: &rest.as_bytes()[start..stop],
-        });
-        rest = &rest[stop..];
-    }
-    blocks
 }
 
 /// Whether `ca` signed a certificate or CRL that names `issuer` as its

@@ -214,3 +214,93 @@ fn the_ledger_lists_every_kind_soonest_end_first() {
     let other = home.ok(&["ledger", "--projectId", OTHER_GID]);
     assert!(other.contains("0 certificates: "), "{other}");
 }
+
+#[test]
+fn pki_status_knows_what_ends_on_purpose() {
+    let home = TestHome::without_ca("");
+    let out = home.path().join("x509gen");
+    let file = crate::pki_apply::example();
+    let applied = crate::pki_apply::apply(&home, &file, &out, &[]);
+    assert!(applied.status.success(), "{}", stderr(&applied));
+    let expired = out.join("expired.pem");
+    let expired_end = date("x509", &expired, "-enddate").replace(' ', "T");
+
+    // Without the file: drivers' expired.pem is an error, named.
+    let bare = home.run(&["pki", "status", s(&out), "--within", "7"]);
+    assert_eq!(bare.status.code(), Some(1), "{}", stderr(&bare));
+    let table = String::from_utf8_lossy(&bare.stdout);
+    let line = table.lines().find(|l| l.contains("expired.pem")).unwrap();
+    assert!(
+        line.starts_with(&expired_end) && line.contains(" expired "),
+        "{table}"
+    );
+    assert!(
+        stderr(&bare).contains("1 certificate or CRL in "),
+        "{}",
+        stderr(&bare)
+    );
+
+    // With it: intended, and nothing else needs attention within a week.
+    let run = home.run(&[
+        "pki",
+        "status",
+        s(&out),
+        "--file",
+        s(&file),
+        "--within",
+        "7",
+        "-o",
+        "json",
+    ]);
+    assert!(run.status.success(), "{}", stderr(&run));
+    let json: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
+    let results = json["results"].as_array().unwrap();
+    let entry = results
+        .iter()
+        .find(|r| r["files"][0] == "expired.pem")
+        .unwrap();
+    assert_eq!(entry["state"], "expired");
+    assert_eq!(entry["intended"], true);
+    assert_eq!(entry["notAfter"], expired_end.as_str());
+    assert_eq!(json["needingAttention"], 0);
+    // Every certificate and CRL is there once, soonest end first, each as
+    // openssl reads it.
+    let ends: Vec<&str> = results
+        .iter()
+        .map(|r| r["notAfter"].as_str().unwrap())
+        .collect();
+    assert!(ends.windows(2).all(|w| w[0] <= w[1]), "{ends:?}");
+    let crl = results.iter().find(|r| r["files"][0] == "crl.pem").unwrap();
+    assert_eq!(crl["kind"], "crl");
+    assert_eq!(
+        crl["notAfter"],
+        date("crl", &out.join("crl.pem"), "-nextupdate")
+            .replace(' ', "T")
+            .as_str()
+    );
+    // A 30-day window catches the OCSP sets' 30-day CRLs: they end soon.
+    let month = home.run(&["pki", "status", s(&out), "--file", s(&file)]);
+    assert_eq!(month.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&month.stdout).contains("ocsp/rsa/revoked.pem"));
+}
+
+#[test]
+fn pki_status_reads_a_kit_and_refuses_what_is_not_a_directory() {
+    let home = TestHome::new(&registry(""));
+    let kit = home.path().join("kit");
+    home.ok(&["local-kit", "--out", s(&kit), "--key-type", "ec-p256"]);
+    let json: serde_json::Value =
+        serde_json::from_str(&home.ok(&["pki", "status", s(&kit), "-o", "json"])).unwrap();
+    let files: Vec<&str> = json["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["files"][0].as_str().unwrap())
+        .collect();
+    for f in ["ca.pem", "crl.pem", "server.pem", "users/alice.pem"] {
+        assert!(files.contains(&f), "{f}: {files:?}");
+    }
+    let missing = home.run(&["pki", "status", s(&home.path().join("nowhere"))]);
+    assert_eq!(missing.status.code(), Some(1));
+    assert!(stderr(&missing).contains("nowhere"), "{}", stderr(&missing));
+}

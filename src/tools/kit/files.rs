@@ -5,7 +5,6 @@ use std::path::Path;
 
 use time::OffsetDateTime;
 
-use super::KitOptions;
 use super::quote::{js, ocsp_parameters, sh};
 use crate::model::{Project, Role};
 use crate::pki::{Host, mongod_subject};
@@ -124,7 +123,7 @@ pub(super) fn readme(out: &Path, home: &Path, project: &Project, first_user: &st
 }
 
 /// The README's last section: when the kit ends, and how to renew it.
-pub(super) fn renewal(out: &Path, home: &Path, opts: &KitOptions, first: OffsetDateTime) -> String {
+pub(super) fn renewal(out: &Path, home: &Path, group_id: &str, first: OffsetDateTime) -> String {
     let date = first
         .format(&time::format_description::well_known::Rfc3339)
         .unwrap_or_else(|_| first.to_string());
@@ -136,7 +135,7 @@ pub(super) fn renewal(out: &Path, home: &Path, opts: &KitOptions, first: OffsetD
          same CA, so clients that trust ca.pem keep working; restart the processes.\n\
          A new CRL alone (after a revocation, or to last longer):\n\
          \x20  {atlas} ca crl --projectId {id} --next-update DAYS --out {crl} --force\n",
-        id = opts.group_id,
+        id = group_id,
         crl = sh(&out.join("crl.pem").display().to_string()),
     )
 }

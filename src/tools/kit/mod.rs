@@ -183,7 +183,7 @@ pub fn local_kit(home: &Home, registry: &Registry, opts: &KitOptions) -> Result<
     if let Some(readme) = texts.iter_mut().find(|t| t.name == "README.txt") {
         readme
             .content
-            .push_str(&renewal(&out, &home_dir, opts, first_expiry));
+            .push_str(&renewal(&out, &home_dir, &opts.group_id, first_expiry));
     }
     check_outputs(&out, &all, opts.force)?;
     // Execute.
