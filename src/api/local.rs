@@ -4,6 +4,7 @@
 
 use time::OffsetDateTime;
 
+use super::cas::CaHistory;
 use super::certs::validity;
 use super::error::{Error, Invalid};
 use super::users::project;
@@ -65,27 +66,55 @@ pub fn plan_server_cert<'r>(
     })
 }
 
-/// The project's CRL (PEM): its revoked certificates that have not expired,
-/// signed by its CA (created on first use), current from now until
-/// `next_update` (30 days when `None`).
+/// Which CAs of a project a CRL file speaks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CrlScope {
+    /// The current CA.
+    Current,
+    /// The current CA, then every retired one, newest first: one CRL each,
+    /// in one PEM file (mongod's CRLFile takes several).
+    AllCas,
+}
+
+/// The project's CRL (PEM): the revoked certificates that have not expired,
+/// each under the CA that signed it, signed by that CA (the current one
+/// created on first use), current from now until `next_update` (30 days
+/// when `None`).
 pub fn crl_pem(
     home: &Home,
     registry: &Registry,
     group_id: &str,
     next_update: Option<OffsetDateTime>,
+    scope: CrlScope,
 ) -> Result<(String, bool), Error> {
     let project = project(registry, group_id)?;
-    let (ca, created) = home.project_ca(&project.id)?;
+    let (_, created) = home.project_ca(&project.id)?;
+    let history = CaHistory::of(home, &project.id)?;
+    let cas = match scope {
+        CrlScope::Current => home.project_cas(&project.id)?.into_iter().take(1).collect(),
+        CrlScope::AllCas => home.project_cas(&project.id)?,
+    };
     let now = OffsetDateTime::now_utc();
     let revoked = home.with_existing_ledger(|ledger| match ledger {
         Some(ledger) => ledger.revoked(&project.id, now),
         None => Ok(Vec::new()),
     })?;
-    let revoked: Vec<(u64, OffsetDateTime)> = revoked
-        .iter()
-        .filter_map(|r| Some((r.serial, r.revoked_at?)))
-        .collect();
     let next_update = next_update.unwrap_or(now + crl::CRL_LIFETIME);
-    let pem = crl::build(&ca, &revoked, now, next_update)?;
+    let mut pem = String::new();
+    for (i, ca) in cas.iter().enumerate() {
+        // The history and the CAs are read one after the other: a rotation
+        // in between would shift them, so each is matched by certificate.
+        let at = history
+            .certs
+            .iter()
+            .position(|c| c.to_der().ok() == ca.cert().to_der().ok())
+            .unwrap_or(i);
+        let own: Vec<(u64, OffsetDateTime)> = revoked
+            .iter()
+            .filter(|r| history.signer_of(r) == Some(at))
+            .filter_map(|r| Some((r.serial, r.revoked_at?)))
+            .collect();
+        pem.push_str(&crl::build(ca, &own, now, next_update)?);
+    }
     Ok((pem, created))
 }

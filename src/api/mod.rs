@@ -7,6 +7,7 @@
 //! [`crate::issuing`] and the ledger.
 
 mod atlas_error;
+mod cas;
 mod certs;
 pub(crate) mod customer_x509;
 mod error;
@@ -28,7 +29,7 @@ pub(crate) use certs::{cert_page, certs_url, create_cert_with, issue, validate_c
 pub use error::{Error, Invalid};
 pub use issued::issued;
 pub use json::{Envelope, MAX_ITEMS_PER_PAGE, Page, Paging, timestamp};
-pub use local::{MAX_SERVER_MONTHS, ServerCert, crl_pem, plan_server_cert};
+pub use local::{CrlScope, MAX_SERVER_MONTHS, ServerCert, crl_pem, plan_server_cert};
 pub use ocsp::{FixedCa, Responder};
 pub use render::render;
 pub use request::{

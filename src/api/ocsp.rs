@@ -8,9 +8,10 @@ use openssl::pkey::{PKey, Private};
 use openssl::x509::X509;
 use time::{Duration, OffsetDateTime};
 
+use super::cas::CaHistory;
 use super::error::Error;
 use crate::pki::ocsp::{Query, Refused, Signer, Status, parse_request, respond};
-use crate::store::{Home, Registry, ca};
+use crate::store::{CertRecord, Home, Registry};
 
 /// A CA answered for with statuses fixed at start.
 pub struct FixedCa {
@@ -71,18 +72,26 @@ impl Responder {
             return Ok(respond(&request, &answers, &signer, now, next)?);
         }
         for project in &registry.projects {
-            let Some(cert) = ca::current_cert(home.root(), &project.id)? else {
+            // Any of the project's CAs, the retired ones included: each
+            // answers for the certificates it signed, with its own key.
+            let history = CaHistory::of(home, &project.id)?;
+            let Some(at) = history.certs.iter().position(|c| first.is_issued_by(c)) else {
                 continue;
             };
-            if !first.is_issued_by(&cert) {
+            let cas = home.project_cas(&project.id)?;
+            let Some(authority) = cas
+                .iter()
+                .find(|a| a.cert().to_der().ok() == history.certs[at].to_der().ok())
+            else {
                 continue;
-            }
-            let (authority, _) = home.project_ca(&project.id)?;
+            };
             let mut answers = Vec::with_capacity(request.queries.len());
             for q in &request.queries {
                 let status = match q.serial {
-                    Some(serial) if q.is_issued_by(&cert) => {
-                        ledger_status(home, &project.id, serial)?
+                    Some(serial) if q.is_issued_by(&history.certs[at]) => {
+                        ledger_status(home, &project.id, serial, |r| {
+                            history.signer_of(r) == Some(at)
+                        })?
                     }
                     _ => Status::Unknown,
                 };
@@ -98,16 +107,23 @@ impl Responder {
     }
 }
 
-/// `good` for a certificate the ledger holds, `revoked` once revoked,
-/// `unknown` for any other serial.
-fn ledger_status(home: &Home, project_id: &str, serial: u64) -> Result<Status, Error> {
+/// `good` for a certificate the ledger holds that `ours` says the CA asked
+/// about signed, `revoked` once revoked, `unknown` for any other serial.
+fn ledger_status(
+    home: &Home,
+    project_id: &str,
+    serial: u64,
+    ours: impl Fn(&CertRecord) -> bool,
+) -> Result<Status, Error> {
     home.with_existing_ledger(|ledger| {
         let Some(ledger) = ledger else {
             return Ok(Status::Unknown);
         };
         Ok(match ledger.get(project_id, serial)? {
-            Some(record) => record.revoked_at.map_or(Status::Good, Status::Revoked),
-            None => Status::Unknown,
+            Some(record) if ours(&record) => {
+                record.revoked_at.map_or(Status::Good, Status::Revoked)
+            }
+            _ => Status::Unknown,
         })
     })
 }

@@ -410,6 +410,11 @@ pub(super) enum CaCommand {
         #[arg(long = "next-update", value_name = "DAYS", default_value_t = 30,
               value_parser = clap::value_parser!(u32).range(1..=3650))]
         next_update: u32,
+        /// One CRL per CA of the project: the current one's, then each
+        /// retired one's (after `ca init --rotate`), in one PEM file; each
+        /// lists the revoked certificates it signed.
+        #[arg(long = "all-cas")]
+        all_cas: bool,
         /// Write it here (atomically) instead of stdout.
         #[arg(long)]
         out: Option<PathBuf>,

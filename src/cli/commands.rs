@@ -250,13 +250,24 @@ pub(super) fn ca(home: &Home, command: CaCommand) -> Outcome {
         CaCommand::Crl {
             project,
             next_update,
+            all_cas,
             out,
             force,
         } => {
             let gid = select_project(&registry, &project)?;
             let target = Target::plan(out, force, false)?;
             let until = time::OffsetDateTime::now_utc() + time::Duration::days(next_update.into());
-            let (pem, created) = api::crl_pem(home, &registry, &gid, Some(until))?;
+            let (pem, created) = api::crl_pem(
+                home,
+                &registry,
+                &gid,
+                Some(until),
+                if all_cas {
+                    api::CrlScope::AllCas
+                } else {
+                    api::CrlScope::Current
+                },
+            )?;
             note_created(home, &gid, created);
             target.write(pem.as_bytes(), home.notes())
         }

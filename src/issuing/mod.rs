@@ -166,6 +166,7 @@ pub fn sign<'r>(
         not_after: req.validity.not_after,
         fingerprint: fingerprint(&cert)?,
         revoked_at: None,
+        issuer: Some(fingerprint(ca.cert())?),
     };
     Ok(Signed {
         request: req.clone(),

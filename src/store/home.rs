@@ -184,6 +184,16 @@ impl Home {
         )
     }
 
+    /// The project's CAs with their keys, current first, then the retired
+    /// ones newest first (none when it has no CA yet).
+    pub(crate) fn project_cas(&self, project_id: &str) -> Result<Vec<Authority>, CaError> {
+        ca::open_all(
+            &self.ca_dir(project_id),
+            self.passphrase.as_ref(),
+            &self.open.cas,
+        )
+    }
+
     /// The CA of `serve --tls`'s server certificates, created on first use.
     pub(crate) fn api_ca(&self) -> Result<(Authority, bool), CaError> {
         ca::open_or_create_api_ca(

@@ -27,8 +27,10 @@ pub const FILE: &str = "ledger.sqlite3";
 
 /// The schema version this program writes and understands.
 /// 2: a certificate may be of kind `member` (a cluster member's, from a
-/// kit), which version 1 programs would refuse to read.
-const SCHEMA_VERSION: i64 = 2;
+/// kit), which version 1 programs would refuse to read. 3: the `issuer`
+/// column, the SHA-256 fingerprint of the CA certificate that signed it
+/// (none on rows from before: see [`CertRecord::issuer`]).
+const SCHEMA_VERSION: i64 = 3;
 
 /// How long a writer waits for another process's transaction.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(60);
@@ -44,6 +46,7 @@ CREATE TABLE IF NOT EXISTS certificates (
     not_after   INTEGER NOT NULL,
     fingerprint TEXT    NOT NULL,
     revoked_at  INTEGER,
+    issuer      TEXT,
     PRIMARY KEY (project_id, serial)
 );
 CREATE INDEX IF NOT EXISTS certificates_by_user
@@ -216,6 +219,10 @@ pub struct CertRecord {
     pub fingerprint: String,
     /// When it was revoked, if it was.
     pub revoked_at: Option<OffsetDateTime>,
+    /// SHA-256 of the DER certificate of the CA that signed it, lowercase
+    /// hex; `None` on rows a ledger before version 3 recorded, whose CA is
+    /// the one that was current when the certificate was made.
+    pub issuer: Option<String>,
 }
 
 /// The outcome of one row of [`Ledger::insert`].
@@ -321,12 +328,26 @@ fn migrate(conn: &Connection, path: &Path) -> Result<(), LedgerError> {
             found,
         });
     }
+    if found < 3 && has_table_without_issuer(conn).map_err(err)? {
+        // Version 3 adds a column to the table the earlier ones made.
+        conn.execute_batch("ALTER TABLE certificates ADD COLUMN issuer TEXT")
+            .map_err(err)?;
+    }
     conn.execute_batch(SCHEMA).map_err(err)?;
     if found < SCHEMA_VERSION {
         conn.pragma_update(None, "user_version", SCHEMA_VERSION)
             .map_err(err)?;
     }
     Ok(())
+}
+
+/// Whether the ledger has its table, made before the `issuer` column.
+fn has_table_without_issuer(conn: &Connection) -> rusqlite::Result<bool> {
+    let mut stmt = conn.prepare("SELECT name FROM pragma_table_info('certificates')")?;
+    let columns = stmt
+        .query_map([], |row| row.get::<_, String>(0))?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(!columns.is_empty() && !columns.iter().any(|c| c == "issuer"))
 }
 
 impl Ledger {
@@ -398,7 +419,8 @@ impl Ledger {
             }
             let inserted = tx.execute(
                 "INSERT INTO certificates (project_id, serial, username, subject, kind, created_at, \
-                 not_after, fingerprint, revoked_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, NULL)",
+                 not_after, fingerprint, revoked_at, issuer) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, NULL, ?9)",
                 params![
                     cert.project_id,
                     serial,
@@ -408,6 +430,7 @@ impl Ledger {
                     cert.created_at.unix_timestamp(),
                     cert.not_after.unix_timestamp(),
                     cert.fingerprint,
+                    cert.issuer,
                 ],
             );
             outcomes.push(match inserted {
@@ -515,7 +538,7 @@ impl Ledger {
     ) -> Result<Vec<CertRecord>, LedgerError> {
         let sql = format!(
             "SELECT project_id, serial, username, subject, kind, created_at, not_after, \
-             fingerprint, revoked_at FROM certificates {filter}"
+             fingerprint, revoked_at, issuer FROM certificates {filter}"
         );
         let mut stmt = self.conn.prepare_cached(&sql).map_err(|e| self.err(e))?;
         let rows = stmt
@@ -537,6 +560,7 @@ impl Ledger {
                     not_after: row.get::<_, Time>(6)?.0,
                     fingerprint: row.get(7)?,
                     revoked_at: row.get::<_, Option<Time>>(8)?.map(|t| t.0),
+                    issuer: row.get(9)?,
                 })
             })
             .map_err(|e| self.err(e))?;

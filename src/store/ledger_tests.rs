@@ -13,8 +13,16 @@ fn record(serial: u64) -> CertRecord {
         not_after: t + time::Duration::days(90),
         fingerprint: "00".into(),
         revoked_at: None,
+        issuer: Some("ca".into()),
     }
 }
+
+/// The table as versions 1 and 2 (and the unversioned first ledgers) made it.
+const OLD_LAYOUT: &str = "CREATE TABLE certificates (project_id TEXT NOT NULL, serial INTEGER NOT NULL, \
+    username TEXT NOT NULL, subject TEXT NOT NULL, kind TEXT NOT NULL, created_at INTEGER NOT NULL, \
+    not_after INTEGER NOT NULL, fingerprint TEXT NOT NULL, revoked_at INTEGER, \
+    PRIMARY KEY (project_id, serial));
+    INSERT INTO certificates VALUES ('p', 7, 'alice', 'CN=alice', 'client', 0, 1, 'f', NULL);";
 
 fn corrupt_with(sql: &str) -> String {
     let dir = tempfile::tempdir().unwrap();
@@ -67,11 +75,11 @@ fn schema_version_is_set_and_checked() {
 }
 
 #[test]
-fn a_version_1_ledger_is_stamped_and_reads_members() {
+fn a_version_1_ledger_is_migrated_and_reads_members() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join(FILE);
     let conn = Connection::open(&path).unwrap();
-    conn.execute_batch(SCHEMA).unwrap();
+    conn.execute_batch(OLD_LAYOUT).unwrap();
     conn.pragma_update(None, "user_version", 1).unwrap();
     drop(conn);
     let ledger = Ledger::open(&path).unwrap();
@@ -79,12 +87,14 @@ fn a_version_1_ledger_is_stamped_and_reads_members() {
     ledger
         .conn
         .execute(
-            "INSERT INTO certificates VALUES ('p', 7, 'localhost', 'CN=localhost', 'member', 0, 1, 'f', NULL)",
+            "INSERT INTO certificates VALUES ('p', 8, 'localhost', 'CN=localhost', 'member', 0, 1, 'f', NULL, 'ca')",
             [],
         )
         .unwrap();
     let all = ledger.all(None).unwrap();
-    assert_eq!(all[0].holder, Holder::Member("localhost".into()));
+    assert_eq!((all[0].serial, all[0].issuer.as_deref()), (7, None));
+    assert_eq!(all[1].holder, Holder::Member("localhost".into()));
+    assert_eq!(all[1].issuer.as_deref(), Some("ca"));
 }
 
 #[test]
@@ -92,9 +102,11 @@ fn an_unversioned_ledger_is_stamped() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join(FILE);
     let conn = Connection::open(&path).unwrap();
-    conn.execute_batch(SCHEMA).unwrap();
+    conn.execute_batch(OLD_LAYOUT).unwrap();
     drop(conn);
-    assert_eq!(version(&Ledger::open(&path).unwrap()), SCHEMA_VERSION);
+    let ledger = Ledger::open(&path).unwrap();
+    assert_eq!(version(&ledger), SCHEMA_VERSION);
+    assert_eq!(ledger.all(None).unwrap().len(), 1);
 }
 
 fn version(ledger: &Ledger) -> i64 {

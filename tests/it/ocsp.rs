@@ -9,7 +9,7 @@ use crate::common::*;
 
 /// `openssl ocsp` about `cert` (issued by `issuer`) at the server, the
 /// response verified against `issuer`: its output.
-fn ask(server: &Server, issuer: &Path, cert_args: &[&str]) -> String {
+pub(crate) fn ask(server: &Server, issuer: &Path, cert_args: &[&str]) -> String {
     let url = format!("{}/ocsp", server.base);
     let mut args = vec![
         "ocsp",
@@ -28,7 +28,7 @@ fn ask(server: &Server, issuer: &Path, cert_args: &[&str]) -> String {
     out
 }
 
-fn status_of(out: &str, what: &str) -> String {
+pub(crate) fn status_of(out: &str, what: &str) -> String {
     out.lines()
         .find_map(|l| l.strip_prefix(&format!("{what}: ")))
         .unwrap_or_else(|| panic!("no status for {what} in {out}"))

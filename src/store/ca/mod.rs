@@ -181,9 +181,9 @@ fn retire(dir: &Path) -> Result<(), CaError> {
     Ok(())
 }
 
-/// The certificates of the project's CAs in `dir`, current first, then the
-/// retired ones newest first; no keys are read.
-pub fn certificates(dir: &Path) -> Result<Vec<X509>, CaError> {
+/// The directories of the project's CAs in `dir`: its own (the current
+/// CA), then the retired ones newest first.
+fn ca_dirs(dir: &Path) -> Result<Vec<PathBuf>, CaError> {
     let root = dir.join(RETIRED_DIR);
     let mut dirs: Vec<PathBuf> = match fs::read_dir(&root) {
         Ok(rd) => rd.filter_map(|e| e.ok().map(|e| e.path())).collect(),
@@ -192,13 +192,36 @@ pub fn certificates(dir: &Path) -> Result<Vec<X509>, CaError> {
     };
     dirs.sort_by(|a, b| b.cmp(a));
     dirs.insert(0, dir.to_path_buf());
+    Ok(dirs)
+}
+
+/// The certificates of the project's CAs in `dir`, current first, then the
+/// retired ones newest first; no keys are read.
+pub fn certificates(dir: &Path) -> Result<Vec<X509>, CaError> {
     let mut certs = Vec::new();
-    for d in dirs {
+    for d in ca_dirs(dir)? {
         if let Some(cert) = read_cert(&d.join(CERT_FILE))? {
             certs.push(cert);
         }
     }
     Ok(certs)
+}
+
+/// The project's CAs in `dir` with their keys (through `cache`), current
+/// first, then the retired ones newest first: what signs OCSP answers and
+/// CRLs for the certificates each of them issued.
+pub fn open_all(
+    dir: &Path,
+    passphrase: Option<&Passphrase>,
+    cache: &Cache,
+) -> Result<Vec<Authority>, CaError> {
+    let mut cas = Vec::new();
+    for d in ca_dirs(dir)? {
+        if let Some(ca) = load(&d, passphrase, cache)? {
+            cas.push(ca);
+        }
+    }
+    Ok(cas)
 }
 
 /// The project's current CA certificate, if it has a CA; the key is not

@@ -342,7 +342,13 @@ fn execute(
         .map(|r| issuing::sign(&authority, r, &Fresh))
         .collect::<Result<Vec<_>, _>>()?;
     // The CRL lists earlier revocations only: nothing issued now is revoked.
-    let (crl, _) = api::crl_pem(home, registry, &project.id, Some(crl_until))?;
+    let (crl, _) = api::crl_pem(
+        home,
+        registry,
+        &project.id,
+        Some(crl_until),
+        api::CrlScope::Current,
+    )?;
     let mut ca_pem = authority.cert_pem()?;
     if project.self_managed_x509
         && let Some(customer) = ca::read_customer_cas(home.root(), &project.id)?
