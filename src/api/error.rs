@@ -137,6 +137,16 @@ pub enum Invalid {
     /// A kit's deployment that cannot be set up (ports, names, counts).
     #[error("{0}")]
     Topology(String),
+    /// A key that a renewal would keep cannot be used.
+    #[error("the key of {table:?} in {} {why}", file.display())]
+    KeptKey {
+        /// The file that should hold it.
+        file: PathBuf,
+        /// The table whose key it is.
+        table: String,
+        /// What is wrong with it.
+        why: String,
+    },
     /// The worker threads could not be started.
     #[error("cannot start {jobs} worker threads: {reason}")]
     Jobs {

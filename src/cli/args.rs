@@ -266,6 +266,11 @@ pub(super) enum PkiCommand {
         /// Replace existing files.
         #[arg(long)]
         force: bool,
+        /// Make every certificate and CRL again with fresh dates, keeping
+        /// every private key DIR already holds (read with the file's
+        /// passwords); implies --force.
+        #[arg(long)]
+        renew: bool,
     },
     /// Checks a PKI file as `apply` does first, and makes nothing.
     Check {

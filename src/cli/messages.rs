@@ -56,6 +56,9 @@ fn invalid_request(invalid: &Invalid) -> String {
         | Invalid::Serial(_)
         | Invalid::NotInRun(_) => invalid.to_string(),
         Invalid::AmbiguousSerial { .. } => format!("{invalid}; name one with --projectId"),
+        Invalid::KeptKey { .. } => format!(
+            "--renew keeps the directory's keys, but {invalid} (apply without --renew to make new keys)"
+        ),
         Invalid::Jobs { jobs, reason } => format!("--jobs {jobs}: {reason}"),
         Invalid::TooMany { asked, max } => format!(
             "{asked} certificates asked for (users x --count-per-user); one run issues at most {max}"

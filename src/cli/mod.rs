@@ -82,8 +82,13 @@ fn run(cli: Cli) -> Outcome {
         Command::ServerCert(a) => commands::server_cert(&home, a),
         Command::LocalKit(a) => commands::local_kit(&home, a),
         Command::Fixtures(a) => commands::fixtures(&home, a),
-        Command::Pki(PkiCommand::Apply { file, out, force }) => {
-            let applied = crate::tools::pki_apply::apply(&home, &file, &out, force)?;
+        Command::Pki(PkiCommand::Apply {
+            file,
+            out,
+            force,
+            renew,
+        }) => {
+            let applied = crate::tools::pki_apply::apply(&home, &file, &out, force, renew)?;
             eprintln!(
                 "atlas-ca: wrote {} files for {} certificates and {} CRLs in {}",
                 applied.files.len(),

@@ -44,6 +44,24 @@ impl KeyType {
         }
     }
 
+    /// The type of `key`, when it is one of these.
+    pub fn of(key: &openssl::pkey::PKeyRef<Private>) -> Option<KeyType> {
+        use openssl::pkey::Id;
+        match key.id() {
+            Id::RSA => KeyType::ALL
+                .iter()
+                .copied()
+                .find(|t| t.rsa_bits() == Some(key.bits())),
+            Id::EC => match key.ec_key().ok()?.group().curve_name()? {
+                Nid::X9_62_PRIME256V1 => Some(KeyType::EcP256),
+                Nid::SECP384R1 => Some(KeyType::EcP384),
+                _ => None,
+            },
+            Id::ED25519 => Some(KeyType::Ed25519),
+            _ => None,
+        }
+    }
+
     /// A fresh key of this type; RSA uses the current rayon pool's threads
     /// (see `rsa::generate`).
     pub(crate) fn generate(self) -> Result<PKey<Private>, ErrorStack> {
@@ -78,6 +96,7 @@ mod tests {
         ] {
             let key = t.generate().unwrap();
             assert_eq!((key.id(), key.bits()), (id, bits), "{t:?}");
+            assert_eq!(KeyType::of(&key), Some(t), "{t:?}");
         }
     }
 

@@ -16,10 +16,11 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use rusqlite::config::DbConfig;
-use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ValueRef};
+use rusqlite::types::FromSqlError;
 use rusqlite::{Connection, ErrorCode, TransactionBehavior, params};
 use time::OffsetDateTime;
 
+use super::ledger_rows::{Serial, Time, corrupt};
 use crate::pki::Backend;
 
 /// File name of the ledger inside the CA home.
@@ -157,46 +158,6 @@ impl Holder {
             other => Err(corrupt(format!("unknown certificate kind {other:?}"))),
         }
     }
-}
-
-/// A certificate time as stored: seconds since the epoch, within the years
-/// a certificate can hold.
-struct Time(OffsetDateTime);
-
-impl FromSql for Time {
-    fn column_result(value: ValueRef<'_>) -> FromSqlResult<Time> {
-        checked(value, |secs| {
-            let t = OffsetDateTime::from_unix_timestamp(secs).ok()?;
-            (1950..=9999).contains(&t.year()).then_some(Time(t))
-        })?
-        .map_err(|secs| corrupt(format!("time {secs} is outside the years 1950 to 9999")))
-    }
-}
-
-/// A serial as stored: positive, below 2^63.
-struct Serial(u64);
-
-impl FromSql for Serial {
-    fn column_result(value: ValueRef<'_>) -> FromSqlResult<Serial> {
-        checked(value, |n| {
-            u64::try_from(n).ok().filter(|s| *s > 0).map(Serial)
-        })?
-        .map_err(|n| corrupt(format!("serial {n} is not positive")))
-    }
-}
-
-/// The integer column `value` through `convert`: `Ok(Err(n))` when the
-/// integer `n` is out of range, `Err` when it is not an integer at all.
-fn checked<T>(
-    value: ValueRef<'_>,
-    convert: impl Fn(i64) -> Option<T>,
-) -> FromSqlResult<Result<T, i64>> {
-    let n = value.as_i64()?;
-    Ok(convert(n).ok_or(n))
-}
-
-fn corrupt(message: String) -> FromSqlError {
-    FromSqlError::Other(message.into())
 }
 
 /// One certificate as the ledger records it.

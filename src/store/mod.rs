@@ -7,6 +7,7 @@ pub(crate) mod ca;
 pub(crate) mod files;
 mod home;
 pub(crate) mod ledger;
+mod ledger_rows;
 mod notes;
 pub(crate) mod registry;
 pub(crate) mod registry_edit;

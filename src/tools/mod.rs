@@ -10,6 +10,7 @@ mod outputs;
 mod pem_dir;
 pub mod pki_apply;
 mod pki_keys;
+mod pki_renew;
 mod pki_spec;
 pub(crate) mod pki_status;
 pub(crate) mod verify;

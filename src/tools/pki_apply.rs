@@ -17,7 +17,8 @@ use rayon::prelude::*;
 use time::OffsetDateTime;
 
 use super::outputs::{check_outputs, create_dirs, create_parents, remove_made};
-use super::pki_keys::{joined, key_pem};
+use super::pki_keys::{KeyForm, joined, key_pem};
+use super::pki_renew::{kept_atlas_keys, kept_keys};
 use super::pki_spec::{AtlasLeaf, Files, Plan, Planned, file_names, plan};
 use crate::api::{CreateCert, Error, validate_create};
 use crate::issuing::{self, Fresh, IssueRequest, Signed};
@@ -74,7 +75,16 @@ struct Output {
 
 /// Applies the PKI file at `file` to `out` (replacing files there only
 /// with `force`), with `home`'s projects for Atlas's certificates.
-pub fn apply(home: &Home, file: &Path, out: &Path, force: bool) -> Result<Applied, Error> {
+/// With `renew`, every file is made again with fresh dates, and every
+/// private key the directory already holds is kept (read with the file's
+/// passwords); one that cannot be read refuses the run first.
+pub fn apply(
+    home: &Home,
+    file: &Path,
+    out: &Path,
+    force: bool,
+    renew: bool,
+) -> Result<Applied, Error> {
     let bytes = read_input(file).map_err(Error::io(file))?;
     let text = String::from_utf8_lossy(&bytes);
     let Plan {
@@ -103,11 +113,31 @@ pub fn apply(home: &Home, file: &Path, out: &Path, force: bool) -> Result<Applie
     names.extend(atlas.iter().map(|a| format!("{}.pem", a.name)));
     names.extend(crls.iter().map(|c| format!("{}.pem", c.file)));
     names.extend(bundles.iter().map(|b| format!("{}.pem", b.file)));
+    let force = force || renew;
     check_outputs(out, &names, force)?;
+    let (kept, atlas_kept) = if renew {
+        (
+            kept_keys(out, &planned, &bundles)?,
+            kept_atlas_keys(out, &atlas)?,
+        )
+    } else {
+        (planned.iter().map(|_| None).collect(), Vec::new())
+    };
     let keys = planned
         .par_iter()
-        .map(|p| p.key_type.generate())
+        .zip(&kept)
+        .map(|(p, kept)| match kept {
+            Some(k) => Ok(k.key.clone()),
+            None => p.key_type.generate(),
+        })
         .collect::<Result<Vec<_>, _>>()?;
+    // A kept key is written back as each file held it.
+    let key_block = |i: usize, form: &KeyForm| -> Result<Vec<u8>, Error> {
+        match kept[i].as_ref().and_then(|k| k.block(form)) {
+            Some(block) => Ok(block.to_vec()),
+            None => key_pem(&keys[i], form),
+        }
+    };
     let mut certs: Vec<X509> = Vec::with_capacity(planned.len());
     for (p, key) in planned.iter().zip(&keys) {
         let issuer = p.issuer.map(|i| Issuer {
@@ -121,7 +151,8 @@ pub fn apply(home: &Home, file: &Path, out: &Path, force: bool) -> Result<Applie
         .iter()
         .zip(&keys)
         .zip(&certs)
-        .map(|((p, key), cert)| render(p, key, cert, &certs))
+        .enumerate()
+        .map(|(i, ((p, key), cert))| render(p, key, || key_block(i, &p.key_form), cert, &certs))
         .collect::<Result<Vec<_>, _>>()?;
     let mut outputs: Vec<Output> = outputs.into_iter().flatten().collect();
     for c in &crls {
@@ -149,7 +180,7 @@ pub fn apply(home: &Home, file: &Path, out: &Path, force: bool) -> Result<Applie
             pem.extend(certs[i].to_pem()?);
         }
         if let Some((i, form)) = &b.key {
-            pem = joined(&pem, &key_pem(&keys[*i], form)?, form);
+            pem = joined(&pem, &key_block(*i, form)?, form);
         }
         outputs.push(Output {
             name: format!("{}.pem", b.file),
@@ -162,7 +193,11 @@ pub fn apply(home: &Home, file: &Path, out: &Path, force: bool) -> Result<Applie
             let (authority, _) = home.project_ca(gid)?;
             let signed = requests
                 .par_iter()
-                .map(|r| issuing::sign(&authority, r, &Fresh))
+                .enumerate()
+                .map(|(i, r)| match atlas_kept.get(i) {
+                    Some(kept) => issuing::sign(&authority, r, kept),
+                    None => issuing::sign(&authority, r, &Fresh),
+                })
                 .collect::<Result<Vec<_>, _>>()?;
             Some((authority, signed))
         }
@@ -194,9 +229,11 @@ pub fn apply(home: &Home, file: &Path, out: &Path, force: bool) -> Result<Applie
 }
 
 /// The files of one certificate, in the order of [`file_names`].
+/// `key_block` gives the key's PEM in the table's form.
 fn render(
     p: &Planned,
     key: &PKey<Private>,
+    key_block: impl Fn() -> Result<Vec<u8>, Error>,
     cert: &X509,
     all: &[X509],
 ) -> Result<Vec<Output>, Error> {
@@ -225,16 +262,16 @@ fn render(
     };
     match p.files {
         Files::Pem => {
-            let pem = whole(&key_pem(key, &p.key_form)?);
+            let pem = whole(&key_block()?);
             push(format!("{base}.pem"), pem, true);
         }
         Files::CertOnly => push(format!("{base}.pem"), cert_pem, false),
         Files::Split => {
             push(format!("{base}.crt"), cert_pem, false);
-            push(format!("{base}.key"), key_pem(key, &p.key_form)?, true);
+            push(format!("{base}.key"), key_block()?, true);
         }
         Files::PemAndSplit => {
-            let key = key_pem(key, &p.key_form)?;
+            let key = key_block()?;
             push(format!("{base}.pem"), whole(&key), true);
             push(format!("{base}.crt"), cert_pem, false);
             push(format!("{base}.key"), key, true);

@@ -304,3 +304,88 @@ fn pki_status_reads_a_kit_and_refuses_what_is_not_a_directory() {
     assert_eq!(missing.status.code(), Some(1));
     assert!(stderr(&missing).contains("nowhere"), "{}", stderr(&missing));
 }
+
+/// The private key blocks of a PEM file, as written.
+fn key_blocks(file: &Path) -> Vec<String> {
+    let text = std::fs::read_to_string(file).unwrap_or_default();
+    let mut blocks = Vec::new();
+    let mut rest = text.as_str();
+    while let Some(start) = rest.find("-----BEGIN ") {
+        let end = rest[start..].find("-----END ").unwrap() + start;
+        let stop = rest[end..].find('\n').map_or(rest.len(), |n| end + n);
+        let block = &rest[start..stop];
+        if block.contains("PRIVATE KEY-----") {
+            blocks.push(block.to_string());
+        }
+        rest = &rest[stop..];
+    }
+    blocks
+}
+
+#[test]
+fn renew_keeps_every_key_and_makes_every_certificate_anew() {
+    let home = TestHome::without_ca("");
+    let out = home.path().join("x509gen");
+    let file = crate::pki_apply::example();
+    let first = crate::pki_apply::apply(&home, &file, &out, &[]);
+    assert!(first.status.success(), "{}", stderr(&first));
+    let before: Vec<(String, Vec<String>, Option<u64>)> = files_under(&out)
+        .into_iter()
+        .filter(|f| !f.ends_with(".pfx"))
+        .map(|f| {
+            let path = out.join(&f);
+            (f, key_blocks(&path), try_serial_of(&path))
+        })
+        .collect();
+    assert!(before.iter().filter(|(_, k, _)| !k.is_empty()).count() >= 20);
+
+    let renewed = crate::pki_apply::apply(&home, &file, &out, &["--renew"]);
+    assert!(renewed.status.success(), "{}", stderr(&renewed));
+    for (f, keys, serial) in &before {
+        let path = out.join(f);
+        assert_eq!(
+            &key_blocks(&path),
+            keys,
+            "{f}: its key blocks are kept byte for byte"
+        );
+        if let Some(serial) = serial {
+            assert_ne!(
+                try_serial_of(&path),
+                Some(*serial),
+                "{f}: a new certificate"
+            );
+        }
+    }
+    // The encrypted ones still open with the file's passwords, and match
+    // their certificates (openssl's own check).
+    let pkcs8 = out.join("client-pkcs8-encrypted.pem");
+    let modulus = |args: &[&str]| openssl_ok(args).trim().to_string();
+    assert_eq!(
+        modulus(&[
+            "rsa",
+            "-in",
+            s(&pkcs8),
+            "-passin",
+            "pass:password",
+            "-noout",
+            "-modulus"
+        ]),
+        modulus(&["x509", "-in", s(&pkcs8), "-noout", "-modulus"])
+    );
+
+    // A key that cannot be read refuses the run, and nothing changes.
+    std::fs::write(out.join("server.pem"), "not a key").unwrap();
+    let unchanged = snapshot(&out);
+    let refused = crate::pki_apply::apply(&home, &file, &out, &["--renew"]);
+    assert_eq!(refused.status.code(), Some(1));
+    let said = stderr(&refused);
+    assert!(
+        said.contains("--renew keeps the directory's keys") && said.contains("server.pem"),
+        "{said}"
+    );
+    assert_eq!(
+        unchanged,
+        snapshot(&out),
+        "a refused renewal writes nothing"
+    );
+}
