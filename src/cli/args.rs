@@ -272,10 +272,17 @@ pub(super) enum PkiCommand {
         #[arg(long)]
         renew: bool,
     },
-    /// Checks a PKI file as `apply` does first, and makes nothing.
+    /// Checks a PKI file as `apply` does first, and makes nothing; with
+    /// --against, also that a directory holds what the file makes (exit 1
+    /// naming every missing, extra or different file).
     Check {
         /// The PKI file.
         file: PathBuf,
+        /// A directory the file was applied to: its files, subjects,
+        /// issuers, extensions, key types and encodings and lifetimes are
+        /// compared with what the file makes.
+        #[arg(long, value_name = "DIR")]
+        against: Option<PathBuf>,
     },
     /// Lists every certificate and CRL under a directory of PEM files (a
     /// `pki apply` output, a kit), the soonest to end first; exits 1 when

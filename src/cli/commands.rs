@@ -12,8 +12,8 @@ use super::args::{
 };
 use super::outcome::{Failure, Outcome, select_project};
 use super::output::{
-    Target, note_created, print_bytes, print_certs, print_checks, print_json, print_users, table,
-    with_progress,
+    Target, note_created, print_bytes, print_certs, print_checks, print_json, print_line,
+    print_users, table, with_progress,
 };
 use crate::api::json::CLI_QUERY;
 use crate::api::{self, Error, Paging, ServerCert};
@@ -513,6 +513,39 @@ pub(super) fn pki_status(
             if n == 1 { "" } else { "s" },
             dir.display(),
             if n == 1 { "s" } else { "" }
+        ))),
+    }
+}
+
+/// `pki check FILE [--against DIR]`.
+pub(super) fn pki_check(file: &std::path::Path, against: Option<&std::path::Path>) -> Outcome {
+    let bytes = read_input(file).map_err(Error::io(file))?;
+    let text = String::from_utf8_lossy(&bytes);
+    let d = crate::tools::pki_apply::check(file, &text)?;
+    let name = escape_hidden(&file.display().to_string());
+    let Some(dir) = against else {
+        return print_line(&format!(
+            "{name}: {} certificates, {} of Atlas's, {} CRLs, {} bundles",
+            d.certificates, d.atlas, d.crls, d.bundles
+        ));
+    };
+    let differences =
+        crate::tools::pki_against::against(file, &text, dir, OffsetDateTime::now_utc())?;
+    let mut out = String::new();
+    for d in &differences {
+        out.push_str(&format!(
+            "{}: {}\n",
+            escape_hidden(&d.file),
+            escape_hidden(&d.what)
+        ));
+    }
+    print_bytes(out.as_bytes())?;
+    let shown = escape_hidden(&dir.display().to_string());
+    match differences.len() {
+        0 => print_line(&format!("{shown} holds what {name} makes")),
+        n => Err(Failure::Usage(format!(
+            "{shown} differs from what {name} makes: {n} difference{}",
+            if n == 1 { "" } else { "s" }
         ))),
     }
 }

@@ -98,17 +98,8 @@ fn run(cli: Cli) -> Outcome {
             );
             Ok(())
         }
-        Command::Pki(PkiCommand::Check { file }) => {
-            let bytes = read_input(&file).map_err(Error::io(&file))?;
-            let d = crate::tools::pki_apply::check(&file, &String::from_utf8_lossy(&bytes))?;
-            output::print_line(&format!(
-                "{}: {} certificates, {} of Atlas's, {} CRLs, {} bundles",
-                escape_hidden(&file.display().to_string()),
-                d.certificates,
-                d.atlas,
-                d.crls,
-                d.bundles
-            ))
+        Command::Pki(PkiCommand::Check { file, against }) => {
+            commands::pki_check(&file, against.as_deref())
         }
         Command::Pki(PkiCommand::Status {
             dir,

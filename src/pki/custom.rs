@@ -212,7 +212,9 @@ pub fn build(
 }
 
 /// An empty subject's DER (an empty SEQUENCE) when `der` is empty.
-fn empty_or(der: &[u8]) -> Vec<u8> {
+/// `der`, or the DER of the empty name when it is empty (a table without
+/// a subject).
+pub fn empty_or(der: &[u8]) -> Vec<u8> {
     if der.is_empty() {
         vec![0x30, 0x00]
     } else {

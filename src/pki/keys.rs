@@ -45,7 +45,7 @@ impl KeyType {
     }
 
     /// The type of `key`, when it is one of these.
-    pub fn of(key: &openssl::pkey::PKeyRef<Private>) -> Option<KeyType> {
+    pub fn of<T: openssl::pkey::HasPublic>(key: &openssl::pkey::PKeyRef<T>) -> Option<KeyType> {
         use openssl::pkey::Id;
         match key.id() {
             Id::RSA => KeyType::ALL

@@ -8,6 +8,7 @@ mod names;
 pub(crate) mod ocsp_dir;
 mod outputs;
 mod pem_dir;
+pub(crate) mod pki_against;
 pub mod pki_apply;
 mod pki_keys;
 mod pki_renew;

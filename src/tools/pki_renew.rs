@@ -122,7 +122,7 @@ fn refuse(file: &Path, table: &str, why: &str) -> Error {
 
 /// The key of table `table` in `out/name`, written in `form`, of
 /// `key_type`, and its PEM block as written.
-fn read_key(
+pub(crate) fn read_key(
     out: &Path,
     name: &str,
     form: &KeyForm,

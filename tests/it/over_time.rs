@@ -389,3 +389,42 @@ fn renew_keeps_every_key_and_makes_every_certificate_anew() {
         "a refused renewal writes nothing"
     );
 }
+
+#[test]
+fn pki_check_against_names_every_file_that_is_not_what_the_file_makes() {
+    let home = TestHome::without_ca("");
+    let out = home.path().join("x509gen");
+    let file = crate::pki_apply::example();
+    let applied = crate::pki_apply::apply(&home, &file, &out, &[]);
+    assert!(applied.status.success(), "{}", stderr(&applied));
+    let check = || home.run(&["pki", "check", s(&file), "--against", s(&out)]);
+    let clean = check();
+    assert!(
+        clean.status.success(),
+        "{}",
+        String::from_utf8_lossy(&clean.stdout)
+    );
+    assert!(String::from_utf8_lossy(&clean.stdout).contains("holds what"));
+
+    // Another certificate in a file, a file gone, a stray one, a key
+    // decrypted: each named, exit 1.
+    std::fs::copy(out.join("client.pem"), out.join("server.pem")).unwrap();
+    std::fs::remove_file(out.join("wild.pem")).unwrap();
+    std::fs::write(out.join("stray.pem"), "").unwrap();
+    let encrypted = out.join("client-pkcs8-encrypted.pem");
+    let cert = openssl_ok(&["x509", "-in", s(&encrypted)]);
+    let plain = openssl_ok(&["pkey", "-in", s(&encrypted), "-passin", "pass:password"]);
+    std::fs::write(&encrypted, format!("{cert}{plain}")).unwrap();
+    let run = check();
+    assert_eq!(run.status.code(), Some(1));
+    let said = String::from_utf8_lossy(&run.stdout).to_string();
+    for line in [
+        "server.pem: subject",
+        "wild.pem: missing",
+        "stray.pem: extra",
+        "client-pkcs8-encrypted.pem: key encoding PRIVATE KEY, not ENCRYPTED PRIVATE KEY",
+    ] {
+        assert!(said.lines().any(|l| l == line), "{line:?} in {said}");
+    }
+    assert!(stderr(&run).contains("differences"), "{}", stderr(&run));
+}
