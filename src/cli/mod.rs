@@ -8,6 +8,7 @@
 mod args;
 mod args_kit;
 mod args_manage;
+mod args_pki;
 mod args_shared;
 mod commands;
 mod manage;
