@@ -67,6 +67,7 @@ pub use store::{
 };
 pub use tools::fixtures::{FixtureOptions, ManifestEntry, issue_fixtures};
 pub use tools::pki_apply::{Applied, Declared, apply as pki_apply, check as pki_check};
+pub use tools::pki_spec::Reproduce;
 
 /// Hooks for this crate's own benchmarks and fuzz targets; not part of the
 /// API and not covered by semantic versioning.

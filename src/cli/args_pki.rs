@@ -3,9 +3,9 @@
 
 use std::path::PathBuf;
 
-use clap::Subcommand;
+use clap::{Args, Subcommand};
 
-use super::args_shared::Output;
+use super::args_shared::{Output, parse_time};
 
 #[derive(Debug, Subcommand)]
 pub(super) enum PkiCommand {
@@ -28,6 +28,8 @@ pub(super) enum PkiCommand {
         /// passwords); implies --force.
         #[arg(long)]
         renew: bool,
+        #[command(flatten)]
+        reproduce: ReproduceArgs,
     },
     /// Checks a PKI file as `apply` does first, and makes nothing; with
     /// --against, also that a directory holds what the file makes (exit 1
@@ -40,6 +42,8 @@ pub(super) enum PkiCommand {
         /// compared with what the file makes.
         #[arg(long, value_name = "DIR")]
         against: Option<PathBuf>,
+        #[command(flatten)]
+        reproduce: ReproduceArgs,
     },
     /// Lists every certificate and CRL under a directory of PEM files (a
     /// `pki apply` output, a kit), the soonest to end first; exits 1 when
@@ -63,4 +67,28 @@ pub(super) enum PkiCommand {
         #[arg(short, long, value_enum, default_value = "table")]
         output: Output,
     },
+}
+
+/// `--seed` and `--now`, over a PKI file's own.
+#[derive(Debug, Args)]
+pub(super) struct ReproduceArgs {
+    /// Make every key, serial, salt and signature from this seed (the file's
+    /// `[defaults] seed` otherwise): the same bytes on every run. Seeded
+    /// keys are not secret.
+    #[arg(long)]
+    pub(super) seed: Option<String>,
+    /// Count relative dates from this time (RFC 3339; the file's `[defaults]
+    /// now` otherwise, else the clock).
+    #[arg(long, value_parser = parse_time)]
+    pub(super) now: Option<time::OffsetDateTime>,
+}
+
+impl ReproduceArgs {
+    /// As the library takes it.
+    pub(super) fn reproduce(self) -> crate::Reproduce {
+        crate::Reproduce {
+            seed: self.seed,
+            now: self.now,
+        }
+    }
 }

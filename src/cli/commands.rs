@@ -518,7 +518,11 @@ pub(super) fn pki_status(
 }
 
 /// `pki check FILE [--against DIR]`.
-pub(super) fn pki_check(file: &std::path::Path, against: Option<&std::path::Path>) -> Outcome {
+pub(super) fn pki_check(
+    file: &std::path::Path,
+    against: Option<&std::path::Path>,
+    given: &crate::Reproduce,
+) -> Outcome {
     let bytes = read_input(file).map_err(Error::io(file))?;
     let text = String::from_utf8_lossy(&bytes);
     let d = crate::tools::pki_apply::check(file, &text)?;
@@ -530,7 +534,7 @@ pub(super) fn pki_check(file: &std::path::Path, against: Option<&std::path::Path
         ));
     };
     let differences =
-        crate::tools::pki_against::against(file, &text, dir, OffsetDateTime::now_utc())?;
+        crate::tools::pki_against::against(file, &text, dir, OffsetDateTime::now_utc(), given)?;
     let mut out = String::new();
     for d in &differences {
         out.push_str(&format!(

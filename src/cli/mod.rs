@@ -88,8 +88,15 @@ fn run(cli: Cli) -> Outcome {
             out,
             force,
             renew,
+            reproduce,
         }) => {
-            let applied = crate::tools::pki_apply::apply(&home, &file, &out, force, renew)?;
+            let given = reproduce.reproduce();
+            let applied = crate::tools::pki_apply::apply(&home, &file, &out, force, renew, &given)?;
+            if applied.seeded {
+                eprintln!(
+                    "atlas-ca: made from a seed: anyone with the file and the seed can make these private keys; keep them for tests"
+                );
+            }
             eprintln!(
                 "atlas-ca: wrote {} files for {} certificates and {} CRLs in {}",
                 applied.files.len(),
@@ -99,9 +106,11 @@ fn run(cli: Cli) -> Outcome {
             );
             Ok(())
         }
-        Command::Pki(PkiCommand::Check { file, against }) => {
-            commands::pki_check(&file, against.as_deref())
-        }
+        Command::Pki(PkiCommand::Check {
+            file,
+            against,
+            reproduce,
+        }) => commands::pki_check(&file, against.as_deref(), &reproduce.reproduce()),
         Command::Pki(PkiCommand::Status {
             dir,
             file,

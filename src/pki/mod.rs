@@ -10,12 +10,13 @@ pub mod custom;
 mod dn;
 mod keys;
 pub mod ocsp;
-mod pkcs8;
+pub(crate) mod pkcs8;
 mod prime;
 mod probable_prime;
 mod profile;
 mod random;
 mod rsa;
+pub mod seeded;
 mod validity;
 mod x509;
 

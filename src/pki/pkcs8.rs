@@ -32,18 +32,51 @@ pub fn encrypt_pem(
     let mut iv = [0u8; 16];
     openssl::rand::rand_bytes(&mut salt)?;
     openssl::rand::rand_bytes(&mut iv)?;
-    let params = pbes2::Parameters::generate_pbkdf2_sha256_aes256cbc(iterations, &salt, iv)
-        .map_err(Backend::new)?;
-    let mut derived = [0u8; 32];
+    encrypt_pem_with(key, passphrase, iterations, &salt, iv, Aes::Aes256)
+}
+
+/// The AES key sizes PBES2 encrypts with here.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Aes {
+    /// AES-128-CBC.
+    Aes128,
+    /// AES-256-CBC.
+    Aes256,
+}
+
+/// [`encrypt_pem`] with the salt and IV given (a seeded PKI's), and AES of
+/// either size.
+pub fn encrypt_pem_with(
+    key: &PKeyRef<Private>,
+    passphrase: &[u8],
+    iterations: u32,
+    salt: &[u8; 16],
+    iv: [u8; 16],
+    aes: Aes,
+) -> Result<Vec<u8>, Backend> {
+    let (params, cipher, key_len) = match aes {
+        Aes::Aes256 => (
+            pbes2::Parameters::generate_pbkdf2_sha256_aes256cbc(iterations, salt, iv),
+            Cipher::aes_256_cbc(),
+            32,
+        ),
+        Aes::Aes128 => (
+            pbes2::Parameters::generate_pbkdf2_sha256_aes128cbc(iterations, salt, iv),
+            Cipher::aes_128_cbc(),
+            16,
+        ),
+    };
+    let params = params.map_err(Backend::new)?;
+    let mut derived = vec![0u8; key_len];
     openssl::pkcs5::pbkdf2_hmac(
         passphrase,
-        &salt,
+        salt,
         usize::try_from(iterations).map_err(Backend::new)?,
         MessageDigest::sha256(),
         &mut derived,
     )?;
     let plain = key.private_key_to_pkcs8()?;
-    let sealed = encrypt(Cipher::aes_256_cbc(), &derived, Some(&iv), &plain)?;
+    let sealed = encrypt(cipher, &derived, Some(&iv), &plain)?;
     let info = EncryptedPrivateKeyInfoOwned {
         encryption_algorithm: params.into(),
         encrypted_data: OctetString::new(sealed)?,

@@ -88,10 +88,21 @@ fn rounds(bits: i32) -> u32 {
 /// A random `bits`-bit probable prime (`bits` at least 16), or `None` once
 /// `stop` is set, which is looked at before every candidate is tested.
 pub(super) fn search(bits: i32, stop: &AtomicBool) -> Result<Option<BigNum>, ErrorStack> {
+    search_from(bits, stop, &mut |buf| openssl::rand::rand_priv_bytes(buf))
+}
+
+/// [`search`] with the starts' bytes from `random` (a seeded stream makes
+/// the prime reproducible; the Miller-Rabin bases stay OpenSSL's, which
+/// changes no answer but with negligible probability).
+pub(super) fn search_from(
+    bits: i32,
+    stop: &AtomicBool,
+    random: &mut dyn FnMut(&mut [u8]) -> Result<(), ErrorStack>,
+) -> Result<Option<BigNum>, ErrorStack> {
     let mut ctx = BigNumContext::new()?;
     let rounds = rounds(bits);
     loop {
-        let start = random_start(bits)?;
+        let start = random_start(bits, random)?;
         let composite = sieve(&start)?;
         for (offset, _) in composite.iter().enumerate().filter(|(_, c)| !**c) {
             if stop.load(Ordering::Relaxed) {
@@ -111,12 +122,15 @@ pub(super) fn search(bits: i32, stop: &AtomicBool) -> Result<Option<BigNum>, Err
 }
 
 /// A random odd `bits`-bit number with its top two bits set (so that the
-/// product of two has exactly twice the bits), from the private DRBG.
-fn random_start(bits: i32) -> Result<BigNum, ErrorStack> {
+/// product of two has exactly twice the bits), from `random`.
+fn random_start(
+    bits: i32,
+    random: &mut dyn FnMut(&mut [u8]) -> Result<(), ErrorStack>,
+) -> Result<BigNum, ErrorStack> {
     // Lossless: bits is positive and at most the 8192 of an RSA-16384 prime.
     let bits_u = bits.unsigned_abs() as usize;
     let mut bytes = vec![0u8; bits_u.div_ceil(8)];
-    openssl::rand::rand_priv_bytes(&mut bytes)?;
+    random(&mut bytes)?;
     // Only the low `bits` bits: the excess of the first (top) byte cleared.
     bytes[0] &= 0xff >> (8 * bytes.len() - bits_u);
     let mut start = BigNum::from_slice(&bytes)?;
@@ -210,7 +224,7 @@ mod tests {
 
     #[test]
     fn the_sieve_marks_exactly_the_multiples_of_small_primes() {
-        let start = random_start(256).unwrap();
+        let start = random_start(256, &mut |b| openssl::rand::rand_priv_bytes(b)).unwrap();
         let composite = sieve(&start).unwrap();
         for (k, marked) in composite.iter().enumerate().take(600) {
             let mut n = start.to_owned().unwrap();
@@ -246,7 +260,7 @@ mod tests {
         }
         let mut composites = 0;
         for _ in 0..400 {
-            let w = random_start(128).unwrap();
+            let w = random_start(128, &mut |b| openssl::rand::rand_priv_bytes(b)).unwrap();
             let want = w.is_prime(64, &mut ctx).unwrap();
             assert_eq!(miller_rabin(&w, rounds(128), &mut ctx).unwrap(), want);
             composites += usize::from(!want);

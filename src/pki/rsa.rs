@@ -46,7 +46,7 @@ pub(crate) fn generate(bits: u32) -> Result<Rsa<Private>, ErrorStack> {
     let usable = |p: &BigNum| Ok(p.mod_word(PUBLIC_EXPONENT)? != 1);
     loop {
         let (p, q) = two_primes(half, &usable)?;
-        if let Some(key) = assemble(p, q, half)? {
+        if let Some(key) = assemble_checked(p, q, half)? {
             return Ok(key);
         }
     }
@@ -55,7 +55,11 @@ pub(crate) fn generate(bits: u32) -> Result<Rsa<Private>, ErrorStack> {
 /// The key from `half`-bit primes p and q, or `None` when they fail
 /// SP 800-56B's conditions (|p-q| > 2^(half-100), d > 2^half) and new ones
 /// are needed; that happens with probability below 2^-90.
-fn assemble(p: BigNum, q: BigNum, half: i32) -> Result<Option<Rsa<Private>>, ErrorStack> {
+pub(super) fn assemble_checked(
+    p: BigNum,
+    q: BigNum,
+    half: i32,
+) -> Result<Option<Rsa<Private>>, ErrorStack> {
     let mut ctx = BigNumContext::new()?;
     let mut gap = BigNum::new()?;
     gap.checked_sub(&p, &q)?;

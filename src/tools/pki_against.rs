@@ -1,5 +1,7 @@
 //! `pki check FILE --against DIR`: whether a directory holds what a PKI
-//! file makes, for a CI guard on committed fixtures. Without a seed the
+//! file makes, for a CI guard on committed fixtures. A file seeded with a
+//! fixed time makes the same bytes every run, so they are compared byte
+//! for byte. Without a seed the
 //! keys, serials and dates cannot be the same, so what the file fixes is
 //! compared: the files, each certificate's subject, issuer, key type,
 //! lifetime and extensions (but the key identifiers, which follow the keys),
@@ -16,8 +18,9 @@ use x509_cert::der::{Decode, Encode};
 
 use super::pem_dir::pem_blocks;
 use super::pki_keys::{KeyEncryption, KeyForm};
+use super::pki_make::make;
 use super::pki_renew::read_key;
-use super::pki_spec::{Files, Plan, Planned, file_names, plan};
+use super::pki_spec::{Files, Plan, Planned, Reproduce, file_names, plan_with};
 use crate::api::Error;
 use crate::pki::custom::{Issuer, build, empty_or};
 use crate::pki::{KeyType, time_of};
@@ -37,14 +40,16 @@ const KEY_IDS: [&str; 2] = ["2.5.29.14", "2.5.29.35"];
 
 /// Every difference between `dir` and what the PKI file at `path` (its
 /// text `text`) makes, sorted by file; none when the directory is what the
-/// file makes.
+/// file makes. A file seeded with a fixed time (its own or `given`) is
+/// compared byte for byte.
 pub fn against(
     path: &Path,
     text: &str,
     dir: &Path,
     now: OffsetDateTime,
+    given: &Reproduce,
 ) -> Result<Vec<Difference>, Error> {
-    let plan = plan(path, text, now)?;
+    let plan = plan_with(path, text, now, given)?;
     let mut expected: BTreeSet<String> = plan.certs.iter().flat_map(file_names).collect();
     expected.extend(plan.atlas.iter().map(|a| format!("{}.pem", a.name)));
     expected.extend(plan.crls.iter().map(|c| format!("{}.pem", c.file)));
@@ -62,6 +67,24 @@ pub fn against(
     }
     for f in actual.difference(&expected) {
         differ(f, "extra".into());
+    }
+    if plan.seed.is_some() && plan.now_fixed {
+        let kept: Vec<_> = plan.certs.iter().map(|_| None).collect();
+        let made = make(
+            &plan.certs,
+            &plan.crls,
+            &plan.bundles,
+            plan.seed.as_ref(),
+            &kept,
+        )?;
+        for o in made.iter().filter(|o| actual.contains(&o.name)) {
+            let path = dir.join(&o.name);
+            if read_input(&path).map_err(Error::io(&path))? != o.bytes {
+                differ(&o.name, "not the same bytes".into());
+            }
+        }
+        out.sort_by(|a, b| a.file.cmp(&b.file).then_with(|| a.what.cmp(&b.what)));
+        return Ok(out);
     }
     let signer = KeyType::EcP256.generate()?;
     for p in &plan.certs {

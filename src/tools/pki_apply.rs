@@ -11,20 +11,16 @@
 
 use std::path::Path;
 
-use openssl::pkey::{PKey, Private};
-use openssl::x509::X509;
 use rayon::prelude::*;
 use time::OffsetDateTime;
 
 use super::outputs::{check_outputs, create_dirs, create_parents, remove_made};
-use super::pki_keys::{KeyForm, joined, key_pem};
+use super::pki_make::{Output, make};
 use super::pki_renew::{kept_atlas_keys, kept_keys};
-use super::pki_spec::{AtlasLeaf, Files, Plan, Planned, file_names, plan};
+use super::pki_spec::{AtlasLeaf, Plan, Reproduce, file_names, plan, plan_with};
 use crate::api::{CreateCert, Error, validate_create};
 use crate::issuing::{self, Fresh, IssueRequest, Signed};
-use crate::pki::crl::build_by;
-use crate::pki::custom::{Issuer, build};
-use crate::pki::{Authority, pkcs12_der};
+use crate::pki::Authority;
 use crate::store::files::{Dir, Staged, read_input};
 use crate::store::{Home, Registry};
 
@@ -37,6 +33,9 @@ pub struct Applied {
     pub crls: Vec<String>,
     /// Every file written, relative to the output directory.
     pub files: Vec<String>,
+    /// Made from a seed: anyone with the file and the seed can make the
+    /// same private keys.
+    pub seeded: bool,
 }
 
 /// What a PKI file declares, checked: how many certificates (Atlas's
@@ -66,24 +65,20 @@ pub fn check(path: &Path, text: &str) -> Result<Declared, Error> {
     })
 }
 
-/// One file to write: its name and content, and whether it holds a key.
-struct Output {
-    name: String,
-    bytes: Vec<u8>,
-    private: bool,
-}
-
 /// Applies the PKI file at `file` to `out` (replacing files there only
 /// with `force`), with `home`'s projects for Atlas's certificates.
 /// With `renew`, every file is made again with fresh dates, and every
 /// private key the directory already holds is kept (read with the file's
 /// passwords); one that cannot be read refuses the run first.
+/// With a seed (the file's or `given`'s), every key, serial, salt and
+/// signature is the seed's: the same bytes on every run.
 pub fn apply(
     home: &Home,
     file: &Path,
     out: &Path,
     force: bool,
     renew: bool,
+    given: &Reproduce,
 ) -> Result<Applied, Error> {
     let bytes = read_input(file).map_err(Error::io(file))?;
     let text = String::from_utf8_lossy(&bytes);
@@ -92,7 +87,9 @@ pub fn apply(
         atlas,
         crls,
         bundles,
-    } = plan(file, &text, OffsetDateTime::now_utc())?;
+        seed,
+        now_fixed: _,
+    } = plan_with(file, &text, OffsetDateTime::now_utc(), given)?;
     // The registry only when the file has Atlas certificates: a test PKI
     // alone needs no home.
     let registry = (!atlas.is_empty()).then(|| home.registry()).transpose()?;
@@ -123,71 +120,7 @@ pub fn apply(
     } else {
         (planned.iter().map(|_| None).collect(), Vec::new())
     };
-    let keys = planned
-        .par_iter()
-        .zip(&kept)
-        .map(|(p, kept)| match kept {
-            Some(k) => Ok(k.key.clone()),
-            None => p.key_type.generate(),
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    // A kept key is written back as each file held it.
-    let key_block = |i: usize, form: &KeyForm| -> Result<Vec<u8>, Error> {
-        match kept[i].as_ref().and_then(|k| k.block(form)) {
-            Some(block) => Ok(block.to_vec()),
-            None => key_pem(&keys[i], form),
-        }
-    };
-    let mut certs: Vec<X509> = Vec::with_capacity(planned.len());
-    for (p, key) in planned.iter().zip(&keys) {
-        let issuer = p.issuer.map(|i| Issuer {
-            name: certs[i].subject_name(),
-            key: &keys[i],
-            cert: Some(&certs[i]),
-        });
-        certs.push(build(&p.spec, key, issuer)?);
-    }
-    let outputs = planned
-        .iter()
-        .zip(&keys)
-        .zip(&certs)
-        .enumerate()
-        .map(|(i, ((p, key), cert))| render(p, key, || key_block(i, &p.key_form), cert, &certs))
-        .collect::<Result<Vec<_>, _>>()?;
-    let mut outputs: Vec<Output> = outputs.into_iter().flatten().collect();
-    for c in &crls {
-        let revoked: Vec<(u64, OffsetDateTime)> = c
-            .revoked
-            .iter()
-            .map(|&i| (planned[i].spec.serial, c.this_update))
-            .collect();
-        let pem = build_by(
-            &certs[c.issuer],
-            &keys[c.issuer],
-            &revoked,
-            c.this_update,
-            c.next_update,
-        )?;
-        outputs.push(Output {
-            name: format!("{}.pem", c.file),
-            bytes: pem.into_bytes(),
-            private: false,
-        });
-    }
-    for b in &bundles {
-        let mut pem = Vec::new();
-        for &i in &b.certs {
-            pem.extend(certs[i].to_pem()?);
-        }
-        if let Some((i, form)) = &b.key {
-            pem = joined(&pem, &key_block(*i, form)?, form);
-        }
-        outputs.push(Output {
-            name: format!("{}.pem", b.file),
-            bytes: pem,
-            private: b.key.is_some(),
-        });
-    }
+    let outputs = make(&planned, &crls, &bundles, seed.as_ref(), &kept)?;
     let atlas_signed = match &atlas_plan {
         Some((gid, requests)) => {
             let (authority, _) = home.project_ca(gid)?;
@@ -225,72 +158,8 @@ pub fn apply(
             .map(|o| o.name)
             .chain(atlas.iter().map(|a| format!("{}.pem", a.name)))
             .collect(),
+        seeded: seed.is_some(),
     })
-}
-
-/// The files of one certificate, in the order of [`file_names`].
-/// `key_block` gives the key's PEM in the table's form.
-fn render(
-    p: &Planned,
-    key: &PKey<Private>,
-    key_block: impl Fn() -> Result<Vec<u8>, Error>,
-    cert: &X509,
-    all: &[X509],
-) -> Result<Vec<Output>, Error> {
-    let own = cert.to_pem()?;
-    let mut appended = Vec::new();
-    for &i in &p.append {
-        appended.extend(all[i].to_pem()?);
-    }
-    let cert_pem = [own.as_slice(), appended.as_slice()].concat();
-    // The PEM file: certificates and key in the table's order.
-    let whole = |key: &[u8]| {
-        if p.append_after_key {
-            [joined(&own, key, &p.key_form), appended.clone()].concat()
-        } else {
-            joined(&cert_pem, key, &p.key_form)
-        }
-    };
-    let base = &p.file;
-    let mut outputs = Vec::new();
-    let mut push = |name: String, bytes: Vec<u8>, private: bool| {
-        outputs.push(Output {
-            name,
-            bytes,
-            private,
-        })
-    };
-    match p.files {
-        Files::Pem => {
-            let pem = whole(&key_block()?);
-            push(format!("{base}.pem"), pem, true);
-        }
-        Files::CertOnly => push(format!("{base}.pem"), cert_pem, false),
-        Files::Split => {
-            push(format!("{base}.crt"), cert_pem, false);
-            push(format!("{base}.key"), key_block()?, true);
-        }
-        Files::PemAndSplit => {
-            let key = key_block()?;
-            push(format!("{base}.pem"), whole(&key), true);
-            push(format!("{base}.crt"), cert_pem, false);
-            push(format!("{base}.key"), key, true);
-        }
-        Files::None => {}
-    }
-    if p.public_key {
-        push(
-            format!("{base}-public.pem"),
-            key.public_key_to_pem()?,
-            false,
-        );
-    }
-    if let Some((password, friendly)) = &p.pkcs12 {
-        let chain: Vec<X509> = p.append.iter().map(|&i| all[i].clone()).collect();
-        let der = pkcs12_der(key, cert, &chain, friendly.as_deref(), password)?;
-        push(format!("{base}.pfx"), der, true);
-    }
-    Ok(outputs)
 }
 
 /// Atlas's checks for every Atlas certificate of the file, counted per

@@ -9,6 +9,8 @@ use toml::Spanned;
 use crate::api::Error;
 use crate::model::names::atlas_enum;
 use crate::pki::KeyType;
+use crate::pki::pkcs8::{Aes, encrypt_pem_with};
+use crate::pki::seeded::Stream;
 
 atlas_enum! {
     /// How a written private key is encrypted (a pki file's `key_encryption`).
@@ -146,6 +148,84 @@ pub(crate) fn key_pem(key: &PKey<Private>, form: &KeyForm) -> Result<Vec<u8>, Er
             key.private_key_to_pem_pkcs8_passphrase(cipher, password.as_bytes())?
         }
     })
+}
+
+/// PBKDF2 iterations of a test PKI's encrypted PKCS#8 keys: OpenSSL's own
+/// (what the unseeded writer uses), which suites' readers expect.
+const TEST_ITERATIONS: u32 = 2048;
+
+/// `key` as PEM in `form`, its salts and IVs from `stream` (a seeded PKI:
+/// the same bytes every run). Triple DES is not made this way (refused for
+/// seeded files when planned).
+pub(crate) fn key_pem_seeded(
+    key: &PKey<Private>,
+    form: &KeyForm,
+    stream: &mut Stream,
+) -> Result<Vec<u8>, Error> {
+    let Some((password, encryption)) = &form.encryption else {
+        return key_pem(key, form);
+    };
+    match encryption {
+        KeyEncryption::Pkcs1 => {
+            let mut iv = [0u8; 16];
+            stream.fill(&mut iv)?;
+            legacy_pem(key, password.as_bytes(), iv)
+        }
+        KeyEncryption::Pkcs8Aes256 | KeyEncryption::Pkcs8Aes128 | KeyEncryption::Pkcs8Des3 => {
+            let mut salt = [0u8; 16];
+            let mut iv = [0u8; 16];
+            stream.fill(&mut salt)?;
+            stream.fill(&mut iv)?;
+            let aes = if *encryption == KeyEncryption::Pkcs8Aes128 {
+                Aes::Aes128
+            } else {
+                Aes::Aes256
+            };
+            Ok(encrypt_pem_with(
+                key,
+                password.as_bytes(),
+                TEST_ITERATIONS,
+                &salt,
+                iv,
+                aes,
+            )?)
+        }
+    }
+}
+
+/// The legacy PKCS#1 PEM encryption as OpenSSL writes it (AES-256-CBC, the
+/// key from EVP_BytesToKey with MD5 over the password and the IV's first
+/// eight bytes), with the IV given.
+fn legacy_pem(key: &PKey<Private>, password: &[u8], iv: [u8; 16]) -> Result<Vec<u8>, Error> {
+    use base64::Engine;
+    let cipher = Cipher::aes_256_cbc();
+    let derived = openssl::pkcs5::bytes_to_key(
+        cipher,
+        openssl::hash::MessageDigest::md5(),
+        password,
+        Some(&iv[..8]),
+        1,
+    )?;
+    let sealed = openssl::symm::encrypt(
+        cipher,
+        &derived.key,
+        Some(&iv),
+        &key.rsa()?.private_key_to_der()?,
+    )?;
+    let body = base64::engine::general_purpose::STANDARD.encode(sealed);
+    let mut pem = String::from(
+        "-----BEGIN RSA PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\nDEK-Info: AES-256-CBC,",
+    );
+    for b in iv {
+        pem.push_str(&format!("{b:02X}"));
+    }
+    pem.push_str("\n\n");
+    for line in body.as_bytes().chunks(64) {
+        pem.push_str(&String::from_utf8_lossy(line));
+        pem.push('\n');
+    }
+    pem.push_str("-----END RSA PRIVATE KEY-----\n");
+    Ok(pem.into_bytes())
 }
 
 /// Certificates and key in one file, in `form`'s order.

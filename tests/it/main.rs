@@ -33,6 +33,7 @@ mod projects_http;
 mod readme;
 mod refusals;
 mod registry_files;
+mod reproducible;
 mod rotation;
 mod server;
 mod server_clients;

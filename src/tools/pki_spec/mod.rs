@@ -10,6 +10,7 @@ mod names;
 mod planned;
 mod raw;
 mod resolve;
+mod seed;
 mod times;
 
 use std::collections::{HashMap, HashSet};
@@ -27,13 +28,26 @@ use names::{file_base, is_file_base};
 use planned::Fail;
 pub(crate) use planned::{AtlasLeaf, Files, Plan, Planned, PlannedBundle, PlannedCrl};
 use raw::{RawBundle, RawCert, RawCrl, RawFile};
-use resolve::{issuer_order, resolve};
+use resolve::{Place, issuer_order, resolve};
+pub use seed::Reproduce;
+use seed::reproduction;
 use times::instant;
 
 /// Reads and checks the file at `path` (its text is `text`) against `now`;
 /// returns the certificates in an order where every issuer comes first,
 /// Atlas's certificates, the CRLs and the bundles.
 pub(crate) fn plan(path: &Path, text: &str, now: OffsetDateTime) -> Result<Plan, Error> {
+    plan_with(path, text, now, &Reproduce::default())
+}
+
+/// [`plan`] with the command line's seed and time over the file's; `clock`
+/// is the time when neither fixes it.
+pub(crate) fn plan_with(
+    path: &Path,
+    text: &str,
+    clock: OffsetDateTime,
+    given: &Reproduce,
+) -> Result<Plan, Error> {
     let fail = |at: usize, message: String| -> Error {
         let (line, column) = crate::store::registry::line_column(text, at);
         Invalid::Spec {
@@ -52,6 +66,7 @@ pub(crate) fn plan(path: &Path, text: &str, now: OffsetDateTime) -> Result<Plan,
         return Err(fail(0, "no [[cert]] tables: nothing to make".into()));
     }
     let (atlas_raw, raw) = split_atlas(raw);
+    let (seed, now, now_fixed) = reproduction(&raw, &atlas_raw, given, clock, &fail)?;
     let atlas = atlas_tables(&atlas_raw, &fail)?;
     check_own_tables(&raw.certs, &fail)?;
     let index = certificate_names(&raw.certs, &atlas_raw, &fail)?;
@@ -62,7 +77,15 @@ pub(crate) fn plan(path: &Path, text: &str, now: OffsetDateTime) -> Result<Plan,
     }
     let certs = order
         .iter()
-        .map(|&i| resolve(&raw.certs[i], &raw.defaults, &index, &position, now, &fail))
+        .map(|&i| {
+            let at = Place {
+                index: &index,
+                position: &position,
+                now,
+                seed: seed.as_ref(),
+            };
+            resolve(&raw.certs[i], &raw.defaults, &at, &fail)
+        })
         .collect::<Result<Vec<_>, _>>()?;
     let lookup = Lookup {
         index: &index,
@@ -101,6 +124,8 @@ pub(crate) fn plan(path: &Path, text: &str, now: OffsetDateTime) -> Result<Plan,
         atlas,
         crls,
         bundles,
+        seed,
+        now_fixed,
     })
 }
 

@@ -6,6 +6,7 @@ use time::OffsetDateTime;
 use crate::api::Error;
 use crate::pki::KeyType;
 use crate::pki::custom::Spec;
+use crate::pki::seeded::Seed;
 use crate::tools::pki_keys::KeyForm;
 
 /// Reports a problem at a byte offset of the file.
@@ -33,6 +34,11 @@ pub(crate) struct Plan {
     pub(crate) atlas: Vec<AtlasLeaf>,
     pub(crate) crls: Vec<PlannedCrl>,
     pub(crate) bundles: Vec<PlannedBundle>,
+    /// The seed every random choice comes from, when the file has one.
+    pub(crate) seed: Option<Seed>,
+    /// The time relative dates count from, fixed by the file or the
+    /// command line (else the clock's).
+    pub(crate) now_fixed: bool,
 }
 
 /// One bundle of the plan: `<file>.pem` holding the named certificates,

@@ -48,6 +48,8 @@ pub(super) struct RawCrl {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct RawDefaults {
+    pub(super) seed: Option<Spanned<String>>,
+    pub(super) now: Option<Spanned<String>>,
     pub(super) subject: Option<Spanned<String>>,
     pub(super) key: Option<Spanned<String>>,
     pub(super) not_before: Option<Spanned<String>>,

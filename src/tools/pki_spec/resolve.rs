@@ -12,6 +12,7 @@ use super::raw::{RawCert, RawDefaults};
 use super::times::instant;
 use crate::api::Error;
 use crate::pki::custom::{EXTENDED_KEY_USAGES, Extras, Grant, KEY_USAGES, Spec};
+use crate::pki::seeded::Seed;
 use crate::pki::{KeyType, random_serial};
 use crate::tools::pki_keys::{RawKeyForm, key_form};
 
@@ -65,16 +66,30 @@ pub(super) fn issuer_order(
     Ok(order)
 }
 
+/// Where a table stands: the certificates by name and their places in the
+/// plan, the time relative dates count from, the seed.
+#[derive(Clone, Copy)]
+pub(super) struct Place<'a> {
+    pub(super) index: &'a HashMap<String, usize>,
+    pub(super) position: &'a [usize],
+    pub(super) now: OffsetDateTime,
+    pub(super) seed: Option<&'a Seed>,
+}
+
 /// One certificate's table resolved against the defaults: its issuer's
 /// place, subject, key, times, extensions, files and key encoding.
 pub(super) fn resolve(
     c: &RawCert,
     defaults: &RawDefaults,
-    index: &HashMap<String, usize>,
-    position: &[usize],
-    now: OffsetDateTime,
+    at: &Place<'_>,
     fail: Fail<'_>,
 ) -> Result<Planned, Error> {
+    let Place {
+        index,
+        position,
+        now,
+        seed,
+    } = *at;
     let issuer = match c.issuer.get_ref().as_str() {
         "self" => None,
         name => Some(position[index[name]]),
@@ -159,7 +174,10 @@ pub(super) fn resolve(
         subject_der,
         serial: match c.serial {
             Some(s) => s,
-            None => random_serial()?,
+            None => match seed {
+                Some(seed) => seed.stream(c.name.get_ref(), "serial")?.serial()?,
+                None => random_serial()?,
+            },
         },
         not_before: Some(not_before),
         not_after: Some(not_after),
