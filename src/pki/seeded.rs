@@ -377,6 +377,18 @@ mod tests {
     }
 
     #[test]
+    fn the_derivation_s_test_vector() {
+        // README's vector, computed independently (Python's hashlib, hmac
+        // and cryptography's ChaCha20).
+        let seed = Seed::new("example").unwrap();
+        let key = seed.stream("ca", "key").unwrap().bytes(16).unwrap();
+        let hex: String = key.iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(hex, "780132285e2ca05b7ce7cbb16b314e9e");
+        let serial = seed.stream("ca", "serial").unwrap().serial().unwrap();
+        assert_eq!(serial, 0x79d5_1958_86d4_752f);
+    }
+
+    #[test]
     fn keys_of_every_type_are_whole_and_the_same_each_time() {
         let seed = Seed::new("keys").unwrap();
         for &t in KeyType::ALL {

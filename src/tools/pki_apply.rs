@@ -88,7 +88,7 @@ pub fn apply(
         crls,
         bundles,
         seed,
-        now_fixed: _,
+        ..
     } = plan_with(file, &text, OffsetDateTime::now_utc(), given)?;
     // The registry only when the file has Atlas certificates: a test PKI
     // alone needs no home.

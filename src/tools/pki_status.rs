@@ -76,7 +76,12 @@ pub fn status(
     now: OffsetDateTime,
 ) -> Result<Status, Error> {
     let intended = match spec {
-        Some((path, text)) => intended(&plan(path, text, now)?, now),
+        // On purpose: expired or not yet valid at the time the file's
+        // relative dates count from (its own `now`, else this one).
+        Some((path, text)) => {
+            let plan = plan(path, text, now)?;
+            intended(&plan, plan.now)
+        }
         None => HashSet::new(),
     };
     let window = Duration::days(within_days.into());

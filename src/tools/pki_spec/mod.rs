@@ -125,6 +125,7 @@ pub(crate) fn plan_with(
         crls,
         bundles,
         seed,
+        now,
         now_fixed,
     })
 }

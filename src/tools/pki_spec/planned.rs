@@ -36,8 +36,10 @@ pub(crate) struct Plan {
     pub(crate) bundles: Vec<PlannedBundle>,
     /// The seed every random choice comes from, when the file has one.
     pub(crate) seed: Option<Seed>,
-    /// The time relative dates count from, fixed by the file or the
-    /// command line (else the clock's).
+    /// The time relative dates count from.
+    pub(crate) now: OffsetDateTime,
+    /// Whether `now` is fixed by the file or the command line (else it is
+    /// the clock's).
     pub(crate) now_fixed: bool,
 }
 
