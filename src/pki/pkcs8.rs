@@ -54,6 +54,85 @@ pub fn encrypt_pem_with(
     iv: [u8; 16],
     aes: Aes,
 ) -> Result<Vec<u8>, Backend> {
+    let info = seal(
+        &key.private_key_to_pkcs8()?,
+        passphrase,
+        iterations,
+        salt,
+        iv,
+        aes,
+    )?;
+    Ok(info.to_pem(LineEnding::LF)?.into_bytes())
+}
+
+/// `key` as an `ENCRYPTED PRIVATE KEY` PEM under PBES2 with PBKDF2-HMAC-
+/// SHA256 and DES-EDE3-CBC (what some suites' old readers need), the salt
+/// and IV given. RustCrypto's `pkcs5` types this only behind a feature
+/// that brings its own ciphers, so the few fields are written here.
+pub fn encrypt_pem_3des(
+    key: &PKeyRef<Private>,
+    passphrase: &[u8],
+    iterations: u32,
+    salt: &[u8; 16],
+    iv: [u8; 8],
+) -> Result<Vec<u8>, Backend> {
+    use super::der_build::{integer, octets, oid, seq};
+    const PBES2: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x05, 0x0d];
+    const PBKDF2: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x05, 0x0c];
+    const HMAC_SHA256: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x02, 0x09];
+    const DES_EDE3_CBC: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x03, 0x07];
+    let mut derived = [0u8; 24];
+    openssl::pkcs5::pbkdf2_hmac(
+        passphrase,
+        salt,
+        usize::try_from(iterations).map_err(Backend::new)?,
+        MessageDigest::sha256(),
+        &mut derived,
+    )?;
+    let sealed = encrypt(
+        Cipher::des_ede3_cbc(),
+        &derived,
+        Some(&iv),
+        &key.private_key_to_pkcs8()?,
+    )?;
+    let kdf = seq(&[
+        &oid(PBKDF2),
+        &seq(&[
+            &octets(salt),
+            &integer(u64::from(iterations)),
+            &seq(&[&oid(HMAC_SHA256), &[0x05, 0x00]]),
+        ]),
+    ]);
+    let scheme = seq(&[&oid(DES_EDE3_CBC), &octets(&iv)]);
+    let algorithm = seq(&[&oid(PBES2), &seq(&[&kdf, &scheme])]);
+    let der = seq(&[&algorithm, &octets(&sealed)]);
+    Ok(pem("ENCRYPTED PRIVATE KEY", &der).into_bytes())
+}
+
+/// `der` as a PEM block with `label`, 64 characters a line.
+pub fn pem(label: &str, der: &[u8]) -> String {
+    use base64::Engine;
+    let body = base64::engine::general_purpose::STANDARD.encode(der);
+    let mut out = format!("-----BEGIN {label}-----\n");
+    for line in body.as_bytes().chunks(64) {
+        out.push_str(&String::from_utf8_lossy(line));
+        out.push('\n');
+    }
+    out.push_str(&format!("-----END {label}-----\n"));
+    out
+}
+
+/// `plain` encrypted with PBES2 (PBKDF2-HMAC-SHA256 over `passphrase`,
+/// AES-CBC) under the salt and IV given, with its algorithm: the shape of
+/// an encrypted PKCS#8 key, and of a PKCS#12 file's encrypted contents.
+pub fn seal(
+    plain: &[u8],
+    passphrase: &[u8],
+    iterations: u32,
+    salt: &[u8; 16],
+    iv: [u8; 16],
+    aes: Aes,
+) -> Result<EncryptedPrivateKeyInfoOwned, Backend> {
     let (params, cipher, key_len) = match aes {
         Aes::Aes256 => (
             pbes2::Parameters::generate_pbkdf2_sha256_aes256cbc(iterations, salt, iv),
@@ -75,19 +154,26 @@ pub fn encrypt_pem_with(
         MessageDigest::sha256(),
         &mut derived,
     )?;
-    let plain = key.private_key_to_pkcs8()?;
-    let sealed = encrypt(cipher, &derived, Some(&iv), &plain)?;
-    let info = EncryptedPrivateKeyInfoOwned {
+    let sealed = encrypt(cipher, &derived, Some(&iv), plain)?;
+    Ok(EncryptedPrivateKeyInfoOwned {
         encryption_algorithm: params.into(),
         encrypted_data: OctetString::new(sealed)?,
-    };
-    Ok(info.to_pem(LineEnding::LF)?.into_bytes())
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use openssl::pkey::PKey;
+
+    #[test]
+    fn triple_des_keys_open_with_openssl() {
+        let key = PKey::generate_ed25519().unwrap();
+        let pem = encrypt_pem_3des(&key, b"pw", 2048, &[7; 16], [9; 8]).unwrap();
+        let back = PKey::private_key_from_pem_passphrase(&pem, b"pw").unwrap();
+        assert!(back.public_eq(&key));
+        assert!(PKey::private_key_from_pem_passphrase(&pem, b"no").is_err());
+    }
 
     #[test]
     fn openssl_reads_it_back_with_the_passphrase_only() {

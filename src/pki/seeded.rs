@@ -8,7 +8,7 @@
 //! - a stream for a table and a purpose is the ChaCha20 keystream (RFC
 //!   8439, counter and nonce zero) under the key
 //!   HMAC-SHA256(master, table || 0x00 || purpose);
-//! - purposes: `key` (the key pair), `serial`, `key-encryption`;
+//! - purposes: `key` (the key pair), `serial`, `key-encryption`, `pkcs12`;
 //! - an RSA key: two primes, each the first probable prime of a window of
 //!   odd numbers after a start of half the modulus's bits with its top two
 //!   bits and its lowest set, read from the stream (a new start from the
@@ -32,6 +32,7 @@ use openssl::pkey::{Id, PKey, PKeyRef, Private};
 use openssl::sign::Signer;
 use openssl::symm::{Cipher, Crypter, Mode};
 
+use super::der_build::length;
 use super::keys::KeyType;
 use super::probable_prime::search_from;
 use super::rsa::assemble_checked;
@@ -339,21 +340,6 @@ fn tlv(data: &[u8]) -> Option<(usize, usize)> {
         .iter()
         .fold(0usize, |acc, b| (acc << 8) | usize::from(*b));
     (data.len() >= 2 + n + len).then_some((2 + n, len))
-}
-
-/// A DER length.
-fn length(n: usize) -> Vec<u8> {
-    if n < 0x80 {
-        // Lossless: below 0x80.
-        return vec![n as u8];
-    }
-    let bytes: Vec<u8> = n
-        .to_be_bytes()
-        .into_iter()
-        .skip_while(|b| *b == 0)
-        .collect();
-    // Lossless: a usize has at most 8 bytes.
-    [vec![0x80 | bytes.len() as u8], bytes].concat()
 }
 
 #[cfg(test)]

@@ -9,7 +9,7 @@ use toml::Spanned;
 use crate::api::Error;
 use crate::model::names::atlas_enum;
 use crate::pki::KeyType;
-use crate::pki::pkcs8::{Aes, encrypt_pem_with};
+use crate::pki::pkcs8::{Aes, encrypt_pem_3des, encrypt_pem_with};
 use crate::pki::seeded::Stream;
 
 atlas_enum! {
@@ -155,8 +155,7 @@ pub(crate) fn key_pem(key: &PKey<Private>, form: &KeyForm) -> Result<Vec<u8>, Er
 const TEST_ITERATIONS: u32 = 2048;
 
 /// `key` as PEM in `form`, its salts and IVs from `stream` (a seeded PKI:
-/// the same bytes every run). Triple DES is not made this way (refused for
-/// seeded files when planned).
+/// the same bytes every run).
 pub(crate) fn key_pem_seeded(
     key: &PKey<Private>,
     form: &KeyForm,
@@ -171,7 +170,20 @@ pub(crate) fn key_pem_seeded(
             stream.fill(&mut iv)?;
             legacy_pem(key, password.as_bytes(), iv)
         }
-        KeyEncryption::Pkcs8Aes256 | KeyEncryption::Pkcs8Aes128 | KeyEncryption::Pkcs8Des3 => {
+        KeyEncryption::Pkcs8Des3 => {
+            let mut salt = [0u8; 16];
+            let mut iv = [0u8; 8];
+            stream.fill(&mut salt)?;
+            stream.fill(&mut iv)?;
+            Ok(encrypt_pem_3des(
+                key,
+                password.as_bytes(),
+                TEST_ITERATIONS,
+                &salt,
+                iv,
+            )?)
+        }
+        KeyEncryption::Pkcs8Aes256 | KeyEncryption::Pkcs8Aes128 => {
             let mut salt = [0u8; 16];
             let mut iv = [0u8; 16];
             stream.fill(&mut salt)?;

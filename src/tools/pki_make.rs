@@ -14,6 +14,7 @@ use super::pki_spec::{Files, Planned, PlannedBundle, PlannedCrl};
 use crate::api::Error;
 use crate::pki::crl::build_by;
 use crate::pki::custom::{Issuer, build};
+use crate::pki::pkcs12::pkcs12_der_seeded;
 use crate::pki::pkcs12_der;
 use crate::pki::seeded::{self, Seed};
 
@@ -74,7 +75,14 @@ pub(crate) fn make(
         .zip(&certs)
         .enumerate()
         .map(|(i, ((p, key), cert))| {
-            render(p, key, || key_block(i, &p.key_form, &p.name), cert, &certs)
+            render(
+                p,
+                key,
+                || key_block(i, &p.key_form, &p.name),
+                cert,
+                &certs,
+                seed,
+            )
         })
         .collect::<Result<Vec<_>, _>>()?;
     let mut outputs: Vec<Output> = outputs.into_iter().flatten().collect();
@@ -127,6 +135,7 @@ fn render(
     key_block: impl Fn() -> Result<Vec<u8>, Error>,
     cert: &X509,
     all: &[X509],
+    seed: Option<&Seed>,
 ) -> Result<Vec<Output>, Error> {
     let own = cert.to_pem()?;
     let mut appended = Vec::new();
@@ -178,7 +187,17 @@ fn render(
     }
     if let Some((password, friendly)) = &p.pkcs12 {
         let chain: Vec<X509> = p.append.iter().map(|&i| all[i].clone()).collect();
-        let der = pkcs12_der(key, cert, &chain, friendly.as_deref(), password)?;
+        let der = match seed {
+            Some(seed) => pkcs12_der_seeded(
+                key,
+                cert,
+                &chain,
+                friendly.as_deref(),
+                password,
+                &mut seed.stream(&p.name, "pkcs12")?,
+            )?,
+            None => pkcs12_der(key, cert, &chain, friendly.as_deref(), password)?,
+        };
         push(format!("{base}.pfx"), der, true);
     }
     Ok(outputs)

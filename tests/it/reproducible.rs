@@ -1,7 +1,7 @@
 //! Seeded PKI files: the same bytes on every run, machine, core count,
 //! working directory and time zone; each table's files its own; ECDSA
 //! signatures as an independent RFC 6979 implementation (Python's `ecdsa`)
-//! makes them; refusals for what must stay private or is not reproducible.
+//! makes them; Atlas's certificates, which must stay private, refused.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -69,12 +69,15 @@ name = "edwards"
 issuer = "root"
 subject = "CN=edwards"
 key = "ed25519"
+pkcs12 = { password = "secret", friendly_name = "edwards" }
 
 [[cert]]
 name = "p384"
 issuer = "root"
 subject = "CN=p384"
 key = "ec-p384"
+key_password = "secret"
+key_encryption = "pkcs8-3des"
 
 [[cert]]
 name = "expired"
@@ -262,28 +265,36 @@ print("same" if ours == obj.signature else "different")
 }
 
 #[test]
-fn seeded_files_refuse_what_must_stay_private_or_cannot_be_reproduced() {
+fn seeded_files_refuse_atlas_tables_and_the_seed_may_come_from_the_command_line() {
     let home = TestHome::new(&registry(""));
     let before = snapshot(home.path());
-    for (extra, needle) in [
-        (
-            format!("\n[[cert]]\nname = \"atlas-alice\"\nissuer = \"atlas\"\nproject = \"{GID}\"\nusername = \"alice\"\n"),
-            "Atlas's certificates (issuer = \"atlas\") are recorded and stay private",
-        ),
-        (
-            "\n[[cert]]\nname = \"p12\"\nissuer = \"root\"\nkey = \"ec-p256\"\npkcs12 = { password = \"x\" }\n".to_string(),
-            "PKCS#12 file is not reproducible yet",
-        ),
-        (
-            "\n[[cert]]\nname = \"des\"\nissuer = \"root\"\nkey = \"rsa-2048\"\nkey_password = \"x\"\nkey_encryption = \"pkcs8-3des\"\n".to_string(),
-            "pkcs8-3des keys are not reproducible",
-        ),
+    let atlas = format!(
+        "\n[[cert]]\nname = \"atlas-alice\"\nissuer = \"atlas\"\nproject = \"{GID}\"\nusername = \"alice\"\n"
+    );
+    let unseeded_atlas =
+        format!("{SEEDED}{atlas}").replace("seed = \"reproducible fixtures\"\n", "");
+    // Seeded by the file, or by --seed over a file without one.
+    for (text, extra) in [
+        (format!("{SEEDED}{atlas}"), &[][..]),
+        (unseeded_atlas, &["--seed", "x"][..]),
     ] {
-        let file = write_file(&std::env::temp_dir(), &format!("seeded-{}.toml", unique()), &format!("{SEEDED}{extra}"));
+        let file = write_file(
+            &std::env::temp_dir(),
+            &format!("seeded-{}.toml", unique()),
+            &text,
+        );
         let out = home.path().join("out");
-        let run = home.run(&["pki", "apply", s(&file), "--out", s(&out)]);
+        let mut args = vec!["pki", "apply", s(&file), "--out", s(&out)];
+        args.extend(extra);
+        let run = home.run(&args);
         assert_eq!(run.status.code(), Some(1), "{}", stderr(&run));
-        assert!(stderr(&run).contains(needle), "{}", stderr(&run));
+        assert!(
+            stderr(&run).contains(
+                "Atlas's certificates (issuer = \"atlas\") are recorded and stay private"
+            ),
+            "{}",
+            stderr(&run)
+        );
         assert!(!out.exists(), "nothing written");
         assert_eq!(before, snapshot(home.path()), "home and ledger unchanged");
         std::fs::remove_file(file).unwrap();

@@ -56,29 +56,6 @@ pub(super) fn reproduction(
                 .into(),
         ));
     }
-    for c in &raw.certs {
-        if c.pkcs12.is_some() {
-            return Err(fail(
-                c.name.span().start,
-                "a PKCS#12 file is not reproducible yet (ours): leave pkcs12 out of a seeded file"
-                    .into(),
-            ));
-        }
-    }
-    let encryptions = raw
-        .certs
-        .iter()
-        .filter_map(|c| c.key_encryption.as_ref())
-        .chain(raw.bundles.iter().filter_map(|b| b.key_encryption.as_ref()));
-    for e in encryptions {
-        if e.get_ref() == "pkcs8-3des" {
-            return Err(fail(
-                e.span().start,
-                "pkcs8-3des keys are not reproducible (ours): pkcs8-aes256, pkcs8-aes128 or pkcs1 in a seeded file"
-                    .into(),
-            ));
-        }
-    }
     if text.is_empty() {
         return Err(fail(at, "the seed is empty".into()));
     }

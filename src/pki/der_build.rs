@@ -1,0 +1,66 @@
+//! DER written by hand, for the few structures whose every byte a seeded
+//! PKI fixes (PKCS#12, a re-signed certificate, PBES2 with Triple DES).
+
+/// A DER element: `tag`, then `content`'s length and `content`.
+pub fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {
+    [vec![tag], length(content.len()), content.to_vec()].concat()
+}
+
+/// A DER length.
+pub fn length(n: usize) -> Vec<u8> {
+    if n < 0x80 {
+        // Lossless: below 0x80.
+        return vec![n as u8];
+    }
+    let bytes: Vec<u8> = n
+        .to_be_bytes()
+        .into_iter()
+        .skip_while(|b| *b == 0)
+        .collect();
+    // Lossless: a usize has at most 8 bytes.
+    [vec![0x80 | bytes.len() as u8], bytes].concat()
+}
+
+/// A SEQUENCE of `parts`.
+pub fn seq(parts: &[&[u8]]) -> Vec<u8> {
+    tlv(0x30, &parts.concat())
+}
+
+/// An OBJECT IDENTIFIER with this encoded body.
+pub fn oid(body: &[u8]) -> Vec<u8> {
+    tlv(0x06, body)
+}
+
+/// An OCTET STRING.
+pub fn octets(data: &[u8]) -> Vec<u8> {
+    tlv(0x04, data)
+}
+
+/// A non-negative INTEGER.
+pub fn integer(n: u64) -> Vec<u8> {
+    let mut bytes: Vec<u8> = n
+        .to_be_bytes()
+        .into_iter()
+        .skip_while(|b| *b == 0)
+        .collect();
+    if bytes.first().is_none_or(|b| b & 0x80 != 0) {
+        bytes.insert(0, 0);
+    }
+    tlv(0x02, &bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lengths_and_integers_as_der_writes_them() {
+        assert_eq!(length(0x7f), [0x7f]);
+        assert_eq!(length(0x80), [0x81, 0x80]);
+        assert_eq!(length(0x1234), [0x82, 0x12, 0x34]);
+        assert_eq!(integer(0), [0x02, 0x01, 0x00]);
+        assert_eq!(integer(3), [0x02, 0x01, 0x03]);
+        assert_eq!(integer(2048), [0x02, 0x02, 0x08, 0x00]);
+        assert_eq!(integer(0x80), [0x02, 0x02, 0x00, 0x80]);
+    }
+}
