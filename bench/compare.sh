@@ -264,15 +264,20 @@ median() { python3 -c "import statistics,sys; print(f'{statistics.median(map(flo
 for example in drivers-x509gen mongod-jstests; do
   PKI_EXAMPLE=$PWD/examples/pki/$example.toml
   certs=$(grep -c '^\[\[cert\]\]' "$PKI_EXAMPLE")
-  pki=() ossl=()
+  pki=() seeded=() ossl=()
   for _ in 1 2 3; do
     t0=$(now)
     "$ATLAS" pki apply "$PKI_EXAMPLE" --out "$WORK/pki-$RANDOM$RANDOM" 2>/dev/null
     pki+=("$(per "$t0" "$(now)" 1)")
+    # Seeded (a new seed each run: key searches vary with it), side by side.
+    t0=$(now)
+    "$ATLAS" pki apply "$PKI_EXAMPLE" --out "$WORK/pki-$RANDOM$RANDOM" \
+      --seed "bench-$RANDOM$RANDOM" --now 2026-06-01T00:00:00Z 2>/dev/null
+    seeded+=("$(per "$t0" "$(now)" 1)")
     ossl+=("$(python3 -c "print(float('$(N=$certs openssl_pipeline rsa-2048)') * $certs)")")
   done
-  pm=$(median "${pki[@]}"); om=$(median "${ossl[@]}")
-  echo "- $example ($certs certificates): atlas-ca pki apply $pm ms; openssl CLI one by one $om ms ($(ratio "$om" "$pm"))"
+  pm=$(median "${pki[@]}"); sm=$(median "${seeded[@]}"); om=$(median "${ossl[@]}")
+  echo "- $example ($certs certificates): atlas-ca pki apply $pm ms, seeded $sm ms ($(ratio "$sm" "$pm") of unseeded); openssl CLI one by one $om ms ($(ratio "$om" "$pm"))"
 done
 
 echo

@@ -316,15 +316,7 @@ fn the_atlas_cli_user_flags_sequence() {
 fn certs_and_customer_certs_print_as_the_atlas_cli_templates() {
     let home = TestHome::new(&registry(""));
     // `{{.}}` and a newline on stdout; --out gets the body exactly.
-    let out = home.ok(&[
-        "dbusers",
-        "certs",
-        "create",
-        "--username",
-        "alice",
-        "--key-type",
-        "ec-p256",
-    ]);
+    let out = home.ok(CREATE_ALICE);
     assert!(out.starts_with("-----BEGIN CERTIFICATE-----\n"));
     assert!(out.ends_with("-----END PRIVATE KEY-----\n\n"), "{out}");
     // CreatedAt as Go prints a time.Time.

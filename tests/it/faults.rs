@@ -282,19 +282,7 @@ fn full_disk_and_read_only_home_leave_the_ledger_as_it_was() {
                 .output()
                 .unwrap()
         } else {
-            run_limited(
-                &home,
-                setup,
-                &[
-                    "dbusers",
-                    "certs",
-                    "create",
-                    "--username",
-                    "alice",
-                    "--key-type",
-                    "ec-p256",
-                ],
-            )
+            run_limited(&home, setup, CREATE_ALICE)
         };
         let err = stderr(&out);
         assert_eq!(out.status.code(), Some(1), "{setup}: {err}");

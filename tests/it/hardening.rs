@@ -207,18 +207,7 @@ fn out_never_replaces_links_devices_or_files_without_force() {
             assert_eq!(ledger_rows(home.path()), rows, "{args:?} recorded");
         }
         if needle != "pass --force" {
-            let run = home.run(&[
-                "dbusers",
-                "certs",
-                "create",
-                "--username",
-                "alice",
-                "--key-type",
-                "ec-p256",
-                "--out",
-                out,
-                "--force",
-            ]);
+            let run = home.run(&[CREATE_ALICE, &["--out", out, "--force"]].concat());
             assert!(!run.status.success(), "--force never replaces {out}");
             assert!(stderr(&run).contains(needle), "{out}: {}", stderr(&run));
             assert_eq!(ledger_rows(home.path()), rows, "--force {out} recorded");
@@ -232,17 +221,10 @@ fn out_never_replaces_links_devices_or_files_without_force() {
             .is_symlink()
     );
     home.ok(&[
-        "dbusers",
-        "certs",
-        "create",
-        "--username",
-        "alice",
-        "--key-type",
-        "ec-p256",
-        "--out",
-        target.to_str().unwrap(),
-        "--force",
-    ]);
+        CREATE_ALICE,
+        &["--out", target.to_str().unwrap(), "--force"],
+    ]
+    .concat());
     assert!(
         std::fs::read_to_string(&target)
             .unwrap()

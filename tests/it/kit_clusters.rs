@@ -128,19 +128,11 @@ fn member_attributes(pem: &Path) -> Vec<String> {
 fn replica_set_kit_follows_mongods_member_rules() {
     let home = cluster_home();
     let kit = home.path().join("rs kit");
-    home.ok(&[
-        "local-kit",
-        "--out",
-        s(&kit),
-        "--key-type",
-        "ec-p256",
-        "--replset",
-        "rs0",
-        "--members",
-        "3",
-        "--port",
-        "28017",
-    ]);
+    ec_kit(
+        &home,
+        &kit,
+        &["--replset", "rs0", "--members", "3", "--port", "28017"],
+    );
     let abs = std::path::absolute(&kit).unwrap();
 
     // Configs: YAML, mongod's option names, one port, dbPath and set each.
@@ -260,18 +252,11 @@ fn replica_set_kit_follows_mongods_member_rules() {
 fn sharded_kit_has_config_servers_shards_and_mongos() {
     let home = cluster_home();
     let kit = home.path().join("sharded");
-    home.ok(&[
-        "local-kit",
-        "--out",
-        s(&kit),
-        "--key-type",
-        "ec-p256",
-        "--sharded",
-        "--shards",
-        "2",
-        "--members",
-        "3",
-    ]);
+    ec_kit(
+        &home,
+        &kit,
+        &["--sharded", "--shards", "2", "--members", "3"],
+    );
     let confs = configs(&kit);
     let confs = confs.as_object().unwrap();
     assert_eq!(confs.len(), 3 + 2 * 3 + 1);
@@ -370,22 +355,21 @@ fn extension_der(pem: &Path, oid: &str) -> Option<String> {
 fn roles_membership_and_ocsp_go_into_the_certificates() {
     let home = cluster_home();
     let kit = home.path().join("ext");
-    home.ok(&[
-        "local-kit",
-        "--out",
-        s(&kit),
-        "--key-type",
-        "ec-p256",
-        "--replset",
-        "rs0",
-        "--members",
-        "1",
-        "--roles-in-cert",
-        "--membership-extension",
-        "foo",
-        "--ocsp-url",
-        "http://localhost:8100/status",
-    ]);
+    ec_kit(
+        &home,
+        &kit,
+        &[
+            "--replset",
+            "rs0",
+            "--members",
+            "1",
+            "--roles-in-cert",
+            "--membership-extension",
+            "foo",
+            "--ocsp-url",
+            "http://localhost:8100/status",
+        ],
+    );
     // alice's readWrite@app as MongoDB's SET OF SEQUENCE { UTF8String, UTF8String }.
     let roles = extension_der(&kit.join("users/alice.pem"), "1.3.6.1.4.1.34601.2.1.1").unwrap();
     let expected: String = [
@@ -442,16 +426,11 @@ fn pkcs12_files_for_java_and_dotnet_drivers() {
     let kit = home.path().join("p12");
     let password = home.path().join("password.txt");
     std::fs::write(&password, "s3cret pass\n").unwrap();
-    home.ok(&[
-        "local-kit",
-        "--out",
-        s(&kit),
-        "--key-type",
-        "ec-p256",
-        "--pkcs12",
-        "--pkcs12-password-file",
-        s(&password),
-    ]);
+    ec_kit(
+        &home,
+        &kit,
+        &["--pkcs12", "--pkcs12-password-file", s(&password)],
+    );
     let p12 = kit.join("users/alice.p12");
     use std::os::unix::fs::PermissionsExt;
     assert_eq!(

@@ -215,15 +215,7 @@ fn customer_x509_over_http_and_the_cli() {
         stderr(&out)
     );
     home.ok(&["security", "customerCerts", "disable"]);
-    home.ok(&[
-        "dbusers",
-        "certs",
-        "create",
-        "--username",
-        "alice",
-        "--key-type",
-        "ec-p256",
-    ]);
+    home.ok(CREATE_ALICE);
     let out = home.run(&[
         "security",
         "customerCerts",

@@ -224,6 +224,25 @@ impl TestHome {
 /// The arguments of `dbusers certs create --username <user> <extra...>`,
 /// with an ec-p256 key unless `extra` names a key type: only tests about
 /// RSA-4096 (Atlas's type) pay for it.
+/// `local-kit --out KIT --key-type ec-p256` and `shape` (the deployment's
+/// flags): its stdout.
+pub fn ec_kit(home: &TestHome, kit: &Path, shape: &[&str]) -> String {
+    let out = kit.to_str().unwrap();
+    home.ok(&[&["local-kit", "--out", out, "--key-type", "ec-p256"], shape].concat())
+}
+
+/// `dbusers certs create` for alice with an EC key (cheap): the command
+/// most tests issue with.
+pub const CREATE_ALICE: &[&str] = &[
+    "dbusers",
+    "certs",
+    "create",
+    "--username",
+    "alice",
+    "--key-type",
+    "ec-p256",
+];
+
 fn create_args<'a>(user: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
     let key: &[&str] = if extra.contains(&"--key-type") {
         &[]
