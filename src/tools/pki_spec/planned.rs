@@ -4,6 +4,7 @@
 use time::OffsetDateTime;
 
 use crate::api::Error;
+use crate::model::names::atlas_enum;
 use crate::pki::KeyType;
 use crate::pki::custom::Spec;
 use crate::pki::seeded::Seed;
@@ -69,20 +70,21 @@ pub(crate) struct PlannedCrl {
     pub(crate) next_update: OffsetDateTime,
 }
 
-/// How a certificate's files are laid out.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Files {
-    /// `<name>.pem`: the certificate (and appended ones), then the key.
-    Pem,
-    /// `<name>.crt` and `<name>.key`.
-    Split,
-    /// `<name>.pem` with the certificate only; the key is not written.
-    CertOnly,
-    /// `<name>.pem` as [`Files::Pem`], and `<name>.crt` and `<name>.key` too
-    /// (as certs.yml's `keyfile`/`crtfile` beside the PEM).
-    PemAndSplit,
-    /// No file of its own: its certificate and key go into bundles.
-    None,
+atlas_enum! {
+    /// How a certificate's files are laid out (a table's `files`).
+    pub(crate) enum Files("files", Exact) {
+        /// `<name>.pem`: the certificate (and appended ones), then the key.
+        Pem = "pem", "the certificate (and appended ones), then the key";
+        /// `<name>.crt` and `<name>.key`.
+        Split = "split", "<name>.crt and <name>.key";
+        /// `<name>.pem` as [`Files::Pem`], and `<name>.crt` and `<name>.key`
+        /// too (as certs.yml's `keyfile`/`crtfile` beside the PEM).
+        PemAndSplit = "pem+split", "pem, and split beside it";
+        /// `<name>.pem` with the certificate only; the key is not written.
+        CertOnly = "cert-only", "the certificate only";
+        /// No file of its own: its certificate and key go into bundles.
+        None = "none", "no file of its own (bundles hold it)";
+    }
 }
 
 /// One certificate of the plan, resolved.

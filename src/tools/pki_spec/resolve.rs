@@ -209,22 +209,18 @@ pub(super) fn resolve(
         must_staple: c.must_staple,
         comment: c.comment.as_ref().map(|s| s.get_ref().clone()),
     };
-    let files = match c
-        .files
-        .as_ref()
-        .map(|f| (f.get_ref().as_str(), f.span().start))
-    {
-        None | Some(("pem", _)) => Files::Pem,
-        Some(("split", _)) => Files::Split,
-        Some(("cert-only", _)) => Files::CertOnly,
-        Some(("pem+split", _)) => Files::PemAndSplit,
-        Some(("none", _)) => Files::None,
-        Some((other, at)) => {
-            return Err(fail(
-                at,
-                format!("files {other:?}: one of pem, split, pem+split, cert-only, none"),
-            ));
-        }
+    let files = match &c.files {
+        None => Files::Pem,
+        Some(f) => f.get_ref().parse::<Files>().map_err(|_| {
+            fail(
+                f.span().start,
+                format!(
+                    "files {:?}: one of {}",
+                    f.get_ref(),
+                    Files::NAMES.join(", ")
+                ),
+            )
+        })?,
     };
     let raw_form = RawKeyForm {
         password: c.key_password.as_ref(),
