@@ -3,7 +3,7 @@
 //! that OCSP answers and CRLs speak for each CA's own certificates.
 
 use openssl::x509::X509;
-use time::{Duration, OffsetDateTime};
+use time::OffsetDateTime;
 
 use super::error::Error;
 use crate::pki::{fingerprint, time_of};
@@ -39,13 +39,13 @@ impl CaHistory {
 
     /// The place of the CA that signed `record`: the one its issuer names;
     /// for a row recorded before the ledger kept issuers, the newest CA
-    /// made before the certificate (its notBefore plus the hour Atlas
-    /// backdates by), else the oldest.
+    /// made before the certificate (both notBefores are backdated by the
+    /// same hour, so they compare as the issue times do), else the oldest.
     pub(crate) fn signer_of(&self, record: &CertRecord) -> Option<usize> {
         match &record.issuer {
             Some(issuer) => self.fingerprints.iter().position(|f| f == issuer),
             None => {
-                let made = record.created_at + Duration::hours(1);
+                let made = record.created_at;
                 (0..self.starts.len())
                     .filter(|&i| self.starts[i] <= made)
                     .max_by_key(|&i| self.starts[i])

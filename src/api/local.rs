@@ -101,14 +101,17 @@ pub fn crl_pem(
     })?;
     let next_update = next_update.unwrap_or(now + crl::CRL_LIFETIME);
     let mut pem = String::new();
-    for (i, ca) in cas.iter().enumerate() {
+    for ca in &cas {
         // The history and the CAs are read one after the other: a rotation
-        // in between would shift them, so each is matched by certificate.
-        let at = history
+        // in between would shift them, so each is matched by certificate,
+        // and one the history lacks is left for the next CRL.
+        let Some(at) = history
             .certs
             .iter()
             .position(|c| c.to_der().ok() == ca.cert().to_der().ok())
-            .unwrap_or(i);
+        else {
+            continue;
+        };
         let own: Vec<(u64, OffsetDateTime)> = revoked
             .iter()
             .filter(|r| history.signer_of(r) == Some(at))

@@ -51,6 +51,19 @@ fn attributes(cert: &X509Ref, name: Option<&str>) -> Result<Vec<u8>, Backend> {
         set.push(seq(&[&oid(FRIENDLY_NAME), &tlv(0x31, &tlv(0x1e, &bmp))]));
     }
     set.push(seq(&[&oid(LOCAL_KEY_ID), &tlv(0x31, &octets(&id))]));
+    // DER orders a SET OF by the elements' encodings, the shorter padded
+    // with zeros at their end.
+    set.sort_by(|a, b| {
+        let n = a.len().max(b.len());
+        let pad = |v: &Vec<u8>| {
+            v.iter()
+                .copied()
+                .chain(std::iter::repeat(0))
+                .take(n)
+                .collect::<Vec<u8>>()
+        };
+        pad(a).cmp(&pad(b))
+    });
     Ok(tlv(0x31, &set.concat()))
 }
 
@@ -204,5 +217,33 @@ mod tests {
                 .parse2("wrong")
                 .is_err()
         );
+    }
+
+    #[test]
+    fn bag_attributes_are_in_der_set_order() {
+        let key = KeyType::EcP256.generate().unwrap();
+        let mut name = openssl::x509::X509NameBuilder::new().unwrap();
+        name.append_entry_by_text("CN", "p12").unwrap();
+        let name = name.build();
+        let mut b = X509::builder().unwrap();
+        b.set_subject_name(&name).unwrap();
+        b.set_issuer_name(&name).unwrap();
+        b.set_pubkey(&key).unwrap();
+        b.sign(&key, MessageDigest::sha256()).unwrap();
+        let cert = b.build();
+        let position = |haystack: &[u8], needle: &[u8]| {
+            haystack
+                .windows(needle.len())
+                .position(|w| w == needle)
+                .unwrap()
+        };
+        // A short name encodes shorter than the key id: it comes first; a
+        // long one after it.
+        for (friendly, name_first) in [("ab", true), ("a friendly name of some length", false)] {
+            let set = attributes(&cert, Some(friendly)).unwrap();
+            let at_name = position(&set, FRIENDLY_NAME);
+            let at_id = position(&set, LOCAL_KEY_ID);
+            assert_eq!(at_name < at_id, name_first, "{friendly}");
+        }
     }
 }

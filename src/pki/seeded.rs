@@ -8,7 +8,10 @@
 //! - a stream for a table and a purpose is the ChaCha20 keystream (RFC
 //!   8439, counter and nonce zero) under the key
 //!   HMAC-SHA256(master, table || 0x00 || purpose);
-//! - purposes: `key` (the key pair), `serial`, `key-encryption`, `pkcs12`;
+//! - purposes: `key` (the key pair), `serial` (`serial@<now, Unix seconds>`
+//!   when the file fixes its time, so that a renewal by a new `now` gives
+//!   new serials), `key-encryption`, `pkcs12`; a bundle's streams are named
+//!   `bundle:<file>`;
 //! - an RSA key: two primes, each the first probable prime of a window of
 //!   odd numbers after a start of half the modulus's bits with its top two
 //!   bits and its lowest set, read from the stream (a new start from the
@@ -32,6 +35,7 @@ use openssl::pkey::{Id, PKey, PKeyRef, Private};
 use openssl::sign::Signer;
 use openssl::symm::{Cipher, Crypter, Mode};
 
+use super::backend::Backend;
 use super::der_build::length;
 use super::keys::KeyType;
 use super::probable_prime::search_from;
@@ -301,21 +305,18 @@ impl Rfc6979 {
 
 /// `der` (a certificate or a CRL: a SEQUENCE of the signed part, the
 /// algorithm and the signature) signed again by the EC `key` with an RFC
-/// 6979 nonce; anything else is returned as it is.
-pub fn resign(der: &[u8], key: &PKeyRef<Private>) -> Result<Vec<u8>, ErrorStack> {
+/// 6979 nonce; returned as it is for an RSA or Ed25519 key, whose
+/// signatures are deterministic already. A `der` of another shape is an
+/// error, never a silently random signature.
+pub fn resign(der: &[u8], key: &PKeyRef<Private>) -> Result<Vec<u8>, Backend> {
     if key.id() != Id::EC {
         return Ok(der.to_vec());
     }
-    let Some(body) = tlv(der).map(|(h, _)| &der[h..]) else {
-        return Ok(der.to_vec());
-    };
-    let Some((th, tl)) = tlv(body) else {
-        return Ok(der.to_vec());
-    };
+    let malformed = || Backend::new(std::io::Error::other("not a signed DER structure"));
+    let body = tlv(der).map(|(h, _)| &der[h..]).ok_or_else(malformed)?;
+    let (th, tl) = tlv(body).ok_or_else(malformed)?;
     let signed = &body[..th + tl];
-    let Some((ah, al)) = tlv(&body[th + tl..]) else {
-        return Ok(der.to_vec());
-    };
+    let (ah, al) = tlv(&body[th + tl..]).ok_or_else(malformed)?;
     let algorithm = &body[th + tl..th + tl + ah + al];
     let mut bits = vec![0u8];
     bits.extend(ecdsa_sign(key, signed)?);
@@ -339,7 +340,8 @@ fn tlv(data: &[u8]) -> Option<(usize, usize)> {
         .get(2..2 + n)?
         .iter()
         .fold(0usize, |acc, b| (acc << 8) | usize::from(*b));
-    (data.len() >= 2 + n + len).then_some((2 + n, len))
+    let end = (2 + n).checked_add(len)?;
+    (data.len() >= end).then_some((2 + n, len))
 }
 
 #[cfg(test)]

@@ -407,6 +407,9 @@ fn sweep(dir: &Path) -> usize {
             return true;
         }
         match take_free_lock(&dir.join(format!("{TMP_PREFIX}{owner}{LOCK_SUFFIX}"))) {
+            // No lock file and a process id for an owner: a temporary an
+            // earlier atlas-ca named after its pid; judged as it judged them.
+            Some(None) if owner.parse::<i32>().is_ok_and(alive) => false,
             Some(held) => {
                 free.push((owner.to_string(), held));
                 true
@@ -443,6 +446,14 @@ fn take_free_lock(path: &Path) -> Option<Option<File>> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Some(None),
         Err(_) => None,
     }
+}
+
+/// Whether process `pid` exists (for temporaries named by an earlier
+/// atlas-ca after its process id, which had no claim).
+fn alive(pid: i32) -> bool {
+    // SAFETY: kill with signal 0 sends nothing; it only checks the pid.
+    let found = unsafe { libc::kill(pid, 0) } == 0;
+    found || std::io::Error::last_os_error().raw_os_error() != Some(libc::ESRCH)
 }
 
 /// Writes `bytes` to `path` atomically with mode 0600: a private temporary
@@ -534,7 +545,11 @@ mod tests {
     #[test]
     fn a_sweep_is_a_note() {
         let tmp = tempfile::tempdir().unwrap();
-        std::fs::write(tmp.path().join(format!("{TMP_PREFIX}1234-AbCdEf")), "k").unwrap();
+        std::fs::write(tmp.path().join(format!("{TMP_PREFIX}gone00-AbCdEf")), "k").unwrap();
+        // An earlier atlas-ca's temporary, named after a live process id
+        // (this one's): kept.
+        let ours = format!("{TMP_PREFIX}{}-XyZ", std::process::id());
+        std::fs::write(tmp.path().join(&ours), "k").unwrap();
         let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
         let sink = Arc::clone(&seen);
         let notes = Notes::to(move |n| sink.lock().unwrap().push(n));
@@ -544,6 +559,10 @@ mod tests {
         assert!(
             matches!(&seen[..], [Note::TemporariesRemoved { count: 1, .. }]),
             "{seen:?}"
+        );
+        assert!(
+            tmp.path().join(ours).exists(),
+            "a live process's temporary is kept"
         );
     }
 }

@@ -290,9 +290,20 @@ fn migrate(conn: &Connection, path: &Path) -> Result<(), LedgerError> {
         });
     }
     if found < 3 && has_table_without_issuer(conn).map_err(err)? {
-        // Version 3 adds a column to the table the earlier ones made.
-        conn.execute_batch("ALTER TABLE certificates ADD COLUMN issuer TEXT")
-            .map_err(err)?;
+        // Version 3 adds a column to the table the earlier ones made, in a
+        // write transaction, checked again inside it: another process may
+        // be migrating the same ledger.
+        conn.execute_batch("BEGIN IMMEDIATE").map_err(err)?;
+        let added = has_table_without_issuer(conn).and_then(|missing| {
+            if missing {
+                conn.execute_batch("ALTER TABLE certificates ADD COLUMN issuer TEXT")?;
+            }
+            conn.execute_batch("COMMIT")
+        });
+        if let Err(e) = added {
+            let _ = conn.execute_batch("ROLLBACK");
+            return Err(err(e));
+        }
     }
     conn.execute_batch(SCHEMA).map_err(err)?;
     if found < SCHEMA_VERSION {

@@ -17,7 +17,7 @@ use time::OffsetDateTime;
 use x509_cert::der::{Decode, Encode};
 
 use super::pem_dir::pem_blocks;
-use super::pki_keys::{KeyEncryption, KeyForm};
+use super::pki_keys::{KeyForm, is_written_as, written_as};
 use super::pki_make::make;
 use super::pki_renew::read_key;
 use super::pki_spec::{Files, Plan, Planned, Reproduce, file_names, plan_with};
@@ -298,15 +298,12 @@ fn key_differences(
         return Ok(vec!["holds no private key".into()]);
     };
     let block = &blocks[at];
-    let legacy = block.text.windows(9).any(|w| w == b"Proc-Type");
-    let want = match &form.encryption {
-        None if form.pkcs1 => ("RSA PRIVATE KEY", false),
-        None => ("PRIVATE KEY", false),
-        Some((_, KeyEncryption::Pkcs1)) => ("RSA PRIVATE KEY", true),
-        Some(_) => ("ENCRYPTED PRIVATE KEY", false),
-    };
-    if (block.label, legacy) != want {
-        out.push(format!("key encoding {}, not {}", block.label, want.0));
+    if !is_written_as(form, block.label, block.text) {
+        out.push(format!(
+            "key encoding {}, not {}",
+            block.label,
+            written_as(form).0
+        ));
     }
     let certs_before = blocks[..at].iter().any(|b| b.label == "CERTIFICATE");
     let certs_after = blocks[at..].iter().any(|b| b.label == "CERTIFICATE");
@@ -322,8 +319,17 @@ fn key_differences(
     }
     match read_key(dir, file, form, p.key_type, &p.name) {
         Ok((key, _)) => {
-            let cert = first_cert(&bytes);
-            if cert.is_some_and(|c| c.public_key().is_ok_and(|k| !k.public_eq(&key))) {
+            // Its certificate is one of the file's (a bundle may hold it
+            // after others).
+            let certs: Vec<X509> = blocks
+                .iter()
+                .filter(|b| b.label == "CERTIFICATE")
+                .filter_map(|b| X509::from_pem(b.text).ok())
+                .collect();
+            let matched = certs
+                .iter()
+                .any(|c| c.public_key().is_ok_and(|k| k.public_eq(&key)));
+            if !certs.is_empty() && !matched {
                 out.push("the key is not its certificate's".into());
             }
         }

@@ -240,6 +240,24 @@ fn legacy_pem(key: &PKey<Private>, password: &[u8], iv: [u8; 16]) -> Result<Vec<
     Ok(pem.into_bytes())
 }
 
+/// The PEM label a key in `form` is written under, and whether its block
+/// carries the legacy `Proc-Type: 4,ENCRYPTED` header.
+pub(crate) fn written_as(form: &KeyForm) -> (&'static str, bool) {
+    match &form.encryption {
+        None if form.pkcs1 => ("RSA PRIVATE KEY", false),
+        None => ("PRIVATE KEY", false),
+        Some((_, KeyEncryption::Pkcs1)) => ("RSA PRIVATE KEY", true),
+        Some(_) => ("ENCRYPTED PRIVATE KEY", false),
+    }
+}
+
+/// Whether a PEM block with `label` and body `text` is a key in `form`'s
+/// encoding.
+pub(crate) fn is_written_as(form: &KeyForm, label: &str, text: &[u8]) -> bool {
+    let legacy = text.windows(9).any(|w| w == b"Proc-Type");
+    written_as(form) == (label, legacy)
+}
+
 /// Certificates and key in one file, in `form`'s order.
 pub(crate) fn joined(certs: &[u8], key: &[u8], form: &KeyForm) -> Vec<u8> {
     let (a, b) = if form.first {

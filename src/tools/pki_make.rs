@@ -116,7 +116,8 @@ pub(crate) fn make(
             pem.extend(certs[i].to_pem()?);
         }
         if let Some((i, form)) = &b.key {
-            pem = joined(&pem, &key_block(*i, form, &b.file)?, form);
+            let writer = format!("bundle:{}", b.file);
+            pem = joined(&pem, &key_block(*i, form, &writer)?, form);
         }
         outputs.push(Output {
             name: format!("{}.pem", b.file),

@@ -10,7 +10,7 @@ use openssl::error::ErrorStack;
 use openssl::pkey::{PKey, Private};
 
 use super::pem_dir::pem_blocks;
-use super::pki_keys::{KeyEncryption, KeyForm};
+use super::pki_keys::{KeyEncryption, KeyForm, is_written_as};
 use super::pki_spec::{AtlasLeaf, Files, Planned, PlannedBundle};
 use crate::api::{Error, Invalid};
 use crate::issuing::KeySource;
@@ -60,14 +60,15 @@ pub(crate) fn kept_keys(
             let mut kept: Option<KeptKey> = None;
             for (name, form) in own.into_iter().chain(bundled) {
                 let (key, block) = read_key(out, &name, form, p.key_type, &p.name)?;
+                let blocks = block.map(|b| (form.clone(), b));
                 match &mut kept {
                     None => {
                         kept = Some(KeptKey {
                             key,
-                            blocks: vec![(form.clone(), block)],
+                            blocks: blocks.into_iter().collect(),
                         });
                     }
-                    Some(k) if k.key.public_eq(&key) => k.blocks.push((form.clone(), block)),
+                    Some(k) if k.key.public_eq(&key) => k.blocks.extend(blocks),
                     Some(_) => {
                         return Err(refuse(
                             &out.join(&name),
@@ -120,15 +121,16 @@ fn refuse(file: &Path, table: &str, why: &str) -> Error {
     .into()
 }
 
-/// The key of table `table` in `out/name`, written in `form`, of
-/// `key_type`, and its PEM block as written.
+/// The key of table `table` in `out/name`, readable with `form`'s
+/// password, of `key_type`, and its PEM block as written when that block
+/// is in `form`'s encoding.
 pub(crate) fn read_key(
     out: &Path,
     name: &str,
     form: &KeyForm,
     key_type: KeyType,
     table: &str,
-) -> Result<(PKey<Private>, Vec<u8>), Error> {
+) -> Result<(PKey<Private>, Option<Vec<u8>>), Error> {
     let path = out.join(name);
     if !path.is_file() {
         return Err(refuse(&path, table, "is missing"));
@@ -151,7 +153,10 @@ pub(crate) fn read_key(
             } else {
                 PKey::private_key_from_pem_passphrase(b.text, b"").ok()
             }?;
-            Some((key, [b.text, b"\n"].concat()))
+            // The block is written back only when it is in the form the
+            // table asks for now; a key whose form changed is written anew.
+            let block = is_written_as(form, b.label, b.text).then(|| [b.text, b"\n"].concat());
+            Some((key, block))
         })
         .ok_or_else(|| refuse(&path, table, "cannot be read with the file's key_password"))?;
     match KeyType::of(&key) {

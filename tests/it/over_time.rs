@@ -373,10 +373,41 @@ fn renew_keeps_every_key_and_makes_every_certificate_anew() {
         modulus(&["x509", "-in", s(&pkcs8), "-noout", "-modulus"])
     );
 
+    // A table that now asks for its key encrypted gets it so, the same key.
+    let changed = home.path().join("changed.toml");
+    let text = std::fs::read_to_string(&file).unwrap();
+    let table = "name = \"client_roles\"\n";
+    assert!(text.contains(table), "the example has a client_roles table");
+    std::fs::write(
+        &changed,
+        text.replace(table, &format!("{table}key_password = \"now-secret\"\n")),
+    )
+    .unwrap();
+    let common = out.join("extra/client_roles.pem");
+    let before_key = openssl_ok(&["pkey", "-in", s(&common), "-pubout"]);
+    let renewed = crate::pki_apply::apply(&home, &changed, &out, &["--renew"]);
+    assert!(renewed.status.success(), "{}", stderr(&renewed));
+    assert!(key_blocks(&common)[0].starts_with("-----BEGIN ENCRYPTED PRIVATE KEY-----"));
+    let after_key = openssl_ok(&[
+        "pkey",
+        "-in",
+        s(&common),
+        "-passin",
+        "pass:now-secret",
+        "-pubout",
+    ]);
+    assert_eq!(before_key, after_key, "the same key, encrypted now");
+    let check = home.run(&["pki", "check", s(&changed), "--against", s(&out)]);
+    assert!(
+        check.status.success(),
+        "{}",
+        String::from_utf8_lossy(&check.stdout)
+    );
+
     // A key that cannot be read refuses the run, and nothing changes.
     std::fs::write(out.join("server.pem"), "not a key").unwrap();
     let unchanged = snapshot(&out);
-    let refused = crate::pki_apply::apply(&home, &file, &out, &["--renew"]);
+    let refused = crate::pki_apply::apply(&home, &changed, &out, &["--renew"]);
     assert_eq!(refused.status.code(), Some(1));
     let said = stderr(&refused);
     assert!(

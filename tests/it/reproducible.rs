@@ -187,6 +187,30 @@ fn a_seeded_file_makes_the_same_bytes_everywhere() {
         "notAfter=May  2 00:00:00 2026 GMT"
     );
 
+    // A new `now` renews by construction: the same keys, new serials
+    // (an issuer never signs two certificates with one serial) and dates.
+    let later = home.path().join("later");
+    let renewed = home.run(&[
+        "pki",
+        "apply",
+        s(&file),
+        "--out",
+        s(&later),
+        "--now",
+        "2027-06-01T00:00:00Z",
+    ]);
+    assert!(renewed.status.success(), "{}", stderr(&renewed));
+    for f in ["edwards.pem", "intermediate.pem", "client-bundle.pem"] {
+        let key =
+            |dir: &Path| openssl_ok(&["pkey", "-in", s(&dir.join(f)), "-passin", "pass:secret"]);
+        assert_eq!(key(&first), key(&later), "{f}: the same key");
+        assert_ne!(
+            serial_of(&first.join(f)),
+            serial_of(&later.join(f)),
+            "{f}: a new serial"
+        );
+    }
+
     // A table added: every file of the others is as it was.
     let added = write_file(
         home.path(),

@@ -82,6 +82,7 @@ pub(crate) fn plan_with(
                 index: &index,
                 position: &position,
                 now,
+                now_fixed,
                 seed: seed.as_ref(),
             };
             resolve(&raw.certs[i], &raw.defaults, &at, &fail)

@@ -73,6 +73,7 @@ pub(super) struct Place<'a> {
     pub(super) index: &'a HashMap<String, usize>,
     pub(super) position: &'a [usize],
     pub(super) now: OffsetDateTime,
+    pub(super) now_fixed: bool,
     pub(super) seed: Option<&'a Seed>,
 }
 
@@ -88,8 +89,16 @@ pub(super) fn resolve(
         index,
         position,
         now,
+        now_fixed,
         seed,
     } = *at;
+    // A renewal by a new fixed `now` gets new serials: an issuer never
+    // signs two certificates with one serial.
+    let serial_purpose = if now_fixed {
+        format!("serial@{}", now.unix_timestamp())
+    } else {
+        "serial".to_string()
+    };
     let issuer = match c.issuer.get_ref().as_str() {
         "self" => None,
         name => Some(position[index[name]]),
@@ -175,7 +184,7 @@ pub(super) fn resolve(
         serial: match c.serial {
             Some(s) => s,
             None => match seed {
-                Some(seed) => seed.stream(c.name.get_ref(), "serial")?.serial()?,
+                Some(seed) => seed.stream(c.name.get_ref(), &serial_purpose)?.serial()?,
                 None => random_serial()?,
             },
         },
