@@ -120,6 +120,15 @@ pub enum Invalid {
         /// What is wrong, and how to say it instead.
         message: String,
     },
+    /// A name given twice where each is taken once (`what`: `user`, or
+    /// `issue time of user`).
+    #[error("{what} {name:?} is given twice")]
+    Repeated {
+        /// What is repeated.
+        what: &'static str,
+        /// The name.
+        name: String,
+    },
     /// A per-user setting for a user the run does not issue to.
     #[error("{0:?} is not among the users this run issues to")]
     NotInRun(String),

@@ -86,7 +86,13 @@ pub(super) fn local_kit(home: &Home, a: KitArgs) -> Outcome {
     let (pkcs12_password, generated) = match (&a.pkcs12_password_file, a.pkcs12) {
         (Some(file), _) => {
             let bytes = read_input(file).map_err(Error::io(file))?;
-            let text = String::from_utf8_lossy(&bytes);
+            // Read leniently, invalid UTF-8 would become another password.
+            let text = String::from_utf8(bytes).map_err(|_| {
+                Failure::Usage(format!(
+                    "{}: the password file is not valid UTF-8",
+                    file.display()
+                ))
+            })?;
             let line = text.lines().next().unwrap_or("").to_string();
             if line.is_empty() {
                 return Err(Failure::Usage(format!(
@@ -465,7 +471,9 @@ pub(super) fn pki_status(
     let text = file
         .map(|f| read_input(f).map_err(Error::io(f)))
         .transpose()?
-        .map(|b| String::from_utf8_lossy(&b).into_owned());
+        .zip(file)
+        .map(|(b, f)| crate::tools::pki_spec::text_of(f, b))
+        .transpose()?;
     let spec = file.zip(text.as_deref());
     let status = crate::tools::pki_status::status(dir, spec, within, OffsetDateTime::now_utc())?;
     match output {
@@ -524,7 +532,7 @@ pub(super) fn pki_check(
     given: &crate::Reproduce,
 ) -> Outcome {
     let bytes = read_input(file).map_err(Error::io(file))?;
-    let text = String::from_utf8_lossy(&bytes);
+    let text = crate::tools::pki_spec::text_of(file, bytes)?;
     let d = crate::tools::pki_apply::check(file, &text)?;
     let name = escape_hidden(&file.display().to_string());
     let Some(dir) = against else {

@@ -56,6 +56,14 @@ fn invalid_request(invalid: &Invalid) -> String {
         | Invalid::Serial(_)
         | Invalid::NotInRun(_) => invalid.to_string(),
         Invalid::AmbiguousSerial { .. } => format!("{invalid}; name one with --projectId"),
+        Invalid::Repeated { what, name } => format!(
+            "{} {name:?} is given twice",
+            if *what == "user" {
+                "--users names"
+            } else {
+                "--issued-at-for sets the time of"
+            }
+        ),
         Invalid::KeptKey { .. } => format!(
             "--renew keeps the directory's keys, but {invalid} (apply without --renew to make new keys)"
         ),

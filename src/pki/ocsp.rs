@@ -129,6 +129,10 @@ pub struct Request {
 /// Parses a DER OCSP request of 1 to [`MAX_QUERIES`] certificates.
 pub fn parse_request(der: &[u8]) -> Result<Request, Refused> {
     let raw = OcspRequest::from_der(der).map_err(|_| Refused::Malformed)?;
+    // One request, and nothing after it (two concatenated are malformed).
+    if raw.to_der().map_err(|_| Refused::Malformed)? != der {
+        return Err(Refused::Malformed);
+    }
     // SAFETY: `raw` is a live request owned here; the count and the
     // entries are read, never kept past it.
     let count = unsafe { OCSP_request_onereq_count(raw.as_ptr()) };

@@ -156,6 +156,9 @@ pub enum Refusal {
     NotRegular,
     /// It is a regular file, and replacing was not asked for.
     Exists,
+    /// Its path holds a control character (a newline, DEL, a C1 control):
+    /// it would break every config and script that names it.
+    ControlCharacter,
 }
 
 impl std::fmt::Display for Refusal {
@@ -167,6 +170,10 @@ impl std::fmt::Display for Refusal {
                  refusing to replace it"
             }
             Refusal::Exists => "already exists",
+            Refusal::ControlCharacter => {
+                "has a control character in its path; refusing to write a file \
+                 that configs and scripts could not name safely"
+            }
         })
     }
 }
@@ -174,6 +181,9 @@ impl std::fmt::Display for Refusal {
 /// Whether `path` may be written: `Ok(None)` when nothing is there, or a
 /// regular file is and `force` says to replace it. Nothing is changed.
 pub fn check_target(path: &Path, force: bool) -> std::io::Result<Option<Refusal>> {
+    if has_control_character(path) {
+        return Ok(Some(Refusal::ControlCharacter));
+    }
     match std::fs::symlink_metadata(path) {
         Ok(meta) if meta.file_type().is_symlink() => Ok(Some(Refusal::Symlink)),
         Ok(meta) if !meta.is_file() => Ok(Some(Refusal::NotRegular)),
@@ -182,6 +192,15 @@ pub fn check_target(path: &Path, force: bool) -> std::io::Result<Option<Refusal>
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
         Err(e) => Err(e),
     }
+}
+
+/// Whether `path` holds a control character: a C0 byte or DEL anywhere, or
+/// a C1 control in a UTF-8 path.
+pub fn has_control_character(path: &Path) -> bool {
+    use std::os::unix::ffi::OsStrExt;
+    let bytes = path.as_os_str().as_bytes();
+    bytes.iter().any(|b| *b < 0x20 || *b == 0x7f)
+        || std::str::from_utf8(bytes).is_ok_and(|s| s.chars().any(char::is_control))
 }
 
 /// A directory to write files in. The first file staged in it sweeps the

@@ -231,6 +231,12 @@ fn earlier_files(out: &std::path::Path) -> Vec<String> {
         .collect()
 }
 
+/// The first name given a second time.
+fn twice<'a>(names: impl Iterator<Item = &'a String>) -> Option<String> {
+    let mut seen = std::collections::HashSet::new();
+    names.into_iter().find(|n| !seen.insert(*n)).cloned()
+}
+
 /// Validates the request for every user (all checks, the limit for all
 /// `count_per_user` at once) and names every file; nothing is written.
 fn plan<'r>(
@@ -263,6 +269,16 @@ fn plan<'r>(
         return Err(Invalid::Jobs {
             jobs: opts.jobs,
             reason: format!("at most {MAX_JOBS}"),
+        }
+        .into());
+    }
+    if let Some(name) = twice(opts.users.iter()) {
+        return Err(Invalid::Repeated { what: "user", name }.into());
+    }
+    if let Some(name) = twice(opts.issued_at_for.iter().map(|(u, _)| u)) {
+        return Err(Invalid::Repeated {
+            what: "issue time of user",
+            name,
         }
         .into());
     }

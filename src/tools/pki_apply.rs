@@ -17,7 +17,7 @@ use time::OffsetDateTime;
 use super::outputs::{check_outputs, create_dirs, create_parents, remove_made};
 use super::pki_make::{Output, make};
 use super::pki_renew::{kept_atlas_keys, kept_keys};
-use super::pki_spec::{AtlasLeaf, Plan, Reproduce, file_names, plan, plan_with};
+use super::pki_spec::{AtlasLeaf, Plan, Reproduce, file_names, plan, plan_with, text_of};
 use crate::api::{CreateCert, Error, validate_create};
 use crate::issuing::{self, Fresh, IssueRequest, Signed};
 use crate::pki::Authority;
@@ -81,7 +81,7 @@ pub fn apply(
     given: &Reproduce,
 ) -> Result<Applied, Error> {
     let bytes = read_input(file).map_err(Error::io(file))?;
-    let text = String::from_utf8_lossy(&bytes);
+    let text = text_of(file, bytes)?;
     let Plan {
         certs: planned,
         atlas,

@@ -106,7 +106,15 @@ pub fn verify_bundle(
 
 fn key_matches(cert: &X509, pem: &[u8]) -> Check {
     const NAME: &str = "key matches certificate";
-    match PKey::private_key_from_pem(pem) {
+    // An empty passphrase: OpenSSL never prompts (an encrypted key fails).
+    if pem.windows(9).any(|w| w == b"ENCRYPTED") {
+        return check(
+            NAME,
+            false,
+            "the private key is encrypted: not read (atlas-ca never prompts for a passphrase)",
+        );
+    }
+    match PKey::private_key_from_pem_passphrase(pem, b"") {
         Ok(key) => {
             let matches = cert.public_key().is_ok_and(|p| p.public_eq(&key));
             check(

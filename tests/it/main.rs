@@ -14,6 +14,7 @@ mod faults;
 mod fidelity;
 mod fixtures;
 mod hardening;
+mod hardening_more;
 mod help;
 mod https;
 mod keys;

@@ -33,6 +33,25 @@ pub use seed::Reproduce;
 use seed::reproduction;
 use times::instant;
 
+/// The text of the PKI file at `path` whose bytes are `bytes`: invalid
+/// UTF-8 is an error at its line and column (read leniently, a password
+/// would silently become another one).
+pub(crate) fn text_of(path: &Path, bytes: Vec<u8>) -> Result<String, Error> {
+    String::from_utf8(bytes).map_err(|e| {
+        let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
+        // The prefix is valid UTF-8 by definition of `valid_up_to`.
+        let text = std::str::from_utf8(valid).unwrap_or_default();
+        let (line, column) = crate::store::registry::line_column(text, text.len());
+        Invalid::Spec {
+            path: path.to_path_buf(),
+            line,
+            column,
+            message: "the file is not valid UTF-8".into(),
+        }
+        .into()
+    })
+}
+
 /// Reads and checks the file at `path` (its text is `text`) against `now`;
 /// returns the certificates in an order where every issuer comes first,
 /// Atlas's certificates, the CRLs and the bundles.
@@ -368,18 +387,34 @@ fn plan_bundles(
     Ok(bundles)
 }
 
-/// No two tables may write one file.
+/// No two tables may write one file, and no file is another's directory.
 fn one_writer_per_file<'a>(
     tables: impl Iterator<Item = (&'a Spanned<String>, Vec<String>)>,
     fail: Fail<'_>,
 ) -> Result<(), Error> {
-    let mut written: HashMap<String, &str> = HashMap::new();
+    let mut written: std::collections::BTreeMap<String, (&str, usize)> = Default::default();
     for (name, files) in tables {
         for file in files {
-            if let Some(other) = written.insert(file.clone(), name.get_ref()) {
+            if let Some((other, _)) =
+                written.insert(file.clone(), (name.get_ref(), name.span().start))
+            {
                 return Err(fail(
                     name.span().start,
                     format!("{file} is written by {other:?} already"),
+                ));
+            }
+        }
+    }
+    // Nor may one table's file be a directory another's path goes through.
+    for (file, (table, at)) in &written {
+        for dir in Path::new(file).ancestors().skip(1) {
+            if let Some((other, _)) = dir.to_str().and_then(|d| written.get(d)) {
+                return Err(fail(
+                    *at,
+                    format!(
+                        "{file} of {table:?} goes through {}, which {other:?} writes as a file",
+                        dir.display()
+                    ),
                 ));
             }
         }
