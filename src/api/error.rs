@@ -120,6 +120,9 @@ pub enum Invalid {
         /// What is wrong, and how to say it instead.
         message: String,
     },
+    /// A project without a CA, asked for what only a CA makes (a CRL).
+    #[error("project {0} has no CA yet: it has signed nothing")]
+    NoCa(String),
     /// A name given twice where each is taken once (`what`: `user`, or
     /// `issue time of user`).
     #[error("{what} {name:?} is given twice")]

@@ -11,7 +11,7 @@ use super::users::project;
 use crate::issuing::IssueRequest;
 use crate::pki::custom::Extras;
 use crate::pki::{Host, KeyType, Profile, Subject, crl};
-use crate::store::{Home, Registry};
+use crate::store::{Home, Registry, ca};
 
 /// Longest server certificate, in months (the CA lives 120).
 pub const MAX_SERVER_MONTHS: u32 = 119;
@@ -77,18 +77,20 @@ pub enum CrlScope {
 }
 
 /// The project's CRL (PEM): the revoked certificates that have not expired,
-/// each under the CA that signed it, signed by that CA (the current one
-/// created on first use), current from now until `next_update` (30 days
-/// when `None`).
+/// each under the CA that signed it, signed by that CA, current from now
+/// until `next_update` (30 days when `None`). A project without a CA has
+/// signed nothing to list: that is an error, and no CA is made.
 pub fn crl_pem(
     home: &Home,
     registry: &Registry,
     group_id: &str,
     next_update: Option<OffsetDateTime>,
     scope: CrlScope,
-) -> Result<(String, bool), Error> {
+) -> Result<String, Error> {
     let project = project(registry, group_id)?;
-    let (_, created) = home.project_ca(&project.id)?;
+    if ca::current_cert(home.root(), &project.id)?.is_none() {
+        return Err(Invalid::NoCa(project.id.clone()).into());
+    }
     let history = CaHistory::of(home, &project.id)?;
     let cas = match scope {
         CrlScope::Current => home.project_cas(&project.id)?.into_iter().take(1).collect(),
@@ -119,5 +121,5 @@ pub fn crl_pem(
             .collect();
         pem.push_str(&crl::build(ca, &own, now, next_update)?);
     }
-    Ok((pem, created))
+    Ok(pem)
 }

@@ -94,6 +94,12 @@ pub(super) fn local_kit(home: &Home, a: KitArgs) -> Outcome {
                 ))
             })?;
             let line = text.lines().next().unwrap_or("").to_string();
+            if line.contains('\0') {
+                return Err(Failure::Usage(format!(
+                    "{}: the password holds a NUL, which PKCS#12 cannot",
+                    file.display()
+                )));
+            }
             if line.is_empty() {
                 return Err(Failure::Usage(format!(
                     "{}: the PKCS#12 password is empty",
@@ -263,7 +269,7 @@ pub(super) fn ca(home: &Home, command: CaCommand) -> Outcome {
             let gid = select_project(&registry, &project)?;
             let target = Target::plan(out, force, false)?;
             let until = time::OffsetDateTime::now_utc() + time::Duration::days(next_update.into());
-            let (pem, created) = api::crl_pem(
+            let pem = api::crl_pem(
                 home,
                 &registry,
                 &gid,
@@ -274,7 +280,7 @@ pub(super) fn ca(home: &Home, command: CaCommand) -> Outcome {
                     api::CrlScope::Current
                 },
             )?;
-            note_created(home, &gid, created);
+
             target.write(pem.as_bytes(), home.notes())
         }
     }

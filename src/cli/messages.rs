@@ -56,6 +56,7 @@ fn invalid_request(invalid: &Invalid) -> String {
         | Invalid::Serial(_)
         | Invalid::NotInRun(_) => invalid.to_string(),
         Invalid::AmbiguousSerial { .. } => format!("{invalid}; name one with --projectId"),
+        Invalid::NoCa(_) => format!("{invalid}; `atlas-ca ca init` makes one"),
         Invalid::Repeated { what, name } => format!(
             "{} {name:?} is given twice",
             if *what == "user" {

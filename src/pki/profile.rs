@@ -59,12 +59,32 @@ pub enum Host {
 
 impl Host {
     /// Parses a host name or address; names must be ASCII letters, digits,
-    /// hyphens and dots, with an optional leading `*.` wildcard label.
+    /// hyphens and dots, with an optional leading `*.` wildcard label over
+    /// at least two labels. A name that resolvers could read as a number
+    /// (`127.1`, `0x7f.0.0.1`, `999.1.1.1`: its last label all digits, or
+    /// hex) is refused: its SAN would never match the address meant.
     pub fn parse(s: &str) -> Result<Host, String> {
         if let Ok(ip) = s.parse::<IpAddr>() {
             return Ok(Host::Ip(ip));
         }
         let name = s.strip_prefix("*.").unwrap_or(s);
+        let last = name.rsplit('.').next().unwrap_or("");
+        let numeric = !last.is_empty()
+            && (last.bytes().all(|b| b.is_ascii_digit())
+                || last
+                    .strip_prefix("0x")
+                    .or_else(|| last.strip_prefix("0X"))
+                    .is_some_and(|h| h.bytes().all(|b| b.is_ascii_hexdigit())));
+        if numeric {
+            return Err(format!(
+                "{s:?} reads as a number to resolvers but is no IP address; write the address itself"
+            ));
+        }
+        if s.starts_with("*.") && !name.contains('.') {
+            return Err(format!(
+                "{s:?}: a wildcard covers one label under a name of two or more (*.example.test)"
+            ));
+        }
         let label_ok = |l: &str| {
             !l.is_empty()
                 && l.len() <= 63
@@ -241,7 +261,22 @@ mod tests {
             Host::parse("*.example.test"),
             Ok(Host::Dns("*.example.test".into()))
         );
-        for bad in ["", "a..b", "-a.b", "a b", "a/b", "*", "x.*.y", "é.test"] {
+        for bad in [
+            "",
+            "a..b",
+            "-a.b",
+            "a b",
+            "a/b",
+            "*",
+            "x.*.y",
+            "é.test",
+            "127.1",
+            "0177.0.0.1",
+            "0x7f.0.0.1",
+            "999.999.999.999",
+            "1",
+            "*.com",
+        ] {
             assert!(Host::parse(bad).is_err(), "{bad:?}");
         }
     }

@@ -216,3 +216,150 @@ fn ocsp_refuses_bytes_after_the_request() {
         answer(&two)
     );
 }
+
+#[test]
+fn ca_crl_without_a_ca_refuses_and_makes_none() {
+    let home = TestHome::without_ca(&registry(""));
+    let before = snapshot(home.path());
+    let run = home.run(&["ca", "crl"]);
+    assert_eq!(run.status.code(), Some(1));
+    assert!(
+        stderr(&run).contains("has no CA yet: it has signed nothing; `atlas-ca ca init` makes one"),
+        "{}",
+        stderr(&run)
+    );
+    assert_eq!(before, snapshot(home.path()), "no CA was made");
+}
+
+#[test]
+fn numeric_looking_hosts_and_bare_wildcards_are_refused() {
+    let home = TestHome::new(&registry(""));
+    for host in [
+        "127.1",
+        "0177.0.0.1",
+        "0x7f.0.0.1",
+        "999.999.999.999",
+        "1",
+        "*.com",
+    ] {
+        let out = home.path().join("server.pem");
+        let run = home.run(&[
+            "server-cert",
+            "--host",
+            host,
+            "--key-type",
+            "ec-p256",
+            "--out",
+            s(&out),
+        ]);
+        assert_eq!(run.status.code(), Some(2), "{host}: {}", stderr(&run));
+        assert!(!out.exists(), "{host}");
+    }
+    home.ok(&[
+        "server-cert",
+        "--host",
+        "db1.example.test",
+        "--host",
+        "*.example.test",
+        "--key-type",
+        "ec-p256",
+    ]);
+}
+
+#[test]
+fn pkcs12_names_and_passwords_that_openssl_cannot_take_are_refused_first() {
+    let home = TestHome::without_ca("");
+    for (p12, needle) in [
+        ("{ password = \"a\\u0000b\" }", "cannot hold a NUL"),
+        (
+            "{ password = \"x\", friendly_name = \"n\\u0000\" }",
+            "cannot hold a NUL",
+        ),
+        (
+            "{ password = \"x\", friendly_name = \"\u{1F600}\" }",
+            "no character beyond U+FFFF",
+        ),
+    ] {
+        let file = home.path().join("p12.toml");
+        std::fs::write(
+            &file,
+            format!(
+                "[[cert]]\nname = \"a\"\nissuer = \"self\"\nkey = \"ec-p256\"\npkcs12 = {p12}\n"
+            ),
+        )
+        .unwrap();
+        let out = home.path().join("out");
+        let run = home.run(&["pki", "apply", s(&file), "--out", s(&out)]);
+        assert_eq!(run.status.code(), Some(1), "{p12}: {}", stderr(&run));
+        assert!(stderr(&run).contains(needle), "{}", stderr(&run));
+        assert!(!out.exists());
+    }
+    // A kit user whose name is no BMPString gets a PKCS#12 without one.
+    let home = TestHome::new(&registry(""));
+    home.ok(&[
+        "dbusers",
+        "create",
+        "--username",
+        "smile\u{1F600}",
+        "--x509Type",
+        "MANAGED",
+        "--role",
+        "read@app",
+    ]);
+    let password = home.path().join("pw");
+    std::fs::write(&password, "secret\n").unwrap();
+    let kit = home.path().join("kit");
+    home.ok(&[
+        "local-kit",
+        "--out",
+        s(&kit),
+        "--key-type",
+        "ec-p256",
+        "--pkcs12",
+        "--pkcs12-password-file",
+        s(&password),
+    ]);
+    let p12 = files_under(&kit)
+        .into_iter()
+        .find(|f| f.contains("smile") && f.ends_with(".p12"))
+        .unwrap();
+    openssl_ok(&[
+        "pkcs12",
+        "-in",
+        s(&kit.join(p12)),
+        "-passin",
+        "pass:secret",
+        "-nokeys",
+    ]);
+    std::fs::write(&password, "se\0cret\n").unwrap();
+    let run = home.run(&[
+        "local-kit",
+        "--out",
+        s(&home.path().join("kit2")),
+        "--pkcs12",
+        "--pkcs12-password-file",
+        s(&password),
+    ]);
+    assert_eq!(run.status.code(), Some(1));
+    assert!(stderr(&run).contains("holds a NUL"), "{}", stderr(&run));
+}
+
+#[test]
+fn a_pki_file_has_a_bounded_number_of_tables() {
+    let home = TestHome::without_ca("");
+    let mut text = String::new();
+    for i in 0..2_001 {
+        text.push_str(&format!(
+            "[[cert]]\nname = \"c{i}\"\nissuer = \"self\"\nkey = \"ec-p256\"\n"
+        ));
+    }
+    let file = home.path().join("big.toml");
+    std::fs::write(&file, text).unwrap();
+    let run = home.run(&["pki", "check", s(&file)]);
+    assert_eq!(run.status.code(), Some(1));
+    assert!(
+        stderr(&run).contains("2001 tables: one file makes at most 2000"),
+        "{}",
+        stderr(&run)
+    );
+}

@@ -342,7 +342,7 @@ fn execute(
         .map(|r| issuing::sign(&authority, r, &Fresh))
         .collect::<Result<Vec<_>, _>>()?;
     // The CRL lists earlier revocations only: nothing issued now is revoked.
-    let (crl, _) = api::crl_pem(
+    let crl = api::crl_pem(
         home,
         registry,
         &project.id,
@@ -399,7 +399,11 @@ fn execute(
                     .and_then(|cert| {
                         // Unencrypted PKCS#8: the empty passphrase is never asked for.
                         let key = PKey::private_key_from_pem_passphrase(pem, b"")?;
-                        pkcs12_der(&key, &cert, &chain, Some(user), password)
+                        // A friendly name is a BMPString: a user name beyond
+                        // U+FFFF (an emoji) goes without one.
+                        let friendly = Some(user.as_str())
+                            .filter(|u| u.chars().all(|ch| u32::from(ch) <= 0xffff));
+                        pkcs12_der(&key, &cert, &chain, friendly, password)
                     })
                     .map_err(Error::from)?;
                 files.push(stage(&p12_name(name), &der, 0o600)?);

@@ -52,6 +52,10 @@ pub(crate) fn text_of(path: &Path, bytes: Vec<u8>) -> Result<String, Error> {
     })
 }
 
+/// Most tables (certificates, CRLs, bundles) one file makes: far above any
+/// suite's (mongod's has 86), far below a run of hours.
+pub(crate) const MAX_TABLES: usize = 2_000;
+
 /// Reads and checks the file at `path` (its text is `text`) against `now`;
 /// returns the certificates in an order where every issuer comes first,
 /// Atlas's certificates, the CRLs and the bundles.
@@ -83,6 +87,13 @@ pub(crate) fn plan_with(
     })?;
     if raw.certs.is_empty() {
         return Err(fail(0, "no [[cert]] tables: nothing to make".into()));
+    }
+    let tables = raw.certs.len() + raw.crls.len() + raw.bundles.len();
+    if tables > MAX_TABLES {
+        return Err(fail(
+            0,
+            format!("{tables} tables: one file makes at most {MAX_TABLES}"),
+        ));
     }
     let (atlas_raw, raw) = split_atlas(raw);
     let (seed, now, now_fixed) = reproduction(&raw, &atlas_raw, given, clock, &fail)?;

@@ -251,6 +251,28 @@ pub(super) fn resolve(
             })
         })
         .collect::<Result<_, _>>()?;
+    if let Some(p12) = &c.pkcs12 {
+        // OpenSSL takes both as C strings, and a friendly name is a
+        // BMPString: no NUL, nothing beyond U+FFFF.
+        if p12.password.contains('\0')
+            || p12.friendly_name.as_ref().is_some_and(|n| n.contains('\0'))
+        {
+            return Err(fail(
+                c.name.span().start,
+                "pkcs12 password and friendly_name cannot hold a NUL".into(),
+            ));
+        }
+        if p12
+            .friendly_name
+            .as_ref()
+            .is_some_and(|n| n.chars().any(|ch| u32::from(ch) > 0xffff))
+        {
+            return Err(fail(
+                c.name.span().start,
+                "pkcs12 friendly_name is a BMPString: no character beyond U+FFFF (an emoji)".into(),
+            ));
+        }
+    }
     Ok(Planned {
         name: c.name.get_ref().clone(),
         file: file_base(c.file.as_ref(), c.name.get_ref(), fail)?,
