@@ -39,6 +39,8 @@ atlas_enum! {
         InvalidCustomerCa = "INVALID_CUSTOMER_X509_CA", "The customer X.509 CAs are invalid: %s.";
         InvalidVersionDate = "INVALID_VERSION_DATE", "Invalid accept header or version date.";
         ServiceAccountNotFound = "SERVICE_ACCOUNT_NOT_FOUND", "No service account with client ID %s exists.";
+        UserNotFound = "USER_NOT_FOUND", "No user with username %s exists.";
+        DatabaseUsernameCannotBeChanged = "DATABASE_USERNAME_CANNOT_BE_CHANGED", "Cannot modify the username of an existing database user.";
     }
 }
 
@@ -52,8 +54,9 @@ impl ErrorCode {
             | UsernameNotFound
             | ResourceNotFound
             | ApiKeyNotFound
-            | ServiceAccountNotFound => 404,
-            UserAlreadyExists | GroupAlreadyExists => 409,
+            | ServiceAccountNotFound
+            | UserNotFound => 404,
+            UserAlreadyExists | GroupAlreadyExists | DatabaseUsernameCannotBeChanged => 409,
             InvalidVersionDate => 406,
             UserUnauthorized | NotInGroup => 401,
             MethodNotAllowed => 405,

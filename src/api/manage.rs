@@ -157,14 +157,28 @@ pub fn update_user(
     if spec.username.as_ref().is_some_and(|u| u != username) {
         return Err(ApiError::new(ErrorCode::InvalidAttribute, &["username"]).into());
     }
+    // Atlas keeps a user's kind and database for good: a PATCH that would
+    // change either is refused (the Atlas CLI sends `x509Type: NONE` on
+    // every update, so an X.509 user is never turned into another kind).
     let fields = spec.fields(old.kind.fields());
-    let database = match &spec.database_name {
-        Some(db) => Some(db.as_str()),
-        // A change of kind moves the user where that kind lives.
-        None if fields != old.kind.fields() => None,
-        None => Some(old.database().name()),
-    };
-    let kind = rules::kind(&old.username, fields, database).map_err(atlas)?;
+    let moved = spec
+        .database_name
+        .as_deref()
+        .is_some_and(|db| db != old.database().name());
+    if fields != old.kind.fields() || moved {
+        let note = format!(
+            "{} is {} in {}: a user's kind and database never change; delete it and create it anew",
+            old.username,
+            kind_words(&old),
+            old.database().name()
+        );
+        return Err(
+            ApiError::new(ErrorCode::DatabaseUsernameCannotBeChanged, &[])
+                .with_note(note)
+                .into(),
+        );
+    }
+    let kind = old.kind;
     let new = DatabaseUser {
         username: old.username.clone(),
         kind,
@@ -186,10 +200,33 @@ pub fn delete_user(
 ) -> Result<Changed, Error> {
     let mut edit = home.edit_registry()?;
     let (index, project) = locate(&edit, group_id)?;
-    let (at, old) = find_user(&project, Some(database_name), username)?;
+    // Atlas answers a DELETE of a user that does not exist with its own
+    // code (the Kubernetes operator reads it as "already deleted").
+    let (at, old) = find_user(&project, Some(database_name), username)
+        .map_err(|_| ApiError::new(ErrorCode::UserNotFound, &[username]))?;
     edit.remove_user(index, at)?;
     edit.commit()?;
     Ok((project.id, old))
+}
+
+/// A user's kind as its Atlas fields say it (`x509Type MANAGED`, or a
+/// password user).
+fn kind_words(user: &DatabaseUser) -> String {
+    let f = user.kind.fields();
+    let set: Vec<String> = [
+        ("x509Type", f.x509.map(|t| t.name())),
+        ("awsIAMType", f.aws_iam.map(|t| t.name())),
+        ("ldapAuthType", f.ldap.map(|t| t.name())),
+        ("oidcAuthType", f.oidc.map(|t| t.name())),
+    ]
+    .into_iter()
+    .filter_map(|(field, v)| v.map(|v| format!("{field} {v}")))
+    .collect();
+    if set.is_empty() {
+        "a password user".into()
+    } else {
+        set.join(", ")
+    }
 }
 
 /// A body's `groupId`, when it has one, names the project addressed

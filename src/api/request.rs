@@ -139,13 +139,13 @@ pub fn parse_user_body(body: &[u8]) -> Result<UserSpec, ApiError> {
 }
 
 /// Parses a new database user (`POST .../databaseUsers`): as
-/// [`parse_user_body`], with the spec's required `databaseName`,
-/// `groupId`, `roles` and `username`.
+/// [`parse_user_body`], with the spec's required `databaseName`, `roles`
+/// and `username`; `groupId`, which the spec requires too, Atlas takes
+/// from the path when it is absent (Ansible's modules never send it).
 pub fn parse_new_user_body(body: &[u8]) -> Result<UserSpec, ApiError> {
     let spec = parse_user_body(body)?;
     let required = [
         ("databaseName", spec.database_name.is_some()),
-        ("groupId", spec.group_id.is_some()),
         ("roles", spec.roles.is_some()),
         ("username", spec.username.is_some()),
     ];

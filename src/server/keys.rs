@@ -8,14 +8,14 @@ use std::sync::Arc;
 use axum::body::Body;
 use axum::extract::State;
 
-use super::call::{Call, ProjectOwner, blocking};
+use super::call::{Call, ProjectOwner, Reader, blocking};
 use super::respond::{Answer, failure, outcome, page, respond};
 use super::state::AppState;
 use crate::api::keys::{self, ApiKeyEntry};
 use crate::api::{self, Error, Page};
 
 /// `GET /groups/{id}/apiKeys`.
-pub(super) async fn list_keys(call: Call<String, ProjectOwner>) -> Answer {
+pub(super) async fn list_keys(call: Call<String, Reader>) -> Answer {
     let paging = call.paging()?;
     let gid = &call.params;
     let entries: Vec<ApiKeyEntry> = keys::project_keys(&call.registry, gid)

@@ -352,3 +352,32 @@ fn scopes_labels_description_and_delete_after_date_are_stored_and_echoed() {
         );
     }
 }
+
+#[test]
+fn a_create_without_group_id_takes_the_path_s_project() {
+    // As community.mongodb's mongodb_atlas_user module sends it: no
+    // groupId (the spec requires it; Atlas takes the path's).
+    let (_home, server) = home_and_server();
+    let users = format!("{}/groups/{GID}/databaseUsers", server.api("v1.0"));
+    let created = digest_call(
+        OWNER,
+        "POST",
+        &users,
+        Some(
+            r#"{"username":"ansible","password":"Ansible-Pa55","databaseName":"admin","roles":[{"databaseName":"app","roleName":"read"}]}"#,
+        ),
+    );
+    assert_eq!(created.status, 201, "{}", created.body);
+    assert_eq!(json(&created)["groupId"], GID);
+    // Another project in the body is still refused.
+    let other = digest_call(
+        OWNER,
+        "POST",
+        &users,
+        Some(
+            r#"{"username":"other","databaseName":"admin","groupId":"111111111111111111111111","roles":[{"databaseName":"app","roleName":"read"}]}"#,
+        ),
+    );
+    assert_eq!(other.status, 400, "{}", other.body);
+    assert_eq!(json(&other)["errorCode"], "INVALID_ATTRIBUTE");
+}

@@ -204,18 +204,42 @@ fn users_of_every_kind_are_stored_and_served() {
     let v: Value = serde_json::from_str(&cert.body).unwrap();
     assert_eq!(v["errorCode"], "USER_NOT_MANAGED_X509");
 
-    // A PATCH that changes the kind moves nothing it may not: an LDAP
-    // group made a user must name $external.
+    // A PATCH that would change a user's kind or database is refused as
+    // Atlas refuses it, and the user stays as it was.
     let group = format!("{users}/admin/CN=ops,OU=groups,DC=example,DC=com");
-    let refused = call(
+    for body in [
+        r#"{"ldapAuthType":"USER","databaseName":"$external"}"#,
+        r#"{"databaseName":"$external"}"#,
+        r#"{"x509Type":"MANAGED"}"#,
+    ] {
+        let refused = call("PATCH", &group, Some(body));
+        assert_eq!(
+            refused.body,
+            r#"{"detail":"Cannot modify the username of an existing database user.","error":409,"errorCode":"DATABASE_USERNAME_CANNOT_BE_CHANGED","parameters":[],"reason":"Conflict"}"#,
+            "{body}"
+        );
+    }
+    let still: Value = serde_json::from_str(&call("GET", &group, None).body).unwrap();
+    assert_eq!(still["ldapAuthType"], "GROUP");
+    // The same fields, as the Atlas CLI sends them on every update: kept.
+    let kept = call(
         "PATCH",
         &group,
-        Some(r#"{"ldapAuthType":"USER","databaseName":"admin"}"#),
+        Some(r#"{"ldapAuthType":"GROUP","x509Type":"NONE"}"#),
     );
-    assert_eq!(refused.status, 400, "{}", refused.body);
+    assert_eq!(kept.status, 200, "{}", kept.body);
     let deleted = call("DELETE", &one, None);
     assert_eq!(deleted.status, 204);
     assert_eq!(call("GET", &one, None).status, 404);
+    // Deleted again: Atlas's USER_NOT_FOUND (the Kubernetes operator's
+    // "already deleted"); GET keeps USERNAME_NOT_FOUND.
+    let again: Value = serde_json::from_str(&call("DELETE", &one, None).body).unwrap();
+    assert_eq!(
+        (again["error"].as_u64(), again["errorCode"].as_str()),
+        (Some(404), Some("USER_NOT_FOUND"))
+    );
+    let got: Value = serde_json::from_str(&call("GET", &one, None).body).unwrap();
+    assert_eq!(got["errorCode"], "USERNAME_NOT_FOUND");
 }
 
 #[test]
@@ -378,11 +402,22 @@ fn project_api_keys_over_http_as_atlas_records_them() {
         ])
     };
     assert_eq!(as_new("GET", &format!("{v2}/groups/{GID}")).status, 200);
-    assert_eq!(
-        as_new("GET", &keys).status,
-        401,
-        "listing keys is the owner's"
-    );
+    // Listing keys needs Project Read Only (the spec's); making them, the
+    // owner.
+    assert_eq!(as_new("GET", &keys).status, 200, "listing keys: read only");
+    let posted = curl(&[
+        "--digest",
+        "--user",
+        &format!("{public}:{private}"),
+        "-X",
+        "POST",
+        "-H",
+        "Content-Type: application/json",
+        "--data",
+        r#"{"desc":"x","roles":["GROUP_READ_ONLY"]}"#,
+        &keys,
+    ]);
+    assert_eq!(posted.status, 401, "making keys is the owner's");
     // The list: the owner key and the new one, masked, project role first.
     let listed: Value = serde_json::from_str(&call("GET", &keys, None).body).unwrap();
     assert_eq!(
