@@ -327,10 +327,12 @@ mod tests {
     fn new_users_name_the_required_attributes() {
         let full = r#"{"username":"u","databaseName":"admin","groupId":"g","roles":[]}"#;
         assert!(parse_new_user_body(full.as_bytes()).is_ok());
+        // Without groupId: the path's project (Atlas takes it from there).
+        let no_group = full.replace(r#""groupId":"g","#, "");
+        assert_eq!(parse_new_user_body(no_group.as_bytes()).unwrap().group_id, None);
         for (drop, name) in [
             (r#""username":"u","#, "username"),
             (r#""databaseName":"admin","#, "databaseName"),
-            (r#""groupId":"g","#, "groupId"),
             (r#","roles":[]"#, "roles"),
         ] {
             let e = parse_new_user_body(full.replace(drop, "").as_bytes()).unwrap_err();
