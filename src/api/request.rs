@@ -329,7 +329,10 @@ mod tests {
         assert!(parse_new_user_body(full.as_bytes()).is_ok());
         // Without groupId: the path's project (Atlas takes it from there).
         let no_group = full.replace(r#""groupId":"g","#, "");
-        assert_eq!(parse_new_user_body(no_group.as_bytes()).unwrap().group_id, None);
+        assert_eq!(
+            parse_new_user_body(no_group.as_bytes()).unwrap().group_id,
+            None
+        );
         for (drop, name) in [
             (r#""username":"u","#, "username"),
             (r#""databaseName":"admin","#, "databaseName"),
