@@ -41,9 +41,40 @@ pub fn name_der(text: &str) -> Result<Vec<u8>, DnError> {
     for rdn in rdns.into_iter().rev() {
         sequence.push(rdn);
     }
-    sequence
+    let der = sequence
         .to_der()
-        .map_err(|e| DnError::BadValue(text.to_string(), e.to_string()))
+        .map_err(|e| DnError::BadValue(text.to_string(), e.to_string()))?;
+    // What OpenSSL will not read back (a value's bytes that do not fit its
+    // string type) is refused now, not after every key is made.
+    openssl::x509::X509Name::from_der(&der)
+        .map_err(|_| DnError::BadValue(text.to_string(), "OpenSSL cannot read it".into()))?;
+    Ok(der)
+}
+
+/// Whether every backslash of `value` escapes something RFC 4514 lets it:
+/// a special character, a space, or two hexadecimal digits.
+fn escapes_ok(value: &str) -> bool {
+    let bytes = value.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'\\' {
+            match bytes.get(i + 1) {
+                Some(b',' | b'+' | b'"' | b'\\' | b'<' | b'>' | b';' | b'=' | b'#' | b' ') => {
+                    i += 2
+                }
+                Some(a)
+                    if a.is_ascii_hexdigit()
+                        && bytes.get(i + 2).is_some_and(u8::is_ascii_hexdigit) =>
+                {
+                    i += 3
+                }
+                _ => return false,
+            }
+        } else {
+            i += 1;
+        }
+    }
+    true
 }
 
 /// A certificate's subject `own` merged with the `defaults` (both RFC
@@ -87,6 +118,12 @@ fn attribute(ava: &str) -> Result<AttributeTypeAndValue, DnError> {
         .split_once('=')
         .ok_or_else(|| DnError::NotAnAttribute(ava.to_string()))?;
     let oid = oid_of(key.trim()).ok_or_else(|| DnError::UnknownType(key.to_string()))?;
+    if !escapes_ok(value) {
+        return Err(DnError::BadValue(
+            ava.to_string(),
+            "a backslash escapes a special character, a space or two hex digits".into(),
+        ));
+    }
     let parsed = AttributeTypeAndValue::from_str(&format!("{oid}={value}"))
         .map_err(|e| DnError::BadValue(ava.to_string(), e.to_string()))?;
     // `x509-cert` tags C and serialNumber PrintableString, e-mail and DC
@@ -114,6 +151,13 @@ fn oid_of(key: &str) -> Option<ObjectIdentifier> {
         return None;
     }
     if key.starts_with(|c: char| c.is_ascii_digit()) {
+        // Arcs without leading zeros (`1.02.3` is no OID).
+        if key
+            .split('.')
+            .any(|arc| arc.len() > 1 && arc.starts_with('0'))
+        {
+            return None;
+        }
         return ObjectIdentifier::new(key).ok();
     }
     if let Some(oid) = const_oid::db::DB.by_name(key) {
@@ -196,5 +240,13 @@ mod tests {
         assert_eq!(name_der("nope=x"), Err(DnError::UnknownType("nope".into())));
         assert_eq!(name_der("CN"), Err(DnError::NotAnAttribute("CN".into())));
         assert!(matches!(name_der("C=ü"), Err(DnError::BadValue(..))));
+        // What check used to pass and apply then failed on (issue 30).
+        for bad in ["CN=x\\", "L=\\4", "CN=x,1.2.3=#0400", "1.02.3=x"] {
+            assert!(name_der(bad).is_err(), "{bad}");
+        }
+        // Escapes RFC 4514 allows still read.
+        for good in ["CN=a\\,b", "CN=\\23x", "CN=a\\ ", "CN=caf\\C3\\A9"] {
+            assert!(name_der(good).is_ok(), "{good}");
+        }
     }
 }

@@ -194,6 +194,26 @@ pub fn check_target(path: &Path, force: bool) -> std::io::Result<Option<Refusal>
     }
 }
 
+/// Takes `dir` for this run alone (a lock on the directory itself, held
+/// until the file is dropped): a second run writing the same directory at
+/// the same time is refused (`WouldBlock`) instead of mixing its files
+/// with this one's. Nothing is created.
+pub fn claim_output_dir(dir: &Path) -> std::io::Result<File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_DIRECTORY | libc::O_NOFOLLOW)
+        .open(dir)?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => Err(std::io::Error::new(
+            std::io::ErrorKind::WouldBlock,
+            "another atlas-ca run is writing this directory now",
+        )),
+        Err(std::fs::TryLockError::Error(e)) => Err(e),
+    }
+}
+
 /// Whether `path` holds a control character: a C0 byte or DEL anywhere, or
 /// a C1 control in a UTF-8 path.
 pub fn has_control_character(path: &Path) -> bool {

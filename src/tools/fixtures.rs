@@ -24,7 +24,7 @@ use crate::api::{self, CreateCert, Error, Invalid, timestamp};
 use crate::issuing::{self, Fresh, IssueError, IssueRequest, Signed};
 use crate::pki::Authority;
 use crate::pki::serial_hex;
-use crate::store::files::Dir;
+use crate::store::files::{Dir, claim_output_dir};
 use crate::store::ledger::Ledger;
 use crate::store::{Home, Registry};
 
@@ -170,6 +170,7 @@ pub fn issue_fixtures(
             .mode(0o700)
             .create(&opts.out)
             .map_err(Error::io(&opts.out))?;
+        let _claim = claim_output_dir(&opts.out).map_err(Error::io(&opts.out))?;
         let dir = Dir::new(&opts.out, home.notes());
         let earlier = earlier_files(&opts.out);
         let out = Out {

@@ -21,7 +21,7 @@ use super::pki_spec::{AtlasLeaf, Plan, Reproduce, file_names, plan, plan_with, t
 use crate::api::{CreateCert, Error, validate_create};
 use crate::issuing::{self, Fresh, IssueRequest, Signed};
 use crate::pki::Authority;
-use crate::store::files::{Dir, Staged, read_input};
+use crate::store::files::{Dir, Staged, claim_output_dir, read_input};
 use crate::store::{Home, Registry};
 
 /// What `pki apply` wrote.
@@ -137,6 +137,13 @@ pub fn apply(
         None => None,
     };
     let mut made = create_dirs(out)?;
+    let _claim = match claim_output_dir(out) {
+        Ok(claim) => claim,
+        Err(e) => {
+            remove_made(&made);
+            return Err(Error::io(out)(e));
+        }
+    };
     let parents: Vec<String> = outputs.iter().map(|o| o.name.clone()).collect();
     match create_parents(out, &parents) {
         Ok(more) => made.extend(more),

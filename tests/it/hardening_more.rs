@@ -363,3 +363,89 @@ fn a_pki_file_has_a_bounded_number_of_tables() {
         stderr(&run)
     );
 }
+
+#[test]
+fn pki_check_finds_what_apply_would_fail_on() {
+    let home = TestHome::without_ca("");
+    let cases = [
+        ("subject = \"CN=x\\\\\"", 4, "a backslash escapes"),
+        ("subject = \"L=\\\\4\"", 4, "a backslash escapes"),
+        (
+            "subject = \"CN=x,1.2.3=#0400\"",
+            4,
+            "OpenSSL cannot read it",
+        ),
+        ("subject = \"1.02.3=x\"", 4, "is not an attribute type"),
+        ("not_before = \"-3000y\"", 4, "years 1950 to 9999"),
+        ("not_after = \"+-5s\"", 4, "neither a date"),
+    ];
+    for (line, at, needle) in cases {
+        let file = home.path().join("f.toml");
+        std::fs::write(
+            &file,
+            format!("[[cert]]\nname = \"a\"\nissuer = \"self\"\n{line}\nkey = \"ec-p256\"\n"),
+        )
+        .unwrap();
+        let run = home.run(&["pki", "check", s(&file)]);
+        assert_eq!(run.status.code(), Some(1), "{line}");
+        let said = stderr(&run);
+        assert!(
+            said.contains(&format!("f.toml:{at}:")) && said.contains(needle),
+            "{line}: {said}"
+        );
+    }
+}
+
+#[test]
+fn a_directory_another_run_is_writing_is_refused() {
+    let home = TestHome::new(&registry(""));
+    let out = home.path().join("out");
+    std::fs::create_dir(&out).unwrap();
+    // Another run's claim: a lock on the directory itself.
+    let held = std::fs::File::open(&out).unwrap();
+    held.lock().unwrap();
+    for args in [
+        vec![
+            "pki",
+            "apply",
+            s(&crate::pki_apply::example()),
+            "--out",
+            s(&out),
+            "--force",
+        ],
+        vec![
+            "fixtures",
+            "--out",
+            s(&out),
+            "--key-type",
+            "ec-p256",
+            "--force",
+        ],
+        vec![
+            "local-kit",
+            "--out",
+            s(&out),
+            "--key-type",
+            "ec-p256",
+            "--force",
+        ],
+    ] {
+        let run = home.run(&args);
+        assert_eq!(run.status.code(), Some(1), "{args:?}");
+        assert!(
+            stderr(&run).contains("another atlas-ca run is writing this directory now"),
+            "{args:?}: {}",
+            stderr(&run)
+        );
+        assert!(files_under(&out).is_empty(), "{args:?} wrote into it");
+    }
+    drop(held);
+    home.ok(&[
+        "fixtures",
+        "--out",
+        s(&out),
+        "--key-type",
+        "ec-p256",
+        "--force",
+    ]);
+}

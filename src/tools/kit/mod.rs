@@ -32,7 +32,7 @@ use crate::issuing::{self, Fresh, IssueRequest};
 use crate::model::{DatabaseUser, Project};
 use crate::pki::custom::{Extras, Grant};
 use crate::pki::{Host, KeyType, Profile, pkcs12_der};
-use crate::store::files::{Dir, Staged};
+use crate::store::files::{Dir, Staged, claim_output_dir};
 use crate::store::{Home, Registry, ca};
 use cluster::{Settings, Text, cluster_texts, member_file, text};
 use files::{create_users_js, mongod_conf, readme, renewal};
@@ -188,6 +188,13 @@ pub fn local_kit(home: &Home, registry: &Registry, opts: &KitOptions) -> Result<
     check_outputs(&out, &all, opts.force)?;
     // Execute.
     let mut created = create_dirs(&out.join(USERS))?;
+    let _claim = match claim_output_dir(&out) {
+        Ok(claim) => claim,
+        Err(e) => {
+            remove_made(&created);
+            return Err(Error::io(&out)(e));
+        }
+    };
     if opts.topology != Topology::Standalone {
         created.extend(create_dirs(&out.join(MEMBERS))?);
     }

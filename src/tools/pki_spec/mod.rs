@@ -322,7 +322,10 @@ fn plan_crls(
             Some(s) => instant(s.get_ref(), now).ok_or_else(|| {
                 fail(
                     s.span().start,
-                    format!("{:?} is neither a date nor an offset", s.get_ref()),
+                    format!(
+                        "{:?} is neither a date nor an offset (years 1950 to 9999)",
+                        s.get_ref()
+                    ),
                 )
             }),
         };

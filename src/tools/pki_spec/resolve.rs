@@ -112,8 +112,8 @@ pub(super) fn resolve(
             .parse::<KeyType>()
             .map_err(|e| fail(k.span().start, e.to_string()))?,
     };
-    let when =
-        |own: &Option<Spanned<String>>, default: &Option<Spanned<String>>, fallback: i64| match own
+    let when = |own: &Option<Spanned<String>>, default: &Option<Spanned<String>>, fallback: i64| {
+        match own
             .as_ref()
             .or(default.as_ref())
         {
@@ -122,12 +122,13 @@ pub(super) fn resolve(
                 fail(
                     s.span().start,
                     format!(
-                        "{:?} is neither a date (RFC 3339) nor an offset like -3600s, +30d, -1h",
+                        "{:?} is neither a date (RFC 3339) nor an offset like -3600s, +30d, -1h (years 1950 to 9999)",
                         s.get_ref()
                     ),
                 )
             }),
-        };
+        }
+    };
     let not_before = when(&c.not_before, &defaults.not_before, -3600)?;
     let not_after = when(&c.not_after, &defaults.not_after, 365 * 86_400)?;
     let names = |list: &Option<Spanned<Vec<String>>>, allowed: &[&str], what: &str| {

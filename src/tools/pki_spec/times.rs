@@ -4,8 +4,13 @@
 use time::OffsetDateTime;
 
 /// An instant: RFC 3339, or an offset from `now` (`-10000000s`, `+30d`,
-/// `-1h`, `+20y` where a year is 365 days).
+/// `-1h`, `+20y` where a year is 365 days), within the years a certificate
+/// can hold (1950 to 9999: UTCTime's first, GeneralizedTime's last).
 pub(super) fn instant(s: &str, now: OffsetDateTime) -> Option<OffsetDateTime> {
+    offset_or_date(s, now).filter(|t| (1950..=9999).contains(&t.year()))
+}
+
+fn offset_or_date(s: &str, now: OffsetDateTime) -> Option<OffsetDateTime> {
     if let Ok(t) = OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339) {
         return Some(t);
     }
@@ -15,7 +20,12 @@ pub(super) fn instant(s: &str, now: OffsetDateTime) -> Option<OffsetDateTime> {
         _ => return None,
     };
     let unit = rest.chars().last()?;
-    let number: i64 = rest[..rest.len() - unit.len_utf8()].parse().ok()?;
+    let digits = &rest[..rest.len() - unit.len_utf8()];
+    // Digits only: `+-5s` and `+ 5s` are no offsets.
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let number: i64 = digits.parse().ok()?;
     let seconds = match unit {
         's' => 1,
         'h' => 3600,
@@ -46,6 +56,17 @@ mod tests {
             Some(time::macros::datetime!(2020-01-01 00:00 UTC))
         );
         assert_eq!(instant("tomorrow", now()), None);
+        for bad in [
+            "+-5s",
+            "-+5s",
+            "+ 5s",
+            "+s",
+            "-3000y",
+            "+8000y",
+            "1900-01-01T00:00:00Z",
+        ] {
+            assert_eq!(instant(bad, now()), None, "{bad}");
+        }
         assert_eq!(instant("+5w", now()), None);
     }
 }
