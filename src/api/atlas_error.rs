@@ -41,6 +41,8 @@ atlas_enum! {
         ServiceAccountNotFound = "SERVICE_ACCOUNT_NOT_FOUND", "No service account with client ID %s exists.";
         UserNotFound = "USER_NOT_FOUND", "No user with username %s exists.";
         DatabaseUsernameCannotBeChanged = "DATABASE_USERNAME_CANNOT_BE_CHANGED", "Cannot modify the username of an existing database user.";
+        // Ours: Atlas's code for its own cap is not recorded.
+        CredentialLimitExceeded = "CREDENTIAL_LIMIT_EXCEEDED", "The organization already has the maximum of %s %s.";
     }
 }
 

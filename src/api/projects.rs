@@ -8,7 +8,9 @@ use super::atlas_error::{ApiError, ErrorCode};
 use super::error::Error;
 use super::json::{Link, timestamp};
 use super::users::{project, project_at};
-use crate::model::{Credential, CredentialKind, KeyRole, Label, Project, is_hidden};
+use crate::model::{
+    Credential, CredentialKind, KeyRole, Label, MAX_CREDENTIALS, Project, is_hidden, repeated_role,
+};
 use crate::pki::{random_hex, random_letters};
 use crate::store::registry_edit::Edit;
 use crate::store::{Home, Registry};
@@ -233,7 +235,7 @@ pub fn fresh_project_id(registry: &Registry) -> Result<String, Error> {
 pub fn create_api_key(home: &Home, desc: &str, roles: Vec<KeyRole>) -> Result<Credential, Error> {
     check_text("desc", desc, MAX_KEY_DESC)?;
     let mut edit = home.edit_registry()?;
-    check_roles(&edit, &roles)?;
+    check_new(&edit, CredentialKind::ApiKey, &roles)?;
     let public_key = loop {
         let letters = random_letters(8)?;
         if edit.registry.api_key(&letters).is_none() {
@@ -272,7 +274,7 @@ pub fn create_service_account(
 ) -> Result<Credential, Error> {
     check_text("name", name, MAX_ACCOUNT_NAME)?;
     let mut edit = home.edit_registry()?;
-    check_roles(&edit, &roles)?;
+    check_new(&edit, CredentialKind::ServiceAccount, &roles)?;
     let client_id = loop {
         let id = format!("mdb_sa_id_{}", random_hex(12)?);
         if edit.registry.service_account(&id).is_none() {
@@ -307,10 +309,29 @@ pub fn delete_service_account(home: &Home, client_id: &str) -> Result<Credential
     Ok(account)
 }
 
-/// Roles need a role, and project roles a project that exists.
-fn check_roles(edit: &Edit, roles: &[KeyRole]) -> Result<(), ApiError> {
+/// A new credential of `kind` needs room (at most [`MAX_CREDENTIALS`] of
+/// a kind), a role, each role once, and project roles a project that
+/// exists.
+fn check_new(edit: &Edit, kind: CredentialKind, roles: &[KeyRole]) -> Result<(), ApiError> {
+    let (held, what) = match kind {
+        CredentialKind::ApiKey => (edit.registry.api_keys.len(), "API keys"),
+        CredentialKind::ServiceAccount => {
+            (edit.registry.service_accounts.len(), "service accounts")
+        }
+    };
+    if held >= MAX_CREDENTIALS {
+        let limit = MAX_CREDENTIALS.to_string();
+        return Err(ApiError::new(
+            ErrorCode::CredentialLimitExceeded,
+            &[&limit, what],
+        ));
+    }
     if roles.is_empty() {
         return Err(ApiError::new(ErrorCode::MissingAttribute, &["roles"]));
+    }
+    if repeated_role(roles).is_some() {
+        return Err(ApiError::new(ErrorCode::InvalidAttribute, &["roles"])
+            .with_note("each role is granted once"));
     }
     for role in roles {
         if let Some(g) = &role.group_id {

@@ -31,6 +31,17 @@ pub struct KeyRole {
     pub group_id: Option<String>,
 }
 
+/// Most credentials of one kind a home holds: API keys, or service
+/// accounts (ours: Atlas caps API keys per organization; a bound keeps a
+/// project owner from growing the registry without end).
+pub const MAX_CREDENTIALS: usize = 500;
+
+/// The index of the first role that repeats an earlier one, if any: a
+/// credential holds each role once.
+pub fn repeated_role(roles: &[KeyRole]) -> Option<usize> {
+    (1..roles.len()).find(|&i| roles[..i].contains(&roles[i]))
+}
+
 /// Why a credential's role cannot be granted.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum KeyRoleProblem {

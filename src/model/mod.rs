@@ -16,7 +16,8 @@ pub mod text;
 pub mod user;
 
 pub use credential::{
-    Credential, CredentialKind, KeyRole, KeyRoleName, KeyRoleProblem, is_credential_id,
+    Credential, CredentialKind, KeyRole, KeyRoleName, KeyRoleProblem, MAX_CREDENTIALS,
+    is_credential_id, repeated_role,
 };
 pub use kind::{AuthFields, AwsIamType, Database, LdapAuthType, OidcAuthType, UserKind, X509Type};
 pub use names::{AtlasName, UnknownName};

@@ -12,6 +12,13 @@ use super::user::{DatabaseUser, MAX_DESCRIPTION, Role};
 /// one write key from growing the registry without end).
 pub const MAX_ROLES_PER_USER: usize = 100;
 
+/// Most scopes (clusters and data lakes) one user is limited to (ours, as
+/// roles: Atlas states none).
+pub const MAX_SCOPES_PER_USER: usize = 100;
+
+/// Most labels one user carries (ours).
+pub const MAX_LABELS_PER_USER: usize = 100;
+
 /// Shortest password Atlas accepts, in characters (the spec's).
 pub const MIN_PASSWORD_CHARS: usize = 8;
 
@@ -53,6 +60,10 @@ pub enum UserProblem {
     Description,
     /// More than [`MAX_ROLES_PER_USER`] roles.
     TooManyRoles,
+    /// More than [`MAX_SCOPES_PER_USER`] scopes.
+    TooManyScopes,
+    /// More than [`MAX_LABELS_PER_USER`] labels.
+    TooManyLabels,
     /// The role at this index is not one MongoDB grants so.
     Role(usize),
     /// A password for a user that has none.
@@ -70,6 +81,8 @@ impl UserProblem {
             UserProblem::Database(_) => "databaseName",
             UserProblem::Description => "description",
             UserProblem::TooManyRoles | UserProblem::Role(_) => "roles",
+            UserProblem::TooManyScopes => "scopes",
+            UserProblem::TooManyLabels => "labels",
             UserProblem::PasswordNotAllowed | UserProblem::PasswordTooShort => "password",
         }
     }
@@ -91,6 +104,12 @@ impl UserProblem {
                 format!("a description has at most {MAX_DESCRIPTION} characters")
             }
             UserProblem::TooManyRoles => format!("a user has at most {MAX_ROLES_PER_USER} roles"),
+            UserProblem::TooManyScopes => {
+                format!("a user has at most {MAX_SCOPES_PER_USER} scopes")
+            }
+            UserProblem::TooManyLabels => {
+                format!("a user has at most {MAX_LABELS_PER_USER} labels")
+            }
             UserProblem::Role(_) => {
                 "a role is a role name on a database (admin-only roles on admin), \
                  limited to a collection only for read and readWrite"
@@ -134,9 +153,9 @@ pub fn kind(
 }
 
 /// Checks what a user holds besides its kind: a name, the description's
-/// length, and each role (named, on a database, admin-only roles on
-/// `admin`, collections only for `read` and `readWrite`, within MongoDB's
-/// namespace length).
+/// length, how many roles, scopes and labels, and each role (named, on a
+/// database, admin-only roles on `admin`, collections only for `read` and
+/// `readWrite`, within MongoDB's namespace length).
 pub fn check(user: &DatabaseUser) -> Result<(), UserProblem> {
     if user.username.is_empty() {
         return Err(UserProblem::EmptyName);
@@ -154,6 +173,12 @@ pub fn check(user: &DatabaseUser) -> Result<(), UserProblem> {
     }
     if user.roles.len() > MAX_ROLES_PER_USER {
         return Err(UserProblem::TooManyRoles);
+    }
+    if user.details.scopes.len() > MAX_SCOPES_PER_USER {
+        return Err(UserProblem::TooManyScopes);
+    }
+    if user.details.labels.len() > MAX_LABELS_PER_USER {
+        return Err(UserProblem::TooManyLabels);
     }
     match user.roles.iter().position(|r| !is_valid_role(r)) {
         Some(i) => Err(UserProblem::Role(i)),

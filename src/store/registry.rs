@@ -7,6 +7,7 @@
 //! a typo in `users.toml` is an error that points at itself, never a silently
 //! ignored key.
 
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
@@ -16,8 +17,8 @@ use crate::model::names::deserialize_or_none;
 use crate::model::rules::{self, UserProblem};
 use crate::model::{
     AuthFields, AwsIamType, Credential, CredentialKind, DatabaseUser, KeyRole, KeyRoleName,
-    KeyRoleProblem, Label, LdapAuthType, MAX_USERS_PER_PROJECT, OidcAuthType, Project, Role, Scope,
-    UserDetails, X509Type, is_credential_id, is_project_id,
+    KeyRoleProblem, Label, LdapAuthType, MAX_CREDENTIALS, MAX_USERS_PER_PROJECT, OidcAuthType,
+    Project, Role, Scope, UserDetails, X509Type, is_credential_id, is_project_id,
 };
 
 /// A parsed and validated registry.
@@ -65,6 +66,16 @@ pub enum RegistryError {
         /// What stands in the way.
         what: String,
     },
+    /// The registry is, or would become, larger than [`MAX_REGISTRY_BYTES`].
+    #[error(
+        "registry {} would be over {} MiB; remove projects, users or keys first",
+        path.display(),
+        MAX_REGISTRY_BYTES >> 20
+    )]
+    TooLarge {
+        /// The registry file.
+        path: PathBuf,
+    },
     /// The file was read but is not a valid registry.
     #[error("{}:{line}:{column}: {message}", path.display())]
     Invalid {
@@ -78,6 +89,11 @@ pub enum RegistryError {
         message: String,
     },
 }
+
+/// Largest registry atlas-ca reads or writes (ours: every project's
+/// users, keys and accounts at their caps fit many times over; the bound
+/// keeps one file from costing the server without end).
+pub const MAX_REGISTRY_BYTES: usize = 4 << 20;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
@@ -235,10 +251,22 @@ impl Registry {
 
 /// The registry file's text; invalid UTF-8 is an error at its position.
 pub(crate) fn read_text(path: &Path) -> Result<String, RegistryError> {
-    let bytes = std::fs::read(path).map_err(|source| RegistryError::Read {
+    let read = |source| RegistryError::Read {
         path: path.to_path_buf(),
         source,
-    })?;
+    };
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| {
+            f.take(MAX_REGISTRY_BYTES as u64 + 1)
+                .read_to_end(&mut bytes)
+        })
+        .map_err(read)?;
+    if bytes.len() > MAX_REGISTRY_BYTES {
+        return Err(RegistryError::TooLarge {
+            path: path.to_path_buf(),
+        });
+    }
     String::from_utf8(bytes).map_err(|e| {
         let bytes = e.as_bytes();
         let valid = &bytes[..e.utf8_error().valid_up_to()];
@@ -453,7 +481,19 @@ fn credentials(
                 };
                 fail(at, message)
             })?;
+            if roles.contains(&role) {
+                return Err(fail(at, "this role is already granted above".into()));
+            }
             roles.push(role);
+        }
+        if out.len() == MAX_CREDENTIALS {
+            return Err(fail(
+                k.id.span().start,
+                format!(
+                    "a registry holds at most {MAX_CREDENTIALS} [[{}]] tables",
+                    fields.section
+                ),
+            ));
         }
         out.push(Credential::new(
             kind,

@@ -14,7 +14,7 @@ use toml_edit::{Array, ArrayOfTables, DocumentMut, InlineTable, Item, Table, val
 
 use super::files::{Dir, file_name, lock_file};
 use super::notes::Notes;
-use super::registry::{Registry, RegistryError, read_text};
+use super::registry::{MAX_REGISTRY_BYTES, Registry, RegistryError, read_text};
 use crate::model::names::name_or_none;
 use crate::model::{
     AuthFields, Credential, CredentialKind, DatabaseUser, KeyRole, Label, UserDetails,
@@ -151,6 +151,11 @@ impl Edit {
     /// CAs), so that no other writer comes in between.
     pub fn commit_holding_lock(self) -> Result<(Registry, RegistryLock), RegistryError> {
         let text = self.kept.text(self.doc.to_string());
+        if text.len() > MAX_REGISTRY_BYTES {
+            return Err(RegistryError::TooLarge {
+                path: self.path.clone(),
+            });
+        }
         let registry = Registry::parse(&text, &self.path)?;
         self.write(text.as_bytes()).map_err(io(&self.path))?;
         Ok((registry, RegistryLock { _held: self._lock }))

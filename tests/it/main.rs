@@ -7,6 +7,7 @@ mod common;
 
 mod atlas_cli;
 mod bad_input;
+mod bounds;
 mod connections;
 mod customer_cas;
 mod errors;
