@@ -2,7 +2,7 @@
 //! people, and the checks of `verify`.
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
@@ -200,7 +200,8 @@ impl Target {
     /// `out` (0600 if `private`, else 0644), or stdout. An existing `out`
     /// may be replaced only with `force`, and only when it is a regular
     /// file: never a symbolic link (neither followed nor replaced), a
-    /// device, a directory or a pipe. Nothing is written.
+    /// device, a directory or a pipe; its directory must exist. Nothing is
+    /// written.
     pub(super) fn plan(
         out: Option<PathBuf>,
         force: bool,
@@ -216,6 +217,16 @@ impl Target {
             }
             Some(other) => return refuse(other.to_string()),
             None => {}
+        }
+        let parent = path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        if !std::fs::metadata(parent).is_ok_and(|m| m.is_dir()) {
+            return refuse(format!(
+                "its directory {} does not exist; create it first",
+                parent.display()
+            ));
         }
         let name = file_name(&path).map_err(Error::io(&path))?.to_path_buf();
         Ok(Target::File {

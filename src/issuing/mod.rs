@@ -126,6 +126,18 @@ fn certificate_for(
     )
 }
 
+/// Checks that what `req` asks for ends no later than `ca`, which signs
+/// it: for a plan to refuse before anything is written.
+pub fn check_within_ca(ca: &Authority, req: &IssueRequest<'_>) -> Result<(), IssueError> {
+    let ca_not_after = ca.cert().not_after();
+    if asn1_time(req.validity.not_after)?.as_ref() > ca_not_after {
+        return Err(IssueError::OutlivesCa {
+            ca_not_after: ca_not_after.to_string(),
+        });
+    }
+    Ok(())
+}
+
 /// Signs a certificate for `req` with a key from `keys` and a random
 /// serial, after checking that it ends before its CA. Nothing is recorded.
 pub fn sign<'r>(
@@ -133,12 +145,7 @@ pub fn sign<'r>(
     req: &IssueRequest<'r>,
     keys: &dyn KeySource,
 ) -> Result<Signed<'r>, IssueError> {
-    let ca_not_after = ca.cert().not_after();
-    if asn1_time(req.validity.not_after)?.as_ref() > ca_not_after {
-        return Err(IssueError::OutlivesCa {
-            ca_not_after: ca_not_after.to_string(),
-        });
-    }
+    check_within_ca(ca, req)?;
     let key = keys.key(req.key_type)?;
     let holder = match req.subject {
         Subject::Client(username) => Holder::User(username.to_string()),

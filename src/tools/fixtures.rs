@@ -164,6 +164,9 @@ pub fn issue_fixtures(
     // The CA and the ledger first: a home they cannot be opened in (read
     // only, say) leaves no output directory behind.
     let (ca, _) = home.project_ca(&project.id)?;
+    for task in &tasks {
+        issuing::check_within_ca(&ca, &task.request)?;
+    }
     let manifest = home.with_ledger(|ledger| {
         DirBuilder::new()
             .recursive(true)

@@ -449,3 +449,38 @@ fn a_directory_another_run_is_writing_is_refused() {
         "--force",
     ]);
 }
+
+#[test]
+fn refusals_found_at_signing_time_are_found_in_the_plan() {
+    let home = TestHome::new(&registry(""));
+    home.ok(&[CREATE_ALICE, &["--out", s(&home.path().join("first.pem"))]].concat());
+    let before = snapshot(home.path());
+    let out = home.path().join("fx");
+    // A certificate that would outlive its CA: refused before the output
+    // directory or a ledger row exists.
+    let run = home.run(&[
+        "fixtures",
+        "--out",
+        s(&out),
+        "--key-type",
+        "ec-p256",
+        "--issued-at",
+        "2099-01-01T00:00:00Z",
+    ]);
+    assert_eq!(run.status.code(), Some(1), "{}", stderr(&run));
+    assert!(
+        stderr(&run).contains("would end after its CA"),
+        "{}",
+        stderr(&run)
+    );
+    // A file in a directory that does not exist: refused before signing.
+    let missing = home.path().join("missing/dir/alice.pem");
+    let run = home.run(&[CREATE_ALICE, &["--out", s(&missing)]].concat());
+    assert_ne!(run.status.code(), Some(0));
+    assert!(stderr(&run).contains("does not exist"), "{}", stderr(&run));
+    assert_eq!(
+        snapshot(home.path()),
+        before,
+        "a refused run changed the home"
+    );
+}
