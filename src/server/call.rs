@@ -6,11 +6,11 @@
 
 use std::cell::Cell;
 use std::marker::PhantomData;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use axum::extract::{FromRequestParts, OriginalUri, Path, Request};
+use axum::extract::{FromRequestParts, OriginalUri, Path, Request, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, Uri, header};
 use axum::middleware::Next;
@@ -34,21 +34,32 @@ tokio::task_local! {
     static RATE: Cell<Option<(u32, u32)>>;
 }
 
-/// Logs each request with its status and time, adds the rate-limit
-/// headers once its key has authenticated, and says `Connection: close`
-/// on a response given before the request's body was read to its end (a
-/// refusal before the body, a body too large or too slow): the server
-/// then closes the connection, and a keep-alive client must know to open
-/// a new one rather than send its next request into a closed socket.
-pub(super) async fn log_and_rate(request: Request, next: Next) -> Response {
+/// Logs each request with its status and time, and adds the rate-limit
+/// headers once its key has authenticated. A response given before the
+/// request's body was read (a refusal before the body) first drains what
+/// the client is sending anyway, within the client timeout and at most
+/// [`MAX_BODY`] bytes, so that a client still writing its body (over TLS
+/// above all) reads the answer instead of a closed socket; a body too
+/// large, too slow, or held back by `Expect: 100-continue` is not read,
+/// and the response says `Connection: close`: the server then closes the
+/// connection, and a keep-alive client must know to open a new one.
+pub(super) async fn log_and_rate(
+    State(state): State<Arc<AppState>>,
+    request: Request,
+    next: Next,
+) -> Response {
     let started = Instant::now();
     let method = request.method().clone();
     let path = request.uri().path().to_string();
+    let drainable = !request.headers().contains_key(header::EXPECT)
+        && declared_length(request.headers()).is_none_or(|n| n <= MAX_BODY);
     let read = Arc::new(AtomicBool::new(request.body().is_end_stream()));
+    let unread = Arc::new(Mutex::new(None));
     let request = request.map(|body| {
         axum::body::Body::new(Tracked {
-            inner: body,
+            inner: Some(body),
             ended: Arc::clone(&read),
+            unread: Arc::clone(&unread),
         })
     });
     let (mut response, rate) = RATE
@@ -57,6 +68,16 @@ pub(super) async fn log_and_rate(request: Request, next: Next) -> Response {
             (response, RATE.with(Cell::get))
         })
         .await;
+    let left = unread.lock().ok().and_then(|mut l| l.take());
+    if let Some(body) = left.filter(|_| drainable && !read.load(Ordering::Acquire)) {
+        let drain = axum::body::to_bytes(body, MAX_BODY);
+        // Within the client timeout from the request's start: a body that
+        // was already too slow for its handler gets no more time here.
+        let deadline = tokio::time::Instant::from_std(started + state.client_timeout);
+        if matches!(tokio::time::timeout_at(deadline, drain).await, Ok(Ok(_))) {
+            read.store(true, Ordering::Release);
+        }
+    }
     let headers = response.headers_mut();
     if let Some((limit, remaining)) = rate {
         headers.insert("Ratelimit-Limit", HeaderValue::from(limit));
@@ -73,10 +94,22 @@ pub(super) async fn log_and_rate(request: Request, next: Next) -> Response {
     response
 }
 
-/// A request body that notes when it has been read to its end.
+/// A request body that notes when it has been read to its end, and hands
+/// itself to [`log_and_rate`] when dropped before, to be drained.
 struct Tracked {
-    inner: axum::body::Body,
+    inner: Option<axum::body::Body>,
     ended: Arc<AtomicBool>,
+    unread: Arc<Mutex<Option<axum::body::Body>>>,
+}
+
+impl Drop for Tracked {
+    fn drop(&mut self) {
+        if !self.ended.load(Ordering::Acquire)
+            && let (Some(body), Ok(mut slot)) = (self.inner.take(), self.unread.lock())
+        {
+            *slot = Some(body);
+        }
+    }
 }
 
 impl HttpBody for Tracked {
@@ -87,19 +120,24 @@ impl HttpBody for Tracked {
         mut self: std::pin::Pin<&mut Self>,
         cx: &mut std::task::Context<'_>,
     ) -> std::task::Poll<Option<Result<Frame<Self::Data>, Self::Error>>> {
-        let polled = std::pin::Pin::new(&mut self.inner).poll_frame(cx);
-        if matches!(polled, std::task::Poll::Ready(None)) || self.inner.is_end_stream() {
+        let Some(inner) = self.inner.as_mut() else {
+            return std::task::Poll::Ready(None);
+        };
+        let polled = std::pin::Pin::new(&mut *inner).poll_frame(cx);
+        if matches!(polled, std::task::Poll::Ready(None)) || inner.is_end_stream() {
             self.ended.store(true, Ordering::Release);
         }
         polled
     }
 
     fn is_end_stream(&self) -> bool {
-        self.inner.is_end_stream()
+        self.inner.as_ref().is_none_or(HttpBody::is_end_stream)
     }
 
     fn size_hint(&self) -> SizeHint {
-        self.inner.size_hint()
+        self.inner
+            .as_ref()
+            .map_or_else(|| SizeHint::with_exact(0), HttpBody::size_hint)
     }
 }
 

@@ -84,7 +84,7 @@ pub(super) fn router(state: Arc<AppState>) -> Router {
         .nest("/api/atlas/v2", api(Version::V2))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
-        .layer(middleware::from_fn(log_and_rate))
+        .layer(middleware::from_fn_with_state(state.clone(), log_and_rate))
         .with_state(state)
 }
 

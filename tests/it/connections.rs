@@ -1,8 +1,10 @@
 //! Keep-alive connections and request bodies: a response given before the
-//! body was read (a Digest challenge, `invalid_client`) says
+//! body was read (a Digest challenge, `invalid_client`) first reads the
+//! body the client sends anyway (bounded in size and time), so that the
+//! client sees the answer and may retry on the same connection; a body
+//! not read (too large, held back by `Expect: 100-continue`) gets
 //! `Connection: close`, so that real clients retry on a new connection
-//! instead of sending into a closed one; a body read in full keeps the
-//! connection open.
+//! instead of sending into a closed one.
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -59,15 +61,32 @@ fn a_refusal_before_the_body_says_connection_close() {
     let certs = format!("/api/atlas/v2/groups/{GID}/databaseUsers/alice/certs");
     let delay = Duration::from_millis(300);
 
-    // The Digest challenge, answered before the body arrives.
+    // The Digest challenge: the body the client sends anyway is read
+    // first (it is small and on time), so the connection stays open for
+    // the retry with credentials.
     let (head, closed) = delayed_body(&server, &post(&certs, ""), body, delay);
+    assert!(head.starts_with("http/1.1 401"), "{head}");
+    assert!(!head.contains("connection: close"), "{head}");
+    assert!(!closed, "kept alive after reading the body");
+
+    // OAuth's invalid_client, the same.
+    let basic = "Authorization: Basic bWRiX3NhX2lkX3g6bm8=\r\n";
+    let (head, closed) = delayed_body(&server, &post("/api/oauth/token", basic), body, delay);
+    assert!(head.starts_with("http/1.1 401"), "{head}");
+    assert!(!closed);
+
+    // A client that waits for 100 Continue is answered without its body
+    // being asked for: then the connection closes, and says so.
+    let expect = "Expect: 100-continue\r\n";
+    let (head, closed) = delayed_body(&server, &post(&certs, expect), body, delay);
     assert!(head.starts_with("http/1.1 401"), "{head}");
     assert!(head.contains("\r\nconnection: close"), "{head}");
     assert!(closed, "the server closes after saying so");
 
-    // OAuth's invalid_client, before the form arrives.
-    let basic = "Authorization: Basic bWRiX3NhX2lkX3g6bm8=\r\n";
-    let (head, closed) = delayed_body(&server, &post("/api/oauth/token", basic), body, delay);
+    // A body declared over the limit is never read.
+    let huge =
+        format!("POST {certs} HTTP/1.1\r\nHost: localhost\r\nContent-Length: 1000000\r\n\r\n");
+    let (head, closed) = delayed_body(&server, &huge, body, delay);
     assert!(head.starts_with("http/1.1 401"), "{head}");
     assert!(head.contains("\r\nconnection: close"), "{head}");
     assert!(closed);

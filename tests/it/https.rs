@@ -181,3 +181,40 @@ fn the_api_ca_key_follows_the_passphrase_and_serve_ca_needs_none() {
     // passphrase at all, and the same certificate as before.
     assert_eq!(home.ok(&["serve-ca"]), first);
 }
+
+#[test]
+fn large_bodies_over_tls_are_read_before_the_answer() {
+    let home = home();
+    let server = Server::start(&home, &["--tls"]);
+    let ca = home.path().join("api-ca.pem");
+    std::fs::write(&ca, home.ok(&["serve-ca"])).unwrap();
+    let python = python_with(&["requests"]);
+    // Bodies of 18-58 KB (a customer CA bundle's size), each challenged
+    // first with its whole body sent, then retried with credentials.
+    let script = r#"
+import sys, requests
+from requests.auth import HTTPDigestAuth
+url, cafile, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+headers = {"Content-Type": "application/json",
+           "Accept": "application/vnd.atlas.2023-01-01+json"}
+failed = []
+with requests.Session() as s:
+    for i in range(n):
+        size = 18000 + i * 40000 // max(n - 1, 1)
+        body = '{"monthsUntilExpiration": 3' + ' ' * size + '}'
+        try:
+            r = s.post(url, data=body, headers=headers, verify=cafile,
+                       auth=HTTPDigestAuth("owner", "owner-secret"))
+            if r.status_code != 201:
+                failed.append((size, r.status_code))
+        except requests.RequestException as e:
+            failed.append((size, type(e).__name__))
+print(failed)
+"#;
+    let url = format!(
+        "{}/groups/{GID}/databaseUsers/alice/certs",
+        server.api("v2")
+    );
+    let out = script_ok(Command::new(&python).args(["-c", script, &url, s(&ca), "40"]));
+    assert_eq!(out.trim(), "[]", "requests that failed");
+}
