@@ -123,6 +123,17 @@ pub enum Invalid {
     /// A project without a CA, asked for what only a CA makes (a CRL).
     #[error("project {0} has no CA yet: it has signed nothing")]
     NoCa(String),
+    /// A `serve --pki` directory with more certificates than one serves.
+    #[error(
+        "{} holds more than {max} distinct certificates; `serve --pki` answers for at most that many",
+        dir.display()
+    )]
+    TooManyCertificates {
+        /// The directory.
+        dir: PathBuf,
+        /// The bound.
+        max: usize,
+    },
     /// A name given twice where each is taken once (`what`: `user`, or
     /// `issue time of user`).
     #[error("{what} {name:?} is given twice")]

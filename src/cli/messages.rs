@@ -54,7 +54,8 @@ fn invalid_request(invalid: &Invalid) -> String {
         | Invalid::Spec { .. }
         | Invalid::Topology(_)
         | Invalid::Serial(_)
-        | Invalid::NotInRun(_) => invalid.to_string(),
+        | Invalid::NotInRun(_)
+        | Invalid::TooManyCertificates { .. } => invalid.to_string(),
         Invalid::AmbiguousSerial { .. } => format!("{invalid}; name one with --projectId"),
         Invalid::NoCa(_) => format!("{invalid}; `atlas-ca ca init` makes one"),
         Invalid::Repeated { what, name } => format!(

@@ -13,7 +13,7 @@ use x509_cert::der::Decode;
 use x509_cert::ext::pkix::ExtendedKeyUsage;
 
 use super::pem_dir::{pem_blocks, pem_files};
-use crate::api::{Error, FixedCa};
+use crate::api::{Error, FixedCa, Invalid};
 use crate::pki::{integer_u64, serial_of, time_of};
 use crate::store::files::read_input;
 
@@ -29,27 +29,94 @@ struct Contents {
     crls: Vec<X509Crl>,
 }
 
+/// Most distinct certificates a directory may hold: `pki apply` makes at
+/// most 2,000 tables, so this is room for every one and its bundles.
+pub const MAX_CERTIFICATES: usize = 10_000;
+
 /// The CAs of `dir`; `delegate` prefers a delegated responder to the CA's
 /// own key. A CA neither can sign for is left out, and named in the
 /// returned notes.
+///
+/// An issuer is a subject name with a key: certificates that share both
+/// are one CA to OCSP (a query names the issuer by the two hashes), so a
+/// certificate's signature is checked once against each key its issuer's
+/// name has, found in an index and narrowed by key identifiers, and
+/// loading grows with the certificates rather than with their square.
 pub fn load(dir: &Path, delegate: bool) -> Result<(Vec<FixedCa>, Vec<String>), Error> {
     let contents = read_dir(dir)?;
+    let certs = &contents.certs;
+    // Issuers in the order their first certificate comes, with the
+    // certificates that are theirs and the names that lead to them.
+    let mut issuers: Vec<Issuer> = Vec::new();
+    let mut by_name: HashMap<Vec<u8>, Vec<usize>> = HashMap::new();
+    let mut of_cert: Vec<Option<usize>> = Vec::with_capacity(certs.len());
+    for cert in certs {
+        let (Ok(name), Ok(key)) = (
+            cert.subject_name().to_der(),
+            cert.public_key().and_then(|k| k.public_key_to_der()),
+        ) else {
+            of_cert.push(None);
+            continue;
+        };
+        let named = by_name.entry(name).or_default();
+        let found = named.iter().copied().find(|&g| issuers[g].key_der == key);
+        let g = found.unwrap_or_else(|| {
+            issuers.push(Issuer {
+                cert: cert.clone(),
+                key_der: key,
+                children: Vec::new(),
+                crls: Vec::new(),
+            });
+            named.push(issuers.len() - 1);
+            issuers.len() - 1
+        });
+        of_cert.push(Some(g));
+    }
+    let candidates = |issuer: &openssl::x509::X509NameRef| -> Vec<usize> {
+        issuer
+            .to_der()
+            .ok()
+            .and_then(|name| by_name.get(&name).cloned())
+            .unwrap_or_default()
+    };
+    for (i, child) in certs.iter().enumerate() {
+        for g in candidates(child.issuer_name()) {
+            let issuer = &issuers[g].cert;
+            if of_cert[i] != Some(g)
+                && key_ids_agree(child, issuer)
+                && verifies(issuer, |k| child.verify(k))
+            {
+                issuers[g].children.push(i);
+            }
+        }
+    }
+    for (c, crl) in contents.crls.iter().enumerate() {
+        for g in candidates(crl.issuer_name()) {
+            if verifies(&issuers[g].cert, |k| crl.verify(k)) {
+                issuers[g].crls.push(c);
+            }
+        }
+    }
+    let keys: HashMap<Vec<u8>, &PKey<Private>> = contents
+        .keys
+        .iter()
+        .filter_map(|k| Some((k.public_key_to_der().ok()?, k)))
+        .collect();
+    let key_of = |cert: &X509Ref| -> Option<PKey<Private>> {
+        let public = cert.public_key().ok()?.public_key_to_der().ok()?;
+        keys.get(&public).map(|k| (*k).clone())
+    };
     let mut cas = Vec::new();
     let mut notes = Vec::new();
-    for ca in &contents.certs {
-        let children: Vec<&X509> = contents
-            .certs
+    for issuer in issuers.iter().filter(|g| !g.children.is_empty()) {
+        let ca = &issuer.cert;
+        let own = key_of(ca).map(|k| (ca.clone(), k));
+        let responder = issuer
+            .children
             .iter()
-            .filter(|c| !std::ptr::eq(*c, ca) && issued_by(c, ca))
-            .collect();
-        if children.is_empty() {
-            continue;
-        }
-        let own = key_of(&contents.keys, ca).map(|k| (ca.clone(), k));
-        let responder = children
-            .iter()
+            .map(|&i| &certs[i])
             .find(|c| signs_ocsp(c))
-            .and_then(|c| key_of(&contents.keys, c).map(|k| ((*c).clone(), k)));
+            .and_then(|c| key_of(c).map(|k| (c.clone(), k)));
         let signer = if delegate {
             responder.or(own)
         } else {
@@ -63,10 +130,14 @@ pub fn load(dir: &Path, delegate: bool) -> Result<(Vec<FixedCa>, Vec<String>), E
             ));
             continue;
         };
-        let issued: HashSet<u64> = children.iter().filter_map(|c| serial_of(c)).collect();
+        let issued: HashSet<u64> = issuer
+            .children
+            .iter()
+            .filter_map(|&i| serial_of(&certs[i]))
+            .collect();
         let mut revoked = HashMap::new();
-        for crl in contents.crls.iter().filter(|crl| crl_of(crl, ca)) {
-            for entry in crl.get_revoked().into_iter().flatten() {
+        for &c in &issuer.crls {
+            for entry in contents.crls[c].get_revoked().into_iter().flatten() {
                 if let (Some(serial), Some(at)) = (
                     integer_u64(entry.serial_number()),
                     time_of(entry.revocation_date()),
@@ -85,23 +156,35 @@ pub fn load(dir: &Path, delegate: bool) -> Result<(Vec<FixedCa>, Vec<String>), E
     Ok((cas, notes))
 }
 
+/// One issuer: a subject name with a key, named by the first certificate
+/// that has both; the certificates it signed and its CRLs, by index.
+struct Issuer {
+    cert: X509,
+    key_der: Vec<u8>,
+    children: Vec<usize>,
+    crls: Vec<usize>,
+}
+
 fn read_dir(dir: &Path) -> Result<Contents, Error> {
     let mut contents = Contents::default();
+    let mut seen: HashSet<Vec<u8>> = HashSet::new();
     for path in pem_files(dir, false)? {
         let bytes = read_input(&path).map_err(Error::io(&path))?;
         for block in pem_blocks(&bytes) {
             let label = block.label;
             let data = block.text;
             if label == "CERTIFICATE" {
-                if let Ok(cert) = X509::from_pem(data) {
-                    let der = cert.to_der().unwrap_or_default();
-                    if !contents
-                        .certs
-                        .iter()
-                        .any(|c| c.to_der().is_ok_and(|d| d == der))
-                    {
-                        contents.certs.push(cert);
+                if let Ok(cert) = X509::from_pem(data)
+                    && seen.insert(cert.to_der().unwrap_or_default())
+                {
+                    if contents.certs.len() == MAX_CERTIFICATES {
+                        return Err(Invalid::TooManyCertificates {
+                            dir: dir.to_path_buf(),
+                            max: MAX_CERTIFICATES,
+                        }
+                        .into());
                     }
+                    contents.certs.push(cert);
                 }
             } else if label == "X509 CRL" {
                 if let Ok(crl) = X509Crl::from_pem(data) {
@@ -118,33 +201,22 @@ fn read_dir(dir: &Path) -> Result<Contents, Error> {
     Ok(contents)
 }
 
-/// Whether `ca` signed a certificate or CRL that names `issuer` as its
-/// issuer, as `verify` with the CA's key says.
-fn signed_by(
-    issuer: &openssl::x509::X509NameRef,
+/// Whether a certificate naming `ca` as its issuer may be `ca`'s by key
+/// identifiers: unless both are present and differ (then no signature
+/// needs checking).
+fn key_ids_agree(child: &X509Ref, ca: &X509Ref) -> bool {
+    match (child.authority_key_id(), ca.subject_key_id()) {
+        (Some(aki), Some(ski)) => aki.as_slice() == ski.as_slice(),
+        _ => true,
+    }
+}
+
+/// Whether `verify` accepts `ca`'s public key (a signature it made).
+fn verifies(
     ca: &X509Ref,
-    verify: impl Fn(&PKey<openssl::pkey::Public>) -> bool,
+    verify: impl Fn(&PKey<openssl::pkey::Public>) -> Result<bool, openssl::error::ErrorStack>,
 ) -> bool {
-    let same_name = match (issuer.to_der(), ca.subject_name().to_der()) {
-        (Ok(a), Ok(b)) => a == b,
-        _ => false,
-    };
-    same_name && ca.public_key().is_ok_and(|k| verify(&k))
-}
-
-fn issued_by(child: &X509Ref, ca: &X509Ref) -> bool {
-    signed_by(child.issuer_name(), ca, |k| {
-        child.verify(k).unwrap_or(false)
-    })
-}
-
-fn crl_of(crl: &X509Crl, ca: &X509Ref) -> bool {
-    signed_by(crl.issuer_name(), ca, |k| crl.verify(k).unwrap_or(false))
-}
-
-fn key_of(keys: &[PKey<Private>], cert: &X509Ref) -> Option<PKey<Private>> {
-    let public = cert.public_key().ok()?;
-    keys.iter().find(|k| k.public_eq(&public)).cloned()
+    ca.public_key().is_ok_and(|k| verify(&k).unwrap_or(false))
 }
 
 fn signs_ocsp(cert: &X509Ref) -> bool {

@@ -27,6 +27,7 @@ mod manage_http;
 mod names;
 mod newcomer;
 mod ocsp;
+mod ocsp_dirs;
 mod over_time;
 mod pki_apply;
 mod pki_sets;
