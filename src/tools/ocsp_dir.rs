@@ -4,6 +4,7 @@
 //! when the directory holds it, or a delegated responder: a certificate
 //! with id-kp-OCSPSigning that it issued, whose key the directory holds).
 
+use std::cell::OnceCell;
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
@@ -25,8 +26,52 @@ const OCSP_SIGNING: x509_cert::der::oid::ObjectIdentifier =
 #[derive(Default)]
 struct Contents {
     certs: Vec<X509>,
-    keys: Vec<PKey<Private>>,
+    /// The name (without extension) of the file each certificate came from.
+    stems: Vec<String>,
+    keys: Keys,
     crls: Vec<X509Crl>,
+}
+
+/// The unencrypted private keys of a directory, decoded only when asked
+/// for (OpenSSL 3's decoders cost about a millisecond a key, and a CA
+/// needs one key of thousands): a certificate's key is looked for in its
+/// own file's name first (`ca.crt` and `ca.key`), then everywhere.
+#[derive(Default)]
+struct Keys {
+    blocks: Vec<(String, Vec<u8>)>,
+    decoded: Vec<OnceCell<Option<Decoded>>>,
+}
+
+/// A decoded key with its public key's DER, to compare with certificates'.
+type Decoded = (Vec<u8>, PKey<Private>);
+
+impl Keys {
+    fn push(&mut self, stem: &str, pem: &[u8]) {
+        self.blocks.push((stem.to_string(), pem.to_vec()));
+        self.decoded.push(OnceCell::new());
+    }
+
+    /// The key block `i` as (public key DER, key), decoded once.
+    fn get(&self, i: usize) -> Option<&Decoded> {
+        self.decoded[i]
+            .get_or_init(|| {
+                // An empty passphrase: an encrypted key fails, never prompts.
+                let key = PKey::private_key_from_pem_passphrase(&self.blocks[i].1, b"").ok()?;
+                Some((key.public_key_to_der().ok()?, key))
+            })
+            .as_ref()
+    }
+
+    /// The key of `cert`, which came from a file named `stem`.
+    fn of(&self, cert: &X509Ref, stem: &str) -> Option<PKey<Private>> {
+        let public = cert.public_key().ok()?.public_key_to_der().ok()?;
+        let (near, far): (Vec<usize>, Vec<usize>) =
+            (0..self.blocks.len()).partition(|&i| self.blocks[i].0 == stem);
+        near.into_iter()
+            .chain(far)
+            .find_map(|i| self.get(i).filter(|(der, _)| *der == public))
+            .map(|(_, key)| key.clone())
+    }
 }
 
 /// Most distinct certificates a directory may hold: `pki apply` makes at
@@ -50,7 +95,7 @@ pub fn load(dir: &Path, delegate: bool) -> Result<(Vec<FixedCa>, Vec<String>), E
     let mut issuers: Vec<Issuer> = Vec::new();
     let mut by_name: HashMap<Vec<u8>, Vec<usize>> = HashMap::new();
     let mut of_cert: Vec<Option<usize>> = Vec::with_capacity(certs.len());
-    for cert in certs {
+    for (i, cert) in certs.iter().enumerate() {
         let (Ok(name), Ok(key)) = (
             cert.subject_name().to_der(),
             cert.public_key().and_then(|k| k.public_key_to_der()),
@@ -62,7 +107,7 @@ pub fn load(dir: &Path, delegate: bool) -> Result<(Vec<FixedCa>, Vec<String>), E
         let found = named.iter().copied().find(|&g| issuers[g].key_der == key);
         let g = found.unwrap_or_else(|| {
             issuers.push(Issuer {
-                cert: cert.clone(),
+                first: i,
                 key_der: key,
                 children: Vec::new(),
                 crls: Vec::new(),
@@ -81,7 +126,7 @@ pub fn load(dir: &Path, delegate: bool) -> Result<(Vec<FixedCa>, Vec<String>), E
     };
     for (i, child) in certs.iter().enumerate() {
         for g in candidates(child.issuer_name()) {
-            let issuer = &issuers[g].cert;
+            let issuer = &certs[issuers[g].first];
             if of_cert[i] != Some(g)
                 && key_ids_agree(child, issuer)
                 && verifies(issuer, |k| child.verify(k))
@@ -92,31 +137,23 @@ pub fn load(dir: &Path, delegate: bool) -> Result<(Vec<FixedCa>, Vec<String>), E
     }
     for (c, crl) in contents.crls.iter().enumerate() {
         for g in candidates(crl.issuer_name()) {
-            if verifies(&issuers[g].cert, |k| crl.verify(k)) {
+            if verifies(&certs[issuers[g].first], |k| crl.verify(k)) {
                 issuers[g].crls.push(c);
             }
         }
     }
-    let keys: HashMap<Vec<u8>, &PKey<Private>> = contents
-        .keys
-        .iter()
-        .filter_map(|k| Some((k.public_key_to_der().ok()?, k)))
-        .collect();
-    let key_of = |cert: &X509Ref| -> Option<PKey<Private>> {
-        let public = cert.public_key().ok()?.public_key_to_der().ok()?;
-        keys.get(&public).map(|k| (*k).clone())
-    };
+    let key_of = |i: usize| contents.keys.of(&certs[i], &contents.stems[i]);
     let mut cas = Vec::new();
     let mut notes = Vec::new();
     for issuer in issuers.iter().filter(|g| !g.children.is_empty()) {
-        let ca = &issuer.cert;
-        let own = key_of(ca).map(|k| (ca.clone(), k));
+        let ca = &certs[issuer.first];
+        let own = key_of(issuer.first).map(|k| (ca.clone(), k));
         let responder = issuer
             .children
             .iter()
-            .map(|&i| &certs[i])
-            .find(|c| signs_ocsp(c))
-            .and_then(|c| key_of(c).map(|k| (c.clone(), k)));
+            .copied()
+            .find(|&i| signs_ocsp(&certs[i]))
+            .and_then(|i| key_of(i).map(|k| (certs[i].clone(), k)));
         let signer = if delegate {
             responder.or(own)
         } else {
@@ -157,9 +194,10 @@ pub fn load(dir: &Path, delegate: bool) -> Result<(Vec<FixedCa>, Vec<String>), E
 }
 
 /// One issuer: a subject name with a key, named by the first certificate
-/// that has both; the certificates it signed and its CRLs, by index.
+/// that has both (`first`); the certificates it signed and its CRLs, by
+/// index.
 struct Issuer {
-    cert: X509,
+    first: usize,
     key_der: Vec<u8>,
     children: Vec<usize>,
     crls: Vec<usize>,
@@ -170,6 +208,10 @@ fn read_dir(dir: &Path) -> Result<Contents, Error> {
     let mut seen: HashSet<Vec<u8>> = HashSet::new();
     for path in pem_files(dir, false)? {
         let bytes = read_input(&path).map_err(Error::io(&path))?;
+        let stem = path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
         for block in pem_blocks(&bytes) {
             let label = block.label;
             let data = block.text;
@@ -185,16 +227,14 @@ fn read_dir(dir: &Path) -> Result<Contents, Error> {
                         .into());
                     }
                     contents.certs.push(cert);
+                    contents.stems.push(stem.clone());
                 }
             } else if label == "X509 CRL" {
                 if let Ok(crl) = X509Crl::from_pem(data) {
                     contents.crls.push(crl);
                 }
             } else if label.ends_with("PRIVATE KEY") && label != "ENCRYPTED PRIVATE KEY" {
-                // An empty passphrase: an encrypted key fails, never prompts.
-                if let Ok(key) = PKey::private_key_from_pem_passphrase(data, b"") {
-                    contents.keys.push(key);
-                }
+                contents.keys.push(&stem, data);
             }
         }
     }
