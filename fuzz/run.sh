@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 SECONDS_EACH=${1:-60}
 command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
-for target in registry request_body digest_header pki_file; do
+for target in registry request_body digest_header pki_file pki_fields; do
   mkdir -p "corpus/$target"
   cp -n seeds/"$target"/* "corpus/$target/" 2>/dev/null || true
   RUSTC_BOOTSTRAP=1 cargo fuzz run "$target" "corpus/$target" -- \

@@ -49,6 +49,12 @@ impl TopologyArgs {
             Some(name) if self.member.is_empty() => {
                 Topology::local_replica_set(name, members, &localhost, port)
             }
+            Some(_) if self.port.is_some() => Err(Invalid::Topology(
+                "--port sets the first port of members on this machine; with --member each \
+                 HOST:PORT gives its own"
+                    .into(),
+            )
+            .into()),
             Some(name) => Topology::replica_set(name, &self.member),
         }
     }
@@ -68,5 +74,8 @@ fn host_port(s: &str) -> Result<(Host, u16), String> {
         .ok()
         .filter(|p| *p != 0)
         .ok_or_else(|| format!("{s:?}: the port must be 1 to 65535"))?;
+    if host.starts_with("*.") {
+        return Err(format!("{s:?}: a member is one host, not a wildcard"));
+    }
     Ok((Host::parse(host)?, port))
 }

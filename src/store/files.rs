@@ -159,6 +159,8 @@ pub enum Refusal {
     /// Its path holds a control character (a newline, DEL, a C1 control):
     /// it would break every config and script that names it.
     ControlCharacter,
+    /// Its path is not UTF-8: a config naming it could not say it.
+    NotUtf8,
 }
 
 impl std::fmt::Display for Refusal {
@@ -170,6 +172,9 @@ impl std::fmt::Display for Refusal {
                  refusing to replace it"
             }
             Refusal::Exists => "already exists",
+            Refusal::NotUtf8 => {
+                "is not valid UTF-8; the kit's configs and scripts could not name it"
+            }
             Refusal::ControlCharacter => {
                 "has a control character in its path; refusing to write a file \
                  that configs and scripts could not name safely"

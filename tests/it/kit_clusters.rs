@@ -47,7 +47,7 @@ fn allowed(option: &str, mongos: bool) -> bool {
         || if mongos { MONGOS_ONLY } else { MONGOD_ONLY }.contains(&option)
 }
 
-fn cluster_home() -> TestHome {
+pub(crate) fn cluster_home() -> TestHome {
     let home = TestHome::new(&registry(""));
     home.ok(&[
         "dbusers",
@@ -66,7 +66,7 @@ fn cluster_home() -> TestHome {
 
 /// Every `.conf` in `kit`, parsed by PyYAML: file name to (dotted option
 /// path to value).
-fn configs(kit: &Path) -> serde_json::Value {
+pub(crate) fn configs(kit: &Path) -> serde_json::Value {
     let python = python_with(&["pyyaml:yaml"]);
     let script = r#"
 import glob, json, os, sys, yaml

@@ -20,6 +20,7 @@ mod help;
 mod https;
 mod keys;
 mod kit_clusters;
+mod kit_inputs;
 mod layers;
 mod ledger;
 mod manage;

@@ -117,13 +117,19 @@ fn common(out: &Path, node: &Node, settings: Settings<'_>) -> String {
         )
     });
     format!(
-        "net:\n  port: {port}\n  bindIp: {bind}\n  tls:\n    mode: requireTLS\n    \
+        "net:\n  port: {port}\n  bindIp: {bind}\n{ipv6}  tls:\n    mode: requireTLS\n    \
          certificateKeyFile: {cert}\n    clusterFile: {cert}\n    CAFile: {ca}\n    \
          CRLFile: {crl}\n{membership}{ocsp}\
          systemLog:\n  destination: file\n  path: {log}\n  logAppend: true\n\
          processManagement:\n  fork: true\n  pidFilePath: {pid}\n",
         port = node.port,
         bind = js(&bind_ip(node)),
+        // mongod binds IPv6 addresses only when told to.
+        ipv6 = if matches!(node.host, Host::Ip(ip) if ip.is_ipv6()) {
+            "  ipv6: true\n"
+        } else {
+            ""
+        },
         ca = p("ca.pem"),
         crl = p("crl.pem"),
         log = p(&format!("logs/{}.log", node.name)),

@@ -32,7 +32,7 @@ use crate::issuing::{self, Fresh, IssueRequest};
 use crate::model::{DatabaseUser, Project};
 use crate::pki::custom::{Extras, Grant};
 use crate::pki::{Host, KeyType, Profile, pkcs12_der};
-use crate::store::files::{Dir, Staged, claim_output_dir};
+use crate::store::files::{Dir, Refusal, Staged, claim_output_dir};
 use crate::store::{Home, Registry, ca};
 use cluster::{Settings, Text, cluster_texts, member_file, text};
 use files::{create_users_js, mongod_conf, readme, renewal};
@@ -101,6 +101,14 @@ pub fn local_kit(home: &Home, registry: &Registry, opts: &KitOptions) -> Result<
         .collect();
     let out = std::path::absolute(&opts.out).map_err(Error::io(&opts.out))?;
     let home_dir = std::path::absolute(home.root()).map_err(Error::io(home.root()))?;
+    // Configs and scripts name both: they must be text.
+    if let Some(path) = [&out, &home_dir].into_iter().find(|p| p.to_str().is_none()) {
+        return Err(Invalid::Target {
+            path: path.clone(),
+            refusal: Refusal::NotUtf8,
+        }
+        .into());
+    }
     let first = users
         .first()
         .map_or("users/<user>.pem", |(_, f)| f.as_str());

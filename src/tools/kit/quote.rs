@@ -8,15 +8,26 @@ pub(super) fn sh(s: &str) -> String {
     format!("'{}'", s.replace('\'', "'\\''"))
 }
 
-/// `s` as a JavaScript string literal: JSON's, with U+2028 and U+2029
-/// escaped too (JSON leaves them raw; in JavaScript they end a line, and
-/// so a comment, and older engines refuse them in strings).
+/// `s` as a JavaScript string literal and a YAML double-quoted scalar:
+/// JSON's, with `\u` escapes too for what JSON leaves raw but either
+/// reader refuses or reads as a line break: DEL and the C1 controls (NEL
+/// among them), U+2028 and U+2029, and the noncharacters U+FFFE and
+/// U+FFFF.
 pub(super) fn js(s: &str) -> String {
     // A string always serializes.
-    serde_json::to_string(s)
-        .expect("a string serializes")
-        .replace('\u{2028}', "\\u2028")
-        .replace('\u{2029}', "\\u2029")
+    let json = serde_json::to_string(s).expect("a string serializes");
+    let mut out = String::with_capacity(json.len());
+    for c in json.chars() {
+        if matches!(
+            c,
+            '\u{7f}'..='\u{9f}' | '\u{2028}' | '\u{2029}' | '\u{fffe}' | '\u{ffff}'
+        ) {
+            out.push_str(&format!("\\u{:04x}", u32::from(c)));
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// `setParameter` turning on mongod's OCSP checks and stapling, when the
@@ -44,6 +55,11 @@ mod tests {
         let evil = "a\u{2028}b\u{2029}c\"d\\";
         let lit = js(evil);
         assert_eq!(lit, r#""a\u2028b\u2029c\"d\\""#);
+        let odd = "del\u{7f} nel\u{85} c1\u{9f} non\u{fffe}";
+        let lit = js(odd);
+        assert_eq!(lit, r#""del\u007f nel\u0085 c1\u009f non\ufffe""#);
+        let back: String = serde_json::from_str(&lit).unwrap();
+        assert_eq!(back, odd);
         assert!(!lit.contains(['\u{2028}', '\u{2029}', '\n']));
         let back: String = serde_json::from_str(&lit).unwrap();
         assert_eq!(back, evil);

@@ -155,11 +155,21 @@ impl Topology {
         all
     }
 
-    /// Refuses two processes on one host and port.
+    /// Refuses two processes on one host and port; every loopback name
+    /// (`localhost`, `127.0.0.0/8`, `::1`) is this machine, so one port.
     fn check_addresses(&self) -> Result<(), Error> {
         let mut seen = std::collections::HashSet::new();
         for node in self.nodes() {
-            if !seen.insert(node.address()) {
+            let loopback = match &node.host {
+                Host::Ip(ip) => ip.is_loopback(),
+                Host::Dns(d) => d.eq_ignore_ascii_case("localhost"),
+            };
+            let key = if loopback {
+                format!("loopback:{}", node.port)
+            } else {
+                node.address().to_ascii_lowercase()
+            };
+            if !seen.insert(key) {
                 return Err(topology(format!(
                     "two members would listen on {}; give each its own port",
                     node.address()
@@ -233,6 +243,10 @@ mod tests {
         assert_eq!(t.sets()[2].members[0].name, "shard1-0");
         assert!(Topology::sharded(1, 3, &local, 65534).is_err());
         assert!(Topology::replica_set("rs/0", &[(local.clone(), 1)]).is_err());
-        assert!(Topology::replica_set("rs0", &[(local.clone(), 1), (local, 1)]).is_err());
+        assert!(Topology::replica_set("rs0", &[(local.clone(), 1), (local.clone(), 1)]).is_err());
+        let v4 = Host::parse("127.0.0.1").unwrap();
+        assert!(Topology::replica_set("rs0", &[(local.clone(), 7), (v4, 7)]).is_err());
+        let other = Host::parse("db1.example.test").unwrap();
+        assert!(Topology::replica_set("rs0", &[(local, 7), (other, 7)]).is_ok());
     }
 }
