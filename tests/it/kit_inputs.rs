@@ -108,3 +108,84 @@ fn ipv6_members_odd_characters_and_non_utf8_paths() {
     );
     assert_eq!(snapshot(home.path()), before);
 }
+
+#[test]
+fn a_forced_kit_removes_what_the_earlier_kit_wrote_and_it_does_not() {
+    let home = cluster_home();
+    let kit = home.path().join("kit");
+    let base = ["local-kit", "--out", s(&kit), "--key-type", "ec-p256"];
+    home.ok(&[&base[..], &["--replset", "rs0", "--members", "2"]].concat());
+    assert!(kit.join("start.sh").is_file() && kit.join("members").is_dir());
+    std::fs::write(kit.join("notes.txt"), "mine").unwrap();
+    home.ok(&[&base[..], &["--force"]].concat());
+    let mut left = files_under(&kit);
+    left.sort();
+    let stale: Vec<&String> = left
+        .iter()
+        .filter(|f| f.starts_with("members") || f.starts_with("mongod-") || *f == "start.sh")
+        .collect();
+    assert!(stale.is_empty(), "left behind: {stale:?}");
+    assert!(
+        !kit.join("members").exists(),
+        "the emptied directory goes too"
+    );
+    assert!(kit.join("server.pem").is_file() && kit.join("mongod.conf").is_file());
+    assert_eq!(
+        std::fs::read_to_string(kit.join("notes.txt")).unwrap(),
+        "mine"
+    );
+}
+
+#[test]
+fn members_on_several_hosts_start_on_their_own_host() {
+    use std::os::unix::fs::PermissionsExt;
+    let home = cluster_home();
+    let kit = home.path().join("kit");
+    home.ok(&[
+        "local-kit",
+        "--out",
+        s(&kit),
+        "--key-type",
+        "ec-p256",
+        "--replset",
+        "rs0",
+        "--member",
+        "db1.example.test:27017",
+        "--member",
+        "db2.example.test:27017",
+        "--member",
+        "db2.example.test:27018",
+    ]);
+    // A stand-in mongod that records the config it was given.
+    let bin = home.path().join("bin");
+    std::fs::create_dir(&bin).unwrap();
+    let fake = bin.join("mongod");
+    std::fs::write(
+        &fake,
+        "#!/bin/sh\necho \"$2\" >> \"$(dirname \"$0\")/started\"\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap());
+    let run = |args: &[&str]| {
+        std::process::Command::new("sh")
+            .arg(kit.join("start.sh"))
+            .args(args)
+            .env("PATH", &path)
+            .output()
+            .unwrap()
+    };
+    let usage = run(&[]);
+    assert_eq!(usage.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&usage.stderr).contains("db2.example.test"));
+    assert!(run(&["db2.example.test"]).status.success());
+    let started = std::fs::read_to_string(bin.join("started")).unwrap();
+    let expected = ["mongod-1.conf", "mongod-2.conf"].map(|c| kit.join(c).display().to_string());
+    assert_eq!(started.lines().collect::<Vec<_>>(), expected);
+    assert_eq!(run(&["elsewhere.test"]).status.code(), Some(2));
+    let readme = std::fs::read_to_string(kit.join("README.txt")).unwrap();
+    assert!(
+        readme.contains("db2.example.test: members/mongod-1.pem mongod-1.conf members/mongod-2.pem mongod-2.conf"),
+        "{readme}"
+    );
+}

@@ -211,12 +211,37 @@ fn add_shards_js(shards: &[ReplicaSet]) -> String {
     script
 }
 
+/// The hosts a replica set kit's members run on, in member order, when
+/// there are several (members given with `--member` on other machines);
+/// empty when every member runs here.
+fn member_hosts(topology: &Topology) -> Vec<String> {
+    let mut hosts: Vec<String> = Vec::new();
+    for node in topology.sets().into_iter().flat_map(|s| &s.members) {
+        let host = node.machine();
+        if !hosts.contains(&host) {
+            hosts.push(host);
+        }
+    }
+    if hosts.len() > 1 { hosts } else { Vec::new() }
+}
+
 fn start_sh(out: &Path, topology: &Topology) -> String {
     let q = |p: &Path| sh(&p.display().to_string());
-    let mut script = format!(
-        "#!/bin/sh\n# Starts every mongod of this kit in the background. Logs: {}.\n",
-        out.join("logs").display()
-    );
+    let hosts = member_hosts(topology);
+    let mut script = if hosts.is_empty() {
+        format!(
+            "#!/bin/sh\n# Starts every mongod of this kit in the background. Logs: {}.\n",
+            out.join("logs").display()
+        )
+    } else {
+        format!(
+            "#!/bin/sh\n# Starts the mongods of this kit that run on HOST, in the background:\n\
+             # its members run on {} hosts. Copy the kit to each, then run\n\
+             # `start.sh HOST` there. Logs: {}.\n",
+            hosts.len(),
+            out.join("logs").display()
+        )
+    };
     if matches!(topology, Topology::Sharded { .. }) {
         script
             .push_str("# Once the replica sets are initiated, `start.sh mongos` starts mongos.\n");
@@ -228,17 +253,67 @@ fn start_sh(out: &Path, topology: &Topology) -> String {
             q(&out.join("mongos.conf"))
         ));
     }
-    script.push_str(&format!("mkdir -p {}\n", q(&out.join("logs"))));
-    for set in topology.sets() {
-        for node in &set.members {
-            script.push_str(&format!(
-                "mkdir -p {}\nmongod --config {}\n",
-                q(&out.join("data").join(&node.name)),
-                q(&out.join(format!("{}.conf", node.name)))
-            ));
-        }
+    let start = |node: &Node| {
+        format!(
+            "mkdir -p {}\nmongod --config {}\n",
+            q(&out.join("data").join(&node.name)),
+            q(&out.join(format!("{}.conf", node.name)))
+        )
+    };
+    if !hosts.is_empty() {
+        let usage: Vec<String> = hosts.iter().map(|h| sh(h)).collect();
+        script.push_str(&format!(
+            "if [ $# -ne 1 ]; then\n  echo \"usage: start.sh HOST, one of:\" {} >&2\n  exit 2\nfi\n",
+            usage.join(" ")
+        ));
     }
+    script.push_str(&format!("mkdir -p {}\n", q(&out.join("logs"))));
+    if hosts.is_empty() {
+        for node in topology.sets().into_iter().flat_map(|s| &s.members) {
+            script.push_str(&start(node));
+        }
+        return script;
+    }
+    script.push_str("case \"$1\" in\n");
+    for host in &hosts {
+        script.push_str(&format!("{})\n", sh(host)));
+        for node in topology.sets().into_iter().flat_map(|s| &s.members) {
+            if node.machine() == *host {
+                script.push_str(&start(node));
+            }
+        }
+        script.push_str(";;\n");
+    }
+    script.push_str(&format!(
+        "*)\n  echo \"no member of this kit runs on $1; hosts:\" {} >&2\n  exit 2\n;;\nesac\n",
+        hosts.iter().map(|h| sh(h)).collect::<Vec<_>>().join(" ")
+    ));
     script
+}
+
+/// README.txt's word on a kit whose members run on several hosts: which
+/// files each host needs.
+fn hosts_note(topology: &Topology) -> Option<String> {
+    let hosts = member_hosts(topology);
+    if hosts.is_empty() {
+        return None;
+    }
+    let mut note = String::from(
+        "The members run on several hosts. Copy to each, at this same path (the configs\n\
+         name absolute paths), ca.pem, crl.pem, start.sh and its members' files:\n",
+    );
+    for host in &hosts {
+        let files: Vec<String> = topology
+            .sets()
+            .into_iter()
+            .flat_map(|s| &s.members)
+            .filter(|n| n.machine() == *host)
+            .flat_map(|n| [member_file(n), format!("{}.conf", n.name)])
+            .collect();
+        note.push_str(&format!("   {host}: {}\n", files.join(" ")));
+    }
+    note.push_str("then run `start.sh HOST` on each.\n");
+    Some(note)
 }
 
 fn stop_sh(out: &Path, topology: &Topology) -> String {
@@ -296,7 +371,13 @@ fn cluster_readme(
         ),
         Topology::Standalone => (String::new(), None),
     };
-    steps.push(format!("Start every mongod:\n   {}", q("start.sh")));
+    match hosts_note(topology) {
+        None => steps.push(format!("Start every mongod:\n   {}", q("start.sh"))),
+        Some(note) => steps.push(format!(
+            "Start the members, on each host:\n   {} HOST\n{note}",
+            q("start.sh")
+        )),
+    }
     for set in topology.sets() {
         let first = &set.members[0];
         steps.push(format!(

@@ -20,6 +20,7 @@ use time::OffsetDateTime;
 
 mod cluster;
 mod files;
+mod manifest;
 mod quote;
 pub(crate) mod topology;
 
@@ -159,7 +160,7 @@ pub fn local_kit(home: &Home, registry: &Registry, opts: &KitOptions) -> Result<
     {
         readme.content.push_str(&java_note(&out));
     }
-    let all: Vec<String> = ["ca.pem", "crl.pem"]
+    let mut all: Vec<String> = ["ca.pem", "crl.pem"]
         .into_iter()
         .map(String::from)
         .chain(servers.iter().map(|(file, _)| file.clone()))
@@ -172,6 +173,13 @@ pub fn local_kit(home: &Home, registry: &Registry, opts: &KitOptions) -> Result<
                 .chain(["ca.der".into()])
         }))
         .collect();
+    all.push(manifest::MANIFEST.into());
+    texts.push(text(manifest::MANIFEST, manifest::manifest(&all), false));
+    let earlier = if opts.force {
+        manifest::earlier(&out)
+    } else {
+        Vec::new()
+    };
     let client_requests = client_requests(project, opts, &users);
     let mut requests = Vec::new();
     for (_, server) in &servers {
@@ -218,6 +226,7 @@ pub fn local_kit(home: &Home, registry: &Registry, opts: &KitOptions) -> Result<
         remove_made(&created);
     }
     written?;
+    manifest::remove_stale(&out, &earlier, &all)?;
     Ok(Written {
         files: all,
         first_expiry,

@@ -22,6 +22,20 @@ pub struct Node {
 }
 
 impl Node {
+    /// The machine it runs on as kits tell machines apart: every loopback
+    /// name (`localhost`, `127.0.0.0/8`, `::1`) is `localhost`.
+    pub fn machine(&self) -> String {
+        let loopback = match &self.host {
+            Host::Ip(ip) => ip.is_loopback(),
+            Host::Dns(d) => d.eq_ignore_ascii_case("localhost"),
+        };
+        if loopback {
+            "localhost".into()
+        } else {
+            self.host.to_string().to_ascii_lowercase()
+        }
+    }
+
     /// `host:port` as `rs.initiate` and connection strings write it.
     pub fn address(&self) -> String {
         match &self.host {
@@ -160,16 +174,7 @@ impl Topology {
     fn check_addresses(&self) -> Result<(), Error> {
         let mut seen = std::collections::HashSet::new();
         for node in self.nodes() {
-            let loopback = match &node.host {
-                Host::Ip(ip) => ip.is_loopback(),
-                Host::Dns(d) => d.eq_ignore_ascii_case("localhost"),
-            };
-            let key = if loopback {
-                format!("loopback:{}", node.port)
-            } else {
-                node.address().to_ascii_lowercase()
-            };
-            if !seen.insert(key) {
+            if !seen.insert((node.machine(), node.port)) {
                 return Err(topology(format!(
                     "two members would listen on {}; give each its own port",
                     node.address()
