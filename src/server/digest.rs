@@ -13,6 +13,8 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
 use md5::Md5;
 use sha2::{Digest as _, Sha256};
 
@@ -104,30 +106,39 @@ impl DigestAuth {
         )
     }
 
-    fn mac(&self, issued: u64, serial: u64) -> String {
+    fn mac(&self, issued: u64, serial: u64) -> [u8; 8] {
         let mut h = Sha256::new();
         h.update(self.secret);
         h.update(issued.to_be_bytes());
         h.update(serial.to_be_bytes());
-        hex(&h.finalize()[..16])
+        let mut mac = [0u8; 8];
+        mac.copy_from_slice(&h.finalize()[..8]);
+        mac
     }
 
-    /// A new nonce: issue time, a per-process serial (so no two nonces are
-    /// alike), and a keyed hash of both.
+    /// A new nonce, 32 characters of the base64 alphabet as Atlas's are:
+    /// the issue time, a per-process serial (so no two nonces are alike)
+    /// and a keyed hash of both, 8 bytes each.
     fn nonce_at(&self, issued: u64) -> String {
         let serial = self.next.fetch_add(1, Ordering::Relaxed);
-        format!("{issued:016x}{serial:016x}{}", self.mac(issued, serial))
+        let mut raw = [0u8; 24];
+        raw[..8].copy_from_slice(&issued.to_be_bytes());
+        raw[8..16].copy_from_slice(&serial.to_be_bytes());
+        raw[16..].copy_from_slice(&self.mac(issued, serial));
+        STANDARD.encode(raw)
     }
 
     /// When a nonce of ours was issued; `None` for a forged or foreign one.
     fn issued(&self, nonce: &str) -> Option<u64> {
-        if nonce.len() != 64 || !nonce.is_ascii() {
+        if nonce.len() != 32 {
             return None;
         }
-        let issued = u64::from_str_radix(&nonce[..16], 16).ok()?;
-        let serial = u64::from_str_radix(&nonce[16..32], 16).ok()?;
-        openssl::memcmp::eq(&nonce.as_bytes()[32..], self.mac(issued, serial).as_bytes())
-            .then_some(issued)
+        let raw: [u8; 24] = STANDARD.decode(nonce).ok()?.try_into().ok()?;
+        let word = |at: usize| -> Option<u64> {
+            Some(u64::from_be_bytes(raw[at..at + 8].try_into().ok()?))
+        };
+        let (issued, serial) = (word(0)?, word(8)?);
+        openssl::memcmp::eq(&raw[16..], &self.mac(issued, serial)).then_some(issued)
     }
 
     /// Checks an `Authorization` header for `method` on `uri` (path and
@@ -411,9 +422,15 @@ mod tests {
         let (a, b) = (auth.nonce_at(1000), auth.nonce_at(1000));
         assert_ne!(a, b);
         assert_eq!(auth.issued(&a), Some(1000));
-        let mut forged = a.clone();
-        forged.replace_range(..16, &format!("{:016x}", 2000));
-        assert_eq!(auth.issued(&forged), None);
+        assert_eq!(a.len(), 32);
+        assert!(
+            a.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'+' || b == b'/')
+        );
+        // Another issue time under the same hash is refused.
+        let mut raw = STANDARD.decode(&a).unwrap();
+        raw[..8].copy_from_slice(&2000u64.to_be_bytes());
+        assert_eq!(auth.issued(&STANDARD.encode(&raw)), None);
         assert_eq!(auth.issued("short"), None);
     }
 

@@ -55,13 +55,13 @@ mod tests {
         let evil = "a\u{2028}b\u{2029}c\"d\\";
         let lit = js(evil);
         assert_eq!(lit, r#""a\u2028b\u2029c\"d\\""#);
+        assert!(!lit.contains(['\u{2028}', '\u{2029}', '\n']));
+        let back: String = serde_json::from_str(&lit).unwrap();
+        assert_eq!(back, evil);
         let odd = "del\u{7f} nel\u{85} c1\u{9f} non\u{fffe}";
         let lit = js(odd);
         assert_eq!(lit, r#""del\u007f nel\u0085 c1\u009f non\ufffe""#);
         let back: String = serde_json::from_str(&lit).unwrap();
         assert_eq!(back, odd);
-        assert!(!lit.contains(['\u{2028}', '\u{2029}', '\n']));
-        let back: String = serde_json::from_str(&lit).unwrap();
-        assert_eq!(back, evil);
     }
 }
