@@ -66,7 +66,7 @@ pub enum RegistryError {
         /// What stands in the way.
         what: String,
     },
-    /// The registry is, or would become, larger than [`MAX_REGISTRY_BYTES`].
+    /// The registry is, or would become, larger than atlas-ca reads (4 MiB).
     #[error(
         "registry {} would be over {} MiB; remove projects, users or keys first",
         path.display(),
