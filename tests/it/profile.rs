@@ -116,7 +116,10 @@ fn certificate_matches_the_atlas_profile() {
     );
     let serial = x509_field(&pem, "-serial");
     let hex = serial.strip_prefix("serial=").unwrap();
-    assert_eq!(hex.len(), 16, "8 content bytes: {serial}");
+    assert!(
+        hex.len() <= 16 && hex.len() % 2 == 0,
+        "at most 8 whole content bytes: {serial}"
+    );
     assert!(
         u8::from_str_radix(&hex[..2], 16).unwrap() < 0x80,
         "positive: {serial}"
