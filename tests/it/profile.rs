@@ -117,7 +117,7 @@ fn certificate_matches_the_atlas_profile() {
     let serial = x509_field(&pem, "-serial");
     let hex = serial.strip_prefix("serial=").unwrap();
     assert!(
-        hex.len() <= 16 && hex.len() % 2 == 0,
+        hex.len() <= 16 && hex.len().is_multiple_of(2),
         "at most 8 whole content bytes: {serial}"
     );
     assert!(
