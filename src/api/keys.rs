@@ -177,3 +177,55 @@ pub fn remove_from_project(home: &Home, group_id: &str, key: &str) -> Result<Cre
     edit.commit()?;
     Ok(found)
 }
+
+/// `GET /api/atlas/v2` (getSystemStatus): the service and the key that
+/// asked, in the spec's shape (keys in Atlas's alphabetical order).
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SystemStatus {
+    api_key: Option<StatusKey>,
+    app_name: &'static str,
+    build: String,
+    links: Vec<Link>,
+    throttling: bool,
+}
+
+/// The asking key as the system status shows it: no access list (atlas-ca
+/// has none), its id, public key and roles.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct StatusKey {
+    access_list: Vec<String>,
+    id: String,
+    public_key: String,
+    roles: Vec<KeyRoleEntry>,
+}
+
+impl SystemStatus {
+    /// The status as the caller `caller_id` sees it at `root` (the API
+    /// root with its version). A service account has no API key: `null`
+    /// (ours). `build` is this release's, as 40 hex digits (ours: SHA-256
+    /// of the version, cut to a git hash's length).
+    pub fn new(registry: &Registry, caller_id: &str, root: &str) -> SystemStatus {
+        let api_key = registry.api_key(caller_id).map(|key| StatusKey {
+            access_list: Vec::new(),
+            id: key_id(&key.id),
+            public_key: key.id.clone(),
+            roles: role_entries(&key.roles),
+        });
+        let build = openssl::sha::sha256(env!("CARGO_PKG_VERSION").as_bytes())[..20]
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        SystemStatus {
+            api_key,
+            app_name: "MongoDB Atlas",
+            build,
+            links: vec![Link {
+                href: root.to_string(),
+                rel: "self",
+            }],
+            throttling: false,
+        }
+    }
+}

@@ -15,6 +15,7 @@ use super::respond::{Answer, failure, outcome, page, respond};
 use super::state::AppState;
 use crate::api::customer_x509;
 use crate::api::json::UserEntry;
+use crate::api::keys::SystemStatus;
 use crate::api::manage::{self, Changed};
 use crate::api::projects::{self, ProjectEntry};
 use crate::api::{self, Error, Page};
@@ -192,4 +193,11 @@ pub(super) async fn disable_customer_x509(
     let gid = call.params;
     let settings = blocking(move || customer_x509::disable(&home, &gid)).await;
     Ok(outcome(call.fmt, 202, settings))
+}
+
+/// `GET /api/atlas/v2` (getSystemStatus): any valid key or service
+/// account, the way clients check their credentials.
+pub(super) async fn system_status(call: Call<(), Anyone>) -> Answer {
+    let status = SystemStatus::new(&call.registry, &call.caller.id, &call.root);
+    Ok(outcome(call.fmt, 200, Ok::<_, Error>(status)))
 }

@@ -29,6 +29,7 @@ use crate::issuing::{Fresh, KeySource};
 pub(super) fn router(state: Arc<AppState>) -> Router {
     let api = |v: Version| {
         Router::new()
+            .route("/", get(manage::system_status))
             .route(
                 "/groups/{gid}/databaseUsers",
                 get(list_users).post(manage::create_user),

@@ -43,6 +43,7 @@ mod server;
 mod server_clients;
 mod server_limits;
 mod service_accounts;
+mod system_status;
 mod tls;
 mod tls_lint;
 mod user_kinds;
