@@ -45,15 +45,18 @@ const PROJECT_RELATIONS: [(&str, &str); 6] = [
 impl ProjectEntry {
     /// The entry for `project` as a list shows it: its `self` link under
     /// `api_root`.
-    pub fn in_list(project: &Project, api_root: &str) -> ProjectEntry {
-        let mut entry = ProjectEntry::new(project, api_root);
+    pub fn in_list(registry: &Registry, project: &Project, api_root: &str) -> ProjectEntry {
+        let mut entry = ProjectEntry::new(registry, project, api_root);
         entry.links.truncate(1);
         entry
     }
 
-    /// The entry for `project` as its own answer (GET, POST, PATCH): the
-    /// `self` link and Atlas's six related resources under `api_root`.
-    pub fn new(project: &Project, api_root: &str) -> ProjectEntry {
+    /// The entry for `project` of `registry` as its own answer (GET, POST,
+    /// PATCH): the `self` link and Atlas's six related resources under
+    /// `api_root`. A project written without `created` or `orgId` still
+    /// has both, as on Atlas: the time its ObjectId id begins with, and
+    /// the registry's organization.
+    pub fn new(registry: &Registry, project: &Project, api_root: &str) -> ProjectEntry {
         let href = format!("{api_root}/groups/{}", project.id);
         let mut links = vec![Link {
             href: href.clone(),
@@ -65,11 +68,14 @@ impl ProjectEntry {
         }));
         ProjectEntry {
             cluster_count: 0,
-            created: project.created.map(timestamp),
+            created: project
+                .created
+                .or_else(|| object_id_time(&project.id))
+                .map(timestamp),
             id: project.id.clone(),
             links,
             name: project.name.clone().unwrap_or_default(),
-            org_id: project.org_id.clone(),
+            org_id: project.org_id.clone().or_else(|| registry.organization()),
             tags: project.tags.clone(),
             with_default_alerts_settings: true,
         }
@@ -84,6 +90,12 @@ impl ProjectEntry {
     pub fn name(&self) -> &str {
         &self.name
     }
+}
+
+/// The creation time an ObjectId carries in its first four bytes.
+fn object_id_time(id: &str) -> Option<OffsetDateTime> {
+    let seconds = u32::from_str_radix(id.get(..8)?, 16).ok()?;
+    OffsetDateTime::from_unix_timestamp(i64::from(seconds)).ok()
 }
 
 /// `POST /groups`: a new project named `name` (unique) with a fresh random
@@ -117,9 +129,8 @@ pub fn create_project(
         }
         None => fresh_project_id(&edit.registry)?,
     };
-    // The registry's organization (the first project's that records one),
-    // else a new one.
-    let org = match edit.registry.projects.iter().find_map(|p| p.org_id.clone()) {
+    // The registry's organization, else a new one.
+    let org = match edit.registry.organization() {
         Some(org) => org,
         None => random_hex(12)?,
     };

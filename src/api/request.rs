@@ -207,6 +207,11 @@ pub fn parse_project_patch(body: &[u8]) -> Result<(Option<String>, Option<Vec<La
             "tags" => tags = Some(typed(&key, v)?),
             "orgId" | "id" | "links" | "clusterCount" | "created" | "withDefaultAlertsSettings" => {
             }
+            // Writable on Atlas (Terraform sends it when configured); no
+            // region applies offline, so it is checked and not kept (ours).
+            "regionUsageRestrictions" => {
+                string(&key, &v)?;
+            }
             k => return Err(ApiError::new(ErrorCode::InvalidAttribute, &[k])),
         }
     }

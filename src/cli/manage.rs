@@ -224,7 +224,9 @@ pub(super) fn projects_command(home: &Home, command: ProjectsCommand) -> Outcome
         ProjectsCommand::Create { name, tags, output } => {
             let project = projects::create_project(home, &name, None, &tags)?;
             match output {
-                Some(Output::Json) => print_json(&ProjectEntry::new(&project, &api_root())),
+                Some(Output::Json) => {
+                    print_json(&ProjectEntry::new(&home.registry()?, &project, &api_root()))
+                }
                 _ => print_line(&format!("Project '{}' created.", project.id)),
             }
         }
@@ -233,7 +235,7 @@ pub(super) fn projects_command(home: &Home, command: ProjectsCommand) -> Outcome
             let entries: Vec<ProjectEntry> = registry
                 .projects
                 .iter()
-                .map(|p| ProjectEntry::in_list(p, &api_root()))
+                .map(|p| ProjectEntry::in_list(&registry, p, &api_root()))
                 .collect();
             match output {
                 Some(Output::Json) => {
@@ -253,7 +255,7 @@ pub(super) fn projects_command(home: &Home, command: ProjectsCommand) -> Outcome
         }
         ProjectsCommand::Describe { id, output } => {
             let registry = home.registry()?;
-            let entry = ProjectEntry::new(api::project(&registry, &id)?, &api_root());
+            let entry = ProjectEntry::new(&registry, api::project(&registry, &id)?, &api_root());
             match output {
                 Some(Output::Json) => print_json(&entry),
                 _ => print_bytes(

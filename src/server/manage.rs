@@ -80,7 +80,7 @@ pub(super) async fn list_groups(call: Call<(), Anyone>) -> Answer {
         .projects
         .iter()
         .filter(|p| sees(&call.caller, &p.id))
-        .map(|p| ProjectEntry::in_list(p, &call.root))
+        .map(|p| ProjectEntry::in_list(&call.registry, p, &call.root))
         .collect();
     let url = format!("{}/groups", call.root);
     Ok(page(call.fmt, Page::of(groups, paging, &url, &call.pairs)))
@@ -95,15 +95,16 @@ pub(super) async fn create_group(
     let (name, tags) = call.body(&state, body, api::parse_project_body).await?;
     let home = state.home.clone();
     let project = blocking(move || projects::create_project(&home, &name, None, &tags)).await;
-    // Atlas answers 201 with the new project's address in `Location`.
-    let location = project
-        .as_ref()
-        .ok()
-        .map(|p| format!("{}/groups/{}", call.root, p.id));
+    // Atlas answers 201 with a `Location` naming its v1.0 root, not the
+    // project (seen in every recording).
+    let location = project.as_ref().ok().map(|_| {
+        let base = call.root.rsplit_once("/api/atlas/").map_or("", |(b, _)| b);
+        format!("{base}/api/atlas/v1.0")
+    });
     let mut response = outcome(
         call.fmt,
         201,
-        project.map(|p| ProjectEntry::new(&p, &call.root)),
+        project.map(|p| ProjectEntry::new(&call.registry, &p, &call.root)),
     );
     if let Some(v) = location.and_then(|l| HeaderValue::from_str(&l).ok()) {
         response.headers_mut().insert(header::LOCATION, v);
@@ -125,7 +126,7 @@ pub(super) async fn patch_group(
     Ok(outcome(
         call.fmt,
         200,
-        project.map(|p| ProjectEntry::new(&p, &call.root)),
+        project.map(|p| ProjectEntry::new(&call.registry, &p, &call.root)),
     ))
 }
 
@@ -149,7 +150,7 @@ pub(super) async fn get_group(call: Call<String, Reader>) -> Answer {
     Ok(outcome(
         call.fmt,
         200,
-        project.map(|p| ProjectEntry::new(p, &call.root)),
+        project.map(|p| ProjectEntry::new(&call.registry, p, &call.root)),
     ))
 }
 

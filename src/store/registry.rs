@@ -247,6 +247,19 @@ impl Registry {
     pub fn project(&self, id: &str) -> Option<&Project> {
         self.projects.iter().find(|p| p.id.eq_ignore_ascii_case(id))
     }
+
+    /// The organization its projects belong to: the first one a project
+    /// records; when none does, one derived from the first project's id
+    /// (ours: stable, so answers do not change between runs); `None`
+    /// without projects.
+    pub fn organization(&self) -> Option<String> {
+        if let Some(org) = self.projects.iter().find_map(|p| p.org_id.clone()) {
+            return Some(org);
+        }
+        let first = self.projects.first()?;
+        let digest = openssl::sha::sha256(format!("organization of {}", first.id).as_bytes());
+        Some(digest[..12].iter().map(|b| format!("{b:02x}")).collect())
+    }
 }
 
 /// The registry file's text; invalid UTF-8 is an error at its position.

@@ -241,9 +241,10 @@ fn projects_are_created_renamed_tagged_and_deleted_as_atlas_records() {
     assert_eq!(created.status, 201, "{}", created.body);
     let v = json(&created);
     let id = v["id"].as_str().unwrap().to_string();
+    // Recorded: the Location names the v1.0 root, not the project.
     assert_eq!(
         created.header("location"),
-        Some(format!("{groups}/{id}").as_str())
+        Some(format!("{}/api/atlas/v1.0", server.base).as_str())
     );
     let keys: Vec<&String> = v.as_object().unwrap().keys().collect();
     assert_eq!(
@@ -269,14 +270,21 @@ fn projects_are_created_renamed_tagged_and_deleted_as_atlas_records() {
         org.len() == 24 && org.bytes().all(|b| b.is_ascii_hexdigit()),
         "{org}"
     );
-    // A second project joins the same organization.
+    // A second project joins the same organization; the spec's writable
+    // regionUsageRestrictions is taken.
     let other = json(&digest_call(
         ORG,
         "POST",
         &groups,
-        Some(r#"{"name":"prod"}"#),
+        Some(r#"{"name":"prod","regionUsageRestrictions":"COMMERCIAL_FED_RAMP_REGIONS_ONLY"}"#),
     ));
     assert_eq!(other["orgId"], org);
+    // The hand-written project has neither orgId nor created in the
+    // registry; it is served with both, as Atlas always has them: the
+    // registry's organization and the time its ObjectId id begins with.
+    let written = json(&digest_call(ORG, "GET", &format!("{groups}/{GID}"), None));
+    assert_eq!(written["orgId"], org);
+    assert_eq!(written["created"], "2020-07-02T09:19:42Z");
     // PATCH: name and tags, 200.
     let one = format!("{groups}/{id}");
     let patched = digest_call(
