@@ -92,6 +92,21 @@ impl ProjectEntry {
     }
 }
 
+/// 32 random hex digits as an RFC 4122 version-4 UUID, as Atlas's private
+/// keys are: the version digit `4`, the variant digit one of `8`-`b`.
+fn uuid_v4(hex: &str) -> String {
+    let variant = u8::from_str_radix(&hex[16..17], 16).map_or(8, |v| (v & 0x3) | 0x8);
+    format!(
+        "{}-{}-4{}-{:x}{}-{}",
+        &hex[..8],
+        &hex[8..12],
+        &hex[13..16],
+        variant,
+        &hex[17..20],
+        &hex[20..32]
+    )
+}
+
 /// The creation time an ObjectId carries in its first four bytes.
 fn object_id_time(id: &str) -> Option<OffsetDateTime> {
     let seconds = u32::from_str_radix(id.get(..8)?, 16).ok()?;
@@ -253,15 +268,7 @@ pub fn create_api_key(home: &Home, desc: &str, roles: Vec<KeyRole>) -> Result<Cr
             break letters;
         }
     };
-    let hex = random_hex(16)?;
-    let private_key = format!(
-        "{}-{}-{}-{}-{}",
-        &hex[..8],
-        &hex[8..12],
-        &hex[12..16],
-        &hex[16..20],
-        &hex[20..]
-    );
+    let private_key = uuid_v4(&random_hex(16)?);
     let key = Credential::new(
         CredentialKind::ApiKey,
         Some(desc.to_string()),
@@ -417,6 +424,27 @@ fn masked_chars(secret: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn private_keys_are_version_4_uuids() {
+        for hex in [
+            "00000000000000000000000000000000",
+            "ffffffffffffffffffffffffffffffff",
+        ] {
+            let key = uuid_v4(hex);
+            let parts: Vec<&str> = key.split('-').collect();
+            assert_eq!(
+                parts.iter().map(|p| p.len()).collect::<Vec<_>>(),
+                [8, 4, 4, 4, 12]
+            );
+            assert!(parts[2].starts_with('4'), "{key}");
+            assert!(parts[3].starts_with(['8', '9', 'a', 'b']), "{key}");
+        }
+        assert_eq!(
+            uuid_v4("754c88080ba831538eea0123456789ab"),
+            "754c8808-0ba8-4153-8eea-0123456789ab"
+        );
+    }
 
     #[test]
     fn private_keys_are_masked_but_their_end() {

@@ -278,6 +278,11 @@ fn api_keys_are_shown_once_and_masked_after() {
         "{public}"
     );
     assert_eq!(private.len(), 36);
+    // An RFC 4122 version-4 UUID, as Atlas's are, by Python's own parser.
+    let python = python_with(&[]);
+    let script = "import sys, uuid; u = uuid.UUID(sys.argv[1]); print(u.version, u.variant == uuid.RFC_4122)";
+    let parsed = script_ok(std::process::Command::new(&python).args(["-c", script, &private]));
+    assert_eq!(parsed.trim(), "4 True", "{private}");
     // Atlas's shape: desc, id (24 hex), links under the organization,
     // privateKey, publicKey, roles (ORG_MEMBER with the org, then the
     // project role).
