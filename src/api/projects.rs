@@ -121,6 +121,7 @@ pub fn create_project(
     id: Option<&str>,
     tags: &[Label],
 ) -> Result<Project, Error> {
+    let now = OffsetDateTime::now_utc();
     let mut edit = home.edit_registry()?;
     check_project_name(name)?;
     if edit
@@ -142,7 +143,7 @@ pub fn create_project(
             }
             id
         }
-        None => fresh_project_id(&edit.registry)?,
+        None => fresh_project_id(&edit.registry, now)?,
     };
     // The registry's organization, else a new one.
     let org = match edit.registry.organization() {
@@ -150,7 +151,7 @@ pub fn create_project(
         None => random_hex(12)?,
     };
     let index = edit.registry.projects.len();
-    edit.add_project(&id, Some(name), &org, OffsetDateTime::now_utc())?;
+    edit.add_project(&id, Some(name), &org, now)?;
     if !tags.is_empty() {
         edit.set_project(index, None, Some(tags))?;
     }
@@ -245,10 +246,14 @@ fn check_text(attribute: &str, s: &str, max: usize) -> Result<(), ApiError> {
     Ok(())
 }
 
-/// A random 24-hex project id that the registry does not use yet.
-pub fn fresh_project_id(registry: &Registry) -> Result<String, Error> {
+/// A new project id that the registry does not use yet, an ObjectId as
+/// Atlas's are: the creation time `now` in its first four bytes, then
+/// eight random ones.
+pub fn fresh_project_id(registry: &Registry, now: OffsetDateTime) -> Result<String, Error> {
+    // ObjectId seconds are 32-bit: a clock past 2106 wraps, as MongoDB's do.
+    let seconds = now.unix_timestamp() as u32;
     loop {
-        let id = random_hex(12)?;
+        let id = format!("{seconds:08x}{}", random_hex(8)?);
         if registry.project(&id).is_none() {
             return Ok(id);
         }

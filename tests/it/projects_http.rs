@@ -246,6 +246,14 @@ fn projects_are_created_renamed_tagged_and_deleted_as_atlas_records() {
         created.header("location"),
         Some(format!("{}/api/atlas/v1.0", server.base).as_str())
     );
+    // An ObjectId, as Atlas's: its first four bytes are its creation time.
+    let created_at = time::OffsetDateTime::parse(
+        v["created"].as_str().unwrap(),
+        &time::format_description::well_known::Rfc3339,
+    )
+    .unwrap();
+    let id_seconds = i64::from(u32::from_str_radix(&id[..8], 16).unwrap());
+    assert_eq!(id_seconds, created_at.unix_timestamp(), "{id}");
     let keys: Vec<&String> = v.as_object().unwrap().keys().collect();
     assert_eq!(
         keys,
