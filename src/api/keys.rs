@@ -90,13 +90,14 @@ impl ApiKeyEntry {
     }
 }
 
-/// The organization of the first project `key` holds a role in, if the
-/// registry records one.
+/// The organization of the first project `key` holds a role in, else the
+/// registry's.
 fn org_of(registry: &Registry, key: &Credential) -> Option<String> {
     key.roles
         .iter()
         .filter_map(|r| r.group_id.as_deref())
         .find_map(|g| registry.project(g).and_then(|p| p.org_id.clone()))
+        .or_else(|| registry.organization())
 }
 
 fn org_member(org: &str) -> KeyRoleEntry {
@@ -146,6 +147,84 @@ pub fn create_project_key(
         })
         .collect();
     create_api_key(home, desc, roles)
+}
+
+/// The index of the API key whose id (24 hex) or public key is `key`.
+fn key_index(registry: &Registry, key: &str) -> Result<usize, ApiError> {
+    registry
+        .api_keys
+        .iter()
+        .position(|k| key_id(&k.id) == key || k.id == key)
+        .ok_or_else(|| ApiError::new(ErrorCode::ApiKeyNotFound, &[key]))
+}
+
+/// `PATCH /groups/{id}/apiKeys/{apiUserId}` (`atlas projects apiKeys
+/// assign`): the key's roles in the project become `roles` (each once),
+/// its roles elsewhere stay; a key without one in the project gets them.
+pub fn assign_project_roles(
+    home: &Home,
+    group_id: &str,
+    key: &str,
+    roles: &[KeyRoleName],
+) -> Result<Credential, Error> {
+    let mut edit = home.edit_registry()?;
+    let gid = project(&edit.registry, group_id)?.id.clone();
+    let index = key_index(&edit.registry, key)?;
+    let mut held: Vec<KeyRole> = edit.registry.api_keys[index]
+        .roles
+        .iter()
+        .filter(|r| !r.is_in(&gid))
+        .cloned()
+        .collect();
+    for &role_name in roles {
+        let role = KeyRole {
+            role_name,
+            group_id: Some(gid.clone()),
+        };
+        if held.contains(&role) {
+            return Err(ApiError::new(ErrorCode::InvalidAttribute, &["roles"])
+                .with_note("each role is granted once")
+                .into());
+        }
+        held.push(role);
+    }
+    edit.set_credential_roles(CredentialKind::ApiKey, index, &held)?;
+    let registry = edit.commit()?;
+    Ok(registry.api_keys[index].clone())
+}
+
+/// `GET /orgs/{orgId}/apiKeys/{id}`: the key, if `org_id` is the
+/// registry's organization.
+pub fn org_key<'r>(
+    registry: &'r Registry,
+    org_id: &str,
+    key: &str,
+) -> Result<&'r Credential, Error> {
+    check_org(registry, org_id)?;
+    Ok(&registry.api_keys[key_index(registry, key)?])
+}
+
+/// `DELETE /orgs/{orgId}/apiKeys/{id}`: removes the key from the
+/// organization, and so from every project.
+pub fn delete_org_key(home: &Home, org_id: &str, key: &str) -> Result<Credential, Error> {
+    let mut edit = home.edit_registry()?;
+    check_org(&edit.registry, org_id)?;
+    let index = key_index(&edit.registry, key)?;
+    let removed = edit.registry.api_keys[index].clone();
+    edit.remove_credential(CredentialKind::ApiKey, index)?;
+    edit.commit()?;
+    Ok(removed)
+}
+
+/// Refuses an organization other than the registry's (ours: Atlas's
+/// `ORG_NOT_FOUND` is not recorded; a missing resource is).
+fn check_org(registry: &Registry, org_id: &str) -> Result<(), ApiError> {
+    if registry.organization().as_deref() == Some(org_id) {
+        Ok(())
+    } else {
+        let path = format!("/orgs/{org_id}");
+        Err(ApiError::new(ErrorCode::ResourceNotFound, &[&path]))
+    }
 }
 
 /// `DELETE /groups/{id}/apiKeys/{apiUserId}`: the key with this id (or

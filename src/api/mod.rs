@@ -33,8 +33,8 @@ pub use local::{CrlScope, MAX_SERVER_MONTHS, ServerCert, crl_pem, plan_server_ce
 pub use ocsp::{FixedCa, Responder};
 pub use render::render;
 pub use request::{
-    parse_create_body, parse_key_body, parse_new_user_body, parse_paging, parse_project_body,
-    parse_project_patch, parse_user_body, parse_user_security_body,
+    parse_create_body, parse_key_body, parse_key_roles_body, parse_new_user_body, parse_paging,
+    parse_project_body, parse_project_patch, parse_user_body, parse_user_security_body,
 };
 pub use revoke::{revoke_cert, revoke_serial, serial_candidates};
 pub use users::project;

@@ -165,19 +165,7 @@ pub fn parse_key_body(body: &[u8]) -> Result<(String, Vec<KeyRoleName>), ApiErro
     for (key, v) in map {
         match key.as_str() {
             "desc" => desc = Some(string(&key, &v)?),
-            "roles" => {
-                let names: Vec<String> = typed(&key, v)?;
-                let parsed = names
-                    .iter()
-                    .map(|n| {
-                        n.parse::<KeyRoleName>()
-                            .ok()
-                            .filter(|r| *r != KeyRoleName::OrgOwner)
-                    })
-                    .collect::<Option<Vec<_>>>()
-                    .ok_or_else(|| invalid("roles"))?;
-                roles = Some(parsed);
-            }
+            "roles" => roles = Some(role_names(&key, v)?),
             k => return Err(invalid(k)),
         }
     }
@@ -186,6 +174,36 @@ pub fn parse_key_body(body: &[u8]) -> Result<(String, Vec<KeyRoleName>), ApiErro
         Some(r) if !r.is_empty() => Ok((desc, r)),
         _ => Err(ApiError::new(ErrorCode::MissingAttribute, &["roles"])),
     }
+}
+
+/// Parses a `PATCH /groups/{id}/apiKeys/{apiUserId}` body: the key's
+/// `roles` in the project (required, project roles only).
+pub fn parse_key_roles_body(body: &[u8]) -> Result<Vec<KeyRoleName>, ApiError> {
+    let mut roles = None;
+    for (key, v) in object(body)? {
+        match key.as_str() {
+            "roles" => roles = Some(role_names(&key, v)?),
+            k => return Err(ApiError::new(ErrorCode::InvalidAttribute, &[k])),
+        }
+    }
+    match roles {
+        Some(r) if !r.is_empty() => Ok(r),
+        _ => Err(ApiError::new(ErrorCode::MissingAttribute, &["roles"])),
+    }
+}
+
+/// A list of project role names; `ORG_OWNER` is no project's.
+fn role_names(key: &str, v: serde_json::Value) -> Result<Vec<KeyRoleName>, ApiError> {
+    let names: Vec<String> = typed(key, v)?;
+    names
+        .iter()
+        .map(|n| {
+            n.parse::<KeyRoleName>()
+                .ok()
+                .filter(|r| *r != KeyRoleName::OrgOwner)
+        })
+        .collect::<Option<Vec<_>>>()
+        .ok_or_else(|| ApiError::new(ErrorCode::InvalidAttribute, &["roles"]))
 }
 
 /// Parses a project body (`POST /groups`): `name` is required, `tags`

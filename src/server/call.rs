@@ -248,6 +248,20 @@ impl Params for (String, String, String) {
     }
 }
 
+/// `/orgs/{orgId}/apiKeys/{apiUserId}`: an organization and a key, no
+/// project.
+#[derive(serde::Deserialize)]
+pub(super) struct OrgKey(pub(super) String, pub(super) String);
+
+impl Params for OrgKey {
+    fn read(parts: &mut Parts) -> impl Future<Output = Option<Self>> + Send {
+        path_params(parts)
+    }
+    fn group(&self) -> Option<&str> {
+        None
+    }
+}
+
 /// A path without parameters (`/groups`).
 impl Params for () {
     fn read(_: &mut Parts) -> impl Future<Output = Option<Self>> + Send {

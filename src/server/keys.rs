@@ -8,10 +8,11 @@ use std::sync::Arc;
 use axum::body::Body;
 use axum::extract::State;
 
-use super::call::{Call, ProjectOwner, Reader, blocking};
+use super::call::{Call, OrgKey, OrgOwner, ProjectOwner, Reader, blocking};
 use super::respond::{Answer, failure, outcome, page, respond};
 use super::state::AppState;
 use crate::api::keys::{self, ApiKeyEntry};
+use crate::api::projects::masked;
 use crate::api::{self, Error, Page};
 
 /// `GET /groups/{id}/apiKeys`.
@@ -56,6 +57,60 @@ pub(super) async fn delete_key(
     let (gid, id) = call.params;
     Ok(
         match blocking(move || keys::remove_from_project(&home, &gid, &id)).await {
+            Ok(_) => respond(204, call.fmt.version.content_type(), Body::empty()),
+            Err(e) => failure(call.fmt, e),
+        },
+    )
+}
+
+/// `PATCH /groups/{id}/apiKeys/{apiUserId}` (`atlas projects apiKeys
+/// assign`): the key's roles in the project; 200 with the key (recorded).
+pub(super) async fn assign_key(
+    State(state): State<Arc<AppState>>,
+    call: Call<(String, String), ProjectOwner>,
+    body: Body,
+) -> Answer {
+    let roles = call.body(&state, body, api::parse_key_roles_body).await?;
+    let home = state.home.clone();
+    let (gid, id) = call.params.clone();
+    let assigned = blocking(move || {
+        let key = keys::assign_project_roles(&home, &gid, &id, &roles)?;
+        Ok::<_, Error>((home.registry()?, key))
+    })
+    .await;
+    Ok(outcome(
+        call.fmt,
+        200,
+        // As its own answer shows a key (seen): ORG_MEMBER first; the
+        // private key masked, as only its creation shows it whole.
+        assigned.map(|(registry, key)| {
+            ApiKeyEntry::new(&registry, &key, masked(&key.secret), &call.root)
+        }),
+    ))
+}
+
+/// `GET /orgs/{orgId}/apiKeys/{apiUserId}`: where every key's `self` link
+/// points; Organization Owner.
+pub(super) async fn get_org_key(call: Call<OrgKey, OrgOwner>) -> Answer {
+    let OrgKey(org, id) = &call.params;
+    let key = keys::org_key(&call.registry, org, id);
+    Ok(outcome(
+        call.fmt,
+        200,
+        key.map(|k| ApiKeyEntry::in_list(&call.registry, k, &call.root)),
+    ))
+}
+
+/// `DELETE /orgs/{orgId}/apiKeys/{apiUserId}`: 204; the Atlas CLI's tests
+/// clean up their keys here. Organization Owner.
+pub(super) async fn delete_org_key(
+    State(state): State<Arc<AppState>>,
+    call: Call<OrgKey, OrgOwner>,
+) -> Answer {
+    let home = state.home.clone();
+    let OrgKey(org, id) = call.params;
+    Ok(
+        match blocking(move || keys::delete_org_key(&home, &org, &id)).await {
             Ok(_) => respond(204, call.fmt.version.content_type(), Body::empty()),
             Err(e) => failure(call.fmt, e),
         },

@@ -60,7 +60,11 @@ pub(super) fn router(state: Arc<AppState>) -> Router {
             )
             .route(
                 "/groups/{gid}/apiKeys/{id}",
-                axum::routing::delete(keys::delete_key),
+                axum::routing::delete(keys::delete_key).patch(keys::assign_key),
+            )
+            .route(
+                "/orgs/{org}/apiKeys/{id}",
+                get(keys::get_org_key).delete(keys::delete_org_key),
             )
             .route(
                 "/groups/{gid}/userSecurity",

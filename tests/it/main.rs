@@ -5,6 +5,7 @@
 
 mod common;
 
+mod api_keys_http;
 mod atlas_cli;
 mod bad_input;
 mod bounds;

@@ -1,0 +1,95 @@
+//! Project API keys over HTTP as the Atlas CLI's `TestAtlasProjectAPIKeys`
+//! records them: create, assign (`PATCH`), and the cleanup through the
+//! organization's `DELETE /orgs/{orgId}/apiKeys/{id}`, where every key's
+//! `self` link points.
+
+use super::manage_http::{ORG, OWNER, home_and_server, json};
+use crate::common::*;
+
+#[test]
+fn a_key_is_created_assigned_and_deleted_where_its_link_points() {
+    let (home, server) = home_and_server();
+    let keys = format!("{}/groups/{GID}/apiKeys", server.api("v2"));
+    let created = digest_call(
+        OWNER,
+        "POST",
+        &keys,
+        Some(r#"{"desc":"e2e","roles":["GROUP_OWNER"]}"#),
+    );
+    assert_eq!(created.status, 200, "{}", created.body);
+    let key = json(&created);
+    let id = key["id"].as_str().unwrap().to_string();
+    let link = key["links"][0]["href"].as_str().unwrap().to_string();
+    let org = link
+        .split("/orgs/")
+        .nth(1)
+        .and_then(|rest| rest.split('/').next())
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        link,
+        format!("{}/orgs/{org}/apiKeys/{id}", server.api("v2"))
+    );
+
+    // Assign: the key's roles in the project become the ones sent.
+    let one = format!("{keys}/{id}");
+    let assigned = digest_call(
+        OWNER,
+        "PATCH",
+        &one,
+        Some(r#"{"roles":["GROUP_READ_ONLY"]}"#),
+    );
+    assert_eq!(assigned.status, 200, "{}", assigned.body);
+    let roles = &json(&assigned)["roles"];
+    // As its own answer shows a key (recorded): ORG_MEMBER, then the
+    // project's roles; the private key masked.
+    assert_eq!(
+        roles,
+        &serde_json::json!([
+            {"orgId": org, "roleName": "ORG_MEMBER"},
+            {"groupId": GID, "roleName": "GROUP_READ_ONLY"}
+        ])
+    );
+    let private = json(&assigned)["privateKey"].as_str().unwrap().to_string();
+    assert!(private.starts_with("********-"), "{private}");
+    let twice = digest_call(
+        OWNER,
+        "PATCH",
+        &one,
+        Some(r#"{"roles":["GROUP_OWNER","GROUP_OWNER"]}"#),
+    );
+    assert_eq!(json(&twice)["errorCode"], "INVALID_ATTRIBUTE");
+
+    // The organization's endpoints: Organization Owner only, this
+    // organization only.
+    assert_eq!(
+        json(&digest_call(OWNER, "GET", &link, None))["errorCode"],
+        "USER_UNAUTHORIZED"
+    );
+    let got = digest_call(ORG, "GET", &link, None);
+    assert_eq!(got.status, 200, "{}", got.body);
+    assert_eq!(json(&got)["id"], id.as_str());
+    let elsewhere = link.replace(&org, "0123456789abcdef01234567");
+    assert_eq!(digest_call(ORG, "GET", &elsewhere, None).status, 404);
+    let before = registry_of(&home);
+    assert_eq!(digest_call(ORG, "DELETE", &link, None).status, 204);
+    assert_ne!(registry_of(&home), before);
+    let gone = digest_call(ORG, "GET", &link, None);
+    assert_eq!(
+        (gone.status, json(&gone)["errorCode"].as_str()),
+        (404, Some("API_KEY_NOT_FOUND"))
+    );
+    let listed = json(&digest_call(OWNER, "GET", &keys, None));
+    assert!(
+        listed["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|k| k["id"] != id.as_str()),
+        "{listed}"
+    );
+}
+
+fn registry_of(home: &TestHome) -> String {
+    std::fs::read_to_string(home.path().join("users.toml")).unwrap()
+}
