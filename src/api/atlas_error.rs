@@ -41,6 +41,7 @@ atlas_enum! {
         ServiceAccountNotFound = "SERVICE_ACCOUNT_NOT_FOUND", "No service account with client ID %s exists.";
         UserNotFound = "USER_NOT_FOUND", "No user with username %s exists.";
         DatabaseUsernameCannotBeChanged = "DATABASE_USERNAME_CANNOT_BE_CHANGED", "Cannot modify the username of an existing database user.";
+        GroupNameNotFound = "GROUP_NAME_NOT_FOUND", "No group with name %s exists.";
         // Ours: Atlas's code for its own cap is not recorded.
         CredentialLimitExceeded = "CREDENTIAL_LIMIT_EXCEEDED", "The organization already has the maximum of %s %s.";
     }
@@ -57,6 +58,7 @@ impl ErrorCode {
             | ResourceNotFound
             | ApiKeyNotFound
             | ServiceAccountNotFound
+            | GroupNameNotFound
             | UserNotFound => 404,
             UserAlreadyExists | GroupAlreadyExists | DatabaseUsernameCannotBeChanged => 409,
             InvalidVersionDate => 406,

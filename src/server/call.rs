@@ -262,6 +262,19 @@ impl Params for OrgKey {
     }
 }
 
+/// `/groups/byName/{name}`: a project's name, looked up by the handler.
+#[derive(serde::Deserialize)]
+pub(super) struct ByName(pub(super) String);
+
+impl Params for ByName {
+    fn read(parts: &mut Parts) -> impl Future<Output = Option<Self>> + Send {
+        path_params(parts)
+    }
+    fn group(&self) -> Option<&str> {
+        None
+    }
+}
+
 /// A path without parameters (`/groups`).
 impl Params for () {
     fn read(_: &mut Parts) -> impl Future<Output = Option<Self>> + Send {

@@ -10,7 +10,7 @@ use axum::extract::State;
 use axum::http::{HeaderValue, header};
 
 use super::access::sees;
-use super::call::{Anyone, Call, OrgOwner, ProjectOwner, Reader, Writer, blocking};
+use super::call::{Anyone, ByName, Call, OrgOwner, ProjectOwner, Reader, Writer, blocking};
 use super::respond::{Answer, failure, outcome, page, respond};
 use super::state::AppState;
 use crate::api::customer_x509;
@@ -18,7 +18,7 @@ use crate::api::json::UserEntry;
 use crate::api::keys::SystemStatus;
 use crate::api::manage::{self, Changed};
 use crate::api::projects::{self, ProjectEntry};
-use crate::api::{self, Error, Page};
+use crate::api::{self, ApiError, Error, ErrorCode, Page};
 
 type UserPath = (String, String, String);
 
@@ -194,6 +194,21 @@ pub(super) async fn disable_customer_x509(
     let gid = call.params;
     let settings = blocking(move || customer_x509::disable(&home, &gid)).await;
     Ok(outcome(call.fmt, 202, settings))
+}
+
+/// `GET /groups/byName/{name}` (Terraform's `mongodbatlas_project` data
+/// source): the project of that name, for a key that may read it; one it
+/// may not read is as missing (ours).
+pub(super) async fn get_group_by_name(call: Call<ByName, Anyone>) -> Answer {
+    let ByName(name) = &call.params;
+    let found = call
+        .registry
+        .projects
+        .iter()
+        .find(|p| p.name.as_deref() == Some(name.as_str()) && sees(&call.caller, &p.id))
+        .map(|p| ProjectEntry::new(&call.registry, p, &call.root))
+        .ok_or_else(|| Error::from(ApiError::new(ErrorCode::GroupNameNotFound, &[name])));
+    Ok(outcome(call.fmt, 200, found))
 }
 
 /// `GET /api/atlas/v2` (getSystemStatus): any valid key or service

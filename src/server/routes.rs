@@ -30,6 +30,7 @@ pub(super) fn router(state: Arc<AppState>) -> Router {
     let api = |v: Version| {
         Router::new()
             .route("/", get(manage::system_status))
+            .route("/groups/byName/{name}", get(manage::get_group_by_name))
             .route(
                 "/groups/{gid}/databaseUsers",
                 get(list_users).post(manage::create_user),

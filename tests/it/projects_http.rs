@@ -366,3 +366,35 @@ fn projects_are_created_renamed_tagged_and_deleted_as_atlas_records() {
         serde_json::json!([{"key": "team", "value": "core"}])
     );
 }
+
+#[test]
+fn a_project_is_found_by_its_name_by_keys_that_may_read_it() {
+    let (_home, server) = home_and_server();
+    let by_name = |key: &str, name: &str| {
+        digest_call(
+            key,
+            "GET",
+            &format!("{}/groups/byName/{name}", server.api("v2")),
+            None,
+        )
+    };
+    let found = by_name(READER, "test");
+    assert_eq!(found.status, 200, "{}", found.body);
+    let v = json(&found);
+    assert_eq!(v["id"], GID);
+    assert_eq!(v["name"], "test");
+    assert_eq!(
+        v["links"].as_array().unwrap().len(),
+        7,
+        "its own answer's links"
+    );
+    for (key, name) in [(READER, "nope"), ("outsider:outsider-secret", "test")] {
+        let missing = by_name(key, name);
+        assert_eq!(missing.status, 404, "{key} {name}");
+        assert_eq!(json(&missing)["errorCode"], "GROUP_NAME_NOT_FOUND");
+        assert_eq!(
+            json(&missing)["detail"],
+            format!("No group with name {name} exists.")
+        );
+    }
+}
