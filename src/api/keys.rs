@@ -10,7 +10,7 @@ use super::error::Error;
 use super::json::Link;
 use super::projects::{create_api_key, key_id, masked};
 use super::users::project;
-use crate::model::{Credential, CredentialKind, KeyRole, KeyRoleName};
+use crate::model::{Credential, CredentialKind, KeyRole, KeyRoleName, hex};
 use crate::store::{Home, Registry};
 
 /// A project API key in Atlas's shape (`ApiKeyUserDetails`).
@@ -292,10 +292,7 @@ impl SystemStatus {
             public_key: key.id.clone(),
             roles: role_entries(&key.roles),
         });
-        let build = openssl::sha::sha256(env!("CARGO_PKG_VERSION").as_bytes())[..20]
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
+        let build = hex(&openssl::sha::sha256(env!("CARGO_PKG_VERSION").as_bytes())[..20]);
         SystemStatus {
             api_key,
             app_name: "MongoDB Atlas",

@@ -403,10 +403,7 @@ pub fn masked(secret: &str) -> String {
 /// registry names by its public key alone, the first 12 bytes of that
 /// public key's SHA-256, so it stays the same from run to run (ours).
 pub fn key_id(public_key: &str) -> String {
-    openssl::sha::sha256(public_key.as_bytes())[..12]
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    crate::model::hex(&openssl::sha::sha256(public_key.as_bytes())[..12])
 }
 
 /// Every character starred but the last ones, dashes kept.

@@ -21,7 +21,7 @@ pub use credential::{
 };
 pub use kind::{AuthFields, AwsIamType, Database, LdapAuthType, OidcAuthType, UserKind, X509Type};
 pub use names::{AtlasName, UnknownName};
-pub use text::{escape_hidden, is_hidden, is_valid_username};
+pub use text::{escape_hidden, hex, is_hidden, is_valid_username};
 pub use user::{
     DatabaseUser, Label, MAX_USERS_PER_PROJECT, Months, Project, Role, Scope, ScopeKind,
     UserDetails, is_project_id,

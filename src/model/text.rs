@@ -4,6 +4,12 @@
 /// Longest username (in characters) accepted as a certificate subject.
 pub const MAX_USERNAME_CHARS: usize = 1024;
 
+/// `bytes` as lowercase hex, two digits a byte (ids, fingerprints,
+/// digests).
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 /// True when `username` can be a managed X.509 subject: not empty, at most
 /// [`MAX_USERNAME_CHARS`], and nothing that does not show as itself:
 /// control, format, separator-line/paragraph, private-use, surrogate and

@@ -3,11 +3,13 @@
 
 use openssl::error::ErrorStack;
 
+use crate::model::hex;
+
 /// `bytes` random bytes as lowercase hex (ids, secrets).
 pub fn random_hex(bytes: usize) -> Result<String, ErrorStack> {
     let mut buf = vec![0u8; bytes];
     openssl::rand::rand_bytes(&mut buf)?;
-    Ok(buf.iter().map(|b| format!("{b:02x}")).collect())
+    Ok(hex(&buf))
 }
 
 /// `n` random lowercase ASCII letters, uniformly drawn.

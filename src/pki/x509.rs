@@ -57,7 +57,7 @@ pub fn asn1_time(t: OffsetDateTime) -> Result<Asn1Time, ErrorStack> {
 /// Lowercase hex SHA-256 of the certificate's DER.
 pub fn fingerprint(cert: &X509) -> Result<String, ErrorStack> {
     let digest = cert.digest(MessageDigest::sha256())?;
-    Ok(digest.iter().map(|b| format!("{b:02x}")).collect())
+    Ok(crate::model::hex(&digest))
 }
 
 /// The Atlas response body: certificate PEM then PKCS#8 key PEM, LF line

@@ -18,7 +18,7 @@ use base64::engine::general_purpose::STANDARD;
 use md5::Md5;
 use sha2::{Digest as _, Sha256};
 
-use crate::model::Credential;
+use crate::model::{Credential, hex};
 use crate::store::Registry;
 
 /// The realm Atlas uses.
@@ -238,10 +238,6 @@ fn now_secs() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs())
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn md5_hex(s: &str) -> String {

@@ -258,7 +258,7 @@ impl Registry {
         }
         let first = self.projects.first()?;
         let digest = openssl::sha::sha256(format!("organization of {}", first.id).as_bytes());
-        Some(digest[..12].iter().map(|b| format!("{b:02x}")).collect())
+        Some(crate::model::hex(&digest[..12]))
     }
 }
 
