@@ -170,8 +170,8 @@ mod tests {
     use crate::pki::KeyType;
     use crate::pki::seeded::Seed;
 
-    #[test]
-    fn openssl_reads_it_and_it_is_the_same_each_time() {
+    /// An EC key and a self-signed certificate for it (`CN=p12`, a day).
+    fn key_and_cert() -> (PKey<Private>, X509) {
         let key = KeyType::EcP256.generate().unwrap();
         let mut name = openssl::x509::X509NameBuilder::new().unwrap();
         name.append_entry_by_text("CN", "p12").unwrap();
@@ -185,7 +185,12 @@ mod tests {
         b.set_not_after(&openssl::asn1::Asn1Time::days_from_now(1).unwrap())
             .unwrap();
         b.sign(&key, MessageDigest::sha256()).unwrap();
-        let cert = b.build();
+        (key, b.build())
+    }
+
+    #[test]
+    fn openssl_reads_it_and_it_is_the_same_each_time() {
+        let (key, cert) = key_and_cert();
         let seed = Seed::new("p12").unwrap();
         let make = || {
             let mut stream = seed.stream("t", "pkcs12").unwrap();
@@ -221,16 +226,7 @@ mod tests {
 
     #[test]
     fn bag_attributes_are_in_der_set_order() {
-        let key = KeyType::EcP256.generate().unwrap();
-        let mut name = openssl::x509::X509NameBuilder::new().unwrap();
-        name.append_entry_by_text("CN", "p12").unwrap();
-        let name = name.build();
-        let mut b = X509::builder().unwrap();
-        b.set_subject_name(&name).unwrap();
-        b.set_issuer_name(&name).unwrap();
-        b.set_pubkey(&key).unwrap();
-        b.sign(&key, MessageDigest::sha256()).unwrap();
-        let cert = b.build();
+        let (key, cert) = key_and_cert();
         let position = |haystack: &[u8], needle: &[u8]| {
             haystack
                 .windows(needle.len())
