@@ -226,7 +226,7 @@ mod tests {
 
     #[test]
     fn bag_attributes_are_in_der_set_order() {
-        let (key, cert) = key_and_cert();
+        let (_, cert) = key_and_cert();
         let position = |haystack: &[u8], needle: &[u8]| {
             haystack
                 .windows(needle.len())
