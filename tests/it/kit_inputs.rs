@@ -7,6 +7,12 @@ use std::os::unix::ffi::OsStrExt;
 use super::kit_clusters::{cluster_home, configs};
 use crate::common::*;
 
+/// Asserts that `run` failed saying `message`.
+fn refused(run: &std::process::Output, message: &str) {
+    assert!(!run.status.success(), "{message}");
+    assert!(stderr(run).contains(message), "{}", stderr(run));
+}
+
 #[test]
 fn members_that_are_not_one_host_each_are_refused() {
     let home = cluster_home();
@@ -34,9 +40,7 @@ fn members_that_are_not_one_host_each_are_refused() {
         for m in &members {
             all.extend(["--member", m]);
         }
-        let run = home.run(&all);
-        assert!(!run.status.success(), "{all:?}");
-        assert!(stderr(&run).contains(message), "{all:?}: {}", stderr(&run));
+        refused(&home.run(&all), message);
     }
     let run = home.run(&[
         "local-kit",
@@ -49,12 +53,7 @@ fn members_that_are_not_one_host_each_are_refused() {
         "--member",
         "db1.example.test:27017",
     ]);
-    assert!(!run.status.success());
-    assert!(
-        stderr(&run).contains("with --member each HOST:PORT gives its own"),
-        "{}",
-        stderr(&run)
-    );
+    refused(&run, "with --member each HOST:PORT gives its own");
     assert_eq!(snapshot(home.path()), before);
 }
 
@@ -100,12 +99,7 @@ fn ipv6_members_odd_characters_and_non_utf8_paths() {
         .arg(&bad)
         .output()
         .unwrap();
-    assert!(!run.status.success());
-    assert!(
-        stderr(&run).contains("is not valid UTF-8"),
-        "{}",
-        stderr(&run)
-    );
+    refused(&run, "is not valid UTF-8");
     assert_eq!(snapshot(home.path()), before);
 }
 
