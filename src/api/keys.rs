@@ -10,7 +10,7 @@ use super::error::Error;
 use super::json::Link;
 use super::projects::{create_api_key, key_id, masked};
 use super::users::project;
-use crate::model::{Credential, CredentialKind, KeyRole, KeyRoleName, hex};
+use crate::model::{Credential, CredentialKind, KeyRole, KeyRoleName, hex, repeated_role};
 use crate::store::{Home, Registry};
 
 /// A project API key in Atlas's shape (`ApiKeyUserDetails`).
@@ -176,17 +176,14 @@ pub fn assign_project_roles(
         .filter(|r| !r.is_in(&gid))
         .cloned()
         .collect();
-    for &role_name in roles {
-        let role = KeyRole {
-            role_name,
-            group_id: Some(gid.clone()),
-        };
-        if held.contains(&role) {
-            return Err(ApiError::new(ErrorCode::InvalidAttribute, &["roles"])
-                .with_note("each role is granted once")
-                .into());
-        }
-        held.push(role);
+    held.extend(roles.iter().map(|&role_name| KeyRole {
+        role_name,
+        group_id: Some(gid.clone()),
+    }));
+    if repeated_role(&held).is_some() {
+        return Err(ApiError::new(ErrorCode::InvalidAttribute, &["roles"])
+            .with_note("each role is granted once")
+            .into());
     }
     edit.set_credential_roles(CredentialKind::ApiKey, index, &held)?;
     let registry = edit.commit()?;
