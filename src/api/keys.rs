@@ -8,9 +8,9 @@ use serde::Serialize;
 use super::atlas_error::{ApiError, ErrorCode};
 use super::error::Error;
 use super::json::Link;
-use super::projects::{create_api_key, key_id, masked};
+use super::projects::{create_api_key, each_role_once, key_id, masked};
 use super::users::project;
-use crate::model::{Credential, CredentialKind, KeyRole, KeyRoleName, hex, repeated_role};
+use crate::model::{Credential, CredentialKind, KeyRole, KeyRoleName, hex};
 use crate::store::{Home, Registry};
 
 /// A project API key in Atlas's shape (`ApiKeyUserDetails`).
@@ -180,11 +180,7 @@ pub fn assign_project_roles(
         role_name,
         group_id: Some(gid.clone()),
     }));
-    if repeated_role(&held).is_some() {
-        return Err(ApiError::new(ErrorCode::InvalidAttribute, &["roles"])
-            .with_note("each role is granted once")
-            .into());
-    }
+    each_role_once(&held)?;
     edit.set_credential_roles(CredentialKind::ApiKey, index, &held)?;
     let registry = edit.commit()?;
     Ok(registry.api_keys[index].clone())

@@ -352,16 +352,22 @@ fn check_new(edit: &Edit, kind: CredentialKind, roles: &[KeyRole]) -> Result<(),
     if roles.is_empty() {
         return Err(ApiError::new(ErrorCode::MissingAttribute, &["roles"]));
     }
-    if repeated_role(roles).is_some() {
-        return Err(ApiError::new(ErrorCode::InvalidAttribute, &["roles"])
-            .with_note("each role is granted once"));
-    }
+    each_role_once(roles)?;
     for role in roles {
         if let Some(g) = &role.group_id {
             project(&edit.registry, g)?;
         }
     }
     Ok(())
+}
+
+/// Refuses roles that name one role twice: a credential holds each once.
+pub(crate) fn each_role_once(roles: &[KeyRole]) -> Result<(), ApiError> {
+    match repeated_role(roles) {
+        Some(_) => Err(ApiError::new(ErrorCode::InvalidAttribute, &["roles"])
+            .with_note("each role is granted once")),
+        None => Ok(()),
+    }
 }
 
 /// `projects apiKeys delete`: removes the key with this public key.
