@@ -42,6 +42,12 @@ atlas_enum! {
         UserNotFound = "USER_NOT_FOUND", "No user with username %s exists.";
         DatabaseUsernameCannotBeChanged = "DATABASE_USERNAME_CANNOT_BE_CHANGED", "Cannot modify the username of an existing database user.";
         GroupNameNotFound = "GROUP_NAME_NOT_FOUND", "No group with name %s exists.";
+        ClusterNotFound = "CLUSTER_NOT_FOUND", "No cluster named %s exists in group %s.";
+        TeamNotFound = "TEAM_NOT_FOUND", "No team with ID %s exists.";
+        // Ours, the three below: Atlas's codes are not recorded.
+        LimitNotFound = "LIMIT_NOT_FOUND", "No project limit named %s exists.";
+        LimitOutOfRange = "LIMIT_OUT_OF_RANGE", "The limit %s must be from 1 to %s.";
+        ClusterLimitExceeded = "CLUSTER_LIMIT_EXCEEDED", "The project already has the maximum of %s local clusters.";
         // Ours: Atlas's code for its own cap is not recorded.
         CredentialLimitExceeded = "CREDENTIAL_LIMIT_EXCEEDED", "The organization already has the maximum of %s %s.";
     }
@@ -59,6 +65,9 @@ impl ErrorCode {
             | ApiKeyNotFound
             | ServiceAccountNotFound
             | GroupNameNotFound
+            | LimitNotFound
+            | ClusterNotFound
+            | TeamNotFound
             | UserNotFound => 404,
             UserAlreadyExists | GroupAlreadyExists | DatabaseUsernameCannotBeChanged => 409,
             InvalidVersionDate => 406,

@@ -13,7 +13,10 @@ use x509_cert::ext::pkix::BasicConstraints;
 
 use super::atlas_error::{ApiError, ErrorCode};
 use super::error::Error;
+use super::ldap::LdapSettings;
 use super::manage::locate;
+use super::project_state;
+use super::request::SecurityPatch;
 use crate::pki::asn1_time;
 use crate::store::{Home, ca};
 
@@ -22,7 +25,7 @@ use crate::store::{Home, ca};
 #[serde(rename_all = "camelCase")]
 pub struct UserSecurity {
     customer_x509: CustomerX509,
-    ldap: Ldap,
+    ldap: LdapSettings,
 }
 
 /// `customerX509`: `{}` when off, the CAs' PEM when on.
@@ -30,14 +33,6 @@ pub struct UserSecurity {
 struct CustomerX509 {
     #[serde(skip_serializing_if = "Option::is_none")]
     cas: Option<String>,
-}
-
-/// `ldap`: always off here.
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
-struct Ldap {
-    authentication_enabled: bool,
-    authorization_enabled: bool,
 }
 
 impl UserSecurity {
@@ -56,13 +51,38 @@ pub fn user_security(home: &Home, group_id: &str) -> Result<UserSecurity, Error>
     } else {
         None
     };
+    let ldap = project_state::load(home, group_id)?.ldap;
     Ok(UserSecurity {
         customer_x509: CustomerX509 { cas },
-        ldap: Ldap {
-            authentication_enabled: false,
-            authorization_enabled: false,
-        },
+        ldap,
     })
+}
+
+/// `PATCH /groups/{id}/userSecurity`: the LDAP settings are checked first,
+/// then the customer CAs (if given) switch customer X.509 on, then the
+/// LDAP settings are stored; a refused body changes nothing.
+pub fn patch(home: &Home, group_id: &str, patch: SecurityPatch) -> Result<UserSecurity, Error> {
+    if let Some(ldap) = &patch.ldap {
+        project_state::load(home, group_id)?
+            .ldap
+            .patch(ldap.clone())?;
+    }
+    if let Some(pem) = &patch.cas {
+        enable(home, group_id, pem)?;
+    }
+    if let Some(ldap) = patch.ldap {
+        project_state::update(home, group_id, |state| state.ldap.patch(ldap))?;
+    }
+    user_security(home, group_id)
+}
+
+/// `DELETE /groups/{id}/userSecurity/ldap/userToDNMapping`: 202.
+pub fn clear_dn_mapping(home: &Home, group_id: &str) -> Result<UserSecurity, Error> {
+    project_state::update(home, group_id, |state| {
+        state.ldap.clear_mapping();
+        Ok(())
+    })?;
+    user_security(home, group_id)
 }
 
 /// Turns customer X.509 on with the CAs in `pem`: every PEM block must be

@@ -9,14 +9,18 @@
 mod atlas_error;
 mod cas;
 mod certs;
+pub(crate) mod clusters;
 pub(crate) mod customer_x509;
 mod error;
 mod issued;
 pub(crate) mod json;
 pub(crate) mod keys;
+mod ldap;
 mod local;
 pub(crate) mod manage;
 mod ocsp;
+pub(crate) mod project_info;
+pub(crate) mod project_state;
 pub(crate) mod projects;
 mod render;
 mod request;
@@ -33,8 +37,9 @@ pub use local::{CrlScope, MAX_SERVER_MONTHS, ServerCert, crl_pem, plan_server_ce
 pub use ocsp::{FixedCa, Responder};
 pub use render::render;
 pub use request::{
-    parse_create_body, parse_key_body, parse_key_roles_body, parse_new_user_body, parse_paging,
-    parse_project_body, parse_project_patch, parse_user_body, parse_user_security_body,
+    parse_add_key_body, parse_create_body, parse_key_body, parse_key_roles_body,
+    parse_new_user_body, parse_no_teams, parse_paging, parse_project_body, parse_project_patch,
+    parse_settings_body, parse_user_body, parse_user_security_body,
 };
 pub use revoke::{revoke_cert, revoke_serial, serial_candidates};
 pub use users::project;

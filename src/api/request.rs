@@ -192,6 +192,34 @@ pub fn parse_key_roles_body(body: &[u8]) -> Result<Vec<KeyRoleName>, ApiError> {
     }
 }
 
+/// Parses a `POST /groups/{id}/apiKeys/{apiUserId}` body (addProjectApiKey):
+/// an array of `{"roles": [...], "userId": ...}`, the roles the key gets
+/// in the project (all entries' together) and the `userId`s named.
+pub fn parse_add_key_body(body: &[u8]) -> Result<(Vec<KeyRoleName>, Vec<String>), ApiError> {
+    let value: serde_json::Value =
+        serde_json::from_slice(body).map_err(|_| ApiError::new(ErrorCode::MalformedJson, &[]))?;
+    let serde_json::Value::Array(entries) = value else {
+        return Err(ApiError::new(ErrorCode::InvalidJson, &[]));
+    };
+    let (mut roles, mut ids) = (Vec::new(), Vec::new());
+    for entry in entries {
+        let serde_json::Value::Object(members) = entry else {
+            return Err(ApiError::new(ErrorCode::InvalidJson, &[]));
+        };
+        for (key, v) in members {
+            match key.as_str() {
+                "roles" => roles.extend(role_names(&key, v)?),
+                "userId" => ids.push(string(&key, &v)?),
+                k => return Err(ApiError::new(ErrorCode::InvalidAttribute, &[k])),
+            }
+        }
+    }
+    if roles.is_empty() {
+        return Err(ApiError::new(ErrorCode::MissingAttribute, &["roles"]));
+    }
+    Ok((roles, ids))
+}
+
 /// A list of project role names; `ORG_OWNER` is no project's.
 fn role_names(key: &str, v: serde_json::Value) -> Result<Vec<KeyRoleName>, ApiError> {
     let names: Vec<String> = typed(key, v)?;
@@ -236,10 +264,34 @@ pub fn parse_project_patch(body: &[u8]) -> Result<(Option<String>, Option<Vec<La
     Ok((name, tags))
 }
 
+/// A body's JSON object (`PATCH /groups/{id}/settings`, a limit), `null`
+/// members left out; its members are checked by who applies them.
+pub fn parse_settings_body(
+    body: &[u8],
+) -> Result<serde_json::Map<String, serde_json::Value>, ApiError> {
+    object(body)
+}
+
+/// `POST /groups/{id}/teams`: a JSON array of teams; none exist offline,
+/// so only the empty one Terraform sends on every update is accepted.
+pub fn parse_no_teams(body: &[u8]) -> Result<(), ApiError> {
+    let value: serde_json::Value =
+        serde_json::from_slice(body).map_err(|_| ApiError::new(ErrorCode::MalformedJson, &[]))?;
+    match value {
+        serde_json::Value::Array(teams) if teams.is_empty() => Ok(()),
+        serde_json::Value::Array(teams) => {
+            let id = teams[0]["teamId"].as_str().unwrap_or("").to_string();
+            Err(ApiError::new(ErrorCode::TeamNotFound, &[&id]))
+        }
+        _ => Err(ApiError::new(ErrorCode::InvalidJson, &[])),
+    }
+}
+
 /// Parses a `PATCH /groups/{id}/userSecurity` body: the customer CAs' PEM
-/// (`customerX509.cas`), `None` when the body leaves them alone.
-pub fn parse_user_security_body(body: &[u8]) -> Result<Option<String>, ApiError> {
-    let mut cas = None;
+/// (`customerX509.cas`) and the LDAP settings, each `None` when the body
+/// leaves it alone.
+pub fn parse_user_security_body(body: &[u8]) -> Result<SecurityPatch, ApiError> {
+    let mut patch = SecurityPatch::default();
     for (key, v) in object(body)? {
         match key.as_str() {
             "customerX509" => {
@@ -248,7 +300,7 @@ pub fn parse_user_security_body(body: &[u8]) -> Result<Option<String>, ApiError>
                 };
                 for (k, v) in inner {
                     match k.as_str() {
-                        "cas" => cas = Some(string("customerX509.cas", &v)?),
+                        "cas" => patch.cas = Some(string("customerX509.cas", &v)?),
                         other => {
                             let name = format!("customerX509.{other}");
                             return Err(ApiError::new(ErrorCode::InvalidAttribute, &[&name]));
@@ -256,11 +308,21 @@ pub fn parse_user_security_body(body: &[u8]) -> Result<Option<String>, ApiError>
                     }
                 }
             }
-            "ldap" | "links" => {}
+            "ldap" => patch.ldap = Some(v),
+            "links" => {}
             k => return Err(ApiError::new(ErrorCode::InvalidAttribute, &[k])),
         }
     }
-    Ok(cas)
+    Ok(patch)
+}
+
+/// What a `userSecurity` PATCH changes.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SecurityPatch {
+    /// The customer CAs (`customerX509.cas`), turning customer X.509 on.
+    pub cas: Option<String>,
+    /// The `ldap` object, checked when applied.
+    pub ldap: Option<serde_json::Value>,
 }
 
 #[cfg(test)]
@@ -321,7 +383,7 @@ mod tests {
         assert_eq!(kept.roles, None);
         assert_eq!(
             parse_user_security_body(br#"{"customerX509":null}"#),
-            Ok(None)
+            Ok(SecurityPatch::default())
         );
         assert_eq!(
             code(r#"{"x509Type":"SOMETIMES"}"#).code,
@@ -411,7 +473,7 @@ mod tests {
             ErrorCode::MissingAttribute
         );
         assert_eq!(
-            parse_user_security_body(br#"{"customerX509":{"cas":"PEM"}}"#),
+            parse_user_security_body(br#"{"customerX509":{"cas":"PEM"}}"#).map(|p| p.cas),
             Ok(Some("PEM".into()))
         );
         assert_eq!(

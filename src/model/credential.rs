@@ -16,6 +16,23 @@ atlas_enum! {
         GroupDatabaseAccessAdmin = "GROUP_DATABASE_ACCESS_ADMIN", "Project Database Access Admin";
         /// Project Read Only: may list.
         GroupReadOnly = "GROUP_READ_ONLY", "Project Read Only";
+        /// Project Stream Processing Owner: manages database users too
+        /// (the spec's `x-rolesRequirements` on the databaseUsers endpoints).
+        GroupStreamProcessingOwner = "GROUP_STREAM_PROCESSING_OWNER", "Project Stream Processing Owner";
+        /// Project Cluster Manager: reads here.
+        GroupClusterManager = "GROUP_CLUSTER_MANAGER", "Project Cluster Manager";
+        /// Project Data Access Admin: reads here.
+        GroupDataAccessAdmin = "GROUP_DATA_ACCESS_ADMIN", "Project Data Access Admin";
+        /// Project Data Access Read Only: reads here.
+        GroupDataAccessReadOnly = "GROUP_DATA_ACCESS_READ_ONLY", "Project Data Access Read Only";
+        /// Project Data Access Read/Write: reads here.
+        GroupDataAccessReadWrite = "GROUP_DATA_ACCESS_READ_WRITE", "Project Data Access Read/Write";
+        /// Project Search Index Editor: reads here.
+        GroupSearchIndexEditor = "GROUP_SEARCH_INDEX_EDITOR", "Project Search Index Editor";
+        /// Project Backup Manager: reads here.
+        GroupBackupManager = "GROUP_BACKUP_MANAGER", "Project Backup Manager";
+        /// Project Observability Viewer: reads here.
+        GroupObservabilityViewer = "GROUP_OBSERVABILITY_VIEWER", "Project Observability Viewer";
         /// Organization Owner: everything in every project.
         OrgOwner = "ORG_OWNER", "Organization Owner (every project)";
     }

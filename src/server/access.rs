@@ -32,8 +32,8 @@ const MAX_AUTHORIZATION: usize = 4096;
 pub(super) enum Need {
     /// Listing: any project role.
     Read,
-    /// Creating certificates, managing users: Project Owner or Database
-    /// Access Admin.
+    /// Managing database users: Project Owner, Database Access Admin or
+    /// Stream Processing Owner.
     Write,
     /// Project settings (customer X.509): Project Owner.
     Owner,
@@ -182,8 +182,11 @@ pub(super) fn refuse(state: &AppState, fmt: Fmt, refusal: Refusal) -> Response {
     }
 }
 
-/// Atlas's role rules: creating needs Project Owner or Project Database
-/// Access Admin, listing any project role; Organization Owner may do all.
+/// Atlas's role rules (the spec's `x-rolesRequirements`): managing
+/// database users needs Project Owner, Project Database Access Admin or
+/// Project Stream Processing Owner; reading, any project role (each
+/// includes Project Read Only); settings, keys and certificates, Project
+/// Owner; Organization Owner may do all.
 fn authorize(roles: &[KeyRole], gid: &str, need: Need) -> Result<(), ApiError> {
     if is_org_owner(roles) {
         return Ok(());
@@ -196,7 +199,9 @@ fn authorize(roles: &[KeyRole], gid: &str, need: Need) -> Result<(), ApiError> {
         Need::Read | Need::Any => true,
         Need::Write => matches!(
             r.role_name,
-            KeyRoleName::GroupOwner | KeyRoleName::GroupDatabaseAccessAdmin
+            KeyRoleName::GroupOwner
+                | KeyRoleName::GroupDatabaseAccessAdmin
+                | KeyRoleName::GroupStreamProcessingOwner
         ),
         Need::Owner => r.role_name == KeyRoleName::GroupOwner,
         Need::Org => false,

@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use axum::extract::{FromRequestParts, OriginalUri, Path, Request, State};
+use axum::extract::{FromRequestParts, MatchedPath, OriginalUri, Path, Request, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, Uri, header};
 use axum::middleware::Next;
@@ -19,6 +19,7 @@ use http_body::{Body as HttpBody, Frame, SizeHint};
 use serde::de::DeserializeOwned;
 
 use super::access::{Allowance, Caller, Need, RATE_LIMIT, begin, refuse};
+use super::rate::Bucket;
 use super::respond::{Fmt, Refused, Version, acceptable, api_error, fmt_of, query_pairs};
 use super::state::AppState;
 use crate::api::{self, ApiError, Error, ErrorCode};
@@ -350,7 +351,12 @@ impl<P: Params, N: Needs> FromRequestParts<Arc<AppState>> for Call<P, N> {
             .extensions
             .get::<Allowance>()
             .map_or(RATE_LIMIT, |a| a.0);
-        let remaining = state.rate.hit(&caller.id, limit);
+        let bucket = Bucket {
+            who: caller.id.clone(),
+            resource: resource(parts),
+            group: params.group().map(String::from),
+        };
+        let remaining = state.rate.hit(bucket, limit);
         let _ = RATE.try_with(|r| r.set(Some((limit, remaining))));
         Ok(Call {
             fmt,
@@ -364,6 +370,20 @@ impl<P: Params, N: Needs> FromRequestParts<Arc<AppState>> for Call<P, N> {
             need: PhantomData,
         })
     }
+}
+
+/// The route's pattern without the API version's prefix, the resource a
+/// rate count is kept for.
+fn resource(parts: &Parts) -> String {
+    let pattern = parts
+        .extensions
+        .get::<MatchedPath>()
+        .map_or("", |m| m.as_str());
+    ["/api/atlas/v1.0", "/api/atlas/v2"]
+        .iter()
+        .find_map(|prefix| pattern.strip_prefix(prefix))
+        .unwrap_or(pattern)
+        .to_string()
 }
 
 impl<P, N> Call<P, N> {

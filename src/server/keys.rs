@@ -89,6 +89,29 @@ pub(super) async fn assign_key(
     ))
 }
 
+/// `POST /groups/{id}/apiKeys/{apiUserId}` (addProjectApiKey): an
+/// organization key joins the project with the roles given; 204. A
+/// `userId` in the body names the path's key or is refused.
+pub(super) async fn add_key(
+    State(state): State<Arc<AppState>>,
+    call: Call<(String, String), ProjectOwner>,
+    body: Body,
+) -> Answer {
+    let (roles, ids) = call.body(&state, body, api::parse_add_key_body).await?;
+    let home = state.home.clone();
+    let (gid, id) = call.params.clone();
+    if ids.iter().any(|named| !named.eq_ignore_ascii_case(&id)) {
+        let e = api::ApiError::new(api::ErrorCode::InvalidAttribute, &["userId"]);
+        return Ok(failure(call.fmt, e.into()));
+    }
+    Ok(
+        match blocking(move || keys::assign_project_roles(&home, &gid, &id, &roles)).await {
+            Ok(_) => respond(204, call.fmt.version.content_type(), Body::empty()),
+            Err(e) => failure(call.fmt, e),
+        },
+    )
+}
+
 /// `GET /orgs/{orgId}/apiKeys/{apiUserId}`: where every key's `self` link
 /// points; Organization Owner.
 pub(super) async fn get_org_key(call: Call<OrgKey, OrgOwner>) -> Answer {

@@ -172,16 +172,24 @@ pub(super) async fn patch_security(
     call: Call<String, ProjectOwner>,
     body: Body,
 ) -> Answer {
-    let cas = call
+    let patch = call
         .body(&state, body, api::parse_user_security_body)
         .await?;
     let home = state.home.clone();
     let gid = call.params;
-    let settings = blocking(move || match cas {
-        Some(pem) => customer_x509::enable(&home, &gid, &pem),
-        None => customer_x509::user_security(&home, &gid),
-    })
-    .await;
+    let settings = blocking(move || customer_x509::patch(&home, &gid, patch)).await;
+    Ok(outcome(call.fmt, 202, settings))
+}
+
+/// `DELETE /groups/{id}/userSecurity/ldap/userToDNMapping`: 202; Project
+/// Owner.
+pub(super) async fn clear_dn_mapping(
+    State(state): State<Arc<AppState>>,
+    call: Call<String, ProjectOwner>,
+) -> Answer {
+    let home = state.home.clone();
+    let gid = call.params;
+    let settings = blocking(move || customer_x509::clear_dn_mapping(&home, &gid)).await;
     Ok(outcome(call.fmt, 202, settings))
 }
 

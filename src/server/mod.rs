@@ -15,6 +15,7 @@ mod listen;
 mod manage;
 mod oauth;
 mod ocsp;
+mod project;
 mod rate;
 mod registry_cache;
 mod respond;

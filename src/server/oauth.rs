@@ -125,7 +125,8 @@ pub(super) async fn token(State(state): State<Arc<AppState>>, request: Request) 
             })
             // Strings and an integer: serializing cannot fail.
             .expect("a token body serializes");
-            respond(200, "application/json", body)
+            // The docs' example: Atlas's versioned JSON type.
+            respond(200, Version::V2.content_type(), body)
         }
         Err(NoToken::Full) => oauth_error(
             503,

@@ -19,6 +19,7 @@ use super::keys;
 use super::manage;
 use super::oauth;
 use super::ocsp;
+use super::project;
 use super::respond::{
     Answer, Version, api_error, entity, failure, fmt_of, outcome, page, query_pairs, respond,
 };
@@ -61,7 +62,9 @@ pub(super) fn router(state: Arc<AppState>) -> Router {
             )
             .route(
                 "/groups/{gid}/apiKeys/{id}",
-                axum::routing::delete(keys::delete_key).patch(keys::assign_key),
+                axum::routing::delete(keys::delete_key)
+                    .patch(keys::assign_key)
+                    .post(keys::add_key),
             )
             .route(
                 "/orgs/{org}/apiKeys/{id}",
@@ -75,6 +78,42 @@ pub(super) fn router(state: Arc<AppState>) -> Router {
                 "/groups/{gid}/userSecurity/customerX509",
                 axum::routing::delete(manage::disable_customer_x509),
             )
+            .route(
+                "/groups/{gid}/userSecurity/ldap/userToDNMapping",
+                axum::routing::delete(manage::clear_dn_mapping),
+            )
+            .route(
+                "/groups/{gid}/settings",
+                get(project::get_settings).patch(project::patch_settings),
+            )
+            .route("/groups/{gid}/limits", get(project::list_limits))
+            .route(
+                "/groups/{gid}/limits/{name}",
+                get(project::get_limit)
+                    .patch(project::patch_limit)
+                    .delete(project::delete_limit),
+            )
+            .route("/groups/{gid}/ipAddresses", get(project::ip_addresses))
+            .route(
+                "/groups/{gid}/teams",
+                get(project::empty_list).post(project::add_teams),
+            )
+            .route("/groups/{gid}/users", get(project::empty_list))
+            .route(
+                "/groups/{gid}/managedSlowMs",
+                get(project::get_managed_slow_ms),
+            )
+            .route(
+                "/groups/{gid}/managedSlowMs/enable",
+                axum::routing::post(project::enable_slow_ms),
+            )
+            .route(
+                "/groups/{gid}/managedSlowMs/disable",
+                axum::routing::delete(project::disable_slow_ms),
+            )
+            .route("/groups/{gid}/clusters", get(project::list_clusters))
+            .route("/groups/{gid}/clusters/{name}", get(project::get_cluster))
+            .route("/groups/{gid}/flexClusters", get(project::empty_list))
             .route(
                 "/groups/{gid}/databaseUsers/{first}/certs",
                 get(list_certs).post(create_cert),

@@ -93,3 +93,62 @@ fn a_key_is_created_assigned_and_deleted_where_its_link_points() {
 fn registry_of(home: &TestHome) -> String {
     std::fs::read_to_string(home.path().join("users.toml")).unwrap()
 }
+
+#[test]
+fn every_project_role_has_the_specs_permissions() {
+    let (_home, server) = home_and_server();
+    let group = format!("{}/groups/{GID}", server.api("v2"));
+    let keys = format!("{group}/apiKeys");
+    // The Atlas CLI's own tests give keys GROUP_DATA_ACCESS_READ_ONLY.
+    let created = json(&digest_call(
+        OWNER,
+        "POST",
+        &keys,
+        Some(r#"{"desc":"reads","roles":["GROUP_DATA_ACCESS_READ_ONLY"]}"#),
+    ));
+    let id = created["id"].as_str().unwrap().to_string();
+    let user = format!(
+        "{}:{}",
+        created["publicKey"].as_str().unwrap(),
+        created["privateKey"].as_str().unwrap()
+    );
+    let users = format!("{group}/databaseUsers");
+    let new_user = |name: &str| {
+        format!(
+            r#"{{"databaseName":"$external","username":"{name}","x509Type":"MANAGED","roles":[{{"databaseName":"app","roleName":"read"}}]}}"#
+        )
+    };
+    // listDatabaseUsers: Project Read Only, which every project role holds.
+    assert_eq!(digest_call(&user, "GET", &users, None).status, 200);
+    assert_eq!(digest_call(&user, "GET", &format!("{group}/settings"), None).status, 200);
+    // createDatabaseUser: Database Access Admin or Stream Processing Owner.
+    let refused = digest_call(&user, "POST", &users, Some(&new_user("ann")));
+    assert_eq!(
+        (refused.status, json(&refused)["errorCode"].as_str()),
+        (401, Some("USER_UNAUTHORIZED"))
+    );
+    // addProjectApiKey: the key's roles in the project; 204, no body.
+    let added = digest_call(
+        OWNER,
+        "POST",
+        &format!("{keys}/{id}"),
+        Some(&format!(
+            r#"[{{"roles":["GROUP_STREAM_PROCESSING_OWNER"],"userId":"{id}"}}]"#
+        )),
+    );
+    assert_eq!((added.status, added.body.as_str()), (204, ""));
+    let other = digest_call(
+        OWNER,
+        "POST",
+        &format!("{keys}/{id}"),
+        Some(r#"[{"roles":["GROUP_READ_ONLY"],"userId":"0123456789abcdef01234567"}]"#),
+    );
+    assert_eq!(json(&other)["errorCode"], "INVALID_ATTRIBUTE");
+    let made = digest_call(&user, "POST", &users, Some(&new_user("ann")));
+    assert_eq!(made.status, 201, "{}", made.body);
+    // createDatabaseUserCertificate and the project's settings: Project Owner.
+    let cert = digest_call(&user, "POST", &format!("{users}/ann/certs"), Some("{}"));
+    assert_eq!(cert.status, 401, "{}", cert.body);
+    let settings = digest_call(&user, "PATCH", &format!("{group}/settings"), Some("{}"));
+    assert_eq!(settings.status, 401, "{}", settings.body);
+}

@@ -320,12 +320,12 @@ fn rate_windows_are_counted_as_atlas_counts_them() {
     let v2 = server.api("v2");
     let users = format!("{v2}/groups/{GID}/databaseUsers");
     let remaining = |r: &Reply| r.header("ratelimit-remaining").map(str::to_string);
-    // One count for every databaseUsers method and path.
+    // One count per resource (the route, whatever the method) and project,
+    // as recorded in the Atlas CLI's `TestAtlasProjects`.
     assert_eq!(remaining(&get(&users, &[])).as_deref(), Some("9999"));
-    assert_eq!(
-        remaining(&get(&format!("{users}/$external/alice"), &[])).as_deref(),
-        Some("9998")
-    );
+    let alice = format!("{users}/$external/alice");
+    assert_eq!(remaining(&get(&alice, &[])).as_deref(), Some("9999"));
+    assert_eq!(remaining(&get(&alice, &[])).as_deref(), Some("9998"));
     let created = get(
         &users,
         &[
@@ -340,12 +340,22 @@ fn rate_windows_are_counted_as_atlas_counts_them() {
         ],
     );
     assert_eq!(created.status, 201, "{}", created.body);
-    assert_eq!(remaining(&created).as_deref(), Some("9997"));
-    // The certificate endpoints count apart.
+    assert_eq!(remaining(&created).as_deref(), Some("9998"));
+    // Certificate create and list share theirs, with their own allowance.
     let certs = get(&format!("{users}/alice/certs"), &[]);
     assert_eq!(certs.header("ratelimit-limit"), Some("1200"));
     assert_eq!(remaining(&certs).as_deref(), Some("1199"));
-    assert_eq!(remaining(&get(&users, &[])).as_deref(), Some("9996"));
+    let made = get(&format!("{users}/erin/certs"), &["-X", "POST"]);
+    assert_eq!(made.status, 201, "{}", made.body);
+    assert_eq!(remaining(&made).as_deref(), Some("1198"));
+    assert_eq!(remaining(&get(&users, &[])).as_deref(), Some("9997"));
+    // `/groups` and `/groups/{id}` are two resources.
+    assert_eq!(
+        remaining(&get(&format!("{v2}/groups"), &[])).as_deref(),
+        Some("1199")
+    );
+    let project = format!("{v2}/groups/{GID}");
+    assert_eq!(remaining(&get(&project, &[])).as_deref(), Some("1199"));
     // A project that does not exist is refused before the resource: no
     // rate headers (an Organization Owner's key sees every project).
     let missing = curl(&[

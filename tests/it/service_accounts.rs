@@ -70,6 +70,11 @@ fn client_credentials_then_bearer_from_curl_and_python() {
 
     let granted = token(&server, &id, &secret, "client_credentials");
     assert_eq!(granted.status, 200, "{}", granted.body);
+    // The docs' example answers with Atlas's versioned JSON type.
+    assert_eq!(
+        granted.header("content-type"),
+        Some("application/vnd.atlas.2023-01-01+json;charset=utf-8")
+    );
     assert!(
         granted.body.starts_with("{\"access_token\":\""),
         "{}",

@@ -10,6 +10,7 @@ mod customer;
 mod error;
 mod keys;
 mod layout;
+mod settings;
 
 use std::fs::{self, DirBuilder};
 use std::os::unix::fs::DirBuilderExt;
@@ -25,6 +26,7 @@ pub use error::{CaError, KeyFile};
 pub use keys::Passphrase;
 pub(crate) use keys::read_key;
 pub use layout::dir;
+pub use settings::{read_settings, settings_path, write_settings};
 
 use super::files::{write_private, write_public};
 use super::notes::{Note, Notes};

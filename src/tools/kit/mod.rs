@@ -26,6 +26,9 @@ pub(crate) mod topology;
 
 use super::names::FileNames;
 use super::outputs::{check_outputs, create_dirs, remove_made};
+use crate::api::clusters;
+use crate::api::project_state::KitCluster;
+use crate::api::projects::fresh_project_id;
 use crate::api::{
     self, CreateCert, Error, Invalid, ServerCert, plan_server_cert, project, validate_create,
 };
@@ -220,7 +223,23 @@ pub fn local_kit(home: &Home, registry: &Registry, opts: &KitOptions) -> Result<
         servers: &servers,
         texts: &texts,
     };
-    let written = execute(home, registry, project, opts, &kit, &requests, crl_until);
+    // The home lists the kit as a cluster of the project while its file
+    // list is there; a kit that is not written is not listed.
+    let name = clusters::cluster_name(
+        &out.file_name()
+            .map_or("kit".into(), |n| n.to_string_lossy()),
+    );
+    let id = fresh_project_id(registry, OffsetDateTime::now_utc())?;
+    let recorded = clusters::record(
+        home,
+        &project.id,
+        &name,
+        as_cluster(&out, &opts.topology, id),
+    );
+    let written = recorded.and_then(|before| {
+        execute(home, registry, project, opts, &kit, &requests, crl_until)
+            .or_else(|e| clusters::restore(home, &project.id, &name, before).and(Err(e)))
+    });
     if written.is_err() {
         // Directories this run made, now empty again, go too.
         remove_made(&created);
@@ -232,6 +251,28 @@ pub fn local_kit(home: &Home, registry: &Registry, opts: &KitOptions) -> Result<
         first_expiry,
         crl_until,
     })
+}
+
+/// The kit as its project's cluster: what a client connects to.
+fn as_cluster(out: &Path, topology: &Topology, id: String) -> KitCluster {
+    let (cluster_type, hosts, replica_set) = match topology {
+        // The standalone kit's mongod.conf listens on 27017.
+        Topology::Standalone => ("STANDALONE", vec!["localhost:27017".to_string()], None),
+        Topology::ReplicaSet(set) => (
+            "REPLICASET",
+            set.members.iter().map(|m| m.address()).collect(),
+            Some(set.name.clone()),
+        ),
+        Topology::Sharded { mongos, .. } => ("SHARDED", vec![mongos.address()], None),
+    };
+    KitCluster {
+        cluster_type: cluster_type.into(),
+        hosts,
+        replica_set,
+        manifest: out.join(manifest::MANIFEST),
+        created: api::timestamp(OffsetDateTime::now_utc()),
+        id,
+    }
 }
 
 /// The subdirectory of the member certificates.
