@@ -44,11 +44,12 @@ atlas_enum! {
         GroupNameNotFound = "GROUP_NAME_NOT_FOUND", "No group with name %s exists.";
         ClusterNotFound = "CLUSTER_NOT_FOUND", "No cluster named %s exists in group %s.";
         TeamNotFound = "TEAM_NOT_FOUND", "No team with ID %s exists.";
-        // Ours, the three below: Atlas's codes are not recorded.
+        // Ours, the six below: Atlas's codes are not recorded.
+        LastSecret = "SERVICE_ACCOUNT_LAST_SECRET", "Secret %s is the service account's only one: make a new one, which replaces it.";
+        SecretNotFound = "SERVICE_ACCOUNT_SECRET_NOT_FOUND", "No secret with ID %s exists.";
         LimitNotFound = "LIMIT_NOT_FOUND", "No project limit named %s exists.";
         LimitOutOfRange = "LIMIT_OUT_OF_RANGE", "The limit %s must be from 1 to %s.";
         ClusterLimitExceeded = "CLUSTER_LIMIT_EXCEEDED", "The project already has the maximum of %s local clusters.";
-        // Ours: Atlas's code for its own cap is not recorded.
         CredentialLimitExceeded = "CREDENTIAL_LIMIT_EXCEEDED", "The organization already has the maximum of %s %s.";
     }
 }
@@ -68,6 +69,7 @@ impl ErrorCode {
             | LimitNotFound
             | ClusterNotFound
             | TeamNotFound
+            | SecretNotFound
             | UserNotFound => 404,
             UserAlreadyExists | GroupAlreadyExists | DatabaseUsernameCannotBeChanged => 409,
             InvalidVersionDate => 406,

@@ -211,7 +211,7 @@ pub fn delete_org_key(home: &Home, org_id: &str, key: &str) -> Result<Credential
 
 /// Refuses an organization other than the registry's (ours: Atlas's
 /// `ORG_NOT_FOUND` is not recorded; a missing resource is).
-fn check_org(registry: &Registry, org_id: &str) -> Result<(), ApiError> {
+pub(crate) fn check_org(registry: &Registry, org_id: &str) -> Result<(), ApiError> {
     if registry.organization().as_deref() == Some(org_id) {
         Ok(())
     } else {

@@ -25,6 +25,7 @@ pub(crate) mod projects;
 mod render;
 mod request;
 mod revoke;
+pub(crate) mod service_accounts;
 pub(crate) mod users;
 
 pub use atlas_error::{ApiError, CHALLENGE_BODY, ErrorCode};

@@ -108,7 +108,7 @@ fn uuid_v4(hex: &str) -> String {
 }
 
 /// The creation time an ObjectId carries in its first four bytes.
-fn object_id_time(id: &str) -> Option<OffsetDateTime> {
+pub(crate) fn object_id_time(id: &str) -> Option<OffsetDateTime> {
     let seconds = u32::from_str_radix(id.get(..8)?, 16).ok()?;
     OffsetDateTime::from_unix_timestamp(i64::from(seconds)).ok()
 }
@@ -220,7 +220,7 @@ const MAX_PROJECT_NAME: usize = 64;
 /// Longest API key description, as Atlas's spec (`ApiKeyUserDetails.desc`).
 const MAX_KEY_DESC: usize = 250;
 /// Longest service account name (ours, the same as a project's).
-const MAX_ACCOUNT_NAME: usize = 64;
+pub(crate) const MAX_ACCOUNT_NAME: usize = 64;
 
 /// A project name as Atlas's spec has it: `^[\p{L}\p{N}\-_.(),:&@+']{1,64}$`
 /// (letters and digits of any script, a few marks, no spaces).
@@ -239,7 +239,7 @@ fn check_project_name(name: &str) -> Result<(), ApiError> {
 
 /// A description or account name: not blank, at most `max` characters,
 /// and nothing that would not show as itself in a list ([`is_hidden`]).
-fn check_text(attribute: &str, s: &str, max: usize) -> Result<(), ApiError> {
+pub(crate) fn check_text(attribute: &str, s: &str, max: usize) -> Result<(), ApiError> {
     if s.trim().is_empty() || s.chars().any(is_hidden) || s.chars().count() > max {
         return Err(ApiError::new(ErrorCode::InvalidAttribute, &[attribute]));
     }
@@ -286,56 +286,14 @@ pub fn create_api_key(home: &Home, desc: &str, roles: Vec<KeyRole>) -> Result<Cr
     Ok(key)
 }
 
-/// `projects serviceAccounts create`: a service account named `name` with
-/// a client id `mdb_sa_id_<24 hex>` and a random secret
-/// `mdb_sa_sk_<...>`, as Atlas's look, holding `roles`. The secret is shown
-/// only in the result.
-pub fn create_service_account(
-    home: &Home,
-    name: &str,
-    roles: Vec<KeyRole>,
-) -> Result<Credential, Error> {
-    check_text("name", name, MAX_ACCOUNT_NAME)?;
-    let mut edit = home.edit_registry()?;
-    check_new(&edit, CredentialKind::ServiceAccount, &roles)?;
-    let client_id = loop {
-        let id = format!("mdb_sa_id_{}", random_hex(12)?);
-        if edit.registry.service_account(&id).is_none() {
-            break id;
-        }
-    };
-    let account = Credential::new(
-        CredentialKind::ServiceAccount,
-        Some(name.to_string()),
-        client_id,
-        format!("mdb_sa_sk_{}", random_hex(24)?),
-        roles,
-    );
-    edit.add_credential(&account)?;
-    edit.commit()?;
-    Ok(account)
-}
-
-/// `projects serviceAccounts delete`: removes the account with this
-/// client id (its tokens stop working at once).
-pub fn delete_service_account(home: &Home, client_id: &str) -> Result<Credential, Error> {
-    let mut edit = home.edit_registry()?;
-    let index = edit
-        .registry
-        .service_accounts
-        .iter()
-        .position(|a| a.id == client_id)
-        .ok_or_else(|| ApiError::new(ErrorCode::ServiceAccountNotFound, &[client_id]))?;
-    let account = edit.registry.service_accounts[index].clone();
-    edit.remove_credential(CredentialKind::ServiceAccount, index)?;
-    edit.commit()?;
-    Ok(account)
-}
-
 /// A new credential of `kind` needs room (at most [`MAX_CREDENTIALS`] of
 /// a kind), a role, each role once, and project roles a project that
 /// exists.
-fn check_new(edit: &Edit, kind: CredentialKind, roles: &[KeyRole]) -> Result<(), ApiError> {
+pub(crate) fn check_new(
+    edit: &Edit,
+    kind: CredentialKind,
+    roles: &[KeyRole],
+) -> Result<(), ApiError> {
     let (held, what) = match kind {
         CredentialKind::ApiKey => (edit.registry.api_keys.len(), "API keys"),
         CredentialKind::ServiceAccount => {

@@ -18,6 +18,7 @@ use crate::api::json::{CLI_QUERY, UserEntry};
 use crate::api::keys::{self, ApiKeyEntry, KeyRoleEntry, role_entries};
 use crate::api::manage::{self, Password, UserSpec};
 use crate::api::projects::{self, ProjectEntry, masked};
+use crate::api::service_accounts::{self, NewAccount, Scope};
 use crate::api::{self, ApiError, Error, ErrorCode, Page, Paging};
 use crate::model::{Credential, DatabaseUser, KeyRole, KeyRoleName, Role, escape_hidden};
 use crate::store::files::read_input;
@@ -327,7 +328,13 @@ fn service_accounts(home: &Home, command: ServiceAccountsCommand) -> Outcome {
             output,
         } => {
             let roles = key_roles(home, roles, &project)?;
-            let account = projects::create_service_account(home, &name, roles)?;
+            let new = NewAccount {
+                name: name.clone(),
+                description: None,
+                roles: Vec::new(),
+                hours: None,
+            };
+            let account = service_accounts::create(home, &new, roles)?;
             match output {
                 Some(Output::Json) => print_json(&account_view(&account, account.secret.clone())),
                 _ => print_line(&format!(
@@ -357,7 +364,7 @@ fn service_accounts(home: &Home, command: ServiceAccountsCommand) -> Outcome {
             }
         }
         ServiceAccountsCommand::Delete { client_id } => {
-            let account = projects::delete_service_account(home, &client_id)?;
+            let account = service_accounts::delete(home, Scope::Org, &client_id)?;
             print_line(&format!("Service account '{}' deleted", account.id))
         }
     }

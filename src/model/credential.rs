@@ -159,6 +159,20 @@ pub struct Credential {
     pub secret: String,
     /// What it may do.
     pub roles: Vec<KeyRole>,
+    /// A service account's description (`description`), when it has one.
+    pub description: Option<String>,
+    /// When a service account's secret was made and when it ends, when
+    /// recorded; a secret past its end no longer grants tokens.
+    pub secret_times: Option<SecretTimes>,
+}
+
+/// When a secret was made and when it ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SecretTimes {
+    /// When it was made.
+    pub created: time::OffsetDateTime,
+    /// When it ends.
+    pub expires: time::OffsetDateTime,
 }
 
 impl Credential {
@@ -176,7 +190,14 @@ impl Credential {
             id,
             secret,
             roles,
+            description: None,
+            secret_times: None,
         }
+    }
+
+    /// Whether the secret still grants access at `now`.
+    pub fn secret_live(&self, now: time::OffsetDateTime) -> bool {
+        self.secret_times.is_none_or(|t| now < t.expires)
     }
 }
 

@@ -16,7 +16,7 @@ pub mod text;
 pub mod user;
 
 pub use credential::{
-    Credential, CredentialKind, KeyRole, KeyRoleName, KeyRoleProblem, MAX_CREDENTIALS,
+    Credential, CredentialKind, KeyRole, KeyRoleName, KeyRoleProblem, MAX_CREDENTIALS, SecretTimes,
     is_credential_id, repeated_role,
 };
 pub use kind::{AuthFields, AwsIamType, Database, LdapAuthType, OidcAuthType, UserKind, X509Type};

@@ -20,7 +20,9 @@ use serde::de::DeserializeOwned;
 
 use super::access::{Allowance, Caller, Need, RATE_LIMIT, begin, refuse};
 use super::rate::Bucket;
-use super::respond::{Fmt, Refused, Version, acceptable, api_error, fmt_of, query_pairs};
+use super::respond::{
+    Dates, FIRST, Fmt, Refused, Version, api_error, fmt_of, negotiate, query_pairs,
+};
 use super::state::AppState;
 use crate::api::{self, ApiError, Error, ErrorCode};
 use crate::store::Registry;
@@ -263,6 +265,32 @@ impl Params for OrgKey {
     }
 }
 
+/// `/orgs/{orgId}/...`: an organization, no project.
+#[derive(serde::Deserialize)]
+pub(super) struct Org(pub(super) String);
+
+impl Params for Org {
+    fn read(parts: &mut Parts) -> impl Future<Output = Option<Self>> + Send {
+        path_params(parts)
+    }
+    fn group(&self) -> Option<&str> {
+        None
+    }
+}
+
+/// `/orgs/{orgId}/serviceAccounts/{clientId}/secrets/{secretId}`.
+#[derive(serde::Deserialize)]
+pub(super) struct OrgItem(pub(super) String, pub(super) String, pub(super) String);
+
+impl Params for OrgItem {
+    fn read(parts: &mut Parts) -> impl Future<Output = Option<Self>> + Send {
+        path_params(parts)
+    }
+    fn group(&self) -> Option<&str> {
+        None
+    }
+}
+
 /// `/groups/byName/{name}`: a project's name, looked up by the handler.
 #[derive(serde::Deserialize)]
 pub(super) struct ByName(pub(super) String);
@@ -337,10 +365,12 @@ impl<P: Params, N: Needs> FromRequestParts<Arc<AppState>> for Call<P, N> {
         .map_err(|refusal| Refused::from(refuse(state, fmt, refusal)))?;
         // After authentication: a Digest client's first request, which
         // carries no credentials, gets its challenge whatever it accepts.
-        if !acceptable(version, &parts.headers) {
+        let dates = parts.extensions.get::<Dates>().copied().unwrap_or(FIRST);
+        let Some(version) = negotiate(version, &parts.headers, dates) else {
             let e = ApiError::new(ErrorCode::InvalidVersionDate, &[]);
             return Err(api_error(fmt, &e).into());
-        }
+        };
+        let fmt = Fmt { version, ..fmt };
         // A project that does not exist is refused before the resource, as
         // Atlas does: without rate-limit headers.
         if let Some(Err(e)) = params.group().map(|gid| api::project(&registry, gid)) {

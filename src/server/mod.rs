@@ -8,6 +8,7 @@
 //! threads, never on the async workers.
 
 mod access;
+mod accounts;
 mod call;
 mod digest;
 mod keys;

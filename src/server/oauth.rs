@@ -67,8 +67,11 @@ fn client<'r>(headers: &HeaderMap, registry: &'r Registry) -> Option<&'r Credent
     let (id, secret) = text.split_once(':')?;
     let account = registry.service_account(id)?;
     let expected = account.secret.as_bytes();
-    (expected.len() == secret.len() && openssl::memcmp::eq(expected, secret.as_bytes()))
-        .then_some(account)
+    // A secret past its `secretExpiresAt` grants nothing, as on Atlas.
+    (expected.len() == secret.len()
+        && openssl::memcmp::eq(expected, secret.as_bytes())
+        && account.secret_live(time::OffsetDateTime::now_utc()))
+    .then_some(account)
 }
 
 /// The form fields of a request body.
@@ -77,7 +80,7 @@ fn form(body: &[u8]) -> HashMap<String, String> {
 }
 
 const FMT: Fmt = Fmt {
-    version: Version::V2,
+    version: Version::V2_FIRST,
     pretty: false,
     envelope: false,
 };
@@ -126,7 +129,7 @@ pub(super) async fn token(State(state): State<Arc<AppState>>, request: Request) 
             // Strings and an integer: serializing cannot fail.
             .expect("a token body serializes");
             // The docs' example: Atlas's versioned JSON type.
-            respond(200, Version::V2.content_type(), body)
+            respond(200, Version::V2_FIRST.content_type(), body)
         }
         Err(NoToken::Full) => oauth_error(
             503,

@@ -10,47 +10,91 @@ use super::state::AppState;
 use crate::api::{self, ApiError, Envelope, Error, ErrorCode, Page};
 use crate::model::escape_hidden;
 
-/// Which API version a request came in on; it decides the Content-Type.
+/// Which API version a request came in on, and on v2 the resource version
+/// it was answered with (an index into [`MEDIA`]); it decides the
+/// Content-Type.
 #[derive(Debug, Clone, Copy)]
 pub(super) enum Version {
     /// `/api/atlas/v1.0`.
     V1,
-    /// `/api/atlas/v2`.
-    V2,
+    /// `/api/atlas/v2`, with the resource version.
+    V2(u8),
 }
 
+/// The resource versions served, oldest first, with their Content-Type.
+const MEDIA: [(&str, &str); 5] = [
+    (
+        "2023-01-01",
+        "application/vnd.atlas.2023-01-01+json;charset=utf-8",
+    ),
+    (
+        "2023-02-01",
+        "application/vnd.atlas.2023-02-01+json;charset=utf-8",
+    ),
+    (
+        "2024-08-05",
+        "application/vnd.atlas.2024-08-05+json;charset=utf-8",
+    ),
+    (
+        "2024-11-13",
+        "application/vnd.atlas.2024-11-13+json;charset=utf-8",
+    ),
+    (
+        "2025-02-19",
+        "application/vnd.atlas.2025-02-19+json;charset=utf-8",
+    ),
+];
+
+/// The versions of a resource (indexes into [`MEDIA`]), set by the router
+/// on resources that are not 2023-01-01 only: clusters 2023-01-01,
+/// 2023-02-01 and 2024-08-05, flex clusters 2024-11-13, the project's
+/// users 2025-02-19, service accounts 2024-08-05 (the spec's).
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Dates(pub(super) &'static [u8]);
+
+/// 2023-01-01 only, the version of every other resource.
+pub(super) const FIRST: Dates = Dates(&[0]);
+/// The clusters' versions.
+pub(super) const CLUSTERS: Dates = Dates(&[0, 1, 2]);
+/// Flex clusters.
+pub(super) const FLEX: Dates = Dates(&[3]);
+/// Service accounts.
+pub(super) const ACCOUNTS: Dates = Dates(&[2]);
+/// The project's organization users.
+pub(super) const GROUP_USERS: Dates = Dates(&[4]);
+
 impl Version {
+    /// v2 with the first resource version.
+    pub(super) const V2_FIRST: Version = Version::V2(0);
+
     /// The path segment after `/api/atlas/`.
     pub(super) fn segment(self) -> &'static str {
         match self {
             Version::V1 => "v1.0",
-            Version::V2 => "v2",
+            Version::V2(_) => "v2",
         }
     }
 
     pub(super) fn content_type(self) -> &'static str {
         match self {
             Version::V1 => "application/json",
-            Version::V2 => "application/vnd.atlas.2023-01-01+json;charset=utf-8",
+            Version::V2(i) => MEDIA.get(usize::from(i)).map_or(MEDIA[0].1, |m| m.1),
         }
     }
 }
 
-/// The only version date of the endpoints served here (the first and the
-/// newest).
-const VERSION_DATE: &str = "2023-01-01";
-
-/// Whether the request's `Accept` allows the version served. On v2, every
-/// Atlas media type it names must carry a well-formed date, and one of them
-/// a date on or after [`VERSION_DATE`]: Atlas serves the newest version not
-/// later than the date asked for (its own curl samples ask for 2025-03-12
-/// on these 2023-01-01 endpoints). A v2 request that names no version
-/// (`*/*`, `application/json`, no `Accept`) is refused, as Atlas refuses it.
-pub(super) fn acceptable(version: Version, headers: &HeaderMap) -> bool {
-    let Version::V2 = version else {
-        return true;
+/// The version a request is answered with, `None` for Atlas's 406. On
+/// v2, every Atlas media type the `Accept` names must carry a well-formed
+/// date, and the resource is served in its newest version not later than
+/// the latest date asked for (Atlas's own curl samples ask for 2025-03-12
+/// on 2023-01-01 endpoints). A v2 request that names no version (`*/*`,
+/// `application/json`, no `Accept`) is refused, as Atlas refuses it; so is
+/// one whose dates all precede the resource's first version.
+pub(super) fn negotiate(version: Version, headers: &HeaderMap, dates: Dates) -> Option<Version> {
+    let Version::V2(_) = version else {
+        return Some(version);
     };
-    let dates: Vec<&str> = headers
+    let asked: Vec<&str> = headers
         .get_all(header::ACCEPT)
         .iter()
         .filter_map(|v| v.to_str().ok())
@@ -65,10 +109,17 @@ pub(super) fn acceptable(version: Version, headers: &HeaderMap) -> bool {
     let well_formed = |d: &str| {
         time::Date::parse(d, time::macros::format_description!("[year]-[month]-[day]")).is_ok()
     };
-    !dates.is_empty()
-        && (dates.iter().all(|d| well_formed(d))
-            // ISO dates compare as strings.
-            && dates.iter().any(|d| *d >= VERSION_DATE))
+    if !asked.iter().all(|d| well_formed(d)) {
+        return None;
+    }
+    // ISO dates compare as strings.
+    let latest = asked.iter().max()?;
+    dates
+        .0
+        .iter()
+        .rev()
+        .find(|&&i| MEDIA.get(usize::from(i)).is_some_and(|m| m.0 <= *latest))
+        .map(|&i| Version::V2(i))
 }
 
 /// A response sent instead of the endpoint's own: a refusal before or

@@ -14,6 +14,7 @@ use axum::routing::get;
 use axum::{Extension, Router};
 
 use super::access::{Allowance, USERS_RATE_LIMIT};
+use super::accounts;
 use super::call::{Call, ProjectOwner, Reader, blocking, log_and_rate, resource_not_found};
 use super::keys;
 use super::manage;
@@ -21,7 +22,8 @@ use super::oauth;
 use super::ocsp;
 use super::project;
 use super::respond::{
-    Answer, Version, api_error, entity, failure, fmt_of, outcome, page, query_pairs, respond,
+    ACCOUNTS, Answer, CLUSTERS, FLEX, GROUP_USERS, Version, api_error, entity, failure, fmt_of,
+    outcome, page, query_pairs, respond,
 };
 use super::state::AppState;
 use crate::api::{self, ApiError, CreateCert, Error, ErrorCode, Page};
@@ -98,7 +100,6 @@ pub(super) fn router(state: Arc<AppState>) -> Router {
                 "/groups/{gid}/teams",
                 get(project::empty_list).post(project::add_teams),
             )
-            .route("/groups/{gid}/users", get(project::empty_list))
             .route(
                 "/groups/{gid}/managedSlowMs",
                 get(project::get_managed_slow_ms),
@@ -111,13 +112,11 @@ pub(super) fn router(state: Arc<AppState>) -> Router {
                 "/groups/{gid}/managedSlowMs/disable",
                 axum::routing::delete(project::disable_slow_ms),
             )
-            .route("/groups/{gid}/clusters", get(project::list_clusters))
-            .route("/groups/{gid}/clusters/{name}", get(project::get_cluster))
-            .route("/groups/{gid}/flexClusters", get(project::empty_list))
             .route(
                 "/groups/{gid}/databaseUsers/{first}/certs",
                 get(list_certs).post(create_cert),
             )
+            .merge(versioned())
             .layer(Extension(v))
     };
     Router::new()
@@ -126,11 +125,61 @@ pub(super) fn router(state: Arc<AppState>) -> Router {
         .route("/ocsp", axum::routing::post(ocsp::post))
         .route("/ocsp/{*request}", get(ocsp::get))
         .nest("/api/atlas/v1.0", api(Version::V1))
-        .nest("/api/atlas/v2", api(Version::V2))
+        .nest("/api/atlas/v2", api(Version::V2_FIRST))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn_with_state(state.clone(), log_and_rate))
         .with_state(state)
+}
+
+/// The resources whose versions are not 2023-01-01 only, each with its
+/// own (the spec's).
+fn versioned() -> Router<Arc<AppState>> {
+    let clusters = Router::new()
+        .route("/groups/{gid}/clusters", get(project::list_clusters))
+        .route("/groups/{gid}/clusters/{name}", get(project::get_cluster))
+        .route_layer(Extension(CLUSTERS));
+    let flex = Router::new()
+        .route("/groups/{gid}/flexClusters", get(project::empty_list))
+        .route_layer(Extension(FLEX));
+    let users = Router::new()
+        .route("/groups/{gid}/users", get(project::empty_list))
+        .route_layer(Extension(GROUP_USERS));
+    let accounts = Router::new()
+        .route(
+            "/orgs/{org}/serviceAccounts",
+            get(accounts::list_org).post(accounts::create_org),
+        )
+        .route(
+            "/orgs/{org}/serviceAccounts/{id}",
+            get(accounts::get_org).delete(accounts::delete_org),
+        )
+        .route(
+            "/orgs/{org}/serviceAccounts/{id}/secrets",
+            axum::routing::post(accounts::secret_org),
+        )
+        .route(
+            "/orgs/{org}/serviceAccounts/{id}/secrets/{secret}",
+            axum::routing::delete(accounts::delete_secret_org),
+        )
+        .route(
+            "/groups/{gid}/serviceAccounts",
+            get(accounts::list_group).post(accounts::create_group),
+        )
+        .route(
+            "/groups/{gid}/serviceAccounts/{id}",
+            get(accounts::get_group).delete(accounts::delete_group),
+        )
+        .route(
+            "/groups/{gid}/serviceAccounts/{id}/secrets",
+            axum::routing::post(accounts::secret_group),
+        )
+        .route(
+            "/groups/{gid}/serviceAccounts/{id}/secrets/{secret}",
+            axum::routing::delete(accounts::delete_secret_group),
+        )
+        .route_layer(Extension(ACCOUNTS));
+    clusters.merge(flex).merge(users).merge(accounts)
 }
 
 async fn create_cert(

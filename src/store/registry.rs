@@ -18,8 +18,10 @@ use crate::model::rules::{self, UserProblem};
 use crate::model::{
     AuthFields, AwsIamType, Credential, CredentialKind, DatabaseUser, KeyRole, KeyRoleName,
     KeyRoleProblem, Label, LdapAuthType, MAX_CREDENTIALS, MAX_USERS_PER_PROJECT, OidcAuthType,
-    Project, Role, Scope, UserDetails, X509Type, is_credential_id, is_project_id,
+    Project, Role, Scope, SecretTimes, UserDetails, X509Type, is_credential_id, is_project_id,
 };
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
 
 /// A parsed and validated registry.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -120,8 +122,11 @@ struct RawApiKey {
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 struct RawServiceAccount {
     name: Option<String>,
+    description: Option<String>,
     client_id: Spanned<String>,
     client_secret: Spanned<String>,
+    secret_created_at: Option<Spanned<String>>,
+    secret_expires_at: Option<Spanned<String>>,
     #[serde(default)]
     roles: Vec<Spanned<RawKeyRole>>,
 }
@@ -132,6 +137,9 @@ struct RawCredential {
     id: Spanned<String>,
     secret: Spanned<String>,
     roles: Vec<Spanned<RawKeyRole>>,
+    description: Option<String>,
+    /// A service account's `secretCreatedAt` and `secretExpiresAt`.
+    times: [Option<Spanned<String>>; 2],
 }
 
 impl From<RawApiKey> for RawCredential {
@@ -141,6 +149,8 @@ impl From<RawApiKey> for RawCredential {
             id: k.public_key,
             secret: k.private_key,
             roles: k.roles,
+            description: None,
+            times: [None, None],
         }
     }
 }
@@ -152,6 +162,8 @@ impl From<RawServiceAccount> for RawCredential {
             id: a.client_id,
             secret: a.client_secret,
             roles: a.roles,
+            description: a.description,
+            times: [a.secret_created_at, a.secret_expires_at],
         }
     }
 }
@@ -508,13 +520,39 @@ fn credentials(
                 ),
             ));
         }
-        out.push(Credential::new(
+        let at = k.id.span().start;
+        let [created, expires] = k.times.map(|t| {
+            t.map(|t| {
+                let at = t.span().start;
+                OffsetDateTime::parse(t.get_ref(), &Rfc3339).map_err(|_| {
+                    fail(
+                        at,
+                        format!("{} is not an RFC 3339 time", quoted(t.get_ref())),
+                    )
+                })
+            })
+            .transpose()
+        });
+        let secret_times = match (created?, expires?) {
+            (Some(created), Some(expires)) => Some(SecretTimes { created, expires }),
+            (None, None) => None,
+            _ => {
+                return Err(fail(
+                    at,
+                    "secretCreatedAt and secretExpiresAt go together".into(),
+                ));
+            }
+        };
+        let mut credential = Credential::new(
             kind,
             k.label,
             k.id.into_inner(),
             k.secret.into_inner(),
             roles,
-        ));
+        );
+        credential.description = k.description;
+        credential.secret_times = secret_times;
+        out.push(credential);
     }
     Ok(out)
 }

@@ -17,7 +17,7 @@ use super::notes::Notes;
 use super::registry::{MAX_REGISTRY_BYTES, Registry, RegistryError, read_text};
 use crate::model::names::name_or_none;
 use crate::model::{
-    AuthFields, Credential, CredentialKind, DatabaseUser, KeyRole, Label, UserDetails,
+    AuthFields, Credential, CredentialKind, DatabaseUser, KeyRole, Label, SecretTimes, UserDetails,
 };
 
 /// An open edit of the registry: the validated registry as it is now, and
@@ -333,8 +333,33 @@ impl Edit {
         table.insert(names.id, value(credential.id.as_str()));
         table.insert(names.secret, value(credential.secret.as_str()));
         table.insert("roles", value(key_roles_array(&credential.roles)));
+        if let Some(description) = &credential.description {
+            table.insert("description", value(description.as_str()));
+        }
+        set_secret_times(&mut table, credential.secret_times);
         let path = self.path.clone();
         Edit::tables(&path, self.doc.as_table_mut(), names.section)?.push(table);
+        Ok(())
+    }
+
+    /// Replaces the secret of the service account at `index` (its times
+    /// with it).
+    pub fn set_account_secret(
+        &mut self,
+        index: usize,
+        secret: &str,
+        times: Option<SecretTimes>,
+    ) -> Result<(), RegistryError> {
+        let path = self.path.clone();
+        let section = CredentialKind::ServiceAccount.fields().section;
+        let table = Edit::tables(&path, self.doc.as_table_mut(), section)?
+            .get_mut(index)
+            .ok_or_else(|| RegistryError::NotEditable {
+                path: path.clone(),
+                what: format!("service account {index} is missing"),
+            })?;
+        table.insert("clientSecret", value(secret));
+        set_secret_times(table, times);
         Ok(())
     }
 
@@ -446,6 +471,22 @@ fn set_details(table: &mut Table, from: &UserDetails, to: &UserDetails) {
         let text = to.delete_after_date.and_then(|t| t.format(&Rfc3339).ok());
         put(table, "deleteAfterDate", text.map(value));
     }
+}
+
+/// A service account's `secretCreatedAt` and `secretExpiresAt` (both, or
+/// neither).
+fn set_secret_times(table: &mut Table, times: Option<SecretTimes>) {
+    let text = |t: time::OffsetDateTime| t.format(&Rfc3339).ok().map(value);
+    put(
+        table,
+        "secretCreatedAt",
+        times.and_then(|t| text(t.created)),
+    );
+    put(
+        table,
+        "secretExpiresAt",
+        times.and_then(|t| text(t.expires)),
+    );
 }
 
 /// Sets `key` to `item`, or removes it for `None`.

@@ -120,7 +120,10 @@ fn every_project_role_has_the_specs_permissions() {
     };
     // listDatabaseUsers: Project Read Only, which every project role holds.
     assert_eq!(digest_call(&user, "GET", &users, None).status, 200);
-    assert_eq!(digest_call(&user, "GET", &format!("{group}/settings"), None).status, 200);
+    assert_eq!(
+        digest_call(&user, "GET", &format!("{group}/settings"), None).status,
+        200
+    );
     // createDatabaseUser: Database Access Admin or Stream Processing Owner.
     let refused = digest_call(&user, "POST", &users, Some(&new_user("ann")));
     assert_eq!(

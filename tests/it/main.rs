@@ -45,6 +45,7 @@ mod server;
 mod server_clients;
 mod server_limits;
 mod service_accounts;
+mod service_accounts_http;
 mod system_status;
 mod terraform;
 mod tls;

@@ -149,10 +149,23 @@ fn project_settings_limits_and_slow_ms() {
 fn teams_users_and_flex_clusters_are_empty_pages() {
     let (_home, server) = home_and_server();
     let group = format!("{}/groups/{GID}", server.api("v2"));
-    for path in ["teams", "users", "flexClusters", "clusters"] {
+    // Each in the version its clients ask for (the spec's): Terraform's
+    // users 2025-02-19, the operator's flex clusters 2024-11-13 and
+    // clusters 2024-08-05.
+    for (path, date) in [
+        ("teams", "2023-01-01"),
+        ("users", "2025-02-19"),
+        ("flexClusters", "2024-11-13"),
+        ("clusters", "2024-08-05"),
+    ] {
         let url = format!("{group}/{path}");
-        let page = digest_call(READER, "GET", &url, None);
+        let accept = format!("Accept: application/vnd.atlas.{date}+json");
+        let page = curl(&["--digest", "--user", READER, "-H", &accept, &url]);
         assert_eq!(page.status, 200, "{path}: {}", page.body);
+        assert_eq!(
+            page.header("content-type"),
+            Some(format!("application/vnd.atlas.{date}+json;charset=utf-8").as_str())
+        );
         assert_eq!(
             page.body,
             format!(
@@ -161,6 +174,9 @@ fn teams_users_and_flex_clusters_are_empty_pages() {
             "{path}"
         );
     }
+    // A version older than a resource's first is Atlas's 406.
+    let flex = digest_call(READER, "GET", &format!("{group}/flexClusters"), None);
+    assert_eq!(flex.status, 406, "{}", flex.body);
     // Terraform sends `[]` on every update; a team that does not exist is
     // not found.
     let teams = format!("{group}/teams");
@@ -250,4 +266,78 @@ fn local_kits_are_the_projects_clusters() {
     assert_eq!(list["totalCount"], 0);
     let gone = digest_call(READER, "GET", &format!("{group}/clusters/rs-kit"), None);
     assert_eq!(json(&gone)["errorCode"], "CLUSTER_NOT_FOUND");
+}
+
+/// The Atlas CLI's plain verbs, as the calls they make (its source and
+/// recordings): `clusters list` and `clusters connectionStrings describe`
+/// ask for 2023-02-01 and print `id`, `name`, `mongoDBVersion`, `stateName`
+/// and `connectionStrings`; `projects settings describe` and `projects
+/// teams list` the 2023-01-01 bodies, paged with `includeCount=true`.
+#[test]
+fn atlas_cli_verbs_find_what_they_print() {
+    let (home, server) = home_and_server();
+    let kit = home.path().join("solo");
+    home.ok(&["local-kit", "--out", s(&kit), "--key-type", "ec-p256"]);
+    let group = format!("{}/groups/{GID}", server.api("v2"));
+    let accept = "Accept: application/vnd.atlas.2023-02-01+json";
+    let list_url = format!(
+        "{group}/clusters?includeCount=true&includeDeletedWithRetainedBackups=false&pageNum=1&itemsPerPage=100"
+    );
+    let listed = curl(&["--digest", "--user", READER, "-H", accept, &list_url]);
+    assert_eq!(
+        listed.header("content-type"),
+        Some("application/vnd.atlas.2023-02-01+json;charset=utf-8")
+    );
+    let page = json(&listed);
+    assert_eq!(
+        page["links"][0]["href"],
+        format!(
+            "{group}/clusters?includeCount=true&includeDeletedWithRetainedBackups=false&pageNum=1&itemsPerPage=100"
+        )
+    );
+    let cluster = &page["results"][0];
+    for field in ["id", "name", "mongoDBVersion", "stateName"] {
+        assert!(cluster[field].is_string(), "{field}: {cluster}");
+    }
+    assert_eq!(cluster["clusterType"], "STANDALONE");
+    let described = json(&curl(&[
+        "--digest",
+        "--user",
+        READER,
+        "-H",
+        accept,
+        &format!("{group}/clusters/solo"),
+    ]));
+    assert_eq!(
+        described["connectionStrings"],
+        serde_json::json!({"standard": "mongodb://localhost:27017/?tls=true"})
+    );
+    // The standalone kit's own README connects to the same address.
+    let readme = std::fs::read_to_string(kit.join("README.txt")).unwrap();
+    assert!(
+        readme.contains("mongodb://localhost:27017/?tls=true"),
+        "{readme}"
+    );
+    let teams = json(&digest_call(
+        READER,
+        "GET",
+        &format!("{group}/teams?includeCount=true&pageNum=1&itemsPerPage=100"),
+        None,
+    ));
+    assert_eq!(teams["totalCount"], 0);
+    let settings = json(&digest_call(
+        READER,
+        "GET",
+        &format!("{group}/settings"),
+        None,
+    ));
+    for column in [
+        "isCollectDatabaseSpecificsStatisticsEnabled",
+        "isDataExplorerEnabled",
+        "isPerformanceAdvisorEnabled",
+        "isRealtimePerformancePanelEnabled",
+        "isSchemaAdvisorEnabled",
+    ] {
+        assert!(settings[column].is_boolean(), "{column}");
+    }
 }
