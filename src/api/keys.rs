@@ -8,7 +8,7 @@ use serde::Serialize;
 use super::atlas_error::{ApiError, ErrorCode};
 use super::error::Error;
 use super::json::Link;
-use super::projects::{create_api_key, each_role_once, key_id, masked};
+use super::projects::{MAX_KEY_DESC, check_text, create_api_key, each_role_once, key_id, masked};
 use super::users::project;
 use crate::model::{Credential, CredentialKind, KeyRole, KeyRoleName, hex};
 use crate::store::{Home, Registry};
@@ -161,27 +161,37 @@ fn key_index(registry: &Registry, key: &str) -> Result<usize, ApiError> {
 /// `PATCH /groups/{id}/apiKeys/{apiUserId}` (`atlas projects apiKeys
 /// assign`): the key's roles in the project become `roles` (each once),
 /// its roles elsewhere stay; a key without one in the project gets them.
+/// A `desc` replaces the key's description.
 pub fn assign_project_roles(
     home: &Home,
     group_id: &str,
     key: &str,
-    roles: &[KeyRoleName],
+    desc: Option<&str>,
+    roles: Option<&[KeyRoleName]>,
 ) -> Result<Credential, Error> {
+    if let Some(desc) = desc {
+        check_text("desc", desc, MAX_KEY_DESC)?;
+    }
     let mut edit = home.edit_registry()?;
     let gid = project(&edit.registry, group_id)?.id.clone();
     let index = key_index(&edit.registry, key)?;
-    let mut held: Vec<KeyRole> = edit.registry.api_keys[index]
-        .roles
-        .iter()
-        .filter(|r| !r.is_in(&gid))
-        .cloned()
-        .collect();
-    held.extend(roles.iter().map(|&role_name| KeyRole {
-        role_name,
-        group_id: Some(gid.clone()),
-    }));
-    each_role_once(&held)?;
-    edit.set_credential_roles(CredentialKind::ApiKey, index, &held)?;
+    if let Some(roles) = roles {
+        let mut held: Vec<KeyRole> = edit.registry.api_keys[index]
+            .roles
+            .iter()
+            .filter(|r| !r.is_in(&gid))
+            .cloned()
+            .collect();
+        held.extend(roles.iter().map(|&role_name| KeyRole {
+            role_name,
+            group_id: Some(gid.clone()),
+        }));
+        each_role_once(&held)?;
+        edit.set_credential_roles(CredentialKind::ApiKey, index, &held)?;
+    }
+    if let Some(desc) = desc {
+        edit.set_credential_label(CredentialKind::ApiKey, index, desc)?;
+    }
     let registry = edit.commit()?;
     Ok(registry.api_keys[index].clone())
 }

@@ -218,7 +218,7 @@ pub fn init_home(home: &Home, id: Option<&str>, name: &str) -> Result<Project, E
 /// Longest project name, as Atlas's spec (`Group.name`).
 const MAX_PROJECT_NAME: usize = 64;
 /// Longest API key description, as Atlas's spec (`ApiKeyUserDetails.desc`).
-const MAX_KEY_DESC: usize = 250;
+pub(crate) const MAX_KEY_DESC: usize = 250;
 /// Longest service account name (ours, the same as a project's).
 pub(crate) const MAX_ACCOUNT_NAME: usize = 64;
 

@@ -176,20 +176,24 @@ pub fn parse_key_body(body: &[u8]) -> Result<(String, Vec<KeyRoleName>), ApiErro
     }
 }
 
-/// Parses a `PATCH /groups/{id}/apiKeys/{apiUserId}` body: the key's
-/// `roles` in the project (required, project roles only).
-pub fn parse_key_roles_body(body: &[u8]) -> Result<Vec<KeyRoleName>, ApiError> {
-    let mut roles = None;
+/// Parses a `PATCH /groups/{id}/apiKeys/{apiUserId}` body (the spec's
+/// `UpdateAtlasProjectApiKey`): a new `desc` and the key's `roles` in the
+/// project (project roles only), each optional, one at least.
+pub fn parse_key_roles_body(
+    body: &[u8],
+) -> Result<(Option<String>, Option<Vec<KeyRoleName>>), ApiError> {
+    let (mut desc, mut roles) = (None, None);
     for (key, v) in object(body)? {
         match key.as_str() {
+            "desc" => desc = Some(string(&key, &v)?),
             "roles" => roles = Some(role_names(&key, v)?),
             k => return Err(ApiError::new(ErrorCode::InvalidAttribute, &[k])),
         }
     }
-    match roles {
-        Some(r) if !r.is_empty() => Ok(r),
-        _ => Err(ApiError::new(ErrorCode::MissingAttribute, &["roles"])),
+    if desc.is_none() && roles.as_ref().is_none_or(Vec::is_empty) {
+        return Err(ApiError::new(ErrorCode::MissingAttribute, &["roles"]));
     }
+    Ok((desc, roles.filter(|r| !r.is_empty())))
 }
 
 /// Parses a `POST /groups/{id}/apiKeys/{apiUserId}` body (addProjectApiKey):

@@ -70,11 +70,11 @@ pub(super) async fn assign_key(
     call: Call<(String, String), ProjectOwner>,
     body: Body,
 ) -> Answer {
-    let roles = call.body(&state, body, api::parse_key_roles_body).await?;
+    let (desc, roles) = call.body(&state, body, api::parse_key_roles_body).await?;
     let home = state.home.clone();
     let (gid, id) = call.params.clone();
     let assigned = blocking(move || {
-        let key = keys::assign_project_roles(&home, &gid, &id, &roles)?;
+        let key = keys::assign_project_roles(&home, &gid, &id, desc.as_deref(), roles.as_deref())?;
         Ok::<_, Error>((home.registry()?, key))
     })
     .await;
@@ -105,7 +105,9 @@ pub(super) async fn add_key(
         return Ok(failure(call.fmt, e.into()));
     }
     Ok(
-        match blocking(move || keys::assign_project_roles(&home, &gid, &id, &roles)).await {
+        match blocking(move || keys::assign_project_roles(&home, &gid, &id, None, Some(&roles)))
+            .await
+        {
             Ok(_) => respond(204, call.fmt.version.content_type(), Body::empty()),
             Err(e) => failure(call.fmt, e),
         },

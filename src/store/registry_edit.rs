@@ -381,6 +381,26 @@ impl Edit {
         Ok(())
     }
 
+    /// Replaces the description (`desc`, `name`) of the credential of
+    /// `kind` at `index`.
+    pub fn set_credential_label(
+        &mut self,
+        kind: CredentialKind,
+        index: usize,
+        label: &str,
+    ) -> Result<(), RegistryError> {
+        let path = self.path.clone();
+        let fields = kind.fields();
+        let table = Edit::tables(&path, self.doc.as_table_mut(), fields.section)?
+            .get_mut(index)
+            .ok_or_else(|| RegistryError::NotEditable {
+                path: path.clone(),
+                what: format!("credential {index} is missing"),
+            })?;
+        table.insert(fields.label, value(label));
+        Ok(())
+    }
+
     /// Removes the credential of `kind` at `index` (file order).
     pub fn remove_credential(
         &mut self,

@@ -59,6 +59,10 @@ fn a_key_is_created_assigned_and_deleted_where_its_link_points() {
         Some(r#"{"roles":["GROUP_OWNER","GROUP_OWNER"]}"#),
     );
     assert_eq!(json(&twice)["errorCode"], "INVALID_ATTRIBUTE");
+    // The spec's body has an optional `desc` too: renamed, roles kept.
+    let renamed = json(&digest_call(OWNER, "PATCH", &one, Some(r#"{"desc":"renamed"}"#)));
+    assert_eq!(renamed["desc"], "renamed");
+    assert_eq!(&renamed["roles"], roles);
 
     // The organization's endpoints: Organization Owner only, this
     // organization only.
