@@ -17,11 +17,6 @@ use crate::store::Home;
 pub const MAX_CLUSTERS: usize = 100;
 
 impl KitCluster {
-    /// Whether the kit is still on disk.
-    pub(crate) fn exists(&self) -> bool {
-        self.manifest.is_file()
-    }
-
     /// `connectionStrings.standard`: TLS on, as every kit requires.
     pub fn standard(&self) -> String {
         let mut s = format!("mongodb://{}/?tls=true", self.hosts.join(","));
@@ -52,20 +47,26 @@ pub fn clusters(state: &ProjectState) -> Vec<(&String, &KitCluster)> {
     state.clusters().filter(|(_, c)| c.exists()).collect()
 }
 
-/// Records the kit `name` of `group_id`, replacing one of that name;
-/// returns the one replaced, for [`restore`] if the kit is not written.
+/// Records the kit as a cluster of `group_id` named `name`, or `name-2`,
+/// `name-3`... when another kit still on disk has that name (a kit of the
+/// same directory keeps its name); kits no longer on disk are forgotten
+/// first. Returns the name and the record replaced, for [`restore`] if
+/// the kit is not written.
 pub fn record(
     home: &Home,
     group_id: &str,
     name: &str,
     kit: KitCluster,
-) -> Result<Option<KitCluster>, Error> {
-    let mut before = None;
+) -> Result<(String, Option<KitCluster>), Error> {
+    let mut recorded = (name.to_string(), None);
     project_state::update(home, group_id, |state| {
-        before = state.set_cluster(name, Some(kit), MAX_CLUSTERS)?;
+        state.forget_gone_clusters();
+        let name = state.free_cluster_name(name, &kit);
+        let before = state.set_cluster(&name, Some(kit), MAX_CLUSTERS)?;
+        recorded = (name, before);
         Ok(())
     })?;
-    Ok(before)
+    Ok(recorded)
 }
 
 /// Puts back what [`record`] replaced (nothing: removes the record).

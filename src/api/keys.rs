@@ -175,6 +175,14 @@ pub fn assign_project_roles(
     let mut edit = home.edit_registry()?;
     let gid = project(&edit.registry, group_id)?.id.clone();
     let index = key_index(&edit.registry, key)?;
+    // Only the project's keys are renamed here; giving roles brings a key in.
+    let in_project = edit.registry.api_keys[index]
+        .roles
+        .iter()
+        .any(|r| r.is_in(&gid));
+    if roles.is_none() && !in_project {
+        return Err(ApiError::new(ErrorCode::ApiKeyNotFound, &[key]).into());
+    }
     if let Some(roles) = roles {
         let mut held: Vec<KeyRole> = edit.registry.api_keys[index]
             .roles

@@ -15,7 +15,7 @@ use crate::store::{Home, Registry};
 
 /// A project limit: name, the value Atlas starts with, the most it may be
 /// set to (the spec's table for `getGroupLimit`).
-const LIMITS: [(&str, i64, i64); 6] = [
+const LIMITS: [(&str, i64, i64); 8] = [
     ("atlas.project.deployment.clusters", 25, 100),
     ("atlas.project.deployment.nodesPerPrivateLinkRegion", 50, 90),
     (
@@ -32,6 +32,16 @@ const LIMITS: [(&str, i64, i64); 6] = [
     // The spec's table gives 20 as the override limit, below the default;
     // the default is the most here (ours).
     ("atlas.project.security.networkAccess.entries", 200, 200),
+    (
+        "atlas.project.deployment.privateServiceConnectionsPerRegionGroup",
+        50,
+        100,
+    ),
+    (
+        "atlas.project.deployment.privateServiceConnectionsSubnetMask",
+        27,
+        27,
+    ),
 ];
 
 /// One limit as `GET /groups/{id}/limits` answers it (keys in Atlas's

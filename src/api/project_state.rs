@@ -53,6 +53,13 @@ pub struct KitCluster {
     pub id: String,
 }
 
+impl KitCluster {
+    /// Whether the kit is still on disk (its file list is there).
+    pub fn exists(&self) -> bool {
+        self.manifest.is_file()
+    }
+}
+
 /// Everything stored for one project.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -132,6 +139,33 @@ impl ProjectState {
     /// The value set for the limit `name`, if one was.
     pub fn limit(&self, name: &str) -> Option<i64> {
         self.limits.get(name).copied()
+    }
+
+    /// Forgets the kits no longer on disk.
+    pub fn forget_gone_clusters(&mut self) {
+        self.clusters.retain(|_, kit| kit.exists());
+    }
+
+    /// `name`, or the first of `name-2`, `name-3`... that no other kit on
+    /// disk holds (a kit of the same directory keeps its name); at most 64
+    /// characters.
+    pub fn free_cluster_name(&self, name: &str, kit: &KitCluster) -> String {
+        let free = |n: &str| {
+            self.clusters
+                .get(n)
+                .is_none_or(|held| held.manifest == kit.manifest || !held.exists())
+        };
+        if free(name) {
+            return name.to_string();
+        }
+        (2..)
+            .map(|i| {
+                let suffix = format!("-{i}");
+                let base: String = name.chars().take(64 - suffix.len()).collect();
+                format!("{base}{suffix}")
+            })
+            .find(|n| free(n))
+            .unwrap_or_else(|| name.to_string())
     }
 
     /// Every kit recorded, by name.

@@ -244,7 +244,15 @@ pub fn new_secret(
 ) -> Result<Credential, Error> {
     let times = secret_times(Some(hours), OffsetDateTime::now_utc())?;
     let mut edit = home.edit_registry()?;
-    find(&edit.registry, scope, client_id)?;
+    let account = find(&edit.registry, scope, client_id)?;
+    // In a project, only an account of that project alone: a secret of one
+    // that holds roles elsewhere (an Organization Owner's) would hand a
+    // Project Owner those roles.
+    if let Scope::Project(gid) = scope
+        && !account.roles.iter().all(|r| r.is_in(gid))
+    {
+        return Err(ApiError::new(ErrorCode::UserUnauthorized, &[]).into());
+    }
     let index = edit
         .registry
         .service_accounts

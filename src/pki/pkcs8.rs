@@ -35,11 +35,9 @@ pub fn encrypt_pem(
     encrypt_pem_with(key, passphrase, iterations, &salt, iv, Aes::Aes256)
 }
 
-/// The AES key sizes PBES2 encrypts with here.
+/// The AES key sizes PBES2 encrypts with here (CA keys and PKCS#12).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Aes {
-    /// AES-128-CBC.
-    Aes128,
     /// AES-256-CBC.
     Aes256,
 }
@@ -65,45 +63,74 @@ pub fn encrypt_pem_with(
     Ok(info.to_pem(LineEnding::LF)?.into_bytes())
 }
 
-/// `key` as an `ENCRYPTED PRIVATE KEY` PEM under PBES2 with PBKDF2-HMAC-
-/// SHA256 and DES-EDE3-CBC (what some suites' old readers need), the salt
-/// and IV given. RustCrypto's `pkcs5` types this only behind a feature
-/// that brings its own ciphers, so the few fields are written here.
-pub fn encrypt_pem_3des(
+/// The pseudorandom function PBKDF2 derives a key with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Prf {
+    /// hmacWithSHA1, PBKDF2's default, which DER leaves unwritten: what
+    /// OpenSSL 1.0 wrote, and what older drivers' key readers know only.
+    HmacSha1,
+    /// hmacWithSHA256, what OpenSSL 1.1 and later write.
+    HmacSha256,
+}
+
+/// A PBES2 cipher with its IV.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pbes2Cipher {
+    /// AES-128-CBC.
+    Aes128([u8; 16]),
+    /// AES-256-CBC.
+    Aes256([u8; 16]),
+    /// DES-EDE3-CBC.
+    Des3([u8; 8]),
+}
+
+/// `key` as an `ENCRYPTED PRIVATE KEY` PEM under PBES2, with the PRF,
+/// salt, iteration count, cipher and IV given (a test PKI's: its readers
+/// expect OpenSSL's forms). RustCrypto's `pkcs5` types DES-EDE3 and
+/// hmacWithSHA1 only behind features that bring their own ciphers, so the
+/// few fields are written here.
+pub fn encrypt_pem_pbes2(
     key: &PKeyRef<Private>,
     passphrase: &[u8],
     iterations: u32,
-    salt: &[u8; 16],
-    iv: [u8; 8],
+    salt: &[u8],
+    cipher: Pbes2Cipher,
+    prf: Prf,
 ) -> Result<Vec<u8>, Backend> {
     use super::der_build::{integer, octets, oid, seq};
     const PBES2: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x05, 0x0d];
     const PBKDF2: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x05, 0x0c];
     const HMAC_SHA256: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x02, 0x09];
     const DES_EDE3_CBC: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x03, 0x07];
-    let mut derived = [0u8; 24];
+    const AES128_CBC: &[u8] = &[0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x01, 0x02];
+    const AES256_CBC: &[u8] = &[0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x01, 0x2a];
+    let (symm, algorithm, iv): (Cipher, &[u8], &[u8]) = match &cipher {
+        Pbes2Cipher::Aes128(iv) => (Cipher::aes_128_cbc(), AES128_CBC, iv),
+        Pbes2Cipher::Aes256(iv) => (Cipher::aes_256_cbc(), AES256_CBC, iv),
+        Pbes2Cipher::Des3(iv) => (Cipher::des_ede3_cbc(), DES_EDE3_CBC, iv),
+    };
+    let digest = match prf {
+        Prf::HmacSha1 => MessageDigest::sha1(),
+        Prf::HmacSha256 => MessageDigest::sha256(),
+    };
+    let mut derived = vec![0u8; symm.key_len()];
     openssl::pkcs5::pbkdf2_hmac(
         passphrase,
         salt,
         usize::try_from(iterations).map_err(Backend::new)?,
-        MessageDigest::sha256(),
+        digest,
         &mut derived,
     )?;
-    let sealed = encrypt(
-        Cipher::des_ede3_cbc(),
-        &derived,
-        Some(&iv),
-        &key.private_key_to_pkcs8()?,
-    )?;
-    let kdf = seq(&[
-        &oid(PBKDF2),
-        &seq(&[
-            &octets(salt),
-            &integer(u64::from(iterations)),
-            &seq(&[&oid(HMAC_SHA256), &[0x05, 0x00]]),
-        ]),
-    ]);
-    let scheme = seq(&[&oid(DES_EDE3_CBC), &octets(&iv)]);
+    let sealed = encrypt(symm, &derived, Some(iv), &key.private_key_to_pkcs8()?)?;
+    let count = integer(u64::from(iterations));
+    let salt = octets(salt);
+    let sha256 = seq(&[&oid(HMAC_SHA256), &[0x05, 0x00]]);
+    let params = match prf {
+        Prf::HmacSha1 => seq(&[&salt, &count]),
+        Prf::HmacSha256 => seq(&[&salt, &count, &sha256]),
+    };
+    let kdf = seq(&[&oid(PBKDF2), &params]);
+    let scheme = seq(&[&oid(algorithm), &octets(iv)]);
     let algorithm = seq(&[&oid(PBES2), &seq(&[&kdf, &scheme])]);
     let der = seq(&[&algorithm, &octets(&sealed)]);
     Ok(pem("ENCRYPTED PRIVATE KEY", &der).into_bytes())
@@ -139,11 +166,6 @@ pub fn seal(
             Cipher::aes_256_cbc(),
             32,
         ),
-        Aes::Aes128 => (
-            pbes2::Parameters::generate_pbkdf2_sha256_aes128cbc(iterations, salt, iv),
-            Cipher::aes_128_cbc(),
-            16,
-        ),
     };
     let params = params.map_err(Backend::new)?;
     let mut derived = vec![0u8; key_len];
@@ -167,12 +189,20 @@ mod tests {
     use openssl::pkey::PKey;
 
     #[test]
-    fn triple_des_keys_open_with_openssl() {
+    fn every_cipher_and_prf_opens_with_openssl() {
         let key = PKey::generate_ed25519().unwrap();
-        let pem = encrypt_pem_3des(&key, b"pw", 2048, &[7; 16], [9; 8]).unwrap();
-        let back = PKey::private_key_from_pem_passphrase(&pem, b"pw").unwrap();
-        assert!(back.public_eq(&key));
-        assert!(PKey::private_key_from_pem_passphrase(&pem, b"no").is_err());
+        for cipher in [
+            Pbes2Cipher::Des3([9; 8]),
+            Pbes2Cipher::Aes128([9; 16]),
+            Pbes2Cipher::Aes256([9; 16]),
+        ] {
+            for prf in [Prf::HmacSha1, Prf::HmacSha256] {
+                let pem = encrypt_pem_pbes2(&key, b"pw", 2048, &[7; 8], cipher, prf).unwrap();
+                let back = PKey::private_key_from_pem_passphrase(&pem, b"pw").unwrap();
+                assert!(back.public_eq(&key), "{cipher:?} {prf:?}");
+                assert!(PKey::private_key_from_pem_passphrase(&pem, b"no").is_err());
+            }
+        }
     }
 
     #[test]

@@ -19,11 +19,15 @@ use crate::store::Registry;
 pub(super) const RATE_LIMIT: u32 = 1200;
 /// Atlas's allowance on the database user endpoints.
 pub(super) const USERS_RATE_LIMIT: u32 = 10_000;
+/// Atlas's allowance on the organization's API key endpoints (seen).
+pub(super) const ORG_KEYS_RATE_LIMIT: u32 = 500;
 
 /// A route's per-minute allowance, set by the router on the routes whose
-/// allowance is not [`RATE_LIMIT`].
+/// allowance is not [`RATE_LIMIT`], and the name of the count its routes
+/// share, when they share one (every databaseUsers method and path draws
+/// on one count, seen); otherwise each route counts apart.
 #[derive(Debug, Clone, Copy)]
-pub(super) struct Allowance(pub(super) u32);
+pub(super) struct Allowance(pub(super) u32, pub(super) Option<&'static str>);
 /// Longest `Authorization` header read; longer ones are refused unread.
 const MAX_AUTHORIZATION: usize = 4096;
 

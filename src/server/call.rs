@@ -377,14 +377,16 @@ impl<P: Params, N: Needs> FromRequestParts<Arc<AppState>> for Call<P, N> {
             return Err(api_error(fmt, &e).into());
         }
         // The route's allowance (the router sets it), else the default.
-        let limit = parts
-            .extensions
-            .get::<Allowance>()
-            .map_or(RATE_LIMIT, |a| a.0);
+        let allowance = parts.extensions.get::<Allowance>().copied();
+        let limit = allowance.map_or(RATE_LIMIT, |a| a.0);
         let bucket = Bucket {
             who: caller.id.clone(),
-            resource: resource(parts),
-            group: params.group().map(String::from),
+            resource: match allowance.and_then(|a| a.1) {
+                Some(shared) => shared.to_string(),
+                None => resource(parts),
+            },
+            // Project ids are hex, found whatever their case: one count.
+            group: params.group().map(str::to_ascii_lowercase),
         };
         let remaining = state.rate.hit(bucket, limit);
         let _ = RATE.try_with(|r| r.set(Some((limit, remaining))));

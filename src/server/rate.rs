@@ -30,8 +30,19 @@ pub(super) struct Bucket {
 /// entries than keys times routes times projects of the registry.
 #[derive(Default)]
 pub(super) struct RateWindow {
-    counts: Mutex<HashMap<Bucket, (Instant, u32)>>,
+    counts: Mutex<Counts>,
 }
+
+#[derive(Default)]
+struct Counts {
+    by_bucket: HashMap<Bucket, (Instant, u32)>,
+    /// When windows that ended were last swept out.
+    swept: Option<Instant>,
+}
+
+/// How often ended windows are swept out: each request then costs the
+/// same whatever the table holds.
+const SWEEP: Duration = Duration::from_secs(1);
 
 impl RateWindow {
     /// Counts a request in `bucket` against the allowance `limit`; returns
@@ -40,8 +51,17 @@ impl RateWindow {
         let now = Instant::now();
         // A poisoned lock only interrupted a counter update; counts stay usable.
         let mut counts = self.counts.lock().unwrap_or_else(|p| p.into_inner());
-        counts.retain(|_, (start, _)| now.duration_since(*start) < WINDOW);
-        let entry = counts.entry(bucket).or_insert((now, 0));
+        if counts.swept.is_none_or(|t| now.duration_since(t) >= SWEEP) {
+            counts
+                .by_bucket
+                .retain(|_, (start, _)| now.duration_since(*start) < WINDOW);
+            counts.swept = Some(now);
+        }
+        let entry = counts.by_bucket.entry(bucket).or_insert((now, 0));
+        // A window that ended since the last sweep starts again.
+        if now.duration_since(entry.0) >= WINDOW {
+            *entry = (now, 0);
+        }
         entry.1 = entry.1.saturating_add(1);
         limit.saturating_sub(entry.1)
     }

@@ -13,7 +13,7 @@ use axum::response::Response;
 use axum::routing::get;
 use axum::{Extension, Router};
 
-use super::access::{Allowance, USERS_RATE_LIMIT};
+use super::access::{Allowance, ORG_KEYS_RATE_LIMIT, USERS_RATE_LIMIT};
 use super::accounts;
 use super::call::{Call, ProjectOwner, Reader, blocking, log_and_rate, resource_not_found};
 use super::keys;
@@ -47,7 +47,10 @@ pub(super) fn router(state: Arc<AppState>) -> Router {
             // Atlas's allowance on the database user endpoints (their
             // certificates aside): the routes above; the rest have the
             // default.
-            .route_layer(Extension(Allowance(USERS_RATE_LIMIT)))
+            .route_layer(Extension(Allowance(
+                USERS_RATE_LIMIT,
+                Some("databaseUsers"),
+            )))
             .route(
                 "/groups",
                 get(manage::list_groups).post(manage::create_group),
@@ -67,10 +70,6 @@ pub(super) fn router(state: Arc<AppState>) -> Router {
                 axum::routing::delete(keys::delete_key)
                     .patch(keys::assign_key)
                     .post(keys::add_key),
-            )
-            .route(
-                "/orgs/{org}/apiKeys/{id}",
-                get(keys::get_org_key).delete(keys::delete_org_key),
             )
             .route(
                 "/groups/{gid}/userSecurity",
@@ -179,7 +178,17 @@ fn versioned() -> Router<Arc<AppState>> {
             axum::routing::delete(accounts::delete_secret_group),
         )
         .route_layer(Extension(ACCOUNTS));
-    clusters.merge(flex).merge(users).merge(accounts)
+    let org_keys = Router::new()
+        .route(
+            "/orgs/{org}/apiKeys/{id}",
+            get(keys::get_org_key).delete(keys::delete_org_key),
+        )
+        .route_layer(Extension(Allowance(ORG_KEYS_RATE_LIMIT, None)));
+    clusters
+        .merge(flex)
+        .merge(users)
+        .merge(accounts)
+        .merge(org_keys)
 }
 
 async fn create_cert(

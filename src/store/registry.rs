@@ -524,12 +524,14 @@ fn credentials(
         let [created, expires] = k.times.map(|t| {
             t.map(|t| {
                 let at = t.span().start;
-                OffsetDateTime::parse(t.get_ref(), &Rfc3339).map_err(|_| {
-                    fail(
-                        at,
-                        format!("{} is not an RFC 3339 time", quoted(t.get_ref())),
-                    )
-                })
+                OffsetDateTime::parse(t.get_ref(), &Rfc3339)
+                    .ok()
+                    .map(|t| t.to_offset(time::UtcOffset::UTC))
+                    .filter(|t| (1950..=9999).contains(&t.year()))
+                    .ok_or_else(|| {
+                        let text = quoted(t.get_ref());
+                        fail(at, format!("{text} is not an RFC 3339 time in 1950..9999"))
+                    })
             })
             .transpose()
         });

@@ -9,7 +9,7 @@ use toml::Spanned;
 use crate::api::Error;
 use crate::model::names::atlas_enum;
 use crate::pki::KeyType;
-use crate::pki::pkcs8::{Aes, encrypt_pem_3des, encrypt_pem_with};
+use crate::pki::pkcs8::{Pbes2Cipher, Prf, encrypt_pem_pbes2};
 use crate::pki::seeded::Stream;
 
 atlas_enum! {
@@ -36,6 +36,8 @@ pub(crate) struct KeyForm {
     /// The key before the certificates (as drivers-evergreen-tools'
     /// x509gen files have it) rather than after.
     pub(crate) first: bool,
+    /// PBKDF2's PRF for an encrypted PKCS#8 key (`key_prf`).
+    pub(crate) prf: Option<Prf>,
 }
 
 /// A table's key fields, as written.
@@ -44,12 +46,17 @@ pub(crate) struct RawKeyForm<'a> {
     pub(crate) encryption: Option<&'a Spanned<String>>,
     pub(crate) format: Option<&'a Spanned<String>>,
     pub(crate) first: bool,
+    pub(crate) prf: Option<&'a Spanned<String>>,
 }
 
 impl RawKeyForm<'_> {
     /// Whether the table says anything about its key.
     pub(crate) fn is_empty(&self) -> bool {
-        self.password.is_none() && self.encryption.is_none() && self.format.is_none() && !self.first
+        self.password.is_none()
+            && self.encryption.is_none()
+            && self.format.is_none()
+            && self.prf.is_none()
+            && !self.first
     }
 }
 
@@ -66,7 +73,7 @@ pub(crate) fn key_form(
     if !written && !raw.is_empty() {
         return Err(fail(
             at,
-            "key_password, key_encryption, key_format or key_first on a table whose key is not written"
+            "key_password, key_encryption, key_prf, key_format or key_first on a table whose key is not written"
                 .into(),
         ));
     }
@@ -99,10 +106,36 @@ pub(crate) fn key_form(
         }
         (Some(p), e) => Some((p.clone(), encryption(e, key_type, fail)?)),
     };
+    let prf = match raw.prf {
+        None => None,
+        Some(p) => {
+            let pkcs8 = encryption
+                .as_ref()
+                .is_some_and(|(_, e)| *e != KeyEncryption::Pkcs1);
+            if !pkcs8 {
+                return Err(fail(
+                    p.span().start,
+                    "key_prf is for a key encrypted as PKCS#8 (a key_password, key_encryption pkcs8-*)"
+                        .into(),
+                ));
+            }
+            Some(match p.get_ref().as_str() {
+                "hmacWithSHA1" => Prf::HmacSha1,
+                "hmacWithSHA256" => Prf::HmacSha256,
+                other => {
+                    return Err(fail(
+                        p.span().start,
+                        format!("key_prf {other:?}: hmacWithSHA1 or hmacWithSHA256"),
+                    ));
+                }
+            })
+        }
+    };
     Ok(KeyForm {
         encryption,
         pkcs1,
         first: raw.first,
+        prf,
     })
 }
 
@@ -131,7 +164,7 @@ fn encryption(
     }
 }
 
-/// `key` as PEM in `form`.
+/// `key` as PEM in `form`, its salts and IVs fresh.
 pub(crate) fn key_pem(key: &PKey<Private>, form: &KeyForm) -> Result<Vec<u8>, Error> {
     Ok(match &form.encryption {
         None if form.pkcs1 => key.rsa()?.private_key_to_pem()?,
@@ -139,15 +172,50 @@ pub(crate) fn key_pem(key: &PKey<Private>, form: &KeyForm) -> Result<Vec<u8>, Er
         Some((password, KeyEncryption::Pkcs1)) => key
             .rsa()?
             .private_key_to_pem_passphrase(Cipher::aes_256_cbc(), password.as_bytes())?,
-        Some((password, e)) => {
-            let cipher = match e {
-                KeyEncryption::Pkcs8Aes128 => Cipher::aes_128_cbc(),
-                KeyEncryption::Pkcs8Des3 => Cipher::des_ede3_cbc(),
-                _ => Cipher::aes_256_cbc(),
-            };
-            key.private_key_to_pem_pkcs8_passphrase(cipher, password.as_bytes())?
-        }
+        Some((password, e)) => pkcs8_pem(key, password, *e, form.prf, &mut |b| {
+            openssl::rand::rand_bytes(b).map_err(Error::from)
+        })?,
     })
+}
+
+/// `key` as encrypted PKCS#8 with `encryption` and `prf` (hmacWithSHA256
+/// when not given), the salt and IV from `fill`. The salt is 16 bytes as
+/// OpenSSL 3 writes it, 8 with hmacWithSHA1 as OpenSSL 1.0 wrote it.
+fn pkcs8_pem(
+    key: &PKey<Private>,
+    password: &str,
+    encryption: KeyEncryption,
+    prf: Option<Prf>,
+    fill: &mut dyn FnMut(&mut [u8]) -> Result<(), Error>,
+) -> Result<Vec<u8>, Error> {
+    let prf = prf.unwrap_or(Prf::HmacSha256);
+    let mut salt = vec![0u8; if prf == Prf::HmacSha1 { 8 } else { 16 }];
+    fill(&mut salt)?;
+    let cipher = match encryption {
+        KeyEncryption::Pkcs8Des3 => {
+            let mut iv = [0u8; 8];
+            fill(&mut iv)?;
+            Pbes2Cipher::Des3(iv)
+        }
+        KeyEncryption::Pkcs8Aes128 => {
+            let mut iv = [0u8; 16];
+            fill(&mut iv)?;
+            Pbes2Cipher::Aes128(iv)
+        }
+        _ => {
+            let mut iv = [0u8; 16];
+            fill(&mut iv)?;
+            Pbes2Cipher::Aes256(iv)
+        }
+    };
+    Ok(encrypt_pem_pbes2(
+        key,
+        password.as_bytes(),
+        TEST_ITERATIONS,
+        &salt,
+        cipher,
+        prf,
+    )?)
 }
 
 /// PBKDF2 iterations of a test PKI's encrypted PKCS#8 keys: OpenSSL's own
@@ -170,38 +238,9 @@ pub(crate) fn key_pem_seeded(
             stream.fill(&mut iv)?;
             legacy_pem(key, password.as_bytes(), iv)
         }
-        KeyEncryption::Pkcs8Des3 => {
-            let mut salt = [0u8; 16];
-            let mut iv = [0u8; 8];
-            stream.fill(&mut salt)?;
-            stream.fill(&mut iv)?;
-            Ok(encrypt_pem_3des(
-                key,
-                password.as_bytes(),
-                TEST_ITERATIONS,
-                &salt,
-                iv,
-            )?)
-        }
-        KeyEncryption::Pkcs8Aes256 | KeyEncryption::Pkcs8Aes128 => {
-            let mut salt = [0u8; 16];
-            let mut iv = [0u8; 16];
-            stream.fill(&mut salt)?;
-            stream.fill(&mut iv)?;
-            let aes = if *encryption == KeyEncryption::Pkcs8Aes128 {
-                Aes::Aes128
-            } else {
-                Aes::Aes256
-            };
-            Ok(encrypt_pem_with(
-                key,
-                password.as_bytes(),
-                TEST_ITERATIONS,
-                &salt,
-                iv,
-                aes,
-            )?)
-        }
+        e => pkcs8_pem(key, password, *e, form.prf, &mut |b| {
+            stream.fill(b).map_err(Error::from)
+        }),
     }
 }
 

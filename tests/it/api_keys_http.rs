@@ -60,7 +60,12 @@ fn a_key_is_created_assigned_and_deleted_where_its_link_points() {
     );
     assert_eq!(json(&twice)["errorCode"], "INVALID_ATTRIBUTE");
     // The spec's body has an optional `desc` too: renamed, roles kept.
-    let renamed = json(&digest_call(OWNER, "PATCH", &one, Some(r#"{"desc":"renamed"}"#)));
+    let renamed = json(&digest_call(
+        OWNER,
+        "PATCH",
+        &one,
+        Some(r#"{"desc":"renamed"}"#),
+    ));
     assert_eq!(renamed["desc"], "renamed");
     assert_eq!(&renamed["roles"], roles);
 
@@ -72,6 +77,8 @@ fn a_key_is_created_assigned_and_deleted_where_its_link_points() {
     );
     let got = digest_call(ORG, "GET", &link, None);
     assert_eq!(got.status, 200, "{}", got.body);
+    // The organization's key endpoints have their own allowance (seen).
+    assert_eq!(got.header("ratelimit-limit"), Some("500"));
     assert_eq!(json(&got)["id"], id.as_str());
     let elsewhere = link.replace(&org, "0123456789abcdef01234567");
     assert_eq!(digest_call(ORG, "GET", &elsewhere, None).status, 404);

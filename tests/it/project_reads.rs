@@ -92,7 +92,7 @@ fn project_settings_limits_and_slow_ms() {
         None,
     ));
     let all = limits.as_array().unwrap();
-    assert_eq!(all.len(), 6);
+    assert_eq!(all.len(), 8);
     let users = all
         .iter()
         .find(|l| l["name"] == "atlas.project.security.databaseAccess.users")
@@ -266,6 +266,35 @@ fn local_kits_are_the_projects_clusters() {
     assert_eq!(list["totalCount"], 0);
     let gone = digest_call(READER, "GET", &format!("{group}/clusters/rs-kit"), None);
     assert_eq!(json(&gone)["errorCode"], "CLUSTER_NOT_FOUND");
+    // Two kits in directories of one name are two clusters; a kit made
+    // again in its directory keeps its name.
+    let kit = |dir: &str| {
+        let out = home.path().join(dir).join("kit");
+        home.ok(&[
+            "local-kit",
+            "--out",
+            s(&out),
+            "--key-type",
+            "ec-p256",
+            "--force",
+        ]);
+    };
+    kit("a");
+    kit("b");
+    kit("a");
+    let list = json(&digest_call(
+        READER,
+        "GET",
+        &format!("{group}/clusters"),
+        None,
+    ));
+    let names: Vec<&str> = list["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["kit", "kit-2"], "{list}");
 }
 
 /// The Atlas CLI's plain verbs, as the calls they make (its source and

@@ -175,6 +175,41 @@ fn organization_and_project_accounts_over_http() {
     );
     assert_eq!(json(&short)["parameters"][0], "secretExpiresAfterHours");
 
+    // A Project Owner cannot take an account that holds roles elsewhere:
+    // the organization's account, once given a role in the project, gets
+    // no new secret there.
+    let both = home.ok(&[
+        "projects",
+        "serviceAccounts",
+        "create",
+        "--name",
+        "both",
+        "--role",
+        "ORG_OWNER",
+        "--role",
+        "GROUP_READ_ONLY",
+        "--projectId",
+        GID,
+        "-o",
+        "json",
+    ]);
+    let both_id = serde_json::from_str::<Value>(&both).unwrap()["clientId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let taken = call(
+        OWNER,
+        "POST",
+        &format!("{in_project}/{both_id}/secrets"),
+        Some(r#"{"secretExpiresAfterHours":8}"#),
+    );
+    assert_eq!(
+        json(&taken)["errorCode"],
+        "USER_UNAUTHORIZED",
+        "{}",
+        taken.body
+    );
+
     // Deleted: from the project, then from the organization.
     let gone = call(OWNER, "DELETE", &format!("{in_project}/{project_id}"), None);
     assert_eq!((gone.status, gone.body.as_str()), (204, ""));

@@ -236,9 +236,13 @@ pub fn local_kit(home: &Home, registry: &Registry, opts: &KitOptions) -> Result<
         &name,
         as_cluster(&out, &opts.topology, id),
     );
-    let written = recorded.and_then(|before| {
-        execute(home, registry, project, opts, &kit, &requests, crl_until)
-            .or_else(|e| clusters::restore(home, &project.id, &name, before).and(Err(e)))
+    let written = recorded.and_then(|(name, before)| {
+        execute(home, registry, project, opts, &kit, &requests, crl_until).map_err(|e| {
+            // The kit's own error is the one to report; a record that
+            // cannot be put back names a kit not on disk, which no list shows.
+            let _ = clusters::restore(home, &project.id, &name, before);
+            e
+        })
     });
     if written.is_err() {
         // Directories this run made, now empty again, go too.

@@ -366,6 +366,7 @@ fn plan_bundles(
             encryption: b.key_encryption.as_ref(),
             format: b.key_format.as_ref(),
             first: b.key_first,
+            prf: b.key_prf.as_ref(),
         };
         let key = match &b.key {
             Some(k) => {

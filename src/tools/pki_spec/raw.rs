@@ -31,6 +31,7 @@ pub(super) struct RawBundle {
     pub(super) key_format: Option<Spanned<String>>,
     pub(super) key_password: Option<String>,
     pub(super) key_encryption: Option<Spanned<String>>,
+    pub(super) key_prf: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -99,6 +100,7 @@ pub(super) struct RawCert {
     pub(super) files: Option<Spanned<String>>,
     pub(super) key_password: Option<String>,
     pub(super) key_encryption: Option<Spanned<String>>,
+    pub(super) key_prf: Option<Spanned<String>>,
     pub(super) key_format: Option<Spanned<String>>,
     #[serde(default)]
     pub(super) key_first: bool,

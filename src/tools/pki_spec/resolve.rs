@@ -237,6 +237,7 @@ pub(super) fn resolve(
         encryption: c.key_encryption.as_ref(),
         format: c.key_format.as_ref(),
         first: c.key_first,
+        prf: c.key_prf.as_ref(),
     };
     let writes_key = !matches!(files, Files::CertOnly | Files::None);
     let key_form = key_form(&raw_form, key_type, writes_key, c.name.span().start, fail)?;
