@@ -237,11 +237,10 @@ pub fn local_kit(home: &Home, registry: &Registry, opts: &KitOptions) -> Result<
         as_cluster(&out, &opts.topology, id),
     );
     let written = recorded.and_then(|(name, before)| {
-        execute(home, registry, project, opts, &kit, &requests, crl_until).map_err(|e| {
+        execute(home, registry, project, opts, &kit, &requests, crl_until).inspect_err(|_| {
             // The kit's own error is the one to report; a record that
             // cannot be put back names a kit not on disk, which no list shows.
-            let _ = clusters::restore(home, &project.id, &name, before);
-            e
+            let _ = clusters::restore(home, &project.id, &name, before.clone());
         })
     });
     if written.is_err() {
