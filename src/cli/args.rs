@@ -253,8 +253,15 @@ pub(super) struct FixturesArgs {
 
 #[derive(Debug, Args)]
 pub(super) struct VerifyArgs {
-    /// The PEM file (certificate, then private key).
+    /// The PEM file (certificate, then private key); with --mongod, a file
+    /// or a directory (a kit, a pki apply output).
     pub(super) file: PathBuf,
+    /// Checks what makes mongod (or a macOS client) refuse the set:
+    /// members' O/OU/DC and EKUs, clients taken for members, the $external
+    /// user names, server lifetimes over 825 days, CRLs past nextUpdate,
+    /// SANs and chains against what the configs name.
+    #[arg(long)]
+    pub(super) mongod: bool,
     #[command(flatten)]
     pub(super) project: ProjectArg,
 }

@@ -26,7 +26,7 @@ use crate::store::files::read_input;
 use crate::store::{CertRecord, Holder, Home, ca};
 use crate::tools::fixtures::{self, FixtureOptions};
 use crate::tools::kit::{self, KitOptions};
-use crate::tools::verify;
+use crate::tools::{mongod_check, verify};
 
 pub(super) fn list_users(
     home: &Home,
@@ -190,6 +190,10 @@ pub(super) fn fixtures(home: &Home, a: FixturesArgs) -> Outcome {
 }
 
 pub(super) fn verify(home: &Home, a: VerifyArgs) -> Outcome {
+    if a.mongod {
+        let checks = mongod_check::mongod_checks(&a.file, OffsetDateTime::now_utc())?;
+        return print_checks(&checks);
+    }
     let registry = home.registry()?;
     let gid = select_project(&registry, &a.project)?;
     let pem = read_input(&a.file).map_err(Error::io(&a.file))?;

@@ -61,6 +61,21 @@ pub fn build_by(
     this_update: OffsetDateTime,
     next_update: OffsetDateTime,
 ) -> Result<String, Backend> {
+    // Seconds since the epoch: increases with every CRL made later.
+    let number = u64::try_from(this_update.unix_timestamp()).unwrap_or_default();
+    build_numbered(issuer, key, revoked, this_update, next_update, number)
+}
+
+/// [`build_by`] with the CRL number given (several CRLs of one issuer
+/// made at one time each get their own, increasing).
+pub fn build_numbered(
+    issuer: &X509Ref,
+    key: &PKeyRef<Private>,
+    revoked: &[(u64, OffsetDateTime)],
+    this_update: OffsetDateTime,
+    next_update: OffsetDateTime,
+    number: u64,
+) -> Result<String, Backend> {
     let issuer_name = Name::from_der(&issuer.subject_name().to_der()?)?;
     let algorithm = match key.id() {
         Id::EC => AlgorithmIdentifierOwned {
@@ -86,9 +101,7 @@ pub fn build_by(
             })
         })
         .collect::<Result<Vec<_>, der::Error>>()?;
-    // Seconds since the epoch: increases with every CRL made later.
-    let number =
-        CrlNumber::try_from(u64::try_from(this_update.unix_timestamp()).unwrap_or_default())?;
+    let number = CrlNumber::try_from(number)?;
     let mut extensions = Vec::with_capacity(2);
     // The issuer's key id, when its certificate has one.
     if let Some(id) = issuer.subject_key_id() {

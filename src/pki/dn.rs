@@ -51,6 +51,29 @@ pub fn name_der(text: &str) -> Result<Vec<u8>, DnError> {
     Ok(der)
 }
 
+/// `der` (a Name) with every UTF8String value that PrintableString can
+/// hold made a PrintableString, as OpenSSL 1.x and Python's
+/// `cryptography` wrote names (drivers-evergreen-tools' x509gen files).
+pub fn printable_where_it_fits(der: &[u8]) -> Result<Vec<u8>, DnError> {
+    use der::{Decode, Tagged};
+    let bad = |e: der::Error| DnError::BadValue("the subject".into(), e.to_string());
+    let name = RdnSequence::from_der(der).map_err(bad)?;
+    let mut out = RdnSequence::default();
+    for rdn in name.iter() {
+        let mut attributes = Vec::new();
+        for ava in rdn.iter() {
+            let mut ava = ava.clone();
+            let bytes = ava.value.value();
+            if ava.value.tag() == Tag::Utf8String && PrintableStringRef::new(bytes).is_ok() {
+                ava.value = der::Any::new(Tag::PrintableString, bytes).map_err(bad)?;
+            }
+            attributes.push(ava);
+        }
+        out.push(RelativeDistinguishedName::try_from(attributes).map_err(bad)?);
+    }
+    out.to_der().map_err(bad)
+}
+
 /// Whether every backslash of `value` escapes something RFC 4514 lets it:
 /// a special character, a space, or two hexadecimal digits.
 fn escapes_ok(value: &str) -> bool {
@@ -233,6 +256,25 @@ mod tests {
             "commonName=a\\,b,organizationName=X+OU=y,C=US"
         );
         assert!(merged_subject("nope=x", "CN=z").is_err());
+    }
+
+    #[test]
+    fn printable_where_it_fits_and_utf8_elsewhere() {
+        let der = name_der("CN=client,O=Zoë,C=US").unwrap();
+        let out = printable_where_it_fits(&der).unwrap();
+        let name = openssl::x509::X509Name::from_der(&out).unwrap();
+        let tags: Vec<_> = name
+            .entries()
+            .map(|e| e.data().as_slice().to_vec())
+            .collect();
+        assert_eq!(tags.len(), 3);
+        // CN and C PrintableString (0x13), O kept UTF8String (0x0c).
+        let raw = |t: u8, v: &[u8]| [&[t, v.len() as u8][..], v].concat();
+        assert!(out.windows(8).any(|w| w == raw(0x13, b"client").as_slice()));
+        assert!(
+            out.windows(6)
+                .any(|w| w == raw(0x0c, "Zoë".as_bytes()).as_slice())
+        );
     }
 
     #[test]

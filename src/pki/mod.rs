@@ -24,13 +24,13 @@ mod x509;
 
 pub use authority::{Authority, CA_MONTHS};
 pub use backend::Backend;
-pub use dn::{merged_subject, name_der};
+pub use dn::{merged_subject, name_der, printable_where_it_fits};
 pub use keys::KeyType;
 pub use profile::{Host, Profile, Subject, certificate, subject_text};
 pub use random::{random_hex, random_letters};
 pub(crate) use rsa::openssl_rsa;
 pub use validity::{OutOfRange, Validity};
 pub use x509::{
-    asn1_time, fingerprint, integer_u64, mongod_subject, pem_bundle, pkcs12_der, random_serial,
-    serial_hex, serial_of, time_of,
+    asn1_time, fingerprint, integer_u64, mongod_name, mongod_subject, pem_bundle, pkcs12_der,
+    random_serial, serial_hex, serial_of, time_of,
 };

@@ -10,6 +10,8 @@ use openssl::pkey::{PKey, PKeyRef, Private};
 use openssl::x509::{X509, X509Name, X509NameBuilder, X509Ref};
 use time::OffsetDateTime;
 
+use super::backend::Backend;
+
 /// A random serial number as Atlas makes them: uniform over the positive
 /// 63-bit integers (so about one in 256 has seven DER content bytes or
 /// fewer, as real Atlas certificates do), never 0.
@@ -138,15 +140,20 @@ pub fn pkcs12_der(
 /// when the escaped value is longer than two bytes (so `a ` stays as it
 /// is, where OpenSSL's `-nameopt RFC2253` prints `a\ `).
 pub fn mongod_subject(cn: &str) -> String {
+    format!("CN={}", mongod_value(cn))
+}
+
+/// One attribute value escaped by mongod's rules ([`mongod_subject`]).
+fn mongod_value(text: &str) -> String {
     let mut value = String::new();
-    let bytes = cn.as_bytes();
+    let bytes = text.as_bytes();
     let mut start = 0;
     if let Some(&first @ (b' ' | b'#')) = bytes.first() {
         value.push('\\');
         value.push(char::from(first));
         start = 1;
     }
-    for c in cn[start..].chars() {
+    for c in text[start..].chars() {
         if c.is_ascii() {
             if matches!(c, ',' | '+' | '"' | '\\' | '<' | '>' | ';') {
                 value.push('\\');
@@ -163,7 +170,42 @@ pub fn mongod_subject(cn: &str) -> String {
         value.pop();
         value.push_str("\\ ");
     }
-    format!("CN={value}")
+    value
+}
+
+/// The `$external` user name mongod derives from a whole subject (`der`,
+/// a DER Name): RFC 2253, the most specific RDN first, a multi-valued
+/// RDN's values joined by `+`, OpenSSL's short attribute names (the dotted
+/// OID for one it has no name for), each value escaped by mongod's rules.
+pub fn mongod_name(der: &[u8]) -> Result<String, Backend> {
+    use x509_cert::der::{Decode, Tag, Tagged};
+    let name = x509_cert::name::Name::from_der(der)?;
+    let all: Vec<_> = name.iter_rdn().collect();
+    let mut rdns = Vec::new();
+    for rdn in all.into_iter().rev() {
+        let mut avas = Vec::new();
+        for ava in rdn.iter() {
+            let dotted = ava.oid.to_string();
+            let short = openssl::asn1::Asn1Object::from_str(&dotted)
+                .ok()
+                .and_then(|o| o.nid().short_name().ok().map(String::from))
+                .filter(|n| !n.is_empty() && *n != "UNDEF")
+                .unwrap_or(dotted);
+            let value = match ava.value.tag() {
+                Tag::Utf8String | Tag::PrintableString | Tag::Ia5String | Tag::TeletexString => {
+                    mongod_value(&String::from_utf8_lossy(ava.value.value()))
+                }
+                // Anything else as RFC 2253 writes it: `#` and its DER in hex.
+                _ => format!(
+                    "#{}",
+                    crate::model::hex(&x509_cert::der::Encode::to_der(&ava.value)?)
+                ),
+            };
+            avas.push(format!("{short}={value}"));
+        }
+        rdns.push(avas.join("+"));
+    }
+    Ok(rdns.join(","))
 }
 
 /// `serial` in lowercase hex with an even number of digits.
@@ -198,6 +240,20 @@ mod tests {
         assert_eq!(mongod_subject(" "), "CN=\\ ");
         // mongod's quirk: a two-byte value keeps its trailing space bare.
         assert_eq!(mongod_subject("a "), "CN=a ");
+    }
+
+    #[test]
+    fn whole_names_as_mongod_derives_them() {
+        let mut b = openssl::x509::X509NameBuilder::new().unwrap();
+        b.append_entry_by_text("C", "US").unwrap();
+        b.append_entry_by_text("O", "MongoDB").unwrap();
+        b.append_entry_by_text("OU", "Kernel").unwrap();
+        b.append_entry_by_text("CN", "Zoë, Jr").unwrap();
+        let der = b.build().to_der().unwrap();
+        assert_eq!(
+            mongod_name(&der).unwrap(),
+            "CN=Zo\\C3\\AB\\, Jr,OU=Kernel,O=MongoDB,C=US"
+        );
     }
 
     #[test]

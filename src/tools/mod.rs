@@ -4,6 +4,7 @@
 
 pub(crate) mod fixtures;
 pub(crate) mod kit;
+pub(crate) mod mongod_check;
 mod names;
 pub(crate) mod ocsp_dir;
 mod outputs;

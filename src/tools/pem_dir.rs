@@ -12,6 +12,17 @@ const MAX_FILES: usize = 4096;
 /// subdirectories) named as PEM files are (`.pem`, `.crt`, `.key`, `.crl`),
 /// sorted; links are not followed, and at most 4096 are taken.
 pub(crate) fn pem_files(dir: &Path, recursive: bool) -> Result<Vec<PathBuf>, Error> {
+    files_ending(dir, recursive, &["pem", "crt", "key", "crl"])
+}
+
+/// The regular files of `dir` (and, when `recursive`, of its
+/// subdirectories) whose extension is one of `extensions`, sorted; links
+/// are not followed, and at most 4096 are taken.
+pub(crate) fn files_ending(
+    dir: &Path,
+    recursive: bool,
+    extensions: &[&str],
+) -> Result<Vec<PathBuf>, Error> {
     let mut files = Vec::new();
     let mut dirs = vec![dir.to_path_buf()];
     while let Some(at) = dirs.pop() {
@@ -24,9 +35,9 @@ pub(crate) fn pem_files(dir: &Path, recursive: bool) -> Result<Vec<PathBuf>, Err
             if kind.is_dir() && recursive {
                 dirs.push(path);
             } else if kind.is_file()
-                && path.extension().is_some_and(|e| {
-                    ["pem", "crt", "key", "crl"].contains(&e.to_string_lossy().as_ref())
-                })
+                && path
+                    .extension()
+                    .is_some_and(|e| extensions.contains(&e.to_string_lossy().as_ref()))
             {
                 files.push(path);
             }

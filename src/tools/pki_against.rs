@@ -54,6 +54,7 @@ pub fn against(
     expected.extend(plan.atlas.iter().map(|a| format!("{}.pem", a.name)));
     expected.extend(plan.crls.iter().map(|c| format!("{}.pem", c.file)));
     expected.extend(plan.bundles.iter().map(|b| format!("{}.pem", b.file)));
+    expected.extend(plan.digest_names());
     let actual: BTreeSet<String> = files(dir)?;
     let mut out: Vec<Difference> = Vec::new();
     let mut differ = |file: &str, what: String| {
@@ -76,6 +77,7 @@ pub fn against(
             &plan.bundles,
             plan.seed.as_ref(),
             &kept,
+            &plan.digested(),
         )?;
         for o in made.iter().filter(|o| actual.contains(&o.name)) {
             let path = dir.join(&o.name);

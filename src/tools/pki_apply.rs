@@ -82,6 +82,8 @@ pub fn apply(
 ) -> Result<Applied, Error> {
     let bytes = read_input(file).map_err(Error::io(file))?;
     let text = text_of(file, bytes)?;
+    let plan = plan_with(file, &text, OffsetDateTime::now_utc(), given)?;
+    let (digested, digest_names) = (plan.digested(), plan.digest_names());
     let Plan {
         certs: planned,
         atlas,
@@ -89,7 +91,7 @@ pub fn apply(
         bundles,
         seed,
         ..
-    } = plan_with(file, &text, OffsetDateTime::now_utc(), given)?;
+    } = plan;
     // The registry only when the file has Atlas certificates: a test PKI
     // alone needs no home.
     let registry = (!atlas.is_empty()).then(|| home.registry()).transpose()?;
@@ -110,6 +112,7 @@ pub fn apply(
     names.extend(atlas.iter().map(|a| format!("{}.pem", a.name)));
     names.extend(crls.iter().map(|c| format!("{}.pem", c.file)));
     names.extend(bundles.iter().map(|b| format!("{}.pem", b.file)));
+    names.extend(digest_names);
     let force = force || renew;
     check_outputs(out, &names, force)?;
     let (kept, atlas_kept) = if renew {
@@ -120,7 +123,7 @@ pub fn apply(
     } else {
         (planned.iter().map(|_| None).collect(), Vec::new())
     };
-    let outputs = make(&planned, &crls, &bundles, seed.as_ref(), &kept)?;
+    let outputs = make(&planned, &crls, &bundles, seed.as_ref(), &kept, &digested)?;
     let atlas_signed = match &atlas_plan {
         Some((gid, requests)) => {
             let (authority, _) = home.project_ca(gid)?;

@@ -8,11 +8,12 @@ use openssl::x509::{X509, X509Crl};
 use rayon::prelude::*;
 use time::OffsetDateTime;
 
+use super::pem_dir::pem_blocks;
 use super::pki_keys::{KeyForm, joined, key_pem, key_pem_seeded};
 use super::pki_renew::KeptKey;
 use super::pki_spec::{Files, Planned, PlannedBundle, PlannedCrl};
 use crate::api::Error;
-use crate::pki::crl::build_by;
+use crate::pki::crl::build_numbered;
 use crate::pki::custom::{Issuer, build};
 use crate::pki::pkcs12::pkcs12_der_seeded;
 use crate::pki::pkcs12_der;
@@ -34,6 +35,7 @@ pub(crate) fn make(
     bundles: &[PlannedBundle],
     seed: Option<&Seed>,
     kept: &[Option<KeptKey>],
+    digested: &[String],
 ) -> Result<Vec<Output>, Error> {
     let keys = planned
         .par_iter()
@@ -86,18 +88,27 @@ pub(crate) fn make(
         })
         .collect::<Result<Vec<_>, _>>()?;
     let mut outputs: Vec<Output> = outputs.into_iter().flatten().collect();
-    for c in crls {
+    for (k, c) in crls.iter().enumerate() {
+        // RFC 5280: an issuer's CRL numbers increase. Those made at one
+        // time count on in file order: the time's seconds, times 1000,
+        // plus how many of the issuer's CRLs come before in the file.
+        let earlier = crls[..k].iter().filter(|e| e.issuer == c.issuer).count();
+        let seconds = u64::try_from(c.this_update.unix_timestamp()).unwrap_or_default();
+        let number = seconds
+            .saturating_mul(1000)
+            .saturating_add(u64::try_from(earlier).unwrap_or(999));
         let revoked: Vec<(u64, OffsetDateTime)> = c
             .revoked
             .iter()
             .map(|&i| (planned[i].spec.serial, c.this_update))
             .collect();
-        let mut pem = build_by(
+        let mut pem = build_numbered(
             &certs[c.issuer],
             &keys[c.issuer],
             &revoked,
             c.this_update,
             c.next_update,
+            number,
         )?
         .into_bytes();
         if seed.is_some() {
@@ -125,7 +136,39 @@ pub(crate) fn make(
             private: b.key.is_some(),
         });
     }
+    let mut digests = Vec::new();
+    for o in outputs.iter().filter(|o| digested.contains(&o.name)) {
+        digests.extend(digest_files(o)?);
+    }
+    outputs.extend(digests);
     Ok(outputs)
+}
+
+/// `<file>.digest.sha1` and `<file>.digest.sha256` as mongod's
+/// `mkdigest.py` writes them: the uppercase hex digest of the DER of the
+/// file's first certificate (or of its CRL), without a newline.
+fn digest_files(o: &Output) -> Result<Vec<Output>, Error> {
+    let block = pem_blocks(&o.bytes)
+        .into_iter()
+        .find(|b| matches!(b.label, "CERTIFICATE" | "X509 CRL"));
+    let der = match block {
+        Some(b) if b.label == "CERTIFICATE" => X509::from_pem(b.text)?.to_der()?,
+        Some(b) => X509Crl::from_pem(b.text)?.to_der()?,
+        None => return Ok(Vec::new()),
+    };
+    let upper = |bytes: &[u8]| crate::model::hex(bytes).to_ascii_uppercase().into_bytes();
+    Ok(vec![
+        Output {
+            name: format!("{}.digest.sha1", o.name),
+            bytes: upper(&openssl::sha::sha1(&der)),
+            private: false,
+        },
+        Output {
+            name: format!("{}.digest.sha256", o.name),
+            bytes: upper(&openssl::sha::sha256(&der)),
+            private: false,
+        },
+    ])
 }
 
 /// The files of one certificate, in the order of [`file_names`].

@@ -191,6 +191,7 @@ print("loaded", seen["client"])
 "#;
     let loaded = script_ok(Command::new("python3").args(["-c", script, out.to_str().unwrap()]));
     assert_eq!(loaded.trim(), "loaded client");
+    super::pki_upstream::drivers_properties(&out);
 }
 
 #[test]
@@ -200,6 +201,7 @@ fn the_mongod_set_has_every_kind_certs_yml_has() {
     let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/pki/mongod-jstests.toml");
     let run = apply(&home, &file, &out, &[]);
     assert!(run.status.success(), "{}", stderr(&run));
+    super::pki_upstream::mongod_properties(&out);
     let s = |name: &str| out.join(name).to_str().unwrap().to_string();
     let subject = |name: &str| mongod_name_of(&out.join(name));
     // mongod's own test logs in as exactly this name.

@@ -158,6 +158,7 @@ pub(crate) fn plan_with(
         seed,
         now,
         now_fixed,
+        digests: raw.defaults.digests,
     })
 }
 

@@ -9,7 +9,7 @@ use super::planned::{Fail, Files, Planned};
 use super::raw::{RawCert, RawDefaults};
 use crate::api::Error;
 use crate::pki::custom::AltName;
-use crate::pki::{merged_subject, name_der};
+use crate::pki::{merged_subject, name_der, printable_where_it_fits};
 
 /// Whether `name` can be the base of a file name in the output directory.
 pub(super) fn is_file_base(name: &str) -> bool {
@@ -101,7 +101,20 @@ pub(super) fn subject(
         }
         _ => parts[0].0.to_string(),
     };
-    name_der(&joined).map_err(|e| fail(parts[0].1, format!("subject {joined:?}: {e}")))
+    let der =
+        name_der(&joined).map_err(|e| fail(parts[0].1, format!("subject {joined:?}: {e}")))?;
+    // The table's string type, else the defaults', else UTF8String.
+    let kind = c.string_type.as_ref().or(defaults.string_type.as_ref());
+    match kind.map(|k| (k.get_ref().as_str(), k.span().start)) {
+        None | Some(("utf8", _)) => Ok(der),
+        Some(("printable", at)) => {
+            printable_where_it_fits(&der).map_err(|e| fail(at, format!("subject {joined:?}: {e}")))
+        }
+        Some((other, at)) => Err(fail(
+            at,
+            format!("string_type {other:?}: utf8 (the default) or printable"),
+        )),
+    }
 }
 
 /// `DNS:name`, `IP:addr`, `email:addr` or `URI:uri`.

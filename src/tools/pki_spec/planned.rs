@@ -42,6 +42,39 @@ pub(crate) struct Plan {
     /// Whether `now` is fixed by the file or the command line (else it is
     /// the clock's).
     pub(crate) now_fixed: bool,
+    /// Whether mongod's digest files are written (`[defaults] digests`).
+    pub(crate) digests: bool,
+}
+
+impl Plan {
+    /// The files that get `.digest.sha1` and `.digest.sha256` beside them
+    /// (none unless the file asks): every `.pem` holding a certificate or
+    /// a CRL, as mongod's `mkcert.py` digests every entry it writes.
+    pub(crate) fn digested(&self) -> Vec<String> {
+        if !self.digests {
+            return Vec::new();
+        }
+        let certs = self
+            .certs
+            .iter()
+            .filter(|p| matches!(p.files, Files::Pem | Files::PemAndSplit | Files::CertOnly))
+            .map(|p| format!("{}.pem", p.file));
+        let crls = self.crls.iter().map(|c| format!("{}.pem", c.file));
+        let bundles = self
+            .bundles
+            .iter()
+            .filter(|b| !b.certs.is_empty())
+            .map(|b| format!("{}.pem", b.file));
+        certs.chain(crls).chain(bundles).collect()
+    }
+
+    /// The digest files' own names.
+    pub(crate) fn digest_names(&self) -> Vec<String> {
+        self.digested()
+            .iter()
+            .flat_map(|f| [format!("{f}.digest.sha1"), format!("{f}.digest.sha256")])
+            .collect()
+    }
 }
 
 /// One bundle of the plan: `<file>.pem` holding the named certificates,

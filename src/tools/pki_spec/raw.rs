@@ -55,6 +55,9 @@ pub(super) struct RawDefaults {
     pub(super) key: Option<Spanned<String>>,
     pub(super) not_before: Option<Spanned<String>>,
     pub(super) not_after: Option<Spanned<String>>,
+    pub(super) string_type: Option<Spanned<String>>,
+    #[serde(default)]
+    pub(super) digests: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -67,6 +70,7 @@ pub(super) struct RawCert {
     pub(super) subject: Option<Spanned<String>>,
     #[serde(default)]
     pub(super) explicit_subject: bool,
+    pub(super) string_type: Option<Spanned<String>>,
     pub(super) key: Option<Spanned<String>>,
     #[serde(default)]
     pub(super) ca: bool,

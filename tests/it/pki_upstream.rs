@@ -1,0 +1,155 @@
+//! The upstream properties the two examples follow (issue-by-issue
+//! differences from drivers-evergreen-tools' and mongod's own files),
+//! each read back with an independent parser: `openssl asn1parse`,
+//! `openssl x509`/`crl`, `sha1sum`/`sha256sum`.
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+use crate::common::*;
+
+/// `openssl asn1parse` of the first PEM block labelled `label` in `file`.
+fn asn1(file: &Path, label: &str) -> String {
+    let text = std::fs::read_to_string(file).unwrap();
+    let begin = format!("-----BEGIN {label}-----");
+    let end = format!("-----END {label}-----");
+    let start = text
+        .find(&begin)
+        .unwrap_or_else(|| panic!("{label} in {file:?}"));
+    let stop = text[start..].find(&end).unwrap() + start + end.len();
+    let mut child = Command::new("openssl")
+        .args(["asn1parse", "-i"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(&text.as_bytes()[start..stop])
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// drivers-evergreen-tools' x509gen and OCSP properties.
+pub(crate) fn drivers_properties(out: &Path) {
+    // 1. The encrypted PKCS#8 keys: PBKDF2 with the PRF left out (its
+    // default, hmacWithSHA1), an 8-byte salt, 2048 rounds, and upstream's
+    // ciphers.
+    for (file, cipher) in [
+        ("client-pkcs8-encrypted.pem", "des-ede3-cbc"),
+        ("password_protected.pem", "aes-128-cbc"),
+    ] {
+        let parsed = asn1(&out.join(file), "ENCRYPTED PRIVATE KEY");
+        assert!(parsed.contains(":PBKDF2"), "{file}: {parsed}");
+        assert!(
+            !parsed.contains("hmacWith"),
+            "{file}: a PRF is written: {parsed}"
+        );
+        assert!(parsed.contains(&format!(":{cipher}")), "{file}: {parsed}");
+        let salt = parsed
+            .lines()
+            .find(|l| l.contains("OCTET STRING") && l.contains("hl=2"))
+            .unwrap_or_else(|| panic!("{file}: {parsed}"));
+        assert!(salt.contains("l=   8"), "{file}: salt {salt}");
+        assert!(parsed.contains(":0800"), "2048 rounds: {parsed}");
+    }
+    // 3. x509gen's names are PrintableStrings, in subject and issuer, and
+    // the CRL's issuer; the OCSP sets keep UTF8String but for C.
+    for file in ["client.pem", "server.pem", "ca.pem"] {
+        let parsed = asn1(&out.join(file), "CERTIFICATE");
+        assert!(!parsed.contains("UTF8STRING"), "{file}: {parsed}");
+        assert!(parsed.contains("PRINTABLESTRING"), "{file}");
+    }
+    let crl = asn1(&out.join("crl.pem"), "X509 CRL");
+    assert!(
+        !crl.contains("UTF8STRING") && crl.contains("PRINTABLESTRING"),
+        "{crl}"
+    );
+    let ocsp = asn1(&out.join("ocsp/rsa/server.pem"), "CERTIFICATE");
+    assert!(
+        ocsp.contains("UTF8STRING") && ocsp.contains("PRINTABLESTRING"),
+        "{ocsp}"
+    );
+    // 4. The OCSP servers' keyUsage is not critical.
+    for set in ["rsa", "ecdsa"] {
+        for name in [
+            "server",
+            "server-mustStaple",
+            "server-singleEndpoint",
+            "server-mustStaple-singleEndpoint",
+        ] {
+            let file = out.join(format!("ocsp/{set}/{name}.pem"));
+            let text = openssl_ok(&["x509", "-in", file.to_str().unwrap(), "-noout", "-text"]);
+            assert!(text.contains("X509v3 Key Usage: \n"), "{file:?}: {text}");
+        }
+    }
+}
+
+/// mongod's jstests properties.
+pub(crate) fn mongod_properties(out: &Path) {
+    // 2. mkdigest.py's files: uppercase hex of the DER of the first
+    // certificate (or the CRL), no newline, beside certificates, bundles
+    // and CRLs.
+    for (file, kind) in [
+        ("libs/ca.pem", "x509"),
+        ("libs/server.pem", "x509"),
+        ("libs/crl.pem", "crl"),
+        ("libs/crl_client_revoked.pem", "crl"),
+    ] {
+        let path = out.join(file);
+        let der = out.join("der.tmp");
+        openssl_ok(&[
+            kind,
+            "-in",
+            path.to_str().unwrap(),
+            "-outform",
+            "der",
+            "-out",
+            der.to_str().unwrap(),
+        ]);
+        for (tool, ext) in [("sha1sum", "sha1"), ("sha256sum", "sha256")] {
+            let sum = Command::new(tool).arg(&der).output().unwrap();
+            let hex = String::from_utf8(sum.stdout).unwrap();
+            let want = hex.split_whitespace().next().unwrap().to_ascii_uppercase();
+            let got = std::fs::read_to_string(out.join(format!("{file}.digest.{ext}"))).unwrap();
+            assert_eq!(got, want, "{file}.digest.{ext}");
+        }
+        std::fs::remove_file(&der).unwrap();
+    }
+    // 5. The cluster members' authorityKeyIdentifier names the issuer and
+    // serial, as their certs.yml entries (server.pem's extensions) do.
+    for name in ["foo", "bar", "foo-alt-rdn"] {
+        let file = out.join(format!("ssl/libs/cluster-member-{name}.pem"));
+        let text = openssl_ok(&["x509", "-in", file.to_str().unwrap(), "-noout", "-text"]);
+        let aki = text.split("Authority Key Identifier").nth(1).unwrap();
+        let aki: String = aki.lines().take(4).collect::<Vec<_>>().join("\n");
+        assert!(
+            aki.contains("DirName:") && aki.contains("serial:"),
+            "{name}: {aki}"
+        );
+    }
+    // 6. The root's CRLs count up, each its own number.
+    let numbers: Vec<String> = [
+        "libs/crl.pem",
+        "libs/crl_client_revoked.pem",
+        "libs/crl_expired.pem",
+        "libs/crl_intermediate_ca_B_revoked.pem",
+    ]
+    .iter()
+    .map(|f| {
+        let path = out.join(f);
+        openssl_ok(&["crl", "-in", path.to_str().unwrap(), "-noout", "-crlnumber"])
+            .trim()
+            .to_string()
+    })
+    .collect();
+    let mut unique = numbers.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), numbers.len(), "{numbers:?}");
+}
