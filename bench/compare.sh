@@ -261,6 +261,13 @@ echo
 # CRL steps are left out, so the openssl side is a lower bound. Medians of
 # 3 runs.
 median() { python3 -c "import statistics,sys; print(f'{statistics.median(map(float,sys.argv[1:])):.0f}')" "$@"; }
+median3() { python3 -c "import statistics,sys; print(f'{statistics.median(map(float,sys.argv[1:])):.2f}')" "$@"; }
+# A Python with `cryptography` (the tests' venv, made if missing).
+PY=$PWD/target/tmp/test-venv/bin/python
+if ! "$PY" -c "import cryptography" 2>/dev/null; then
+  python3 -m venv target/tmp/bench-venv && target/tmp/bench-venv/bin/pip install -q cryptography
+  PY=$PWD/target/tmp/bench-venv/bin/python
+fi
 for example in drivers-x509gen mongod-jstests; do
   PKI_EXAMPLE=$PWD/examples/pki/$example.toml
   certs=$(grep -c '^\[\[cert\]\]' "$PKI_EXAMPLE")
@@ -278,6 +285,55 @@ for example in drivers-x509gen mongod-jstests; do
   done
   pm=$(median "${pki[@]}"); sm=$(median "${seeded[@]}"); om=$(median "${ossl[@]}")
   echo "- $example ($certs certificates): atlas-ca pki apply $pm ms, seeded $sm ms ($(ratio "$sm" "$pm") of unseeded); openssl CLI one by one $om ms ($(ratio "$om" "$pm"))"
+done
+
+echo
+echo "## pki apply on one core: CPU seconds against its floor"
+echo
+# Pinned to core 0 (taskset -c 0), user+system CPU seconds of pki apply
+# of each example, against the floor: the same keys (counted per key type
+# from the example) generated in one process by atlas-ca's generator
+# (benches/keygen, serial, one thread), and by Python's `cryptography`
+# (OpenSSL's RSA_generate_key: what mkcert.py's keys cost). Medians of 3.
+cpu() { /usr/bin/time -f "%U %S" "$@" 2>&1 >/dev/null | tail -1 | awk '{print $1 + $2}'; }
+key_counts() { # "type count" lines: each [[cert]]'s key, else [defaults]'
+  python3 - "$1" <<'PY'
+import sys, tomllib, collections
+doc = tomllib.load(open(sys.argv[1], "rb"))
+default = doc.get("defaults", {}).get("key", "rsa-2048")
+names = {c["name"] for c in doc.get("cert", [])}
+counts = collections.Counter()
+for c in doc.get("cert", []):
+    if c.get("issuer") == "atlas":
+        continue
+    key = c.get("key", default)
+    if key not in names:  # a key of its own, not another table's
+        counts[key] += 1
+for k, n in counts.items():
+    print(k, n)
+PY
+}
+for example in drivers-x509gen mongod-jstests; do
+  PKI_EXAMPLE=$PWD/examples/pki/$example.toml
+  apply=() floor=() crypto=()
+  for _ in 1 2 3; do
+    apply+=("$(cpu taskset -c 0 "$ATLAS" pki apply "$PKI_EXAMPLE" --out "$WORK/pki-$RANDOM$RANDOM")")
+    f=0 c=0
+    while read -r type n; do
+      f=$(python3 -c "print($f + $(cpu taskset -c 0 "$KEYGEN" "$type" "$n" 1 serial))")
+      case $type in
+        rsa-*) gen="rsa.generate_private_key(65537, ${type#rsa-})" ;;
+        ec-p256) gen="ec.generate_private_key(ec.SECP256R1())" ;;
+        ec-p384) gen="ec.generate_private_key(ec.SECP384R1())" ;;
+        *) gen="ed25519.Ed25519PrivateKey.generate()" ;;
+      esac
+      c=$(python3 -c "print($c + $(cpu taskset -c 0 "$PY" -c "from cryptography.hazmat.primitives.asymmetric import rsa, ec, ed25519
+for _ in range($n): $gen"))")
+    done < <(key_counts "$PKI_EXAMPLE")
+    floor+=("$f"); crypto+=("$c")
+  done
+  am=$(median3 "${apply[@]}"); fm=$(median3 "${floor[@]}"); cm=$(median3 "${crypto[@]}")
+  echo "- $example: pki apply ${am} s CPU; its keys alone ${fm} s (atlas-ca's generator), ${cm} s (cryptography, mkcert.py's); pki apply is $(ratio "$cm" "$am") faster than cryptography's keys alone"
 done
 
 echo

@@ -2,7 +2,7 @@
 //! B.3, Table B.1) asks, but searched incrementally rather than by A.1.3's
 //! fresh random candidate per try: one random start of the size asked with
 //! its top two bits set, from OpenSSL's private DRBG; the odd numbers after
-//! it sieved by every odd prime below 2^13 (a window of `WINDOW`, a new
+//! it sieved by every odd prime below 2^16 (a window of `WINDOW`, a new
 //! start when it is used up); each survivor tested with as many
 //! Miller-Rabin rounds to random bases as Table B.1 requires (5 for the
 //! 1024-bit primes of RSA-2048, 4 for RSA-3072 and RSA-4096). Incremental
@@ -22,11 +22,50 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use openssl::bn::{BigNum, BigNumContext, BigNumRef};
 use openssl::error::ErrorStack;
 
-/// The sieve removes multiples of every odd prime below this.
-const SIEVE_BOUND: u32 = 1 << 13;
+/// The sieve removes multiples of every odd prime below this: a tenth of
+/// the odd numbers survive to a Miller-Rabin test (at 2^13, an eighth),
+/// and the remainders cost a twentieth of the search.
+const SIEVE_BOUND: u32 = 1 << 16;
 
 /// The odd primes below `SIEVE_BOUND`, computed at compile time.
 const SIEVE_PRIMES: [u32; odd_prime_count(SIEVE_BOUND)] = odd_primes();
+
+/// The sieve primes in runs whose product fits a 32-bit word: one
+/// `BN_mod_word` per run gives the start's remainder by each of them.
+/// Each run is (product, first index, end index) into `SIEVE_PRIMES`.
+const GROUPS: [(u32, usize, usize); group_count()] = groups();
+
+const fn group_count() -> usize {
+    let (mut count, mut i) = (0, 0);
+    while i < SIEVE_PRIMES.len() {
+        let mut product = SIEVE_PRIMES[i] as u64;
+        i += 1;
+        while i < SIEVE_PRIMES.len() && product * (SIEVE_PRIMES[i] as u64) <= u32::MAX as u64 {
+            product *= SIEVE_PRIMES[i] as u64;
+            i += 1;
+        }
+        count += 1;
+    }
+    count
+}
+
+const fn groups<const N: usize>() -> [(u32, usize, usize); N] {
+    let mut out = [(0, 0, 0); N];
+    let (mut g, mut i) = (0, 0);
+    while g < N {
+        let first = i;
+        let mut product = SIEVE_PRIMES[i] as u64;
+        i += 1;
+        while i < SIEVE_PRIMES.len() && product * (SIEVE_PRIMES[i] as u64) <= u32::MAX as u64 {
+            product *= SIEVE_PRIMES[i] as u64;
+            i += 1;
+        }
+        // Lossless: the loop keeps the product within 32 bits.
+        out[g] = (product as u32, first, i);
+        g += 1;
+    }
+    out
+}
 
 /// How many odd numbers after one random start are sieved and tested:
 /// about eleven times the mean gap between two 1024-bit primes, so that a
@@ -144,19 +183,27 @@ fn random_start(
 /// prime divides it.
 fn sieve(start: &BigNumRef) -> Result<Vec<bool>, ErrorStack> {
     let mut composite = vec![false; WINDOW];
-    for p in SIEVE_PRIMES {
-        // Lossless: the remainder is below p < 2^13.
-        let r = start.mod_word(p)? as usize;
-        let p = p as usize;
-        // start + 2k = 0 (mod p) exactly when k = -r / 2 (mod p), and the
-        // inverse of 2 mod an odd p is (p + 1) / 2.
-        let mut k = (p - r) % p * p.div_ceil(2) % p;
-        while k < WINDOW {
-            composite[k] = true;
-            k += p;
+    for &(product, first, end) in &GROUPS {
+        let by_product = start.mod_word(product)?;
+        for &p in &SIEVE_PRIMES[first..end] {
+            // Lossless: the remainder is below p < 2^16.
+            let r = (by_product % u64::from(p)) as usize;
+            mark(&mut composite, r, p as usize);
         }
     }
     Ok(composite)
+}
+
+/// Marks the k below `WINDOW` for which `start + 2k` is a multiple of the
+/// odd prime `p`, `r` being start's remainder by `p`.
+fn mark(composite: &mut [bool], r: usize, p: usize) {
+    // start + 2k = 0 (mod p) exactly when k = -r / 2 (mod p), and the
+    // inverse of 2 mod an odd p is (p + 1) / 2.
+    let mut k = (p - r) % p * p.div_ceil(2) % p;
+    while k < WINDOW {
+        composite[k] = true;
+        k += p;
+    }
 }
 
 /// FIPS 186-5 B.3.1: whether the odd `w` (above 3) passes `rounds`
@@ -203,10 +250,22 @@ mod tests {
 
     #[test]
     fn the_sieve_primes_are_the_odd_primes_below_its_bound() {
-        // 1028 primes below 8192, 2 among them.
-        assert_eq!(SIEVE_PRIMES.len(), 1027);
+        // 6542 primes below 65536, 2 among them.
+        assert_eq!(SIEVE_PRIMES.len(), 6541);
         assert_eq!(SIEVE_PRIMES[..5], [3, 5, 7, 11, 13]);
-        assert_eq!(SIEVE_PRIMES[SIEVE_PRIMES.len() - 1], 8191);
+        assert_eq!(SIEVE_PRIMES[SIEVE_PRIMES.len() - 1], 65521);
+        // The runs cover every prime once, each product exact.
+        let mut next = 0;
+        for (product, first, end) in GROUPS {
+            assert_eq!(first, next);
+            let exact: u64 = SIEVE_PRIMES[first..end]
+                .iter()
+                .map(|&p| u64::from(p))
+                .product();
+            assert_eq!(exact, u64::from(product));
+            next = end;
+        }
+        assert_eq!(next, SIEVE_PRIMES.len());
         let mut ctx = BigNumContext::new().unwrap();
         for p in SIEVE_PRIMES {
             assert!(BigNum::from_u32(p).unwrap().is_prime(64, &mut ctx).unwrap());

@@ -152,4 +152,35 @@ pub(crate) fn mongod_properties(out: &Path) {
     unique.sort();
     unique.dedup();
     assert_eq!(unique.len(), numbers.len(), "{numbers:?}");
+    // 8. What mongodb/mongo's main declares beyond 39f7c90 is there too,
+    // as main's jstests read it.
+    let text = |f: &str| {
+        let path = out.join(f);
+        openssl_ok(&["x509", "-in", path.to_str().unwrap(), "-noout", "-text"])
+    };
+    let eku = text("libs/client_with_serverAuth_eku.pem");
+    assert!(
+        eku.contains("TLS Web Server Authentication") && !eku.contains("Client Authentication"),
+        "{eku}"
+    );
+    assert!(!text("libs/server_without_eku.pem").contains("Extended Key Usage"));
+    assert!(text("libs/ocsp/server_ocsp_invalid.pem").contains("DNS:badHost"));
+    assert!(!text("libs/ocsp/server_no_ocsp.pem").contains("OCSP - URI"));
+    let expired = out.join("libs/trusted-server-expired.pem");
+    let (valid, _) = openssl(&[
+        "x509",
+        "-in",
+        expired.to_str().unwrap(),
+        "-noout",
+        "-checkend",
+        "0",
+    ]);
+    assert!(!valid, "trusted-server-expired has expired");
+    for f in [
+        "libs/ldapz_x509_1.pem",
+        "libs/ldapz_x509_2.pem",
+        "libs/trusted-cluster-server.key",
+    ] {
+        assert!(out.join(f).is_file(), "{f}");
+    }
 }
