@@ -27,21 +27,27 @@ use openssl::error::ErrorStack;
 /// and the remainders cost a twentieth of the search.
 const SIEVE_BOUND: u32 = 1 << 16;
 
+/// How many odd primes are below `SIEVE_BOUND`.
+const PRIME_COUNT: usize = odd_prime_count(SIEVE_BOUND);
+
 /// The odd primes below `SIEVE_BOUND`, computed at compile time.
-const SIEVE_PRIMES: [u32; odd_prime_count(SIEVE_BOUND)] = odd_primes();
+static SIEVE_PRIMES: [u32; PRIME_COUNT] = odd_primes();
 
 /// The sieve primes in runs whose product fits a 32-bit word: one
 /// `BN_mod_word` per run gives the start's remainder by each of them.
 /// Each run is (product, first index, end index) into `SIEVE_PRIMES`.
-const GROUPS: [(u32, usize, usize); group_count()] = groups();
+static GROUPS: [(u32, usize, usize); GROUP_COUNT] = groups(&odd_primes::<PRIME_COUNT>());
 
-const fn group_count() -> usize {
+/// How many runs [`GROUPS`] has.
+const GROUP_COUNT: usize = group_count(&odd_primes::<PRIME_COUNT>());
+
+const fn group_count(primes: &[u32]) -> usize {
     let (mut count, mut i) = (0, 0);
-    while i < SIEVE_PRIMES.len() {
-        let mut product = SIEVE_PRIMES[i] as u64;
+    while i < primes.len() {
+        let mut product = primes[i] as u64;
         i += 1;
-        while i < SIEVE_PRIMES.len() && product * (SIEVE_PRIMES[i] as u64) <= u32::MAX as u64 {
-            product *= SIEVE_PRIMES[i] as u64;
+        while i < primes.len() && product * (primes[i] as u64) <= u32::MAX as u64 {
+            product *= primes[i] as u64;
             i += 1;
         }
         count += 1;
@@ -49,15 +55,15 @@ const fn group_count() -> usize {
     count
 }
 
-const fn groups<const N: usize>() -> [(u32, usize, usize); N] {
+const fn groups<const N: usize>(primes: &[u32]) -> [(u32, usize, usize); N] {
     let mut out = [(0, 0, 0); N];
     let (mut g, mut i) = (0, 0);
     while g < N {
         let first = i;
-        let mut product = SIEVE_PRIMES[i] as u64;
+        let mut product = primes[i] as u64;
         i += 1;
-        while i < SIEVE_PRIMES.len() && product * (SIEVE_PRIMES[i] as u64) <= u32::MAX as u64 {
-            product *= SIEVE_PRIMES[i] as u64;
+        while i < primes.len() && product * (primes[i] as u64) <= u32::MAX as u64 {
+            product *= primes[i] as u64;
             i += 1;
         }
         // Lossless: the loop keeps the product within 32 bits.
@@ -183,7 +189,7 @@ fn random_start(
 /// prime divides it.
 fn sieve(start: &BigNumRef) -> Result<Vec<bool>, ErrorStack> {
     let mut composite = vec![false; WINDOW];
-    for &(product, first, end) in &GROUPS {
+    for &(product, first, end) in GROUPS.iter() {
         let by_product = start.mod_word(product)?;
         for &p in &SIEVE_PRIMES[first..end] {
             // Lossless: the remainder is below p < 2^16.
