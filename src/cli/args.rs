@@ -9,18 +9,16 @@ use clap::{Args, Parser, Subcommand};
 use time::OffsetDateTime;
 
 use super::args_kit::TopologyArgs;
-use super::args_manage::{
-    ProjectsCommand, SecurityCommand, UserCreateArgs, UserDeleteArgs, UserRefArgs, UserUpdateArgs,
-};
+use super::args_manage::{ProjectsCommand, SecurityCommand};
 pub(super) use super::args_pki::PkiCommand;
 pub(super) use super::args_shared::{OcspArg, Output, ProjectArg};
 use super::args_shared::{named, parse_time};
-use crate::api::{self, CreateCert, MAX_ITEMS_PER_PAGE, MAX_SERVER_MONTHS};
-use crate::pki::{Host, KeyType, Profile};
-
-/// The server address written into JSON `self` links by the CLI: where
-/// `atlas-ca serve` listens by default.
-pub(super) const DEFAULT_BASE: &str = "http://localhost:8080";
+pub(super) use super::args_users::{
+    CertArgs, CertsCommand, CertsCreateArgs, CertsListArgs, DEFAULT_BASE, DbusersCommand, KeyArgs,
+    PageArgs,
+};
+use crate::api::MAX_SERVER_MONTHS;
+use crate::pki::{Host, KeyType};
 
 /// The heading of the options every command takes.
 const GLOBAL: &str = "Global options";
@@ -37,7 +35,11 @@ const GLOBAL: &str = "Global options";
       atlas-ca dbusers create --username alice --x509Type MANAGED --role readWrite@app\n  \
       atlas-ca dbusers certs create --username alice --out alice.pem   what Atlas answers\n  \
       atlas-ca local-kit --out kit                        a local mongod with TLS and users\n\n\
-      Each command's --help has examples."
+      Examples:\n  \
+      atlas-ca home                                       the home in use, and why\n  \
+      atlas-ca completions bash > ~/.local/share/bash-completion/completions/atlas-ca\n\n\
+      Each command's --help has examples. Exit status: 0 success, 1 failure (verify: a check\n\
+      failed or could not run), 2 a command line that does not parse."
 )]
 pub(super) struct Cli {
     /// The CA home: registry, project CAs and ledger [default: ./ca when it
@@ -58,6 +60,10 @@ pub(super) struct Cli {
     /// scripts run unchanged, and without effect.
     #[arg(short = 'P', long = "profile", global = true, help_heading = GLOBAL, value_name = "NAME")]
     pub(super) atlas_profile: Option<String>,
+    /// No notes on stderr: what was written, progress, keys being made
+    /// (errors and warnings still).
+    #[arg(short, long, global = true, help_heading = GLOBAL)]
+    pub(super) quiet: bool,
     #[command(subcommand)]
     pub(super) command: Command,
 }
@@ -78,19 +84,57 @@ pub(super) enum Command {
     },
     /// Database users and their certificates.
     #[command(subcommand, visible_alias = "dbuser")]
+    #[command(after_help = "Examples:\n  \
+      atlas-ca dbusers create --username alice --x509Type MANAGED --role readWrite@app\n  \
+      atlas-ca dbusers list\n  \
+      atlas-ca dbusers certs create --username alice --out alice.pem")]
     Dbusers(DbusersCommand),
-    /// Prints the home in force.
+    /// Prints the home in force (absolute; why it was chosen on stderr).
+    #[command(after_help = "Examples:\n  \
+      atlas-ca home                         the home a command here would use\n  \
+      cd \"$(atlas-ca home)\"")]
     Home,
+    /// Prints a shell completion script, generated from the same
+    /// definitions as --help.
+    #[command(after_help = "Examples:\n  \
+      atlas-ca completions bash > ~/.local/share/bash-completion/completions/atlas-ca\n  \
+      atlas-ca completions zsh > \"${fpath[1]}/_atlas-ca\"\n  \
+      atlas-ca completions fish > ~/.config/fish/completions/atlas-ca.fish")]
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Prints the manual page (roff), generated from the same definitions
+    /// as --help.
+    #[command(after_help = "Examples:\n  \
+      atlas-ca man | man -l -\n  \
+      atlas-ca man > ~/.local/share/man/man1/atlas-ca.1")]
+    Man,
     /// Projects and their API keys.
     #[command(subcommand)]
+    #[command(after_help = "Examples:\n  \
+      atlas-ca projects list\n  \
+      atlas-ca projects create staging\n  \
+      atlas-ca projects apiKeys create --desc ci --role GROUP_OWNER")]
     Projects(ProjectsCommand),
     /// Project security settings.
     #[command(subcommand)]
+    #[command(after_help = "Examples:\n  \
+      atlas-ca security customerCerts create --casFile my-ca.pem\n  \
+      atlas-ca security customerCerts describe")]
     Security(SecurityCommand),
     /// The project CA.
     #[command(subcommand)]
+    #[command(after_help = "Examples:\n  \
+      atlas-ca ca init --encrypt\n  \
+      atlas-ca ca cert > project-ca.pem\n  \
+      atlas-ca ca crl --out crl.pem")]
     Ca(CaCommand),
     /// Issues a server certificate (for net.tls.certificateKeyFile).
+    #[command(after_help = "Examples:\n  \
+      atlas-ca server-cert --host localhost --host 127.0.0.1 --out server.pem\n  \
+      atlas-ca server-cert --host db.example.net --key-type ec-p256 --monthsUntilExpiration 6 --out db.pem")]
     ServerCert(ServerCertArgs),
     /// Writes a local MongoDB TLS kit: CA, server and user certificates,
     /// CRL, mongod.conf, create-users.js and a README.
@@ -108,9 +152,16 @@ pub(super) enum Command {
     /// Test PKIs beyond Atlas: roots, intermediates, any leaf (see
     /// examples/pki/).
     #[command(subcommand)]
+    #[command(after_help = "Examples:\n  \
+      atlas-ca pki apply examples/pki/drivers-x509gen.toml --out x509gen\n  \
+      atlas-ca pki check examples/pki/mongod-jstests.toml\n  \
+      atlas-ca pki status x509gen")]
     Pki(PkiCommand),
     /// Revokes any certificate a project CA issued (a user's, a server's, a
     /// member's) by its serial; CRLs made after it and OCSP answers list it.
+    #[command(after_help = "Examples:\n  \
+      atlas-ca revoke --serial 0x133FAB8AE4AAA37E\n  \
+      atlas-ca revoke --serial 1386523447349061502 --projectId 5efda6aea3f2ed2e7dd6ce05")]
     Revoke {
         /// The serial: decimal (as `_id` in the list) or hex as OpenSSL
         /// prints it (with or without 0x and colons).
@@ -121,6 +172,9 @@ pub(super) enum Command {
         project_id: Option<String>,
     },
     /// Checks a PEM bundle: key, chain, validity, revocation, user.
+    #[command(after_help = "Examples:\n  \
+      atlas-ca verify alice.pem\n  \
+      atlas-ca verify --mongod kit            what mongod would refuse in a kit")]
     Verify(VerifyArgs),
     /// Lists every certificate this home issued (users', servers', kit
     /// members'), the soonest to end first, with its state.
@@ -148,6 +202,9 @@ pub(super) enum Command {
     Serve(ServeArgs),
     /// Prints the CA that `serve --tls` certificates chain to (created on
     /// first use), for clients to trust.
+    #[command(after_help = "Examples:\n  \
+      atlas-ca serve-ca > api-ca.pem\n  \
+      NODE_EXTRA_CA_CERTS=api-ca.pem node app.js    clients trust serve --tls")]
     ServeCa,
 }
 
@@ -246,9 +303,6 @@ pub(super) struct FixturesArgs {
     /// Replace existing files.
     #[arg(long)]
     pub(super) force: bool,
-    /// No progress bar and no summary line.
-    #[arg(long, short)]
-    pub(super) quiet: bool,
 }
 
 #[derive(Debug, Args)]
@@ -343,6 +397,10 @@ fn parse_listen(s: &str) -> Result<SocketAddr, String> {
 #[derive(Debug, Subcommand)]
 pub(super) enum CaCommand {
     /// Creates the project's CA (otherwise created on first use).
+    #[command(after_help = "Examples:\n  \
+      atlas-ca ca init                      a new RSA-4096 CA for the project\n  \
+      atlas-ca ca init --encrypt            its key encrypted (ATLAS_CA_PASSPHRASE)\n  \
+      atlas-ca ca init --rotate            a new CA; the old one kept to verify")]
     Init {
         #[command(flatten)]
         project: ProjectArg,
@@ -359,11 +417,17 @@ pub(super) enum CaCommand {
         rotate: bool,
     },
     /// Prints the project's CA certificate (for net.tls.CAFile).
+    #[command(after_help = "Examples:\n  \
+      atlas-ca ca cert > ca.pem\n  \
+      atlas-ca ca cert --projectId 5efda6aea3f2ed2e7dd6ce05")]
     Cert {
         #[command(flatten)]
         project: ProjectArg,
     },
     /// Prints a CRL of the project's revoked certificates (for net.tls.CRLFile).
+    #[command(after_help = "Examples:\n  \
+      atlas-ca ca crl --out crl.pem\n  \
+      atlas-ca ca crl --next-update 365 --all-cas --out crl.pem")]
     Crl {
         #[command(flatten)]
         project: ProjectArg,
@@ -384,167 +448,6 @@ pub(super) enum CaCommand {
         #[arg(long, requires = "out")]
         force: bool,
     },
-}
-
-#[derive(Debug, Subcommand)]
-pub(super) enum DbusersCommand {
-    /// Creates a database user, as `atlas dbusers create`.
-    Create(UserCreateArgs),
-    /// Shows one database user.
-    #[command(visible_alias = "get")]
-    Describe(UserRefArgs),
-    /// Changes a database user's roles or X.509 type.
-    Update(UserUpdateArgs),
-    /// Deletes a database user (its certificates stay on record).
-    #[command(visible_alias = "rm")]
-    Delete(UserDeleteArgs),
-    /// Lists the project's database users.
-    #[command(visible_alias = "ls")]
-    List {
-        #[command(flatten)]
-        project: ProjectArg,
-        /// Output format.
-        #[arg(short, long, value_enum, default_value_t = Output::Table)]
-        output: Output,
-        #[command(flatten)]
-        paging: PageArgs,
-    },
-    /// Managed X.509 certificates of a database user.
-    #[command(subcommand, visible_alias = "cert")]
-    Certs(CertsCommand),
-}
-
-#[derive(Debug, Subcommand)]
-pub(super) enum CertsCommand {
-    /// Issues a certificate; prints the Atlas response body (cert + key PEM).
-    #[command(after_help = "Examples:\n  \
-      atlas-ca dbusers certs create --username alice --out alice.pem       PEM: certificate, key (0600)\n  \
-      atlas-ca dbusers certs create -u alice --monthsUntilExpiration 24 -o json\n  \
-      atlas-ca dbusers certs create -u alice --key-type ec-p256 --ocsp-url http://127.0.0.1:8080/ocsp --out a.pem")]
-    Create(CertsCreateArgs),
-    /// Lists a user's unexpired certificates, oldest first.
-    #[command(visible_alias = "ls")]
-    List(CertsListArgs),
-    /// Revokes one of a user's certificates (Atlas cannot); idempotent.
-    Revoke {
-        /// The database user.
-        #[arg(short = 'u', long)]
-        username: String,
-        /// The certificate's serial number: decimal (as `_id` in the list) or
-        /// hex as OpenSSL prints it (with or without 0x and colons).
-        #[arg(long)]
-        serial: String,
-        #[command(flatten)]
-        project: ProjectArg,
-    },
-}
-
-#[derive(Debug, Args)]
-pub(super) struct CertsCreateArgs {
-    /// The database user.
-    #[arg(short = 'u', long)]
-    pub(super) username: String,
-    #[command(flatten)]
-    pub(super) cert: CertArgs,
-    #[command(flatten)]
-    pub(super) project: ProjectArg,
-    /// Write the PEM to this file (mode 0600, atomically) instead of stdout.
-    #[arg(long)]
-    pub(super) out: Option<PathBuf>,
-    /// Replace an existing --out file (never a link or a device).
-    #[arg(long, requires = "out")]
-    pub(super) force: bool,
-    /// Output format: the PEM as it is [default], or `json`: the PEM as
-    /// one JSON string, as the Atlas CLI prints it.
-    #[arg(short, long, value_enum)]
-    pub(super) output: Option<Output>,
-}
-
-/// Atlas's paging, in tables as in JSON.
-#[derive(Debug, Args)]
-pub(super) struct PageArgs {
-    /// Page number (Atlas `pageNum`).
-    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
-    pub(super) page: u32,
-    /// Items per page (Atlas `itemsPerPage`, 1 to 500).
-    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..=i64::from(MAX_ITEMS_PER_PAGE)))]
-    pub(super) limit: u32,
-    /// Leave `totalCount` out of the JSON list (Atlas `includeCount=false`).
-    #[arg(long = "omitCount")]
-    pub(super) omit_count: bool,
-    /// With `-o json`, print the list's results alone, as the Atlas CLI's
-    /// `--compact` does.
-    #[arg(short = 'c', long)]
-    pub(super) compact: bool,
-}
-
-impl PageArgs {
-    /// The paging these select (with `totalCount` unless `--omitCount`).
-    pub(super) fn paging(&self) -> api::Paging {
-        api::Paging {
-            include_count: !self.omit_count,
-            items_per_page: self.limit,
-            page_num: self.page,
-        }
-    }
-}
-
-/// What every client certificate request takes besides its user.
-#[derive(Debug, Args)]
-pub(super) struct CertArgs {
-    /// Months until the certificate expires (1 to 24).
-    #[arg(long = "monthsUntilExpiration", default_value_t = api::DEFAULT_MONTHS, allow_negative_numbers = true)]
-    pub(super) months: i64,
-    /// Issuance time (RFC 3339), to mint expired or future certificates.
-    #[arg(long = "issued-at", value_parser = parse_time)]
-    pub(super) issued_at: Option<OffsetDateTime>,
-    #[command(flatten)]
-    pub(super) keys: KeyArgs,
-    #[command(flatten)]
-    pub(super) ocsp: OcspArg,
-}
-
-/// The profile and key type of client certificates.
-#[derive(Debug, Args)]
-pub(super) struct KeyArgs {
-    /// Certificate profile: Atlas's exactly, or with key identifiers.
-    #[arg(long = "cert-profile", alias = "certProfile", value_parser = named::<Profile>(), default_value_t = Profile::Atlas)]
-    pub(super) profile: Profile,
-    /// Subject key type (Atlas: rsa-4096).
-    #[arg(long = "key-type", value_parser = named::<KeyType>(), default_value_t = KeyType::Rsa4096)]
-    pub(super) key_type: KeyType,
-}
-
-impl CertArgs {
-    /// The request for `username` in project `gid`.
-    pub(super) fn request(&self, gid: &str, username: &str) -> CreateCert {
-        let mut request = CreateCert::new(gid, username);
-        request.months_until_expiration = self.months;
-        request.issued_at = self.issued_at;
-        request.profile = self.keys.profile;
-        request.key_type = self.keys.key_type;
-        request.extras.ocsp = self.ocsp.urls.clone();
-        request
-    }
-}
-
-#[derive(Debug, Args)]
-pub(super) struct CertsListArgs {
-    /// The database user.
-    pub(super) username: String,
-    #[command(flatten)]
-    pub(super) project: ProjectArg,
-    /// Output format (`json` is the Atlas list body).
-    #[arg(short, long, value_enum, default_value_t = Output::Table)]
-    pub(super) output: Output,
-    /// Include expired and revoked certificates.
-    #[arg(long)]
-    pub(super) all: bool,
-    #[command(flatten)]
-    pub(super) paging: PageArgs,
-    /// Base URL written into the `self` link of the JSON body.
-    #[arg(long = "base-url", default_value = DEFAULT_BASE)]
-    pub(super) base_url: String,
 }
 
 #[cfg(test)]

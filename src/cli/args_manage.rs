@@ -115,6 +115,9 @@ pub(super) struct UserDeleteArgs {
 #[derive(Debug, Subcommand)]
 pub(super) enum ProjectsCommand {
     /// Creates a project with a fresh random id.
+    #[command(after_help = "Examples:\n  \
+      atlas-ca projects create staging\n  \
+      atlas-ca projects create staging --tag env=dev -o json")]
     Create {
         /// The project's name.
         name: String,
@@ -127,6 +130,9 @@ pub(super) enum ProjectsCommand {
     },
     /// Lists the projects.
     #[command(visible_alias = "ls")]
+    #[command(after_help = "Examples:\n  \
+      atlas-ca projects list\n  \
+      atlas-ca projects list -o json")]
     List {
         /// Output format (`json`: the Atlas list body).
         #[arg(short, long, value_enum)]
@@ -134,6 +140,8 @@ pub(super) enum ProjectsCommand {
     },
     /// Shows one project.
     #[command(visible_alias = "get")]
+    #[command(after_help = "Examples:\n  \
+      atlas-ca projects describe 5efda6aea3f2ed2e7dd6ce05")]
     Describe {
         /// The project id.
         id: String,
@@ -141,7 +149,38 @@ pub(super) enum ProjectsCommand {
         #[arg(short, long, value_enum)]
         output: Option<Output>,
     },
+    /// Names the project commands act on when the registry has several
+    /// and none is given (as the Atlas CLI's profile keeps a project id).
+    #[command(after_help = "Examples:\n  \
+      atlas-ca projects use 5efda6aea3f2ed2e7dd6ce05\n  \
+      atlas-ca projects use staging          by name\n  \
+      atlas-ca projects use --none           no default")]
+    Use {
+        /// The project id or name.
+        #[arg(required_unless_present = "none", conflicts_with = "none")]
+        id: Option<String>,
+        /// Forget the default.
+        #[arg(long)]
+        none: bool,
+    },
+    /// Deletes a project: it leaves the registry with its users; its CA
+    /// files and ledger rows stay. Asks on a terminal unless --force; without
+    /// a terminal, needs --force.
+    #[command(visible_alias = "rm")]
+    #[command(after_help = "Examples:\n  \
+      atlas-ca projects delete 6a0000000000000000000000\n  \
+      atlas-ca projects delete 6a0000000000000000000000 --force")]
+    Delete {
+        /// The project id.
+        id: String,
+        /// Delete without asking.
+        #[arg(long)]
+        force: bool,
+    },
     /// Programmatic API keys (HTTP Digest credentials for `serve`).
+    #[command(after_help = "Examples:\n  \
+      atlas-ca projects apiKeys create --desc ci --role GROUP_OWNER\n  \
+      atlas-ca projects apiKeys list")]
     #[command(subcommand, name = "apiKeys", visible_alias = "apikeys")]
     ApiKeys(ApiKeysCommand),
     /// Service accounts (OAuth 2.0 client credentials for `serve`).
@@ -150,12 +189,21 @@ pub(super) enum ProjectsCommand {
         name = "serviceAccounts",
         visible_alias = "serviceaccounts"
     )]
+    #[command(after_help = "Examples:\n  \
+      atlas-ca projects serviceAccounts create --name ci --role GROUP_OWNER\n  \
+      atlas-ca projects serviceAccounts list")]
     ServiceAccounts(ServiceAccountsCommand),
 }
 
 #[derive(Debug, Subcommand)]
 pub(super) enum ServiceAccountsCommand {
     /// Creates a service account; prints its client secret once.
+    #[command(after_help = "Examples:\n  \
+      atlas-ca projects serviceAccounts create --name ci --role GROUP_OWNER\n  \
+      atlas-ca projects serviceAccounts create --name ci --role GROUP_READ_ONLY -o json")]
+    #[command(
+        override_usage = "atlas-ca projects serviceAccounts create [OPTIONS] \\\n         --name <NAME> --role <ROLES>"
+    )]
     Create {
         /// The account's name.
         #[arg(long)]
@@ -171,6 +219,9 @@ pub(super) enum ServiceAccountsCommand {
     },
     /// Lists the accounts, secrets masked.
     #[command(visible_alias = "ls")]
+    #[command(after_help = "Examples:\n  \
+      atlas-ca projects serviceAccounts list\n  \
+      atlas-ca projects serviceAccounts list -o json")]
     List {
         /// Output format.
         #[arg(short, long, value_enum)]
@@ -178,6 +229,8 @@ pub(super) enum ServiceAccountsCommand {
     },
     /// Deletes an account (its tokens stop working).
     #[command(visible_alias = "rm")]
+    #[command(after_help = "Examples:\n  \
+      atlas-ca projects serviceAccounts delete mdb_sa_id_6a0000000000000000000000")]
     Delete {
         /// The account's client id.
         client_id: String,
@@ -187,6 +240,9 @@ pub(super) enum ServiceAccountsCommand {
 #[derive(Debug, Subcommand)]
 pub(super) enum ApiKeysCommand {
     /// Creates a key; prints its private key once.
+    #[command(after_help = "Examples:\n  \
+      atlas-ca projects apiKeys create --desc ci --role GROUP_OWNER\n  \
+      atlas-ca projects apiKeys create --desc reports --role GROUP_READ_ONLY -o json")]
     Create {
         /// What the key is for.
         #[arg(long)]
@@ -203,6 +259,9 @@ pub(super) enum ApiKeysCommand {
     },
     /// Lists the keys, private keys masked.
     #[command(visible_alias = "ls")]
+    #[command(after_help = "Examples:\n  \
+      atlas-ca projects apiKeys list\n  \
+      atlas-ca projects apiKeys list -o json")]
     List {
         #[command(flatten)]
         project: ProjectArg,
@@ -213,6 +272,8 @@ pub(super) enum ApiKeysCommand {
     },
     /// Deletes a key.
     #[command(visible_alias = "rm")]
+    #[command(after_help = "Examples:\n  \
+      atlas-ca projects apiKeys delete abcdefgh")]
     Delete {
         /// The key's public key.
         public_key: String,
@@ -222,6 +283,9 @@ pub(super) enum ApiKeysCommand {
 #[derive(Debug, Subcommand)]
 pub(super) enum SecurityCommand {
     /// Customer-managed X.509: the project's own CAs.
+    #[command(after_help = "Examples:\n  \
+      atlas-ca security customerCerts create --casFile my-ca.pem\n  \
+      atlas-ca security customerCerts disable")]
     #[command(subcommand, name = "customerCerts", visible_alias = "customercerts")]
     CustomerCerts(CustomerCertsCommand),
 }
@@ -229,6 +293,8 @@ pub(super) enum SecurityCommand {
 #[derive(Debug, Subcommand)]
 pub(super) enum CustomerCertsCommand {
     /// Turns customer X.509 on with the CA certificates in a PEM file.
+    #[command(after_help = "Examples:\n  \
+      atlas-ca security customerCerts create --casFile my-ca.pem")]
     Create {
         /// The PEM file of one or more CA certificates.
         #[arg(long = "casFile")]
@@ -238,6 +304,9 @@ pub(super) enum CustomerCertsCommand {
     },
     /// Shows the customer CAs (nothing when off).
     #[command(visible_alias = "get")]
+    #[command(after_help = "Examples:\n  \
+      atlas-ca security customerCerts describe\n  \
+      atlas-ca security customerCerts describe -o json")]
     Describe {
         #[command(flatten)]
         project: ProjectArg,
@@ -246,6 +315,8 @@ pub(super) enum CustomerCertsCommand {
         output: Option<Output>,
     },
     /// Turns customer X.509 off.
+    #[command(after_help = "Examples:\n  \
+      atlas-ca security customerCerts disable")]
     Disable {
         #[command(flatten)]
         project: ProjectArg,

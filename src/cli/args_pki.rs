@@ -34,6 +34,9 @@ pub(super) enum PkiCommand {
     /// Checks a PKI file as `apply` does first, and makes nothing; with
     /// --against, also that a directory holds what the file makes (exit 1
     /// naming every missing, extra or different file).
+    #[command(after_help = "Examples:\n  \
+      atlas-ca pki check examples/pki/mongod-jstests.toml\n  \
+      atlas-ca pki check examples/pki/drivers-x509gen.toml --against x509gen")]
     Check {
         /// The PKI file.
         file: PathBuf,

@@ -35,7 +35,7 @@ pub(super) fn list_users(
     page: &PageArgs,
 ) -> Outcome {
     let registry = home.registry()?;
-    let gid = select_project(&registry, project)?;
+    let gid = select_project(home, &registry, project)?;
     let paging = page.paging();
     match output {
         Output::Json => {
@@ -58,7 +58,7 @@ pub(super) fn list_users(
 
 pub(super) fn server_cert(home: &Home, a: ServerCertArgs) -> Outcome {
     let registry = home.registry()?;
-    let gid = select_project(&registry, &a.project)?;
+    let gid = select_project(home, &registry, &a.project)?;
     let request = ServerCert {
         group_id: gid.clone(),
         hosts: a.hosts,
@@ -80,9 +80,9 @@ pub(super) fn server_cert(home: &Home, a: ServerCertArgs) -> Outcome {
     staged.deliver()
 }
 
-pub(super) fn local_kit(home: &Home, a: KitArgs) -> Outcome {
+pub(super) fn local_kit(home: &Home, a: KitArgs, quiet: bool) -> Outcome {
     let registry = home.registry()?;
-    let gid = select_project(&registry, &a.project)?;
+    let gid = select_project(home, &registry, &a.project)?;
     let (pkcs12_password, generated) = match (&a.pkcs12_password_file, a.pkcs12) {
         (Some(file), _) => {
             let bytes = read_input(file).map_err(Error::io(file))?;
@@ -142,6 +142,16 @@ pub(super) fn local_kit(home: &Home, a: KitArgs) -> Outcome {
     if let (true, Some(password)) = (generated, &options.pkcs12_password) {
         eprintln!("atlas-ca: the users' PKCS#12 password (shown once, stored nowhere): {password}");
     }
+    if !quiet {
+        let ends = day(written.first_expiry);
+        let rows = written.processes.iter().map(|(role, address, cert)| {
+            vec![role.clone(), address.clone(), cert.clone(), ends.clone()]
+        });
+        eprint!(
+            "{}",
+            table(&["PROCESS", "ADDRESS", "CERTIFICATE", "ENDS"], rows)
+        );
+    }
     eprintln!(
         "atlas-ca: wrote {} files to {}; see README.txt there",
         written.files.len(),
@@ -162,9 +172,9 @@ fn day(t: time::OffsetDateTime) -> String {
         .unwrap_or_else(|_| t.to_string())
 }
 
-pub(super) fn fixtures(home: &Home, a: FixturesArgs) -> Outcome {
+pub(super) fn fixtures(home: &Home, a: FixturesArgs, quiet: bool) -> Outcome {
     let registry = home.registry()?;
-    let gid = select_project(&registry, &a.project)?;
+    let gid = select_project(home, &registry, &a.project)?;
     let mut options = FixtureOptions::new(&a.out, a.cert.request(&gid, ""));
     // `--users "alice, dave"`: the names without the spaces around them.
     options.users = a.users.iter().map(|u| u.trim().to_string()).collect();
@@ -173,11 +183,11 @@ pub(super) fn fixtures(home: &Home, a: FixturesArgs) -> Outcome {
     options.jobs = a.jobs;
     options.force = a.force;
     let started = Instant::now();
-    let manifest = with_progress(a.quiet, |tick| {
+    let manifest = with_progress(quiet, |tick| {
         fixtures::issue_fixtures(home, &registry, &options, tick)
     })?;
     let secs = started.elapsed().as_secs_f64();
-    if !a.quiet {
+    if !quiet {
         let n = manifest.len();
         eprintln!(
             "atlas-ca: issued {n} certificate{} to {} in {secs:.2} s ({:.1}/s)",
@@ -192,10 +202,16 @@ pub(super) fn fixtures(home: &Home, a: FixturesArgs) -> Outcome {
 pub(super) fn verify(home: &Home, a: VerifyArgs) -> Outcome {
     if a.mongod {
         let checks = mongod_check::mongod_checks(&a.file, OffsetDateTime::now_utc())?;
-        return print_checks(&checks);
+        // Not the home's: worded apart from a bundle's verification.
+        return print_checks(&checks).map_err(|f| match f {
+            Failure::Usage(m) => {
+                Failure::Usage(m.replacen("verification failed", "mongod would refuse the set", 1))
+            }
+            other => other,
+        });
     }
     let registry = home.registry()?;
-    let gid = select_project(&registry, &a.project)?;
+    let gid = select_project(home, &registry, &a.project)?;
     let pem = read_input(&a.file).map_err(Error::io(&a.file))?;
     let checks = verify::verify_bundle(home, &registry, &gid, &pem, OffsetDateTime::now_utc())?;
     print_checks(&checks)
@@ -230,7 +246,7 @@ pub(super) fn ca(home: &Home, command: CaCommand) -> Outcome {
             encrypt,
             rotate,
         } => {
-            let gid = select_project(&registry, &project)?;
+            let gid = select_project(home, &registry, &project)?;
             // One rule: the key is encrypted whenever a passphrase is at
             // hand (and `ca::init` refuses to replace an encrypted key
             // without one).
@@ -254,7 +270,7 @@ pub(super) fn ca(home: &Home, command: CaCommand) -> Outcome {
             Ok(())
         }
         CaCommand::Cert { project } => {
-            let gid = select_project(&registry, &project)?;
+            let gid = select_project(home, &registry, &project)?;
             // Reading the certificate needs no key, and so no passphrase.
             if let Some(cert) = ca::current_cert(home.root(), &gid)? {
                 return print_bytes(&cert.to_pem().map_err(Error::from)?);
@@ -270,7 +286,7 @@ pub(super) fn ca(home: &Home, command: CaCommand) -> Outcome {
             out,
             force,
         } => {
-            let gid = select_project(&registry, &project)?;
+            let gid = select_project(home, &registry, &project)?;
             let target = Target::plan(out, force, false)?;
             let until = time::OffsetDateTime::now_utc() + time::Duration::days(next_update.into());
             let pem = api::crl_pem(
@@ -300,7 +316,7 @@ pub(super) fn certs(home: &Home, command: CertsCommand) -> Outcome {
             project,
         } => {
             let registry = home.registry()?;
-            let gid = select_project(&registry, &project)?;
+            let gid = select_project(home, &registry, &project)?;
             let mut outcome = None;
             for candidate in api::serial_candidates(&serial)? {
                 match api::revoke_cert(home, &registry, &gid, &username, candidate) {
@@ -347,15 +363,8 @@ fn note_revoked(record: &CertRecord) {
 }
 
 fn create_cert(home: &Home, a: CertsCreateArgs) -> Outcome {
-    if a.output == Some(Output::Table) {
-        return Err(Failure::Usage(
-            "certs create prints the PEM (certificate, then key), or with -o json the PEM as one \
-             JSON string; there is no table"
-                .into(),
-        ));
-    }
     let registry = home.registry()?;
-    let gid = select_project(&registry, &a.project)?;
+    let gid = select_project(home, &registry, &a.project)?;
     let request = a.cert.request(&gid, &a.username);
     // Plan: Atlas's checks and the output target; nothing is written yet.
     let plan = api::validate_create(home, &registry, &request, 1)?;
@@ -380,7 +389,7 @@ fn create_cert(home: &Home, a: CertsCreateArgs) -> Outcome {
 
 fn list_certs(home: &Home, a: CertsListArgs) -> Outcome {
     let registry = home.registry()?;
-    let gid = select_project(&registry, &a.project)?;
+    let gid = select_project(home, &registry, &a.project)?;
     let records = api::list_certs(home, &registry, &gid, &a.username, a.all)?;
     // The Atlas CLI's certs list ignores --omitCount.
     let paging = Paging {
@@ -414,6 +423,7 @@ pub(super) fn ledger(
         // deleted since (its certificates stay in the ledger).
         Some(id) if crate::model::is_project_id(id) => Some(id.to_ascii_lowercase()),
         Some(id) => Some(select_project(
+            home,
             &home.registry()?,
             &ProjectArg {
                 project_id: Some(id.to_string()),

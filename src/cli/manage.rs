@@ -53,7 +53,7 @@ fn user_entry(gid: &str, user: &DatabaseUser) -> UserEntry {
 }
 
 pub(super) fn create_user(home: &Home, a: UserCreateArgs) -> Outcome {
-    let gid = select_project(&home.registry()?, &a.user.project)?;
+    let gid = select_project(home, &home.registry()?, &a.user.project)?;
     let mut roles: Vec<Role> = a
         .built_in_roles
         .iter()
@@ -144,7 +144,7 @@ fn sh_word(s: &str) -> String {
 
 pub(super) fn describe_user(home: &Home, a: UserRefArgs) -> Outcome {
     let registry = home.registry()?;
-    let gid = select_project(&registry, &a.project)?;
+    let gid = select_project(home, &registry, &a.project)?;
     check_auth_db(&registry, &gid, &a.auth_db, &a.username, "describe")?;
     let entry = api::users::get_user(&registry, &gid, &a.auth_db, &a.username, &api_root())?;
     match a.output {
@@ -160,7 +160,7 @@ pub(super) fn describe_user(home: &Home, a: UserRefArgs) -> Outcome {
 }
 
 pub(super) fn update_user(home: &Home, a: UserUpdateArgs) -> Outcome {
-    let gid = select_project(&home.registry()?, &a.user.project)?;
+    let gid = select_project(home, &home.registry()?, &a.user.project)?;
     let spec = UserSpec {
         username: None,
         database_name: None,
@@ -185,7 +185,7 @@ pub(super) fn update_user(home: &Home, a: UserUpdateArgs) -> Outcome {
 
 pub(super) fn delete_user(home: &Home, a: UserDeleteArgs) -> Outcome {
     let registry = home.registry()?;
-    let gid = select_project(&registry, &a.project)?;
+    let gid = select_project(home, &registry, &a.project)?;
     check_auth_db(&registry, &gid, &a.auth_db, &a.username, "delete")?;
     if !a.force {
         confirm(&format!(
@@ -268,6 +268,34 @@ pub(super) fn projects_command(home: &Home, command: ProjectsCommand) -> Outcome
                 ),
             }
         }
+        ProjectsCommand::Use { id, none } => {
+            if none {
+                home.set_default_project(None)?;
+                return print_line("No default project.");
+            }
+            let registry = home.registry()?;
+            let wanted = ProjectArg { project_id: id };
+            let gid = select_project(home, &registry, &wanted)?;
+            home.set_default_project(Some(&gid))?;
+            print_line(&format!("Default project: {gid}"))
+        }
+        ProjectsCommand::Delete { id, force } => {
+            let registry = home.registry()?;
+            let project = api::project(&registry, &id)?;
+            if !force {
+                confirm(&format!(
+                    "Are you sure you want to delete project {} ({})? [y/N] ",
+                    project.id,
+                    project.name.as_deref().unwrap_or("no name")
+                ))?;
+            }
+            let gone = projects::delete_project(home, &project.id)?;
+            if home.default_project()?.as_deref() == Some(gone.id.as_str()) {
+                home.set_default_project(None)?;
+            }
+            // The Atlas CLI's sentence.
+            print_line(&format!("Project '{}' deleted", gone.id))
+        }
         ProjectsCommand::ApiKeys(c) => api_keys(home, c),
         ProjectsCommand::ServiceAccounts(c) => service_accounts(home, c),
     }
@@ -282,7 +310,7 @@ fn key_roles(
 ) -> Result<Vec<KeyRole>, Failure> {
     let needs_project = roles.iter().any(|r| *r != KeyRoleName::OrgOwner);
     let gid = if needs_project {
-        Some(select_project(&home.registry()?, project)?)
+        Some(select_project(home, &home.registry()?, project)?)
     } else {
         None
     };
@@ -399,7 +427,7 @@ fn api_keys(home: &Home, command: ApiKeysCommand) -> Outcome {
         }
         ApiKeysCommand::List { project, output } => {
             let registry = home.registry()?;
-            let gid = select_project(&registry, &project)?;
+            let gid = select_project(home, &registry, &project)?;
             let entries: Vec<ApiKeyEntry> = keys::project_keys(&registry, &gid)
                 .map(|k| ApiKeyEntry::in_list(&registry, k, &api_root()))
                 .collect();
@@ -436,7 +464,7 @@ pub(super) fn security(home: &Home, command: SecurityCommand) -> Outcome {
     let SecurityCommand::CustomerCerts(command) = command;
     match command {
         CustomerCertsCommand::Create { cas_file, project } => {
-            let gid = select_project(&home.registry()?, &project)?;
+            let gid = select_project(home, &home.registry()?, &project)?;
             let bytes = read_input(&cas_file).map_err(Error::io(&cas_file))?;
             // Not UTF-8 is not PEM either: the parse below says so.
             customer_x509::enable(home, &gid, &String::from_utf8_lossy(&bytes))?;
@@ -444,7 +472,7 @@ pub(super) fn security(home: &Home, command: SecurityCommand) -> Outcome {
             print_line("Certificate successfully created.")
         }
         CustomerCertsCommand::Describe { project, output } => {
-            let gid = select_project(&home.registry()?, &project)?;
+            let gid = select_project(home, &home.registry()?, &project)?;
             let settings = customer_x509::user_security(home, &gid)?;
             match output {
                 Some(Output::Json) => print_json(&settings),
@@ -455,7 +483,7 @@ pub(super) fn security(home: &Home, command: SecurityCommand) -> Outcome {
             }
         }
         CustomerCertsCommand::Disable { project } => {
-            let gid = select_project(&home.registry()?, &project)?;
+            let gid = select_project(home, &home.registry()?, &project)?;
             customer_x509::disable(home, &gid)?;
             print_line(&format!(
                 "X.509 configuration for project {gid} was deleted."

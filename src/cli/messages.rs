@@ -34,6 +34,18 @@ pub(super) fn describe(failure: &Failure) -> String {
     }
 }
 
+/// Whether what went wrong depends on which home is in use (its registry,
+/// projects, users, CAs or ledger), so that the message names it.
+pub(super) fn depends_on_home(failure: &Failure) -> bool {
+    match failure {
+        Failure::Usage(message) => message.starts_with("verification failed"),
+        // Atlas's own errors are printed as the Atlas CLI prints them.
+        Failure::Core(Error::Registry(_) | Error::Ca(_) | Error::Ledger(_)) => true,
+        Failure::Core(Error::Invalid(Invalid::NothingToIssue)) => true,
+        Failure::Core(_) => false,
+    }
+}
+
 fn invalid_request(invalid: &Invalid) -> String {
     match invalid {
         Invalid::IssuedAt(e) => format!("--issued-at: {e}"),

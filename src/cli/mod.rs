@@ -10,6 +10,7 @@ mod args_kit;
 mod args_manage;
 mod args_pki;
 mod args_shared;
+mod args_users;
 mod commands;
 mod manage;
 mod messages;
@@ -19,31 +20,84 @@ mod output;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::Parser;
-
 use crate::api::Error;
 use crate::model::escape_hidden;
 use crate::store::files::read_input;
-use crate::store::{Home, Notes, Passphrase, default_root};
+use crate::store::{Home, Notes, Passphrase, default_root_why};
 use args::{Cli, Command, DbusersCommand, PkiCommand};
 use outcome::{Failure, Outcome};
 
 /// Runs the command line (the `atlas-ca` binary) and returns the process
 /// exit status: 0, 1 for a failure, 2 for command-line syntax.
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
-    match run(cli) {
+    let cli = parse();
+    let choice = HomeChoice::of(cli.home.clone());
+    match run(cli, &choice) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             // User-supplied text (names from the registry, paths) is
             // escaped: it cannot steer the terminal.
             eprintln!("Error: {}", escape_hidden(&messages::describe(&e)));
+            if messages::depends_on_home(&e) {
+                eprintln!("  (home: {})", escape_hidden(&choice.describe()));
+            }
             ExitCode::FAILURE
         }
     }
 }
 
-fn run(cli: Cli) -> Outcome {
+/// The command line, with `--version` naming the commit and the OpenSSL
+/// this binary runs on.
+fn parse() -> Cli {
+    use clap::{CommandFactory, FromArgMatches};
+    let long = format!(
+        "{} (commit {}, {})",
+        env!("CARGO_PKG_VERSION"),
+        env!("ATLAS_CA_COMMIT"),
+        openssl::version::version()
+    );
+    let matches = Cli::command().long_version(long).get_matches();
+    Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
+}
+
+/// The home in use and why it was chosen, for `home` and for errors that
+/// depend on it.
+struct HomeChoice {
+    root: PathBuf,
+    why: &'static str,
+}
+
+impl HomeChoice {
+    /// `--home`, else `ATLAS_CA_HOME` (clap reads both into `flag`), else
+    /// the default.
+    fn of(flag: Option<PathBuf>) -> HomeChoice {
+        match flag {
+            Some(root) => {
+                let from_env = std::env::var_os("ATLAS_CA_HOME").is_some_and(|v| v == root)
+                    && !std::env::args_os()
+                        .any(|a| a == "--home" || a.to_string_lossy().starts_with("--home="));
+                let why = if from_env { "ATLAS_CA_HOME" } else { "--home" };
+                HomeChoice { root, why }
+            }
+            None => {
+                let (root, why) = default_root_why();
+                HomeChoice { root, why }
+            }
+        }
+    }
+
+    /// The home as an absolute path.
+    fn absolute(&self) -> PathBuf {
+        std::path::absolute(&self.root).unwrap_or_else(|_| self.root.clone())
+    }
+
+    /// `<absolute path>, chosen by <why>`.
+    fn describe(&self) -> String {
+        format!("{}, chosen by {}", self.absolute().display(), self.why)
+    }
+}
+
+fn run(cli: Cli, choice: &HomeChoice) -> Outcome {
     if let Some(name @ ("atlas" | "strict")) = cli.atlas_profile.as_deref() {
         eprintln!(
             "atlas-ca: note: -P/--profile {name} is the Atlas CLI's configuration profile and has \
@@ -51,11 +105,17 @@ fn run(cli: Cli) -> Outcome {
         );
     }
     let explicit = cli.home.is_some();
-    let mut home = Home::new(cli.home.unwrap_or_else(default_root))
-        .with_lock_wait(std::time::Duration::from_secs(cli.lock_wait))
-        .with_notes(Notes::to(|note| {
+    let notes = if cli.quiet {
+        Notes::default()
+    } else {
+        Notes::to(|note| {
             eprintln!("atlas-ca: {}", escape_hidden(&note.to_string()));
-        }));
+        })
+    };
+    let quiet = cli.quiet;
+    let mut home = Home::new(choice.root.clone())
+        .with_lock_wait(std::time::Duration::from_secs(cli.lock_wait))
+        .with_notes(notes);
     if let Some(registry) = cli.registry {
         home = home.with_registry(registry);
     }
@@ -63,7 +123,30 @@ fn run(cli: Cli) -> Outcome {
         home = home.with_passphrase(passphrase);
     }
     match cli.command {
-        Command::Home => output::print_line(&home.root().display().to_string()),
+        Command::Completions { shell } => {
+            use clap::CommandFactory;
+            let mut out = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "atlas-ca", &mut out);
+            output::print_bytes(&out)
+        }
+        Command::Man => {
+            use clap::CommandFactory;
+            let mut out = Vec::new();
+            clap_mangen::Man::new(Cli::command())
+                .render(&mut out)
+                .map_err(|e| Error::System {
+                    what: "rendering the manual page".into(),
+                    source: e,
+                })?;
+            output::print_bytes(&out)
+        }
+        Command::Home => {
+            eprintln!(
+                "atlas-ca: the home is {}; another: --home DIR or ATLAS_CA_HOME=DIR",
+                escape_hidden(&choice.describe())
+            );
+            output::print_line(&choice.absolute().display().to_string())
+        }
         Command::Init { project_id, name } => {
             manage::init(&home, explicit, project_id.as_deref(), &name)
         }
@@ -81,8 +164,8 @@ fn run(cli: Cli) -> Outcome {
         }) => commands::list_users(&home, &project, output, &paging),
         Command::Dbusers(DbusersCommand::Certs(c)) => commands::certs(&home, c),
         Command::ServerCert(a) => commands::server_cert(&home, a),
-        Command::LocalKit(a) => commands::local_kit(&home, a),
-        Command::Fixtures(a) => commands::fixtures(&home, a),
+        Command::LocalKit(a) => commands::local_kit(&home, a, quiet),
+        Command::Fixtures(a) => commands::fixtures(&home, a, quiet),
         Command::Pki(PkiCommand::Apply {
             file,
             out,
@@ -97,13 +180,19 @@ fn run(cli: Cli) -> Outcome {
                     "atlas-ca: made from a seed: anyone with the file and the seed can make these private keys; keep them for tests"
                 );
             }
-            eprintln!(
-                "atlas-ca: wrote {} files for {} certificates and {} CRLs in {}",
-                applied.files.len(),
-                applied.certificates.len(),
-                applied.crls.len(),
-                escape_hidden(&out.display().to_string())
-            );
+            if !quiet {
+                eprint!(
+                    "{}",
+                    output::issuer_tree(&applied.certificates, &applied.issuers)
+                );
+                eprintln!(
+                    "atlas-ca: wrote {} files for {} certificates and {} CRLs in {}",
+                    applied.files.len(),
+                    applied.certificates.len(),
+                    applied.crls.len(),
+                    escape_hidden(&out.display().to_string())
+                );
+            }
             Ok(())
         }
         Command::Pki(PkiCommand::Check {

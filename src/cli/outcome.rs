@@ -3,7 +3,7 @@
 
 use super::args_shared::ProjectArg;
 use crate::api::{self, Error};
-use crate::store::Registry;
+use crate::store::{Home, Registry};
 
 /// Why a command failed: the library's error, or a command line that asks
 /// for something impossible.
@@ -22,8 +22,12 @@ impl<E: Into<Error>> From<E> for Failure {
 pub(super) type Outcome = Result<(), Failure>;
 
 /// The project to act on: `--projectId` / `MONGODB_ATLAS_PROJECT_ID`, else
-/// the registry's only project.
-pub(super) fn select_project(registry: &Registry, arg: &ProjectArg) -> Result<String, Failure> {
+/// the registry's only project, else the home's default (`projects use`).
+pub(super) fn select_project(
+    home: &Home,
+    registry: &Registry,
+    arg: &ProjectArg,
+) -> Result<String, Failure> {
     if let Some(id) = &arg.project_id {
         // A project's name where its id is asked, as Atlas CLI users try;
         // an id is always taken as an id.
@@ -43,6 +47,15 @@ pub(super) fn select_project(registry: &Registry, arg: &ProjectArg) -> Result<St
             "the registry has no projects; add a [[projects]] table".into(),
         )),
         many => {
+            if let Some(id) = home.default_project()? {
+                return match api::project(registry, &id) {
+                    Ok(p) => Ok(p.id.clone()),
+                    Err(_) => Err(Failure::Usage(format!(
+                        "the default project {id} (atlas-ca projects use) is not in the registry; \
+                         choose another with atlas-ca projects use ID"
+                    ))),
+                };
+            }
             let listed: Vec<String> = many
                 .iter()
                 .map(|p| match &p.name {
@@ -52,7 +65,7 @@ pub(super) fn select_project(registry: &Registry, arg: &ProjectArg) -> Result<St
                 .collect();
             Err(Failure::Usage(format!(
                 "the registry has {} projects: {}; choose one with --projectId ID or NAME \
-                 (or MONGODB_ATLAS_PROJECT_ID)",
+                 (or MONGODB_ATLAS_PROJECT_ID), or name a default with atlas-ca projects use ID",
                 many.len(),
                 listed.join(", ")
             )))

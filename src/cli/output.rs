@@ -12,9 +12,9 @@ use super::outcome::{Failure, Outcome};
 use crate::api::{Error, timestamp};
 use crate::model::names::name_or_none;
 use crate::model::{DatabaseUser, escape_hidden, is_hidden};
-use crate::store::Notes;
 use crate::store::files::{Dir, Refusal, Staged, check_target, file_name};
 use crate::store::{CertRecord, Home};
+use crate::store::{Note, Notes};
 use crate::tools::verify::Check;
 
 pub(super) fn note_created(home: &Home, gid: &str, created: bool) {
@@ -193,6 +193,8 @@ pub(super) enum Staging {
         dir: Dir,
         path: PathBuf,
         force: bool,
+        mode: u32,
+        notes: Notes,
     },
 }
 
@@ -256,6 +258,8 @@ impl Target {
                     dir,
                     path: path.clone(),
                     force: *force,
+                    mode: *mode,
+                    notes: notes.clone(),
                 })
             }
         }
@@ -279,10 +283,14 @@ impl Staging {
                 dir,
                 path,
                 force,
+                mode,
+                notes,
             } => {
                 file.publish_or_keep(force)
                     .and_then(|()| dir.sync())
-                    .map_err(Error::io(path))?;
+                    .map_err(Error::io(&path))?;
+                // One line on stderr for what was written.
+                notes.send(Note::Wrote { path, mode });
                 Ok(())
             }
         }
@@ -341,4 +349,49 @@ pub(super) fn print_checks(checks: &[Check]) -> Outcome {
             failed.join("; ")
         )))
     }
+}
+
+/// The certificates as a tree under their issuers (roots first), one per
+/// line, as `tree` draws directories.
+pub(super) fn issuer_tree(names: &[String], issuers: &[Option<usize>]) -> String {
+    fn walk(
+        at: usize,
+        prefix: &str,
+        last: bool,
+        names: &[String],
+        children: &[Vec<usize>],
+        out: &mut String,
+    ) {
+        let (branch, next) = if last {
+            ("└── ", "    ")
+        } else {
+            ("├── ", "│   ")
+        };
+        out.push_str(&format!("{prefix}{branch}{}\n", escape_hidden(&names[at])));
+        let below = format!("{prefix}{next}");
+        let count = children[at].len();
+        for (i, &c) in children[at].iter().enumerate() {
+            walk(c, &below, i + 1 == count, names, children, out);
+        }
+    }
+    let mut children = vec![Vec::new(); names.len()];
+    let mut roots = Vec::new();
+    for (i, issuer) in issuers.iter().enumerate() {
+        match issuer {
+            Some(p) if *p != i && *p < names.len() => children[*p].push(i),
+            _ => roots.push(i),
+        }
+    }
+    let mut out = String::new();
+    for (i, &r) in roots.iter().enumerate() {
+        out.push_str(&format!("{}\n", escape_hidden(&names[r])));
+        let count = children[r].len();
+        for (j, &c) in children[r].iter().enumerate() {
+            walk(c, "", j + 1 == count, names, &children, &mut out);
+        }
+        if i + 1 < roots.len() {
+            out.push('\n');
+        }
+    }
+    out
 }

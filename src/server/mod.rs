@@ -83,6 +83,7 @@ pub enum Tls {
 pub fn serve(home: Home, options: ServeOptions) -> Result<(), Error> {
     let registry = RegistryCache::new(home.registry_path())?;
     warn_if_locked_out(&home, &registry.current());
+    let first_registry = registry.current();
     let mut fixed = Vec::new();
     for dir in &options.pki_dirs {
         let (cas, notes) = ocsp_dir::load(dir, options.ocsp_delegate)?;
@@ -169,6 +170,9 @@ pub fn serve(home: Home, options: ServeOptions) -> Result<(), Error> {
         drop(out);
         eprintln!("atlas-ca: serving the Atlas API on {scheme}://{addr}/api/atlas/{{v1.0,v2}}");
         eprintln!("atlas-ca: answering OCSP on {scheme}://{addr}/ocsp");
+        if let Some(line) = try_line(&first_registry, scheme, addr) {
+            eprintln!("atlas-ca: try: {line}");
+        }
         let app = routes::router(Arc::clone(&state));
         listen::serve(
             listener,
@@ -182,6 +186,35 @@ pub fn serve(home: Home, options: ServeOptions) -> Result<(), Error> {
         eprintln!("atlas-ca: stopped");
         Ok(())
     })
+}
+
+/// A ready-to-paste curl line with the registry's first API key that has
+/// a project role, listing that project's users; only on a terminal, so
+/// that a private key never lands in a log file.
+fn try_line(
+    registry: &crate::store::Registry,
+    scheme: &str,
+    addr: std::net::SocketAddr,
+) -> Option<String> {
+    use std::io::IsTerminal;
+    if !std::io::stderr().is_terminal() {
+        return None;
+    }
+    // Keys a shell's single quotes can hold as they are.
+    let plain = |s: &str| !s.contains('\'') && !s.chars().any(char::is_control);
+    let (key, gid) = registry.api_keys.iter().find_map(|k| {
+        let gid = k.roles.iter().find_map(|r| r.group_id.clone())?;
+        (plain(&k.id) && plain(&k.secret)).then_some((k, gid))
+    })?;
+    let tls = if scheme == "https" {
+        "--cacert <(atlas-ca serve-ca) "
+    } else {
+        ""
+    };
+    Some(format!(
+        "curl {tls}--digest -u '{}:{}' -H 'Accept: application/vnd.atlas.2023-01-01+json' {scheme}://{addr}/api/atlas/v2/groups/{gid}/databaseUsers",
+        key.id, key.secret
+    ))
 }
 
 /// Says at start when no API key or service account has a role, so that

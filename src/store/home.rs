@@ -56,14 +56,20 @@ impl std::fmt::Debug for Opened {
     }
 }
 
-/// The home when none is named: `./ca` when it holds a registry (the
-/// repository's committed example), else `atlas-ca` in the user's data
-/// directory (`$XDG_DATA_HOME`, by default `~/.local/share`), as mkcert
-/// keeps its CA root.
-pub fn default_root() -> PathBuf {
+/// The file naming the home's default project.
+const DEFAULT_PROJECT_FILE: &str = "default-project";
+
+/// The home when none is named, with why it was chosen (for messages):
+/// `./ca` when it holds a registry (the repository's committed example),
+/// else `atlas-ca` in the user's data directory (`$XDG_DATA_HOME`, by
+/// default `~/.local/share`), as mkcert keeps its CA root.
+pub fn default_root_why() -> (PathBuf, &'static str) {
     let local = Path::new("ca");
     if local.join(REGISTRY_FILE).is_file() {
-        return local.to_path_buf();
+        return (
+            local.to_path_buf(),
+            "./ca in the current directory holds a users.toml",
+        );
     }
     let xdg = std::env::var_os("XDG_DATA_HOME")
         .map(PathBuf::from)
@@ -72,9 +78,18 @@ pub fn default_root() -> PathBuf {
         .map(PathBuf::from)
         .filter(|p| p.is_absolute());
     match (xdg, home) {
-        (Some(data), _) => data.join("atlas-ca"),
-        (None, Some(home)) => home.join(".local/share/atlas-ca"),
-        (None, None) => local.to_path_buf(),
+        (Some(data), _) => (
+            data.join("atlas-ca"),
+            "no ./ca/users.toml here, so $XDG_DATA_HOME/atlas-ca",
+        ),
+        (None, Some(home)) => (
+            home.join(".local/share/atlas-ca"),
+            "no ./ca/users.toml here, so ~/.local/share/atlas-ca",
+        ),
+        (None, None) => (
+            local.to_path_buf(),
+            "no ./ca/users.toml here and no $HOME, so ./ca",
+        ),
     }
 }
 
@@ -169,6 +184,31 @@ impl Home {
         })
     }
 
+    /// The project the home names as its default (`projects use`), if
+    /// any: `default-project` in the home, one project id.
+    pub fn default_project(&self) -> Result<Option<String>, RegistryError> {
+        let path = self.root.join(DEFAULT_PROJECT_FILE);
+        match crate::store::files::read_input(&path) {
+            Ok(bytes) => Ok(Some(String::from_utf8_lossy(&bytes).trim().to_string())
+                .filter(|id| !id.is_empty())),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(source) => Err(RegistryError::Read { path, source }),
+        }
+    }
+
+    /// Names `project_id` as the default project (`None`: no default).
+    pub fn set_default_project(&self, project_id: Option<&str>) -> Result<(), RegistryError> {
+        let path = self.root.join(DEFAULT_PROJECT_FILE);
+        let done = match project_id {
+            Some(id) => crate::store::files::write_public(&path, format!("{id}\n").as_bytes()),
+            None => match std::fs::remove_file(&path) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
+                _ => Ok(()),
+            },
+        };
+        done.map_err(|source| RegistryError::Write { path, source })
+    }
+
     /// Reads and validates the registry.
     pub fn registry(&self) -> Result<Registry, RegistryError> {
         Registry::load(&self.registry)
@@ -181,6 +221,7 @@ impl Home {
             project_id,
             self.passphrase.as_ref(),
             &self.open.cas,
+            &self.notes,
         )
     }
 

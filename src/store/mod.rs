@@ -14,7 +14,7 @@ pub(crate) mod registry_edit;
 
 pub use ca::{CaError, KeyFile, Passphrase};
 pub use files::Refusal;
-pub use home::{Home, default_root};
+pub use home::{Home, default_root_why};
 pub use ledger::{CertRecord, Holder, LedgerError};
 pub use notes::{Note, Notes};
 pub use registry::{Registry, RegistryError};

@@ -27,6 +27,18 @@ pub enum Note {
         /// Why.
         error: String,
     },
+    /// A CA key is being generated (seconds, for RSA-4096).
+    GeneratingCaKey {
+        /// Whose: a project id, or the local API CA.
+        of: String,
+    },
+    /// A file the user named was written.
+    Wrote {
+        /// The file.
+        path: PathBuf,
+        /// Its permission bits.
+        mode: u32,
+    },
 }
 
 impl fmt::Display for Note {
@@ -44,6 +56,13 @@ impl fmt::Display for Note {
                 path.display()
             ),
             Note::KeyPoolStopped { error } => write!(f, "key pool filler stopped: {error}"),
+            Note::GeneratingCaKey { of } => {
+                write!(
+                    f,
+                    "generating the CA key of {of} (RSA-4096: a few seconds)..."
+                )
+            }
+            Note::Wrote { path, mode } => write!(f, "wrote {} (mode {mode:04o})", path.display()),
         }
     }
 }

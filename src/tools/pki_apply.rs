@@ -29,6 +29,9 @@ use crate::store::{Home, Registry};
 pub struct Applied {
     /// The certificates made, by name, in issuer order.
     pub certificates: Vec<String>,
+    /// Each certificate's issuer, as an index into `certificates`
+    /// (`None`: self-signed).
+    pub issuers: Vec<Option<usize>>,
     /// The CRLs made, by name.
     pub crls: Vec<String>,
     /// Every file written, relative to the output directory.
@@ -161,6 +164,7 @@ pub fn apply(
     }
     written?;
     Ok(Applied {
+        issuers: planned.iter().map(|p| p.issuer).collect(),
         certificates: planned.into_iter().map(|p| p.name).collect(),
         crls: crls.into_iter().map(|c| c.name).collect(),
         files: outputs

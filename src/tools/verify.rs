@@ -162,7 +162,15 @@ fn signed_by_project(
             true,
             "a retired CA of the project (rotated out, kept for what it issued)",
         ),
-        (false, None) => check(CHAIN, false, "it was not signed by this project's CA"),
+        (false, None) => check(
+            CHAIN,
+            false,
+            format!(
+                "it was not signed by the CA of project {} in {}",
+                project.id,
+                home.root().display()
+            ),
+        ),
     })
 }
 

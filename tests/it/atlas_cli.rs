@@ -176,7 +176,11 @@ fn the_home_is_resolved_as_documented() {
     );
     std::fs::create_dir(cwd.path().join("ca")).unwrap();
     std::fs::write(cwd.path().join("ca/users.toml"), registry("")).unwrap();
-    assert_eq!(home_of(&[], &[]), "ca", "./ca with a registry wins");
+    assert_eq!(
+        home_of(&[], &[]),
+        cwd.path().join("ca").display().to_string(),
+        "./ca with a registry wins, said absolute"
+    );
     assert_eq!(home_of(&[("ATLAS_CA_HOME", "/env/home")], &[]), "/env/home");
     assert_eq!(
         home_of(&[("ATLAS_CA_HOME", "/env/home")], &["--home", "/flag"]),

@@ -247,8 +247,9 @@ fn invalid_utf8_registry() {
     assert_eq!(
         stderr(&out),
         format!(
-            "Error: {}:3:12: the file is not valid UTF-8\n",
-            path.display()
+            "Error: {}:3:12: the file is not valid UTF-8\n  (home: {}, chosen by --home)\n",
+            path.display(),
+            home.path().display()
         )
     );
 }

@@ -129,7 +129,8 @@ fn project_selection() {
         stderr(&out),
         format!(
             "Error: the registry has 2 projects: {GID} (test), {OTHER_GID}; choose one with \
-             --projectId ID or NAME (or MONGODB_ATLAS_PROJECT_ID)\n"
+             --projectId ID or NAME (or MONGODB_ATLAS_PROJECT_ID), or name a default with \
+             atlas-ca projects use ID\n"
         )
     );
     assert_eq!(home.files(), vec!["users.toml".to_string()]);

@@ -471,7 +471,6 @@ fn temporaries_of_killed_runs_are_swept_and_reported() {
         out.to_str().unwrap(),
         "--key-type",
         "ec-p256",
-        "--quiet",
     ]);
     assert!(run.status.success(), "{}", stderr(&run));
     assert!(!stale.exists(), "the stale temporary is gone");

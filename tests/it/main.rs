@@ -9,6 +9,7 @@ mod api_keys_http;
 mod atlas_cli;
 mod bad_input;
 mod bounds;
+mod cli_habits;
 mod connections;
 mod customer_cas;
 mod errors;

@@ -44,12 +44,14 @@ pub fn open_or_create(
     project_id: &str,
     passphrase: Option<&Passphrase>,
     cache: &Cache,
+    notes: &Notes,
 ) -> Result<(Authority, bool), CaError> {
     open_or_create_in(
         &dir(home, project_id),
         Owner::Project(project_id),
         passphrase,
         cache,
+        notes,
     )
 }
 
@@ -64,7 +66,7 @@ pub fn open_or_create_api_ca(
     notes: &Notes,
 ) -> Result<(Authority, bool), CaError> {
     let dir = home.join(API_CA_DIR);
-    let opened = open_or_create_in(&dir, Owner::LocalApi, passphrase, cache)?;
+    let opened = open_or_create_in(&dir, Owner::LocalApi, passphrase, cache, notes)?;
     if let Some(passphrase) = passphrase {
         encrypt_if_plain(&dir, &opened.0, passphrase, notes)?;
     }
@@ -117,6 +119,7 @@ fn open_or_create_in(
     owner: Owner<'_>,
     passphrase: Option<&Passphrase>,
     cache: &Cache,
+    notes: &Notes,
 ) -> Result<(Authority, bool), CaError> {
     let dir = dir.to_path_buf();
     if let Some(ca) = load(&dir, passphrase, cache)? {
@@ -127,6 +130,12 @@ fn open_or_create_in(
     if let Some(ca) = load(&dir, passphrase, cache)? {
         return Ok((ca, false));
     }
+    notes.send(Note::GeneratingCaKey {
+        of: match owner {
+            Owner::Project(id) => format!("project {id}"),
+            Owner::LocalApi => "the local API CA".into(),
+        },
+    });
     let key = generate_ca_key()?;
     Ok((create(&dir, owner, key, passphrase)?, true))
 }

@@ -91,6 +91,9 @@ pub struct Written {
     pub first_expiry: OffsetDateTime,
     /// The CRL's nextUpdate.
     pub crl_until: OffsetDateTime,
+    /// Each process: what it is (`mongod`, its replica set, `mongos`), its
+    /// `host:port` and its certificate file.
+    pub processes: Vec<(String, String, String)>,
 }
 
 /// Writes the kit; returns what it wrote and when it needs renewing.
@@ -253,7 +256,37 @@ pub fn local_kit(home: &Home, registry: &Registry, opts: &KitOptions) -> Result<
         files: all,
         first_expiry,
         crl_until,
+        processes: processes(&opts.topology),
     })
+}
+
+/// The kit's processes as people read them: role, address, certificate.
+fn processes(topology: &Topology) -> Vec<(String, String, String)> {
+    if *topology == Topology::Standalone {
+        // The standalone kit's mongod.conf listens on 27017.
+        return vec![(
+            "mongod".into(),
+            "localhost:27017".into(),
+            "server.pem".into(),
+        )];
+    }
+    let mut rows: Vec<(String, String, String)> = topology
+        .sets()
+        .into_iter()
+        .flat_map(|set| {
+            set.members.iter().map(|m| {
+                (
+                    format!("mongod ({})", set.name),
+                    m.address(),
+                    member_file(m),
+                )
+            })
+        })
+        .collect();
+    if let Topology::Sharded { mongos, .. } = topology {
+        rows.push(("mongos".into(), mongos.address(), member_file(mongos)));
+    }
+    rows
 }
 
 /// The kit as its project's cluster: what a client connects to.

@@ -83,7 +83,7 @@ pub(crate) fn plan_with(
     };
     let raw: RawFile = toml::from_str(text).map_err(|e| {
         let at = e.span().map_or(0, |s| s.start);
-        fail(at, e.message().to_string())
+        fail(at, nearest_field(e.message()))
     })?;
     if raw.certs.is_empty() {
         return Err(fail(0, "no [[cert]] tables: nothing to make".into()));
@@ -438,6 +438,46 @@ fn one_writer_per_file<'a>(
     Ok(())
 }
 
+/// serde's "unknown field `x`, expected one of ..." as a suggestion of the
+/// nearest field (by edit distance), instead of every field there is;
+/// any other message as it is.
+fn nearest_field(message: &str) -> String {
+    let Some((unknown, expected)) = message
+        .strip_prefix("unknown field `")
+        .and_then(|rest| rest.split_once("`, expected one of "))
+    else {
+        return message.to_string();
+    };
+    let nearest = expected
+        .split(", ")
+        .map(|f| f.trim_matches('`'))
+        .min_by_key(|f| edit_distance(unknown, f));
+    match nearest {
+        Some(f) if edit_distance(unknown, f) <= (unknown.len() / 3).max(2) => {
+            format!("unknown field `{unknown}`; did you mean `{f}`?")
+        }
+        _ => format!(
+            "unknown field `{unknown}` (the fields a table takes are listed at the top of examples/pki/drivers-x509gen.toml)"
+        ),
+    }
+}
+
+/// Levenshtein distance between `a` and `b`, by characters.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut previous = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let substitution = previous + usize::from(ca != *cb);
+            previous = row[j + 1];
+            row[j + 1] = substitution.min(row[j] + 1).min(previous + 1);
+        }
+    }
+    row[b.len()]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -483,5 +523,18 @@ mod tests {
         assert_eq!(names, ["root", "mid", "leaf"]);
         assert_eq!(planned[2].issuer, Some(1));
         assert_eq!(planned[0].issuer, None);
+    }
+
+    #[test]
+    fn unknown_fields_get_the_nearest_one() {
+        let m = "unknown field `key_usag`, expected one of `name`, `key_usage`, `san`";
+        assert_eq!(
+            nearest_field(m),
+            "unknown field `key_usag`; did you mean `key_usage`?"
+        );
+        let far = "unknown field `colour`, expected one of `name`, `san`";
+        assert!(nearest_field(far).contains("listed at the top"));
+        assert_eq!(nearest_field("other"), "other");
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
     }
 }

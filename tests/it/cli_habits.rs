@@ -1,0 +1,385 @@
+//! A mature CLI's habits: completions and a man page from the same
+//! definitions as --help, --version naming the commit and OpenSSL, an
+//! example on every help page, help wrapped to the terminal, and the home
+//! said where it matters.
+
+use std::process::Command;
+
+use crate::common::*;
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_atlas-ca"))
+}
+
+fn stdout_of(mut c: Command) -> String {
+    let out = c.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn completions_and_the_man_page_come_from_the_help() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = bin();
+    c.args(["completions", "bash"]);
+    let script = stdout_of(c);
+    let file = dir.path().join("atlas-ca.bash");
+    std::fs::write(&file, &script).unwrap();
+    assert!(
+        Command::new("bash")
+            .arg("-n")
+            .arg(&file)
+            .status()
+            .unwrap()
+            .success()
+    );
+    // A word completes to the subcommand.
+    let completed = Command::new("bash")
+        .arg("-c")
+        .arg(format!(
+            "source {}; COMP_WORDS=(atlas-ca dbu); COMP_CWORD=1; _atlas__ca atlas-ca dbu atlas-ca; echo \"${{COMPREPLY[@]}}\"",
+            file.display()
+        ))
+        .output()
+        .unwrap();
+    let words = String::from_utf8(completed.stdout).unwrap();
+    assert!(
+        words.split_whitespace().any(|w| w == "dbusers"),
+        "{words:?}"
+    );
+    for shell in ["zsh", "fish", "powershell"] {
+        let mut c = bin();
+        c.args(["completions", shell]);
+        assert!(stdout_of(c).contains("atlas-ca"), "{shell}");
+    }
+    // The man page renders without a warning.
+    let mut c = bin();
+    c.arg("man");
+    let page = dir.path().join("atlas-ca.1");
+    std::fs::write(&page, stdout_of(c)).unwrap();
+    let groff = Command::new("groff")
+        .args(["-man", "-Tutf8", "-ww", "-z"])
+        .arg(&page)
+        .output()
+        .unwrap();
+    assert!(groff.status.success());
+    assert_eq!(String::from_utf8_lossy(&groff.stderr), "", "groff warnings");
+    let man = Command::new("man")
+        .arg("-l")
+        .arg(&page)
+        .env("MANWIDTH", "80")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&man.stdout);
+    assert!(
+        text.contains("atlas-ca") && text.contains("dbusers"),
+        "{text}"
+    );
+}
+
+#[test]
+fn version_names_the_commit_and_openssl() {
+    let mut c = bin();
+    c.arg("--version");
+    let v = stdout_of(c);
+    assert!(
+        v.starts_with(&format!("atlas-ca {}", env!("CARGO_PKG_VERSION"))),
+        "{v}"
+    );
+    assert!(v.contains("commit ") && v.contains("OpenSSL 3"), "{v}");
+}
+
+/// Every help page: its path, and its text at `COLUMNS`.
+fn pages(columns: &str) -> Vec<(String, String)> {
+    let mut todo = vec![Vec::<String>::new()];
+    let mut out = Vec::new();
+    while let Some(path) = todo.pop() {
+        let mut c = bin();
+        c.args(&path).arg("--help").env("COLUMNS", columns);
+        let text = stdout_of(c);
+        if let Some(list) = text.split("\nCommands:\n").nth(1) {
+            for line in list.lines().take_while(|l| !l.is_empty()) {
+                if line.starts_with("  ") && !line.starts_with("   ") {
+                    let name = line
+                        .split_whitespace()
+                        .next()
+                        .unwrap()
+                        .trim_end_matches(',');
+                    if name != "help" {
+                        let mut next = path.clone();
+                        next.push(name.to_string());
+                        todo.push(next);
+                    }
+                }
+            }
+        }
+        out.push((path.join(" "), text));
+    }
+    out
+}
+
+#[test]
+fn every_help_page_has_an_example_and_fits_the_terminal() {
+    let all = pages("80");
+    assert!(all.len() > 40, "{} pages", all.len());
+    for (path, text) in &all {
+        assert!(
+            text.contains("Examples:\n  atlas-ca") || text.contains("Examples:\n  cd"),
+            "no example: {path:?}"
+        );
+        for line in text.lines() {
+            assert!(line.chars().count() <= 80, "{path:?}: {line:?}");
+        }
+    }
+    // The top level names the exit codes.
+    let top = &all.iter().find(|(p, _)| p.is_empty()).unwrap().1;
+    assert!(top.contains("Exit status: 0 success, 1 failure"), "{top}");
+}
+
+#[test]
+fn the_home_is_said_where_it_matters() {
+    let cwd = tempfile::tempdir().unwrap();
+    std::fs::create_dir(cwd.path().join("ca")).unwrap();
+    std::fs::write(cwd.path().join("ca/users.toml"), registry("")).unwrap();
+    let out = bin()
+        .current_dir(cwd.path())
+        .env_remove("ATLAS_CA_HOME")
+        .arg("home")
+        .output()
+        .unwrap();
+    let path = String::from_utf8(out.stdout).unwrap();
+    let abs = std::fs::canonicalize(cwd.path()).unwrap().join("ca");
+    assert_eq!(
+        std::fs::canonicalize(path.trim()).unwrap(),
+        abs,
+        "absolute: {path}"
+    );
+    assert!(std::path::Path::new(path.trim()).is_absolute(), "{path}");
+    let why = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        why.contains("./ca in the current directory holds a users.toml"),
+        "{why}"
+    );
+    assert!(why.contains("--home DIR or ATLAS_CA_HOME=DIR"), "{why}");
+    // `init` where a registry exists says which home and why.
+    let init = bin()
+        .current_dir(cwd.path())
+        .env_remove("ATLAS_CA_HOME")
+        .arg("init")
+        .output()
+        .unwrap();
+    assert!(!init.status.success());
+    let err = String::from_utf8(init.stderr).unwrap();
+    assert!(
+        err.contains("already exists") && err.contains("(home: ") && err.contains("chosen by ./ca"),
+        "{err}"
+    );
+    // A command with nothing to do names the home chosen by the variable.
+    let other = cwd.path().join("other");
+    let init = bin()
+        .env("ATLAS_CA_HOME", &other)
+        .arg("init")
+        .output()
+        .unwrap();
+    assert!(init.status.success());
+    let empty = bin()
+        .env("ATLAS_CA_HOME", &other)
+        .args(["fixtures", "--out"])
+        .arg(cwd.path().join("fx"))
+        .output()
+        .unwrap();
+    let err = String::from_utf8(empty.stderr).unwrap();
+    assert!(err.contains("nothing to issue"), "{err}");
+    assert!(
+        err.contains(&format!(
+            "(home: {}, chosen by ATLAS_CA_HOME)",
+            other.display()
+        )),
+        "{err}"
+    );
+}
+
+#[test]
+fn mistakes_get_the_nearest_right_word() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("bad.toml");
+    std::fs::write(
+        &file,
+        "[[cert]]\nname = \"a\"\nissuer = \"self\"\nkey_usag = []\n",
+    )
+    .unwrap();
+    let out = bin().args(["pki", "check"]).arg(&file).output().unwrap();
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        err.contains("bad.toml:4:1: unknown field `key_usag`; did you mean `key_usage`?"),
+        "{err}"
+    );
+    assert!(
+        !err.contains("`append_after_key`"),
+        "not every field: {err}"
+    );
+    // certs create offers only what it prints.
+    let help = stdout_of({
+        let mut c = bin();
+        c.args(["dbusers", "certs", "create", "--help"]);
+        c
+    });
+    assert!(!help.contains("- table"), "{help}");
+    let table = bin()
+        .args(["dbusers", "certs", "create", "-u", "alice", "-o", "table"])
+        .output()
+        .unwrap();
+    assert_eq!(table.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&table.stderr).contains("[possible values: json]"));
+}
+
+#[test]
+fn a_home_names_its_default_project_and_deletes_one() {
+    let home = TestHome::new(&registry(""));
+    let made = home.ok(&["projects", "create", "second", "-o", "json"]);
+    let second: serde_json::Value = serde_json::from_str(&made).unwrap();
+    let second = second["id"].as_str().unwrap().to_string();
+    // Two projects: a command needs one named...
+    let run = home.run(&["dbusers", "list", "-o", "json"]);
+    assert!(
+        stderr(&run).contains("atlas-ca projects use ID"),
+        "{}",
+        stderr(&run)
+    );
+    // ...or the home's default.
+    assert!(home.ok(&["projects", "use", "second"]).contains(&second));
+    let listed: serde_json::Value =
+        serde_json::from_str(&home.ok(&["dbusers", "list", "-o", "json"])).unwrap();
+    assert_eq!(listed["totalCount"], 0, "the second project has no users");
+    home.ok(&["projects", "use", "--none"]);
+    assert!(!home.run(&["dbusers", "list"]).status.success());
+    // Delete asks; without a terminal it needs --force, and changes nothing.
+    let refused = home.run(&["projects", "delete", &second]);
+    assert!(!refused.status.success());
+    assert!(stderr(&refused).contains("--force"), "{}", stderr(&refused));
+    assert!(home.ok(&["projects", "list"]).contains(&second));
+    let gone = home.ok(&["projects", "delete", &second, "--force"]);
+    assert_eq!(gone.trim(), format!("Project '{second}' deleted"));
+    assert!(!home.ok(&["projects", "list"]).contains(&second));
+    // One project again: no default needed.
+    assert!(home.run(&["dbusers", "list"]).status.success());
+}
+
+#[test]
+fn successes_say_what_they_wrote_and_quiet_says_nothing() {
+    let home = TestHome::new(&registry(""));
+    let out = home.path().join("alice.pem");
+    let run = home.run(&[
+        "dbusers",
+        "certs",
+        "create",
+        "-u",
+        "alice",
+        "--key-type",
+        "ec-p256",
+        "--out",
+        s(&out),
+    ]);
+    assert!(run.status.success(), "{}", stderr(&run));
+    let said = stderr(&run);
+    assert!(
+        said.contains(&format!("wrote {} (mode 0600)", out.display())),
+        "{said}"
+    );
+    let quiet = home.path().join("bob.pem");
+    let run = home.run(&[
+        "-q",
+        "dbusers",
+        "certs",
+        "create",
+        "-u",
+        "alice",
+        "--key-type",
+        "ec-p256",
+        "--out",
+        s(&quiet),
+    ]);
+    assert!(run.status.success());
+    assert_eq!(stderr(&run), "");
+    // A new CA says it is being made.
+    let fresh = TestHome::without_ca(&registry(""));
+    let run = fresh.run(&["ca", "cert"]);
+    assert!(
+        stderr(&run).contains("generating the CA key of project"),
+        "{}",
+        stderr(&run)
+    );
+}
+
+#[test]
+fn kits_and_pkis_show_what_was_made() {
+    let home = crate::kit_clusters::cluster_home();
+    let kit = home.path().join("sh");
+    let run = home.run(&[
+        "local-kit",
+        "--out",
+        s(&kit),
+        "--key-type",
+        "ec-p256",
+        "--sharded",
+        "--shards",
+        "1",
+        "--members",
+        "1",
+    ]);
+    assert!(run.status.success(), "{}", stderr(&run));
+    let said = stderr(&run);
+    let header = said
+        .lines()
+        .find(|l| l.starts_with("PROCESS"))
+        .unwrap_or_else(|| panic!("{said}"));
+    assert!(
+        header.contains("ADDRESS") && header.contains("CERTIFICATE") && header.contains("ENDS")
+    );
+    for row in ["mongod (configRS)", "mongod (shard0)", "mongos"] {
+        let line = said
+            .lines()
+            .find(|l| l.starts_with(row))
+            .unwrap_or_else(|| panic!("{row}: {said}"));
+        let file = line
+            .split_whitespace()
+            .find(|w| w.starts_with("members/"))
+            .unwrap();
+        assert!(kit.join(file).is_file(), "{line}");
+    }
+    // pki apply draws the issuer tree.
+    let file = home.path().join("tree.toml");
+    std::fs::write(
+        &file,
+        "[defaults]\nkey = \"ec-p256\"\n[[cert]]\nname = \"root\"\nissuer = \"self\"\nca = true\n\
+         [[cert]]\nname = \"mid\"\nissuer = \"root\"\nca = true\n\
+         [[cert]]\nname = \"leaf\"\nissuer = \"mid\"\n[[cert]]\nname = \"other\"\nissuer = \"root\"\n",
+    )
+    .unwrap();
+    let run = home.run(&[
+        "pki",
+        "apply",
+        s(&file),
+        "--out",
+        s(&home.path().join("pki")),
+    ]);
+    assert!(run.status.success(), "{}", stderr(&run));
+    assert!(
+        stderr(&run).starts_with("root\n├── mid\n│   └── leaf\n└── other\n"),
+        "{}",
+        stderr(&run)
+    );
+    let quiet = home.run(&[
+        "-q",
+        "pki",
+        "apply",
+        s(&file),
+        "--out",
+        s(&home.path().join("pki2")),
+    ]);
+    assert_eq!(stderr(&quiet), "");
+}
