@@ -366,8 +366,10 @@ fn service_accounts(home: &Home, command: ServiceAccountsCommand) -> Outcome {
             match output {
                 Some(Output::Json) => print_json(&account_view(&account, account.secret.clone())),
                 _ => print_line(&format!(
-                    "Service account '{name}' created.\nClient ID {}\nClient Secret {}",
-                    account.id, account.secret
+                    "Service account '{name}' created.\nClient ID {}\nClient Secret {}\n\
+                     export MONGODB_ATLAS_CLIENT_ID={}\n\
+                     export MONGODB_ATLAS_CLIENT_SECRET={}",
+                    account.id, account.secret, account.id, account.secret
                 )),
             }
         }
