@@ -106,8 +106,8 @@ fn every_shell_block_runs_in_order() {
     if !out.status.success() {
         let failed = stderr
             .lines()
-            .filter_map(|l| l.strip_prefix("### block "))
-            .last()
+            .rev()
+            .find_map(|l| l.strip_prefix("### block "))
             .and_then(|n| n.parse::<usize>().ok())
             .unwrap_or(0);
         panic!(
