@@ -11,7 +11,7 @@ use time::OffsetDateTime;
 use super::args_kit::TopologyArgs;
 use super::args_manage::{ProjectsCommand, SecurityCommand};
 pub(super) use super::args_pki::PkiCommand;
-pub(super) use super::args_shared::{OcspArg, Output, ProjectArg};
+pub(super) use super::args_shared::{OcspArg, Output, ProjectArg, WriteArgs};
 use super::args_shared::{named, parse_time};
 pub(super) use super::args_users::{
     CertArgs, CertsCommand, CertsCreateArgs, CertsListArgs, DEFAULT_BASE, DbusersCommand, KeyArgs,
@@ -39,7 +39,7 @@ const GLOBAL: &str = "Global options";
       atlas-ca home                                       the home in use, and why\n  \
       atlas-ca completions bash > ~/.local/share/bash-completion/completions/atlas-ca\n\n\
       Each command's --help has examples. Exit status: 0 success, 1 failure (verify: a check\n\
-      failed or could not run), 2 a command line that does not parse."
+      failed), 2 a command line that does not parse (verify: what kept it from checking)."
 )]
 pub(super) struct Cli {
     /// The CA home: registry, project CAs and ledger [default: ./ca when it
@@ -174,7 +174,9 @@ pub(super) enum Command {
     /// Checks a PEM bundle: key, chain, validity, revocation, user.
     #[command(after_help = "Examples:\n  \
       atlas-ca verify alice.pem\n  \
-      atlas-ca verify --mongod kit            what mongod would refuse in a kit")]
+      atlas-ca verify --mongod kit            what mongod would refuse in a kit\n\n\
+      Exit status: 0 every check passed, 1 a check failed, 2 it could not check\n\
+      (no such file, no registry...).")]
     Verify(VerifyArgs),
     /// Lists every certificate this home issued (users', servers', kit
     /// members'), the soonest to end first, with its state.
@@ -276,6 +278,8 @@ pub(super) struct KitArgs {
     /// Replace an existing kit.
     #[arg(long)]
     pub(super) force: bool,
+    #[command(flatten)]
+    pub(super) write: WriteArgs,
 }
 
 #[derive(Debug, Args)]
@@ -303,6 +307,8 @@ pub(super) struct FixturesArgs {
     /// Replace existing files.
     #[arg(long)]
     pub(super) force: bool,
+    #[command(flatten)]
+    pub(super) write: WriteArgs,
 }
 
 #[derive(Debug, Args)]
@@ -316,6 +322,9 @@ pub(super) struct VerifyArgs {
     /// SANs and chains against what the configs name.
     #[arg(long)]
     pub(super) mongod: bool,
+    /// `json`: the checks as JSON (name, passed, detail) on stdout.
+    #[arg(short, long, value_parser = clap::builder::PossibleValuesParser::new(["json"]).map(|_| Output::Json))]
+    pub(super) output: Option<Output>,
     #[command(flatten)]
     pub(super) project: ProjectArg,
 }

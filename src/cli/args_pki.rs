@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
 
-use super::args_shared::{Output, parse_time};
+use super::args_shared::{Output, WriteArgs, parse_time};
 
 #[derive(Debug, Subcommand)]
 pub(super) enum PkiCommand {
@@ -30,6 +30,8 @@ pub(super) enum PkiCommand {
         renew: bool,
         #[command(flatten)]
         reproduce: ReproduceArgs,
+        #[command(flatten)]
+        write: WriteArgs,
     },
     /// Checks a PKI file as `apply` does first, and makes nothing; with
     /// --against, also that a directory holds what the file makes (exit 1

@@ -49,6 +49,20 @@ pub(super) enum Output {
 }
 
 // `--ocsp-url`.
+/// The options of a tool that writes a directory: its plan alone, and
+/// what it wrote as JSON.
+#[derive(Debug, Args)]
+pub(super) struct WriteArgs {
+    /// Print the plan (every file it would write) and write nothing; every
+    /// check still runs.
+    #[arg(long = "dry-run")]
+    pub(super) dry_run: bool,
+    /// `json`: what was written (or would be, with --dry-run) as JSON on
+    /// stdout.
+    #[arg(short, long, value_parser = PossibleValuesParser::new(["json"]).map(|_| Output::Json))]
+    pub(super) output: Option<Output>,
+}
+
 #[derive(Debug, Args)]
 pub(super) struct OcspArg {
     /// An OCSP responder address for authorityInfoAccess (repeat for a

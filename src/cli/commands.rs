@@ -13,7 +13,7 @@ use super::args::{
 use super::outcome::{Failure, Outcome, select_project};
 use super::output::{
     Target, note_created, print_bytes, print_certs, print_checks, print_json, print_line,
-    print_users, table, with_progress,
+    print_users, print_written, table, with_progress,
 };
 use crate::api::json::CLI_QUERY;
 use crate::api::{self, Error, Paging, ServerCert};
@@ -124,8 +124,16 @@ pub(super) fn local_kit(home: &Home, a: KitArgs, quiet: bool) -> Outcome {
         ocsp: a.ocsp.urls,
         pkcs12_password,
         force: a.force,
+        dry_run: a.write.dry_run,
     };
     let written = kit::local_kit(home, &registry, &options)?;
+    let json = a.write.output == Some(Output::Json);
+    if a.write.dry_run || json {
+        print_written(&a.out, &written.files, a.write.dry_run, json)?;
+    }
+    if a.write.dry_run {
+        return Ok(());
+    }
     // A registry edited by hand may hold a user without a role, which
     // `dbusers create` refuses: mongod would let it log in and do nothing.
     if let Ok(project) = api::project(&registry, &options.group_id) {
@@ -182,11 +190,21 @@ pub(super) fn fixtures(home: &Home, a: FixturesArgs, quiet: bool) -> Outcome {
     options.issued_at_for = a.issued_at_for;
     options.jobs = a.jobs;
     options.force = a.force;
+    let json = a.write.output == Some(Output::Json);
+    if a.write.dry_run {
+        let files = fixtures::fixture_plan(home, &registry, &options)?;
+        return print_written(&a.out, &files, true, json);
+    }
     let started = Instant::now();
     let manifest = with_progress(quiet, |tick| {
         fixtures::issue_fixtures(home, &registry, &options, tick)
     })?;
     let secs = started.elapsed().as_secs_f64();
+    if json {
+        let mut files = vec!["ca.pem".to_string(), "manifest.json".to_string()];
+        files.extend(manifest.iter().map(|m| m.file.clone()));
+        print_written(&a.out, &files, false, true)?;
+    }
     if !quiet {
         let n = manifest.len();
         eprintln!(
@@ -203,7 +221,8 @@ pub(super) fn verify(home: &Home, a: VerifyArgs) -> Outcome {
     if a.mongod {
         let checks = mongod_check::mongod_checks(&a.file, OffsetDateTime::now_utc())?;
         // Not the home's: worded apart from a bundle's verification.
-        return print_checks(&checks).map_err(|f| match f {
+        let json = a.output == Some(Output::Json);
+        return print_checks(&checks, json).map_err(|f| match f {
             Failure::Usage(m) => {
                 Failure::Usage(m.replacen("verification failed", "mongod would refuse the set", 1))
             }
@@ -214,7 +233,7 @@ pub(super) fn verify(home: &Home, a: VerifyArgs) -> Outcome {
     let gid = select_project(home, &registry, &a.project)?;
     let pem = read_input(&a.file).map_err(Error::io(&a.file))?;
     let checks = verify::verify_bundle(home, &registry, &gid, &pem, OffsetDateTime::now_utc())?;
-    print_checks(&checks)
+    print_checks(&checks, a.output == Some(Output::Json))
 }
 
 pub(super) fn serve(home: Home, a: ServeArgs) -> Outcome {

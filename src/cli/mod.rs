@@ -28,20 +28,27 @@ use args::{Cli, Command, DbusersCommand, PkiCommand};
 use outcome::{Failure, Outcome};
 
 /// Runs the command line (the `atlas-ca` binary) and returns the process
-/// exit status: 0, 1 for a failure, 2 for command-line syntax.
+/// exit status: 0, 1 for a failure, 2 for command-line syntax (and for
+/// `verify`, what kept it from checking).
 pub fn main() -> ExitCode {
     let cli = parse();
     let choice = HomeChoice::of(cli.home.clone());
+    // verify: 1 for a check that failed, 2 for what kept it from checking.
+    let verifying = matches!(cli.command, Command::Verify(_));
     match run(cli, &choice) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
+            let code = match e {
+                Failure::Core(_) if verifying => ExitCode::from(2),
+                _ => ExitCode::FAILURE,
+            };
             // User-supplied text (names from the registry, paths) is
             // escaped: it cannot steer the terminal.
             eprintln!("Error: {}", escape_hidden(&messages::describe(&e)));
             if messages::depends_on_home(&e) {
                 eprintln!("  (home: {})", escape_hidden(&choice.describe()));
             }
-            ExitCode::FAILURE
+            code
         }
     }
 }
@@ -172,9 +179,25 @@ fn run(cli: Cli, choice: &HomeChoice) -> Outcome {
             force,
             renew,
             reproduce,
+            write,
         }) => {
             let given = reproduce.reproduce();
-            let applied = crate::tools::pki_apply::apply(&home, &file, &out, force, renew, &given)?;
+            let applied = crate::tools::pki_apply::apply(
+                &home,
+                &file,
+                &out,
+                force,
+                renew,
+                &given,
+                write.dry_run,
+            )?;
+            let json = write.output == Some(args::Output::Json);
+            if write.dry_run || json {
+                output::print_written(&out, &applied.files, write.dry_run, json)?;
+            }
+            if write.dry_run {
+                return Ok(());
+            }
             if applied.seeded {
                 eprintln!(
                     "atlas-ca: made from a seed: anyone with the file and the seed can make these private keys; keep them for tests"

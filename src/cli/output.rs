@@ -327,13 +327,17 @@ pub(super) fn with_progress<T>(
 }
 
 /// One line per check; an error naming the failures if any failed.
-pub(super) fn print_checks(checks: &[Check]) -> Outcome {
-    let mut text = String::new();
-    for c in checks {
-        let mark = if c.passed { "ok  " } else { "FAIL" };
-        text.push_str(&format!("{mark}  {:<26}  {}\n", c.name, c.detail));
+pub(super) fn print_checks(checks: &[Check], json: bool) -> Outcome {
+    if json {
+        print_json(&checks)?;
+    } else {
+        let mut text = String::new();
+        for c in checks {
+            let mark = if c.passed { "ok  " } else { "FAIL" };
+            text.push_str(&format!("{mark}  {:<26}  {}\n", c.name, c.detail));
+        }
+        print_bytes(text.as_bytes())?;
     }
-    print_bytes(text.as_bytes())?;
     // What failed, as its line says it ("revoked 2026-...", not the
     // check's name alone).
     let failed: Vec<String> = checks
@@ -394,4 +398,36 @@ pub(super) fn issuer_tree(names: &[String], issuers: &[Option<usize>]) -> String
         }
     }
     out
+}
+
+/// What a tool wrote (or would write, `dry_run`) under `dir`: the files,
+/// relative to it, as JSON on stdout with `json`, else as the plan's list
+/// on stdout when `dry_run` (a written run's summary is on stderr).
+pub(super) fn print_written(dir: &Path, files: &[String], dry_run: bool, json: bool) -> Outcome {
+    #[derive(serde::Serialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Written<'a> {
+        dir: String,
+        dry_run: bool,
+        files: &'a [String],
+    }
+    if json {
+        return print_json(&Written {
+            dir: dir.display().to_string(),
+            dry_run,
+            files,
+        });
+    }
+    if dry_run {
+        let mut text = format!(
+            "would write {} files in {} (nothing written):\n",
+            files.len(),
+            escape_hidden(&dir.display().to_string())
+        );
+        for f in files {
+            text.push_str(&format!("  {}\n", escape_hidden(f)));
+        }
+        return print_bytes(text.as_bytes());
+    }
+    Ok(())
 }

@@ -117,6 +117,32 @@ struct Task<'r> {
     file: String,
 }
 
+/// The files `issue_fixtures` would write, every check run (limits,
+/// targets), nothing issued or written: `fixtures --dry-run`.
+pub fn fixture_plan(
+    home: &Home,
+    registry: &Registry,
+    opts: &FixtureOptions,
+) -> Result<Vec<String>, Error> {
+    checked_plan(home, registry, opts).map(|(_, outputs)| outputs)
+}
+
+/// The plan and its output files, the targets checked.
+fn checked_plan<'r>(
+    home: &Home,
+    registry: &'r Registry,
+    opts: &'r FixtureOptions,
+) -> Result<(Vec<Task<'r>>, Vec<String>), Error> {
+    let tasks = plan(home, registry, opts)?;
+    let outputs: Vec<String> = ["ca.pem", "manifest.json"]
+        .into_iter()
+        .map(String::from)
+        .chain(tasks.iter().map(|t| t.file.clone()))
+        .collect();
+    check_outputs(&opts.out, &outputs, opts.force)?;
+    Ok((tasks, outputs))
+}
+
 /// Issues the fixtures; `progress` is called as certificates reach the disk
 /// with (done, total). Returns the manifest. Every check runs for every
 /// user before anything is written.
@@ -147,13 +173,7 @@ pub fn issue_fixtures(
     progress: &(dyn Fn(usize, usize) + Sync),
 ) -> Result<Vec<ManifestEntry>, Error> {
     let project = api::project(registry, &opts.template.group_id)?;
-    let tasks = plan(home, registry, opts)?;
-    let outputs: Vec<String> = ["ca.pem", "manifest.json"]
-        .into_iter()
-        .map(String::from)
-        .chain(tasks.iter().map(|t| t.file.clone()))
-        .collect();
-    check_outputs(&opts.out, &outputs, opts.force)?;
+    let (tasks, _) = checked_plan(home, registry, opts)?;
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(opts.jobs)
         .build()

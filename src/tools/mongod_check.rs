@@ -227,10 +227,18 @@ pub fn mongod_checks(path: &Path, now: OffsetDateTime) -> Result<Vec<Check>, Err
         config_checks(config, &shown, &mut checks)?;
     }
     if checks.is_empty() {
+        let found = !certs.is_empty() || !crls.is_empty() || !configs.is_empty();
         checks.push(check(
             "certificates",
-            false,
-            format!("no certificate, CRL or config found in {}", path.display()),
+            found,
+            if found {
+                format!(
+                    "{} CA certificate(s) alone: nothing mongod would refuse",
+                    certs.len()
+                )
+            } else {
+                format!("no certificate, CRL or config found in {}", path.display())
+            },
         ));
     }
     Ok(checks)

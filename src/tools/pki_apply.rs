@@ -82,6 +82,7 @@ pub fn apply(
     force: bool,
     renew: bool,
     given: &Reproduce,
+    dry_run: bool,
 ) -> Result<Applied, Error> {
     let bytes = read_input(file).map_err(Error::io(file))?;
     let text = text_of(file, bytes)?;
@@ -118,6 +119,16 @@ pub fn apply(
     names.extend(digest_names);
     let force = force || renew;
     check_outputs(out, &names, force)?;
+    // The plan alone: every check has run, nothing is made or written.
+    if dry_run {
+        return Ok(Applied {
+            issuers: planned.iter().map(|p| p.issuer).collect(),
+            certificates: planned.into_iter().map(|p| p.name).collect(),
+            crls: crls.into_iter().map(|c| c.name).collect(),
+            files: names,
+            seeded: seed.is_some(),
+        });
+    }
     let (kept, atlas_kept) = if renew {
         (
             kept_keys(out, &planned, &bundles)?,

@@ -21,7 +21,7 @@ use crate::store::ca;
 use crate::store::{CertRecord, Holder, Home, Registry};
 
 /// The outcome of one check.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Check {
     /// What was checked.
     pub name: &'static str,

@@ -383,3 +383,98 @@ fn kits_and_pkis_show_what_was_made() {
     ]);
     assert_eq!(stderr(&quiet), "");
 }
+
+#[test]
+fn verify_tells_a_failed_check_from_one_it_could_not_make() {
+    let home = TestHome::new(&registry(""));
+    let missing = home.run(&["verify", s(&home.path().join("nope.pem"))]);
+    assert_eq!(missing.status.code(), Some(2), "{}", stderr(&missing));
+    let junk = home.path().join("junk.pem");
+    std::fs::write(&junk, "not a certificate").unwrap();
+    let failed = home.run(&["verify", s(&junk)]);
+    assert_eq!(failed.status.code(), Some(1), "{}", stderr(&failed));
+    let nothing = home.run(&["verify", "--mongod", s(&home.path().join("none"))]);
+    assert_eq!(nothing.status.code(), Some(2), "{}", stderr(&nothing));
+}
+
+#[test]
+fn dry_runs_write_nothing_and_json_says_what_was_written() {
+    let home = TestHome::new(&registry(""));
+    let file = home.path().join("p.toml");
+    std::fs::write(
+        &file,
+        "[defaults]\nkey = \"ec-p256\"\n[[cert]]\nname = \"ca\"\nissuer = \"self\"\nca = true\n",
+    )
+    .unwrap();
+    let before = snapshot(home.path());
+    let kit = home.path().join("kit");
+    let plan = home.ok(&[
+        "local-kit",
+        "--out",
+        s(&kit),
+        "--dry-run",
+        "--key-type",
+        "ec-p256",
+    ]);
+    assert!(
+        plan.starts_with("would write ") && plan.contains("  mongod.conf\n"),
+        "{plan}"
+    );
+    assert!(!kit.exists());
+    let fx = home.path().join("fx");
+    let planned: serde_json::Value = serde_json::from_str(&home.ok(&[
+        "fixtures",
+        "--out",
+        s(&fx),
+        "--dry-run",
+        "-o",
+        "json",
+        "--key-type",
+        "ec-p256",
+    ]))
+    .unwrap();
+    assert_eq!(planned["dryRun"], true);
+    assert!(
+        planned["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f == "manifest.json")
+    );
+    let pki = home.path().join("pki");
+    let would: serde_json::Value = serde_json::from_str(&home.ok(&[
+        "pki",
+        "apply",
+        s(&file),
+        "--out",
+        s(&pki),
+        "--dry-run",
+        "-o",
+        "json",
+    ]))
+    .unwrap();
+    assert!(!pki.exists() && !fx.exists());
+    assert!(
+        snapshot(home.path()) == before,
+        "a dry run changes nothing, the ledger included"
+    );
+    // The real runs write what the plans said.
+    let wrote: serde_json::Value =
+        serde_json::from_str(&home.ok(&["pki", "apply", s(&file), "--out", s(&pki), "-o", "json"]))
+            .unwrap();
+    assert_eq!(wrote["dryRun"], false);
+    assert_eq!(wrote["files"], would["files"]);
+    for f in wrote["files"].as_array().unwrap() {
+        assert!(pki.join(f.as_str().unwrap()).is_file(), "{f}");
+    }
+    let checks: serde_json::Value =
+        serde_json::from_str(&home.ok(&["verify", "--mongod", s(&pki), "-o", "json"])).unwrap();
+    assert!(
+        checks
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|c| c["passed"] == true),
+        "{checks}"
+    );
+}

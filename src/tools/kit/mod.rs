@@ -75,6 +75,8 @@ pub struct KitOptions {
     pub pkcs12_password: Option<String>,
     /// Replace an existing kit.
     pub force: bool,
+    /// Plan only: every check runs, nothing is issued or written.
+    pub dry_run: bool,
 }
 
 /// The subdirectory of the users' certificates.
@@ -208,6 +210,14 @@ pub fn local_kit(home: &Home, registry: &Registry, opts: &KitOptions) -> Result<
             .push_str(&renewal(&out, &home_dir, &opts.group_id, first_expiry));
     }
     check_outputs(&out, &all, opts.force)?;
+    if opts.dry_run {
+        return Ok(Written {
+            files: all,
+            first_expiry,
+            crl_until,
+            processes: processes(&opts.topology),
+        });
+    }
     // Execute.
     let mut created = create_dirs(&out.join(USERS))?;
     let _claim = match claim_output_dir(&out) {
