@@ -16,6 +16,7 @@ mod manage;
 mod messages;
 mod outcome;
 mod output;
+mod tool_commands;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -24,6 +25,7 @@ use crate::api::Error;
 use crate::model::escape_hidden;
 use crate::store::files::read_input;
 use crate::store::{Home, Notes, Passphrase, default_root_why};
+use crate::tools::pki_apply::Mode;
 use args::{Cli, Command, DbusersCommand, PkiCommand};
 use outcome::{Failure, Outcome};
 
@@ -171,8 +173,8 @@ fn run(cli: Cli, choice: &HomeChoice) -> Outcome {
         }) => commands::list_users(&home, &project, output, &paging),
         Command::Dbusers(DbusersCommand::Certs(c)) => commands::certs(&home, c),
         Command::ServerCert(a) => commands::server_cert(&home, a),
-        Command::LocalKit(a) => commands::local_kit(&home, a, quiet),
-        Command::Fixtures(a) => commands::fixtures(&home, a, quiet),
+        Command::LocalKit(a) => tool_commands::local_kit(&home, a, quiet),
+        Command::Fixtures(a) => tool_commands::fixtures(&home, a, quiet),
         Command::Pki(PkiCommand::Apply {
             file,
             out,
@@ -182,15 +184,14 @@ fn run(cli: Cli, choice: &HomeChoice) -> Outcome {
             write,
         }) => {
             let given = reproduce.reproduce();
-            let applied = crate::tools::pki_apply::apply(
-                &home,
-                &file,
-                &out,
-                force,
-                renew,
-                &given,
-                write.dry_run,
-            )?;
+            let applied = output::with_progress(quiet, |tick| {
+                let mode = Mode {
+                    force,
+                    renew,
+                    dry_run: write.dry_run,
+                };
+                crate::tools::pki_apply::apply(&home, &file, &out, mode, &given, tick)
+            })?;
             let json = write.output == Some(args::Output::Json);
             if write.dry_run || json {
                 output::print_written(&out, &applied.files, write.dry_run, json)?;
@@ -232,7 +233,7 @@ fn run(cli: Cli, choice: &HomeChoice) -> Outcome {
         Command::Revoke { serial, project_id } => {
             commands::revoke(&home, &serial, project_id.as_deref())
         }
-        Command::Verify(a) => commands::verify(&home, a),
+        Command::Verify(a) => tool_commands::verify(&home, a),
         Command::Ledger {
             project_id,
             expiring,

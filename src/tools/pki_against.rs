@@ -78,6 +78,7 @@ pub fn against(
             plan.seed.as_ref(),
             &kept,
             &plan.digested(),
+            &|_, _| {},
         )?;
         for o in made.iter().filter(|o| actual.contains(&o.name)) {
             let path = dir.join(&o.name);

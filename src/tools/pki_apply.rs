@@ -68,22 +68,39 @@ pub fn check(path: &Path, text: &str) -> Result<Declared, Error> {
     })
 }
 
+/// How `apply` treats the directory.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Mode {
+    /// Replace files that are there.
+    pub force: bool,
+    /// Make every file again, keeping the private keys there.
+    pub renew: bool,
+    /// Plan only: every check runs, nothing is made or written.
+    pub dry_run: bool,
+}
+
 /// Applies the PKI file at `file` to `out` (replacing files there only
-/// with `force`), with `home`'s projects for Atlas's certificates.
-/// With `renew`, every file is made again with fresh dates, and every
+/// with `mode.force`), with `home`'s projects for Atlas's certificates.
+/// With `mode.renew`, every file is made again with fresh dates, and every
 /// private key the directory already holds is kept (read with the file's
 /// passwords); one that cannot be read refuses the run first.
 /// With a seed (the file's or `given`'s), every key, serial, salt and
-/// signature is the seed's: the same bytes on every run.
+/// signature is the seed's: the same bytes on every run. `progress` hears
+/// (keys made, keys to make).
 pub fn apply(
     home: &Home,
     file: &Path,
     out: &Path,
-    force: bool,
-    renew: bool,
+    mode: Mode,
     given: &Reproduce,
-    dry_run: bool,
+    progress: &(dyn Fn(usize, usize) + Sync),
 ) -> Result<Applied, Error> {
+    let Mode {
+        force,
+        renew,
+        dry_run,
+    } = mode;
     let bytes = read_input(file).map_err(Error::io(file))?;
     let text = text_of(file, bytes)?;
     let plan = plan_with(file, &text, OffsetDateTime::now_utc(), given)?;
@@ -137,7 +154,15 @@ pub fn apply(
     } else {
         (planned.iter().map(|_| None).collect(), Vec::new())
     };
-    let outputs = make(&planned, &crls, &bundles, seed.as_ref(), &kept, &digested)?;
+    let outputs = make(
+        &planned,
+        &crls,
+        &bundles,
+        seed.as_ref(),
+        &kept,
+        &digested,
+        progress,
+    )?;
     let atlas_signed = match &atlas_plan {
         Some((gid, requests)) => {
             let (authority, _) = home.project_ca(gid)?;

@@ -36,14 +36,22 @@ pub(crate) fn make(
     seed: Option<&Seed>,
     kept: &[Option<KeptKey>],
     digested: &[String],
+    progress: &(dyn Fn(usize, usize) + Sync),
 ) -> Result<Vec<Output>, Error> {
+    // Keys are the cost: the progress counts them as they are made.
+    let made = std::sync::atomic::AtomicUsize::new(0);
     let keys = planned
         .par_iter()
         .zip(kept)
-        .map(|(p, kept)| match (kept, seed) {
-            (Some(k), _) => Ok(k.key.clone()),
-            (None, Some(seed)) => seeded::key(p.key_type, &mut seed.stream(&p.name, "key")?),
-            (None, None) => p.key_type.generate(),
+        .map(|(p, kept)| {
+            let key = match (kept, seed) {
+                (Some(k), _) => Ok(k.key.clone()),
+                (None, Some(seed)) => seeded::key(p.key_type, &mut seed.stream(&p.name, "key")?),
+                (None, None) => p.key_type.generate(),
+            };
+            let done = made.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+            progress(done, planned.len());
+            key
         })
         .collect::<Result<Vec<_>, _>>()?;
     // A kept key is written back as each file held it; a seeded one with
