@@ -478,3 +478,61 @@ fn dry_runs_write_nothing_and_json_says_what_was_written() {
         "{checks}"
     );
 }
+
+#[test]
+fn pki_apply_shows_progress_on_a_terminal_and_serve_a_curl_line() {
+    let home = TestHome::new(&format!("{}{API_KEYS}", registry("")));
+    let file = home.path().join("p.toml");
+    let mut toml = String::from(
+        "[defaults]\nkey = \"ec-p256\"\n[[cert]]\nname = \"ca\"\nissuer = \"self\"\nca = true\n",
+    );
+    for i in 0..40 {
+        toml.push_str(&format!("[[cert]]\nname = \"leaf{i}\"\nissuer = \"ca\"\n"));
+    }
+    std::fs::write(&file, toml).unwrap();
+    let command = format!(
+        "{} --home '{}' pki apply '{}' --out '{}'",
+        env!("CARGO_BIN_EXE_atlas-ca"),
+        home.path().display(),
+        file.display(),
+        home.path().join("pki").display()
+    );
+    let run = Command::new("script")
+        .args(["-qfec", &command, "/dev/null"])
+        .env_remove("ATLAS_CA_HOME")
+        .output()
+        .unwrap();
+    assert!(run.status.success(), "{}", stderr(&run));
+    let shown = String::from_utf8_lossy(&run.stdout);
+    assert!(shown.contains("/41 certificates"), "{shown:?}");
+    // serve, on a terminal, prints a curl line for the first key: read
+    // until it comes, then stop the server.
+    let command = format!(
+        "{} --home '{}' serve --listen 127.0.0.1:0 --key-pool 0",
+        env!("CARGO_BIN_EXE_atlas-ca"),
+        home.path().display()
+    );
+    let mut child = Command::new("script")
+        .args(["-qfc", &command, "/dev/null"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::BufRead;
+    let reader = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut line = None;
+    for l in reader.lines() {
+        let l = l.unwrap();
+        if let Some(found) = l.trim_end_matches('\r').strip_prefix("atlas-ca: try: ") {
+            line = Some(found.to_string());
+            break;
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    let line = line.expect("a try line");
+    assert!(
+        line.starts_with("curl --digest -u '") && line.ends_with("/databaseUsers"),
+        "{line}"
+    );
+}
