@@ -229,6 +229,10 @@ pub(super) struct ServerCertArgs {
     /// Replace an existing --out file (never a link or a device).
     #[arg(long, requires = "out")]
     pub(super) force: bool,
+    /// `json`: what was written (file, serial, subject, notAfter) on
+    /// stdout; needs --out.
+    #[arg(short, long, requires = "out", value_parser = clap::builder::PossibleValuesParser::new(["json"]).map(|_| Output::Json))]
+    pub(super) output: Option<Output>,
     /// Issuance time (RFC 3339).
     #[arg(long = "issued-at", value_parser = parse_time)]
     pub(super) issued_at: Option<OffsetDateTime>,

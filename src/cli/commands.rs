@@ -67,12 +67,21 @@ pub(super) fn server_cert(home: &Home, a: ServerCertArgs) -> Outcome {
     };
     // Plan: every check and the output target; nothing is written yet.
     let plan = api::plan_server_cert(&registry, &request)?;
-    let target = Target::plan(a.out, a.force, true)?;
+    let target = Target::plan(a.out.clone(), a.force, true)?;
     let (created, staged) = api::issue(home, &plan, &Fresh, |issued| {
         target.stage(issued.pem.as_bytes(), home.notes())
     })?;
     note_created(home, &gid, created.ca_created);
-    staged.deliver()
+    staged.deliver()?;
+    match (a.output, &a.out) {
+        (Some(Output::Json), Some(file)) => print_json(&serde_json::json!({
+            "file": file.display().to_string(),
+            "notAfter": api::timestamp(created.record.not_after),
+            "serial": crate::pki::serial_hex(created.record.serial),
+            "subject": created.record.subject,
+        })),
+        _ => Ok(()),
+    }
 }
 
 pub(super) fn serve(home: Home, a: ServeArgs) -> Outcome {

@@ -64,7 +64,9 @@ pub(super) fn local_kit(home: &Home, a: KitArgs, quiet: bool) -> Outcome {
         force: a.force,
         dry_run: a.write.dry_run,
     };
-    let written = kit::local_kit(home, &registry, &options)?;
+    let written = with_progress(quiet, |tick| {
+        kit::local_kit(home, &registry, &options, tick)
+    })?;
     let json = a.write.output == Some(Output::Json);
     if a.write.dry_run || json {
         print_written(&a.out, &written.files, a.write.dry_run, json)?;

@@ -74,9 +74,14 @@ fn every_shell_block_runs_in_order() {
     for (i, block) in blocks.iter().enumerate() {
         script.push_str(&format!("echo '### block {i}' >&2\n{block}\n"));
     }
-    // Its own session: whatever a block left running is stopped after.
-    let child = Command::new("setsid")
-        .args(["bash", "-c", &script])
+    // Its own session, its output in files: whatever a block leaves
+    // running (a server it did not stop) cannot hold the test, and is
+    // stopped after.
+    let out_file = std::fs::File::create(dir.path().join("out.log")).unwrap();
+    let err_file = std::fs::File::create(dir.path().join("err.log")).unwrap();
+    // Bounded: a block that waits forever fails the test instead.
+    let mut child = Command::new("setsid")
+        .args(["timeout", "300", "bash", "-c", &script])
         .current_dir(&repo)
         .env(
             "PATH",
@@ -93,15 +98,23 @@ fn every_shell_block_runs_in_order() {
         .env_remove("ATLAS_CA_HOME")
         .env_remove("MONGODB_ATLAS_PROJECT_ID")
         .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
+        .stdout(out_file)
+        .stderr(err_file)
         .spawn()
         .unwrap();
     let pid = child.id();
-    let out = child.wait_with_output().unwrap();
+    let status = child.wait().unwrap();
     let _ = Command::new("kill")
         .args(["-TERM", "--", &format!("-{pid}")])
         .output();
+    struct Ran {
+        status: std::process::ExitStatus,
+        stderr: Vec<u8>,
+    }
+    let out = Ran {
+        status,
+        stderr: std::fs::read(dir.path().join("err.log")).unwrap(),
+    };
     let stderr = String::from_utf8_lossy(&out.stderr);
     if !out.status.success() {
         let failed = stderr

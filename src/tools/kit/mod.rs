@@ -99,7 +99,13 @@ pub struct Written {
 }
 
 /// Writes the kit; returns what it wrote and when it needs renewing.
-pub fn local_kit(home: &Home, registry: &Registry, opts: &KitOptions) -> Result<Written, Error> {
+/// `progress` hears (certificates signed, certificates to sign).
+pub fn local_kit(
+    home: &Home,
+    registry: &Registry,
+    opts: &KitOptions,
+    progress: &(dyn Fn(usize, usize) + Sync),
+) -> Result<Written, Error> {
     let project = project(registry, &opts.group_id)?;
     let mut names = FileNames::default();
     let users: Vec<(String, String)> = project
@@ -235,6 +241,7 @@ pub fn local_kit(home: &Home, registry: &Registry, opts: &KitOptions) -> Result<
         users: &users,
         servers: &servers,
         texts: &texts,
+        progress,
     };
     // The home lists the kit as a cluster of the project while its file
     // list is there; a kit that is not written is not listed.
@@ -330,6 +337,8 @@ struct Kit<'a> {
     users: &'a [(String, String)],
     servers: &'a [(String, ServerCert)],
     texts: &'a [Text],
+    /// Hears (certificates signed, certificates to sign).
+    progress: &'a (dyn Fn(usize, usize) + Sync),
 }
 
 /// The server certificate (`server.pem`) of a lone mongod, or one member
@@ -448,9 +457,15 @@ fn execute(
     crl_until: OffsetDateTime,
 ) -> Result<(), Error> {
     let (authority, _) = home.project_ca(&project.id)?;
+    let done = std::sync::atomic::AtomicUsize::new(0);
     let signed = requests
         .par_iter()
-        .map(|r| issuing::sign(&authority, r, &Fresh))
+        .map(|r| {
+            let signed = issuing::sign(&authority, r, &Fresh);
+            let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+            (kit.progress)(n, requests.len());
+            signed
+        })
         .collect::<Result<Vec<_>, _>>()?;
     // The CRL lists earlier revocations only: nothing issued now is revoked.
     let crl = api::crl_pem(
