@@ -536,3 +536,33 @@ fn pki_apply_shows_progress_on_a_terminal_and_serve_a_curl_line() {
         "{line}"
     );
 }
+
+#[test]
+fn server_cert_says_what_it_wrote_as_json() {
+    let home = TestHome::new(&registry(""));
+    let out = home.path().join("server.pem");
+    let said: serde_json::Value = serde_json::from_str(&home.ok(&[
+        "server-cert",
+        "--host",
+        "localhost",
+        "--key-type",
+        "ec-p256",
+        "--out",
+        s(&out),
+        "-o",
+        "json",
+    ]))
+    .unwrap();
+    assert_eq!(said["file"], out.display().to_string());
+    let serial = openssl_ok(&["x509", "-in", s(&out), "-noout", "-serial"]);
+    assert_eq!(
+        serial
+            .trim()
+            .trim_start_matches("serial=")
+            .to_ascii_lowercase(),
+        said["serial"].as_str().unwrap()
+    );
+    // JSON describes a file: without --out it is refused by the parser.
+    let bare = home.run(&["server-cert", "--host", "localhost", "-o", "json"]);
+    assert_eq!(bare.status.code(), Some(2));
+}
