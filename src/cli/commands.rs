@@ -67,7 +67,12 @@ pub(super) fn server_cert(home: &Home, a: ServerCertArgs) -> Outcome {
     };
     // Plan: every check and the output target; nothing is written yet.
     let plan = api::plan_server_cert(&registry, &request)?;
-    let target = Target::plan(a.out.clone(), a.force, true)?;
+    let target = Target::plan(
+        a.out.clone(),
+        a.force,
+        true,
+        "a server certificate and its key",
+    )?;
     let (created, staged) = api::issue(home, &plan, &Fresh, |issued| {
         target.stage(issued.pem.as_bytes(), home.notes())
     })?;
@@ -154,7 +159,7 @@ pub(super) fn ca(home: &Home, command: CaCommand) -> Outcome {
             force,
         } => {
             let gid = select_project(home, &registry, &project)?;
-            let target = Target::plan(out, force, false)?;
+            let target = Target::plan(out, force, false, "the project CA's CRL")?;
             let until = time::OffsetDateTime::now_utc() + time::Duration::days(next_update.into());
             let pem = api::crl_pem(
                 home,
@@ -235,7 +240,7 @@ fn create_cert(home: &Home, a: CertsCreateArgs) -> Outcome {
     let request = a.cert.request(&gid, &a.username);
     // Plan: Atlas's checks and the output target; nothing is written yet.
     let plan = api::validate_create(home, &registry, &request, 1)?;
-    let target = Target::plan(a.out, a.force, true)?;
+    let target = Target::plan(a.out, a.force, true, "a client certificate and its key")?;
     let json = a.output == Some(Output::Json);
     let (created, staged) = api::issue(home, &plan, &Fresh, |issued| {
         if json {

@@ -182,6 +182,8 @@ pub(super) enum Target {
         name: PathBuf,
         mode: u32,
         force: bool,
+        /// What the file holds, for the note that it was written.
+        what: &'static str,
     },
 }
 
@@ -194,6 +196,7 @@ pub(super) enum Staging {
         path: PathBuf,
         force: bool,
         mode: u32,
+        what: &'static str,
         notes: Notes,
     },
 }
@@ -208,6 +211,7 @@ impl Target {
         out: Option<PathBuf>,
         force: bool,
         private: bool,
+        what: &'static str,
     ) -> Result<Target, Failure> {
         let Some(path) = out else {
             return Ok(Target::Stdout);
@@ -236,6 +240,7 @@ impl Target {
             mode: if private { 0o600 } else { 0o644 },
             force,
             path,
+            what,
         })
     }
 
@@ -248,6 +253,7 @@ impl Target {
                 name,
                 mode,
                 force,
+                what,
             } => {
                 let dir = Dir::of(path, notes);
                 let file = dir
@@ -259,6 +265,7 @@ impl Target {
                     path: path.clone(),
                     force: *force,
                     mode: *mode,
+                    what,
                     notes: notes.clone(),
                 })
             }
@@ -284,13 +291,14 @@ impl Staging {
                 path,
                 force,
                 mode,
+                what,
                 notes,
             } => {
                 file.publish_or_keep(force)
                     .and_then(|()| dir.sync())
                     .map_err(Error::io(&path))?;
                 // One line on stderr for what was written.
-                notes.send(Note::Wrote { path, mode });
+                notes.send(Note::Wrote { path, what, mode });
                 Ok(())
             }
         }

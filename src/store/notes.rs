@@ -36,6 +36,8 @@ pub enum Note {
     Wrote {
         /// The file.
         path: PathBuf,
+        /// What it holds.
+        what: &'static str,
         /// Its permission bits.
         mode: u32,
     },
@@ -62,7 +64,9 @@ impl fmt::Display for Note {
                     "generating the CA key of {of} (RSA-4096: a few seconds)..."
                 )
             }
-            Note::Wrote { path, mode } => write!(f, "wrote {} (mode {mode:04o})", path.display()),
+            Note::Wrote { path, what, mode } => {
+                write!(f, "wrote {}: {what} (mode {mode:04o})", path.display())
+            }
         }
     }
 }

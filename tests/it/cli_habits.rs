@@ -287,7 +287,10 @@ fn successes_say_what_they_wrote_and_quiet_says_nothing() {
     assert!(run.status.success(), "{}", stderr(&run));
     let said = stderr(&run);
     assert!(
-        said.contains(&format!("wrote {} (mode 0600)", out.display())),
+        said.contains(&format!(
+            "wrote {}: a client certificate and its key (mode 0600)",
+            out.display()
+        )),
         "{said}"
     );
     let quiet = home.path().join("bob.pem");
