@@ -70,6 +70,7 @@ pub(crate) fn drivers_properties(out: &Path) {
         !crl.contains("UTF8STRING") && crl.contains("PRINTABLESTRING"),
         "{crl}"
     );
+    drivers_lifetimes(out);
     let ocsp = asn1(&out.join("ocsp/rsa/server.pem"), "CERTIFICATE");
     assert!(
         ocsp.contains("UTF8STRING") && ocsp.contains("PRINTABLESTRING"),
@@ -88,6 +89,38 @@ pub(crate) fn drivers_properties(out: &Path) {
             assert!(text.contains("X509v3 Key Usage: \n"), "{file:?}: {text}");
         }
     }
+}
+
+/// The days between a certificate's notBefore and notAfter, by openssl.
+fn lifetime_days(file: &Path) -> i64 {
+    let text = openssl_ok(&[
+        "x509",
+        "-in",
+        file.to_str().unwrap(),
+        "-noout",
+        "-startdate",
+        "-enddate",
+    ]);
+    let at = |key: &str| {
+        let line = text.lines().find_map(|l| l.strip_prefix(key)).unwrap();
+        let out = Command::new("date")
+            .args(["-u", "-d", line, "+%s"])
+            .output()
+            .unwrap();
+        String::from_utf8(out.stdout)
+            .unwrap()
+            .trim()
+            .parse::<i64>()
+            .unwrap()
+    };
+    (at("notAfter=") - at("notBefore=")) / 86_400
+}
+
+/// 7. The drivers' lifetimes are upstream's.
+pub(crate) fn drivers_lifetimes(out: &Path) {
+    assert_eq!(lifetime_days(&out.join("client.pem")), 7305);
+    assert_eq!(lifetime_days(&out.join("ocsp/rsa/server.pem")), 7307);
+    assert_eq!(lifetime_days(&out.join("ocsp/ecdsa/ca.pem")), 7300);
 }
 
 /// mongod's jstests properties.
