@@ -192,7 +192,28 @@ pub(super) fn entity<T: Serialize>(
     } else {
         api::render(&content, fmt.pretty)
     };
-    respond(status, content_type, body)
+    sunset(fmt, respond(status, content_type, body))
+}
+
+/// The headers Atlas adds to an answer in a deprecated version (seen on
+/// 2023-02-01 clusters: `Deprecation` and `Sunset`).
+fn sunset(fmt: Fmt, mut response: Response) -> Response {
+    if let Version::V2(i) = fmt.version
+        && MEDIA
+            .get(usize::from(i))
+            .is_some_and(|m| m.0 == "2023-02-01")
+    {
+        let headers = response.headers_mut();
+        headers.insert(
+            "Deprecation",
+            HeaderValue::from_static("Mon, 5 Aug 2024 00:00:00 GMT"),
+        );
+        headers.insert(
+            "Sunset",
+            HeaderValue::from_static("Thu, 1 Jul 2027 00:00:00 GMT"),
+        );
+    }
+    response
 }
 
 /// An entity, or Atlas's error for what failed on the way to it.
@@ -208,10 +229,13 @@ pub(super) fn page<T: Serialize>(fmt: Fmt, mut page: Page<T>) -> Response {
     if fmt.envelope {
         page.status = Some(200);
     }
-    respond(
-        200,
-        fmt.version.content_type(),
-        api::render(&page, fmt.pretty),
+    sunset(
+        fmt,
+        respond(
+            200,
+            fmt.version.content_type(),
+            api::render(&page, fmt.pretty),
+        ),
     )
 }
 

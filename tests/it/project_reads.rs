@@ -317,6 +317,15 @@ fn atlas_cli_verbs_find_what_they_print() {
         listed.header("content-type"),
         Some("application/vnd.atlas.2023-02-01+json;charset=utf-8")
     );
+    // A deprecated version's answer says so, as recorded.
+    assert_eq!(
+        listed.header("deprecation"),
+        Some("Mon, 5 Aug 2024 00:00:00 GMT")
+    );
+    assert_eq!(
+        listed.header("sunset"),
+        Some("Thu, 1 Jul 2027 00:00:00 GMT")
+    );
     let page = json(&listed);
     assert_eq!(
         page["links"][0]["href"],
