@@ -265,6 +265,94 @@ pub fn new_secret(
     Ok(registry.service_accounts[index].clone())
 }
 
+/// What a PATCH changes: `name`, `description`, `roles` (each optional).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AccountPatch {
+    /// A new name.
+    pub name: Option<String>,
+    /// A new description.
+    pub description: Option<String>,
+    /// The account's roles where the endpoint stands (the organization's,
+    /// or the project's), replacing those.
+    pub roles: Option<Vec<KeyRoleName>>,
+}
+
+/// Parses a PATCH body (the spec's `ServiceAccountUpdate`).
+pub fn parse_patch_body(body: &[u8]) -> Result<AccountPatch, ApiError> {
+    let mut patch = AccountPatch::default();
+    for (key, v) in super::request::parse_settings_body(body)? {
+        let bad = || ApiError::new(ErrorCode::InvalidJsonAttribute, &[&key]);
+        match key.as_str() {
+            "name" => patch.name = Some(v.as_str().ok_or_else(bad)?.to_string()),
+            "description" => patch.description = Some(v.as_str().ok_or_else(bad)?.to_string()),
+            "roles" => {
+                let names: Vec<String> = serde_json::from_value(v).map_err(|_| bad())?;
+                let parsed = names.iter().map(|n| n.parse::<KeyRoleName>().ok());
+                patch.roles = Some(
+                    parsed
+                        .collect::<Option<Vec<_>>>()
+                        .ok_or_else(|| ApiError::new(ErrorCode::InvalidAttribute, &["roles"]))?,
+                );
+            }
+            k => return Err(ApiError::new(ErrorCode::InvalidAttribute, &[k])),
+        }
+    }
+    Ok(patch)
+}
+
+/// `PATCH .../serviceAccounts/{clientId}`: name, description, and the
+/// roles where the endpoint stands (its other roles kept); an account left
+/// with no role at all is refused.
+pub fn update(
+    home: &Home,
+    scope: Scope<'_>,
+    client_id: &str,
+    patch: &AccountPatch,
+) -> Result<Credential, Error> {
+    if let Some(name) = &patch.name {
+        check_text("name", name, MAX_ACCOUNT_NAME)?;
+    }
+    if let Some(d) = &patch.description {
+        check_text("description", d, MAX_DESCRIPTION)?;
+    }
+    let mut edit = home.edit_registry()?;
+    let found = find(&edit.registry, scope, client_id)?.clone();
+    // From a project, only an account of that project alone is renamed.
+    if let Scope::Project(gid) = scope
+        && (patch.name.is_some() || patch.description.is_some())
+        && !found.roles.iter().all(|r| r.is_in(gid))
+    {
+        return Err(ApiError::new(ErrorCode::UserUnauthorized, &[]).into());
+    }
+    let index = edit
+        .registry
+        .service_accounts
+        .iter()
+        .position(|a| a.id == client_id)
+        .ok_or_else(|| ApiError::new(ErrorCode::ServiceAccountNotFound, &[client_id]))?;
+    if let Some(names) = &patch.roles {
+        let here = |r: &KeyRole| match scope {
+            Scope::Org => r.group_id.is_none(),
+            Scope::Project(gid) => r.is_in(gid),
+        };
+        let mut roles: Vec<KeyRole> = found.roles.iter().filter(|r| !here(r)).cloned().collect();
+        roles.extend(roles_for(scope, names)?);
+        if roles.is_empty() {
+            return Err(ApiError::new(ErrorCode::InvalidAttribute, &["roles"]).into());
+        }
+        super::projects::each_role_once(&roles)?;
+        edit.set_credential_roles(CredentialKind::ServiceAccount, index, &roles)?;
+    }
+    if let Some(name) = &patch.name {
+        edit.set_credential_label(CredentialKind::ServiceAccount, index, name)?;
+    }
+    if let Some(d) = &patch.description {
+        edit.set_account_description(index, d)?;
+    }
+    let registry = edit.commit()?;
+    Ok(registry.service_accounts[index].clone())
+}
+
 /// A secret's id (24 hex): the first 12 bytes of its SHA-256 (ours).
 pub fn secret_id(secret: &str) -> String {
     crate::model::hex(&openssl::sha::sha256(secret.as_bytes())[..12])

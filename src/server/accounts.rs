@@ -132,6 +132,50 @@ pub(super) async fn get_group(call: Call<(String, String), Reader>) -> Answer {
     ))
 }
 
+/// Updates the account `owned` names: 200 with it.
+async fn update(
+    state: &AppState,
+    fmt: Fmt,
+    owned: Owned,
+    patch: accounts::AccountPatch,
+) -> Response {
+    let home = state.home.clone();
+    let (group, id) = owned;
+    let done =
+        blocking(move || accounts::update(&home, scope(&group), &id, &patch).map(|a| (group, a)))
+            .await;
+    outcome(
+        fmt,
+        200,
+        done.map(|(group, a)| AccountEntry::new(&a, scope(&group), false)),
+    )
+}
+
+/// `PATCH /orgs/{orgId}/serviceAccounts/{clientId}`.
+pub(super) async fn patch_org(
+    State(state): State<Arc<AppState>>,
+    call: Call<OrgKey, OrgOwner>,
+    body: Body,
+) -> Answer {
+    if let Err(e) = org_ok(&call.registry, &call.params.0) {
+        return Ok(failure(call.fmt, e));
+    }
+    let patch = call.body(&state, body, accounts::parse_patch_body).await?;
+    let owned = (None, call.params.1.clone());
+    Ok(update(&state, call.fmt, owned, patch).await)
+}
+
+/// `PATCH /groups/{groupId}/serviceAccounts/{clientId}`.
+pub(super) async fn patch_group(
+    State(state): State<Arc<AppState>>,
+    call: Call<(String, String), ProjectOwner>,
+    body: Body,
+) -> Answer {
+    let patch = call.body(&state, body, accounts::parse_patch_body).await?;
+    let owned = (Some(call.params.0.clone()), call.params.1.clone());
+    Ok(update(&state, call.fmt, owned, patch).await)
+}
+
 /// Deletes in the scope `owned` names.
 async fn delete(state: &AppState, fmt: Fmt, owned: Owned) -> Response {
     let home = state.home.clone();

@@ -151,7 +151,9 @@ fn versioned() -> Router<Arc<AppState>> {
         )
         .route(
             "/orgs/{org}/serviceAccounts/{id}",
-            get(accounts::get_org).delete(accounts::delete_org),
+            get(accounts::get_org)
+                .patch(accounts::patch_org)
+                .delete(accounts::delete_org),
         )
         .route(
             "/orgs/{org}/serviceAccounts/{id}/secrets",
@@ -167,7 +169,9 @@ fn versioned() -> Router<Arc<AppState>> {
         )
         .route(
             "/groups/{gid}/serviceAccounts/{id}",
-            get(accounts::get_group).delete(accounts::delete_group),
+            get(accounts::get_group)
+                .patch(accounts::patch_group)
+                .delete(accounts::delete_group),
         )
         .route(
             "/groups/{gid}/serviceAccounts/{id}/secrets",

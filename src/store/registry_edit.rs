@@ -401,6 +401,24 @@ impl Edit {
         Ok(())
     }
 
+    /// Replaces the description of the service account at `index`.
+    pub fn set_account_description(
+        &mut self,
+        index: usize,
+        text: &str,
+    ) -> Result<(), RegistryError> {
+        let path = self.path.clone();
+        let section = CredentialKind::ServiceAccount.fields().section;
+        let table = Edit::tables(&path, self.doc.as_table_mut(), section)?
+            .get_mut(index)
+            .ok_or_else(|| RegistryError::NotEditable {
+                path: path.clone(),
+                what: format!("service account {index} is missing"),
+            })?;
+        table.insert("description", value(text));
+        Ok(())
+    }
+
     /// Removes the credential of `kind` at `index` (file order).
     pub fn remove_credential(
         &mut self,

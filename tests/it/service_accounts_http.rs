@@ -210,6 +210,33 @@ fn organization_and_project_accounts_over_http() {
         taken.body
     );
 
+    // PATCH: the name, the description and the roles where it stands.
+    let patched = call(
+        OWNER,
+        "PATCH",
+        &format!("{in_project}/{project_id}"),
+        Some(r#"{"name":"ci-2","description":"nightly","roles":["GROUP_OWNER"]}"#),
+    );
+    assert_eq!(patched.status, 200, "{}", patched.body);
+    let body = json(&patched);
+    assert_eq!(
+        (body["name"].as_str(), body["description"].as_str()),
+        (Some("ci-2"), Some("nightly"))
+    );
+    assert_eq!(body["roles"], serde_json::json!(["GROUP_OWNER"]));
+    assert!(body["secrets"][0]["secret"].is_null(), "never the secret again");
+    // Not from a project for an account holding roles elsewhere.
+    let renamed = call(
+        OWNER,
+        "PATCH",
+        &format!("{in_project}/{both_id}"),
+        Some(r#"{"name":"mine"}"#),
+    );
+    assert_eq!(json(&renamed)["errorCode"], "USER_UNAUTHORIZED");
+    // An account left without a role is refused.
+    let none = call(ORG, "PATCH", &format!("{accounts}/{id}"), Some(r#"{"roles":[]}"#));
+    assert_eq!(json(&none)["errorCode"], "INVALID_ATTRIBUTE", "{}", none.body);
+
     // Deleted: from the project, then from the organization.
     let gone = call(OWNER, "DELETE", &format!("{in_project}/{project_id}"), None);
     assert_eq!((gone.status, gone.body.as_str()), (204, ""));
