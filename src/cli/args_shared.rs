@@ -48,7 +48,6 @@ pub(super) enum Output {
     Json,
 }
 
-// `--ocsp-url`.
 /// The options of a tool that writes a directory: its plan alone, and
 /// what it wrote as JSON.
 #[derive(Debug, Args)]
@@ -63,6 +62,7 @@ pub(super) struct WriteArgs {
     pub(super) output: Option<Output>,
 }
 
+// `--ocsp-url`.
 #[derive(Debug, Args)]
 pub(super) struct OcspArg {
     /// An OCSP responder address for authorityInfoAccess (repeat for a

@@ -286,7 +286,7 @@ pub(super) fn projects_command(home: &Home, command: ProjectsCommand) -> Outcome
                 confirm(&format!(
                     "Are you sure you want to delete project {} ({})? [y/N] ",
                     project.id,
-                    project.name.as_deref().unwrap_or("no name")
+                    escape_hidden(project.name.as_deref().unwrap_or("no name"))
                 ))?;
             }
             let gone = projects::delete_project(home, &project.id)?;

@@ -40,8 +40,17 @@ pub fn main() -> ExitCode {
     match run(cli, &choice) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            let code = match e {
+            let code = match &e {
                 Failure::Core(_) if verifying => ExitCode::from(2),
+                // A check that failed says so; anything else kept verify
+                // from checking (no project chosen...).
+                Failure::Usage(m)
+                    if verifying
+                        && !m.starts_with("verification failed")
+                        && !m.starts_with("mongod would refuse") =>
+                {
+                    ExitCode::from(2)
+                }
                 _ => ExitCode::FAILURE,
             };
             // User-supplied text (names from the registry, paths) is

@@ -342,7 +342,11 @@ pub(super) fn print_checks(checks: &[Check], json: bool) -> Outcome {
         let mut text = String::new();
         for c in checks {
             let mark = if c.passed { "ok  " } else { "FAIL" };
-            text.push_str(&format!("{mark}  {:<26}  {}\n", c.name, c.detail));
+            text.push_str(&format!(
+                "{mark}  {:<26}  {}\n",
+                c.name,
+                escape_hidden(&c.detail)
+            ));
         }
         print_bytes(text.as_bytes())?;
     }

@@ -100,16 +100,18 @@ pub(super) fn local_kit(home: &Home, a: KitArgs, quiet: bool) -> Outcome {
             table(&["PROCESS", "ADDRESS", "CERTIFICATE", "ENDS"], rows)
         );
     }
-    eprintln!(
-        "atlas-ca: wrote {} files to {}; see README.txt there",
-        written.files.len(),
-        escape_hidden(&a.out.display().to_string())
-    );
-    eprintln!(
-        "atlas-ca: the kit's first certificate ends {}, its CRL {}; renew before then (README.txt says how)",
-        day(written.first_expiry),
-        day(written.crl_until)
-    );
+    if !quiet {
+        eprintln!(
+            "atlas-ca: wrote {} files to {}; see README.txt there",
+            written.files.len(),
+            escape_hidden(&a.out.display().to_string())
+        );
+        eprintln!(
+            "atlas-ca: the kit's first certificate ends {}, its CRL {}; renew before then (README.txt says how)",
+            day(written.first_expiry),
+            day(written.crl_until)
+        );
+    }
     Ok(())
 }
 

@@ -143,27 +143,29 @@ pub fn mongod_subject(cn: &str) -> String {
     format!("CN={}", mongod_value(cn))
 }
 
-/// One attribute value escaped by mongod's rules ([`mongod_subject`]).
+/// One attribute value escaped by mongod's rules ([`mongod_subject`]),
+/// byte by byte: every byte from 0x80 up is `\XX`, whatever encoding the
+/// value's bytes are in.
 fn mongod_value(text: &str) -> String {
+    mongod_bytes(text.as_bytes())
+}
+
+fn mongod_bytes(bytes: &[u8]) -> String {
     let mut value = String::new();
-    let bytes = text.as_bytes();
     let mut start = 0;
     if let Some(&first @ (b' ' | b'#')) = bytes.first() {
         value.push('\\');
         value.push(char::from(first));
         start = 1;
     }
-    for c in text[start..].chars() {
-        if c.is_ascii() {
-            if matches!(c, ',' | '+' | '"' | '\\' | '<' | '>' | ';') {
+    for &b in &bytes[start..] {
+        if b.is_ascii() {
+            if matches!(b, b',' | b'+' | b'"' | b'\\' | b'<' | b'>' | b';') {
                 value.push('\\');
             }
-            value.push(c);
+            value.push(char::from(b));
         } else {
-            let mut buf = [0; 4];
-            for b in c.encode_utf8(&mut buf).bytes() {
-                value.push_str(&format!("\\{b:02X}"));
-            }
+            value.push_str(&format!("\\{b:02X}"));
         }
     }
     if value.len() > 2 && value.ends_with(' ') {
@@ -175,8 +177,11 @@ fn mongod_value(text: &str) -> String {
 
 /// The `$external` user name mongod derives from a whole subject (`der`,
 /// a DER Name): RFC 2253, the most specific RDN first, a multi-valued
-/// RDN's values joined by `+`, OpenSSL's short attribute names (the dotted
-/// OID for one it has no name for), each value escaped by mongod's rules.
+/// RDN's values joined by `+` in reverse (mongod walks OpenSSL's entries
+/// from the last), OpenSSL's short attribute names (the dotted OID for one
+/// it has no name for), each value's bytes escaped by mongod's rules
+/// (mongod versions that apply NFKC to the value first may differ for
+/// names that NFKC changes).
 pub fn mongod_name(der: &[u8]) -> Result<String, Backend> {
     use x509_cert::der::{Decode, Tag, Tagged};
     let name = x509_cert::name::Name::from_der(der)?;
@@ -184,7 +189,7 @@ pub fn mongod_name(der: &[u8]) -> Result<String, Backend> {
     let mut rdns = Vec::new();
     for rdn in all.into_iter().rev() {
         let mut avas = Vec::new();
-        for ava in rdn.iter() {
+        for ava in rdn.iter().collect::<Vec<_>>().into_iter().rev() {
             let dotted = ava.oid.to_string();
             let short = openssl::asn1::Asn1Object::from_str(&dotted)
                 .ok()
@@ -193,7 +198,7 @@ pub fn mongod_name(der: &[u8]) -> Result<String, Backend> {
                 .unwrap_or(dotted);
             let value = match ava.value.tag() {
                 Tag::Utf8String | Tag::PrintableString | Tag::Ia5String | Tag::TeletexString => {
-                    mongod_value(&String::from_utf8_lossy(ava.value.value()))
+                    mongod_bytes(ava.value.value())
                 }
                 // Anything else as RFC 2253 writes it: `#` and its DER in hex.
                 _ => format!(
@@ -254,6 +259,17 @@ mod tests {
             mongod_name(&der).unwrap(),
             "CN=Zo\\C3\\AB\\, Jr,OU=Kernel,O=MongoDB,C=US"
         );
+        // A multi-valued RDN as OpenSSL's RFC 2253 printing (and mongod)
+        // gives it: its values from the last.
+        let der = crate::pki::name_der("CN=alice+UID=b,O=x").unwrap();
+        // OpenSSL's own RFC 2253 printing, which mongod's derivation follows.
+        let cert_name = openssl::x509::X509Name::from_der(&der).unwrap();
+        let stored: Vec<String> = cert_name
+            .entries()
+            .map(|e| e.data().as_slice().iter().map(|&b| char::from(b)).collect())
+            .collect();
+        assert_eq!(stored, ["x", "alice", "b"], "UID is stored after CN");
+        assert_eq!(mongod_name(&der).unwrap(), "UID=b+CN=alice,O=x");
     }
 
     #[test]

@@ -201,9 +201,21 @@ fn try_line(
         return None;
     }
     // Keys a shell's single quotes can hold as they are.
-    let plain = |s: &str| !s.contains('\'') && !s.chars().any(char::is_control);
+    let plain = |s: &str| !s.contains('\'') && !s.chars().any(crate::model::is_hidden);
+    // A role that may list the project's users: Owner, an admin, Read Only.
+    let reads = |r: &crate::model::KeyRole| {
+        use crate::model::KeyRoleName::*;
+        matches!(
+            r.role_name,
+            GroupOwner | GroupDatabaseAccessAdmin | GroupReadOnly | GroupStreamProcessingOwner
+        )
+    };
     let (key, gid) = registry.api_keys.iter().find_map(|k| {
-        let gid = k.roles.iter().find_map(|r| r.group_id.clone())?;
+        let gid = k
+            .roles
+            .iter()
+            .filter(|r| reads(r))
+            .find_map(|r| r.group_id.clone())?;
         (plain(&k.id) && plain(&k.secret)).then_some((k, gid))
     })?;
     let tls = if scheme == "https" {

@@ -40,7 +40,9 @@ struct Config {
 }
 
 impl Config {
-    /// An option naming a file, resolved against the config's directory.
+    /// An option naming a file, resolved against the config's directory
+    /// (mongod resolves a relative one against its working directory;
+    /// kits write absolute paths).
     fn file(&self, key: &str) -> Option<PathBuf> {
         let value = self.options.get(key)?;
         let dir = self.path.parent().unwrap_or(Path::new("."));
@@ -115,7 +117,16 @@ pub fn mongod_checks(path: &Path, now: OffsetDateTime) -> Result<Vec<Check>, Err
         })
         .collect();
     let mut checks = Vec::new();
-    let shown = |p: &Path| p.strip_prefix(path).unwrap_or(p).display().to_string();
+    // Files as the user sees them: relative to the directory named, or
+    // the one file's own name.
+    let shown = |p: &Path| {
+        let rel = if path.is_dir() {
+            p.strip_prefix(path).unwrap_or(p)
+        } else {
+            p.file_name().map_or(p, Path::new)
+        };
+        rel.display().to_string()
+    };
     // Members: O, OU and DC agree, serverAuth and clientAuth.
     let first_attrs = members.first().map(|m| member_attributes(&m.leaf));
     if !members.is_empty() && !by_extension {
@@ -254,12 +265,12 @@ fn config_checks(
     let Some(cert_path) = config.file("net.tls.certificateKeyFile") else {
         return Ok(());
     };
-    let Some(cert) = first_cert(&cert_path)? else {
+    let Some(cert) = first_cert(&cert_path).ok().flatten() else {
         checks.push(check(
             "config files",
             false,
             format!(
-                "{}: certificateKeyFile {} holds no certificate: mongod does not start",
+                "{}: certificateKeyFile {} is missing or holds no certificate: mongod does not start",
                 shown(&config.path),
                 cert_path.display()
             ),
@@ -291,7 +302,21 @@ fn config_checks(
         ));
     }
     if let Some(ca_path) = config.file("net.tls.CAFile") {
-        let cas = X509::stack_from_pem(&read_input(&ca_path).map_err(Error::io(&ca_path))?)?;
+        let Ok(cas) = read_input(&ca_path)
+            .map_err(Error::io(&ca_path))
+            .and_then(|pem| X509::stack_from_pem(&pem).map_err(Error::from))
+        else {
+            checks.push(check(
+                "chain reaches CAFile",
+                false,
+                format!(
+                    "{}: CAFile {} is missing or not PEM certificates: mongod does not start",
+                    shown(&config.path),
+                    ca_path.display()
+                ),
+            ));
+            return Ok(());
+        };
         let mut files: Vec<PathBuf> = ["net.tls.certificateKeyFile", "net.tls.clusterFile"]
             .iter()
             .filter_map(|key| config.file(key))
@@ -391,11 +416,14 @@ fn member_attributes(cert: &X509) -> Vec<String> {
     ]
     .iter()
     .map(|nid| {
-        cert.subject_name()
+        let mut values: Vec<String> = cert
+            .subject_name()
             .entries_by_nid(*nid)
             .filter_map(|e| e.data().to_string().ok())
-            .collect::<Vec<_>>()
-            .join("+")
+            .collect();
+        // mongod compares them as sets: OU=a,OU=b is OU=b,OU=a.
+        values.sort();
+        values.join("+")
     })
     .collect()
 }

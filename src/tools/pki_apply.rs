@@ -136,7 +136,15 @@ pub fn apply(
     names.extend(digest_names);
     let force = force || renew;
     check_outputs(out, &names, force)?;
-    // The plan alone: every check has run, nothing is made or written.
+    let (kept, atlas_kept) = if renew {
+        (
+            kept_keys(out, &planned, &bundles)?,
+            kept_atlas_keys(out, &atlas)?,
+        )
+    } else {
+        (planned.iter().map(|_| None).collect(), Vec::new())
+    };
+    // The plan alone: every check has run (kept keys read too), nothing is made or written.
     if dry_run {
         return Ok(Applied {
             issuers: planned.iter().map(|p| p.issuer).collect(),
@@ -146,14 +154,6 @@ pub fn apply(
             seeded: seed.is_some(),
         });
     }
-    let (kept, atlas_kept) = if renew {
-        (
-            kept_keys(out, &planned, &bundles)?,
-            kept_atlas_keys(out, &atlas)?,
-        )
-    } else {
-        (planned.iter().map(|_| None).collect(), Vec::new())
-    };
     let outputs = make(
         &planned,
         &crls,

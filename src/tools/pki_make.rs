@@ -98,13 +98,14 @@ pub(crate) fn make(
     let mut outputs: Vec<Output> = outputs.into_iter().flatten().collect();
     for (k, c) in crls.iter().enumerate() {
         // RFC 5280: an issuer's CRL numbers increase. Those made at one
-        // time count on in file order: the time's seconds, times 1000,
-        // plus how many of the issuer's CRLs come before in the file.
+        // time count on in file order: the time's seconds, times a
+        // million (more than a file's tables), plus how many of the
+        // issuer's CRLs come before in the file.
         let earlier = crls[..k].iter().filter(|e| e.issuer == c.issuer).count();
         let seconds = u64::try_from(c.this_update.unix_timestamp()).unwrap_or_default();
         let number = seconds
-            .saturating_mul(1000)
-            .saturating_add(u64::try_from(earlier).unwrap_or(999));
+            .saturating_mul(1_000_000)
+            .saturating_add(u64::try_from(earlier).unwrap_or(u64::MAX));
         let revoked: Vec<(u64, OffsetDateTime)> = c
             .revoked
             .iter()

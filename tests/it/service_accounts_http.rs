@@ -224,7 +224,10 @@ fn organization_and_project_accounts_over_http() {
         (Some("ci-2"), Some("nightly"))
     );
     assert_eq!(body["roles"], serde_json::json!(["GROUP_OWNER"]));
-    assert!(body["secrets"][0]["secret"].is_null(), "never the secret again");
+    assert!(
+        body["secrets"][0]["secret"].is_null(),
+        "never the secret again"
+    );
     // Not from a project for an account holding roles elsewhere.
     let renamed = call(
         OWNER,
@@ -234,8 +237,18 @@ fn organization_and_project_accounts_over_http() {
     );
     assert_eq!(json(&renamed)["errorCode"], "USER_UNAUTHORIZED");
     // An account left without a role is refused.
-    let none = call(ORG, "PATCH", &format!("{accounts}/{id}"), Some(r#"{"roles":[]}"#));
-    assert_eq!(json(&none)["errorCode"], "INVALID_ATTRIBUTE", "{}", none.body);
+    let none = call(
+        ORG,
+        "PATCH",
+        &format!("{accounts}/{id}"),
+        Some(r#"{"roles":[]}"#),
+    );
+    assert_eq!(
+        json(&none)["errorCode"],
+        "INVALID_ATTRIBUTE",
+        "{}",
+        none.body
+    );
 
     // Deleted: from the project, then from the organization.
     let gone = call(OWNER, "DELETE", &format!("{in_project}/{project_id}"), None);
