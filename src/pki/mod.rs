@@ -9,6 +9,8 @@ pub(crate) mod crl;
 pub mod custom;
 mod der_build;
 mod dn;
+mod ext_order;
+pub(crate) use ext_order::{NAMES as EXTENSION_NAMES, reorder as reorder_extensions};
 mod keys;
 pub mod ocsp;
 pub(crate) mod pkcs12;

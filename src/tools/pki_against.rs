@@ -23,6 +23,7 @@ use super::pki_renew::read_key;
 use super::pki_spec::{Files, Plan, Planned, Reproduce, file_names, plan_with};
 use crate::api::Error;
 use crate::pki::custom::{Issuer, build, empty_or};
+use crate::pki::reorder_extensions;
 use crate::pki::{KeyType, time_of};
 use crate::store::files::read_input;
 
@@ -257,6 +258,12 @@ fn cert_differences(
             cert: None,
         }),
     )?;
+    let standin = if p.extension_order.is_empty() {
+        standin
+    } else {
+        let der = reorder_extensions(&standin.to_der()?, &p.extension_order, signer)?;
+        X509::from_der(&der)?
+    };
     if extensions(cert)? != extensions(&standin)? {
         out.push("extensions".into());
     }

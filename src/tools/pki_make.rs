@@ -17,6 +17,7 @@ use crate::pki::crl::build_numbered;
 use crate::pki::custom::{Issuer, build};
 use crate::pki::pkcs12::pkcs12_der_seeded;
 use crate::pki::pkcs12_der;
+use crate::pki::reorder_extensions;
 use crate::pki::seeded::{self, Seed};
 
 /// One file to write: its name and content, and whether it holds a key.
@@ -74,9 +75,18 @@ pub(crate) fn make(
         });
         let signer = p.issuer.map_or(key, |i| &keys[i]);
         let cert = build(&p.spec, key, issuer)?;
-        certs.push(match seed {
-            Some(_) => X509::from_der(&seeded::resign(&cert.to_der()?, signer)?)?,
-            None => cert,
+        certs.push(if !p.extension_order.is_empty() {
+            // Reordered, then signed again (deterministically).
+            X509::from_der(&reorder_extensions(
+                &cert.to_der()?,
+                &p.extension_order,
+                signer,
+            )?)?
+        } else {
+            match seed {
+                Some(_) => X509::from_der(&seeded::resign(&cert.to_der()?, signer)?)?,
+                None => cert,
+            }
         });
     }
     let outputs = planned

@@ -71,6 +71,63 @@ pub(crate) fn drivers_properties(out: &Path) {
         "{crl}"
     );
     drivers_lifetimes(out);
+    // 7. The OCSP leaves' extensions in upstream's order, still signed by
+    // their CA.
+    let order = |file: &str| -> Vec<String> {
+        let path = out.join(file);
+        openssl_ok(&["x509", "-in", path.to_str().unwrap(), "-noout", "-text"])
+            .lines()
+            .map(str::trim)
+            .filter(|l| {
+                l.starts_with("X509v3 ") && l.contains(':') && !l.starts_with("X509v3 extensions")
+                    || l.starts_with("Authority Information Access")
+                    || l.starts_with("TLS Feature")
+            })
+            .map(|l| {
+                l.split(':')
+                    .next()
+                    .unwrap()
+                    .trim_start_matches("X509v3 ")
+                    .to_string()
+            })
+            .collect()
+    };
+    assert_eq!(
+        order("ocsp/rsa/server-mustStaple.pem"),
+        [
+            "Basic Constraints",
+            "Key Usage",
+            "Extended Key Usage",
+            "Subject Key Identifier",
+            "Authority Information Access",
+            "TLS Feature",
+            "Subject Alternative Name"
+        ]
+    );
+    assert_eq!(
+        order("ocsp/ecdsa/server-mustStaple.pem"),
+        [
+            "Basic Constraints",
+            "Subject Alternative Name",
+            "Subject Key Identifier",
+            "Key Usage",
+            "Extended Key Usage",
+            "Authority Information Access",
+            "TLS Feature"
+        ]
+    );
+    for (leaf, ca) in [
+        ("ocsp/rsa/server.pem", "ocsp/rsa/ca.pem"),
+        ("ocsp/ecdsa/server.pem", "ocsp/ecdsa/ca.pem"),
+    ] {
+        let (leaf, ca) = (out.join(leaf), out.join(ca));
+        openssl_ok(&[
+            "verify",
+            "-CAfile",
+            ca.to_str().unwrap(),
+            leaf.to_str().unwrap(),
+        ]);
+    }
     let ocsp = asn1(&out.join("ocsp/rsa/server.pem"), "CERTIFICATE");
     assert!(
         ocsp.contains("UTF8STRING") && ocsp.contains("PRINTABLESTRING"),

@@ -144,4 +144,6 @@ pub(crate) struct Planned {
     /// The appended certificates after the key rather than before it (as
     /// mkcert.py's `append_cert` writes them).
     pub(crate) append_after_key: bool,
+    /// The order of its extensions, when the table gives one.
+    pub(crate) extension_order: Vec<String>,
 }

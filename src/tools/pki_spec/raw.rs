@@ -97,6 +97,7 @@ pub(super) struct RawCert {
     #[serde(default)]
     pub(super) must_staple: bool,
     pub(super) comment: Option<Spanned<String>>,
+    pub(super) extension_order: Option<Spanned<Vec<String>>>,
     pub(super) serial: Option<u64>,
     pub(super) not_before: Option<Spanned<String>>,
     pub(super) not_after: Option<Spanned<String>>,

@@ -290,5 +290,30 @@ pub(super) fn resolve(
         public_key: c.public_key,
         append,
         append_after_key: c.append_after_key,
+        extension_order: extension_order(c, fail)?,
     })
+}
+
+/// `extension_order`: names of extensions the table may have, each once.
+fn extension_order(c: &RawCert, fail: Fail<'_>) -> Result<Vec<String>, Error> {
+    let Some(order) = &c.extension_order else {
+        return Ok(Vec::new());
+    };
+    let at = order.span().start;
+    for (i, name) in order.get_ref().iter().enumerate() {
+        if !crate::pki::EXTENSION_NAMES.iter().any(|(n, _)| n == name) {
+            let known: Vec<&str> = crate::pki::EXTENSION_NAMES
+                .iter()
+                .map(|(n, _)| *n)
+                .collect();
+            return Err(fail(
+                at,
+                format!("extension_order {name:?}: one of {}", known.join(", ")),
+            ));
+        }
+        if order.get_ref()[..i].contains(name) {
+            return Err(fail(at, format!("extension_order names {name:?} twice")));
+        }
+    }
+    Ok(order.get_ref().clone())
 }
