@@ -15,7 +15,7 @@ use super::ldap::LdapSettings;
 use super::manage::locate;
 use super::users::project;
 use crate::store::Home;
-use crate::store::ca::{read_settings, settings_path, write_settings};
+use crate::store::ca::{read_settings, remove_settings, settings_path, write_settings};
 
 /// The project settings Atlas answers and their values for a new project,
 /// in Atlas's (alphabetical) key order (recorded `TestProjectSettings`).
@@ -220,7 +220,8 @@ fn read(home: &Home, project_id: &str) -> Result<ProjectState, Error> {
 }
 
 /// Applies `change` to the project's state and stores it, under the
-/// registry's lock; a refused change writes nothing.
+/// registry's lock; a refused change writes nothing, and a state back to a
+/// new project's removes the file.
 pub fn update(
     home: &Home,
     group_id: &str,
@@ -230,8 +231,15 @@ pub fn update(
     let (_, project) = locate(&edit, group_id)?;
     let mut state = read(home, &project.id)?;
     change(&mut state)?;
-    let bytes = serde_json::to_vec_pretty(&state).map_err(|e| Error::Internal(e.to_string()))?;
-    write_settings(home.root(), &project.id, &bytes)?;
+    // A new project's state is no file at all: a change undone (a kit's
+    // record put back) leaves the home as it was.
+    if state == ProjectState::fresh() {
+        remove_settings(home.root(), &project.id)?;
+    } else {
+        let bytes =
+            serde_json::to_vec_pretty(&state).map_err(|e| Error::Internal(e.to_string()))?;
+        write_settings(home.root(), &project.id, &bytes)?;
+    }
     drop(edit);
     Ok(state)
 }

@@ -472,3 +472,38 @@ fn new_issuing_options_refused_late_record_nothing() {
     );
     refused(&home, &args, None, "already exists; pass --force");
 }
+
+#[test]
+fn a_kit_that_fails_after_its_plan_leaves_no_cluster_record() {
+    // The CA cannot be made (its key's name is taken by a directory), so
+    // the kit fails after it was recorded as the project's cluster: the
+    // record goes again, with nothing else written.
+    let home = TestHome::without_ca(&registry(""));
+    std::fs::create_dir_all(home.path().join(format!("projects/{GID}/ca.key.pem"))).unwrap();
+    let kit = home.path().join("kit");
+    let args = [&["local-kit", "--out", kit.to_str().unwrap()][..], &EC].concat();
+    // The lock files the run took stay, as every writer's do.
+    let unlocked = |s: Snapshot| Snapshot {
+        files: s
+            .files
+            .into_iter()
+            .filter(|(f, _, _)| !f.ends_with(".lock"))
+            .collect(),
+        rows: s.rows,
+    };
+    let before = unlocked(snapshot(home.path()));
+    let run = home.run(&args);
+    assert!(!run.status.success());
+    assert!(stderr(&run).contains("ca.key.pem"), "{}", stderr(&run));
+    assert!(
+        unlocked(snapshot(home.path())) == before,
+        "the run changed the home"
+    );
+    assert!(
+        !home
+            .path()
+            .join(format!("projects/{GID}/settings.json"))
+            .exists()
+    );
+    assert!(!kit.join("ca.pem").exists());
+}

@@ -1,15 +1,13 @@
 //! Customer-managed X.509: the project's own CAs, stored beside its
 //! atlas-ca CA as one PEM file.
 
-use std::fs::{self, DirBuilder};
-use std::os::unix::fs::DirBuilderExt;
+use std::fs;
 use std::path::Path;
 
 use openssl::x509::X509;
 
 use super::error::{CaError, crypto, io};
-use super::layout::dir;
-use crate::store::files::write_public;
+use super::layout::{dir, remove_beside, write_beside};
 
 /// File name of the customer CAs (customer-managed X.509) in the project
 /// directory.
@@ -37,21 +35,10 @@ pub fn customer_cas(home: &Path, project_id: &str) -> Result<Vec<X509>, CaError>
 
 /// Stores the project's customer CAs (0644, atomically).
 pub fn write_customer_cas(home: &Path, project_id: &str, pem: &[u8]) -> Result<(), CaError> {
-    let dir = dir(home, project_id);
-    DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(&dir)
-        .map_err(io("cannot create directory", &dir))?;
-    let path = dir.join(CUSTOMER_CAS_FILE);
-    write_public(&path, pem).map_err(io("cannot write", &path))
+    write_beside(home, project_id, CUSTOMER_CAS_FILE, pem)
 }
 
 /// Removes the project's customer CAs, if stored.
 pub fn remove_customer_cas(home: &Path, project_id: &str) -> Result<(), CaError> {
-    let path = dir(home, project_id).join(CUSTOMER_CAS_FILE);
-    match fs::remove_file(&path) {
-        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(io("cannot remove", &path)(e)),
-        _ => Ok(()),
-    }
+    remove_beside(home, project_id, CUSTOMER_CAS_FILE)
 }

@@ -36,6 +36,33 @@ pub(super) fn read_cert(path: &Path) -> Result<Option<X509>, CaError> {
     }
 }
 
+/// Writes `file` in the project's directory (made 0700 when missing),
+/// 0644 and atomically: a file of the project's beside its CA.
+pub(super) fn write_beside(
+    home: &Path,
+    project_id: &str,
+    file: &str,
+    bytes: &[u8],
+) -> Result<(), CaError> {
+    let dir = dir(home, project_id);
+    DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(&dir)
+        .map_err(io("cannot create directory", &dir))?;
+    let path = dir.join(file);
+    crate::store::files::write_public(&path, bytes).map_err(io("cannot write", &path))
+}
+
+/// Removes `file` from the project's directory, if it is there.
+pub(super) fn remove_beside(home: &Path, project_id: &str, file: &str) -> Result<(), CaError> {
+    let path = dir(home, project_id).join(file);
+    match fs::remove_file(&path) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(io("cannot remove", &path)(e)),
+        _ => Ok(()),
+    }
+}
+
 /// Longest wait for another process's CA lock: its holder is generating a
 /// CA key (OpenSSL's RSA-4096 generator, seconds on a busy machine).
 const CA_LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(120);

@@ -26,7 +26,7 @@ pub use error::{CaError, KeyFile};
 pub use keys::Passphrase;
 pub(crate) use keys::read_key;
 pub use layout::dir;
-pub use settings::{read_settings, settings_path, write_settings};
+pub use settings::{read_settings, remove_settings, settings_path, write_settings};
 
 use super::files::{write_private, write_public};
 use super::notes::{Note, Notes};

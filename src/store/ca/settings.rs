@@ -3,13 +3,11 @@
 //! operation threshold). The bytes only; the API layer gives them their
 //! shape.
 
-use std::fs::DirBuilder;
-use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
 
 use super::error::{CaError, io};
-use super::layout::dir;
-use crate::store::files::{read_input, write_public};
+use super::layout::{dir, remove_beside, write_beside};
+use crate::store::files::read_input;
 
 /// File name of the stored settings in the project directory.
 const SETTINGS_FILE: &str = "settings.json";
@@ -33,12 +31,10 @@ pub fn read_settings(home: &Path, project_id: &str) -> Result<Option<Vec<u8>>, C
 /// Stores the project's settings (0644, atomically). The caller holds the
 /// registry's lock, so that concurrent changes apply one after the other.
 pub fn write_settings(home: &Path, project_id: &str, bytes: &[u8]) -> Result<(), CaError> {
-    let dir = dir(home, project_id);
-    DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(&dir)
-        .map_err(io("cannot create directory", &dir))?;
-    let path = dir.join(SETTINGS_FILE);
-    write_public(&path, bytes).map_err(io("cannot write", &path))
+    write_beside(home, project_id, SETTINGS_FILE, bytes)
+}
+
+/// Removes the project's stored settings (a new project's need none).
+pub fn remove_settings(home: &Path, project_id: &str) -> Result<(), CaError> {
+    remove_beside(home, project_id, SETTINGS_FILE)
 }
