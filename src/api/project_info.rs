@@ -7,6 +7,7 @@
 use serde::Serialize;
 
 use super::atlas_error::{ApiError, ErrorCode};
+use super::clusters::clusters;
 use super::error::Error;
 use super::project_state::{self, ProjectState};
 use super::users::project;
@@ -72,10 +73,9 @@ fn limit_of(
     (name, default, max): (&'static str, i64, i64),
     state: &ProjectState,
     project: &Project,
-    clusters: usize,
 ) -> Limit {
     Limit {
-        current_usage: usage(name, project, clusters),
+        current_usage: usage(name, project, clusters(state).len()),
         default_limit: default,
         maximum_limit: max,
         name,
@@ -93,32 +93,21 @@ fn known(name: &str) -> Result<(&'static str, i64, i64), ApiError> {
 }
 
 /// `GET /groups/{id}/limits`: every limit, a bare array.
-pub fn limits(
-    home: &Home,
-    registry: &Registry,
-    group_id: &str,
-    clusters: usize,
-) -> Result<Vec<Limit>, Error> {
+pub fn limits(home: &Home, registry: &Registry, group_id: &str) -> Result<Vec<Limit>, Error> {
     let project = project(registry, group_id)?;
     let state = project_state::load(home, group_id)?;
     Ok(LIMITS
         .iter()
-        .map(|row| limit_of(*row, &state, project, clusters))
+        .map(|row| limit_of(*row, &state, project))
         .collect())
 }
 
 /// `GET /groups/{id}/limits/{name}`.
-pub fn limit(
-    home: &Home,
-    registry: &Registry,
-    group_id: &str,
-    name: &str,
-    clusters: usize,
-) -> Result<Limit, Error> {
+pub fn limit(home: &Home, registry: &Registry, group_id: &str, name: &str) -> Result<Limit, Error> {
     let project = project(registry, group_id)?;
     let row = known(name)?;
     let state = project_state::load(home, group_id)?;
-    Ok(limit_of(row, &state, project, clusters))
+    Ok(limit_of(row, &state, project))
 }
 
 /// `PATCH /groups/{id}/limits/{name}` (`Some(value)`: 1 to the limit's
@@ -128,7 +117,6 @@ pub fn set_limit(
     group_id: &str,
     name: &str,
     value: Option<i64>,
-    clusters: usize,
 ) -> Result<Limit, Error> {
     let row = known(name)?;
     if let Some(v) = value
@@ -142,12 +130,7 @@ pub fn set_limit(
         Ok(())
     })?;
     let registry = home.registry()?;
-    Ok(limit_of(
-        row,
-        &state,
-        project(&registry, group_id)?,
-        clusters,
-    ))
+    Ok(limit_of(row, &state, project(&registry, group_id)?))
 }
 
 /// Parses a limit PATCH body: `value`, and the `name` it repeats (the

@@ -204,18 +204,22 @@ pub fn find<'r>(
         .ok_or_else(|| ApiError::new(ErrorCode::ServiceAccountNotFound, &[client_id]))
 }
 
+/// The registry index of the account `client_id`.
+fn index_of(registry: &Registry, client_id: &str) -> Result<usize, ApiError> {
+    registry
+        .service_accounts
+        .iter()
+        .position(|a| a.id == client_id)
+        .ok_or_else(|| ApiError::new(ErrorCode::ServiceAccountNotFound, &[client_id]))
+}
+
 /// `DELETE`: at the organization the account goes (its tokens stop
 /// working at once); in a project it loses its roles there, and goes
 /// with its last role (ours: no organization keeps it).
 pub fn delete(home: &Home, scope: Scope<'_>, client_id: &str) -> Result<Credential, Error> {
     let mut edit = home.edit_registry()?;
     let found = find(&edit.registry, scope, client_id)?.clone();
-    let index = edit
-        .registry
-        .service_accounts
-        .iter()
-        .position(|a| a.id == client_id)
-        .ok_or_else(|| ApiError::new(ErrorCode::ServiceAccountNotFound, &[client_id]))?;
+    let index = index_of(&edit.registry, client_id)?;
     let left: Vec<KeyRole> = match scope {
         Scope::Org => Vec::new(),
         Scope::Project(gid) => found
@@ -253,12 +257,7 @@ pub fn new_secret(
     {
         return Err(ApiError::new(ErrorCode::UserUnauthorized, &[]).into());
     }
-    let index = edit
-        .registry
-        .service_accounts
-        .iter()
-        .position(|a| a.id == client_id)
-        .ok_or_else(|| ApiError::new(ErrorCode::ServiceAccountNotFound, &[client_id]))?;
+    let index = index_of(&edit.registry, client_id)?;
     let secret = format!("mdb_sa_sk_{}", random_hex(24)?);
     edit.set_account_secret(index, &secret, times)?;
     let registry = edit.commit()?;
@@ -324,12 +323,7 @@ pub fn update(
     {
         return Err(ApiError::new(ErrorCode::UserUnauthorized, &[]).into());
     }
-    let index = edit
-        .registry
-        .service_accounts
-        .iter()
-        .position(|a| a.id == client_id)
-        .ok_or_else(|| ApiError::new(ErrorCode::ServiceAccountNotFound, &[client_id]))?;
+    let index = index_of(&edit.registry, client_id)?;
     if let Some(names) = &patch.roles {
         let here = |r: &KeyRole| match scope {
             Scope::Org => r.group_id.is_none(),

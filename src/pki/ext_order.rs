@@ -10,7 +10,7 @@ use openssl::sign::Signer;
 
 use super::backend::Backend;
 use super::der_build::tlv;
-use super::seeded::ecdsa_sign;
+use super::seeded::{ecdsa_sign, tlv as element};
 
 /// The extensions an order may name, with their OIDs' DER bodies.
 pub const NAMES: [(&str, &[u8]); 11] = [
@@ -45,25 +45,6 @@ pub const NAMES: [(&str, &[u8]); 11] = [
         ],
     ),
 ];
-
-/// The header length and content length of the DER element at the start
-/// of `data`.
-fn element(data: &[u8]) -> Option<(usize, usize)> {
-    let first = *data.get(1)?;
-    if first < 0x80 {
-        return Some((2, usize::from(first)));
-    }
-    let n = usize::from(first & 0x7f);
-    if n == 0 || n > 4 {
-        return None;
-    }
-    let len = data
-        .get(2..2 + n)?
-        .iter()
-        .fold(0usize, |acc, b| (acc << 8) | usize::from(*b));
-    let end = (2 + n).checked_add(len)?;
-    (data.len() >= end).then_some((2 + n, len))
-}
 
 /// The DER elements one after another in `data`.
 fn elements(mut data: &[u8]) -> Option<Vec<&[u8]>> {

@@ -327,7 +327,7 @@ pub fn resign(der: &[u8], key: &PKeyRef<Private>) -> Result<Vec<u8>, Backend> {
 
 /// The header length and content length of the DER element at the start
 /// of `data`.
-fn tlv(data: &[u8]) -> Option<(usize, usize)> {
+pub(super) fn tlv(data: &[u8]) -> Option<(usize, usize)> {
     let first = *data.get(1)?;
     if first < 0x80 {
         return Some((2, usize::from(first)));

@@ -11,7 +11,7 @@ use axum::extract::State;
 use axum::response::Response;
 
 use super::call::{Call, Org, OrgItem, OrgKey, OrgOwner, ProjectOwner, Reader, blocking};
-use super::respond::{Answer, Fmt, failure, outcome, page, respond};
+use super::respond::{Answer, Fmt, Refused, failure, outcome, page, respond};
 use super::state::AppState;
 use crate::api::keys::check_org;
 use crate::api::service_accounts::{
@@ -20,7 +20,7 @@ use crate::api::service_accounts::{
 };
 use crate::api::{ApiError, Error, ErrorCode, Page};
 use crate::model::Credential;
-use crate::store::Registry;
+use crate::store::{Home, Registry};
 
 type Owned = (Option<String>, String);
 
@@ -29,9 +29,10 @@ fn scope(group: &Option<String>) -> Scope<'_> {
     group.as_deref().map_or(Scope::Org, Scope::Project)
 }
 
-/// The organization's check: the registry's only.
-fn org_ok(registry: &Registry, org: &str) -> Result<(), Error> {
-    check_org(registry, org).map_err(Error::from)
+/// The organization's check: the registry's only, else Atlas's error as
+/// the answer.
+fn org_ok<P, N>(call: &Call<P, N>, org: &str) -> Result<(), Refused> {
+    check_org(&call.registry, org).map_err(|e| Refused::from(failure(call.fmt, e.into())))
 }
 
 fn no_content(fmt: Fmt, result: Result<Credential, Error>) -> Response {
@@ -41,22 +42,37 @@ fn no_content(fmt: Fmt, result: Result<Credential, Error>) -> Response {
     }
 }
 
-/// Creates the account `new` in `group` (the organization for `None`):
-/// 201 with the secret once.
+/// Runs `op` on the account in `group` (the organization for `None`) on
+/// a blocking thread; answers `status` with the account as that scope shows
+/// it (its secret whole when `reveal`).
+async fn account_answer(
+    state: &AppState,
+    fmt: Fmt,
+    status: u16,
+    group: Option<String>,
+    reveal: bool,
+    op: impl for<'a> FnOnce(&Home, Scope<'a>) -> Result<Credential, Error> + Send + 'static,
+) -> Response {
+    let home = state.home.clone();
+    let done = blocking(move || op(&home, scope(&group)).map(|a| (group, a))).await;
+    outcome(
+        fmt,
+        status,
+        done.map(|(group, a)| AccountEntry::new(&a, scope(&group), reveal)),
+    )
+}
+
+/// Creates the account `new` in `group`: 201 with the secret once.
 async fn create(
     state: &AppState,
     fmt: Fmt,
     group: Option<String>,
     new: accounts::NewAccount,
 ) -> Response {
-    let home = state.home.clone();
-    let made =
-        blocking(move || accounts::create_in(&home, scope(&group), &new).map(|a| (group, a))).await;
-    outcome(
-        fmt,
-        201,
-        made.map(|(group, a)| AccountEntry::new(&a, scope(&group), true)),
-    )
+    account_answer(state, fmt, 201, group, true, move |home, scope| {
+        accounts::create_in(home, scope, &new)
+    })
+    .await
 }
 
 /// `POST /orgs/{orgId}/serviceAccounts`.
@@ -65,9 +81,7 @@ pub(super) async fn create_org(
     call: Call<Org, OrgOwner>,
     body: Body,
 ) -> Answer {
-    if let Err(e) = org_ok(&call.registry, &call.params.0) {
-        return Ok(failure(call.fmt, e));
-    }
+    org_ok(&call, &call.params.0)?;
     let new = call.body(&state, body, parse_account_body).await?;
     Ok(create(&state, call.fmt, None, new).await)
 }
@@ -97,9 +111,7 @@ fn list<P, N>(call: &Call<P, N>, group: &Option<String>) -> Answer {
 
 /// `GET /orgs/{orgId}/serviceAccounts`.
 pub(super) async fn list_org(call: Call<Org, OrgOwner>) -> Answer {
-    if let Err(e) = org_ok(&call.registry, &call.params.0) {
-        return Ok(failure(call.fmt, e));
-    }
+    org_ok(&call, &call.params.0)?;
     list(&call, &None)
 }
 
@@ -118,7 +130,8 @@ fn get(registry: &Registry, (group, id): &Owned) -> Result<AccountEntry, Error> 
 /// `GET /orgs/{orgId}/serviceAccounts/{clientId}`.
 pub(super) async fn get_org(call: Call<OrgKey, OrgOwner>) -> Answer {
     let OrgKey(org, id) = &call.params;
-    let found = org_ok(&call.registry, org).and_then(|()| get(&call.registry, &(None, id.clone())));
+    org_ok(&call, org)?;
+    let found = get(&call.registry, &(None, id.clone()));
     Ok(outcome(call.fmt, 200, found))
 }
 
@@ -139,16 +152,11 @@ async fn update(
     owned: Owned,
     patch: accounts::AccountPatch,
 ) -> Response {
-    let home = state.home.clone();
     let (group, id) = owned;
-    let done =
-        blocking(move || accounts::update(&home, scope(&group), &id, &patch).map(|a| (group, a)))
-            .await;
-    outcome(
-        fmt,
-        200,
-        done.map(|(group, a)| AccountEntry::new(&a, scope(&group), false)),
-    )
+    account_answer(state, fmt, 200, group, false, move |home, scope| {
+        accounts::update(home, scope, &id, &patch)
+    })
+    .await
 }
 
 /// `PATCH /orgs/{orgId}/serviceAccounts/{clientId}`.
@@ -157,9 +165,7 @@ pub(super) async fn patch_org(
     call: Call<OrgKey, OrgOwner>,
     body: Body,
 ) -> Answer {
-    if let Err(e) = org_ok(&call.registry, &call.params.0) {
-        return Ok(failure(call.fmt, e));
-    }
+    org_ok(&call, &call.params.0)?;
     let patch = call.body(&state, body, accounts::parse_patch_body).await?;
     let owned = (None, call.params.1.clone());
     Ok(update(&state, call.fmt, owned, patch).await)
@@ -191,10 +197,8 @@ pub(super) async fn delete_org(
     State(state): State<Arc<AppState>>,
     call: Call<OrgKey, OrgOwner>,
 ) -> Answer {
-    let OrgKey(org, id) = call.params;
-    if let Err(e) = org_ok(&call.registry, &org) {
-        return Ok(failure(call.fmt, e));
-    }
+    org_ok(&call, &call.params.0)?;
+    let id = call.params.1.clone();
     Ok(delete(&state, call.fmt, (None, id)).await)
 }
 
@@ -221,9 +225,7 @@ pub(super) async fn secret_org(
     call: Call<OrgKey, OrgOwner>,
     body: Body,
 ) -> Answer {
-    if let Err(e) = org_ok(&call.registry, &call.params.0) {
-        return Ok(failure(call.fmt, e));
-    }
+    org_ok(&call, &call.params.0)?;
     let hours = call.body(&state, body, parse_secret_body).await?;
     let owned = (None, call.params.1.clone());
     Ok(new_secret(&state, call.fmt, owned, hours).await)
@@ -257,8 +259,8 @@ fn remove_secret(registry: &Registry, owned: &Owned, secret: &str) -> Result<Cre
 /// `DELETE /orgs/{orgId}/serviceAccounts/{clientId}/secrets/{secretId}`.
 pub(super) async fn delete_secret_org(call: Call<OrgItem, OrgOwner>) -> Answer {
     let OrgItem(org, id, secret) = &call.params;
-    let result = org_ok(&call.registry, org)
-        .and_then(|()| remove_secret(&call.registry, &(None, id.clone()), secret));
+    org_ok(&call, org)?;
+    let result = remove_secret(&call.registry, &(None, id.clone()), secret);
     Ok(no_content(call.fmt, result))
 }
 

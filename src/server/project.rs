@@ -45,11 +45,6 @@ pub(super) async fn patch_settings(
     Ok(outcome(call.fmt, 200, updated.map(|s| s.settings())))
 }
 
-/// How many local clusters the project has, for the limits' usage.
-fn cluster_count(state: &ProjectState) -> usize {
-    clusters::clusters(state).len()
-}
-
 /// `GET /groups/{id}/limits`: a bare array; Project Read Only.
 pub(super) async fn list_limits(
     State(state): State<Arc<AppState>>,
@@ -60,11 +55,7 @@ pub(super) async fn list_limits(
         call.registry.clone(),
         call.params.clone(),
     );
-    let limits = blocking(move || {
-        let count = cluster_count(&project_state::load(&home, &gid)?);
-        project_info::limits(&home, &registry, &gid, count)
-    })
-    .await;
+    let limits = blocking(move || project_info::limits(&home, &registry, &gid)).await;
     Ok(outcome(call.fmt, 200, limits))
 }
 
@@ -76,11 +67,7 @@ pub(super) async fn get_limit(
 ) -> Answer {
     let (home, registry) = (state.home.clone(), call.registry.clone());
     let (gid, name) = call.params.clone();
-    let limit = blocking(move || {
-        let count = cluster_count(&project_state::load(&home, &gid)?);
-        project_info::limit(&home, &registry, &gid, &name, count)
-    })
-    .await;
+    let limit = blocking(move || project_info::limit(&home, &registry, &gid, &name)).await;
     Ok(outcome(call.fmt, 200, limit))
 }
 
@@ -99,11 +86,7 @@ pub(super) async fn patch_limit(
         let e = ApiError::new(ErrorCode::InvalidAttribute, &["name"]);
         return Ok(failure(call.fmt, e.into()));
     }
-    let limit = blocking(move || {
-        let count = cluster_count(&project_state::load(&home, &gid)?);
-        project_info::set_limit(&home, &gid, &name, Some(value), count)
-    })
-    .await;
+    let limit = blocking(move || project_info::set_limit(&home, &gid, &name, Some(value))).await;
     Ok(outcome(call.fmt, 200, limit))
 }
 
@@ -113,7 +96,7 @@ pub(super) async fn delete_limit(
     call: Call<(String, String), ProjectOwner>,
 ) -> Answer {
     let (home, (gid, name)) = (state.home.clone(), call.params.clone());
-    let reset = blocking(move || project_info::set_limit(&home, &gid, &name, None, 0)).await;
+    let reset = blocking(move || project_info::set_limit(&home, &gid, &name, None)).await;
     Ok(no_content(call.fmt, reset))
 }
 

@@ -342,6 +342,18 @@ impl Edit {
         Ok(())
     }
 
+    /// The table of the service account at `index` (file order).
+    fn account_table(&mut self, index: usize) -> Result<&mut Table, RegistryError> {
+        let path = self.path.clone();
+        let section = CredentialKind::ServiceAccount.fields().section;
+        Edit::tables(&path, self.doc.as_table_mut(), section)?
+            .get_mut(index)
+            .ok_or_else(|| RegistryError::NotEditable {
+                path: path.clone(),
+                what: format!("service account {index} is missing"),
+            })
+    }
+
     /// Replaces the secret of the service account at `index` (its times
     /// with it).
     pub fn set_account_secret(
@@ -350,14 +362,7 @@ impl Edit {
         secret: &str,
         times: Option<SecretTimes>,
     ) -> Result<(), RegistryError> {
-        let path = self.path.clone();
-        let section = CredentialKind::ServiceAccount.fields().section;
-        let table = Edit::tables(&path, self.doc.as_table_mut(), section)?
-            .get_mut(index)
-            .ok_or_else(|| RegistryError::NotEditable {
-                path: path.clone(),
-                what: format!("service account {index} is missing"),
-            })?;
+        let table = self.account_table(index)?;
         table.insert("clientSecret", value(secret));
         set_secret_times(table, times);
         Ok(())
@@ -407,14 +412,7 @@ impl Edit {
         index: usize,
         text: &str,
     ) -> Result<(), RegistryError> {
-        let path = self.path.clone();
-        let section = CredentialKind::ServiceAccount.fields().section;
-        let table = Edit::tables(&path, self.doc.as_table_mut(), section)?
-            .get_mut(index)
-            .ok_or_else(|| RegistryError::NotEditable {
-                path: path.clone(),
-                what: format!("service account {index} is missing"),
-            })?;
+        let table = self.account_table(index)?;
         table.insert("description", value(text));
         Ok(())
     }

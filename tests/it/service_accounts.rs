@@ -25,7 +25,7 @@ fn account(home: &TestHome, role: &str) -> (String, String) {
     (id, secret)
 }
 
-fn token(server: &Server, id: &str, secret: &str, grant: &str) -> Reply {
+pub(crate) fn token(server: &Server, id: &str, secret: &str, grant: &str) -> Reply {
     curl(&[
         "--user",
         &format!("{id}:{secret}"),

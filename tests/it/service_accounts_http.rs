@@ -20,19 +20,9 @@ fn call(user: &str, method: &str, url: &str, body: Option<&str>) -> Reply {
     curl(&args)
 }
 
-/// A token for `id:secret`, or the refusal.
+/// A token for `id:secret` (client credentials), or the refusal.
 fn token(server: &Server, id: &str, secret: &str) -> Reply {
-    curl(&[
-        "--user",
-        &format!("{id}:{secret}"),
-        "-X",
-        "POST",
-        "-H",
-        "Content-Type: application/x-www-form-urlencoded",
-        "--data",
-        "grant_type=client_credentials",
-        &format!("{}/api/oauth/token", server.base),
-    ])
+    crate::service_accounts::token(server, id, secret, "client_credentials")
 }
 
 #[test]
