@@ -10,6 +10,7 @@ pub mod custom;
 mod der_build;
 mod dn;
 mod ext_order;
+mod fermat_x8;
 pub(crate) use ext_order::{NAMES as EXTENSION_NAMES, reorder as reorder_extensions};
 mod keys;
 pub mod ocsp;

@@ -13,14 +13,18 @@
 //! OpenSSL 3's own generator (`BN_generate_prime_ex`) runs 64 rounds on
 //! every prime whatever its size, and has no way to ask for fewer: at 1024
 //! bits those 59 extra rounds cost more than the whole search for the
-//! prime. The arithmetic stays OpenSSL's (`BN_mod_exp`, `BN_mod_word`);
-//! only the loop around it is here, and tests check every prime it makes
-//! with OpenSSL's own 64-round test.
+//! prime. The Miller-Rabin arithmetic stays OpenSSL's (`BN_mod_exp`); the
+//! sieve's remainders and a base-2 Fermat filter in front of the rounds
+//! (`fermat_x8.rs`, eight candidates at once where the CPU has AVX-512
+//! IFMA) are computed here, and tests check them against OpenSSL and
+//! every prime found with OpenSSL's own 64-round test.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use openssl::bn::{BigNum, BigNumContext, BigNumRef};
 use openssl::error::ErrorStack;
+
+use super::fermat_x8;
 
 /// The sieve removes multiples of every odd prime below this: a tenth of
 /// the odd numbers survive to a Miller-Rabin test (at 2^13, an eighth),
@@ -34,9 +38,23 @@ const PRIME_COUNT: usize = odd_prime_count(SIEVE_BOUND);
 static SIEVE_PRIMES: [u32; PRIME_COUNT] = odd_primes();
 
 /// The sieve primes in runs whose product fits a 32-bit word: one
-/// `BN_mod_word` per run gives the start's remainder by each of them.
+/// remainder per run gives the start's remainder by each of them.
 /// Each run is (product, first index, end index) into `SIEVE_PRIMES`.
 static GROUPS: [(u32, usize, usize); GROUP_COUNT] = groups(&odd_primes::<PRIME_COUNT>());
+
+/// floor((2^64 - 1) / product) for each run of [`GROUPS`], for
+/// [`remainder`].
+static INVERSES: [u64; GROUP_COUNT] = inverses(&GROUPS);
+
+const fn inverses<const N: usize>(groups: &[(u32, usize, usize); N]) -> [u64; N] {
+    let mut out = [0; N];
+    let mut g = 0;
+    while g < N {
+        out[g] = u64::MAX / groups[g].0 as u64;
+        g += 1;
+    }
+    out
+}
 
 /// How many runs [`GROUPS`] has.
 const GROUP_COUNT: usize = group_count(&odd_primes::<PRIME_COUNT>());
@@ -144,26 +162,76 @@ pub(super) fn search_from(
     stop: &AtomicBool,
     random: &mut dyn FnMut(&mut [u8]) -> Result<(), ErrorStack>,
 ) -> Result<Option<BigNum>, ErrorStack> {
+    search_in(bits, stop, random, fermat_x8::supports(bits))
+}
+
+/// [`search_from`], with or without the Fermat filter.
+fn search_in(
+    bits: i32,
+    stop: &AtomicBool,
+    random: &mut dyn FnMut(&mut [u8]) -> Result<(), ErrorStack>,
+    filter: bool,
+) -> Result<Option<BigNum>, ErrorStack> {
     let mut ctx = BigNumContext::new()?;
     let rounds = rounds(bits);
+    // Eight candidates at a time through the Fermat filter where the CPU
+    // has it, else one at a time straight to Miller-Rabin; either way the
+    // first candidate in the window's order that passes Miller-Rabin wins.
+    let batch_size = if filter { fermat_x8::LANES } else { 1 };
     loop {
         let start = random_start(bits, random)?;
         let composite = sieve(&start)?;
-        for (offset, _) in composite.iter().enumerate().filter(|(_, c)| !**c) {
+        let mut offsets = composite
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| !**c)
+            .map(|(offset, _)| offset);
+        loop {
             if stop.load(Ordering::Relaxed) {
                 return Ok(None);
             }
-            let mut candidate = start.to_owned()?;
-            // Lossless: offset < WINDOW = 4096.
-            candidate.add_word(2 * offset as u32)?;
-            if candidate.num_bits() != bits {
+            let batch = next_batch(&start, &mut offsets, bits, batch_size)?;
+            if batch.is_empty() {
                 break;
             }
-            if miller_rabin(&candidate, rounds, &mut ctx)? {
-                return Ok(Some(candidate));
+            let passed = if filter {
+                fermat_x8::fermat_base_2(&batch, bits)?
+            } else {
+                [true; fermat_x8::LANES]
+            };
+            for (candidate, passed) in batch.into_iter().zip(passed) {
+                if passed && miller_rabin(&candidate, rounds, &mut ctx)? {
+                    return Ok(Some(candidate));
+                }
             }
         }
     }
+}
+
+/// The next `size` candidates `start + 2 * offset` of the window, fewer
+/// (or none) where the window ends or a candidate outgrows `bits`.
+fn next_batch(
+    start: &BigNumRef,
+    offsets: &mut impl Iterator<Item = usize>,
+    bits: i32,
+    size: usize,
+) -> Result<Vec<BigNum>, ErrorStack> {
+    let mut batch = Vec::with_capacity(size);
+    for offset in offsets.by_ref() {
+        let mut candidate = start.to_owned()?;
+        // Lossless: offset < WINDOW = 4096.
+        candidate.add_word(2 * offset as u32)?;
+        if candidate.num_bits() != bits {
+            // The rest of the window is larger still: it is done.
+            for _ in offsets.by_ref() {}
+            break;
+        }
+        batch.push(candidate);
+        if batch.len() == size {
+            break;
+        }
+    }
+    Ok(batch)
 }
 
 /// A random odd `bits`-bit number with its top two bits set (so that the
@@ -188,9 +256,10 @@ fn random_start(
 /// For each odd number `start + 2k` (k below `WINDOW`), whether a sieve
 /// prime divides it.
 fn sieve(start: &BigNumRef) -> Result<Vec<bool>, ErrorStack> {
+    let words = words(start);
     let mut composite = vec![false; WINDOW];
-    for &(product, first, end) in GROUPS.iter() {
-        let by_product = start.mod_word(product)?;
+    for (&(product, first, end), &inverse) in GROUPS.iter().zip(INVERSES.iter()) {
+        let by_product = remainder(&words, u64::from(product), inverse);
         for &p in &SIEVE_PRIMES[first..end] {
             // Lossless: the remainder is below p < 2^16.
             let r = (by_product % u64::from(p)) as usize;
@@ -198,6 +267,36 @@ fn sieve(start: &BigNumRef) -> Result<Vec<bool>, ErrorStack> {
         }
     }
     Ok(composite)
+}
+
+/// `n` in 32-bit words, most significant first.
+fn words(n: &BigNumRef) -> Vec<u32> {
+    let bytes = n.to_vec();
+    let mut padded = vec![0u8; (4 - bytes.len() % 4) % 4];
+    padded.extend_from_slice(&bytes);
+    padded
+        .chunks_exact(4)
+        .map(|c| u32::from_be_bytes([c[0], c[1], c[2], c[3]]))
+        .collect()
+}
+
+/// `words` (32-bit, most significant first) modulo `d` (below 2^32),
+/// `inverse` being floor((2^64 - 1) / d): Horner's rule with Barrett's
+/// reduction, a multiplication where a division would cost ten times it.
+fn remainder(words: &[u32], d: u64, inverse: u64) -> u64 {
+    let mut r = 0u64;
+    for &word in words {
+        // x < d * 2^32 <= 2^64, so x * inverse / 2^64 > x / d - 1 - 2^-32.
+        let x = (r << 32) | u64::from(word);
+        // Lossless: the high half of a 128-bit product fits 64 bits.
+        let q = ((u128::from(x) * u128::from(inverse)) >> 64) as u64;
+        r = x - q * d;
+        // The estimate is at most two below: r is below 3d.
+        while r >= d {
+            r -= d;
+        }
+    }
+    r
 }
 
 /// Marks the k below `WINDOW` for which `start + 2k` is a multiple of the
@@ -300,6 +399,24 @@ mod tests {
     }
 
     #[test]
+    fn remainders_agree_with_openssl() {
+        for bits in [64, 1024, 1536] {
+            let start = random_start(bits, &mut |b| openssl::rand::rand_priv_bytes(b)).unwrap();
+            let words = words(&start);
+            for (&(product, _, _), &inverse) in GROUPS.iter().zip(INVERSES.iter()) {
+                let want = start.mod_word(product).unwrap();
+                assert_eq!(remainder(&words, u64::from(product), inverse), want);
+            }
+            // The largest divisors, where the estimate is furthest off.
+            for d in [u32::MAX - 4, u32::MAX, 3, 65521] {
+                let inverse = u64::MAX / u64::from(d);
+                let want = start.mod_word(d).unwrap();
+                assert_eq!(remainder(&words, u64::from(d), inverse), want, "{d}");
+            }
+        }
+    }
+
+    #[test]
     fn miller_rabin_agrees_with_openssl_on_odd_numbers() {
         // Primes and composites alike, among them Carmichael numbers and
         // strong pseudoprimes to base 2, which a single fixed base passes.
@@ -348,6 +465,36 @@ mod tests {
             assert_eq!(p.num_bits(), bits);
             assert!(p.is_bit_set(bits - 2), "top two bits set");
             assert!(p.is_prime(64, &mut ctx).unwrap(), "{bits}");
+        }
+    }
+
+    #[test]
+    fn the_filter_changes_no_prime_found_from_a_seed() {
+        use sha2::{Digest, Sha256};
+        if !fermat_x8::cpu_has_ifma() {
+            eprintln!("no AVX-512 IFMA here: nothing to compare");
+            return;
+        }
+        let go = AtomicBool::new(false);
+        for seed in 0..4u64 {
+            let mut found = Vec::new();
+            for filter in [false, true] {
+                // A stream from the seed: SHA-256 of (seed, counter) blocks.
+                let mut counter = 0u64;
+                let mut random = |b: &mut [u8]| {
+                    for chunk in b.chunks_mut(32) {
+                        counter += 1;
+                        let block = Sha256::new()
+                            .chain_update(seed.to_be_bytes())
+                            .chain_update(counter.to_be_bytes())
+                            .finalize();
+                        chunk.copy_from_slice(&block[..chunk.len()]);
+                    }
+                    Ok(())
+                };
+                found.push(search_in(1024, &go, &mut random, filter).unwrap().unwrap());
+            }
+            assert_eq!(found[0], found[1], "seed {seed}");
         }
     }
 
