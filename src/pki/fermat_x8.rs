@@ -146,9 +146,9 @@ fn run(lanes: &[Lane], bits: i32, count: usize) -> u8 {
     // SAFETY: `supports` (the callers' condition) found AVX-512F and IFMA.
     unsafe {
         match count {
-            20 => ifma::pow2::<20>(lanes, &masks),
-            30 => ifma::pow2::<30>(lanes, &masks),
-            _ => ifma::pow2::<40>(lanes, &masks),
+            20 => ifma::pow2::<20, 40>(lanes, &masks),
+            30 => ifma::pow2::<30, 60>(lanes, &masks),
+            _ => ifma::pow2::<40, 80>(lanes, &masks),
         }
     }
 }
@@ -201,10 +201,11 @@ mod ifma {
     }
 
     /// `out` = a * b / R mod w per lane (below 2w for a, b below 4w),
-    /// operand scanning with the reduction interleaved.
+    /// operand scanning with the reduction interleaved; `M` is 2N, the
+    /// product's limbs (row i adds into limbs i.., so nothing moves).
     #[inline]
     #[target_feature(enable = "avx512f,avx512ifma")]
-    fn mont_mul<const N: usize>(
+    fn mont_mul<const N: usize, const M: usize>(
         a: &[__m512i; N],
         b: &[__m512i; N],
         w: &[__m512i; N],
@@ -212,41 +213,28 @@ mod ifma {
         out: &mut [__m512i; N],
     ) {
         let zero = _mm512_setzero_si512();
-        let t = out;
-        *t = [zero; N];
-        let mut top = zero;
-        for &ai in a.iter() {
+        let mut t = [zero; M];
+        for (i, &ai) in a.iter().enumerate() {
             for j in 0..N {
-                t[j] = _mm512_madd52lo_epu64(t[j], ai, b[j]);
+                t[i + j] = _mm512_madd52lo_epu64(t[i + j], ai, b[j]);
+                t[i + j + 1] = _mm512_madd52hi_epu64(t[i + j + 1], ai, b[j]);
             }
-            for j in 0..N - 1 {
-                t[j + 1] = _mm512_madd52hi_epu64(t[j + 1], ai, b[j]);
-            }
-            top = _mm512_madd52hi_epu64(top, ai, b[N - 1]);
-            let u = _mm512_madd52lo_epu64(zero, t[0], k);
+            let u = _mm512_madd52lo_epu64(zero, t[i], k);
             for j in 0..N {
-                t[j] = _mm512_madd52lo_epu64(t[j], u, w[j]);
+                t[i + j] = _mm512_madd52lo_epu64(t[i + j], u, w[j]);
+                t[i + j + 1] = _mm512_madd52hi_epu64(t[i + j + 1], u, w[j]);
             }
-            for j in 0..N - 1 {
-                t[j + 1] = _mm512_madd52hi_epu64(t[j + 1], u, w[j]);
-            }
-            top = _mm512_madd52hi_epu64(top, u, w[N - 1]);
-            // t[0] is now a multiple of 2^52: drop it, keeping its carry.
-            let carry = _mm512_srli_epi64::<52>(t[0]);
-            for j in 0..N - 1 {
-                t[j] = t[j + 1];
-            }
-            t[0] = _mm512_add_epi64(t[0], carry);
-            t[N - 1] = top;
-            top = zero;
+            // t[i] is now a multiple of 2^52: only its carry goes on.
+            t[i + 1] = _mm512_add_epi64(t[i + 1], _mm512_srli_epi64::<52>(t[i]));
         }
-        normalize(t);
+        out.copy_from_slice(&t[N..]);
+        normalize(out);
     }
 
     /// For each lane, whether 2^(w-1) = 1 mod w; bit i for lane i.
     /// `masks` holds w-1's bits from the top, a lane per bit.
     #[target_feature(enable = "avx512f,avx512ifma")]
-    pub(super) fn pow2<const N: usize>(lanes: &[Lane], masks: &[u8]) -> u8 {
+    pub(super) fn pow2<const N: usize, const M: usize>(lanes: &[Lane], masks: &[u8]) -> u8 {
         let w = gather::<N>(lanes, |l| &l.w);
         let mut x = gather::<N>(lanes, |l| &l.one);
         let mut ks = [0i64; LANES];
@@ -259,7 +247,7 @@ mod ifma {
         let mut square = x;
         let mask52 = _mm512_set1_epi64(MASK as i64);
         for &mask in masks {
-            mont_mul(&x, &x, &w, k, &mut square);
+            mont_mul::<N, M>(&x, &x, &w, k, &mut square);
             // x = square, doubled in the lanes whose bit is set: 2x is
             // below 4w, the bound the next squaring takes.
             let mut carry = _mm512_setzero_si512();
@@ -272,7 +260,7 @@ mod ifma {
         let mut one = [_mm512_setzero_si512(); N];
         one[0] = _mm512_set1_epi64(1);
         let mut y = x;
-        mont_mul(&x, &one, &w, k, &mut y);
+        mont_mul::<N, M>(&x, &one, &w, k, &mut y);
         let mut equal = _mm512_cmpeq_epi64_mask(y[0], one[0]);
         for limb in y.iter().skip(1) {
             equal &= _mm512_cmpeq_epi64_mask(*limb, _mm512_setzero_si512());

@@ -43,7 +43,7 @@ static SIEVE_PRIMES: [u32; PRIME_COUNT] = odd_primes();
 static GROUPS: [(u32, usize, usize); GROUP_COUNT] = groups(&odd_primes::<PRIME_COUNT>());
 
 /// floor((2^64 - 1) / product) for each run of [`GROUPS`], for
-/// [`remainder`].
+/// [`remainders`].
 static INVERSES: [u64; GROUP_COUNT] = inverses(&GROUPS);
 
 const fn inverses<const N: usize>(groups: &[(u32, usize, usize); N]) -> [u64; N] {
@@ -258,12 +258,22 @@ fn random_start(
 fn sieve(start: &BigNumRef) -> Result<Vec<bool>, ErrorStack> {
     let words = words(start);
     let mut composite = vec![false; WINDOW];
-    for (&(product, first, end), &inverse) in GROUPS.iter().zip(INVERSES.iter()) {
-        let by_product = remainder(&words, u64::from(product), inverse);
-        for &p in &SIEVE_PRIMES[first..end] {
-            // Lossless: the remainder is below p < 2^16.
-            let r = (by_product % u64::from(p)) as usize;
-            mark(&mut composite, r, p as usize);
+    // Four runs at a time: their remainders' steps interleave.
+    for (runs, inverses) in GROUPS.chunks(4).zip(INVERSES.chunks(4)) {
+        let mut d = [1u64; 4];
+        let mut inv = [u64::MAX; 4];
+        for (i, (&(product, _, _), &inverse)) in runs.iter().zip(inverses).enumerate() {
+            (d[i], inv[i]) = (u64::from(product), inverse);
+        }
+        let by_product = remainders(&words, d, inv);
+        for (&(_, first, end), by_product) in runs.iter().zip(by_product) {
+            // Lossless: the remainder is below the run's 32-bit product.
+            let by_product = by_product as u32;
+            for &p in &SIEVE_PRIMES[first..end] {
+                // Lossless: the remainder is below p < 2^16.
+                let r = (by_product % p) as usize;
+                mark(&mut composite, r, p as usize);
+            }
         }
     }
     Ok(composite)
@@ -280,20 +290,23 @@ fn words(n: &BigNumRef) -> Vec<u32> {
         .collect()
 }
 
-/// `words` (32-bit, most significant first) modulo `d` (below 2^32),
-/// `inverse` being floor((2^64 - 1) / d): Horner's rule with Barrett's
-/// reduction, a multiplication where a division would cost ten times it.
-fn remainder(words: &[u32], d: u64, inverse: u64) -> u64 {
-    let mut r = 0u64;
+/// `words` (32-bit, most significant first) modulo each `d` (below
+/// 2^32), `inverse` being floor((2^64 - 1) / d): Horner's rule with
+/// Barrett's reduction, a multiplication where a division would cost ten
+/// times it, four divisors side by side.
+fn remainders(words: &[u32], d: [u64; 4], inverse: [u64; 4]) -> [u64; 4] {
+    let mut r = [0u64; 4];
     for &word in words {
-        // x < d * 2^32 <= 2^64, so x * inverse / 2^64 > x / d - 1 - 2^-32.
-        let x = (r << 32) | u64::from(word);
-        // Lossless: the high half of a 128-bit product fits 64 bits.
-        let q = ((u128::from(x) * u128::from(inverse)) >> 64) as u64;
-        r = x - q * d;
-        // The estimate is at most two below: r is below 3d.
-        while r >= d {
-            r -= d;
+        for i in 0..4 {
+            // x < d * 2^32 <= 2^64, so x * inverse / 2^64 > x / d - 1 - 2^-32.
+            let x = (r[i] << 32) | u64::from(word);
+            // Lossless: the high half of a 128-bit product fits 64 bits.
+            let q = ((u128::from(x) * u128::from(inverse[i])) >> 64) as u64;
+            r[i] = x - q * d[i];
+            // The estimate is at most two below: r is below 3d.
+            while r[i] >= d[i] {
+                r[i] -= d[i];
+            }
         }
     }
     r
@@ -405,14 +418,15 @@ mod tests {
             let words = words(&start);
             for (&(product, _, _), &inverse) in GROUPS.iter().zip(INVERSES.iter()) {
                 let want = start.mod_word(product).unwrap();
-                assert_eq!(remainder(&words, u64::from(product), inverse), want);
+                let got = remainders(&words, [u64::from(product); 4], [inverse; 4]);
+                assert_eq!(got, [want; 4]);
             }
             // The largest divisors, where the estimate is furthest off.
-            for d in [u32::MAX - 4, u32::MAX, 3, 65521] {
-                let inverse = u64::MAX / u64::from(d);
-                let want = start.mod_word(d).unwrap();
-                assert_eq!(remainder(&words, u64::from(d), inverse), want, "{d}");
-            }
+            let d = [u32::MAX - 4, u32::MAX, 3, 65521].map(u64::from);
+            let got = remainders(&words, d, d.map(|d| u64::MAX / d));
+            // Lossless: the divisors are 32-bit.
+            let want = d.map(|d| start.mod_word(d as u32).unwrap());
+            assert_eq!(got, want);
         }
     }
 
