@@ -71,27 +71,10 @@ pub(crate) fn drivers_properties(out: &Path) {
         "{crl}"
     );
     drivers_lifetimes(out);
+    drivers_serials_and_extensions(out);
     // 7. The OCSP leaves' extensions in upstream's order, still signed by
     // their CA.
-    let order = |file: &str| -> Vec<String> {
-        let path = out.join(file);
-        openssl_ok(&["x509", "-in", path.to_str().unwrap(), "-noout", "-text"])
-            .lines()
-            .map(str::trim)
-            .filter(|l| {
-                l.starts_with("X509v3 ") && l.contains(':') && !l.starts_with("X509v3 extensions")
-                    || l.starts_with("Authority Information Access")
-                    || l.starts_with("TLS Feature")
-            })
-            .map(|l| {
-                l.split(':')
-                    .next()
-                    .unwrap()
-                    .trim_start_matches("X509v3 ")
-                    .to_string()
-            })
-            .collect()
-    };
+    let order = |file: &str| extension_names(&out.join(file));
     assert_eq!(
         order("ocsp/rsa/server-mustStaple.pem"),
         [
@@ -145,6 +128,70 @@ pub(crate) fn drivers_properties(out: &Path) {
             let text = openssl_ok(&["x509", "-in", file.to_str().unwrap(), "-noout", "-text"]);
             assert!(text.contains("X509v3 Key Usage: \n"), "{file:?}: {text}");
         }
+    }
+}
+
+/// The names of the first certificate's extensions in `path`, in order,
+/// as `openssl x509 -text` shows them.
+fn extension_names(path: &Path) -> Vec<String> {
+    openssl_ok(&["x509", "-in", path.to_str().unwrap(), "-noout", "-text"])
+        .lines()
+        .map(str::trim)
+        .filter(|l| {
+            l.starts_with("X509v3 ") && l.contains(':') && !l.starts_with("X509v3 extensions")
+                || l.starts_with("Authority Information Access")
+                || l.starts_with("TLS Feature")
+                || l.starts_with("1.3.6.1.4.1.34601.2.1.")
+                || l.starts_with("Netscape Comment")
+        })
+        .map(|l| {
+            l.split(':')
+                .next()
+                .unwrap()
+                .trim_start_matches("X509v3 ")
+                .to_string()
+        })
+        .collect()
+}
+
+/// Item 7: x509gen's serials are upstream's own (fixed, 2 and 3 bytes, and
+/// crl.pem revokes server.pem's), its extensions upstream's, in order.
+fn drivers_serials_and_extensions(out: &Path) {
+    for (file, serial) in [
+        ("ca.pem", "075306"),
+        ("server.pem", "7715"),
+        ("altname.pem", "091914"),
+        ("wild.pem", "091538"),
+        ("expired.pem", "018649"),
+        ("commonName.pem", "079541"),
+        ("wrong-host.pem", "019611"),
+        ("client.pem", "031394"),
+        ("client-pkcs8-encrypted.pem", "031394"),
+        ("password_protected.pem", "057507"),
+    ] {
+        let path = out.join(file);
+        let got = openssl_ok(&["x509", "-in", path.to_str().unwrap(), "-noout", "-serial"]);
+        assert_eq!(got.trim(), format!("serial={serial}"), "{file}");
+    }
+    let crl = out.join("crl.pem");
+    let crl = openssl_ok(&["crl", "-in", crl.to_str().unwrap(), "-noout", "-text"]);
+    assert!(crl.contains("Serial Number: 7715"), "{crl}");
+    let (bc, san) = ("Basic Constraints", "Subject Alternative Name");
+    let client = ["Key Usage", "Extended Key Usage"];
+    for (file, want) in [
+        ("ca.pem", vec![bc]),
+        ("server.pem", vec![san]),
+        ("expired.pem", vec![san]),
+        ("client.pem", client.to_vec()),
+        ("password_protected.pem", client.to_vec()),
+        ("commonName.pem", vec![]),
+        ("ocsp/rsa/ca.pem", vec![bc]),
+        (
+            "ocsp/rsa/ocsp-responder.crt",
+            vec![bc, client[0], client[1]],
+        ),
+    ] {
+        assert_eq!(extension_names(&out.join(file)), want, "{file}");
     }
 }
 
@@ -222,6 +269,39 @@ pub(crate) fn mongod_properties(out: &Path) {
             aki.contains("DirName:") && aki.contains("serial:"),
             "{name}: {aki}"
         );
+    }
+    // 7. mkcert.py's extension order (set_extensions()), and the
+    // openssl-made ECDSA certificates' extfile order.
+    let (bc, ku, eku, ski, aki, san) = (
+        "Basic Constraints",
+        "Key Usage",
+        "Extended Key Usage",
+        "Subject Key Identifier",
+        "Authority Key Identifier",
+        "Subject Alternative Name",
+    );
+    for (file, want) in [
+        ("libs/server.pem", vec![bc, ku, eku, ski, aki, san]),
+        (
+            "ssl/libs/cluster-member-foo.pem",
+            vec![bc, ku, eku, ski, aki, san, "1.3.6.1.4.1.34601.2.1.2"],
+        ),
+        (
+            "libs/ocsp/server_ocsp_mustStaple.pem",
+            vec![
+                bc,
+                ku,
+                eku,
+                ski,
+                "Authority Information Access",
+                "TLS Feature",
+                san,
+            ],
+        ),
+        ("libs/ecdsa-server.pem", vec![bc, san, ski, ku, eku, aki]),
+        ("libs/client-multivalue-rdn.pem", vec![ski, aki]),
+    ] {
+        assert_eq!(extension_names(&out.join(file)), want, "{file}");
     }
     // 6. The root's CRLs count up, each its own number.
     let numbers: Vec<String> = [

@@ -56,6 +56,7 @@ pub(super) struct RawDefaults {
     pub(super) not_before: Option<Spanned<String>>,
     pub(super) not_after: Option<Spanned<String>>,
     pub(super) string_type: Option<Spanned<String>>,
+    pub(super) extension_order: Option<Spanned<Vec<String>>>,
     #[serde(default)]
     pub(super) digests: bool,
 }

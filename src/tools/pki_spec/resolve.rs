@@ -290,13 +290,22 @@ pub(super) fn resolve(
         public_key: c.public_key,
         append,
         append_after_key: c.append_after_key,
-        extension_order: extension_order(c, fail)?,
+        extension_order: extension_order(c, defaults, fail)?,
     })
 }
 
-/// `extension_order`: names of extensions the table may have, each once.
-fn extension_order(c: &RawCert, fail: Fail<'_>) -> Result<Vec<String>, Error> {
-    let Some(order) = &c.extension_order else {
+/// `extension_order` (the table's, else the defaults'): names of
+/// extensions, each once.
+fn extension_order(
+    c: &RawCert,
+    defaults: &RawDefaults,
+    fail: Fail<'_>,
+) -> Result<Vec<String>, Error> {
+    let Some(order) = c
+        .extension_order
+        .as_ref()
+        .or(defaults.extension_order.as_ref())
+    else {
         return Ok(Vec::new());
     };
     let at = order.span().start;
