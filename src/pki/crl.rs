@@ -63,18 +63,19 @@ pub fn build_by(
 ) -> Result<String, Backend> {
     // Seconds since the epoch: increases with every CRL made later.
     let number = u64::try_from(this_update.unix_timestamp()).unwrap_or_default();
-    build_numbered(issuer, key, revoked, this_update, next_update, number)
+    build_numbered(issuer, key, revoked, this_update, next_update, Some(number))
 }
 
 /// [`build_by`] with the CRL number given (several CRLs of one issuer
-/// made at one time each get their own, increasing).
+/// made at one time each get their own, increasing), or none (as mongod's
+/// current `mkcert.py` writes its CRLs; RFC 5280 wants one).
 pub fn build_numbered(
     issuer: &X509Ref,
     key: &PKeyRef<Private>,
     revoked: &[(u64, OffsetDateTime)],
     this_update: OffsetDateTime,
     next_update: OffsetDateTime,
-    number: u64,
+    number: Option<u64>,
 ) -> Result<String, Backend> {
     let issuer_name = Name::from_der(&issuer.subject_name().to_der()?)?;
     let algorithm = match key.id() {
@@ -101,7 +102,6 @@ pub fn build_numbered(
             })
         })
         .collect::<Result<Vec<_>, der::Error>>()?;
-    let number = CrlNumber::try_from(number)?;
     let mut extensions = Vec::with_capacity(2);
     // The issuer's key id, when its certificate has one.
     if let Some(id) = issuer.subject_key_id() {
@@ -111,7 +111,10 @@ pub fn build_numbered(
         };
         extensions.push((&aki).to_extension(&issuer_name, &[])?);
     }
-    extensions.push((&number).to_extension(&issuer_name, &[])?);
+    if let Some(number) = number {
+        let number = CrlNumber::try_from(number)?;
+        extensions.push((&number).to_extension(&issuer_name, &[])?);
+    }
     let tbs = TbsCertList {
         version: x509_cert::Version::V2,
         signature: algorithm.clone(),
@@ -119,7 +122,7 @@ pub fn build_numbered(
         this_update: time(this_update)?,
         next_update: Some(time(next_update)?),
         revoked_certificates: (!entries.is_empty()).then_some(entries),
-        crl_extensions: Some(extensions),
+        crl_extensions: (!extensions.is_empty()).then_some(extensions),
     };
     let mut signer = if key.id() == Id::ED25519 {
         Signer::new_without_digest(key)?

@@ -30,6 +30,8 @@ pub const MONGO_MEMBERSHIP_OID: &str = "1.3.6.1.4.1.34601.2.1.2";
 const TLS_FEATURE_OID: &str = "1.3.6.1.5.5.7.1.24";
 /// Netscape's comment (`nsComment`).
 const NS_COMMENT_OID: &str = "2.16.840.1.113730.1.13";
+/// authorityKeyIdentifier.
+const AKI_OID: &str = "2.5.29.35";
 /// id-ad-ocsp, the access method of an OCSP address.
 const OCSP_METHOD: x509_cert::der::oid::ObjectIdentifier =
     x509_cert::der::oid::ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.48.1");
@@ -132,6 +134,10 @@ pub struct Spec {
     /// authorityKeyIdentifier by the issuer's name and serial (as
     /// mongod's certs.yml asks with `issuer`).
     pub authority_key_issuer: bool,
+    /// authorityKeyIdentifier by the hash of the issuer's public key alone
+    /// (as mongod's current mkcert.py writes it), in place of the two
+    /// above.
+    pub authority_key_hash: bool,
     /// MongoDB's roles and cluster-membership extensions, OCSP addresses.
     pub extras: Extras,
     /// The must-staple TLS feature.
@@ -201,7 +207,7 @@ pub fn build(
         b.set_not_after(&t)?;
     }
     b.set_pubkey(key)?;
-    extensions(&mut b, spec, issuer_cert)?;
+    extensions(&mut b, spec, issuer_cert, signer)?;
     // Ed25519 signs without a separate digest.
     let digest = match signer.id() {
         Id::ED25519 | Id::ED448 => MessageDigest::null(),
@@ -226,6 +232,7 @@ fn extensions(
     b: &mut X509Builder,
     spec: &Spec,
     issuer: Option<&X509Ref>,
+    signer: &PKeyRef<Private>,
 ) -> Result<(), ErrorStack> {
     if let Some((ca, pathlen, critical)) = spec.basic_constraints {
         let mut bc = BasicConstraints::new();
@@ -294,10 +301,15 @@ fn extensions(
         let ext = SubjectKeyIdentifier::new().build(&b.x509v3_context(issuer, None))?;
         b.append_extension(ext)?;
     }
+    if spec.authority_key_hash {
+        b.append_extension(key_id_by_hash(signer)?)?;
+    }
     // The issuer's key id, when it has one: an issuer without a subject
     // key identifier (as drivers-evergreen-tools' CA) gives none.
-    let keyid = spec.authority_key_id && issuer.is_some_and(|c| c.subject_key_id().is_some());
-    let by_issuer = spec.authority_key_issuer && issuer.is_some();
+    let keyid = spec.authority_key_id
+        && !spec.authority_key_hash
+        && issuer.is_some_and(|c| c.subject_key_id().is_some());
+    let by_issuer = spec.authority_key_issuer && !spec.authority_key_hash && issuer.is_some();
     if keyid || by_issuer {
         let mut aki = AuthorityKeyIdentifier::new();
         if keyid {
@@ -321,6 +333,22 @@ fn extensions(
         b.append_extension(custom(NS_COMMENT_OID, &der)?)?;
     }
     Ok(())
+}
+
+/// An authorityKeyIdentifier holding only the key id of `signer`'s public
+/// key: SHA-1 of its subjectPublicKey (RFC 5280 4.2.1.2's first method),
+/// whether or not the issuer's certificate carries that id.
+fn key_id_by_hash(signer: &PKeyRef<Private>) -> Result<X509Extension, ErrorStack> {
+    use x509_cert::der::Decode;
+    let spki = signer.public_key_to_der()?;
+    let info = x509_cert::spki::SubjectPublicKeyInfoRef::from_der(&spki).map_err(der_error)?;
+    let id = openssl::sha::sha1(info.subject_public_key.raw_bytes());
+    let aki = x509_cert::ext::pkix::AuthorityKeyIdentifier {
+        key_identifier: Some(x509_cert::der::asn1::OctetString::new(id).map_err(der_error)?),
+        authority_cert_issuer: None,
+        authority_cert_serial_number: None,
+    };
+    custom(AKI_OID, &aki.to_der().map_err(der_error)?)
 }
 
 /// A non-critical extension `oid` whose value is `der`.

@@ -39,26 +39,44 @@ pub(crate) fn make(
     digested: &[String],
     progress: &(dyn Fn(usize, usize) + Sync),
 ) -> Result<Vec<Output>, Error> {
-    // Keys are the cost: the progress counts them as they are made.
+    // Keys are the cost: the progress counts them as they are made. A
+    // table that shares another's key (`key_from`) gets none of its own.
     let made = std::sync::atomic::AtomicUsize::new(0);
-    let keys = planned
+    let own = planned.iter().filter(|p| p.key_from.is_none()).count();
+    let generated = planned
         .par_iter()
         .zip(kept)
         .map(|(p, kept)| {
+            if p.key_from.is_some() {
+                return Ok(None);
+            }
             let key = match (kept, seed) {
-                (Some(k), _) => Ok(k.key.clone()),
-                (None, Some(seed)) => seeded::key(p.key_type, &mut seed.stream(&p.name, "key")?),
-                (None, None) => p.key_type.generate(),
+                (Some(k), _) => k.key.clone(),
+                (None, Some(seed)) => seeded::key(p.key_type, &mut seed.stream(&p.name, "key")?)?,
+                (None, None) => p.key_type.generate()?,
             };
             let done = made.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
-            progress(done, planned.len());
-            key
+            progress(done, own);
+            Ok(Some(key))
         })
-        .collect::<Result<Vec<_>, _>>()?;
+        .collect::<Result<Vec<_>, Error>>()?;
+    let keys = planned
+        .iter()
+        .enumerate()
+        .map(|(i, p)| generated[p.key_from.unwrap_or(i)].clone())
+        .collect::<Option<Vec<_>>>()
+        .ok_or_else(|| Error::Internal("a shared key's table has no key of its own".into()))?;
+    // A kept block is only written back where it holds the key used (a
+    // table sharing a key whose file holds another gets a new block).
+    let kept: Vec<Option<&KeptKey>> = kept
+        .iter()
+        .zip(&keys)
+        .map(|(k, key)| k.as_ref().filter(|k| k.key.public_eq(key)))
+        .collect();
     // A kept key is written back as each file held it; a seeded one with
     // the salts and IVs of the stream of the table (or bundle) writing it.
     let key_block = |i: usize, form: &KeyForm, writer: &str| -> Result<Vec<u8>, Error> {
-        match (kept[i].as_ref().and_then(|k| k.block(form)), seed) {
+        match (kept[i].and_then(|k| k.block(form)), seed) {
             (Some(block), _) => Ok(block.to_vec()),
             (None, Some(seed)) => {
                 key_pem_seeded(&keys[i], form, &mut seed.stream(writer, "key-encryption")?)
@@ -127,7 +145,7 @@ pub(crate) fn make(
             &revoked,
             c.this_update,
             c.next_update,
-            number,
+            c.numbered.then_some(number),
         )?
         .into_bytes();
         if seed.is_some() {
@@ -248,8 +266,9 @@ fn render(
             false,
         );
     }
-    if let Some((password, friendly)) = &p.pkcs12 {
-        let chain: Vec<X509> = p.append.iter().map(|&i| all[i].clone()).collect();
+    if let Some(p12) = &p.pkcs12 {
+        let (password, friendly) = (&p12.password, &p12.friendly_name);
+        let chain: Vec<X509> = p12.chain.iter().map(|&i| all[i].clone()).collect();
         let der = match seed {
             Some(seed) => pkcs12_der_seeded(
                 key,

@@ -33,6 +33,7 @@ mod ocsp;
 mod ocsp_dirs;
 mod over_time;
 mod pki_apply;
+mod pki_main;
 mod pki_sets;
 mod pki_upstream;
 mod profile;

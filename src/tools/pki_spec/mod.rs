@@ -109,6 +109,7 @@ pub(crate) fn plan_with(
         .iter()
         .map(|&i| {
             let at = Place {
+                raw: &raw.certs,
                 index: &index,
                 position: &position,
                 now,
@@ -341,6 +342,7 @@ fn plan_crls(
                 .collect::<Result<_, _>>()?,
             this_update: at(&c.this_update, -60)?,
             next_update: at(&c.next_update, 30 * 86_400)?,
+            numbered: c.crl_number.unwrap_or(true),
         });
     }
     Ok(crls)

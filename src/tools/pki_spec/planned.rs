@@ -101,6 +101,8 @@ pub(crate) struct PlannedCrl {
     pub(crate) revoked: Vec<usize>,
     pub(crate) this_update: OffsetDateTime,
     pub(crate) next_update: OffsetDateTime,
+    /// Whether it carries a CRL number (`crl_number`, default true).
+    pub(crate) numbered: bool,
 }
 
 atlas_enum! {
@@ -120,6 +122,16 @@ atlas_enum! {
     }
 }
 
+/// A certificate's PKCS#12 file (`<name>.pfx`).
+#[derive(Debug)]
+pub(crate) struct PlannedPkcs12 {
+    pub(crate) password: String,
+    pub(crate) friendly_name: Option<String>,
+    /// Indexes of the certificates after the leaf (`chain`, else the
+    /// table's `append`).
+    pub(crate) chain: Vec<usize>,
+}
+
 /// One certificate of the plan, resolved.
 #[derive(Debug)]
 pub(crate) struct Planned {
@@ -131,12 +143,15 @@ pub(crate) struct Planned {
     /// The index of its issuer among the planned ones; `None`: self-signed.
     pub(crate) issuer: Option<usize>,
     pub(crate) key_type: KeyType,
+    /// The index of the planned certificate whose key it shares (its
+    /// table's `key` names that table); `None`: a key of its own.
+    pub(crate) key_from: Option<usize>,
     pub(crate) spec: Spec,
     pub(crate) files: Files,
     /// How its own files hold the key.
     pub(crate) key_form: KeyForm,
-    /// A PKCS#12 file: password and friendly name.
-    pub(crate) pkcs12: Option<(String, Option<String>)>,
+    /// A PKCS#12 file.
+    pub(crate) pkcs12: Option<PlannedPkcs12>,
     /// `<name>-public.pem` with the public key.
     pub(crate) public_key: bool,
     /// Indexes of the certificates appended after it in its PEM file.

@@ -44,6 +44,7 @@ pub(super) struct RawCrl {
     pub(super) revoked: Vec<Spanned<String>>,
     pub(super) this_update: Option<Spanned<String>>,
     pub(super) next_update: Option<Spanned<String>>,
+    pub(super) crl_number: Option<bool>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -91,6 +92,8 @@ pub(super) struct RawCert {
     #[serde(default)]
     pub(super) authority_key_issuer: bool,
     #[serde(default)]
+    pub(super) authority_key_hash: bool,
+    #[serde(default)]
     pub(super) mongo_roles: Vec<RawGrant>,
     pub(super) cluster_membership: Option<String>,
     #[serde(default)]
@@ -134,4 +137,5 @@ pub(super) struct RawGrant {
 pub(super) struct RawPkcs12 {
     pub(super) password: String,
     pub(super) friendly_name: Option<String>,
+    pub(super) chain: Option<Vec<Spanned<String>>>,
 }

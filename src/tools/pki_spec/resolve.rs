@@ -7,7 +7,7 @@ use time::OffsetDateTime;
 use toml::Spanned;
 
 use super::names::{alt_name, file_base, subject};
-use super::planned::{Fail, Files, Planned};
+use super::planned::{Fail, Files, Planned, PlannedPkcs12};
 use super::raw::{RawCert, RawDefaults};
 use super::times::instant;
 use crate::api::Error;
@@ -70,6 +70,8 @@ pub(super) fn issuer_order(
 /// plan, the time relative dates count from, the seed.
 #[derive(Clone, Copy)]
 pub(super) struct Place<'a> {
+    /// Every own table, as written (a table may take another's key).
+    pub(super) raw: &'a [RawCert],
     pub(super) index: &'a HashMap<String, usize>,
     pub(super) position: &'a [usize],
     pub(super) now: OffsetDateTime,
@@ -86,6 +88,7 @@ pub(super) fn resolve(
     fail: Fail<'_>,
 ) -> Result<Planned, Error> {
     let Place {
+        raw,
         index,
         position,
         now,
@@ -104,14 +107,8 @@ pub(super) fn resolve(
         name => Some(position[index[name]]),
     };
     let subject_der = subject(c, defaults, fail)?;
-    let key = c.key.as_ref().or(defaults.key.as_ref());
-    let key_type = match key {
-        None => KeyType::Rsa2048,
-        Some(k) => k
-            .get_ref()
-            .parse::<KeyType>()
-            .map_err(|e| fail(k.span().start, e.to_string()))?,
-    };
+    let (key_type, key_from) = key_of(c, defaults, raw, index, fail)?;
+    let key_from = key_from.map(|i| position[i]);
     let when = |own: &Option<Spanned<String>>, default: &Option<Spanned<String>>, fallback: i64| {
         match own
             .as_ref()
@@ -180,6 +177,14 @@ pub(super) fn resolve(
             ));
         }
     }
+    if c.authority_key_hash && c.authority_key_issuer {
+        return Err(fail(
+            c.name.span().start,
+            "authority_key_hash and authority_key_issuer each make the authorityKeyIdentifier: \
+             choose one"
+                .into(),
+        ));
+    }
     let spec = Spec {
         subject_der,
         serial: match c.serial {
@@ -204,6 +209,7 @@ pub(super) fn resolve(
         subject_key_id: c.subject_key_id.unwrap_or(true),
         authority_key_id: c.authority_key_id.unwrap_or(true),
         authority_key_issuer: c.authority_key_issuer,
+        authority_key_hash: c.authority_key_hash,
         extras: Extras {
             mongo_roles: c
                 .mongo_roles
@@ -241,18 +247,19 @@ pub(super) fn resolve(
     };
     let writes_key = !matches!(files, Files::CertOnly | Files::None);
     let key_form = key_form(&raw_form, key_type, writes_key, c.name.span().start, fail)?;
-    let append = c
-        .append
-        .iter()
-        .map(|a| {
-            index.get(a.get_ref()).map(|&i| position[i]).ok_or_else(|| {
-                fail(
-                    a.span().start,
-                    format!("append: no certificate named {:?}", a.get_ref()),
-                )
+    let named = |list: &[Spanned<String>], what: &str| -> Result<Vec<usize>, Error> {
+        list.iter()
+            .map(|a| {
+                index.get(a.get_ref()).map(|&i| position[i]).ok_or_else(|| {
+                    fail(
+                        a.span().start,
+                        format!("{what}: no certificate named {:?}", a.get_ref()),
+                    )
+                })
             })
-        })
-        .collect::<Result<_, _>>()?;
+            .collect()
+    };
+    let append = named(&c.append, "append")?;
     if let Some(p12) = &c.pkcs12 {
         // OpenSSL takes both as C strings, and a friendly name is a
         // BMPString: no NUL, nothing beyond U+FFFF.
@@ -280,18 +287,78 @@ pub(super) fn resolve(
         file: file_base(c.file.as_ref(), c.name.get_ref(), fail)?,
         issuer,
         key_type,
+        key_from,
         spec,
         files,
         key_form,
-        pkcs12: c
-            .pkcs12
-            .as_ref()
-            .map(|p| (p.password.clone(), p.friendly_name.clone())),
+        pkcs12: match &c.pkcs12 {
+            None => None,
+            Some(p) => Some(PlannedPkcs12 {
+                password: p.password.clone(),
+                friendly_name: p.friendly_name.clone(),
+                chain: match &p.chain {
+                    Some(chain) => named(chain, "pkcs12 chain")?,
+                    None => append.clone(),
+                },
+            }),
+        },
         public_key: c.public_key,
         append,
         append_after_key: c.append_after_key,
         extension_order: extension_order(c, defaults, fail)?,
     })
+}
+
+/// A table's key: a new one of its type (its own `key`, else the
+/// defaults'), or, when its `key` names another table, that table's (its
+/// type, and the table's index among `raw`).
+fn key_of(
+    c: &RawCert,
+    defaults: &RawDefaults,
+    raw: &[RawCert],
+    index: &HashMap<String, usize>,
+    fail: Fail<'_>,
+) -> Result<(KeyType, Option<usize>), Error> {
+    let own_type = |c: &RawCert| -> Option<Result<KeyType, (usize, String)>> {
+        let k = c.key.as_ref().or(defaults.key.as_ref())?;
+        Some(
+            k.get_ref()
+                .parse::<KeyType>()
+                .map_err(|e| (k.span().start, e.to_string())),
+        )
+    };
+    let Some(parsed) = own_type(c) else {
+        return Ok((KeyType::Rsa2048, None));
+    };
+    let (at, why) = match parsed {
+        Ok(t) => return Ok((t, None)),
+        Err(e) => e,
+    };
+    let Some((own, &i)) = c
+        .key
+        .as_ref()
+        .and_then(|k| index.get(k.get_ref()).map(|i| (k, i)))
+    else {
+        return Err(fail(
+            at,
+            format!("{why}, or the name of a [[cert]] table whose key this one shares"),
+        ));
+    };
+    let owner = &raw[i];
+    if owner.name.get_ref() == c.name.get_ref() {
+        return Err(fail(at, "key names this table itself".into()));
+    }
+    match own_type(owner) {
+        None => Ok((KeyType::Rsa2048, Some(i))),
+        Some(Ok(t)) => Ok((t, Some(i))),
+        Some(Err(_)) => Err(fail(
+            at,
+            format!(
+                "key = {:?} takes the key of a table that takes another's: name the table whose key it is",
+                own.get_ref()
+            ),
+        )),
+    }
 }
 
 /// `extension_order` (the table's, else the defaults'): names of

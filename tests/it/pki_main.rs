@@ -1,0 +1,185 @@
+//! The mongod set of mongodb/mongo's current main (examples/pki/
+//! mongod-main.toml): what x509/mkcert.py makes of main_certs_def.bzl,
+//! each property read back with `openssl` and Python's `cryptography`.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::common::*;
+use crate::pki_apply::apply;
+
+fn made() -> (TestHome, PathBuf) {
+    let home = TestHome::without_ca(&registry(""));
+    let out = home.path().join("x509");
+    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/pki/mongod-main.toml");
+    let run = apply(&home, &file, &out, &[]);
+    assert!(run.status.success(), "{}", stderr(&run));
+    (home, out)
+}
+
+#[test]
+fn main_s_set_is_mkcert_s_flat_directory() {
+    let (_home, out) = made();
+    // One flat directory: 86 entries, 5 CRLs, their digests, 8 split
+    // pairs and 2 .pfx files, as Bazel declares them.
+    let files: Vec<_> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap())
+        .collect();
+    assert!(files.iter().all(|e| e.file_type().unwrap().is_file()));
+    assert_eq!(files.len(), 291);
+    let text = |f: &str| {
+        let p = out.join(f);
+        openssl_ok(&[
+            "x509",
+            "-in",
+            s(&p),
+            "-noout",
+            "-text",
+            "-nameopt",
+            "RFC2253",
+        ])
+    };
+    // Serials count from 1000 in definition order; client_revoked has 4.
+    assert_eq!(serial_of(&out.join("ca.pem")), 1000);
+    assert_eq!(serial_of(&out.join("badSAN.pem")), 1001);
+    assert_eq!(serial_of(&out.join("client_revoked.pem")), 4);
+    assert_eq!(serial_of(&out.join("ldapz_x509_2.pem")), 1080);
+    // Subjects: C, ST, L, O, OU, CN first, the rest by OID.
+    assert!(
+        text("server.pem")
+            .contains("Subject: CN=server,OU=Kernel,O=MongoDB,L=New York City,ST=New York,C=US"),
+        "{}",
+        text("server.pem")
+    );
+    assert!(text("client_title.pem").contains(
+        "Subject: title=A Test Certificate,emailAddress=example@mongodb.com,CN=client,OU=KernelUser"
+    ));
+    // The CRLs: no extensions at all; upstream's "intermediate B" CRL is
+    // ca.pem's and revokes ca.pem itself (03E8 = 1000).
+    for crl in [
+        "crl.pem",
+        "crl_client_revoked.pem",
+        "crl_from_trusted_ca.pem",
+    ] {
+        let p = out.join(crl);
+        let t = openssl_ok(&["crl", "-in", s(&p), "-noout", "-text"]);
+        assert!(!t.contains("CRL extensions"), "{crl}: {t}");
+    }
+    let p = out.join("crl_intermediate_ca_B_revoked.pem");
+    let t = openssl_ok(&["crl", "-in", s(&p), "-noout", "-text"]);
+    assert!(t.contains("Serial Number: 03E8"), "{t}");
+    // The .pfx holds the leaf and its issuer, under its file name.
+    let p = out.join("trusted-server.pfx");
+    let info = openssl_ok(&[
+        "pkcs12",
+        "-in",
+        s(&p),
+        "-info",
+        "-nokeys",
+        "-passin",
+        "pass:qwerty",
+    ]);
+    assert_eq!(info.matches("BEGIN CERTIFICATE").count(), 2, "{info}");
+    assert!(info.contains("friendlyName: trusted-server.pfx"), "{info}");
+    for f in ["ca.pem", "crl.pem", "ecdsa-ocsp-responder.pem"] {
+        for d in ["sha1", "sha256"] {
+            assert!(out.join(format!("{f}.digest.{d}")).is_file(), "{f} {d}");
+        }
+    }
+    let chain = out.join("intermediate-ca-chain.pem");
+    let leaf = out.join("server-intermediate-ca.pem");
+    openssl_ok(&["verify", "-CAfile", s(&chain), s(&leaf)]);
+}
+
+#[test]
+fn main_s_keys_extensions_and_key_ids_are_mkcert_s() {
+    let (_home, out) = made();
+    let py = python_with(&["cryptography"]);
+    let script = r#"
+import sys, os
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization as s
+d = sys.argv[1]
+def cert(f):
+    return x509.load_pem_x509_certificates(open(os.path.join(d, f), "rb").read())[0]
+def key(f, password=None):
+    text = open(os.path.join(d, f), "rb").read()
+    k = s.load_pem_private_key(text[text.index(b"-----BEGIN", text.index(b"END CERTIFICATE")):], password)
+    return k.public_key().public_bytes(s.Encoding.DER, s.PublicFormat.SubjectPublicKeyInfo)
+# Keys shared as mkcert.py's static key files share them.
+assert key("server.pem") == key("client.pem") == key("badSAN.pem")
+assert key("client_password_protected.pem", b"qwerty") == key("server.pem")
+assert key("ca.pem") != key("server.pem")
+assert key("ecdsa-server-ocsp.pem") == key("ecdsa-ocsp-responder.pem")
+# authorityKeyIdentifier: a key id alone, the SHA-1 of the issuer's key,
+# though ca.pem has no subjectKeyIdentifier.
+ca = cert("ca.pem")
+assert not [e for e in ca.extensions if e.oid == x509.oid.ExtensionOID.SUBJECT_KEY_IDENTIFIER]
+aki = cert("server.pem").extensions.get_extension_for_class(x509.AuthorityKeyIdentifier).value
+assert aki.key_identifier == x509.SubjectKeyIdentifier.from_public_key(ca.public_key()).digest
+assert aki.authority_cert_issuer is None and aki.authority_cert_serial_number is None
+own = cert("client-self-signed.pem")
+aki = own.extensions.get_extension_for_class(x509.AuthorityKeyIdentifier).value
+assert aki.key_identifier == x509.SubjectKeyIdentifier.from_public_key(own.public_key()).digest
+# Each definition's extension order.
+names = lambda f: [e.oid._name for e in cert(f).extensions]
+assert names("badSAN.pem") == ["basicConstraints", "keyUsage", "extendedKeyUsage", "subjectAltName", "subjectKeyIdentifier"], names("badSAN.pem")
+assert names("client-self-signed.pem")[:3] == ["basicConstraints", "authorityKeyIdentifier", "subjectKeyIdentifier"]
+# String types: C PrintableString, emailAddress IA5String, dnQualifier
+# PrintableString, the rest UTF8String.
+types = {a.oid.dotted_string: a._type.name for a in cert("client-all-the-oids.pem").subject}
+assert types["2.5.4.6"] == "PrintableString" and types["2.5.4.46"] == "PrintableString"
+assert types["2.5.4.5"] == "PrintableString" and types["2.5.4.3"] == "UTF8String"
+assert {a.oid.dotted_string: a._type.name for a in cert("client_email.pem").subject}["1.2.840.113549.1.9.1"] == "IA5String"
+# Multi-valued RDNs in the definition's order, each set as DER sorts it.
+rdns = [[a.oid._name for a in r] for r in cert("client-multivalue-rdn.pem").subject.rdns]
+assert rdns == [["commonName", "organizationName", "organizationalUnitName"], ["countryName", "stateOrProvinceName", "localityName"]], rdns
+print("ok")
+"#;
+    let got = Command::new(py)
+        .args(["-c", script, s(&out)])
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&got.stdout).trim(),
+        "ok",
+        "{}",
+        stderr(&got)
+    );
+}
+
+#[test]
+fn shared_keys_refuse_what_cannot_be_shared() {
+    let home = TestHome::without_ca(&registry(""));
+    let cases = [
+        (
+            "[[cert]]\nname = \"a\"\nissuer = \"self\"\nkey = \"a\"\n",
+            "4:7: key names this table itself",
+        ),
+        (
+            "[[cert]]\nname = \"a\"\nissuer = \"self\"\nkey = \"ec-p256\"\n\
+             [[cert]]\nname = \"b\"\nissuer = \"a\"\nkey = \"a\"\n\
+             [[cert]]\nname = \"c\"\nissuer = \"a\"\nkey = \"b\"\n",
+            "12:7: key = \"b\" takes the key of a table that takes another's",
+        ),
+        (
+            "[[cert]]\nname = \"a\"\nissuer = \"self\"\nkey = \"nope\"\n",
+            "or the name of a [[cert]] table whose key this one shares",
+        ),
+        (
+            "[[cert]]\nname = \"a\"\nissuer = \"self\"\nauthority_key_hash = true\n\
+             authority_key_issuer = true\n",
+            "choose one",
+        ),
+    ];
+    for (i, (text, want)) in cases.iter().enumerate() {
+        let file = home.path().join(format!("bad{i}.toml"));
+        std::fs::write(&file, text).unwrap();
+        let out = home.path().join(format!("out{i}"));
+        let run = apply(&home, &file, &out, &[]);
+        assert!(!run.status.success());
+        assert!(stderr(&run).contains(want), "{}", stderr(&run));
+        assert!(!out.exists(), "a refused file writes nothing");
+    }
+}
