@@ -15,6 +15,12 @@
 
 use openssl::bn::{BigNum, BigNumContext, BigNumRef};
 use openssl::error::ErrorStack;
+#[cfg(target_arch = "x86_64")]
+use std::arch::x86_64::{
+    __m512i, _mm512_add_epi64, _mm512_and_si512, _mm512_cmpeq_epi64_mask, _mm512_madd52hi_epu64,
+    _mm512_madd52lo_epu64, _mm512_mask_blend_epi64, _mm512_set1_epi64, _mm512_setzero_si512,
+    _mm512_slli_epi64, _mm512_srli_epi64,
+};
 
 /// Candidates tested at once (the lanes of a 512-bit register).
 pub(super) const LANES: usize = 8;
@@ -146,9 +152,9 @@ fn run(lanes: &[Lane], bits: i32, count: usize) -> u8 {
     // SAFETY: `supports` (the callers' condition) found AVX-512F and IFMA.
     unsafe {
         match count {
-            20 => ifma::pow2::<20, 40>(lanes, &masks),
-            30 => ifma::pow2::<30, 60>(lanes, &masks),
-            _ => ifma::pow2::<40, 80>(lanes, &masks),
+            20 => pow2::<20, 40>(lanes, &masks),
+            30 => pow2::<30, 60>(lanes, &masks),
+            _ => pow2::<40, 80>(lanes, &masks),
         }
     }
 }
@@ -160,113 +166,106 @@ fn run(_: &[Lane], _: i32, _: usize) -> u8 {
     u8::MAX
 }
 
+/// Lane `i` of each limb vector is limb `j` of candidate `i`.
 #[cfg(target_arch = "x86_64")]
-mod ifma {
-    use std::arch::x86_64::{
-        __m512i, _mm512_add_epi64, _mm512_and_si512, _mm512_cmpeq_epi64_mask,
-        _mm512_madd52hi_epu64, _mm512_madd52lo_epu64, _mm512_mask_blend_epi64, _mm512_set1_epi64,
-        _mm512_setzero_si512, _mm512_slli_epi64, _mm512_srli_epi64,
-    };
-
-    use super::{LANES, Lane, MASK};
-
-    /// Lane `i` of each limb vector is limb `j` of candidate `i`.
-    #[target_feature(enable = "avx512f,avx512ifma")]
-    fn gather<const N: usize>(lanes: &[Lane], pick: impl Fn(&Lane) -> &[u64]) -> [__m512i; N] {
-        let mut out = [_mm512_setzero_si512(); N];
-        for (j, v) in out.iter_mut().enumerate() {
-            let mut words = [0i64; LANES];
-            for (i, l) in lanes.iter().enumerate() {
-                // Lossless: limbs are below 2^52.
-                words[i] = pick(l)[j] as i64;
-            }
-            // SAFETY: an [i64; 8] is 64 bytes, read unaligned.
-            *v = unsafe { std::mem::transmute::<[i64; LANES], __m512i>(words) };
-        }
-        out
-    }
-
-    /// Carries propagated so that every limb is below 2^52; `t` holds a
-    /// value below R.
-    #[inline]
-    #[target_feature(enable = "avx512f,avx512ifma")]
-    fn normalize<const N: usize>(t: &mut [__m512i; N]) {
-        let mask = _mm512_set1_epi64(MASK as i64);
-        let mut carry = _mm512_setzero_si512();
-        for limb in t.iter_mut() {
-            let v = _mm512_add_epi64(*limb, carry);
-            *limb = _mm512_and_si512(v, mask);
-            carry = _mm512_srli_epi64::<52>(v);
-        }
-    }
-
-    /// `out` = a * b / R mod w per lane (below 2w for a, b below 4w),
-    /// operand scanning with the reduction interleaved; `M` is 2N, the
-    /// product's limbs (row i adds into limbs i.., so nothing moves).
-    #[inline]
-    #[target_feature(enable = "avx512f,avx512ifma")]
-    fn mont_mul<const N: usize, const M: usize>(
-        a: &[__m512i; N],
-        b: &[__m512i; N],
-        w: &[__m512i; N],
-        k: __m512i,
-        out: &mut [__m512i; N],
-    ) {
-        let zero = _mm512_setzero_si512();
-        let mut t = [zero; M];
-        for (i, &ai) in a.iter().enumerate() {
-            for j in 0..N {
-                t[i + j] = _mm512_madd52lo_epu64(t[i + j], ai, b[j]);
-                t[i + j + 1] = _mm512_madd52hi_epu64(t[i + j + 1], ai, b[j]);
-            }
-            let u = _mm512_madd52lo_epu64(zero, t[i], k);
-            for j in 0..N {
-                t[i + j] = _mm512_madd52lo_epu64(t[i + j], u, w[j]);
-                t[i + j + 1] = _mm512_madd52hi_epu64(t[i + j + 1], u, w[j]);
-            }
-            // t[i] is now a multiple of 2^52: only its carry goes on.
-            t[i + 1] = _mm512_add_epi64(t[i + 1], _mm512_srli_epi64::<52>(t[i]));
-        }
-        out.copy_from_slice(&t[N..]);
-        normalize(out);
-    }
-
-    /// For each lane, whether 2^(w-1) = 1 mod w; bit i for lane i.
-    /// `masks` holds w-1's bits from the top, a lane per bit.
-    #[target_feature(enable = "avx512f,avx512ifma")]
-    pub(super) fn pow2<const N: usize, const M: usize>(lanes: &[Lane], masks: &[u8]) -> u8 {
-        let w = gather::<N>(lanes, |l| &l.w);
-        let mut x = gather::<N>(lanes, |l| &l.one);
-        let mut ks = [0i64; LANES];
+#[target_feature(enable = "avx512f,avx512ifma")]
+fn gather<const N: usize>(lanes: &[Lane], pick: impl Fn(&Lane) -> &[u64]) -> [__m512i; N] {
+    let mut out = [_mm512_setzero_si512(); N];
+    for (j, v) in out.iter_mut().enumerate() {
+        let mut words = [0i64; LANES];
         for (i, l) in lanes.iter().enumerate() {
-            // Lossless: k is below 2^52.
-            ks[i] = l.k as i64;
+            // Lossless: limbs are below 2^52.
+            words[i] = pick(l)[j] as i64;
         }
-        // SAFETY: an [i64; 8] is 64 bytes.
-        let k = unsafe { std::mem::transmute::<[i64; LANES], __m512i>(ks) };
-        let mut square = x;
-        let mask52 = _mm512_set1_epi64(MASK as i64);
-        for &mask in masks {
-            mont_mul::<N, M>(&x, &x, &w, k, &mut square);
-            // x = square, doubled in the lanes whose bit is set: 2x is
-            // below 4w, the bound the next squaring takes.
-            let mut carry = _mm512_setzero_si512();
-            for (limb, s) in x.iter_mut().zip(square.iter()) {
-                let twice = _mm512_add_epi64(_mm512_slli_epi64::<1>(*s), carry);
-                carry = _mm512_srli_epi64::<52>(twice);
-                *limb = _mm512_mask_blend_epi64(mask, *s, _mm512_and_si512(twice, mask52));
-            }
-        }
-        let mut one = [_mm512_setzero_si512(); N];
-        one[0] = _mm512_set1_epi64(1);
-        let mut y = x;
-        mont_mul::<N, M>(&x, &one, &w, k, &mut y);
-        let mut equal = _mm512_cmpeq_epi64_mask(y[0], one[0]);
-        for limb in y.iter().skip(1) {
-            equal &= _mm512_cmpeq_epi64_mask(*limb, _mm512_setzero_si512());
-        }
-        equal
+        // SAFETY: an [i64; 8] is 64 bytes, read unaligned.
+        *v = unsafe { std::mem::transmute::<[i64; LANES], __m512i>(words) };
     }
+    out
+}
+
+/// Carries propagated so that every limb is below 2^52; `t` holds a
+/// value below R.
+#[cfg(target_arch = "x86_64")]
+#[inline]
+#[target_feature(enable = "avx512f,avx512ifma")]
+fn normalize<const N: usize>(t: &mut [__m512i; N]) {
+    let mask = _mm512_set1_epi64(MASK as i64);
+    let mut carry = _mm512_setzero_si512();
+    for limb in t.iter_mut() {
+        let v = _mm512_add_epi64(*limb, carry);
+        *limb = _mm512_and_si512(v, mask);
+        carry = _mm512_srli_epi64::<52>(v);
+    }
+}
+
+/// `out` = a * b / R mod w per lane (below 2w for a, b below 4w),
+/// operand scanning with the reduction interleaved; `M` is 2N, the
+/// product's limbs (row i adds into limbs i.., so nothing moves).
+#[cfg(target_arch = "x86_64")]
+#[inline]
+#[target_feature(enable = "avx512f,avx512ifma")]
+fn mont_mul<const N: usize, const M: usize>(
+    a: &[__m512i; N],
+    b: &[__m512i; N],
+    w: &[__m512i; N],
+    k: __m512i,
+    out: &mut [__m512i; N],
+) {
+    let zero = _mm512_setzero_si512();
+    let mut t = [zero; M];
+    for (i, &ai) in a.iter().enumerate() {
+        for j in 0..N {
+            t[i + j] = _mm512_madd52lo_epu64(t[i + j], ai, b[j]);
+            t[i + j + 1] = _mm512_madd52hi_epu64(t[i + j + 1], ai, b[j]);
+        }
+        let u = _mm512_madd52lo_epu64(zero, t[i], k);
+        for j in 0..N {
+            t[i + j] = _mm512_madd52lo_epu64(t[i + j], u, w[j]);
+            t[i + j + 1] = _mm512_madd52hi_epu64(t[i + j + 1], u, w[j]);
+        }
+        // t[i] is now a multiple of 2^52: only its carry goes on.
+        t[i + 1] = _mm512_add_epi64(t[i + 1], _mm512_srli_epi64::<52>(t[i]));
+    }
+    out.copy_from_slice(&t[N..]);
+    normalize(out);
+}
+
+/// For each lane, whether 2^(w-1) = 1 mod w; bit i for lane i.
+/// `masks` holds w-1's bits from the top, a lane per bit.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512ifma")]
+fn pow2<const N: usize, const M: usize>(lanes: &[Lane], masks: &[u8]) -> u8 {
+    let w = gather::<N>(lanes, |l| &l.w);
+    let mut x = gather::<N>(lanes, |l| &l.one);
+    let mut ks = [0i64; LANES];
+    for (i, l) in lanes.iter().enumerate() {
+        // Lossless: k is below 2^52.
+        ks[i] = l.k as i64;
+    }
+    // SAFETY: an [i64; 8] is 64 bytes.
+    let k = unsafe { std::mem::transmute::<[i64; LANES], __m512i>(ks) };
+    let mut square = x;
+    let mask52 = _mm512_set1_epi64(MASK as i64);
+    for &mask in masks {
+        mont_mul::<N, M>(&x, &x, &w, k, &mut square);
+        // x = square, doubled in the lanes whose bit is set: 2x is
+        // below 4w, the bound the next squaring takes.
+        let mut carry = _mm512_setzero_si512();
+        for (limb, s) in x.iter_mut().zip(square.iter()) {
+            let twice = _mm512_add_epi64(_mm512_slli_epi64::<1>(*s), carry);
+            carry = _mm512_srli_epi64::<52>(twice);
+            *limb = _mm512_mask_blend_epi64(mask, *s, _mm512_and_si512(twice, mask52));
+        }
+    }
+    let mut one = [_mm512_setzero_si512(); N];
+    one[0] = _mm512_set1_epi64(1);
+    let mut y = x;
+    mont_mul::<N, M>(&x, &one, &w, k, &mut y);
+    let mut equal = _mm512_cmpeq_epi64_mask(y[0], one[0]);
+    for limb in y.iter().skip(1) {
+        equal &= _mm512_cmpeq_epi64_mask(*limb, _mm512_setzero_si512());
+    }
+    equal
 }
 
 #[cfg(test)]

@@ -33,6 +33,9 @@ pub(crate) struct KeyForm {
     pub(crate) encryption: Option<(String, KeyEncryption)>,
     /// In the clear as PKCS#1 (`RSA PRIVATE KEY`) rather than PKCS#8.
     pub(crate) pkcs1: bool,
+    /// In the clear as `openssl ecparam -genkey` writes an EC key: its
+    /// curve (`EC PARAMETERS`), then SEC1 (`EC PRIVATE KEY`).
+    pub(crate) sec1: bool,
     /// The key before the certificates (as drivers-evergreen-tools'
     /// x509gen files have it) rather than after.
     pub(crate) first: bool,
@@ -77,11 +80,18 @@ pub(crate) fn key_form(
                 .into(),
         ));
     }
-    let pkcs1 = match raw.format.map(|f| (f.get_ref().as_str(), f.span().start)) {
-        None | Some(("pkcs8", _)) => false,
-        Some(("pkcs1", at)) => {
-            if key_type.rsa_bits().is_none() {
-                return Err(fail(at, "pkcs1 is for RSA keys".into()));
+    let (pkcs1, sec1) = match raw.format.map(|f| (f.get_ref().as_str(), f.span().start)) {
+        None | Some(("pkcs8", _)) => (false, false),
+        Some((format @ ("pkcs1" | "sec1"), at)) => {
+            let rsa = format == "pkcs1";
+            let fits = if rsa {
+                key_type.rsa_bits().is_some()
+            } else {
+                matches!(key_type, KeyType::EcP256 | KeyType::EcP384)
+            };
+            if !fits {
+                let kind = if rsa { "RSA" } else { "EC" };
+                return Err(fail(at, format!("{format} is for {kind} keys")));
             }
             if raw.password.is_some() {
                 return Err(fail(
@@ -90,10 +100,13 @@ pub(crate) fn key_form(
                         .into(),
                 ));
             }
-            true
+            (rsa, !rsa)
         }
         Some((other, at)) => {
-            return Err(fail(at, format!("key_format {other:?}: pkcs8 or pkcs1")));
+            return Err(fail(
+                at,
+                format!("key_format {other:?}: pkcs8, pkcs1 or sec1"),
+            ));
         }
     };
     let encryption = match (raw.password, raw.encryption) {
@@ -134,6 +147,7 @@ pub(crate) fn key_form(
     Ok(KeyForm {
         encryption,
         pkcs1,
+        sec1,
         first: raw.first,
         prf,
     })
@@ -168,6 +182,7 @@ fn encryption(
 pub(crate) fn key_pem(key: &PKey<Private>, form: &KeyForm) -> Result<Vec<u8>, Error> {
     Ok(match &form.encryption {
         None if form.pkcs1 => key.rsa()?.private_key_to_pem()?,
+        None if form.sec1 => sec1_pem(key)?,
         None => key.private_key_to_pem_pkcs8()?,
         Some((password, KeyEncryption::Pkcs1)) => key
             .rsa()?
@@ -176,6 +191,29 @@ pub(crate) fn key_pem(key: &PKey<Private>, form: &KeyForm) -> Result<Vec<u8>, Er
             openssl::rand::rand_bytes(b).map_err(Error::from)
         })?,
     })
+}
+
+/// An EC `key` as `openssl ecparam -genkey` writes it: the named curve
+/// (`EC PARAMETERS`, the curve's OID), then the SEC1 key with its curve
+/// and public point.
+fn sec1_pem(key: &PKey<Private>) -> Result<Vec<u8>, Error> {
+    use base64::Engine;
+    let ec = key.ec_key()?;
+    let curve = ec
+        .group()
+        .curve_name()
+        .ok_or_else(|| Error::Internal("an EC key without a named curve".into()))?;
+    let oid = openssl::asn1::Asn1Object::from_str(curve.short_name()?)?;
+    let body = oid.as_slice();
+    // DER: OBJECT IDENTIFIER, its length (a curve's OID is short), body.
+    let length = u8::try_from(body.len())
+        .map_err(|_| Error::Internal("a curve OID of 128 bytes or more".into()))?;
+    let der = [&[0x06, length][..], body].concat();
+    let text = base64::engine::general_purpose::STANDARD.encode(der);
+    let mut pem = format!("-----BEGIN EC PARAMETERS-----\n{text}\n-----END EC PARAMETERS-----\n")
+        .into_bytes();
+    pem.extend(ec.private_key_to_pem()?);
+    Ok(pem)
 }
 
 /// `key` as encrypted PKCS#8 with `encryption` and `prf` (hmacWithSHA256
@@ -284,6 +322,7 @@ fn legacy_pem(key: &PKey<Private>, password: &[u8], iv: [u8; 16]) -> Result<Vec<
 pub(crate) fn written_as(form: &KeyForm) -> (&'static str, bool) {
     match &form.encryption {
         None if form.pkcs1 => ("RSA PRIVATE KEY", false),
+        None if form.sec1 => ("EC PRIVATE KEY", false),
         None => ("PRIVATE KEY", false),
         Some((_, KeyEncryption::Pkcs1)) => ("RSA PRIVATE KEY", true),
         Some(_) => ("ENCRYPTED PRIVATE KEY", false),
@@ -293,6 +332,11 @@ pub(crate) fn written_as(form: &KeyForm) -> (&'static str, bool) {
 /// Whether a PEM block with `label` and body `text` is a key in `form`'s
 /// encoding.
 pub(crate) fn is_written_as(form: &KeyForm, label: &str, text: &[u8]) -> bool {
+    // SEC1 with its curve is two blocks, and written the same each time:
+    // it is written anew rather than kept.
+    if form.sec1 {
+        return false;
+    }
     let legacy = text.windows(9).any(|w| w == b"Proc-Type");
     written_as(form) == (label, legacy)
 }

@@ -40,11 +40,26 @@ fn main_s_set_is_mkcert_s_flat_directory() {
             "RFC2253",
         ])
     };
-    // Serials count from 1000 in definition order; client_revoked has 4.
-    assert_eq!(serial_of(&out.join("ca.pem")), 1000);
-    assert_eq!(serial_of(&out.join("badSAN.pem")), 1001);
+    // client_revoked's serial is its definition's.
     assert_eq!(serial_of(&out.join("client_revoked.pem")), 4);
-    assert_eq!(serial_of(&out.join("ldapz_x509_2.pem")), 1080);
+    // The ECDSA keys as the static ec_*_key.pem files hold them: the
+    // curve, then SEC1 (openssl reads and checks it).
+    let ecdsa = std::fs::read_to_string(out.join("ecdsa-ca.pem")).unwrap();
+    let labels: Vec<&str> = ecdsa
+        .lines()
+        .filter_map(|l| l.strip_prefix("-----BEGIN "))
+        .collect();
+    assert_eq!(
+        labels,
+        [
+            "CERTIFICATE-----",
+            "EC PARAMETERS-----",
+            "EC PRIVATE KEY-----"
+        ]
+    );
+    let p = out.join("ecdsa-ca.pem");
+    assert!(openssl_ok(&["ecparam", "-in", s(&p), "-noout", "-text"]).contains("prime256v1"));
+    openssl_ok(&["ec", "-in", s(&p), "-check", "-noout"]);
     // Subjects: C, ST, L, O, OU, CN first, the rest by OID.
     assert!(
         text("server.pem")
@@ -56,7 +71,7 @@ fn main_s_set_is_mkcert_s_flat_directory() {
         "Subject: title=A Test Certificate,emailAddress=example@mongodb.com,CN=client,OU=KernelUser"
     ));
     // The CRLs: no extensions at all; upstream's "intermediate B" CRL is
-    // ca.pem's and revokes ca.pem itself (03E8 = 1000).
+    // ca.pem's and revokes ca.pem itself.
     for crl in [
         "crl.pem",
         "crl_client_revoked.pem",
@@ -68,7 +83,10 @@ fn main_s_set_is_mkcert_s_flat_directory() {
     }
     let p = out.join("crl_intermediate_ca_B_revoked.pem");
     let t = openssl_ok(&["crl", "-in", s(&p), "-noout", "-text"]);
-    assert!(t.contains("Serial Number: 03E8"), "{t}");
+    let ca = out.join("ca.pem");
+    let ca = openssl_ok(&["x509", "-in", s(&ca), "-noout", "-serial"]);
+    let ca = format!("Serial Number: {}", ca.trim().trim_start_matches("serial="));
+    assert!(t.contains(&ca), "{t}");
     // The .pfx holds the leaf and its issuer, under its file name.
     let p = out.join("trusted-server.pfx");
     let info = openssl_ok(&[
@@ -168,6 +186,10 @@ fn shared_keys_refuse_what_cannot_be_shared() {
             "or the name of a [[cert]] table whose key this one shares",
         ),
         (
+            "[[cert]]\nname = \"a\"\nissuer = \"self\"\nkey_format = \"sec1\"\n",
+            "4:14: sec1 is for EC keys",
+        ),
+        (
             "[[cert]]\nname = \"a\"\nissuer = \"self\"\nauthority_key_hash = true\n\
              authority_key_issuer = true\n",
             "choose one",
@@ -182,4 +204,37 @@ fn shared_keys_refuse_what_cannot_be_shared() {
         assert!(stderr(&run).contains(want), "{}", stderr(&run));
         assert!(!out.exists(), "a refused file writes nothing");
     }
+}
+
+#[test]
+fn a_renewal_keeps_a_sec1_key_and_its_curve_block() {
+    let home = TestHome::without_ca(&registry(""));
+    let file = home.path().join("ec.toml");
+    std::fs::write(
+        &file,
+        "[[cert]]\nname = \"ca\"\nissuer = \"self\"\nca = true\nkey = \"ec-p256\"\n\
+         key_format = \"sec1\"\n[[cert]]\nname = \"leaf\"\nissuer = \"ca\"\nkey = \"ca\"\n",
+    )
+    .unwrap();
+    let out = home.path().join("out");
+    let pubkey = |f: &str| {
+        let p = out.join(f);
+        openssl_ok(&["pkey", "-in", s(&p), "-pubout"])
+    };
+    assert!(apply(&home, &file, &out, &[]).status.success());
+    let (before, serial) = (pubkey("ca.pem"), serial_of(&out.join("ca.pem")));
+    // The leaf shares the CA's key, written in its own (default) form.
+    assert_eq!(pubkey("leaf.pem"), before);
+    assert!(
+        std::fs::read_to_string(out.join("leaf.pem"))
+            .unwrap()
+            .contains("BEGIN PRIVATE KEY")
+    );
+    let renewed = apply(&home, &file, &out, &["--renew"]);
+    assert!(renewed.status.success(), "{}", stderr(&renewed));
+    let text = std::fs::read_to_string(out.join("ca.pem")).unwrap();
+    assert!(text.contains("BEGIN EC PARAMETERS") && text.contains("BEGIN EC PRIVATE KEY"));
+    assert_eq!(pubkey("ca.pem"), before);
+    assert_eq!(pubkey("leaf.pem"), before);
+    assert_ne!(serial_of(&out.join("ca.pem")), serial);
 }
