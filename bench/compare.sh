@@ -268,7 +268,7 @@ if ! "$PY" -c "import cryptography" 2>/dev/null; then
   python3 -m venv target/tmp/bench-venv && target/tmp/bench-venv/bin/pip install -q cryptography
   PY=$PWD/target/tmp/bench-venv/bin/python
 fi
-for example in drivers-x509gen mongod-jstests; do
+for example in drivers-x509gen mongod-jstests mongod-main; do
   PKI_EXAMPLE=$PWD/examples/pki/$example.toml
   certs=$(grep -c '^\[\[cert\]\]' "$PKI_EXAMPLE")
   pki=() seeded=() ossl=()
@@ -313,7 +313,7 @@ for k, n in counts.items():
     print(k, n)
 PY
 }
-for example in drivers-x509gen mongod-jstests; do
+for example in drivers-x509gen mongod-jstests mongod-main; do
   PKI_EXAMPLE=$PWD/examples/pki/$example.toml
   apply=() floor=() crypto=()
   for _ in 1 2 3; do
