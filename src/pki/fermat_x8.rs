@@ -103,11 +103,14 @@ fn lane(w: &BigNumRef, count: usize, ctx: &mut BigNumContext) -> Result<Lane, Er
     })
 }
 
-/// For each of up to eight odd `candidates` of `bits` bits (a size
-/// [`supports`] accepts, on a CPU it accepts), whether 2^(w-1) = 1 mod w.
+/// For each of up to eight odd `candidates` of at most `bits` bits,
+/// whether 2^(w-1) = 1 mod w; every lane passes (Miller-Rabin decides)
+/// where the size or the CPU has no filter.
 pub(super) fn fermat_base_2(candidates: &[BigNum], bits: i32) -> Result<[bool; LANES], ErrorStack> {
+    let Some(count) = limbs_for(bits).filter(|_| cpu_has_ifma()) else {
+        return Ok([true; LANES]);
+    };
     let mut ctx = BigNumContext::new()?;
-    let count = limbs_for(bits).unwrap_or(0);
     let mut lanes = Vec::with_capacity(LANES);
     for c in candidates.iter().take(LANES) {
         lanes.push(lane(c, count, &mut ctx)?);
@@ -149,20 +152,22 @@ fn exponent_masks(lanes: &[Lane], bits: i32) -> Vec<u8> {
 #[cfg(target_arch = "x86_64")]
 fn run(lanes: &[Lane], bits: i32, count: usize) -> u8 {
     let masks = exponent_masks(lanes, bits);
-    // SAFETY: `supports` (the callers' condition) found AVX-512F and IFMA.
+    // SAFETY: `fermat_base_2`, the only caller, found AVX-512F and IFMA.
     unsafe {
         match count {
             20 => pow2::<20, 40>(lanes, &masks),
             30 => pow2::<30, 60>(lanes, &masks),
-            _ => pow2::<40, 80>(lanes, &masks),
+            40 => pow2::<40, 80>(lanes, &masks),
+            // No other count comes from `limbs_for`: every lane passes.
+            _ => u8::MAX,
         }
     }
 }
 
 #[cfg(not(target_arch = "x86_64"))]
 fn run(_: &[Lane], _: i32, _: usize) -> u8 {
-    // Never reached: `supports` is false off x86-64; every lane passes on
-    // to Miller-Rabin, which decides.
+    // Never reached: `cpu_has_ifma` is false off x86-64; every lane
+    // passes on to Miller-Rabin, which decides.
     u8::MAX
 }
 

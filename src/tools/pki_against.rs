@@ -91,7 +91,10 @@ pub fn against(
         return Ok(out);
     }
     let signer = KeyType::EcP256.generate()?;
-    for p in &plan.certs {
+    // Each certificate's public key, as its file holds it: tables sharing
+    // a key must hold one.
+    let mut public: Vec<Option<(String, Vec<u8>)>> = vec![None; plan.certs.len()];
+    for (k, p) in plan.certs.iter().enumerate() {
         let file = match p.files {
             Files::Split => format!("{}.crt", p.file),
             Files::None => continue,
@@ -107,6 +110,7 @@ pub fn against(
                 for what in cert_differences(&plan, p, &cert, &signer)? {
                     differ(&file, what);
                 }
+                public[k] = Some((file.clone(), cert.public_key()?.public_key_to_der()?));
             }
         }
         let key_file = match p.files {
@@ -118,6 +122,19 @@ pub fn against(
             for what in key_differences(dir, &key_file, &p.key_form, p)? {
                 differ(&key_file, what);
             }
+        }
+    }
+    for (j, p) in plan.certs.iter().enumerate() {
+        if let (Some(i), Some((file, key))) = (p.key_from, &public[j])
+            && public[i].as_ref().is_some_and(|(_, theirs)| theirs != key)
+        {
+            differ(
+                file,
+                format!(
+                    "its key is not table {:?}'s, whose key it shares",
+                    plan.certs[i].name
+                ),
+            );
         }
     }
     for c in &plan.crls {
@@ -145,6 +162,24 @@ pub fn against(
             .map(|(next, this)| next - this);
         if lifetime != Some(c.next_update - c.this_update) {
             differ(&file, "lifetime (nextUpdate - thisUpdate)".into());
+        }
+        let numbered =
+            x509_cert::crl::CertificateList::<x509_cert::certificate::Rfc5280>::from_der(
+                &crl.to_der()?,
+            )
+            .ok()
+            .and_then(|l| l.tbs_cert_list.crl_extensions)
+            .is_some_and(|e| {
+                e.iter()
+                    .any(|x| x.extn_id == const_oid::db::rfc5280::ID_CE_CRL_NUMBER)
+            });
+        if numbered != c.numbered {
+            let what = if c.numbered {
+                "no CRL number"
+            } else {
+                "a CRL number (the file says crl_number = false)"
+            };
+            differ(&file, what.into());
         }
         let revoked = crl.get_revoked().map_or(0, |r| r.len());
         if revoked != c.revoked.len() {

@@ -26,16 +26,26 @@ atlas_enum! {
     }
 }
 
+/// How a key in the clear is written (a pki file's `key_format`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) enum ClearFormat {
+    /// PKCS#8 (`PRIVATE KEY`).
+    #[default]
+    Pkcs8,
+    /// PKCS#1 (`RSA PRIVATE KEY`), RSA keys only.
+    Pkcs1,
+    /// As `openssl ecparam -genkey` writes an EC key: its curve (`EC
+    /// PARAMETERS`), then SEC1 (`EC PRIVATE KEY`).
+    Sec1,
+}
+
 /// How one file holds a key.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub(crate) struct KeyForm {
     /// The password and encryption, if encrypted.
     pub(crate) encryption: Option<(String, KeyEncryption)>,
-    /// In the clear as PKCS#1 (`RSA PRIVATE KEY`) rather than PKCS#8.
-    pub(crate) pkcs1: bool,
-    /// In the clear as `openssl ecparam -genkey` writes an EC key: its
-    /// curve (`EC PARAMETERS`), then SEC1 (`EC PRIVATE KEY`).
-    pub(crate) sec1: bool,
+    /// The encoding of a key in the clear (`key_format`).
+    pub(crate) clear: ClearFormat,
     /// The key before the certificates (as drivers-evergreen-tools'
     /// x509gen files have it) rather than after.
     pub(crate) first: bool,
@@ -80,27 +90,27 @@ pub(crate) fn key_form(
                 .into(),
         ));
     }
-    let (pkcs1, sec1) = match raw.format.map(|f| (f.get_ref().as_str(), f.span().start)) {
-        None | Some(("pkcs8", _)) => (false, false),
+    let clear = match raw.format.map(|f| (f.get_ref().as_str(), f.span().start)) {
+        None | Some(("pkcs8", _)) => ClearFormat::Pkcs8,
         Some((format @ ("pkcs1" | "sec1"), at)) => {
-            let rsa = format == "pkcs1";
-            let fits = if rsa {
-                key_type.rsa_bits().is_some()
+            let (clear, fits, kind) = if format == "pkcs1" {
+                (ClearFormat::Pkcs1, key_type.rsa_bits().is_some(), "RSA")
             } else {
-                matches!(key_type, KeyType::EcP256 | KeyType::EcP384)
+                let ec = matches!(key_type, KeyType::EcP256 | KeyType::EcP384);
+                (ClearFormat::Sec1, ec, "EC")
             };
             if !fits {
-                let kind = if rsa { "RSA" } else { "EC" };
                 return Err(fail(at, format!("{format} is for {kind} keys")));
             }
             if raw.password.is_some() {
                 return Err(fail(
                     at,
-                    "key_format is for a key in the clear; an encrypted PKCS#1 key is key_encryption = \"pkcs1\""
-                        .into(),
+                    format!(
+                        "key_format {format} is for a key in the clear (an encrypted key is PKCS#8, or key_encryption = \"pkcs1\")"
+                    ),
                 ));
             }
-            (rsa, !rsa)
+            clear
         }
         Some((other, at)) => {
             return Err(fail(
@@ -146,8 +156,7 @@ pub(crate) fn key_form(
     };
     Ok(KeyForm {
         encryption,
-        pkcs1,
-        sec1,
+        clear,
         first: raw.first,
         prf,
     })
@@ -181,9 +190,11 @@ fn encryption(
 /// `key` as PEM in `form`, its salts and IVs fresh.
 pub(crate) fn key_pem(key: &PKey<Private>, form: &KeyForm) -> Result<Vec<u8>, Error> {
     Ok(match &form.encryption {
-        None if form.pkcs1 => key.rsa()?.private_key_to_pem()?,
-        None if form.sec1 => sec1_pem(key)?,
-        None => key.private_key_to_pem_pkcs8()?,
+        None => match form.clear {
+            ClearFormat::Pkcs8 => key.private_key_to_pem_pkcs8()?,
+            ClearFormat::Pkcs1 => key.rsa()?.private_key_to_pem()?,
+            ClearFormat::Sec1 => sec1_pem(key)?,
+        },
         Some((password, KeyEncryption::Pkcs1)) => key
             .rsa()?
             .private_key_to_pem_passphrase(Cipher::aes_256_cbc(), password.as_bytes())?,
@@ -204,11 +215,10 @@ fn sec1_pem(key: &PKey<Private>) -> Result<Vec<u8>, Error> {
         .curve_name()
         .ok_or_else(|| Error::Internal("an EC key without a named curve".into()))?;
     let oid = openssl::asn1::Asn1Object::from_str(curve.short_name()?)?;
-    let body = oid.as_slice();
-    // DER: OBJECT IDENTIFIER, its length (a curve's OID is short), body.
-    let length = u8::try_from(body.len())
-        .map_err(|_| Error::Internal("a curve OID of 128 bytes or more".into()))?;
-    let der = [&[0x06, length][..], body].concat();
+    let oid = x509_cert::der::asn1::ObjectIdentifier::from_bytes(oid.as_slice())
+        .map_err(|e| Error::Internal(format!("the curve's OID: {e}")))?;
+    let der = x509_cert::der::Encode::to_der(&oid)
+        .map_err(|e| Error::Internal(format!("the curve's OID: {e}")))?;
     let text = base64::engine::general_purpose::STANDARD.encode(der);
     let mut pem = format!("-----BEGIN EC PARAMETERS-----\n{text}\n-----END EC PARAMETERS-----\n")
         .into_bytes();
@@ -321,9 +331,11 @@ fn legacy_pem(key: &PKey<Private>, password: &[u8], iv: [u8; 16]) -> Result<Vec<
 /// carries the legacy `Proc-Type: 4,ENCRYPTED` header.
 pub(crate) fn written_as(form: &KeyForm) -> (&'static str, bool) {
     match &form.encryption {
-        None if form.pkcs1 => ("RSA PRIVATE KEY", false),
-        None if form.sec1 => ("EC PRIVATE KEY", false),
-        None => ("PRIVATE KEY", false),
+        None => match form.clear {
+            ClearFormat::Pkcs8 => ("PRIVATE KEY", false),
+            ClearFormat::Pkcs1 => ("RSA PRIVATE KEY", false),
+            ClearFormat::Sec1 => ("EC PRIVATE KEY", false),
+        },
         Some((_, KeyEncryption::Pkcs1)) => ("RSA PRIVATE KEY", true),
         Some(_) => ("ENCRYPTED PRIVATE KEY", false),
     }
@@ -332,11 +344,6 @@ pub(crate) fn written_as(form: &KeyForm) -> (&'static str, bool) {
 /// Whether a PEM block with `label` and body `text` is a key in `form`'s
 /// encoding.
 pub(crate) fn is_written_as(form: &KeyForm, label: &str, text: &[u8]) -> bool {
-    // SEC1 with its curve is two blocks, and written the same each time:
-    // it is written anew rather than kept.
-    if form.sec1 {
-        return false;
-    }
     let legacy = text.windows(9).any(|w| w == b"Proc-Type");
     written_as(form) == (label, legacy)
 }

@@ -10,7 +10,7 @@ use openssl::error::ErrorStack;
 use openssl::pkey::{PKey, Private};
 
 use super::pem_dir::pem_blocks;
-use super::pki_keys::{KeyEncryption, KeyForm, is_written_as};
+use super::pki_keys::{ClearFormat, KeyEncryption, KeyForm, is_written_as};
 use super::pki_spec::{AtlasLeaf, Files, Planned, PlannedBundle};
 use crate::api::{Error, Invalid};
 use crate::issuing::KeySource;
@@ -44,7 +44,7 @@ pub(crate) fn kept_keys(
     planned: &[Planned],
     bundles: &[PlannedBundle],
 ) -> Result<Vec<Option<KeptKey>>, Error> {
-    planned
+    let mut kept = planned
         .iter()
         .enumerate()
         .map(|(i, p)| {
@@ -80,7 +80,35 @@ pub(crate) fn kept_keys(
             }
             Ok(kept)
         })
-        .collect()
+        .collect::<Result<Vec<_>, Error>>()?;
+    // A shared key is kept whichever of its tables' files holds it (the
+    // table it comes from may write none); two keys for one is refused.
+    for (j, p) in planned.iter().enumerate() {
+        let Some(i) = p.key_from else { continue };
+        let Some(theirs) = kept[j].as_ref().map(|k| k.key.clone()) else {
+            continue;
+        };
+        match &kept[i] {
+            None => {
+                kept[i] = Some(KeptKey {
+                    key: theirs,
+                    blocks: Vec::new(),
+                });
+            }
+            Some(k) if k.key.public_eq(&theirs) => {}
+            Some(_) => {
+                return Err(refuse(
+                    &out.join(&p.file),
+                    &p.name,
+                    &format!(
+                        "holds another key than table {:?}'s, whose key it shares: remove it to write that one",
+                        planned[i].name
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(kept)
 }
 
 /// The keys of Atlas's certificates in a file (`<name>.pem`, Atlas's
@@ -155,7 +183,10 @@ pub(crate) fn read_key(
             }?;
             // The block is written back only when it is in the form the
             // table asks for now; a key whose form changed is written anew.
-            let block = is_written_as(form, b.label, b.text).then(|| [b.text, b"\n"].concat());
+            // SEC1 with its curve is two blocks, written the same each
+            // time: written anew rather than kept.
+            let keep = form.clear != ClearFormat::Sec1 && is_written_as(form, b.label, b.text);
+            let block = keep.then(|| [b.text, b"\n"].concat());
             Some((key, block))
         })
         .ok_or_else(|| refuse(&path, table, "cannot be read with the file's key_password"))?;

@@ -8,18 +8,30 @@ use std::process::Command;
 use crate::common::*;
 use crate::pki_apply::apply;
 
+fn example() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/pki/mongod-main.toml")
+}
+
 fn made() -> (TestHome, PathBuf) {
     let home = TestHome::without_ca(&registry(""));
     let out = home.path().join("x509");
-    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/pki/mongod-main.toml");
-    let run = apply(&home, &file, &out, &[]);
+    let run = apply(&home, &example(), &out, &[]);
     assert!(run.status.success(), "{}", stderr(&run));
     (home, out)
 }
 
 #[test]
 fn main_s_set_is_mkcert_s_flat_directory() {
-    let (_home, out) = made();
+    let (home, out) = made();
+    // What it wrote is what the file says (shared keys, SEC1 keys, CRLs
+    // without numbers, key ids by hash included).
+    let checked = home.run(&["pki", "check", s(&example()), "--against", s(&out)]);
+    assert!(
+        checked.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&checked.stdout),
+        stderr(&checked)
+    );
     // One flat directory: 86 entries, 5 CRLs, their digests, 8 split
     // pairs and 2 .pfx files, as Bazel declares them.
     let files: Vec<_> = std::fs::read_dir(&out)
@@ -186,6 +198,14 @@ fn shared_keys_refuse_what_cannot_be_shared() {
             "or the name of a [[cert]] table whose key this one shares",
         ),
         (
+            "[[cert]]\nname = \"ec-p256\"\nissuer = \"self\"\n",
+            "cannot be named \"ec-p256\": that is a key type",
+        ),
+        (
+            "[defaults]\nkey = \"nope\"\n[[cert]]\nname = \"a\"\nissuer = \"self\"\n",
+            "2:7: unknown key type \"nope\"",
+        ),
+        (
             "[[cert]]\nname = \"a\"\nissuer = \"self\"\nkey_format = \"sec1\"\n",
             "4:14: sec1 is for EC keys",
         ),
@@ -202,6 +222,11 @@ fn shared_keys_refuse_what_cannot_be_shared() {
         let run = apply(&home, &file, &out, &[]);
         assert!(!run.status.success());
         assert!(stderr(&run).contains(want), "{}", stderr(&run));
+        // Only a table's own key may name a table: the defaults' error
+        // does not offer it.
+        if want.starts_with("2:7") {
+            assert!(!stderr(&run).contains("[[cert]] table"), "{}", stderr(&run));
+        }
         assert!(!out.exists(), "a refused file writes nothing");
     }
 }
@@ -237,4 +262,58 @@ fn a_renewal_keeps_a_sec1_key_and_its_curve_block() {
     assert_eq!(pubkey("ca.pem"), before);
     assert_eq!(pubkey("leaf.pem"), before);
     assert_ne!(serial_of(&out.join("ca.pem")), serial);
+}
+
+#[test]
+fn shared_keys_and_crl_numbers_over_renewals_and_checks() {
+    let home = TestHome::without_ca(&registry(""));
+    let out = home.path().join("out");
+    let file = home.path().join("p.toml");
+    let write = |leaf_key: &str, ca_files: &str, numbered: bool| {
+        let text = format!(
+            "[[cert]]\nname = \"ca\"\nissuer = \"self\"\nca = true\nkey = \"ec-p256\"\nfiles = \"{ca_files}\"\n\
+             [[cert]]\nname = \"leaf\"\nissuer = \"ca\"\nkey = \"{leaf_key}\"\n\
+             [[crl]]\nname = \"crl\"\nissuer = \"ca\"\ncrl_number = {numbered}\n"
+        );
+        std::fs::write(&file, text).unwrap();
+    };
+    let check = || home.run(&["pki", "check", s(&file), "--against", s(&out)]);
+    let pubkey = |f: &str| {
+        let p = out.join(f);
+        openssl_ok(&["x509", "-in", s(&p), "-noout", "-pubkey"])
+    };
+    // The key's own table writes no key file: a renewal keeps the key the
+    // sharing table's file holds.
+    write("ca", "cert-only", false);
+    assert!(apply(&home, &file, &out, &[]).status.success());
+    let key = pubkey("leaf.pem");
+    assert_eq!(pubkey("ca.pem"), key);
+    let crl = out.join("crl.pem");
+    assert!(!openssl_ok(&["crl", "-in", s(&crl), "-noout", "-text"]).contains("CRL Number"));
+    assert!(check().status.success(), "{}", stderr(&check()));
+    let renewed = apply(&home, &file, &out, &["--renew"]);
+    assert!(renewed.status.success(), "{}", stderr(&renewed));
+    assert_eq!((pubkey("ca.pem"), pubkey("leaf.pem")), (key.clone(), key));
+    // What the file now says and the directory does not hold is named.
+    write("ca", "cert-only", true);
+    let said = check();
+    assert_eq!(said.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&said.stdout).contains("no CRL number"));
+    // Two keys where the file shares one: check names it, renew refuses.
+    write("ec-p256", "pem", false);
+    assert!(apply(&home, &file, &out, &["--force"]).status.success());
+    write("ca", "pem", false);
+    let said = check();
+    assert_eq!(said.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&said.stdout).to_string();
+    assert!(text.contains("its key is not table \"ca\"'s"), "{text}");
+    let before = snapshot(&out);
+    let refused = apply(&home, &file, &out, &["--renew"]);
+    assert!(!refused.status.success());
+    assert!(
+        stderr(&refused).contains("another key than table \"ca\"'s"),
+        "{}",
+        stderr(&refused)
+    );
+    assert_eq!(snapshot(&out), before, "a refused renewal writes nothing");
 }

@@ -28,7 +28,7 @@ use names::{file_base, is_file_base};
 use planned::Fail;
 pub(crate) use planned::{AtlasLeaf, Files, Plan, Planned, PlannedBundle, PlannedCrl};
 use raw::{RawBundle, RawCert, RawCrl, RawFile};
-use resolve::{Place, issuer_order, resolve};
+use resolve::{Place, certificate_at, issuer_order, resolve};
 pub use seed::Reproduce;
 use seed::reproduction;
 use times::instant;
@@ -260,6 +260,13 @@ fn certificate_names(
         if index.insert(name.clone(), i).is_some() {
             return Err(fail(at, format!("a second certificate named {name:?}")));
         }
+        // `key = NAME` could not tell such a table from a new key.
+        if name.parse::<KeyType>().is_ok() {
+            return Err(fail(
+                at,
+                format!("a certificate cannot be named {name:?}: that is a key type"),
+            ));
+        }
     }
     Ok(index)
 }
@@ -275,15 +282,7 @@ impl Lookup<'_> {
     /// The planned index of the certificate `s` names (`what` says which
     /// field names it, for the error).
     fn named(&self, s: &Spanned<String>, what: &str) -> Result<usize, Error> {
-        self.index
-            .get(s.get_ref())
-            .map(|&i| self.position[i])
-            .ok_or_else(|| {
-                (self.fail)(
-                    s.span().start,
-                    format!("{what}: no certificate named {:?}", s.get_ref()),
-                )
-            })
+        certificate_at(self.index, self.position, s, what, self.fail)
     }
 
     /// Claims `name` for a CRL or bundle: it must name files and be unused.

@@ -177,11 +177,11 @@ pub(super) fn resolve(
             ));
         }
     }
-    if c.authority_key_hash && c.authority_key_issuer {
+    if c.authority_key_hash && (c.authority_key_issuer || c.authority_key_id == Some(true)) {
         return Err(fail(
             c.name.span().start,
-            "authority_key_hash and authority_key_issuer each make the authorityKeyIdentifier: \
-             choose one"
+            "authority_key_hash, authority_key_id and authority_key_issuer each make the \
+             authorityKeyIdentifier: choose one"
                 .into(),
         ));
     }
@@ -249,14 +249,7 @@ pub(super) fn resolve(
     let key_form = key_form(&raw_form, key_type, writes_key, c.name.span().start, fail)?;
     let named = |list: &[Spanned<String>], what: &str| -> Result<Vec<usize>, Error> {
         list.iter()
-            .map(|a| {
-                index.get(a.get_ref()).map(|&i| position[i]).ok_or_else(|| {
-                    fail(
-                        a.span().start,
-                        format!("{what}: no certificate named {:?}", a.get_ref()),
-                    )
-                })
-            })
+            .map(|a| certificate_at(index, position, a, what, fail))
             .collect()
     };
     let append = named(&c.append, "append")?;
@@ -309,6 +302,23 @@ pub(super) fn resolve(
     })
 }
 
+/// The planned index of the certificate `s` names (`what` says which
+/// field names it, for the error).
+pub(super) fn certificate_at(
+    index: &HashMap<String, usize>,
+    position: &[usize],
+    s: &Spanned<String>,
+    what: &str,
+    fail: Fail<'_>,
+) -> Result<usize, Error> {
+    index.get(s.get_ref()).map(|&i| position[i]).ok_or_else(|| {
+        fail(
+            s.span().start,
+            format!("{what}: no certificate named {:?}", s.get_ref()),
+        )
+    })
+}
+
 /// A table's key: a new one of its type (its own `key`, else the
 /// defaults'), or, when its `key` names another table, that table's (its
 /// type, and the table's index among `raw`).
@@ -334,11 +344,11 @@ fn key_of(
         Ok(t) => return Ok((t, None)),
         Err(e) => e,
     };
-    let Some((own, &i)) = c
-        .key
-        .as_ref()
-        .and_then(|k| index.get(k.get_ref()).map(|i| (k, i)))
-    else {
+    // Only a table's own `key` may name another table.
+    let Some(own) = c.key.as_ref() else {
+        return Err(fail(at, why));
+    };
+    let Some(&i) = index.get(own.get_ref()) else {
         return Err(fail(
             at,
             format!("{why}, or the name of a [[cert]] table whose key this one shares"),
@@ -351,13 +361,22 @@ fn key_of(
     match own_type(owner) {
         None => Ok((KeyType::Rsa2048, Some(i))),
         Some(Ok(t)) => Ok((t, Some(i))),
-        Some(Err(_)) => Err(fail(
-            at,
-            format!(
-                "key = {:?} takes the key of a table that takes another's: name the table whose key it is",
-                own.get_ref()
-            ),
-        )),
+        Some(Err(_))
+            if owner
+                .key
+                .as_ref()
+                .is_some_and(|k| index.contains_key(k.get_ref())) =>
+        {
+            Err(fail(
+                at,
+                format!(
+                    "key = {:?} takes the key of a table that takes another's: name the table whose key it is",
+                    own.get_ref()
+                ),
+            ))
+        }
+        // The owner's own key is wrong: said where it is written.
+        Some(Err((at, why))) => Err(fail(at, why)),
     }
 }
 
