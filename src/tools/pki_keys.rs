@@ -93,11 +93,14 @@ pub(crate) fn key_form(
     let clear = match raw.format.map(|f| (f.get_ref().as_str(), f.span().start)) {
         None | Some(("pkcs8", _)) => ClearFormat::Pkcs8,
         Some((format @ ("pkcs1" | "sec1"), at)) => {
-            let (clear, fits, kind) = if format == "pkcs1" {
-                (ClearFormat::Pkcs1, key_type.rsa_bits().is_some(), "RSA")
+            let (clear, fits, kind, encrypted) = if format == "pkcs1" {
+                let rsa = key_type.rsa_bits().is_some();
+                let encrypted = "PKCS#1 key is key_encryption = \"pkcs1\"";
+                (ClearFormat::Pkcs1, rsa, "RSA", encrypted)
             } else {
                 let ec = matches!(key_type, KeyType::EcP256 | KeyType::EcP384);
-                (ClearFormat::Sec1, ec, "EC")
+                let encrypted = "EC key is PKCS#8 (key_encryption = \"pkcs8-...\")";
+                (ClearFormat::Sec1, ec, "EC", encrypted)
             };
             if !fits {
                 return Err(fail(at, format!("{format} is for {kind} keys")));
@@ -105,9 +108,7 @@ pub(crate) fn key_form(
             if raw.password.is_some() {
                 return Err(fail(
                     at,
-                    format!(
-                        "key_format {format} is for a key in the clear (an encrypted key is PKCS#8, or key_encryption = \"pkcs1\")"
-                    ),
+                    format!("key_format is for a key in the clear; an encrypted {encrypted}"),
                 ));
             }
             clear
