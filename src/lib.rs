@@ -66,7 +66,9 @@ pub use store::{
     RegistryError,
 };
 pub use tools::fixtures::{FixtureOptions, ManifestEntry, issue_fixtures};
-pub use tools::pki_apply::{Applied, Declared, apply as pki_apply, check as pki_check};
+pub use tools::pki_apply::{
+    Applied, Declared, Mode as PkiMode, apply as pki_apply, check as pki_check,
+};
 pub use tools::pki_spec::Reproduce;
 
 /// Hooks for this crate's own benchmarks and fuzz targets; not part of the

@@ -5,7 +5,7 @@
 //! whatever it refuses is refused at a line and column.
 #![no_main]
 
-use atlas_ca::{Error, Home, Invalid, Reproduce};
+use atlas_ca::{Error, Home, Invalid, PkiMode, Reproduce};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -31,7 +31,9 @@ fuzz_target!(|data: &[u8]| {
     let spec = dir.path().join("pki.toml");
     std::fs::write(&spec, &file).expect("the file is written");
     let home = Home::new(dir.path());
-    if let Err(e) = atlas_ca::pki_apply(&home, &spec, &dir.path().join("out"), false, false, &Reproduce::default()) {
+    let mode = PkiMode::default();
+    let out = dir.path().join("out");
+    if let Err(e) = atlas_ca::pki_apply(&home, &spec, &out, mode, &Reproduce::default(), &|_, _| {}) {
         panic!("check accepted what apply refuses: {e}\n{file}");
     }
 });

@@ -12,7 +12,8 @@ use super::args::{
 };
 use super::outcome::{Failure, Outcome, select_project};
 use super::output::{
-    Target, note_created, print_bytes, print_certs, print_json, print_line, print_users, table,
+    Target, counted, note_created, print_bytes, print_certs, print_json, print_line, print_users,
+    table,
 };
 use crate::api::json::CLI_QUERY;
 use crate::api::{self, Error, Paging, ServerCert};
@@ -392,13 +393,13 @@ pub(super) fn pki_status(
             });
             let count = |kind: &str| status.results.iter().filter(|e| e.kind == kind).count();
             let text = format!(
-                "{}{} certificates and {} CRLs; {} need attention (ended, not yet valid or ending within {} days, not on purpose)\n",
+                "{}{} and {}; {} need attention (ended, not yet valid or ending within {} days, not on purpose)\n",
                 table(
                     &["NOT AFTER", "DAYS", "STATE", "KIND", "FILE", "SUBJECT"],
                     rows
                 ),
-                count("certificate"),
-                count("crl"),
+                counted(count("certificate"), "certificate"),
+                counted(count("crl"), "CRL"),
                 status.needing_attention,
                 status.within_days
             );

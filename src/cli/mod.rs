@@ -219,10 +219,10 @@ fn run(cli: Cli, choice: &HomeChoice) -> Outcome {
                     output::issuer_tree(&applied.certificates, &applied.issuers)
                 );
                 eprintln!(
-                    "atlas-ca: wrote {} files for {} certificates and {} CRLs in {}",
-                    applied.files.len(),
-                    applied.certificates.len(),
-                    applied.crls.len(),
+                    "atlas-ca: wrote {} for {} and {} in {}",
+                    output::counted(applied.files.len(), "file"),
+                    output::counted(applied.certificates.len(), "certificate"),
+                    output::counted(applied.crls.len(), "CRL"),
                     escape_hidden(&out.display().to_string())
                 );
             }

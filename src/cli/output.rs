@@ -443,3 +443,12 @@ pub(super) fn print_written(dir: &Path, files: &[String], dry_run: bool, json: b
     }
     Ok(())
 }
+
+/// `n` and the noun, singular for one ("1 CRL", "2 CRLs").
+pub(super) fn counted(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
