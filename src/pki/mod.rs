@@ -34,6 +34,6 @@ pub use random::{random_hex, random_letters};
 pub(crate) use rsa::openssl_rsa;
 pub use validity::{OutOfRange, Validity};
 pub use x509::{
-    asn1_time, fingerprint, integer_u64, mongod_name, mongod_subject, pem_bundle, pkcs12_der,
-    random_serial, serial_hex, serial_of, time_of,
+    PKCS12_ITERATIONS, asn1_time, fingerprint, integer_u64, mongod_name, mongod_subject,
+    pem_bundle, pkcs12_der, random_serial, serial_hex, serial_of, time_of,
 };

@@ -14,9 +14,7 @@ use super::backend::Backend;
 use super::der_build::{integer, octets, oid, seq, tlv};
 use super::pkcs8::{Aes, seal};
 use super::seeded::Stream;
-
-/// PBKDF2 and MAC iterations, as OpenSSL's `PKCS12_DEFAULT_ITER`.
-const ITERATIONS: u32 = 2048;
+use super::x509::PKCS12_ITERATIONS;
 
 const DATA: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07, 0x01];
 const ENCRYPTED_DATA: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07, 0x06];
@@ -94,13 +92,15 @@ fn kdf(password: &str, salt: &[u8], id: u8, iterations: u32) -> Result<Vec<u8>, 
 }
 
 /// The PKCS#12 DER of `key`, its certificate `cert` (named `name`) and the
-/// `chain` after it, under `password`, every salt and IV from `stream`.
+/// `chain` after it, under `password` (PBKDF2 with `iterations` rounds,
+/// the MAC with [`PKCS12_ITERATIONS`]), every salt and IV from `stream`.
 pub fn pkcs12_der_seeded(
     key: &PKeyRef<Private>,
     cert: &X509Ref,
     chain: &[X509],
     name: Option<&str>,
     password: &str,
+    iterations: u32,
     stream: &mut Stream,
 ) -> Result<Vec<u8>, Backend> {
     let attrs = attributes(cert, name)?;
@@ -121,7 +121,7 @@ pub fn pkcs12_der_seeded(
     let sealed = seal(
         &certs_plain,
         password.as_bytes(),
-        ITERATIONS,
+        iterations,
         &salt,
         iv,
         Aes::Aes256,
@@ -141,7 +141,7 @@ pub fn pkcs12_der_seeded(
     let shrouded = seal(
         &pkcs8,
         password.as_bytes(),
-        ITERATIONS,
+        iterations,
         &salt,
         iv,
         Aes::Aes256,
@@ -153,14 +153,14 @@ pub fn pkcs12_der_seeded(
     let auth_safe = seq(&[&certs_info, &key_info]);
     let mut mac_salt = [0u8; 8];
     stream.fill(&mut mac_salt)?;
-    let mac_key = kdf(password, &mac_salt, 3, ITERATIONS)?;
+    let mac_key = kdf(password, &mac_salt, 3, PKCS12_ITERATIONS)?;
     let hmac = PKey::hmac(&mac_key)?;
     let mut signer = Signer::new(MessageDigest::sha256(), &hmac)?;
     signer.update(&auth_safe)?;
     let mac = signer.sign_to_vec()?;
     let digest_info = seq(&[&seq(&[&oid(SHA256), &[0x05, 0x00]]), &octets(&mac)]);
-    let iterations = integer(u64::from(ITERATIONS));
-    let mac_data = seq(&[&digest_info, &octets(&mac_salt), &iterations]);
+    let mac_iterations = integer(u64::from(PKCS12_ITERATIONS));
+    let mac_data = seq(&[&digest_info, &octets(&mac_salt), &mac_iterations]);
     Ok(seq(&[&integer(3), &data_info(&auth_safe), &mac_data]))
 }
 
@@ -200,6 +200,7 @@ mod tests {
                 std::slice::from_ref(&cert),
                 Some("alice"),
                 "pw",
+                PKCS12_ITERATIONS,
                 &mut stream,
             )
             .unwrap()

@@ -111,22 +111,34 @@ pub fn rfc2253_subject(cn: &str) -> String {
     out
 }
 
+/// OpenSSL's `PKCS12_DEFAULT_ITER`: PBKDF2's rounds in a PKCS#12 file
+/// unless a pki file asks for others, and always its MAC's.
+pub const PKCS12_ITERATIONS: u32 = 2048;
+
 /// A PKCS#12 file (OpenSSL's defaults: PBES2 with AES-256 and a SHA-256
 /// MAC, which Java 11+ and .NET read) of `key`, `cert` and `chain`, under
-/// `password`, with the friendly name `name`.
+/// `password`, with the friendly name `name`; PBKDF2 runs `iterations`
+/// rounds for the key and the certificates, the MAC
+/// [`PKCS12_ITERATIONS`].
 pub fn pkcs12_der(
     key: &PKeyRef<Private>,
     cert: &X509Ref,
     chain: &[X509],
     name: Option<&str>,
     password: &str,
+    iterations: u32,
 ) -> Result<Vec<u8>, ErrorStack> {
     let mut stack = openssl::stack::Stack::new()?;
     for c in chain {
         stack.push(c.clone())?;
     }
     let mut builder = openssl::pkcs12::Pkcs12::builder();
-    builder.pkey(key).cert(cert).ca(stack);
+    builder
+        .pkey(key)
+        .cert(cert)
+        .ca(stack)
+        .key_iter(iterations)
+        .mac_iter(PKCS12_ITERATIONS);
     if let Some(name) = name {
         builder.name(name);
     }

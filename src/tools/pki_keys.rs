@@ -51,6 +51,9 @@ pub(crate) struct KeyForm {
     pub(crate) first: bool,
     /// PBKDF2's PRF for an encrypted PKCS#8 key (`key_prf`).
     pub(crate) prf: Option<Prf>,
+    /// PBKDF2's salt length in bytes for an encrypted PKCS#8 key
+    /// (`key_salt_bytes`; else 16, or 8 with hmacWithSHA1).
+    pub(crate) salt_bytes: Option<usize>,
 }
 
 /// A table's key fields, as written.
@@ -60,6 +63,7 @@ pub(crate) struct RawKeyForm<'a> {
     pub(crate) format: Option<&'a Spanned<String>>,
     pub(crate) first: bool,
     pub(crate) prf: Option<&'a Spanned<String>>,
+    pub(crate) salt_bytes: Option<&'a Spanned<u32>>,
 }
 
 impl RawKeyForm<'_> {
@@ -69,6 +73,7 @@ impl RawKeyForm<'_> {
             && self.encryption.is_none()
             && self.format.is_none()
             && self.prf.is_none()
+            && self.salt_bytes.is_none()
             && !self.first
     }
 }
@@ -86,7 +91,7 @@ pub(crate) fn key_form(
     if !written && !raw.is_empty() {
         return Err(fail(
             at,
-            "key_password, key_encryption, key_prf, key_format or key_first on a table whose key is not written"
+            "key_password, key_encryption, key_prf, key_salt_bytes, key_format or key_first on a table whose key is not written"
                 .into(),
         ));
     }
@@ -155,9 +160,26 @@ pub(crate) fn key_form(
             })
         }
     };
+    let salt_bytes = match raw.salt_bytes {
+        None => None,
+        Some(n) => {
+            let pkcs8 = encryption
+                .as_ref()
+                .is_some_and(|(_, e)| *e != KeyEncryption::Pkcs1);
+            if !pkcs8 || !(8..=64).contains(n.get_ref()) {
+                return Err(fail(
+                    n.span().start,
+                    "key_salt_bytes (8 to 64) is for a key encrypted as PKCS#8".into(),
+                ));
+            }
+            // Lossless: at most 64.
+            Some(*n.get_ref() as usize)
+        }
+    };
     Ok(KeyForm {
         encryption,
         clear,
+        salt_bytes,
         first: raw.first,
         prf,
     })
@@ -199,7 +221,7 @@ pub(crate) fn key_pem(key: &PKey<Private>, form: &KeyForm) -> Result<Vec<u8>, Er
         Some((password, KeyEncryption::Pkcs1)) => key
             .rsa()?
             .private_key_to_pem_passphrase(Cipher::aes_256_cbc(), password.as_bytes())?,
-        Some((password, e)) => pkcs8_pem(key, password, *e, form.prf, &mut |b| {
+        Some((password, e)) => pkcs8_pem(key, password, *e, form, &mut |b| {
             openssl::rand::rand_bytes(b).map_err(Error::from)
         })?,
     })
@@ -227,18 +249,20 @@ fn sec1_pem(key: &PKey<Private>) -> Result<Vec<u8>, Error> {
     Ok(pem)
 }
 
-/// `key` as encrypted PKCS#8 with `encryption` and `prf` (hmacWithSHA256
-/// when not given), the salt and IV from `fill`. The salt is 16 bytes as
-/// OpenSSL 3 writes it, 8 with hmacWithSHA1 as OpenSSL 1.0 wrote it.
+/// `key` as encrypted PKCS#8 with `encryption` and `form`'s PRF
+/// (hmacWithSHA256 when not given), the salt and IV from `fill`. The salt
+/// is `form`'s length, else 16 bytes as OpenSSL 3 writes it, 8 with
+/// hmacWithSHA1 as OpenSSL 1.0 wrote it.
 fn pkcs8_pem(
     key: &PKey<Private>,
     password: &str,
     encryption: KeyEncryption,
-    prf: Option<Prf>,
+    form: &KeyForm,
     fill: &mut dyn FnMut(&mut [u8]) -> Result<(), Error>,
 ) -> Result<Vec<u8>, Error> {
-    let prf = prf.unwrap_or(Prf::HmacSha256);
-    let mut salt = vec![0u8; if prf == Prf::HmacSha1 { 8 } else { 16 }];
+    let prf = form.prf.unwrap_or(Prf::HmacSha256);
+    let default = if prf == Prf::HmacSha1 { 8 } else { 16 };
+    let mut salt = vec![0u8; form.salt_bytes.unwrap_or(default)];
     fill(&mut salt)?;
     let cipher = match encryption {
         KeyEncryption::Pkcs8Des3 => {
@@ -287,7 +311,7 @@ pub(crate) fn key_pem_seeded(
             stream.fill(&mut iv)?;
             legacy_pem(key, password.as_bytes(), iv)
         }
-        e => pkcs8_pem(key, password, *e, form.prf, &mut |b| {
+        e => pkcs8_pem(key, password, *e, form, &mut |b| {
             stream.fill(b).map_err(Error::from)
         }),
     }

@@ -276,9 +276,17 @@ fn render(
                 &chain,
                 friendly.as_deref(),
                 password,
+                p12.iterations,
                 &mut seed.stream(&p.name, "pkcs12")?,
             )?,
-            None => pkcs12_der(key, cert, &chain, friendly.as_deref(), password)?,
+            None => pkcs12_der(
+                key,
+                cert,
+                &chain,
+                friendly.as_deref(),
+                password,
+                p12.iterations,
+            )?,
         };
         push(format!("{base}.pfx"), der, true);
     }

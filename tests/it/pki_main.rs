@@ -112,6 +112,20 @@ fn main_s_set_is_mkcert_s_flat_directory() {
     ]);
     assert_eq!(info.matches("BEGIN CERTIFICATE").count(), 2, "{info}");
     assert!(info.contains("friendlyName: trusted-server.pfx"), "{info}");
+    // The static encrypted keys' PBES2: hmacWithSHA256, an 8-byte salt.
+    let text = std::fs::read_to_string(out.join("client_password_protected.pem")).unwrap();
+    let start = text.find("-----BEGIN ENCRYPTED PRIVATE KEY-----").unwrap();
+    let key = out.join("key.tmp");
+    std::fs::write(&key, &text[start..]).unwrap();
+    let parsed = openssl_ok(&["asn1parse", "-in", s(&key)]);
+    std::fs::remove_file(&key).unwrap();
+    assert!(parsed.contains(":hmacWithSHA256"), "{parsed}");
+    let salt = parsed.lines().find(|l| l.contains("OCTET STRING")).unwrap();
+    assert!(salt.contains("l=   8"), "{salt}");
+    // cryptography's BestAvailableEncryption: 20000 PBKDF2 rounds, the MAC
+    // OpenSSL's 2048.
+    assert!(info.contains("Iteration 20000"), "{info}");
+    assert!(info.contains("MAC: sha256, Iteration 2048"), "{info}");
     for f in ["ca.pem", "crl.pem", "ecdsa-ocsp-responder.pem"] {
         for d in ["sha1", "sha256"] {
             assert!(out.join(format!("{f}.digest.{d}")).is_file(), "{f} {d}");
@@ -208,6 +222,14 @@ fn shared_keys_refuse_what_cannot_be_shared() {
         (
             "[[cert]]\nname = \"a\"\nissuer = \"self\"\nkey_format = \"sec1\"\n",
             "4:14: sec1 is for EC keys",
+        ),
+        (
+            "[[cert]]\nname = \"a\"\nissuer = \"self\"\nkey_salt_bytes = 8\n",
+            "4:18: key_salt_bytes (8 to 64) is for a key encrypted as PKCS#8",
+        ),
+        (
+            "[[cert]]\nname = \"a\"\nissuer = \"self\"\npkcs12 = { password = \"p\", iterations = 0 }\n",
+            "pkcs12 iterations: 1 to 1000000",
         ),
         (
             "[[cert]]\nname = \"a\"\nissuer = \"self\"\nauthority_key_hash = true\n\

@@ -35,7 +35,7 @@ use crate::api::{
 use crate::issuing::{self, Fresh, IssueRequest};
 use crate::model::{DatabaseUser, Project};
 use crate::pki::custom::{Extras, Grant};
-use crate::pki::{Host, KeyType, Profile, pkcs12_der};
+use crate::pki::{Host, KeyType, PKCS12_ITERATIONS, Profile, pkcs12_der};
 use crate::store::files::{Dir, Refusal, Staged, claim_output_dir};
 use crate::store::{Home, Registry, ca};
 use cluster::{Settings, Text, cluster_texts, member_file, text};
@@ -529,7 +529,7 @@ fn execute(
                         // U+FFFF (an emoji) goes without one.
                         let friendly = Some(user.as_str())
                             .filter(|u| u.chars().all(|ch| u32::from(ch) <= 0xffff));
-                        pkcs12_der(&key, &cert, &chain, friendly, password)
+                        pkcs12_der(&key, &cert, &chain, friendly, password, PKCS12_ITERATIONS)
                     })
                     .map_err(Error::from)?;
                 files.push(stage(&p12_name(name), &der, 0o600)?);

@@ -369,6 +369,7 @@ fn plan_bundles(
             format: b.key_format.as_ref(),
             first: b.key_first,
             prf: b.key_prf.as_ref(),
+            salt_bytes: b.key_salt_bytes.as_ref(),
         };
         let key = match &b.key {
             Some(k) => {

@@ -130,6 +130,8 @@ pub(crate) struct PlannedPkcs12 {
     /// Indexes of the certificates after the leaf (`chain`, else the
     /// table's `append`).
     pub(crate) chain: Vec<usize>,
+    /// PBKDF2's rounds for the key and the certificates (`iterations`).
+    pub(crate) iterations: u32,
 }
 
 /// One certificate of the plan, resolved.

@@ -32,6 +32,7 @@ pub(super) struct RawBundle {
     pub(super) key_password: Option<String>,
     pub(super) key_encryption: Option<Spanned<String>>,
     pub(super) key_prf: Option<Spanned<String>>,
+    pub(super) key_salt_bytes: Option<Spanned<u32>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -110,6 +111,7 @@ pub(super) struct RawCert {
     pub(super) key_password: Option<String>,
     pub(super) key_encryption: Option<Spanned<String>>,
     pub(super) key_prf: Option<Spanned<String>>,
+    pub(super) key_salt_bytes: Option<Spanned<u32>>,
     pub(super) key_format: Option<Spanned<String>>,
     #[serde(default)]
     pub(super) key_first: bool,
@@ -138,4 +140,5 @@ pub(super) struct RawPkcs12 {
     pub(super) password: String,
     pub(super) friendly_name: Option<String>,
     pub(super) chain: Option<Vec<Spanned<String>>>,
+    pub(super) iterations: Option<Spanned<u32>>,
 }

@@ -11,6 +11,7 @@ use super::planned::{Fail, Files, Planned, PlannedPkcs12};
 use super::raw::{RawCert, RawDefaults};
 use super::times::instant;
 use crate::api::Error;
+use crate::pki::PKCS12_ITERATIONS;
 use crate::pki::custom::{EXTENDED_KEY_USAGES, Extras, Grant, KEY_USAGES, Spec};
 use crate::pki::seeded::Seed;
 use crate::pki::{KeyType, random_serial};
@@ -244,6 +245,7 @@ pub(super) fn resolve(
         format: c.key_format.as_ref(),
         first: c.key_first,
         prf: c.key_prf.as_ref(),
+        salt_bytes: c.key_salt_bytes.as_ref(),
     };
     let writes_key = !matches!(files, Files::CertOnly | Files::None);
     let key_form = key_form(&raw_form, key_type, writes_key, c.name.span().start, fail)?;
@@ -293,6 +295,16 @@ pub(super) fn resolve(
                     Some(chain) => named(chain, "pkcs12 chain")?,
                     None => append.clone(),
                 },
+                iterations: match &p.iterations {
+                    None => PKCS12_ITERATIONS,
+                    Some(n) if (1..=MAX_PKCS12_ITERATIONS).contains(n.get_ref()) => *n.get_ref(),
+                    Some(n) => {
+                        return Err(fail(
+                            n.span().start,
+                            format!("pkcs12 iterations: 1 to {MAX_PKCS12_ITERATIONS}"),
+                        ));
+                    }
+                },
             }),
         },
         public_key: c.public_key,
@@ -301,6 +313,10 @@ pub(super) fn resolve(
         extension_order: extension_order(c, defaults, fail)?,
     })
 }
+
+/// The most PBKDF2 rounds a `.pfx` may ask (cryptography's files use
+/// 20000; a million keeps one file's cost under a second).
+const MAX_PKCS12_ITERATIONS: u32 = 1_000_000;
 
 /// The planned index of the certificate `s` names (`what` says which
 /// field names it, for the error).
