@@ -430,8 +430,11 @@ pub(super) fn pki_check(
     let name = escape_hidden(&file.display().to_string());
     let Some(dir) = against else {
         return print_line(&format!(
-            "{name}: {} certificates, {} of Atlas's, {} CRLs, {} bundles",
-            d.certificates, d.atlas, d.crls, d.bundles
+            "{name}: {}, {} of Atlas's, {}, {}",
+            counted(d.certificates, "certificate"),
+            d.atlas,
+            counted(d.crls, "CRL"),
+            counted(d.bundles, "bundle")
         ));
     };
     let differences =

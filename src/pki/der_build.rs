@@ -1,5 +1,6 @@
 //! DER written by hand, for the few structures whose every byte a seeded
-//! PKI fixes (PKCS#12, a re-signed certificate, PBES2 with Triple DES).
+//! PKI fixes (PKCS#12, a re-signed certificate, PBES2 with Triple DES),
+//! and read by hand where a few fields are wanted ([`header`]).
 
 /// A DER element: `tag`, then `content`'s length and `content`.
 pub fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {
@@ -47,6 +48,25 @@ pub fn integer(n: u64) -> Vec<u8> {
         bytes.insert(0, 0);
     }
     tlv(0x02, &bytes)
+}
+
+/// The header length and content length of the DER element at the start
+/// of `data`.
+pub fn header(data: &[u8]) -> Option<(usize, usize)> {
+    let first = *data.get(1)?;
+    if first < 0x80 {
+        return Some((2, usize::from(first)));
+    }
+    let n = usize::from(first & 0x7f);
+    if n == 0 || n > 4 {
+        return None;
+    }
+    let len = data
+        .get(2..2 + n)?
+        .iter()
+        .fold(0usize, |acc, b| (acc << 8) | usize::from(*b));
+    let end = (2 + n).checked_add(len)?;
+    (data.len() >= end).then_some((2 + n, len))
 }
 
 #[cfg(test)]

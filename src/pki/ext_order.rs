@@ -9,8 +9,8 @@ use openssl::pkey::{Id, PKeyRef, Private};
 use openssl::sign::Signer;
 
 use super::backend::Backend;
-use super::der_build::tlv;
-use super::seeded::{ecdsa_sign, tlv as element};
+use super::der_build::{header as element, tlv};
+use super::seeded::ecdsa_sign;
 
 /// The extensions an order may name, with their OIDs' DER bodies.
 pub const NAMES: [(&str, &[u8]); 11] = [

@@ -73,6 +73,15 @@ pub enum Prf {
     HmacSha256,
 }
 
+/// The OIDs (DER bodies) PBES2 as written here names.
+const PBES2: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x05, 0x0d];
+const PBKDF2: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x05, 0x0c];
+const HMAC_SHA1: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x02, 0x07];
+const HMAC_SHA256: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x02, 0x09];
+const DES_EDE3_CBC: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x03, 0x07];
+const AES128_CBC: &[u8] = &[0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x01, 0x02];
+const AES256_CBC: &[u8] = &[0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x01, 0x2a];
+
 /// A PBES2 cipher with its IV.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Pbes2Cipher {
@@ -98,12 +107,6 @@ pub fn encrypt_pem_pbes2(
     prf: Prf,
 ) -> Result<Vec<u8>, Backend> {
     use super::der_build::{integer, octets, oid, seq};
-    const PBES2: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x05, 0x0d];
-    const PBKDF2: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x05, 0x0c];
-    const HMAC_SHA256: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x02, 0x09];
-    const DES_EDE3_CBC: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x03, 0x07];
-    const AES128_CBC: &[u8] = &[0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x01, 0x02];
-    const AES256_CBC: &[u8] = &[0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x01, 0x2a];
     let (symm, algorithm, iv): (Cipher, &[u8], &[u8]) = match &cipher {
         Pbes2Cipher::Aes128(iv) => (Cipher::aes_128_cbc(), AES128_CBC, iv),
         Pbes2Cipher::Aes256(iv) => (Cipher::aes_256_cbc(), AES256_CBC, iv),
@@ -134,6 +137,60 @@ pub fn encrypt_pem_pbes2(
     let algorithm = seq(&[&oid(PBES2), &seq(&[&kdf, &scheme])]);
     let der = seq(&[&algorithm, &octets(&sealed)]);
     Ok(pem("ENCRYPTED PRIVATE KEY", &der).into_bytes())
+}
+
+/// What an encrypted key's PBES2 parameters say (from its
+/// EncryptedPrivateKeyInfo DER): the cipher (its IV zeroed), the PRF and
+/// the salt's length; `None` for anything but PBES2 with PBKDF2 and one of
+/// [`Pbes2Cipher`]'s ciphers.
+pub fn pbes2_form(der: &[u8]) -> Option<(Pbes2Cipher, Prf, usize)> {
+    use super::der_build::header;
+    // The elements of the SEQUENCE (or the value of the element) `data`
+    // starts with.
+    fn items(data: &[u8]) -> Option<Vec<&[u8]>> {
+        let (h, l) = header(data)?;
+        let mut rest = data.get(h..h + l)?;
+        let mut out = Vec::new();
+        while !rest.is_empty() {
+            let (h, l) = header(rest)?;
+            out.push(rest.get(..h + l)?);
+            rest = &rest[h + l..];
+        }
+        Some(out)
+    }
+    fn value(element: &[u8]) -> Option<&[u8]> {
+        let (h, l) = header(element)?;
+        element.get(h..h + l)
+    }
+    let info = items(der)?;
+    let algorithm = items(info.first()?)?;
+    if value(algorithm.first()?)? != PBES2 {
+        return None;
+    }
+    let params = items(algorithm.get(1)?)?;
+    let kdf = items(params.first()?)?;
+    if value(kdf.first()?)? != PBKDF2 {
+        return None;
+    }
+    let pbkdf2 = items(kdf.get(1)?)?;
+    let salt = value(pbkdf2.first()?)?.len();
+    // The PRF, when written, follows the count (and an optional key length).
+    let prf = match pbkdf2.iter().skip(2).find(|e| e.first() == Some(&0x30)) {
+        None => Prf::HmacSha1,
+        Some(seq) => match value(items(seq)?.first()?)? {
+            oid if oid == HMAC_SHA1 => Prf::HmacSha1,
+            oid if oid == HMAC_SHA256 => Prf::HmacSha256,
+            _ => return None,
+        },
+    };
+    let scheme = items(params.get(1)?)?;
+    let cipher = match value(scheme.first()?)? {
+        oid if oid == AES128_CBC => Pbes2Cipher::Aes128([0; 16]),
+        oid if oid == AES256_CBC => Pbes2Cipher::Aes256([0; 16]),
+        oid if oid == DES_EDE3_CBC => Pbes2Cipher::Des3([0; 8]),
+        _ => return None,
+    };
+    Some((cipher, prf, salt))
 }
 
 /// `der` as a PEM block with `label`, 64 characters a line.

@@ -36,7 +36,7 @@ use openssl::sign::Signer;
 use openssl::symm::{Cipher, Crypter, Mode};
 
 use super::backend::Backend;
-use super::der_build::length;
+use super::der_build::{header, length};
 use super::keys::KeyType;
 use super::probable_prime::search_from;
 use super::rsa::assemble_checked;
@@ -313,35 +313,16 @@ pub fn resign(der: &[u8], key: &PKeyRef<Private>) -> Result<Vec<u8>, Backend> {
         return Ok(der.to_vec());
     }
     let malformed = || Backend::new(std::io::Error::other("not a signed DER structure"));
-    let body = tlv(der).map(|(h, _)| &der[h..]).ok_or_else(malformed)?;
-    let (th, tl) = tlv(body).ok_or_else(malformed)?;
+    let body = header(der).map(|(h, _)| &der[h..]).ok_or_else(malformed)?;
+    let (th, tl) = header(body).ok_or_else(malformed)?;
     let signed = &body[..th + tl];
-    let (ah, al) = tlv(&body[th + tl..]).ok_or_else(malformed)?;
+    let (ah, al) = header(&body[th + tl..]).ok_or_else(malformed)?;
     let algorithm = &body[th + tl..th + tl + ah + al];
     let mut bits = vec![0u8];
     bits.extend(ecdsa_sign(key, signed)?);
     let signature = [vec![0x03], length(bits.len()), bits].concat();
     let inner = [signed, algorithm, &signature].concat();
     Ok([vec![0x30], length(inner.len()), inner].concat())
-}
-
-/// The header length and content length of the DER element at the start
-/// of `data`.
-pub(super) fn tlv(data: &[u8]) -> Option<(usize, usize)> {
-    let first = *data.get(1)?;
-    if first < 0x80 {
-        return Some((2, usize::from(first)));
-    }
-    let n = usize::from(first & 0x7f);
-    if n == 0 || n > 4 {
-        return None;
-    }
-    let len = data
-        .get(2..2 + n)?
-        .iter()
-        .fold(0usize, |acc, b| (acc << 8) | usize::from(*b));
-    let end = (2 + n).checked_add(len)?;
-    (data.len() >= end).then_some((2 + n, len))
 }
 
 #[cfg(test)]

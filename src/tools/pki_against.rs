@@ -17,7 +17,7 @@ use time::OffsetDateTime;
 use x509_cert::der::{Decode, Encode};
 
 use super::pem_dir::pem_blocks;
-use super::pki_keys::{KeyForm, is_written_as, written_as};
+use super::pki_keys::{ClearFormat, KeyForm, written_differently};
 use super::pki_make::make;
 use super::pki_renew::read_key;
 use super::pki_spec::{Files, Plan, Planned, Reproduce, file_names, plan_with};
@@ -119,20 +119,29 @@ pub fn against(
             _ => None,
         };
         if let Some(key_file) = key_file.filter(|f| actual.contains(f)) {
-            for what in key_differences(dir, &key_file, &p.key_form, p)? {
+            let certificate_key = public[k].as_ref().map(|(_, der)| der.as_slice());
+            for what in key_differences(dir, &key_file, &p.key_form, p, certificate_key)? {
                 differ(&key_file, what);
             }
         }
     }
+    // Tables sharing a key hold one: each against the first of its group
+    // (the key's own table, or the first sharer when that writes none).
     for (j, p) in plan.certs.iter().enumerate() {
-        if let (Some(i), Some((file, key))) = (p.key_from, &public[j])
-            && public[i].as_ref().is_some_and(|(_, theirs)| theirs != key)
+        let root = p.key_from.unwrap_or(j);
+        let first = (0..plan.certs.len())
+            .find(|&k| public[k].is_some() && plan.certs[k].key_from.unwrap_or(k) == root);
+        if let (Some(first), Some((file, key))) = (first, &public[j])
+            && first != j
+            && public[first]
+                .as_ref()
+                .is_some_and(|(_, theirs)| theirs != key)
         {
             differ(
                 file,
                 format!(
-                    "its key is not table {:?}'s, whose key it shares",
-                    plan.certs[i].name
+                    "its key is not table {:?}'s, with which it shares a key",
+                    plan.certs[first].name
                 ),
             );
         }
@@ -210,7 +219,8 @@ pub fn against(
             differ(&file, "its certificates (by subject, in order)".into());
         }
         if let Some((i, form)) = &b.key {
-            for what in key_differences(dir, &file, form, &plan.certs[*i])? {
+            let certificate_key = public[*i].as_ref().map(|(_, der)| der.as_slice());
+            for what in key_differences(dir, &file, form, &plan.certs[*i], certificate_key)? {
                 differ(&file, what);
             }
         }
@@ -329,12 +339,14 @@ fn extensions(cert: &X509) -> Result<Vec<(String, bool, Vec<u8>)>, Error> {
 
 /// How the key in `file` differs from what `form` writes for `p`: its
 /// block's encoding, its place, its password, whether it is the
-/// certificate's.
+/// certificate's (the file's, else `certificate_key`, the public key DER
+/// of the table's certificate).
 fn key_differences(
     dir: &Path,
     file: &str,
     form: &KeyForm,
     p: &Planned,
+    certificate_key: Option<&[u8]>,
 ) -> Result<Vec<String>, Error> {
     let mut out = Vec::new();
     let bytes = read_input(&dir.join(file)).map_err(Error::io(dir.join(file)))?;
@@ -343,12 +355,10 @@ fn key_differences(
         return Ok(vec!["holds no private key".into()]);
     };
     let block = &blocks[at];
-    if !is_written_as(form, block.label, block.text) {
-        out.push(format!(
-            "key encoding {}, not {}",
-            block.label,
-            written_as(form).0
-        ));
+    out.extend(written_differently(form, block.label, block.text));
+    let curve_first = at > 0 && blocks[at - 1].label == "EC PARAMETERS";
+    if form.clear == ClearFormat::Sec1 && !curve_first {
+        out.push("no EC PARAMETERS block right before the key".into());
     }
     let certs_before = blocks[..at].iter().any(|b| b.label == "CERTIFICATE");
     let certs_after = blocks[at..].iter().any(|b| b.label == "CERTIFICATE");
@@ -374,7 +384,15 @@ fn key_differences(
             let matched = certs
                 .iter()
                 .any(|c| c.public_key().is_ok_and(|k| k.public_eq(&key)));
-            if !certs.is_empty() && !matched {
+            // A key file alone (split) is checked against the table's
+            // certificate as its own file holds it.
+            let own = certificate_key.is_some_and(|der| {
+                key.public_key_to_der()
+                    .is_ok_and(|mine| mine.as_slice() == der)
+            });
+            if (!certs.is_empty() && !matched)
+                || (certs.is_empty() && certificate_key.is_some() && !own)
+            {
                 out.push("the key is not its certificate's".into());
             }
         }

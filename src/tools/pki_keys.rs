@@ -9,7 +9,7 @@ use toml::Spanned;
 use crate::api::Error;
 use crate::model::names::atlas_enum;
 use crate::pki::KeyType;
-use crate::pki::pkcs8::{Pbes2Cipher, Prf, encrypt_pem_pbes2};
+use crate::pki::pkcs8::{Pbes2Cipher, Prf, encrypt_pem_pbes2, pbes2_form};
 use crate::pki::seeded::Stream;
 
 atlas_enum! {
@@ -54,6 +54,16 @@ pub(crate) struct KeyForm {
     /// PBKDF2's salt length in bytes for an encrypted PKCS#8 key
     /// (`key_salt_bytes`; else 16, or 8 with hmacWithSHA1).
     pub(crate) salt_bytes: Option<usize>,
+}
+
+impl KeyForm {
+    /// PBKDF2's salt length for an encrypted PKCS#8 key: the table's, else
+    /// 16 bytes as OpenSSL 3 writes it, 8 with hmacWithSHA1 as OpenSSL 1.0
+    /// wrote it.
+    fn salt_len(&self) -> usize {
+        let sha1 = self.prf == Some(Prf::HmacSha1);
+        self.salt_bytes.unwrap_or(if sha1 { 8 } else { 16 })
+    }
 }
 
 /// A table's key fields, as written.
@@ -261,8 +271,7 @@ fn pkcs8_pem(
     fill: &mut dyn FnMut(&mut [u8]) -> Result<(), Error>,
 ) -> Result<Vec<u8>, Error> {
     let prf = form.prf.unwrap_or(Prf::HmacSha256);
-    let default = if prf == Prf::HmacSha1 { 8 } else { 16 };
-    let mut salt = vec![0u8; form.salt_bytes.unwrap_or(default)];
+    let mut salt = vec![0u8; form.salt_len()];
     fill(&mut salt)?;
     let cipher = match encryption {
         KeyEncryption::Pkcs8Des3 => {
@@ -369,8 +378,49 @@ pub(crate) fn written_as(form: &KeyForm) -> (&'static str, bool) {
 /// Whether a PEM block with `label` and body `text` is a key in `form`'s
 /// encoding.
 pub(crate) fn is_written_as(form: &KeyForm, label: &str, text: &[u8]) -> bool {
+    written_differently(form, label, text).is_none()
+}
+
+/// How a PEM block with `label` and body `text` differs from a key in
+/// `form`'s encoding: its label (and legacy header), or an encrypted
+/// PKCS#8 key's cipher, PRF or salt length.
+pub(crate) fn written_differently(form: &KeyForm, label: &str, text: &[u8]) -> Option<String> {
     let legacy = text.windows(9).any(|w| w == b"Proc-Type");
-    written_as(form) == (label, legacy)
+    let (want, want_legacy) = written_as(form);
+    if (label, legacy) != (want, want_legacy) {
+        return Some(format!("key encoding {label}, not {want}"));
+    }
+    let Some((_, encryption)) = &form.encryption else {
+        return None;
+    };
+    let cipher = match encryption {
+        KeyEncryption::Pkcs1 => return None,
+        KeyEncryption::Pkcs8Aes256 => Pbes2Cipher::Aes256([0; 16]),
+        KeyEncryption::Pkcs8Aes128 => Pbes2Cipher::Aes128([0; 16]),
+        KeyEncryption::Pkcs8Des3 => Pbes2Cipher::Des3([0; 8]),
+    };
+    let prf = form.prf.unwrap_or(Prf::HmacSha256);
+    let salt = form.salt_len();
+    match pem_body(text).as_deref().and_then(pbes2_form) {
+        Some(found) if found == (cipher, prf, salt) => None,
+        _ => Some(format!(
+            "key encryption not {} with PBKDF2-{} and a {salt}-byte salt",
+            encryption.name(),
+            if prf == Prf::HmacSha1 {
+                "SHA1"
+            } else {
+                "SHA256"
+            }
+        )),
+    }
+}
+
+/// The DER inside one PEM block.
+pub(crate) fn pem_body(block: &[u8]) -> Option<Vec<u8>> {
+    use base64::Engine;
+    let text = std::str::from_utf8(block).ok()?;
+    let body: String = text.lines().filter(|l| !l.starts_with("-----")).collect();
+    base64::engine::general_purpose::STANDARD.decode(body).ok()
 }
 
 /// Certificates and key in one file, in `form`'s order.

@@ -10,7 +10,7 @@ use openssl::error::ErrorStack;
 use openssl::pkey::{PKey, Private};
 
 use super::pem_dir::pem_blocks;
-use super::pki_keys::{ClearFormat, KeyEncryption, KeyForm, is_written_as};
+use super::pki_keys::{ClearFormat, KeyEncryption, KeyForm, is_written_as, pem_body};
 use super::pki_spec::{AtlasLeaf, Files, Planned, PlannedBundle};
 use crate::api::{Error, Invalid};
 use crate::issuing::KeySource;
@@ -24,6 +24,8 @@ pub(crate) struct KeptKey {
     pub(crate) key: PKey<Private>,
     /// Each form it was written in, and the block as written.
     blocks: Vec<(KeyForm, Vec<u8>)>,
+    /// The first file it was read from (relative to the directory).
+    file: String,
 }
 
 impl KeptKey {
@@ -59,6 +61,11 @@ pub(crate) fn kept_keys(
             });
             let mut kept: Option<KeptKey> = None;
             for (name, form) in own.into_iter().chain(bundled) {
+                // A table sharing a key may lose its file: the key's own
+                // table (or another sharer) still holds it.
+                if p.key_from.is_some() && !out.join(&name).exists() {
+                    continue;
+                }
                 let (key, block) = read_key(out, &name, form, p.key_type, &p.name)?;
                 let blocks = block.map(|b| (form.clone(), b));
                 match &mut kept {
@@ -66,6 +73,7 @@ pub(crate) fn kept_keys(
                         kept = Some(KeptKey {
                             key,
                             blocks: blocks.into_iter().collect(),
+                            file: name,
                         });
                     }
                     Some(k) if k.key.public_eq(&key) => k.blocks.extend(blocks),
@@ -85,7 +93,7 @@ pub(crate) fn kept_keys(
     // table it comes from may write none); two keys for one is refused.
     for (j, p) in planned.iter().enumerate() {
         let Some(i) = p.key_from else { continue };
-        let Some(theirs) = kept[j].as_ref().map(|k| k.key.clone()) else {
+        let Some((theirs, file)) = kept[j].as_ref().map(|k| (k.key.clone(), k.file.clone())) else {
             continue;
         };
         match &kept[i] {
@@ -93,16 +101,18 @@ pub(crate) fn kept_keys(
                 kept[i] = Some(KeptKey {
                     key: theirs,
                     blocks: Vec::new(),
+                    file,
                 });
             }
             Some(k) if k.key.public_eq(&theirs) => {}
-            Some(_) => {
+            Some(k) => {
                 return Err(refuse(
-                    &out.join(&p.file),
+                    &out.join(&file),
                     &p.name,
                     &format!(
-                        "holds another key than table {:?}'s, whose key it shares: remove it to write that one",
-                        planned[i].name
+                        "holds another key than {:?} (table {:?}'s, whose key it shares): put that key back, \
+                         or remove this file to write it",
+                        k.file, planned[i].name
                     ),
                 ));
             }
@@ -201,12 +211,4 @@ pub(crate) fn read_key(
             ),
         )),
     }
-}
-
-/// The DER inside one PEM block.
-fn pem_body(block: &[u8]) -> Option<Vec<u8>> {
-    use base64::Engine;
-    let text = std::str::from_utf8(block).ok()?;
-    let body: String = text.lines().filter(|l| !l.starts_with("-----")).collect();
-    base64::engine::general_purpose::STANDARD.decode(body).ok()
 }

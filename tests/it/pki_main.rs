@@ -333,9 +333,84 @@ fn shared_keys_and_crl_numbers_over_renewals_and_checks() {
     let refused = apply(&home, &file, &out, &["--renew"]);
     assert!(!refused.status.success());
     assert!(
-        stderr(&refused).contains("another key than table \"ca\"'s"),
+        stderr(&refused).contains("(table \"ca\"'s, whose key it shares)"),
         "{}",
         stderr(&refused)
     );
     assert_eq!(snapshot(&out), before, "a refused renewal writes nothing");
+}
+
+#[test]
+fn check_against_sees_what_renew_would_keep_or_change() {
+    let home = TestHome::without_ca(&registry(""));
+    let file = home.path().join("p.toml");
+    let write = |text: &str| std::fs::write(&file, text).unwrap();
+    let check = |dir: &Path| {
+        let run = home.run(&["pki", "check", s(&file), "--against", s(dir)]);
+        let said = String::from_utf8_lossy(&run.stdout).to_string();
+        (run.status.code(), said)
+    };
+    let base = "[[cert]]\nname = \"ca\"\nissuer = \"self\"\nca = true\nkey = \"ec-p256\"\nfiles = \"none\"\n";
+    // Two tables sharing the key of one that writes none: both must hold
+    // it, and a split key file must be its certificate's.
+    let out = home.path().join("out1");
+    write(&format!(
+        "{base}[[cert]]\nname = \"s1\"\nissuer = \"ca\"\nkey = \"ca\"\n\
+         [[cert]]\nname = \"s2\"\nissuer = \"ca\"\nkey = \"ca\"\nfiles = \"split\"\n"
+    ));
+    assert!(apply(&home, &file, &out, &[]).status.success());
+    assert_eq!(check(&out).0, Some(0), "{}", check(&out).1);
+    let other = home.path().join("other.key");
+    openssl_ok(&[
+        "genpkey",
+        "-algorithm",
+        "EC",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-out",
+        s(&other),
+    ]);
+    std::fs::copy(&other, out.join("s2.key")).unwrap();
+    let (code, said) = check(&out);
+    assert_eq!(code, Some(1));
+    assert!(
+        said.contains("s2.key") && said.contains("the key is not its certificate's"),
+        "{said}"
+    );
+    // A sharer's file removed: a renewal takes the key from the others.
+    std::fs::remove_file(out.join("s2.key")).unwrap();
+    let renewed = apply(&home, &file, &out, &["--renew"]);
+    assert!(renewed.status.success(), "{}", stderr(&renewed));
+    assert_eq!(check(&out).0, Some(0), "{}", check(&out).1);
+    // An encrypted key written with other PBES2 parameters than the file
+    // now asks: check names it, a renewal writes it anew.
+    let out = home.path().join("out2");
+    let encrypted = |salt: u32| {
+        format!(
+            "{base}[[cert]]\nname = \"leaf\"\nissuer = \"ca\"\nkey_password = \"pw\"\nkey_salt_bytes = {salt}\n"
+        )
+    };
+    write(&encrypted(8));
+    assert!(apply(&home, &file, &out, &[]).status.success());
+    write(&encrypted(32));
+    let (code, said) = check(&out);
+    assert_eq!(code, Some(1));
+    assert!(said.contains("a 32-byte salt"), "{said}");
+    assert!(apply(&home, &file, &out, &["--renew"]).status.success());
+    assert_eq!(check(&out).0, Some(0), "{}", check(&out).1);
+    // SEC1 needs its curve's block right before the key.
+    let out = home.path().join("out3");
+    write("[[cert]]\nname = \"ec\"\nissuer = \"self\"\nkey = \"ec-p256\"\nkey_format = \"sec1\"\n");
+    assert!(apply(&home, &file, &out, &[]).status.success());
+    let ec = out.join("ec.pem");
+    let pem = std::fs::read_to_string(&ec).unwrap();
+    let start = pem.find("-----BEGIN EC PARAMETERS-----").unwrap();
+    let end = pem.find("-----BEGIN EC PRIVATE KEY-----").unwrap();
+    std::fs::write(&ec, format!("{}{}", &pem[..start], &pem[end..])).unwrap();
+    let (code, said) = check(&out);
+    assert_eq!(code, Some(1));
+    assert!(
+        said.contains("no EC PARAMETERS block right before the key"),
+        "{said}"
+    );
 }
