@@ -20,7 +20,7 @@ use super::pem_dir::pem_blocks;
 use super::pki_keys::{ClearFormat, KeyForm, written_differently};
 use super::pki_make::make;
 use super::pki_renew::read_key;
-use super::pki_spec::{Files, Plan, Planned, Reproduce, file_names, plan_with};
+use super::pki_spec::{Files, Plan, Planned, PlannedPkcs12, Reproduce, file_names, plan_with};
 use crate::api::Error;
 use crate::pki::custom::{Issuer, build, empty_or};
 use crate::pki::reorder_extensions;
@@ -122,6 +122,13 @@ pub fn against(
             let certificate_key = public[k].as_ref().map(|(_, der)| der.as_slice());
             for what in key_differences(dir, &key_file, &p.key_form, p, certificate_key)? {
                 differ(&key_file, what);
+            }
+        }
+        let pfx = format!("{}.pfx", p.file);
+        if let Some(p12) = p.pkcs12.as_ref().filter(|_| actual.contains(&pfx)) {
+            let bytes = read_input(&dir.join(&pfx)).map_err(Error::io(dir.join(&pfx)))?;
+            for what in pfx_differences(&plan, p12, &bytes)? {
+                differ(&pfx, what);
             }
         }
     }
@@ -333,6 +340,44 @@ fn extensions(cert: &X509) -> Result<Vec<(String, bool, Vec<u8>)>, Error> {
             .to_der()
             .map_err(|e| Error::Internal(e.to_string()))?;
         out.push((oid, e.critical, value));
+    }
+    Ok(out)
+}
+
+/// How a `.pfx` differs from what `p12` asks: it opens with its password,
+/// its key is its certificate's, and the certificates after the leaf are
+/// the chain's (by subject, in order).
+fn pfx_differences(plan: &Plan, p12: &PlannedPkcs12, der: &[u8]) -> Result<Vec<String>, Error> {
+    let parsed = openssl::pkcs12::Pkcs12::from_der(der)
+        .ok()
+        .and_then(|p| p.parse2(&p12.password).ok());
+    let Some(parsed) = parsed else {
+        return Ok(vec!["does not open with the file's pkcs12 password".into()]);
+    };
+    let mut out = Vec::new();
+    let matched = parsed
+        .pkey
+        .as_ref()
+        .zip(parsed.cert.as_ref())
+        .is_some_and(|(key, cert)| cert.public_key().is_ok_and(|k| k.public_eq(key)));
+    if !matched {
+        out.push("its key is not its certificate's".into());
+    }
+    let mut chain = Vec::new();
+    for c in parsed.ca.iter().flatten() {
+        chain.push(c.subject_name().to_der()?);
+    }
+    let want: Vec<Vec<u8>> = p12
+        .chain
+        .iter()
+        .map(|&i| empty_or(&plan.certs[i].spec.subject_der))
+        .collect();
+    // The order OpenSSL hands them back in differs between its versions.
+    let (mut got, mut sorted) = (chain, want);
+    got.sort();
+    sorted.sort();
+    if got != sorted {
+        out.push("its chain (by subject)".into());
     }
     Ok(out)
 }

@@ -398,6 +398,29 @@ fn check_against_sees_what_renew_would_keep_or_change() {
     assert!(said.contains("a 32-byte salt"), "{said}");
     assert!(apply(&home, &file, &out, &["--renew"]).status.success());
     assert_eq!(check(&out).0, Some(0), "{}", check(&out).1);
+    // A .pfx opens with the file's password and holds the chain it asks.
+    let out = home.path().join("out4");
+    let pfx = |chain: &str, password: &str| {
+        format!(
+            "{base}[[cert]]\nname = \"leaf\"\nissuer = \"ca\"\n\
+             pkcs12 = {{ password = \"{password}\", chain = [{chain}] }}\n"
+        )
+    };
+    write(&pfx("\"ca\"", "pw"));
+    assert!(apply(&home, &file, &out, &[]).status.success());
+    assert_eq!(check(&out).0, Some(0), "{}", check(&out).1);
+    write(&pfx("", "pw"));
+    assert!(
+        check(&out).1.contains("leaf.pfx: its chain"),
+        "{}",
+        check(&out).1
+    );
+    write(&pfx("\"ca\"", "other"));
+    let said = check(&out).1;
+    assert!(
+        said.contains("does not open with the file's pkcs12 password"),
+        "{said}"
+    );
     // SEC1 needs its curve's block right before the key.
     let out = home.path().join("out3");
     write("[[cert]]\nname = \"ec\"\nissuer = \"self\"\nkey = \"ec-p256\"\nkey_format = \"sec1\"\n");

@@ -26,7 +26,9 @@ use atlas::{ATLAS, atlas_leaf};
 pub(crate) use names::file_names;
 use names::{file_base, is_file_base};
 use planned::Fail;
-pub(crate) use planned::{AtlasLeaf, Files, Plan, Planned, PlannedBundle, PlannedCrl};
+pub(crate) use planned::{
+    AtlasLeaf, Files, Plan, Planned, PlannedBundle, PlannedCrl, PlannedPkcs12,
+};
 use raw::{RawBundle, RawCert, RawCrl, RawFile};
 use resolve::{Place, certificate_at, issuer_order, resolve};
 pub use seed::Reproduce;
