@@ -69,6 +69,18 @@ pub fn header(data: &[u8]) -> Option<(usize, usize)> {
     (data.len() >= end).then_some((2 + n, len))
 }
 
+/// The DER elements one after another in `data` (each whole: header and
+/// content).
+pub fn elements(mut data: &[u8]) -> Option<Vec<&[u8]>> {
+    let mut out = Vec::new();
+    while !data.is_empty() {
+        let (h, l) = header(data)?;
+        out.push(data.get(..h + l)?);
+        data = &data[h + l..];
+    }
+    Some(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

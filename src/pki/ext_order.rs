@@ -9,7 +9,7 @@ use openssl::pkey::{Id, PKeyRef, Private};
 use openssl::sign::Signer;
 
 use super::backend::Backend;
-use super::der_build::{header as element, tlv};
+use super::der_build::{elements, header as element, tlv};
 use super::seeded::ecdsa_sign;
 
 /// The extensions an order may name, with their OIDs' DER bodies.
@@ -45,17 +45,6 @@ pub const NAMES: [(&str, &[u8]); 11] = [
         ],
     ),
 ];
-
-/// The DER elements one after another in `data`.
-fn elements(mut data: &[u8]) -> Option<Vec<&[u8]>> {
-    let mut out = Vec::new();
-    while !data.is_empty() {
-        let (h, l) = element(data)?;
-        out.push(&data[..h + l]);
-        data = &data[h + l..];
-    }
-    Some(out)
-}
 
 /// The certificate `der` with its extensions in `order` (names of
 /// [`NAMES`]; the others after them, as they were), signed again by `key`.

@@ -144,23 +144,15 @@ pub fn encrypt_pem_pbes2(
 /// the salt's length; `None` for anything but PBES2 with PBKDF2 and one of
 /// [`Pbes2Cipher`]'s ciphers.
 pub fn pbes2_form(der: &[u8]) -> Option<(Pbes2Cipher, Prf, usize)> {
-    use super::der_build::header;
-    // The elements of the SEQUENCE (or the value of the element) `data`
-    // starts with.
-    fn items(data: &[u8]) -> Option<Vec<&[u8]>> {
-        let (h, l) = header(data)?;
-        let mut rest = data.get(h..h + l)?;
-        let mut out = Vec::new();
-        while !rest.is_empty() {
-            let (h, l) = header(rest)?;
-            out.push(rest.get(..h + l)?);
-            rest = &rest[h + l..];
-        }
-        Some(out)
-    }
+    use super::der_build::{elements, header};
+    // The content of the element `element` starts with.
     fn value(element: &[u8]) -> Option<&[u8]> {
         let (h, l) = header(element)?;
         element.get(h..h + l)
+    }
+    // The elements inside the SEQUENCE `data` starts with.
+    fn items(data: &[u8]) -> Option<Vec<&[u8]>> {
+        elements(value(data)?)
     }
     let info = items(der)?;
     let algorithm = items(info.first()?)?;

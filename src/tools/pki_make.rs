@@ -29,7 +29,8 @@ pub(crate) struct Output {
 
 /// Every file of the certificates `planned` (issuers first), the CRLs and
 /// the bundles; with `seed`, every random choice is the seed's; a key in
-/// `kept` is used, and written as it was.
+/// `kept` is used, and written as it was (`kept_keys` makes the kept keys
+/// of tables sharing one the same).
 pub(crate) fn make(
     planned: &[Planned],
     crls: &[PlannedCrl],
@@ -66,17 +67,10 @@ pub(crate) fn make(
         .map(|(i, p)| generated[p.key_from.unwrap_or(i)].clone())
         .collect::<Option<Vec<_>>>()
         .ok_or_else(|| Error::Internal("a shared key's table has no key of its own".into()))?;
-    // A kept block is only written back where it holds the key used (a
-    // table sharing a key whose file holds another gets a new block).
-    let kept: Vec<Option<&KeptKey>> = kept
-        .iter()
-        .zip(&keys)
-        .map(|(k, key)| k.as_ref().filter(|k| k.key.public_eq(key)))
-        .collect();
     // A kept key is written back as each file held it; a seeded one with
     // the salts and IVs of the stream of the table (or bundle) writing it.
     let key_block = |i: usize, form: &KeyForm, writer: &str| -> Result<Vec<u8>, Error> {
-        match (kept[i].and_then(|k| k.block(form)), seed) {
+        match (kept[i].as_ref().and_then(|k| k.block(form)), seed) {
             (Some(block), _) => Ok(block.to_vec()),
             (None, Some(seed)) => {
                 key_pem_seeded(&keys[i], form, &mut seed.stream(writer, "key-encryption")?)
